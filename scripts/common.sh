@@ -1,0 +1,26 @@
+# Shared settings for the ioam-rs scripts. Source it; do not run it.
+# shellcheck shell=bash
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Everything downloaded or built lives here, outside the repository. Not under
+# /var/tmp or /var/cache: inside a virtme-ng guest those are empty tmpfs mounts.
+CACHE_DIR=${IOAM_RS_CACHE:-/opt/ioam-rs-cache}
+
+# Debian suite that carries linux-source-7.2 and a rust-src matching rustup's rustc.
+SOURCE_SUITE=${IOAM_RS_SOURCE_SUITE:-"trixie-backports forky sid"}
+KERNEL_SERIES=7.2
+
+LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
+export LIBCLANG_PATH
+export PATH="$HOME/.cargo/bin:$PATH"
+
+log() { printf '[ioam-rs] %s\n' "$*" >&2; }
+die() { printf '[ioam-rs] error: %s\n' "$*" >&2; exit 1; }
+
+# The rustc the kernel and the module are built with (rustup's, on PATH).
+rustc_version() { rustc --version | awk '{print $2}'; }
+
+# Source tree and Rust library sources, as unpacked by provision.sh.
+kernel_src_dir() { cat "$CACHE_DIR/src/linux-source.path" 2>/dev/null || true; }
+rust_lib_src_dir() { echo "$CACHE_DIR/rust-src/$(rustc_version)/usr/src/rustc-$(rustc_version)/library"; }
