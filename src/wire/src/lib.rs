@@ -1,0 +1,7 @@
+//! IOAM packet formats over byte slices, with no allocation and no panics.
+//!
+//! This crate root is for Cargo (host tests); `ioam_rs.ko` compiles the same module files.
+#![no_std]
+#![deny(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+pub mod trace;

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The Pre-allocated Trace option's type field and the Opaque State Snapshot (RFC 9197).
+
+/// Trace-type bits, numbered as in RFC 9197 §4.4.1 (bit 0 is the most significant of 24).
+pub const fn trace_bit(n: u32) -> u32 {
+    0x0080_0000 >> n
+}
+
+/// Bits 0-7 and 11: one 4-byte field each.
+const SHORT_FIELDS: u32 = 0x00ff_1000;
+/// Bits 8-10: one 8-byte field each.
+const WIDE_FIELDS: u32 = 0x0000_e000;
+/// Bits 12-21: undefined, one 4-byte field each when a transit node meets them.
+pub const UNDEFINED_BITS: u32 = 0x0000_0ffc;
+/// Bit 22: Opaque State Snapshot, variable length (not part of NodeLen).
+pub const OSS_BIT: u32 = trace_bit(22);
+/// Bit 23: reserved.
+pub const RESERVED_BIT: u32 = trace_bit(23);
+
+/// NodeLen (in 4-byte units) of a 24-bit trace type: every fixed-size field, including
+/// the undefined bits 12-21, but not the variable-length Opaque State Snapshot.
+pub const fn node_len(trace_type: u32) -> u32 {
+    let t = trace_type & 0x00ff_ffff;
+    (t & (SHORT_FIELDS | UNDEFINED_BITS)).count_ones() + 2 * (t & WIDE_FIELDS).count_ones()
+}
+
+/// Header word of an Opaque State Snapshot: length in 4-byte words (8 bits), schema id (24 bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OssHeader {
+    /// Length of the snapshot data in 4-byte words.
+    pub words: u8,
+    /// Schema id.
+    pub schema_id: u32,
+}
+
+/// Largest schema id (24 bits).
+pub const SCHEMA_ID_MAX: u32 = 0x00ff_ffff;
+/// Largest snapshot data: 255 words.
+pub const SCHEMA_DATA_MAX: usize = 255 * 4;
+
+impl OssHeader {
+    /// The header for `len` bytes of schema data (padded to whole words), or `None` when the id
+    /// does not fit in 24 bits or the data in 255 words.
+    pub const fn new(schema_id: u32, len: usize) -> Option<Self> {
+        if schema_id > SCHEMA_ID_MAX || len > SCHEMA_DATA_MAX {
+            return None;
+        }
+        // Cannot overflow or truncate: len <= 1020, so the word count is <= 255.
+        let words = len.div_ceil(4) as u8;
+        Some(Self { words, schema_id })
+    }
+
+    /// The header when no schema is bound: length 0, schema id 0xFFFFFF.
+    pub const NONE: Self = Self {
+        words: 0,
+        schema_id: SCHEMA_ID_MAX,
+    };
+
+    /// The header's wire form, in network byte order.
+    pub const fn to_bytes(self) -> [u8; 4] {
+        ((self.words as u32) << 24 | (self.schema_id & SCHEMA_ID_MAX)).to_be_bytes()
+    }
+
+    /// Parses a header word.
+    pub const fn from_bytes(bytes: [u8; 4]) -> Self {
+        let v = u32::from_be_bytes(bytes);
+        Self {
+            words: (v >> 24) as u8,
+            schema_id: v & SCHEMA_ID_MAX,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_len_counts_fixed_fields() {
+        assert_eq!(node_len(trace_bit(0)), 1);
+        assert_eq!(node_len(trace_bit(8)), 2);
+        assert_eq!(node_len(trace_bit(11)), 1);
+        assert_eq!(node_len(trace_bit(12)), 1);
+        assert_eq!(node_len(trace_bit(21)), 1);
+        assert_eq!(node_len(OSS_BIT), 0);
+        assert_eq!(node_len(RESERVED_BIT), 0);
+        // The full supported trace: bits 0-11 and 22.
+        assert_eq!(node_len(0xfff002), 8 + 3 * 2 + 1);
+        // Bits above the 24-bit field are ignored.
+        assert_eq!(node_len(0xff80_0000), 1);
+    }
+
+    #[test]
+    fn oss_header_round_trip() {
+        let h = OssHeader::new(777, 5).unwrap();
+        assert_eq!(h.words, 2);
+        assert_eq!(h.to_bytes(), [2, 0, 0x03, 0x09]);
+        assert_eq!(OssHeader::from_bytes(h.to_bytes()), h);
+        assert_eq!(OssHeader::NONE.to_bytes(), [0, 0xff, 0xff, 0xff]);
+    }
+
+    #[test]
+    fn oss_header_limits() {
+        assert!(OssHeader::new(SCHEMA_ID_MAX, SCHEMA_DATA_MAX).is_some());
+        assert_eq!(OssHeader::new(SCHEMA_ID_MAX, SCHEMA_DATA_MAX).unwrap().words, 255);
+        assert!(OssHeader::new(SCHEMA_ID_MAX + 1, 4).is_none());
+        assert!(OssHeader::new(1, SCHEMA_DATA_MAX + 1).is_none());
+        assert_eq!(OssHeader::new(1, 0).unwrap().words, 0);
+    }
+}
