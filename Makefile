@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: GPL-2.0
+# ioam-rs: build ioam_rs.ko against a Rust-enabled kernel build directory (KDIR).
+#   make                 build ioam_rs.ko against the cached test kernel (built if needed)
+#   make KDIR=DIR        ... against any Rust-enabled kernel build directory
+#   make CLIPPY=1        ... with clippy's lints
+#   make kernel          build (or reuse) the cached test kernel and print its directory
+#   make test            the whole test suite (host and VM), see README.md
+#   make clean
+
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
+KDIR ?= $(shell $(ROOT)scripts/build-kernel.sh test)
+RUST_LIB_SRC ?= $(shell source $(ROOT)scripts/common.sh && rust_lib_src_dir)
+LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
+KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) RUST_LIB_SRC=$(RUST_LIB_SRC) LIBCLANG_PATH=$(LIBCLANG_PATH)
+
+.PHONY: default modules kernel clean test demo rust-analyzer ioamctl
+
+default: modules
+
+modules:
+	@test -n "$(KDIR)" || { echo "ioam-rs: no kernel build directory (run scripts/provision.sh, or pass KDIR=)"; exit 1; }
+	+$(KMAKE) modules
+
+kernel:
+	@$(ROOT)scripts/build-kernel.sh test
+
+ioamctl:
+	cargo build --release -p ioamctl
+
+rust-analyzer:
+	+$(KMAKE) rust-analyzer
+
+test:
+	$(ROOT)scripts/test.sh
+
+demo:
+	$(ROOT)scripts/demo.sh
+
+clean:
+	+$(KMAKE) clean
+	rm -f $(ROOT)src/bindings_generated.rs

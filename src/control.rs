@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The control plane: IOAM namespaces and Opaque State Snapshot schemas per network
+//! namespace, managed through the generic netlink family.
+//!
+//! Readers on the packet path look namespaces up lock-free under RCU; writers serialise on
+//! the per-namespace mutex, which also guards the 1:1 namespace-schema binding.
+
+use kernel::{
+    alloc::{flags::GFP_KERNEL, KVec},
+    new_mutex,
+    prelude::*,
+    sync::{rcu, Arc, Mutex},
+};
+
+use crate::{
+    genl::{self, fail, Dump, Request},
+    pernet::{self, PerNetData, PerNetId},
+    rcu::{RcuCell, RcuTable},
+    uapi::{attr, cmd, NS_DATA_UNAVAILABLE, NS_DATA_WIDE_UNAVAILABLE, SCHEMA_DATA_MAX, SCHEMA_ID_MAX},
+    wire::trace::OssHeader,
+};
+
+/// An Opaque State Snapshot schema. Immutable once registered.
+pub(crate) struct Schema {
+    pub(crate) id: u32,
+    /// The data, zero-padded to a multiple of 4 bytes.
+    pub(crate) data: KVec<u8>,
+}
+
+/// An IOAM namespace.
+pub(crate) struct Namespace {
+    /// Namespace data (`NS_DATA_UNAVAILABLE` when not given).
+    pub(crate) data: u32,
+    /// Namespace wide data (`NS_DATA_WIDE_UNAVAILABLE` when not given).
+    pub(crate) wide: u64,
+    /// The bound schema, if any.
+    pub(crate) schema: RcuCell<Arc<Schema>>,
+}
+
+/// A registered schema and the namespace it is bound to.
+struct SchemaEntry {
+    schema: Arc<Schema>,
+    namespace: Option<u16>,
+}
+
+/// Writer-side state, under [`NetState::registry`].
+struct Registry {
+    /// Sorted by schema id.
+    schemas: KVec<SchemaEntry>,
+}
+
+impl Registry {
+    fn schema_index(&self, id: u32) -> core::result::Result<usize, usize> {
+        self.schemas.binary_search_by_key(&id, |e| e.schema.id)
+    }
+
+    fn schema_mut(&mut self, id: u32) -> Option<&mut SchemaEntry> {
+        let i = self.schema_index(id).ok()?;
+        self.schemas.get_mut(i)
+    }
+
+    /// Forgets that the schema bound to `ns` is bound.
+    fn unbind_schema_of(&mut self, ns: u16) {
+        for e in self.schemas.iter_mut().filter(|e| e.namespace == Some(ns)) {
+            e.namespace = None;
+        }
+    }
+}
+
+/// IOAM state of one network namespace.
+#[pin_data]
+pub(crate) struct NetState {
+    #[pin]
+    registry: Mutex<Registry>,
+    namespaces: RcuTable<Namespace>,
+}
+
+static NET_STATE_ID: PerNetId = PerNetId::new();
+
+impl PerNetData for NetState {
+    fn id() -> &'static PerNetId {
+        &NET_STATE_ID
+    }
+
+    fn init() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            registry <- new_mutex!(Registry { schemas: KVec::new() }, "ioam_rs::registry"),
+            namespaces: RcuTable::new(),
+        })
+    }
+
+    fn exit(&self) {
+        let mut reg = self.registry.lock();
+        self.namespaces.clear();
+        reg.schemas.clear();
+    }
+}
+
+fn state<'a>(net: &'a pernet::Net, ack: &genl::Extack<'_>) -> Result<&'a NetState> {
+    pernet::get::<NetState>(net).ok_or_else(|| fail!(ack, ENODEV, "ioam_rs: no state for this network namespace"))
+}
+
+fn required<T>(value: Option<T>, ack: &genl::Extack<'_>, what: &str) -> Result<T> {
+    value.ok_or_else(|| fail!(ack, EINVAL, "missing {}", what))
+}
+
+fn add_namespace(req: &Request<'_>) -> Result {
+    let ack = req.extack();
+    let id = required(req.u16(attr::NS_ID)?, &ack, "namespace id")?;
+    let ns = Namespace {
+        data: req.u32(attr::NS_DATA)?.unwrap_or(NS_DATA_UNAVAILABLE),
+        wide: req.u64(attr::NS_DATA_WIDE)?.unwrap_or(NS_DATA_WIDE_UNAVAILABLE),
+        schema: RcuCell::new(),
+    };
+    let st = state(req.net(), &ack)?;
+    let _reg = st.registry.lock();
+    st.namespaces.insert(id, ns).map_err(|e| {
+        let err = Error::from(e);
+        if err == EEXIST {
+            fail!(ack, err, "namespace {} already exists", id)
+        } else {
+            err
+        }
+    })
+}
+
+fn del_namespace(req: &Request<'_>) -> Result {
+    let ack = req.extack();
+    let id = required(req.u16(attr::NS_ID)?, &ack, "namespace id")?;
+    let st = state(req.net(), &ack)?;
+    let mut reg = st.registry.lock();
+    if !st.namespaces.remove(id) {
+        return Err(fail!(ack, ENOENT, "namespace {} does not exist", id));
+    }
+    reg.unbind_schema_of(id);
+    Ok(())
+}
+
+fn add_schema(req: &Request<'_>) -> Result {
+    let ack = req.extack();
+    let id = required(req.u32(attr::SC_ID)?, &ack, "schema id")?;
+    if id > SCHEMA_ID_MAX {
+        return Err(fail!(ack, EINVAL, "schema id {} is out of range: at most {} (24 bits)", id, SCHEMA_ID_MAX));
+    }
+    let data = required(req.attr(attr::SC_DATA), &ack, "schema data")?.payload();
+    let header = OssHeader::new(id, data.len())
+        .ok_or_else(|| fail!(ack, EINVAL, "schema data is {} bytes: at most {}", data.len(), SCHEMA_DATA_MAX))?;
+    let padded_len = usize::from(header.words) * 4;
+    let mut padded = KVec::with_capacity(padded_len, GFP_KERNEL)?;
+    padded.extend_from_slice(data, GFP_KERNEL)?;
+    padded.resize(padded_len, 0, GFP_KERNEL)?;
+    let schema = Arc::new(Schema { id, data: padded }, GFP_KERNEL)?;
+
+    let st = state(req.net(), &ack)?;
+    let mut reg = st.registry.lock();
+    let at = match reg.schema_index(id) {
+        Ok(_) => return Err(fail!(ack, EEXIST, "schema {} already exists", id)),
+        Err(at) => at,
+    };
+    reg.schemas.reserve(1, GFP_KERNEL)?;
+    reg.schemas
+        .insert_within_capacity(at, SchemaEntry { schema, namespace: None })
+        .map_err(|_| ENOMEM)
+}
+
+fn del_schema(req: &Request<'_>) -> Result {
+    let ack = req.extack();
+    let id = required(req.u32(attr::SC_ID)?, &ack, "schema id")?;
+    let st = state(req.net(), &ack)?;
+    let mut reg = st.registry.lock();
+    let Ok(at) = reg.schema_index(id) else {
+        return Err(fail!(ack, ENOENT, "schema {} does not exist", id));
+    };
+    let entry = reg.schemas.remove(at).map_err(|_| ENOENT)?;
+    if let Some(ns_id) = entry.namespace {
+        let guard = rcu::read_lock();
+        if let Some(ns) = st.namespaces.get(ns_id, &guard) {
+            ns.schema.take();
+        }
+    }
+    Ok(())
+}
+
+fn set_schema(req: &Request<'_>) -> Result {
+    let ack = req.extack();
+    let ns_id = required(req.u16(attr::NS_ID)?, &ack, "namespace id")?;
+    let unbind = req.flag(attr::SC_NONE);
+    let sc_id = req.u32(attr::SC_ID)?;
+    if !unbind && sc_id.is_none() {
+        return Err(fail!(ack, EINVAL, "missing schema id (or the flag for none)"));
+    }
+    let st = state(req.net(), &ack)?;
+    let mut reg = st.registry.lock();
+    let guard = rcu::read_lock();
+    let Some(ns) = st.namespaces.get(ns_id, &guard) else {
+        return Err(fail!(ack, ENOENT, "namespace {} does not exist", ns_id));
+    };
+    let new = match sc_id.filter(|_| !unbind) {
+        None => None,
+        Some(id) => match reg.schema_mut(id) {
+            Some(e) => Some((id, e.schema.clone(), e.namespace)),
+            None => return Err(fail!(ack, ENOENT, "schema {} does not exist", id)),
+        },
+    };
+    match new {
+        None => {
+            ns.schema.take();
+            reg.unbind_schema_of(ns_id);
+        }
+        Some((sc_id, schema, previous_ns)) => {
+            // Allocate before changing anything, so a failure changes nothing.
+            ns.schema.replace(schema)?;
+            if let Some(prev) = previous_ns.filter(|&p| p != ns_id) {
+                if let Some(prev_ns) = st.namespaces.get(prev, &guard) {
+                    prev_ns.schema.take();
+                }
+            }
+            reg.unbind_schema_of(ns_id);
+            if let Some(e) = reg.schema_mut(sc_id) {
+                e.namespace = Some(ns_id);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn dump_namespaces(dump: &mut Dump<'_>) -> Result {
+    let Some(st) = pernet::get::<NetState>(dump.net()) else {
+        return Ok(());
+    };
+    let Ok(start) = u16::try_from(dump.cursor()) else {
+        return Ok(()); // past the last id: done
+    };
+    let guard = rcu::read_lock();
+    for (id, ns) in st.namespaces.iter_from(start, &guard) {
+        let added = dump.add(cmd::DUMP_NAMESPACES, |m| {
+            m.put_u16(attr::NS_ID, id)?;
+            if ns.data != NS_DATA_UNAVAILABLE {
+                m.put_u32(attr::NS_DATA, ns.data)?;
+            }
+            if ns.wide != NS_DATA_WIDE_UNAVAILABLE {
+                m.put_u64(attr::NS_DATA_WIDE, ns.wide, attr::PAD)?;
+            }
+            if let Some(sc) = ns.schema.get(&guard) {
+                m.put_u32(attr::SC_ID, sc.id)?;
+            }
+            Ok(())
+        })?;
+        if !added {
+            dump.set_cursor(id.into());
+            return Ok(());
+        }
+    }
+    dump.set_cursor(u32::from(u16::MAX) + 1);
+    Ok(())
+}
+
+fn dump_schemas(dump: &mut Dump<'_>) -> Result {
+    let Some(st) = pernet::get::<NetState>(dump.net()) else {
+        return Ok(());
+    };
+    let start = dump.cursor();
+    let reg = st.registry.lock();
+    for e in reg.schemas.iter().filter(|e| e.schema.id >= start) {
+        let added = dump.add(cmd::DUMP_SCHEMAS, |m| {
+            m.put_u32(attr::SC_ID, e.schema.id)?;
+            m.put(attr::SC_DATA, &e.schema.data)?;
+            if let Some(ns) = e.namespace {
+                m.put_u16(attr::NS_ID, ns)?;
+            }
+            Ok(())
+        })?;
+        if !added {
+            dump.set_cursor(e.schema.id);
+            return Ok(());
+        }
+    }
+    dump.set_cursor(SCHEMA_ID_MAX + 1);
+    Ok(())
+}
+
+/// The generic netlink commands.
+pub(crate) struct Control;
+
+impl genl::Handler for Control {
+    fn doit(command: u8, req: &Request<'_>) -> Result {
+        match command {
+            cmd::ADD_NAMESPACE => add_namespace(req),
+            cmd::DEL_NAMESPACE => del_namespace(req),
+            cmd::ADD_SCHEMA => add_schema(req),
+            cmd::DEL_SCHEMA => del_schema(req),
+            cmd::NS_SET_SCHEMA => set_schema(req),
+            _ => Err(EINVAL),
+        }
+    }
+
+    fn dumpit(command: u8, dump: &mut Dump<'_>) -> Result {
+        match command {
+            cmd::DUMP_NAMESPACES => dump_namespaces(dump),
+            cmd::DUMP_SCHEMAS => dump_schemas(dump),
+            _ => Err(EINVAL),
+        }
+    }
+}
+
+/// The family: the `IOAM6` commands and attributes, with their policy.
+pub(crate) static FAMILY: genl::FamilySpec<7, { attr::MAX as usize + 1 }> = genl::FamilySpec {
+    name: crate::uapi::FAMILY_NAME,
+    version: crate::uapi::FAMILY_VERSION as u32,
+    ops: [
+        genl::Op::doit::<Control>(cmd::ADD_NAMESPACE),
+        genl::Op::doit::<Control>(cmd::DEL_NAMESPACE),
+        genl::Op::dump::<Control>(cmd::DUMP_NAMESPACES),
+        genl::Op::doit::<Control>(cmd::ADD_SCHEMA),
+        genl::Op::doit::<Control>(cmd::DEL_SCHEMA),
+        genl::Op::dump::<Control>(cmd::DUMP_SCHEMAS),
+        genl::Op::doit::<Control>(cmd::NS_SET_SCHEMA),
+    ],
+    policy: [
+        genl::PolicyEntry::UNSPEC,
+        genl::PolicyEntry::U16, // NS_ID
+        genl::PolicyEntry::U32, // NS_DATA
+        genl::PolicyEntry::U64, // NS_DATA_WIDE
+        genl::PolicyEntry::U32, // SC_ID
+        genl::PolicyEntry::BINARY, // SC_DATA: length checked by add_schema, for a clear message
+        genl::PolicyEntry::FLAG, // SC_NONE
+        genl::PolicyEntry::UNSPEC, // PAD
+    ],
+    mcast_group: crate::uapi::EVENTS_GROUP_NAME,
+};

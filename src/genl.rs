@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Generic netlink: a family with do and dump commands, attribute access, extended-ack
+//! messages and message building.
+//!
+//! C header: [`include/net/genetlink.h`](srctree/include/net/genetlink.h)
+
+use core::{ffi::CStr, fmt, marker::PhantomData, mem::size_of};
+use kernel::{ffi, prelude::*, types::Opaque, ThisModule};
+
+use crate::{pernet::Net, sys};
+
+/// The commands of a family: `doit` for requests, `dumpit` for dumps.
+///
+/// Every command requires `CAP_NET_ADMIN` in the caller's network namespace; the check runs
+/// before these are called, and its failure carries an extended-ack message.
+pub(crate) trait Handler: 'static {
+    /// Handles request `cmd`.
+    fn doit(cmd: u8, req: &Request<'_>) -> Result;
+    /// Adds the next part of dump `cmd` to `dump`; the dump ends when a call adds nothing.
+    fn dumpit(cmd: u8, dump: &mut Dump<'_>) -> Result;
+}
+
+/// One command of a family's ops table.
+#[repr(transparent)]
+pub(crate) struct Op(sys::genl_ops);
+
+impl Op {
+    const fn empty(cmd: u8) -> sys::genl_ops {
+        // SAFETY: all-zeroes is a valid `genl_ops` (null callbacks and policy).
+        let mut op: sys::genl_ops = unsafe { core::mem::zeroed() };
+        op.cmd = cmd;
+        op
+    }
+
+    /// A request command served by `H::doit`.
+    pub(crate) const fn doit<H: Handler>(cmd: u8) -> Self {
+        let mut op = Self::empty(cmd);
+        op.doit = Some(doit_callback::<H>);
+        Self(op)
+    }
+
+    /// A dump command served by `H::dumpit`.
+    pub(crate) const fn dump<H: Handler>(cmd: u8) -> Self {
+        let mut op = Self::empty(cmd);
+        op.start = Some(dump_start_callback);
+        op.dumpit = Some(dumpit_callback::<H>);
+        Self(op)
+    }
+}
+
+/// An attribute validation policy, indexed by attribute type.
+#[repr(transparent)]
+pub(crate) struct PolicyEntry(sys::nla_policy);
+
+impl PolicyEntry {
+    const fn of_type(kind: u32, len: u16) -> Self {
+        // SAFETY: all-zeroes is a valid `nla_policy` (`NLA_UNSPEC`, no validation).
+        let mut p: sys::nla_policy = unsafe { core::mem::zeroed() };
+        p.type_ = kind as u8;
+        p.len = len;
+        Self(p)
+    }
+    /// No validation (attribute type 0, or unused numbers).
+    pub(crate) const UNSPEC: Self = Self::of_type(sys::NLA_UNSPEC, 0);
+    /// `u16`.
+    pub(crate) const U16: Self = Self::of_type(sys::NLA_U16, 0);
+    /// `u32`.
+    pub(crate) const U32: Self = Self::of_type(sys::NLA_U32, 0);
+    /// `u64`.
+    pub(crate) const U64: Self = Self::of_type(sys::NLA_U64, 0);
+    /// Zero-length flag.
+    pub(crate) const FLAG: Self = Self::of_type(sys::NLA_FLAG, 0);
+    /// Binary data of any length.
+    pub(crate) const BINARY: Self = Self::of_type(sys::NLA_BINARY, 0);
+}
+
+/// Static description of a family.
+pub(crate) struct FamilySpec<const OPS: usize, const ATTRS: usize> {
+    /// Family name.
+    pub(crate) name: &'static CStr,
+    /// Family version.
+    pub(crate) version: u32,
+    /// Commands.
+    pub(crate) ops: [Op; OPS],
+    /// Policy for attributes `0..ATTRS`.
+    pub(crate) policy: [PolicyEntry; ATTRS],
+    /// Name of the family's multicast group, which only `CAP_NET_ADMIN` may join.
+    pub(crate) mcast_group: &'static CStr,
+}
+
+// SAFETY: a `FamilySpec` is immutable; its raw pointers are function pointers and null.
+unsafe impl<const OPS: usize, const ATTRS: usize> Sync for FamilySpec<OPS, ATTRS> {}
+
+/// A registered generic netlink family; unregistered on drop.
+///
+/// # Invariants
+///
+/// `family` is registered with the kernel for the whole life of the registration, and
+/// points into the `'static` spec it was built from.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Family {
+    #[pin]
+    family: Opaque<sys::genl_family>,
+    #[pin]
+    mcgrp: Opaque<sys::genl_multicast_group>,
+}
+
+// SAFETY: the kernel owns the registered family; we only read `id`-like fields it publishes.
+unsafe impl Send for Family {}
+// SAFETY: see `Send`.
+unsafe impl Sync for Family {}
+
+fn copy_name(dst: &mut [ffi::c_char], name: &CStr) -> Result {
+    let bytes = name.to_bytes_with_nul();
+    let dst = dst.get_mut(..bytes.len()).ok_or(EINVAL)?;
+    for (d, s) in dst.iter_mut().zip(bytes) {
+        *d = *s as ffi::c_char;
+    }
+    Ok(())
+}
+
+impl Family {
+    /// Registers the family described by `spec`.
+    pub(crate) fn register<const OPS: usize, const ATTRS: usize>(
+        spec: &'static FamilySpec<OPS, ATTRS>,
+        module: &'static ThisModule,
+    ) -> impl PinInit<Self, Error> {
+        try_pin_init!(&this in Self {
+            mcgrp <- Opaque::try_ffi_init(|g: *mut sys::genl_multicast_group| -> Result {
+                // SAFETY: `g` is valid for writes; all-zeroes is a valid group.
+                unsafe { g.write(pin_init::zeroed()) };
+                // SAFETY: `g` was just initialised and is ours alone.
+                let g = unsafe { &mut *g };
+                copy_name(&mut g.name, spec.mcast_group)?;
+                g.flags = sys::IOAM_RS_GENL_MCAST_CAP_NET_ADMIN;
+                Ok(())
+            }),
+            family <- Opaque::try_ffi_init(|f: *mut sys::genl_family| -> Result {
+                // SAFETY: `f` is valid for writes; all-zeroes is a valid family.
+                unsafe { f.write(pin_init::zeroed()) };
+                // SAFETY: `f` was just initialised and is ours alone until registered.
+                let fam = unsafe { &mut *f };
+                copy_name(&mut fam.name, spec.name)?;
+                fam.version = spec.version;
+                fam.maxattr = u32::try_from(ATTRS).map_err(|_| EINVAL)?.checked_sub(1).ok_or(EINVAL)?;
+                fam.set_netnsok(1);
+                fam.set_parallel_ops(1);
+                fam.n_ops = u8::try_from(OPS).map_err(|_| EINVAL)?;
+                fam.n_mcgrps = 1;
+                // CAST: `PolicyEntry` and `Op` are `repr(transparent)` wrappers.
+                fam.policy = spec.policy.as_ptr().cast();
+                fam.ops = spec.ops.as_ptr().cast();
+                // SAFETY: `this` points to the `Family` being initialised; `mcgrp` was
+                // initialised above and is pinned with it.
+                fam.mcgrps = unsafe { (*this.as_ptr()).mcgrp.get() };
+                fam.module = module.as_ptr().cast();
+                // SAFETY: `fam` is fully initialised, pinned, and outlives the registration
+                // (unregistered on drop); `spec` is `'static`.
+                kernel::error::to_result(unsafe { sys::genl_register_family(f) })
+            }),
+        })
+    }
+
+    /// The family's kernel object, for messages that name it.
+    fn raw(&self) -> *mut sys::genl_family {
+        self.family.get()
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Family {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: registered by `register` (type invariant); unregistering waits for
+        // running callbacks to finish.
+        unsafe { sys::genl_unregister_family(self.raw()) };
+    }
+}
+
+/// Extended acknowledgement of a request: the error message and offending attribute.
+pub(crate) struct Extack<'a> {
+    ptr: *mut sys::netlink_ext_ack,
+    _p: PhantomData<&'a mut sys::netlink_ext_ack>,
+}
+
+/// Writes formatted text into a fixed buffer, truncating, always leaving a NUL.
+struct MsgBuf<'a> {
+    buf: &'a mut [ffi::c_char],
+    len: usize,
+}
+
+impl fmt::Write for MsgBuf<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for b in s.bytes() {
+            let room = self.buf.len().saturating_sub(1);
+            if self.len >= room {
+                break;
+            }
+            if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = b as ffi::c_char;
+                self.len += 1;
+            }
+        }
+        if let Some(end) = self.buf.get_mut(self.len) {
+            *end = 0;
+        }
+        Ok(())
+    }
+}
+
+impl Extack<'_> {
+    /// Sets the error message, formatted (at most `NETLINK_MAX_FMTMSG_LEN - 1` bytes).
+    pub(crate) fn message(&self, args: fmt::Arguments<'_>) {
+        if self.ptr.is_null() {
+            return;
+        }
+        // SAFETY: a non-null `ptr` is the request's extack, valid while the request is handled.
+        let ext = unsafe { &mut *self.ptr };
+        let mut w = MsgBuf {
+            buf: &mut ext._msg_buf,
+            len: 0,
+        };
+        let _ = fmt::write(&mut w, args);
+        ext._msg = ext._msg_buf.as_ptr();
+    }
+
+    /// Marks `attr` as the attribute at fault.
+    pub(crate) fn bad_attr(&self, attr: &Attr<'_>) {
+        if !self.ptr.is_null() {
+            // SAFETY: as in `message`; `attr` points into the request, which outlives the ack.
+            unsafe { (*self.ptr).bad_attr = attr.ptr };
+        }
+    }
+}
+
+/// Sets an extended-ack message and returns the error: `Err(fail!(ack, EINVAL, "..."))`.
+macro_rules! fail {
+    ($ack:expr, $err:expr, $($fmt:tt)+) => {{
+        $ack.message(format_args!($($fmt)+));
+        $err
+    }};
+}
+pub(crate) use fail;
+
+/// One netlink attribute of a request.
+pub(crate) struct Attr<'a> {
+    ptr: *const sys::nlattr,
+    _p: PhantomData<&'a sys::nlattr>,
+}
+
+const NLA_HDRLEN: usize = (size_of::<sys::nlattr>() + 3) & !3;
+
+impl<'a> Attr<'a> {
+    /// The payload bytes.
+    pub(crate) fn payload(&self) -> &'a [u8] {
+        // SAFETY: `ptr` points to an attribute the kernel validated against the message
+        // length, so `nla_len` bytes from it are readable for `'a`.
+        let len = usize::from(unsafe { (*self.ptr).nla_len });
+        let Some(payload_len) = len.checked_sub(NLA_HDRLEN) else {
+            return &[];
+        };
+        // SAFETY: as above: the payload follows the header and fits in `nla_len`.
+        unsafe { core::slice::from_raw_parts(self.ptr.cast::<u8>().add(NLA_HDRLEN), payload_len) }
+    }
+
+    fn array<const N: usize>(&self) -> Option<[u8; N]> {
+        self.payload().try_into().ok()
+    }
+}
+
+/// A request being handled by [`Handler::doit`].
+pub(crate) struct Request<'a> {
+    skb: *mut sys::sk_buff,
+    info: *mut sys::genl_info,
+    _p: PhantomData<&'a sys::genl_info>,
+}
+
+impl<'a> Request<'a> {
+    /// The extended ack of the request.
+    pub(crate) fn extack(&self) -> Extack<'a> {
+        Extack {
+            // SAFETY: `info` is valid while the request is handled.
+            ptr: unsafe { (*self.info).extack },
+            _p: PhantomData,
+        }
+    }
+
+    /// The network namespace the request was sent in.
+    pub(crate) fn net(&self) -> &'a Net {
+        // SAFETY: `info` is valid; the socket holds a reference on its namespace while the
+        // request is handled.
+        unsafe { Net::from_raw(sys::ioam_rs_genl_info_net(self.info)) }
+    }
+
+    /// Attribute `kind`, if present.
+    pub(crate) fn attr(&self, kind: u16) -> Option<Attr<'a>> {
+        // SAFETY: `info` is valid; `family` points to our family.
+        let maxattr = unsafe { (*(*self.info).family).maxattr };
+        if u32::from(kind) > maxattr {
+            return None;
+        }
+        // SAFETY: the kernel parsed the attributes into an array of `maxattr + 1` entries.
+        let ptr = unsafe { *(*self.info).attrs.add(usize::from(kind)) };
+        (!ptr.is_null()).then_some(Attr {
+            ptr,
+            _p: PhantomData,
+        })
+    }
+
+    /// Attribute `kind` as a flag.
+    pub(crate) fn flag(&self, kind: u16) -> bool {
+        self.attr(kind).is_some()
+    }
+
+    /// Attribute `kind` as `u16`: `Ok(None)` if absent, `EINVAL` if of the wrong size.
+    pub(crate) fn u16(&self, kind: u16) -> Result<Option<u16>> {
+        self.fixed(kind).map(|v| v.map(u16::from_ne_bytes))
+    }
+
+    /// Attribute `kind` as `u32`.
+    pub(crate) fn u32(&self, kind: u16) -> Result<Option<u32>> {
+        self.fixed(kind).map(|v| v.map(u32::from_ne_bytes))
+    }
+
+    /// Attribute `kind` as `u64`.
+    pub(crate) fn u64(&self, kind: u16) -> Result<Option<u64>> {
+        self.fixed(kind).map(|v| v.map(u64::from_ne_bytes))
+    }
+
+    fn fixed<const N: usize>(&self, kind: u16) -> Result<Option<[u8; N]>> {
+        let Some(attr) = self.attr(kind) else {
+            return Ok(None);
+        };
+        match attr.array() {
+            Some(v) => Ok(Some(v)),
+            None => {
+                let ack = self.extack();
+                ack.bad_attr(&attr);
+                Err(fail!(ack, EINVAL, "attribute {} must be {} bytes", kind, N))
+            }
+        }
+    }
+}
+
+/// A dump in progress, handled by [`Handler::dumpit`].
+pub(crate) struct Dump<'a> {
+    skb: *mut sys::sk_buff,
+    cb: *mut sys::netlink_callback,
+    family: *const sys::genl_family,
+    _p: PhantomData<&'a mut sys::netlink_callback>,
+}
+
+impl<'a> Dump<'a> {
+    /// The network namespace of the dumping socket.
+    pub(crate) fn net(&self) -> &'a Net {
+        // SAFETY: `cb` is valid during the dump; the socket holds a reference on its namespace.
+        unsafe { Net::from_raw(sys::ioam_rs_dump_net(self.cb)) }
+    }
+
+    /// The dump's cursor, kept between calls (starts at 0).
+    pub(crate) fn cursor(&self) -> u32 {
+        // SAFETY: `cb` is valid and ours for the duration of the call.
+        let v = unsafe { (*self.cb).__bindgen_anon_1.args[0] };
+        u32::try_from(v).unwrap_or(u32::MAX)
+    }
+
+    /// Sets the cursor the next call starts from.
+    pub(crate) fn set_cursor(&mut self, v: u32) {
+        // SAFETY: as in `cursor`.
+        unsafe { (*self.cb).__bindgen_anon_1.args[0] = ffi::c_long::try_from(v).unwrap_or(ffi::c_long::MAX) };
+    }
+
+    /// Adds one message of command `cmd` filled by `fill`. Returns `Ok(false)`, having added
+    /// nothing, when it does not fit in this part of the dump.
+    pub(crate) fn add(&mut self, cmd: u8, fill: impl FnOnce(&mut Msg<'_>) -> Result) -> Result<bool> {
+        // SAFETY: `cb` and its request skb are valid during the dump.
+        let (portid, seq) = unsafe { (sys::ioam_rs_dump_portid(self.cb), (*(*self.cb).nlh).nlmsg_seq) };
+        // SAFETY: `skb` is the dump's output buffer and `family` our registered family.
+        let hdr = unsafe {
+            sys::genlmsg_put(self.skb, portid, seq, self.family, sys::NLM_F_MULTI as i32, cmd)
+        };
+        if hdr.is_null() {
+            return Ok(false);
+        }
+        let mut msg = Msg {
+            skb: self.skb,
+            _p: PhantomData,
+        };
+        match fill(&mut msg) {
+            Ok(()) => {
+                // SAFETY: `hdr` was returned by `genlmsg_put` on this skb.
+                unsafe { sys::ioam_rs_genlmsg_end(self.skb, hdr) };
+                Ok(true)
+            }
+            Err(e) => {
+                // SAFETY: as above; removes the partial message.
+                unsafe { sys::ioam_rs_genlmsg_cancel(self.skb, hdr) };
+                if e == EMSGSIZE {
+                    Ok(false)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// A message being built; every `put` fails with `EMSGSIZE` when the buffer is full.
+pub(crate) struct Msg<'a> {
+    skb: *mut sys::sk_buff,
+    _p: PhantomData<&'a mut sys::sk_buff>,
+}
+
+impl Msg<'_> {
+    /// Appends attribute `kind` with payload `data`.
+    pub(crate) fn put(&mut self, kind: u16, data: &[u8]) -> Result {
+        let len = i32::try_from(data.len()).map_err(|_| EMSGSIZE)?;
+        // SAFETY: `skb` is the message being built; `data` is readable for `len` bytes.
+        kernel::error::to_result(unsafe { sys::nla_put(self.skb, i32::from(kind), len, data.as_ptr().cast()) })
+    }
+    /// Appends a `u16` attribute.
+    pub(crate) fn put_u16(&mut self, kind: u16, v: u16) -> Result {
+        self.put(kind, &v.to_ne_bytes())
+    }
+    /// Appends a `u32` attribute.
+    pub(crate) fn put_u32(&mut self, kind: u16, v: u32) -> Result {
+        self.put(kind, &v.to_ne_bytes())
+    }
+    /// Appends a `u64` attribute, 8-byte aligned with a `pad` attribute where needed.
+    pub(crate) fn put_u64(&mut self, kind: u16, v: u64, pad: u16) -> Result {
+        let bytes = v.to_ne_bytes();
+        // SAFETY: as in `put`.
+        kernel::error::to_result(unsafe {
+            sys::nla_put_64bit(self.skb, i32::from(kind), 8, bytes.as_ptr().cast(), i32::from(pad))
+        })
+    }
+}
+
+/// Checks `CAP_NET_ADMIN` in the user namespace owning `net`, for the sender of `skb`.
+fn net_admin(skb: *const sys::sk_buff, net: &Net, ack: &Extack<'_>) -> Result {
+    // SAFETY: `net` is alive; `user_ns` is set for the namespace's whole life.
+    let user_ns = unsafe { (*net.as_ptr()).user_ns };
+    // SAFETY: `skb` is the request being handled; `user_ns` is valid.
+    if unsafe { sys::netlink_ns_capable(skb, user_ns, sys::CAP_NET_ADMIN as i32) } {
+        Ok(())
+    } else {
+        Err(fail!(ack, EPERM, "ioam_rs: CAP_NET_ADMIN is required in the network namespace"))
+    }
+}
+
+fn to_errno(r: Result) -> ffi::c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Called by the kernel for a request to our family, with valid `skb` and `info`.
+unsafe extern "C" fn doit_callback<H: Handler>(
+    skb: *mut sys::sk_buff,
+    info: *mut sys::genl_info,
+) -> ffi::c_int {
+    let req = Request {
+        skb,
+        info,
+        _p: PhantomData,
+    };
+    // SAFETY: `info` is valid per the function's requirements.
+    let cmd = unsafe { (*(*info).genlhdr).cmd };
+    to_errno(net_admin(req.skb, req.net(), &req.extack()).and_then(|()| H::doit(cmd, &req)))
+}
+
+/// # Safety
+///
+/// Called by the kernel at the start of a dump of our family, with a valid `cb`.
+unsafe extern "C" fn dump_start_callback(cb: *mut sys::netlink_callback) -> ffi::c_int {
+    // SAFETY: `cb` is valid; its `extack` is the request's.
+    let extack = unsafe { (*cb).extack };
+    let ack = Extack {
+        ptr: extack,
+        _p: PhantomData,
+    };
+    // SAFETY: the dumping socket holds a reference on its namespace.
+    let net = unsafe { Net::from_raw(sys::ioam_rs_dump_net(cb)) };
+    // SAFETY: `cb->skb` is the request.
+    to_errno(net_admin(unsafe { (*cb).skb }, net, &ack))
+}
+
+/// # Safety
+///
+/// Called by the kernel for each part of a dump of our family, with valid `skb` and `cb`.
+unsafe extern "C" fn dumpit_callback<H: Handler>(
+    skb: *mut sys::sk_buff,
+    cb: *mut sys::netlink_callback,
+) -> ffi::c_int {
+    // SAFETY: `cb` is valid; for generic netlink dumps `data` is the `genl_dumpit_info`
+    // that describes the request, with our family and the request's header.
+    let (family, cmd) = unsafe {
+        let info = &(*(*cb).data.cast::<sys::genl_dumpit_info>()).info;
+        (info.family, (*info.genlhdr).cmd)
+    };
+    let mut dump = Dump {
+        skb,
+        cb,
+        family,
+        _p: PhantomData,
+    };
+    match H::dumpit(cmd, &mut dump) {
+        // SAFETY: `skb` is valid; the dump continues while it returns a non-zero length.
+        Ok(()) => unsafe { (*skb).len as ffi::c_int },
+        Err(e) => e.to_errno(),
+    }
+}

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+//! ioam_rs: In-situ OAM (RFC 9197, RFC 9486) for IPv6, in Rust.
+//!
+//! Layers: `sys` (bindgen output and C wrappers), safe wrappers of kernel facilities
+//! (`rcu`, `pernet`, `genl`), and the IOAM logic above them (`control`), free of `unsafe`.
+
+use kernel::prelude::*;
+
+mod control;
+mod genl;
+mod pernet;
+mod rcu;
+mod sys;
+
+/// The generic netlink contract shared with `ioamctl` (`uapi/src/genl.rs`).
+#[path = "../uapi/src/genl.rs"]
+pub mod uapi;
+
+/// Packet formats, shared with the host-side tests (`src/wire`).
+pub mod wire {
+    #[path = "src/trace.rs"]
+    pub mod trace;
+}
+
+module! {
+    type: IoamModule,
+    name: "ioam_rs",
+    authors: ["ioam-rs developers"],
+    description: "In-situ OAM (IOAM) for IPv6: namespaces, schemas, encap and transit",
+    license: "GPL",
+}
+
+/// `version=` in `.modinfo` (the `module!` macro of Linux 7.2 has no version key).
+const VERSION_INFO: &str = concat!("version=", env!("IOAM_RS_VERSION"), "\0");
+
+#[cfg(MODULE)]
+#[link_section = ".modinfo"]
+#[used(compiler)]
+static MODINFO_VERSION: [u8; VERSION_INFO.len()] = {
+    let mut out = [0u8; VERSION_INFO.len()];
+    let bytes = VERSION_INFO.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        out[i] = bytes[i];
+        i += 1;
+    }
+    out
+};
+
+/// Waits for pending RCU frees when dropped, last: they run this module's code.
+struct RcuBarrier;
+
+impl Drop for RcuBarrier {
+    fn drop(&mut self) {
+        rcu::barrier();
+    }
+}
+
+/// The module. Fields drop in declaration order: the family (no more requests) before the
+/// per-namespace state, and the RCU barrier last.
+#[pin_data]
+struct IoamModule {
+    #[pin]
+    family: genl::Family,
+    #[pin]
+    net_state: pernet::Registration<control::NetState>,
+    rcu_barrier: RcuBarrier,
+}
+
+impl kernel::InPlaceModule for IoamModule {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            rcu_barrier: RcuBarrier,
+            net_state <- pernet::Registration::register(),
+            family <- genl::Family::register(&control::FAMILY, module),
+        })
+    }
+}

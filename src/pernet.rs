@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Per-network-namespace state.
+//!
+//! C header: [`include/net/net_namespace.h`](srctree/include/net/net_namespace.h)
+
+use core::marker::PhantomData;
+use kernel::{
+    ffi,
+    prelude::*,
+    sync::atomic::{Acquire, Atomic, Release},
+    types::Opaque,
+};
+
+use crate::sys;
+
+/// A network namespace.
+///
+/// # Invariants
+///
+/// The wrapped `struct net` is alive for the lifetime of any `&Net`.
+#[repr(transparent)]
+pub(crate) struct Net(Opaque<sys::net>);
+
+impl Net {
+    /// # Safety
+    ///
+    /// `ptr` points to a `struct net` that stays alive for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut sys::net) -> &'a Self {
+        // CAST: `Net` is a `repr(transparent)` wrapper of `struct net`.
+        // SAFETY: per the function's requirements.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut sys::net {
+        self.0.get()
+    }
+}
+
+/// State kept for every network namespace while a [`Registration`] is live.
+pub(crate) trait PerNetData: Sized + Send + Sync + 'static {
+    /// The id slot the kernel assigns to this state (one `static` per type).
+    fn id() -> &'static PerNetId;
+    /// Initialises the state of a new namespace.
+    fn init() -> impl PinInit<Self, Error>;
+    /// Called when the namespace goes away, before the state is dropped.
+    fn exit(&self);
+}
+
+/// The kernel's id for a per-namespace state type, and whether it is registered.
+///
+/// # Invariants
+///
+/// While `live` is true, `id` holds the id of a registered `pernet_operations` whose
+/// per-namespace data has the type the id is used with.
+pub(crate) struct PerNetId {
+    id: Opaque<ffi::c_uint>,
+    live: Atomic<bool>,
+}
+
+// SAFETY: the kernel writes `id` once during registration, before `live` is set (with release
+// ordering); afterwards it is only read.
+unsafe impl Sync for PerNetId {}
+
+impl PerNetId {
+    /// An unregistered id.
+    pub(crate) const fn new() -> Self {
+        Self {
+            id: Opaque::zeroed(),
+            live: Atomic::new(false),
+        }
+    }
+}
+
+/// Where `T`'s state of `net` lives, if `T` is registered.
+fn data_ptr<T: PerNetData>(net: &Net) -> Option<*mut T> {
+        let this = T::id();
+        if !this.live.load(Acquire) {
+            return None;
+        }
+        // SAFETY: `live` is set, so the id was written by the kernel and is no longer changing.
+        let id = unsafe { *this.id.get() };
+        // SAFETY: `net` is alive by the type invariant; the id is registered, so the slot exists.
+        Some(unsafe { sys::ioam_rs_net_generic(net.as_ptr(), id) }.cast::<T>())
+}
+
+/// The state of type `T` of `net`, or `None` when `T` is not registered.
+pub(crate) fn get<T: PerNetData>(net: &Net) -> Option<&T> {
+    let ptr = data_ptr::<T>(net)?;
+    // SAFETY: the slot of a live registration holds a `T` initialised by `init_callback` that is
+    // only dropped by `exit_callback`, when the namespace itself goes away, so it outlives `net`.
+    Some(unsafe { &*ptr })
+}
+
+/// A registered `pernet_operations` for `T`; unregisters (running `exit` for every namespace)
+/// on drop.
+///
+/// # Invariants
+///
+/// `ops` is registered with the kernel for the whole life of the registration.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Registration<T: PerNetData> {
+    #[pin]
+    ops: Opaque<sys::pernet_operations>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: the kernel accesses `ops` under its own pernet lock; we never touch it after registration.
+unsafe impl<T: PerNetData> Send for Registration<T> {}
+// SAFETY: as for `Send`; `&Registration` exposes nothing.
+unsafe impl<T: PerNetData> Sync for Registration<T> {}
+
+impl<T: PerNetData> Registration<T> {
+    /// Registers `T`: `T::init` runs for every existing and future network namespace.
+    pub(crate) fn register() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            ops <- Opaque::try_ffi_init(|ops: *mut sys::pernet_operations| -> Result {
+                // SAFETY: `ops` is valid for writes; all-zeroes is a valid `pernet_operations`.
+                unsafe { ops.write(pin_init::zeroed()) };
+                let id = T::id();
+                // SAFETY: `ops` was just initialised and is not registered yet.
+                unsafe {
+                    (*ops).init = Some(init_callback::<T>);
+                    (*ops).exit = Some(exit_callback::<T>);
+                    (*ops).id = id.id.get();
+                    (*ops).size = core::mem::size_of::<T>();
+                }
+                // SAFETY: `ops` is pinned and outlives the registration (unregistered on drop).
+                kernel::error::to_result(unsafe { sys::register_pernet_subsys(ops) })?;
+                // INVARIANT: registered; the kernel has written the id.
+                id.live.store(true, Release);
+                Ok(())
+            }),
+            _t: PhantomData,
+        })
+    }
+}
+
+#[pinned_drop]
+impl<T: PerNetData> PinnedDrop for Registration<T> {
+    fn drop(self: Pin<&mut Self>) {
+        T::id().live.store(false, Release);
+        // SAFETY: `ops` was registered by `register` (type invariant).
+        unsafe { sys::unregister_pernet_subsys(self.ops.get()) };
+    }
+}
+
+/// # Safety
+///
+/// Called by the kernel for a new namespace, with the id slot of `T` allocated and zeroed.
+unsafe extern "C" fn init_callback<T: PerNetData>(net: *mut sys::net) -> ffi::c_int {
+    // The id is written before any init callback runs, but `live` is not set yet when the
+    // callback runs for existing namespaces during registration; read the slot directly.
+    // SAFETY: the kernel wrote the id before calling us.
+    let id = unsafe { *T::id().id.get() };
+    // SAFETY: `net` is alive and its slot for `id` holds `size_of::<T>()` zeroed bytes.
+    let slot = unsafe { sys::ioam_rs_net_generic(net, id) }.cast::<T>();
+    // SAFETY: `slot` is valid for writes and is never moved (it lives as long as the namespace).
+    match unsafe { T::init().__pinned_init(slot) } {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Called by the kernel when a namespace whose slot `init_callback` filled goes away.
+unsafe extern "C" fn exit_callback<T: PerNetData>(net: *mut sys::net) {
+    // SAFETY: the id was written before any callback.
+    let id = unsafe { *T::id().id.get() };
+    // SAFETY: `init_callback` initialised this slot, and the kernel calls exit once.
+    let slot = unsafe { sys::ioam_rs_net_generic(net, id) }.cast::<T>();
+    // SAFETY: as above; the kernel frees the memory itself afterwards.
+    unsafe {
+        (*slot).exit();
+        core::ptr::drop_in_place(slot);
+    }
+}
