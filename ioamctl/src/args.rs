@@ -1,0 +1,1160 @@
+//! The command line: `ip ioam`'s grammar, read into a [`Command`].
+//!
+//! clap gives the command tree, `--help` and `--version`. The words after each leaf
+//! command (`ID`, `data DATA32`, ...) are keyword arguments in iproute2's style, so clap
+//! hands them over raw and this module reads them, to report a mistake in one line that
+//! names the argument and the expected form, as `ip` does, rather than a clap usage block.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+
+use clap::{error::ErrorKind, Args, CommandFactory, Parser, Subcommand};
+use ioam_uapi::{SCHEMA_DATA_MAX, SCHEMA_ID_MAX};
+
+use crate::format::OutputFormat;
+use crate::number::{parse_c_unsigned, Base};
+
+/// One request to the kernel, with every argument checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    ShowNamespaces,
+    AddNamespace {
+        id: u16,
+        data: Option<u32>,
+        wide: Option<u64>,
+    },
+    DelNamespace {
+        id: u16,
+    },
+    /// Bind `schema` to namespace `id`, or unbind its schema when `schema` is `None`.
+    SetNamespaceSchema {
+        id: u16,
+        schema: Option<u32>,
+    },
+    ShowSchemas,
+    AddSchema {
+        id: u32,
+        data: Vec<u8>,
+    },
+    DelSchema {
+        id: u32,
+    },
+}
+
+/// A parsed command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    /// Only `show` prints anything; the other commands ignore this, as `ip` does.
+    pub format: OutputFormat,
+    pub command: Command,
+}
+
+/// Why the command line does not lead to a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParseFailure {
+    /// `--help` or `--version`: print this on standard output and succeed.
+    Info(String),
+    /// No command at all: print this usage on standard error and fail, as `ip ioam` does.
+    Usage(String),
+    /// A bad argument: print `ioamctl: ` and this one line on standard error and fail.
+    Invalid(String),
+}
+
+fn namespace_id_range() -> String {
+    format!("an integer 0..{}", u16::MAX)
+}
+
+fn schema_id_range() -> String {
+    let bits = u32::BITS - SCHEMA_ID_MAX.leading_zeros();
+    format!("an integer 0..{SCHEMA_ID_MAX} ({bits} bits)")
+}
+
+fn data32_range() -> String {
+    format!("an integer 0..{} (32 bits)", u32::MAX)
+}
+
+const DATA64_FORM: &str = "a hexadecimal integer 0..ffffffffffffffff, 0x prefix optional";
+
+fn schema_data_form() -> String {
+    format!("a string of 1..{SCHEMA_DATA_MAX} bytes")
+}
+
+fn after_help() -> String {
+    format!(
+        "\
+Commands, arguments and output are those of `ip ioam` (ip-ioam(8)):
+  ioamctl [-j [-p]] namespace show
+  ioamctl namespace add ID [data DATA32] [wide DATA64]
+  ioamctl namespace del ID
+  ioamctl namespace set ID schema {{SCHEMA_ID | none}}
+  ioamctl [-j [-p]] schema show
+  ioamctl schema add ID DATA
+  ioamctl schema del ID
+\"ns\" is short for \"namespace\".
+
+Namespace ID: {ns_id}. DATA32: {data32}.
+Both are decimal, 0x-prefixed hex or 0-prefixed octal, as ip reads them.
+DATA64: {data64} (\"wide 10\" is 0x10).
+Schema ID and SCHEMA_ID: {schema_id}. DATA: {schema_data}.
+
+Exit status: 0 success; 1 bad arguments (nothing was sent) or the ioam_rs module
+is not loaded; 2 the kernel refused the request (the message is the kernel's
+extended ack, if any, then strerror) or netlink failed.",
+        ns_id = namespace_id_range(),
+        data32 = data32_range(),
+        data64 = DATA64_FORM,
+        schema_id = schema_id_range(),
+        schema_data = schema_data_form(),
+    )
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ioamctl",
+    version,
+    about = "Configure the IOAM namespaces and schemas of the ioam_rs kernel module, like `ip ioam`",
+    after_help = after_help(),
+    subcommand_value_name = "OBJECT",
+    subcommand_help_heading = "Objects"
+)]
+struct Cli {
+    /// Print `show` output as JSON, like `ip -j ioam`
+    #[arg(short = 'j', long = "json")]
+    json: bool,
+
+    /// Indent JSON output, like `ip -j -p ioam`
+    #[arg(short = 'p', long = "pretty")]
+    pretty: bool,
+
+    #[command(subcommand)]
+    object: Option<Object>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Object {
+    /// IOAM namespaces: show, add, del, set
+    #[command(visible_alias = "ns", subcommand_value_name = "COMMAND")]
+    Namespace {
+        #[command(subcommand)]
+        action: Option<NamespaceAction>,
+    },
+    /// IOAM schemas: show, add, del
+    #[command(subcommand_value_name = "COMMAND")]
+    Schema {
+        #[command(subcommand)]
+        action: Option<SchemaAction>,
+    },
+    /// Anything else, reported by [`parse`] in its own words.
+    #[command(external_subcommand)]
+    Unknown(Vec<OsString>),
+}
+
+#[derive(Debug, Subcommand)]
+enum NamespaceAction {
+    /// List namespaces: id, bound schema, data and wide data
+    #[command(override_usage = "ioamctl [-j [-p]] namespace show")]
+    Show(Words),
+    /// Add namespace ID with optional 32-bit and 64-bit data
+    #[command(
+        override_usage = "ioamctl namespace add ID [data DATA32] [wide DATA64]",
+        after_help = "DATA64 is always hexadecimal: \"wide 10\" is 0x10."
+    )]
+    Add(Words),
+    /// Delete namespace ID
+    #[command(override_usage = "ioamctl namespace del ID")]
+    Del(Words),
+    /// Bind a schema to namespace ID, or unbind it with "none"
+    #[command(override_usage = "ioamctl namespace set ID schema {SCHEMA_ID | none}")]
+    Set(Words),
+    #[command(external_subcommand)]
+    Unknown(Vec<OsString>),
+}
+
+#[derive(Debug, Subcommand)]
+enum SchemaAction {
+    /// List schemas: id, bound namespace and data bytes
+    #[command(override_usage = "ioamctl [-j [-p]] schema show")]
+    Show(Words),
+    /// Add schema ID whose data is the bytes of the string DATA
+    #[command(override_usage = "ioamctl schema add ID DATA")]
+    Add(Words),
+    /// Delete schema ID
+    #[command(override_usage = "ioamctl schema del ID")]
+    Del(Words),
+    #[command(external_subcommand)]
+    Unknown(Vec<OsString>),
+}
+
+/// The raw words after a leaf command, read by this module rather than by clap.
+#[derive(Debug, Args)]
+struct Words {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    words: Vec<OsString>,
+}
+
+/// Reads a whole command line, program name first.
+pub fn parse<I, T>(args: I) -> Result<Invocation, ParseFailure>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let args = accept_ip_style_options(args.into_iter().map(Into::into).collect());
+    let cli = Cli::try_parse_from(args).map_err(|error| match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ParseFailure::Info(error.to_string()),
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            ParseFailure::Usage(error.to_string())
+        }
+        _ => ParseFailure::Invalid(clap_error_line(&error)),
+    })?;
+
+    let format = match (cli.json, cli.pretty) {
+        (false, _) => OutputFormat::Text,
+        (true, false) => OutputFormat::Json,
+        (true, true) => OutputFormat::PrettyJson,
+    };
+    let command = match cli.object {
+        None => return Err(ParseFailure::Usage(help_text(&[]))),
+        Some(Object::Namespace { action }) => namespace_command(action)?,
+        Some(Object::Schema { action }) => schema_command(action)?,
+        Some(Object::Unknown(words)) => {
+            return Err(ParseFailure::Invalid(format!(
+                "unknown object {}: expected \"namespace\" (or \"ns\") or \"schema\"",
+                first_word(&words)
+            )))
+        }
+    };
+    Ok(Invocation { format, command })
+}
+
+/// `ip` takes its options in long single-dash form and by any prefix (`-json`, `-js`,
+/// `-pretty`, and the same with two dashes); clap knows `-j`/`--json` and `-p`/`--pretty`.
+/// Rewrite the former to the latter, before the first word that is not an option.
+fn accept_ip_style_options(mut args: Vec<OsString>) -> Vec<OsString> {
+    for arg in args.iter_mut().skip(1) {
+        let Some(text) = arg.to_str() else { break };
+        if !text.starts_with('-') || text == "--" {
+            break;
+        }
+        // `ip` drops the first of two dashes, then matches any prefix of the option.
+        let single_dash = if text.starts_with("--") {
+            &text[1..]
+        } else {
+            text
+        };
+        let is_prefix_of = |option: &str| single_dash.len() >= 2 && option.starts_with(single_dash);
+        if is_prefix_of("-json") {
+            *arg = "--json".into();
+        } else if is_prefix_of("-pretty") {
+            *arg = "--pretty".into();
+        }
+    }
+    args
+}
+
+/// The first line of a clap error without its `error: ` label, so that every
+/// argument mistake takes one line.
+fn clap_error_line(error: &clap::Error) -> String {
+    let rendered = error.to_string();
+    let line = rendered.lines().next().unwrap_or_default();
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    format!("{line} (see ioamctl --help)")
+}
+
+/// The `--help` text of the command at `path`, e.g. `["namespace", "add"]`.
+fn help_text(path: &[&str]) -> String {
+    let mut command = Cli::command();
+    command.build();
+    for name in path {
+        match command.find_subcommand(name) {
+            Some(subcommand) => command = subcommand.clone(),
+            None => break,
+        }
+    }
+    command.render_help().to_string()
+}
+
+fn first_word(words: &[OsString]) -> String {
+    words.first().map_or_else(String::new, |word| quoted(word))
+}
+
+/// A word as it appears in messages: in double quotes, with control characters escaped.
+fn quoted(word: &OsStr) -> String {
+    format!("{:?}", word.to_string_lossy())
+}
+
+/// Reads the leaf words of `namespace ...`.
+fn namespace_command(action: Option<NamespaceAction>) -> Result<Command, ParseFailure> {
+    let (name, words) = match action {
+        None => {
+            return Err(ParseFailure::Invalid(
+                "\"namespace\" needs a command: show, add, del or set".to_owned(),
+            ))
+        }
+        Some(NamespaceAction::Unknown(words)) => {
+            return Err(ParseFailure::Invalid(format!(
+                "unknown command {} after namespace: expected show, add, del or set",
+                first_word(&words)
+            )))
+        }
+        Some(NamespaceAction::Show(words)) => ("show", words.words),
+        Some(NamespaceAction::Add(words)) => ("add", words.words),
+        Some(NamespaceAction::Del(words)) => ("del", words.words),
+        Some(NamespaceAction::Set(words)) => ("set", words.words),
+    };
+    if asks_for_help(&words) {
+        return Err(ParseFailure::Info(help_text(&["namespace", name])));
+    }
+    let mut words = words.iter();
+    let command = match name {
+        "show" => {
+            expect_end(&mut words, "namespace show")?;
+            Command::ShowNamespaces
+        }
+        "add" => namespace_add(&mut words)?,
+        "del" => {
+            let id = namespace_id(required(&mut words, "namespace del", &namespace_id_help())?)?;
+            expect_end(&mut words, "namespace del ID")?;
+            Command::DelNamespace { id }
+        }
+        _ => namespace_set(&mut words)?,
+    };
+    Ok(command)
+}
+
+/// Reads the leaf words of `schema ...`.
+fn schema_command(action: Option<SchemaAction>) -> Result<Command, ParseFailure> {
+    let (name, words) = match action {
+        None => {
+            return Err(ParseFailure::Invalid(
+                "\"schema\" needs a command: show, add or del".to_owned(),
+            ))
+        }
+        Some(SchemaAction::Unknown(words)) => {
+            return Err(ParseFailure::Invalid(format!(
+                "unknown command {} after schema: expected show, add or del",
+                first_word(&words)
+            )))
+        }
+        Some(SchemaAction::Show(words)) => ("show", words.words),
+        Some(SchemaAction::Add(words)) => ("add", words.words),
+        Some(SchemaAction::Del(words)) => ("del", words.words),
+    };
+    if asks_for_help(&words) {
+        return Err(ParseFailure::Info(help_text(&["schema", name])));
+    }
+    let mut words = words.iter();
+    let command = match name {
+        "show" => {
+            expect_end(&mut words, "schema show")?;
+            Command::ShowSchemas
+        }
+        "add" => {
+            let id = schema_id(
+                required(&mut words, "schema add", &schema_id_help())?,
+                false,
+            )?;
+            let data = schema_data(required(
+                &mut words,
+                "schema add ID",
+                &format!("DATA, {}", schema_data_form()),
+            )?)?;
+            if let Some(word) = words.next() {
+                return Err(ParseFailure::Invalid(format!(
+                    "unexpected argument {} after schema add ID DATA: expected nothing more \
+                     (quote DATA if it has spaces)",
+                    quoted(word)
+                )));
+            }
+            Command::AddSchema { id, data }
+        }
+        _ => {
+            let id = schema_id(
+                required(&mut words, "schema del", &schema_id_help())?,
+                false,
+            )?;
+            expect_end(&mut words, "schema del ID")?;
+            Command::DelSchema { id }
+        }
+    };
+    Ok(command)
+}
+
+/// `--help` or `-h` right after a leaf command. Later on, such a word is an argument
+/// like any other (schema data may well be "-h").
+fn asks_for_help(words: &[OsString]) -> bool {
+    words
+        .first()
+        .is_some_and(|word| word == "--help" || word == "-h")
+}
+
+/// The leaf words still to read.
+type WordIter<'a> = std::slice::Iter<'a, OsString>;
+
+fn namespace_id_help() -> String {
+    format!("ID, {}", namespace_id_range())
+}
+
+fn schema_id_help() -> String {
+    format!("ID, {}", schema_id_range())
+}
+
+/// `namespace add ID [data DATA32] [wide DATA64]`, in that order as in `ip ioam`.
+fn namespace_add(words: &mut WordIter) -> Result<Command, ParseFailure> {
+    let id = namespace_id(required(words, "namespace add", &namespace_id_help())?)?;
+    let mut data = None;
+    let mut wide = None;
+    let mut context = String::from("namespace add ID");
+    while let Some(word) = words.next() {
+        if word == "data" && data.is_none() && wide.is_none() {
+            let value = required(words, "data", "DATA32, a 32-bit integer")?;
+            data = Some(data32(value)?);
+            context.push_str(" data DATA32");
+        } else if word == "wide" && wide.is_none() {
+            let value = required(words, "wide", "DATA64, a 64-bit hexadecimal integer")?;
+            wide = Some(data64(value)?);
+            context.push_str(" wide DATA64");
+        } else {
+            let message = match (data, wide) {
+                (_, Some(_)) if word == "data" && data.is_none() => format!(
+                    "unexpected argument \"data\" after {context}: \
+                     \"data DATA32\" must come before \"wide DATA64\""
+                ),
+                (_, Some(_)) => nothing_more(word, &context),
+                (Some(_), None) => stray(word, &context, "\"wide DATA64\"", &["data"]),
+                (None, None) => stray(word, &context, "\"data DATA32\" or \"wide DATA64\"", &[]),
+            };
+            return Err(ParseFailure::Invalid(message));
+        }
+    }
+    Ok(Command::AddNamespace { id, data, wide })
+}
+
+/// `namespace set ID schema {SCHEMA_ID | none}`.
+fn namespace_set(words: &mut WordIter) -> Result<Command, ParseFailure> {
+    let id = namespace_id(required(words, "namespace set", &namespace_id_help())?)?;
+    let schema_forms = "\"schema SCHEMA_ID\" or \"schema none\"";
+    match words.next() {
+        Some(word) if word == "schema" => {}
+        Some(word) => {
+            let message = stray(word, "namespace set ID", schema_forms, &[]);
+            return Err(ParseFailure::Invalid(message));
+        }
+        None => {
+            return Err(ParseFailure::Invalid(format!(
+                "\"namespace set ID\" needs {schema_forms}"
+            )))
+        }
+    }
+    let value = required(
+        words,
+        "schema",
+        &format!("SCHEMA_ID, {}, or \"none\"", schema_id_range()),
+    )?;
+    let (schema, context) = if value == "none" {
+        (None, "namespace set ID schema none")
+    } else {
+        (
+            Some(schema_id(value, true)?),
+            "namespace set ID schema SCHEMA_ID",
+        )
+    };
+    expect_end(words, context)?;
+    Ok(Command::SetNamespaceSchema { id, schema })
+}
+
+/// The next word, which `keyword` needs; `expected` describes it.
+fn required<'a>(
+    words: &mut WordIter<'a>,
+    keyword: &str,
+    expected: &str,
+) -> Result<&'a OsStr, ParseFailure> {
+    words
+        .next()
+        .map(OsString::as_os_str)
+        .ok_or_else(|| ParseFailure::Invalid(format!("{keyword:?} needs a value: {expected}")))
+}
+
+fn expect_end(words: &mut WordIter, context: &str) -> Result<(), ParseFailure> {
+    match words.next() {
+        Some(word) => Err(ParseFailure::Invalid(nothing_more(word, context))),
+        None => Ok(()),
+    }
+}
+
+/// The options `-j` and `-p` belong before the object, as in `ip -j ioam`.
+fn misplaced_option(word: &OsStr, context: &str) -> Option<String> {
+    let text = word.to_str()?;
+    let is_output_option = matches!(
+        text,
+        "-j" | "--json" | "-json" | "-p" | "--pretty" | "-pretty"
+    );
+    is_output_option.then(|| {
+        format!(
+            "option {} must come before the object: ioamctl {text} {context}",
+            quoted(word)
+        )
+    })
+}
+
+fn nothing_more(word: &OsStr, context: &str) -> String {
+    misplaced_option(word, context).unwrap_or_else(|| {
+        format!(
+            "unexpected argument {} after {context}: expected nothing more",
+            quoted(word)
+        )
+    })
+}
+
+/// A word that is not what the grammar allows after `context`: "unexpected" if it is a
+/// keyword in the wrong place (`misplaced_keywords`), "unknown" otherwise.
+fn stray(word: &OsStr, context: &str, expected: &str, misplaced_keywords: &[&str]) -> String {
+    if let Some(message) = misplaced_option(word, context) {
+        return message;
+    }
+    let adjective = if misplaced_keywords.iter().any(|keyword| word == *keyword) {
+        "unexpected"
+    } else {
+        "unknown"
+    };
+    format!(
+        "{adjective} argument {} after {context}: expected {expected}",
+        quoted(word)
+    )
+}
+
+/// `get_u16(.., 0)`.
+fn namespace_id(word: &OsStr) -> Result<u16, ParseFailure> {
+    parse_c_unsigned(word.as_bytes(), Base::Auto)
+        .and_then(|value| u16::try_from(value).ok())
+        .ok_or_else(|| {
+            ParseFailure::Invalid(format!(
+                "invalid namespace id {}: expected {}",
+                quoted(word),
+                namespace_id_range()
+            ))
+        })
+}
+
+/// `get_u32(.., 0)`.
+fn data32(word: &OsStr) -> Result<u32, ParseFailure> {
+    parse_c_unsigned(word.as_bytes(), Base::Auto)
+        .and_then(|value| u32::try_from(value).ok())
+        .ok_or_else(|| {
+            ParseFailure::Invalid(format!(
+                "invalid data {}: expected {}",
+                quoted(word),
+                data32_range()
+            ))
+        })
+}
+
+/// `get_u64(.., 16)`: hexadecimal even without a `0x` prefix.
+fn data64(word: &OsStr) -> Result<u64, ParseFailure> {
+    parse_c_unsigned(word.as_bytes(), Base::Hex).ok_or_else(|| {
+        ParseFailure::Invalid(format!(
+            "invalid wide data {}: expected {DATA64_FORM}",
+            quoted(word)
+        ))
+    })
+}
+
+/// `get_u32(.., 0)` and, unlike `ip ioam`, at most [`SCHEMA_ID_MAX`]: the kernel's
+/// `IOAM6` family stores larger ids that no IOAM header can carry.
+fn schema_id(word: &OsStr, none_allowed: bool) -> Result<u32, ParseFailure> {
+    parse_c_unsigned(word.as_bytes(), Base::Auto)
+        .and_then(|value| u32::try_from(value).ok())
+        .filter(|value| *value <= SCHEMA_ID_MAX)
+        .ok_or_else(|| {
+            let or_none = if none_allowed { " or \"none\"" } else { "" };
+            ParseFailure::Invalid(format!(
+                "invalid schema id {}: expected {}{or_none}",
+                quoted(word),
+                schema_id_range()
+            ))
+        })
+}
+
+/// The bytes of DATA, as `ip ioam` copies them (`strlen` bytes of the argument).
+fn schema_data(word: &OsStr) -> Result<Vec<u8>, ParseFailure> {
+    let data = word.as_bytes();
+    if data.is_empty() {
+        return Err(ParseFailure::Invalid(
+            "schema data is empty: at least 1 byte needed".to_owned(),
+        ));
+    }
+    if data.len() > SCHEMA_DATA_MAX {
+        return Err(ParseFailure::Invalid(format!(
+            "schema data is {} bytes: at most {SCHEMA_DATA_MAX} allowed",
+            data.len()
+        )));
+    }
+    Ok(data.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_args(args: &[&str]) -> Result<Invocation, ParseFailure> {
+        parse(std::iter::once("ioamctl").chain(args.iter().copied()))
+    }
+
+    /// The command of a whitespace-separated command line that must parse.
+    fn command(line: &str) -> Command {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match parse_args(&words) {
+            Ok(invocation) => invocation.command,
+            Err(failure) => panic!("{line:?} failed: {failure:?}"),
+        }
+    }
+
+    /// The one-line message of a command line that must be refused.
+    fn error_of(args: &[&str]) -> String {
+        match parse_args(args) {
+            Err(ParseFailure::Invalid(message)) => message,
+            other => panic!("{args:?} gave {other:?}"),
+        }
+    }
+
+    fn error(line: &str) -> String {
+        error_of(&line.split_whitespace().collect::<Vec<_>>())
+    }
+
+    fn add_namespace(id: u16, data: Option<u32>, wide: Option<u64>) -> Command {
+        Command::AddNamespace { id, data, wide }
+    }
+
+    #[test]
+    fn show_commands() {
+        assert_eq!(command("namespace show"), Command::ShowNamespaces);
+        assert_eq!(command("ns show"), Command::ShowNamespaces);
+        assert_eq!(command("schema show"), Command::ShowSchemas);
+    }
+
+    #[test]
+    fn output_format_options_before_the_object() {
+        let format = |line: &str| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            parse_args(&words).expect("valid").format
+        };
+        assert_eq!(format("ns show"), OutputFormat::Text);
+        assert_eq!(format("-j ns show"), OutputFormat::Json);
+        assert_eq!(format("--json ns show"), OutputFormat::Json);
+        assert_eq!(format("-j -p ns show"), OutputFormat::PrettyJson);
+        assert_eq!(format("-p -j schema show"), OutputFormat::PrettyJson);
+        assert_eq!(format("-jp ns show"), OutputFormat::PrettyJson);
+        assert_eq!(format("--json --pretty ns show"), OutputFormat::PrettyJson);
+        assert_eq!(
+            format("-p ns show"),
+            OutputFormat::Text,
+            "-p alone changes nothing"
+        );
+    }
+
+    #[test]
+    fn ip_style_long_options_and_prefixes() {
+        let format = |line: &str| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            parse_args(&words).expect("valid").format
+        };
+        assert_eq!(format("-json ns show"), OutputFormat::Json);
+        assert_eq!(format("-js ns show"), OutputFormat::Json);
+        assert_eq!(format("-json -pretty ns show"), OutputFormat::PrettyJson);
+        assert_eq!(format("-j -pr ns show"), OutputFormat::PrettyJson);
+        assert_eq!(format("--js ns show"), OutputFormat::Json);
+    }
+
+    #[test]
+    fn namespace_add_forms() {
+        assert_eq!(command("namespace add 1"), add_namespace(1, None, None));
+        assert_eq!(
+            command("ns add 123 data 0xdeadbeef wide 0xcafec0caf00dc0de"),
+            add_namespace(123, Some(0xdead_beef), Some(0xcafe_c0ca_f00d_c0de))
+        );
+        assert_eq!(command("ns add 2 data 7"), add_namespace(2, Some(7), None));
+        assert_eq!(command("ns add 3 wide 1"), add_namespace(3, None, Some(1)));
+    }
+
+    #[test]
+    fn namespace_id_bases_and_bounds() {
+        assert_eq!(command("ns del 0"), Command::DelNamespace { id: 0 });
+        assert_eq!(command("ns del 65535"), Command::DelNamespace { id: 65535 });
+        assert_eq!(
+            command("ns del 0xffff"),
+            Command::DelNamespace { id: 65535 }
+        );
+        assert_eq!(command("ns del 0x1F"), Command::DelNamespace { id: 31 });
+        assert_eq!(command("ns del 010"), Command::DelNamespace { id: 8 });
+        assert_eq!(
+            command("ns del 0177777"),
+            Command::DelNamespace { id: 65535 }
+        );
+        assert_eq!(
+            error("ns add 65536"),
+            "invalid namespace id \"65536\": expected an integer 0..65535"
+        );
+        assert_eq!(
+            error("ns add 70000"),
+            "invalid namespace id \"70000\": expected an integer 0..65535"
+        );
+        assert_eq!(
+            error("ns del 0x10000"),
+            "invalid namespace id \"0x10000\": expected an integer 0..65535"
+        );
+        assert_eq!(
+            error("ns set 08 schema 1"),
+            "invalid namespace id \"08\": expected an integer 0..65535"
+        );
+        assert_eq!(
+            error("ns add abc"),
+            "invalid namespace id \"abc\": expected an integer 0..65535"
+        );
+        assert_eq!(
+            error_of(&["ns", "add", "-1"]),
+            "invalid namespace id \"-1\": expected an integer 0..65535"
+        );
+        assert_eq!(
+            error_of(&["ns", "add", ""]),
+            "invalid namespace id \"\": expected an integer 0..65535"
+        );
+    }
+
+    #[test]
+    fn data_is_any_base_and_32_bits() {
+        assert_eq!(command("ns add 1 data 0"), add_namespace(1, Some(0), None));
+        assert_eq!(
+            command("ns add 1 data 4294967295"),
+            add_namespace(1, Some(u32::MAX), None)
+        );
+        assert_eq!(
+            command("ns add 1 data 0xffffffff"),
+            add_namespace(1, Some(u32::MAX), None)
+        );
+        assert_eq!(
+            command("ns add 1 data 010"),
+            add_namespace(1, Some(8), None)
+        );
+        assert_eq!(
+            command("ns add 1 data 10"),
+            add_namespace(1, Some(10), None)
+        );
+        assert_eq!(
+            error("ns add 1 data 4294967296"),
+            "invalid data \"4294967296\": expected an integer 0..4294967295 (32 bits)"
+        );
+        assert_eq!(
+            error("ns add 1 data 0x100000000"),
+            "invalid data \"0x100000000\": expected an integer 0..4294967295 (32 bits)"
+        );
+        assert_eq!(
+            error("ns add 1 data deadbeef"),
+            "invalid data \"deadbeef\": expected an integer 0..4294967295 (32 bits)"
+        );
+    }
+
+    #[test]
+    fn wide_is_hexadecimal_with_or_without_prefix() {
+        assert_eq!(
+            command("ns add 1 wide 10"),
+            add_namespace(1, None, Some(0x10))
+        );
+        assert_eq!(
+            command("ns add 1 wide 0x10"),
+            add_namespace(1, None, Some(0x10))
+        );
+        assert_eq!(
+            command("ns add 1 wide 010"),
+            add_namespace(1, None, Some(0x10))
+        );
+        assert_eq!(
+            command("ns add 1 wide cafec0caf00dc0de"),
+            add_namespace(1, None, Some(0xcafe_c0ca_f00d_c0de))
+        );
+        assert_eq!(
+            command("ns add 1 wide FFFFFFFFFFFFFFFF"),
+            add_namespace(1, None, Some(u64::MAX))
+        );
+        let expected = "expected a hexadecimal integer 0..ffffffffffffffff, 0x prefix optional";
+        assert_eq!(
+            error("ns add 1 wide 10000000000000000"),
+            format!("invalid wide data \"10000000000000000\": {expected}")
+        );
+        assert_eq!(
+            error("ns add 1 data 1 wide xyz"),
+            format!("invalid wide data \"xyz\": {expected}")
+        );
+        assert_eq!(
+            error("ns add 1 wide 0x"),
+            format!("invalid wide data \"0x\": {expected}")
+        );
+    }
+
+    #[test]
+    fn namespace_add_keyword_errors() {
+        assert_eq!(
+            error("ns add"),
+            "\"namespace add\" needs a value: ID, an integer 0..65535"
+        );
+        assert_eq!(
+            error("ns add 123 foo"),
+            "unknown argument \"foo\" after namespace add ID: expected \"data DATA32\" or \"wide DATA64\""
+        );
+        assert_eq!(
+            error("ns add 1 data"),
+            "\"data\" needs a value: DATA32, a 32-bit integer"
+        );
+        assert_eq!(
+            error("ns add 1 wide"),
+            "\"wide\" needs a value: DATA64, a 64-bit hexadecimal integer"
+        );
+        assert_eq!(
+            error("ns add 1 data 1 wide"),
+            "\"wide\" needs a value: DATA64, a 64-bit hexadecimal integer"
+        );
+        assert_eq!(
+            error("ns add 1 data 1 foo"),
+            "unknown argument \"foo\" after namespace add ID data DATA32: expected \"wide DATA64\""
+        );
+        assert_eq!(
+            error("ns add 1 data 1 data 2"),
+            "unexpected argument \"data\" after namespace add ID data DATA32: expected \"wide DATA64\""
+        );
+        assert_eq!(
+            error("ns add 1 wide 1 data 2"),
+            "unexpected argument \"data\" after namespace add ID wide DATA64: \
+             \"data DATA32\" must come before \"wide DATA64\""
+        );
+        assert_eq!(
+            error("ns add 1 wide 1 wide 2"),
+            "unexpected argument \"wide\" after namespace add ID wide DATA64: expected nothing more"
+        );
+        assert_eq!(
+            error("ns add 1 data 1 wide 2 x"),
+            "unexpected argument \"x\" after namespace add ID data DATA32 wide DATA64: expected nothing more"
+        );
+    }
+
+    #[test]
+    fn namespace_del_errors() {
+        assert_eq!(
+            error("ns del"),
+            "\"namespace del\" needs a value: ID, an integer 0..65535"
+        );
+        assert_eq!(
+            error("ns del 1 2"),
+            "unexpected argument \"2\" after namespace del ID: expected nothing more"
+        );
+    }
+
+    #[test]
+    fn namespace_set_forms() {
+        assert_eq!(
+            command("ns set 123 schema 777"),
+            Command::SetNamespaceSchema {
+                id: 123,
+                schema: Some(777)
+            }
+        );
+        assert_eq!(
+            command("namespace set 0x7b schema 0x309"),
+            Command::SetNamespaceSchema {
+                id: 123,
+                schema: Some(777)
+            }
+        );
+        assert_eq!(
+            command("ns set 1 schema none"),
+            Command::SetNamespaceSchema {
+                id: 1,
+                schema: None
+            }
+        );
+        assert_eq!(
+            command("ns set 1 schema 16777215"),
+            Command::SetNamespaceSchema {
+                id: 1,
+                schema: Some(SCHEMA_ID_MAX)
+            }
+        );
+    }
+
+    #[test]
+    fn namespace_set_errors() {
+        assert_eq!(
+            error("ns set"),
+            "\"namespace set\" needs a value: ID, an integer 0..65535"
+        );
+        assert_eq!(
+            error("ns set 1"),
+            "\"namespace set ID\" needs \"schema SCHEMA_ID\" or \"schema none\""
+        );
+        assert_eq!(
+            error("ns set 1 scheme 2"),
+            "unknown argument \"scheme\" after namespace set ID: expected \"schema SCHEMA_ID\" or \"schema none\""
+        );
+        assert_eq!(
+            error("ns set 1 schema"),
+            "\"schema\" needs a value: SCHEMA_ID, an integer 0..16777215 (24 bits), or \"none\""
+        );
+        assert_eq!(
+            error("ns set 1 schema 0x1000000"),
+            "invalid schema id \"0x1000000\": expected an integer 0..16777215 (24 bits) or \"none\""
+        );
+        assert_eq!(
+            error("ns set 1 schema None"),
+            "invalid schema id \"None\": expected an integer 0..16777215 (24 bits) or \"none\""
+        );
+        assert_eq!(
+            error("ns set 1 schema 2 3"),
+            "unexpected argument \"3\" after namespace set ID schema SCHEMA_ID: expected nothing more"
+        );
+        assert_eq!(
+            error("ns set 1 schema none 3"),
+            "unexpected argument \"3\" after namespace set ID schema none: expected nothing more"
+        );
+    }
+
+    #[test]
+    fn schema_add_forms() {
+        assert_eq!(
+            command("schema add 777 some"),
+            Command::AddSchema {
+                id: 777,
+                data: b"some".to_vec()
+            }
+        );
+        assert_eq!(
+            command("schema add 0xffffff x"),
+            Command::AddSchema {
+                id: SCHEMA_ID_MAX,
+                data: b"x".to_vec()
+            }
+        );
+        assert_eq!(
+            command("schema add 010 x"),
+            Command::AddSchema {
+                id: 8,
+                data: b"x".to_vec()
+            }
+        );
+        // DATA is taken as it is: spaces, dashes and keywords included.
+        for data in ["hello world", "-h", "--help", "none", "0x10"] {
+            let parsed = parse_args(&["schema", "add", "1", data]).expect("valid");
+            assert_eq!(
+                parsed.command,
+                Command::AddSchema {
+                    id: 1,
+                    data: data.as_bytes().to_vec()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn schema_data_size_bounds() {
+        let largest = "d".repeat(SCHEMA_DATA_MAX);
+        let parsed = parse_args(&["schema", "add", "1", &largest]).expect("1020 bytes is fine");
+        assert_eq!(
+            parsed.command,
+            Command::AddSchema {
+                id: 1,
+                data: largest.into_bytes()
+            }
+        );
+        let too_large = "d".repeat(SCHEMA_DATA_MAX + 1);
+        assert_eq!(
+            error_of(&["schema", "add", "1", &too_large]),
+            "schema data is 1021 bytes: at most 1020 allowed"
+        );
+        assert_eq!(
+            error_of(&["schema", "add", "1", ""]),
+            "schema data is empty: at least 1 byte needed"
+        );
+        // Bytes, not characters: "é" is two bytes.
+        let multibyte = "é".repeat(511);
+        assert_eq!(
+            error_of(&["schema", "add", "1", &multibyte]),
+            "schema data is 1022 bytes: at most 1020 allowed"
+        );
+    }
+
+    #[test]
+    fn schema_data_need_not_be_utf8() {
+        use std::os::unix::ffi::OsStringExt;
+        let data = vec![0xff, 0xfe, b'a'];
+        let args = ["ioamctl", "schema", "add", "1"]
+            .into_iter()
+            .map(OsString::from)
+            .chain(std::iter::once(OsString::from_vec(data.clone())));
+        assert_eq!(
+            parse(args).expect("valid").command,
+            Command::AddSchema { id: 1, data }
+        );
+    }
+
+    #[test]
+    fn schema_id_bounds() {
+        assert_eq!(
+            command("schema del 16777215"),
+            Command::DelSchema { id: SCHEMA_ID_MAX }
+        );
+        assert_eq!(command("schema del 0"), Command::DelSchema { id: 0 });
+        assert_eq!(
+            error("schema add 0x1000000 x"),
+            "invalid schema id \"0x1000000\": expected an integer 0..16777215 (24 bits)"
+        );
+        assert_eq!(
+            error("schema del 16777216"),
+            "invalid schema id \"16777216\": expected an integer 0..16777215 (24 bits)"
+        );
+        assert_eq!(
+            error("schema del 4294967296"),
+            "invalid schema id \"4294967296\": expected an integer 0..16777215 (24 bits)"
+        );
+    }
+
+    #[test]
+    fn schema_keyword_errors() {
+        assert_eq!(
+            error("schema add"),
+            "\"schema add\" needs a value: ID, an integer 0..16777215 (24 bits)"
+        );
+        assert_eq!(
+            error("schema add 1"),
+            "\"schema add ID\" needs a value: DATA, a string of 1..1020 bytes"
+        );
+        assert_eq!(
+            error("schema add 1 hello world"),
+            "unexpected argument \"world\" after schema add ID DATA: expected nothing more \
+             (quote DATA if it has spaces)"
+        );
+        assert_eq!(
+            error("schema del"),
+            "\"schema del\" needs a value: ID, an integer 0..16777215 (24 bits)"
+        );
+        assert_eq!(
+            error("schema del 1 2"),
+            "unexpected argument \"2\" after schema del ID: expected nothing more"
+        );
+    }
+
+    #[test]
+    fn show_takes_no_arguments() {
+        assert_eq!(
+            error("ns show all"),
+            "unexpected argument \"all\" after namespace show: expected nothing more"
+        );
+        assert_eq!(
+            error("schema show 1"),
+            "unexpected argument \"1\" after schema show: expected nothing more"
+        );
+        assert_eq!(
+            error("ns show -j"),
+            "option \"-j\" must come before the object: ioamctl -j namespace show"
+        );
+        assert_eq!(
+            error("schema show --pretty"),
+            "option \"--pretty\" must come before the object: ioamctl --pretty schema show"
+        );
+    }
+
+    #[test]
+    fn unknown_objects_and_commands() {
+        assert_eq!(
+            error("foo"),
+            "unknown object \"foo\": expected \"namespace\" (or \"ns\") or \"schema\""
+        );
+        assert_eq!(
+            error("names show"),
+            "unknown object \"names\": expected \"namespace\" (or \"ns\") or \"schema\"",
+            "no prefix matching, as in ip ioam"
+        );
+        assert_eq!(
+            error("namespace list"),
+            "unknown command \"list\" after namespace: expected show, add, del or set"
+        );
+        assert_eq!(
+            error("ns sh"),
+            "unknown command \"sh\" after namespace: expected show, add, del or set"
+        );
+        assert_eq!(
+            error("schema set 1"),
+            "unknown command \"set\" after schema: expected show, add or del"
+        );
+        assert_eq!(
+            error("namespace"),
+            "\"namespace\" needs a command: show, add, del or set"
+        );
+        assert_eq!(
+            error("schema"),
+            "\"schema\" needs a command: show, add or del"
+        );
+    }
+
+    #[test]
+    fn clap_errors_are_one_line() {
+        let message = error("--bogus ns show");
+        assert_eq!(
+            message,
+            "unexpected argument '--bogus' found (see ioamctl --help)"
+        );
+    }
+
+    #[test]
+    fn messages_quote_control_characters() {
+        assert_eq!(
+            error_of(&["ns", "add", "1\n2"]),
+            "invalid namespace id \"1\\n2\": expected an integer 0..65535"
+        );
+    }
+
+    #[test]
+    fn no_command_prints_usage() {
+        match parse_args(&[]) {
+            Err(ParseFailure::Usage(text)) => assert!(text.contains("Usage: ioamctl")),
+            other => panic!("{other:?}"),
+        }
+        match parse_args(&["-j"]) {
+            Err(ParseFailure::Usage(text)) => assert!(text.contains("Usage: ioamctl")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn help_and_version_are_info() {
+        for args in [
+            &["--help"][..],
+            &["-h"],
+            &["help"],
+            &["namespace", "--help"],
+            &["help", "schema", "add"],
+            &["ns", "add", "--help"],
+            &["schema", "add", "-h"],
+            &["-V"],
+            &["--version"],
+        ] {
+            match parse_args(args) {
+                Err(ParseFailure::Info(text)) => {
+                    assert!(!text.contains('\u{1b}'), "{args:?}: no colour codes");
+                }
+                other => panic!("{args:?} gave {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn leaf_help_shows_the_grammar() {
+        let help = |args: &[&str]| match parse_args(args) {
+            Err(ParseFailure::Info(text)) => text,
+            other => panic!("{args:?} gave {other:?}"),
+        };
+        assert!(help(&["ns", "add", "--help"])
+            .contains("Usage: ioamctl namespace add ID [data DATA32] [wide DATA64]"));
+        assert!(help(&["ns", "set", "-h"])
+            .contains("Usage: ioamctl namespace set ID schema {SCHEMA_ID | none}"));
+        assert!(help(&["schema", "add", "--help"]).contains("Usage: ioamctl schema add ID DATA"));
+        let top = help(&["--help"]);
+        assert!(top.contains("Exit status: 0 success; 1 bad arguments"));
+        assert!(top.contains("Schema ID and SCHEMA_ID: an integer 0..16777215 (24 bits)"));
+    }
+}

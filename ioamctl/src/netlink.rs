@@ -1,0 +1,733 @@
+//! The generic netlink client: resolves the family, sends one request, collects replies.
+//!
+//! This uses neli's `NlSocketHandle` rather than its `NlRouter`: in neli 0.7.5 the router
+//! rebuilds every error message it hands out and drops the extended ack attributes on the
+//! way (`Nlmsgerr::to_typed`), so the kernel's message ("namespace 123 already exists")
+//! would never reach the user. The socket handle returns messages as parsed, and a CLI
+//! sending one request at a time needs none of the router's concurrency.
+
+use std::ffi::CStr;
+use std::fmt;
+use std::io;
+
+use ioam_uapi::{attr, cmd, FAMILY_VERSION};
+use neli::{
+    consts::{
+        genl::{CtrlAttr, CtrlCmd},
+        nl::{GenlId, NlmF, NlmsgerrAttr},
+        socket::NlFamily,
+    },
+    genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, NlattrBuilder, NoUserHeader},
+    nl::{NlPayload, NlmsghdrBuilder},
+    socket::synchronous::NlSocketHandle,
+    types::{Buffer, GenlBuffer},
+    utils::Groups,
+};
+
+use crate::args::Command;
+use crate::format::{NamespaceInfo, SchemaInfo};
+
+type GenlMessage = Genlmsghdr<u8, u16>;
+
+/// The attributes of one message, in the order received: type (flags masked off) and
+/// payload without padding.
+pub type Attributes = Vec<(u16, Vec<u8>)>;
+
+/// What went wrong talking to the kernel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetlinkError {
+    /// The generic netlink family is not registered: `ioam_rs.ko` is not loaded.
+    FamilyNotFound,
+    /// The kernel refused the request with `errno` and, maybe, an extended ack message.
+    Kernel { errno: i32, message: Option<String> },
+    /// The socket failed, or a reply did not have the expected form.
+    Transport(String),
+}
+
+impl NetlinkError {
+    /// The process exit status for this error (see the crate documentation).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            NetlinkError::FamilyNotFound => crate::EXIT_USAGE,
+            NetlinkError::Kernel { .. } | NetlinkError::Transport(_) => crate::EXIT_KERNEL,
+        }
+    }
+}
+
+/// `strerror(errno)`: std's text for an OS error, without its " (os error N)" suffix.
+pub fn strerror(errno: i32) -> String {
+    let text = io::Error::from_raw_os_error(errno).to_string();
+    let suffix = format!(" (os error {errno})");
+    match text.strip_suffix(&suffix) {
+        Some(description) => description.to_owned(),
+        None => text,
+    }
+}
+
+impl fmt::Display for NetlinkError {
+    /// `ioamctl: ` is prepended by the caller.
+    fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            NetlinkError::FamilyNotFound => formatter.write_str(
+                "the ioam_rs module is not loaded (run: modprobe ioam_rs, or insmod ioam_rs.ko)",
+            ),
+            NetlinkError::Kernel {
+                errno,
+                message: Some(message),
+            } => write!(formatter, "{message}: {}", strerror(*errno)),
+            NetlinkError::Kernel {
+                errno,
+                message: None,
+            } => formatter.write_str(&strerror(*errno)),
+            NetlinkError::Transport(detail) => write!(formatter, "netlink: {detail}"),
+        }
+    }
+}
+
+fn transport(context: &str, error: impl fmt::Display) -> NetlinkError {
+    NetlinkError::Transport(format!("{context}: {error}"))
+}
+
+/// One request: a command of the family and its attributes in native byte order, as
+/// `nla_put_u16` and friends write them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub cmd: u8,
+    pub attrs: Attributes,
+    /// Dumps are sent with `NLM_F_DUMP` and answered by many messages; the others with
+    /// `NLM_F_ACK` and answered by an ack.
+    pub dump: bool,
+}
+
+/// The request that carries out `command`, attribute for attribute as `ip ioam` builds it.
+pub fn request_for(command: &Command) -> Request {
+    let (cmd, attrs, dump) = match command {
+        Command::ShowNamespaces => (cmd::DUMP_NAMESPACES, vec![], true),
+        Command::ShowSchemas => (cmd::DUMP_SCHEMAS, vec![], true),
+        Command::AddNamespace { id, data, wide } => {
+            let mut attrs = vec![(attr::NS_ID, id.to_ne_bytes().to_vec())];
+            if let Some(data) = data {
+                attrs.push((attr::NS_DATA, data.to_ne_bytes().to_vec()));
+            }
+            if let Some(wide) = wide {
+                attrs.push((attr::NS_DATA_WIDE, wide.to_ne_bytes().to_vec()));
+            }
+            (cmd::ADD_NAMESPACE, attrs, false)
+        }
+        Command::DelNamespace { id } => (
+            cmd::DEL_NAMESPACE,
+            vec![(attr::NS_ID, id.to_ne_bytes().to_vec())],
+            false,
+        ),
+        Command::SetNamespaceSchema { id, schema } => {
+            let binding = match schema {
+                Some(schema) => (attr::SC_ID, schema.to_ne_bytes().to_vec()),
+                None => (attr::SC_NONE, vec![]),
+            };
+            (
+                cmd::NS_SET_SCHEMA,
+                vec![(attr::NS_ID, id.to_ne_bytes().to_vec()), binding],
+                false,
+            )
+        }
+        Command::AddSchema { id, data } => (
+            cmd::ADD_SCHEMA,
+            vec![
+                (attr::SC_ID, id.to_ne_bytes().to_vec()),
+                (attr::SC_DATA, data.clone()),
+            ],
+            false,
+        ),
+        Command::DelSchema { id } => (
+            cmd::DEL_SCHEMA,
+            vec![(attr::SC_ID, id.to_ne_bytes().to_vec())],
+            false,
+        ),
+    };
+    Request { cmd, attrs, dump }
+}
+
+/// The first attribute of type `kind`; like iproute2's `parse_rtattr`, later duplicates
+/// are ignored.
+fn find(attrs: &Attributes, kind: u16) -> Option<&[u8]> {
+    attrs
+        .iter()
+        .find(|(attr_kind, _)| *attr_kind == kind)
+        .map(|(_, payload)| payload.as_slice())
+}
+
+/// A fixed-size attribute read as native-endian bytes.
+fn fixed<const N: usize>(
+    attrs: &Attributes,
+    kind: u16,
+    name: &str,
+) -> Result<Option<[u8; N]>, NetlinkError> {
+    find(attrs, kind)
+        .map(|payload| {
+            <[u8; N]>::try_from(payload).map_err(|_| {
+                NetlinkError::Transport(format!(
+                    "the kernel sent {name} of {} bytes, expected {N}",
+                    payload.len()
+                ))
+            })
+        })
+        .transpose()
+}
+
+fn missing(name: &str, record: &str) -> NetlinkError {
+    NetlinkError::Transport(format!("the kernel sent a {record} without {name}"))
+}
+
+/// One message of a namespace dump. Unknown attributes, such as the `PAD` that
+/// `nla_put_u64_64bit` may put before `NS_DATA_WIDE`, are skipped.
+pub fn decode_namespace(attrs: &Attributes) -> Result<NamespaceInfo, NetlinkError> {
+    let id = fixed(attrs, attr::NS_ID, "NS_ID")?.ok_or_else(|| missing("NS_ID", "namespace"))?;
+    Ok(NamespaceInfo {
+        id: u16::from_ne_bytes(id),
+        data: fixed(attrs, attr::NS_DATA, "NS_DATA")?.map(u32::from_ne_bytes),
+        wide: fixed(attrs, attr::NS_DATA_WIDE, "NS_DATA_WIDE")?.map(u64::from_ne_bytes),
+        schema: fixed(attrs, attr::SC_ID, "SC_ID")?.map(u32::from_ne_bytes),
+    })
+}
+
+/// One message of a schema dump; unknown attributes are skipped.
+pub fn decode_schema(attrs: &Attributes) -> Result<SchemaInfo, NetlinkError> {
+    let id = fixed(attrs, attr::SC_ID, "SC_ID")?.ok_or_else(|| missing("SC_ID", "schema"))?;
+    let data = find(attrs, attr::SC_DATA).ok_or_else(|| missing("SC_DATA", "schema"))?;
+    Ok(SchemaInfo {
+        id: u32::from_ne_bytes(id),
+        data: data.to_vec(),
+        namespace: fixed(attrs, attr::NS_ID, "NS_ID")?.map(u16::from_ne_bytes),
+    })
+}
+
+/// What a request brought back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// The kernel acknowledged a change.
+    Done,
+    Namespaces(Vec<NamespaceInfo>),
+    Schemas(Vec<SchemaInfo>),
+}
+
+/// The payload messages of one request, and whether the kernel flagged the dump as
+/// interrupted (`NLM_F_DUMP_INTR`: the table changed while it was being read).
+struct Replies {
+    messages: Vec<Attributes>,
+    interrupted: bool,
+}
+
+/// A generic netlink socket bound to one family.
+pub struct Client {
+    socket: NlSocketHandle,
+    family_id: u16,
+    last_seq: u32,
+}
+
+impl Client {
+    /// Opens a socket with extended acks on and resolves `family_name`.
+    pub fn connect(family_name: &CStr) -> Result<Client, NetlinkError> {
+        let socket = NlSocketHandle::connect(NlFamily::Generic, None, Groups::empty())
+            .map_err(|error| transport("cannot open a generic netlink socket", error))?;
+        socket
+            .enable_ext_ack(true)
+            .map_err(|error| transport("cannot enable extended acks", error))?;
+        let mut client = Client {
+            socket,
+            family_id: GenlId::Ctrl.into(),
+            last_seq: 0,
+        };
+        client.family_id = client.resolve(family_name)?;
+        Ok(client)
+    }
+
+    /// `CTRL_CMD_GETFAMILY`; the controller answers `ENOENT` for an unknown name.
+    fn resolve(&mut self, family_name: &CStr) -> Result<u16, NetlinkError> {
+        let request = Request {
+            cmd: CtrlCmd::Getfamily.into(),
+            attrs: vec![(
+                CtrlAttr::FamilyName.into(),
+                family_name.to_bytes_with_nul().to_vec(),
+            )],
+            dump: false,
+        };
+        let replies = match self.transact(GenlId::Ctrl.into(), 2, &request) {
+            Err(NetlinkError::Kernel { errno, .. })
+                if io::Error::from_raw_os_error(errno).kind() == io::ErrorKind::NotFound =>
+            {
+                return Err(NetlinkError::FamilyNotFound)
+            }
+            other => other?,
+        };
+        replies
+            .messages
+            .iter()
+            .find_map(|attrs| {
+                fixed::<2>(attrs, CtrlAttr::FamilyId.into(), "CTRL_ATTR_FAMILY_ID").ok()?
+            })
+            .map(u16::from_ne_bytes)
+            .ok_or(NetlinkError::FamilyNotFound)
+    }
+
+    /// Carries out `command`. A dump flagged as interrupted is still returned, after a
+    /// warning on standard error, as `ip` does.
+    pub fn execute(&mut self, command: &Command) -> Result<Reply, NetlinkError> {
+        let request = request_for(command);
+        let replies = self.transact(self.family_id, FAMILY_VERSION, &request)?;
+        if replies.interrupted {
+            eprintln!("ioamctl: the dump was interrupted and may be inconsistent");
+        }
+        match command {
+            Command::ShowNamespaces => replies
+                .messages
+                .iter()
+                .map(decode_namespace)
+                .collect::<Result<_, _>>()
+                .map(Reply::Namespaces),
+            Command::ShowSchemas => replies
+                .messages
+                .iter()
+                .map(decode_schema)
+                .collect::<Result<_, _>>()
+                .map(Reply::Schemas),
+            _ => Ok(Reply::Done),
+        }
+    }
+
+    /// Sends `request` to `family_id` and reads until its ack (or error), or for a dump
+    /// until `NLMSG_DONE`, which may come many datagrams later.
+    fn transact(
+        &mut self,
+        family_id: u16,
+        version: u8,
+        request: &Request,
+    ) -> Result<Replies, NetlinkError> {
+        let mut attrs = GenlBuffer::new();
+        for (kind, payload) in &request.attrs {
+            let attr_type = AttrTypeBuilder::default()
+                .nla_type(*kind)
+                .build()
+                .map_err(|error| transport("cannot build the request", error))?;
+            let attr = NlattrBuilder::default()
+                .nla_type(attr_type)
+                .nla_payload(Buffer::from(payload.as_slice()))
+                .build()
+                .map_err(|error| transport("cannot build the request", error))?;
+            attrs.push(attr);
+        }
+        let genl = GenlmsghdrBuilder::<u8, u16, NoUserHeader>::default()
+            .cmd(request.cmd)
+            .version(version)
+            .attrs(attrs)
+            .build()
+            .map_err(|error| transport("cannot build the request", error))?;
+        let flags = if request.dump {
+            NlmF::REQUEST | NlmF::DUMP
+        } else {
+            NlmF::REQUEST | NlmF::ACK
+        };
+        self.last_seq = self.last_seq.wrapping_add(1);
+        let seq = self.last_seq;
+        let message = NlmsghdrBuilder::default()
+            .nl_type(family_id)
+            .nl_flags(flags)
+            .nl_seq(seq)
+            .nl_payload(NlPayload::Payload(genl))
+            .build()
+            .map_err(|error| transport("cannot build the request", error))?;
+        self.socket
+            .send(&message)
+            .map_err(|error| transport("cannot send the request", error))?;
+
+        let mut replies = Replies {
+            messages: Vec::new(),
+            interrupted: false,
+        };
+        loop {
+            let (datagram, _groups) = self
+                .socket
+                .recv::<u16, GenlMessage>()
+                .map_err(|error| transport("cannot read the reply", error))?;
+            for message in datagram {
+                let message =
+                    message.map_err(|error| transport("cannot parse the reply", error))?;
+                if *message.nl_seq() != seq {
+                    // Not ours: a late answer to an earlier request.
+                    continue;
+                }
+                if message.nl_flags().contains(NlmF::DUMP_INTR) {
+                    replies.interrupted = true;
+                }
+                match message.nl_payload() {
+                    NlPayload::Payload(payload) => {
+                        if *message.nl_type() != family_id {
+                            return Err(NetlinkError::Transport(format!(
+                                "unexpected reply of type {}",
+                                message.nl_type()
+                            )));
+                        }
+                        replies.messages.push(attributes_of(payload));
+                    }
+                    NlPayload::Err(error) => {
+                        return Err(kernel_error(*error.error(), error.ext_ack()))
+                    }
+                    // NLMSG_DONE carries the dump's final status and its extended ack.
+                    NlPayload::DumpExtAck(done) if *done.error() != 0 => {
+                        return Err(kernel_error(*done.error(), done.ext_ack()))
+                    }
+                    NlPayload::Ack(_) | NlPayload::DumpExtAck(_) => return Ok(replies),
+                    // An NLMSG_DONE without a status word.
+                    NlPayload::Empty if request.dump => return Ok(replies),
+                    NlPayload::Empty => {}
+                }
+            }
+        }
+    }
+}
+
+fn attributes_of(message: &GenlMessage) -> Attributes {
+    message
+        .attrs()
+        .iter()
+        .map(|attr| {
+            (
+                *attr.nla_type().nla_type(),
+                attr.nla_payload().as_ref().to_vec(),
+            )
+        })
+        .collect()
+}
+
+/// `error` is the negative errno of `struct nlmsgerr`; `NLMSGERR_ATTR_MSG` is a C string.
+fn kernel_error(error: i32, ext_ack: &GenlBuffer<NlmsgerrAttr, Buffer>) -> NetlinkError {
+    let message = ext_ack
+        .iter()
+        .find(|attr| *attr.nla_type().nla_type() == NlmsgerrAttr::Msg)
+        .map(|attr| {
+            let text = attr.nla_payload().as_ref();
+            let end = text
+                .iter()
+                .position(|byte| *byte == 0)
+                .unwrap_or(text.len());
+            String::from_utf8_lossy(&text[..end]).trim().to_owned()
+        })
+        .filter(|text| !text.is_empty());
+    NetlinkError::Kernel {
+        errno: error.checked_neg().unwrap_or(error),
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ioam_uapi::{NS_DATA_UNAVAILABLE, SCHEMA_ID_MAX};
+
+    fn request(command: Command) -> Request {
+        request_for(&command)
+    }
+
+    #[test]
+    fn dumps_carry_no_attributes() {
+        assert_eq!(
+            request(Command::ShowNamespaces),
+            Request {
+                cmd: cmd::DUMP_NAMESPACES,
+                attrs: vec![],
+                dump: true
+            }
+        );
+        assert_eq!(
+            request(Command::ShowSchemas),
+            Request {
+                cmd: cmd::DUMP_SCHEMAS,
+                attrs: vec![],
+                dump: true
+            }
+        );
+    }
+
+    #[test]
+    fn namespace_add_attributes_in_native_byte_order() {
+        let full = request(Command::AddNamespace {
+            id: 0x1234,
+            data: Some(0xdead_beef),
+            wide: Some(0xcafe_c0ca_f00d_c0de),
+        });
+        assert_eq!(full.cmd, cmd::ADD_NAMESPACE);
+        assert!(!full.dump);
+        assert_eq!(
+            full.attrs,
+            vec![
+                (attr::NS_ID, 0x1234u16.to_ne_bytes().to_vec()),
+                (attr::NS_DATA, 0xdead_beefu32.to_ne_bytes().to_vec()),
+                (
+                    attr::NS_DATA_WIDE,
+                    0xcafe_c0ca_f00d_c0deu64.to_ne_bytes().to_vec()
+                ),
+            ]
+        );
+        let bare = request(Command::AddNamespace {
+            id: 1,
+            data: None,
+            wide: None,
+        });
+        assert_eq!(bare.attrs, vec![(attr::NS_ID, 1u16.to_ne_bytes().to_vec())]);
+        // A value equal to the "unavailable" marker is still sent: the kernel decides.
+        let marker = request(Command::AddNamespace {
+            id: 1,
+            data: Some(NS_DATA_UNAVAILABLE),
+            wide: None,
+        });
+        assert_eq!(marker.attrs.len(), 2);
+    }
+
+    #[test]
+    fn other_requests() {
+        assert_eq!(
+            request(Command::DelNamespace { id: 7 }),
+            Request {
+                cmd: cmd::DEL_NAMESPACE,
+                attrs: vec![(attr::NS_ID, 7u16.to_ne_bytes().to_vec())],
+                dump: false
+            }
+        );
+        assert_eq!(
+            request(Command::SetNamespaceSchema {
+                id: 7,
+                schema: Some(SCHEMA_ID_MAX)
+            }),
+            Request {
+                cmd: cmd::NS_SET_SCHEMA,
+                attrs: vec![
+                    (attr::NS_ID, 7u16.to_ne_bytes().to_vec()),
+                    (attr::SC_ID, SCHEMA_ID_MAX.to_ne_bytes().to_vec()),
+                ],
+                dump: false
+            }
+        );
+        assert_eq!(
+            request(Command::SetNamespaceSchema {
+                id: 7,
+                schema: None
+            }),
+            Request {
+                cmd: cmd::NS_SET_SCHEMA,
+                attrs: vec![
+                    (attr::NS_ID, 7u16.to_ne_bytes().to_vec()),
+                    (attr::SC_NONE, vec![])
+                ],
+                dump: false
+            }
+        );
+        assert_eq!(
+            request(Command::AddSchema {
+                id: 777,
+                data: b"some".to_vec()
+            }),
+            Request {
+                cmd: cmd::ADD_SCHEMA,
+                attrs: vec![
+                    (attr::SC_ID, 777u32.to_ne_bytes().to_vec()),
+                    (attr::SC_DATA, b"some".to_vec()),
+                ],
+                dump: false
+            }
+        );
+        assert_eq!(
+            request(Command::DelSchema { id: 777 }),
+            Request {
+                cmd: cmd::DEL_SCHEMA,
+                attrs: vec![(attr::SC_ID, 777u32.to_ne_bytes().to_vec())],
+                dump: false
+            }
+        );
+    }
+
+    #[test]
+    fn decode_full_namespace_with_pad_before_wide() {
+        let attrs = vec![
+            (attr::NS_ID, 123u16.to_ne_bytes().to_vec()),
+            (attr::NS_DATA, 0xdead_beefu32.to_ne_bytes().to_vec()),
+            (attr::PAD, vec![]),
+            (
+                attr::NS_DATA_WIDE,
+                0xcafe_c0ca_f00d_c0deu64.to_ne_bytes().to_vec(),
+            ),
+            (attr::SC_ID, 777u32.to_ne_bytes().to_vec()),
+        ];
+        assert_eq!(
+            decode_namespace(&attrs),
+            Ok(NamespaceInfo {
+                id: 123,
+                data: Some(0xdead_beef),
+                wide: Some(0xcafe_c0ca_f00d_c0de),
+                schema: Some(777),
+            })
+        );
+    }
+
+    #[test]
+    fn decode_bare_namespace_and_skip_unknown_attributes() {
+        let attrs = vec![
+            (attr::MAX + 10, vec![1, 2, 3]),
+            (attr::NS_ID, 5u16.to_ne_bytes().to_vec()),
+        ];
+        assert_eq!(
+            decode_namespace(&attrs),
+            Ok(NamespaceInfo {
+                id: 5,
+                data: None,
+                wide: None,
+                schema: None
+            })
+        );
+    }
+
+    #[test]
+    fn decode_namespace_keeps_the_first_duplicate() {
+        let attrs = vec![
+            (attr::NS_ID, 5u16.to_ne_bytes().to_vec()),
+            (attr::NS_ID, 6u16.to_ne_bytes().to_vec()),
+        ];
+        assert_eq!(
+            decode_namespace(&attrs).map(|namespace| namespace.id),
+            Ok(5)
+        );
+    }
+
+    #[test]
+    fn decode_namespace_errors() {
+        assert_eq!(
+            decode_namespace(&vec![(attr::NS_DATA, 1u32.to_ne_bytes().to_vec())]),
+            Err(NetlinkError::Transport(
+                "the kernel sent a namespace without NS_ID".into()
+            ))
+        );
+        assert_eq!(
+            decode_namespace(&vec![
+                (attr::NS_ID, 1u16.to_ne_bytes().to_vec()),
+                (attr::NS_DATA_WIDE, 1u32.to_ne_bytes().to_vec()),
+            ]),
+            Err(NetlinkError::Transport(
+                "the kernel sent NS_DATA_WIDE of 4 bytes, expected 8".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn decode_schemas() {
+        let bound = vec![
+            (attr::SC_ID, 777u32.to_ne_bytes().to_vec()),
+            (attr::SC_DATA, b"some".to_vec()),
+            (attr::NS_ID, 123u16.to_ne_bytes().to_vec()),
+        ];
+        assert_eq!(
+            decode_schema(&bound),
+            Ok(SchemaInfo {
+                id: 777,
+                data: b"some".to_vec(),
+                namespace: Some(123)
+            })
+        );
+        let padded = vec![
+            (attr::SC_ID, 9u32.to_ne_bytes().to_vec()),
+            (attr::SC_DATA, b"abcde\0\0\0".to_vec()),
+        ];
+        assert_eq!(
+            decode_schema(&padded),
+            Ok(SchemaInfo {
+                id: 9,
+                data: b"abcde\0\0\0".to_vec(),
+                namespace: None
+            })
+        );
+        assert_eq!(
+            decode_schema(&vec![(attr::SC_ID, 9u32.to_ne_bytes().to_vec())]),
+            Err(NetlinkError::Transport(
+                "the kernel sent a schema without SC_DATA".into()
+            ))
+        );
+        assert_eq!(
+            decode_schema(&vec![(attr::SC_DATA, b"x".to_vec())]),
+            Err(NetlinkError::Transport(
+                "the kernel sent a schema without SC_ID".into()
+            ))
+        );
+    }
+
+    fn ext_ack(attrs: &[(NlmsgerrAttr, &[u8])]) -> GenlBuffer<NlmsgerrAttr, Buffer> {
+        let mut buffer = GenlBuffer::new();
+        for (kind, payload) in attrs {
+            let attr = NlattrBuilder::default()
+                .nla_type(
+                    AttrTypeBuilder::default()
+                        .nla_type(*kind)
+                        .build()
+                        .expect("type"),
+                )
+                .nla_payload(Buffer::from(*payload))
+                .build()
+                .expect("attribute");
+            buffer.push(attr);
+        }
+        buffer
+    }
+
+    #[test]
+    fn kernel_error_takes_the_extended_ack_message() {
+        let acks = ext_ack(&[
+            (NlmsgerrAttr::Offset, &20u32.to_ne_bytes()),
+            (NlmsgerrAttr::Msg, b"namespace 123 already exists\0"),
+        ]);
+        let error = kernel_error(-17, &acks);
+        assert_eq!(
+            error,
+            NetlinkError::Kernel {
+                errno: 17,
+                message: Some("namespace 123 already exists".into())
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "namespace 123 already exists: File exists"
+        );
+        assert_eq!(error.exit_code(), crate::EXIT_KERNEL);
+    }
+
+    #[test]
+    fn kernel_error_without_message_is_strerror() {
+        let error = kernel_error(
+            -2,
+            &ext_ack(&[(NlmsgerrAttr::Offset, &20u32.to_ne_bytes())]),
+        );
+        assert_eq!(
+            error,
+            NetlinkError::Kernel {
+                errno: 2,
+                message: None
+            }
+        );
+        assert_eq!(error.to_string(), "No such file or directory");
+        let empty_message = kernel_error(-1, &ext_ack(&[(NlmsgerrAttr::Msg, b"\0")]));
+        assert_eq!(empty_message.to_string(), "Operation not permitted");
+    }
+
+    #[test]
+    fn strerror_has_no_rust_suffix() {
+        assert_eq!(strerror(17), "File exists");
+        assert_eq!(strerror(22), "Invalid argument");
+    }
+
+    #[test]
+    fn other_error_texts_and_exit_codes() {
+        assert_eq!(
+            NetlinkError::FamilyNotFound.to_string(),
+            "the ioam_rs module is not loaded (run: modprobe ioam_rs, or insmod ioam_rs.ko)"
+        );
+        assert_eq!(NetlinkError::FamilyNotFound.exit_code(), crate::EXIT_USAGE);
+        let transport = NetlinkError::Transport("cannot read the reply: x".into());
+        assert_eq!(transport.to_string(), "netlink: cannot read the reply: x");
+        assert_eq!(transport.exit_code(), crate::EXIT_KERNEL);
+    }
+}
