@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite: host-side unit tests, a warning-free module build (compiler and
+# clippy), then the selftests in the test kernel under QEMU. Provisions what it needs.
+#   scripts/test.sh [SELFTEST_FILE...]
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+cd "$REPO_ROOT"
+
+kdir=$(scripts/build-all.sh)
+
+log "host: cargo test"
+cargo test --quiet --workspace 2>&1
+
+log "host: cargo clippy"
+cargo clippy --quiet --workspace --all-targets -- -D warnings
+
+log "module: rebuilding with CLIPPY=1; any warning fails"
+make -s KDIR="$kdir" clean >/dev/null
+out=$(make -s KDIR="$kdir" CLIPPY=1 2>&1) || { printf '%s\n' "$out"; die "module build failed"; }
+if grep -qiE 'warning|error' <<<"$out"; then
+	printf '%s\n' "$out"
+	die "the module build printed warnings"
+fi
+
+log "VM: selftests"
+scripts/vm-run.sh -k "$kdir" -- selftests/run.sh "$@"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Run a command inside a test kernel under QEMU TCG (virtme-ng), then check the guest's
+# kernel log. The guest sees this machine's filesystem; LOGDIR is writable from it.
+#   scripts/vm-run.sh [-k KDIR] [-l LOGDIR] -- COMMAND [ARG...]
+# Exit status: the command's, or 1 if the guest kernel logged a warning, bug or splat.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+kdir= logdir="$REPO_ROOT/logs"
+# A hung guest must not hang CI: the whole run is bounded.
+vm_timeout=${IOAM_RS_VM_TIMEOUT:-1800}
+while [ $# -gt 0 ]; do
+	case $1 in
+	-k) kdir=$2; shift 2 ;;
+	-l) logdir=$2; shift 2 ;;
+	--) shift; break ;;
+	*) die "vm-run.sh: unknown option $1" ;;
+	esac
+done
+[ $# -gt 0 ] || die "usage: vm-run.sh [-k KDIR] [-l LOGDIR] -- COMMAND [ARG...]"
+[ -n "$kdir" ] || kdir=$("$REPO_ROOT/scripts/build-kernel.sh" test)
+[ -f "$kdir/arch/x86/boot/bzImage" ] || die "no bzImage in $kdir"
+command -v vng >/dev/null || die "vng not found: run scripts/provision.sh"
+
+mkdir -p "$logdir"
+logdir=$(cd "$logdir" && pwd)
+dmesg_log="$logdir/guest-dmesg.log"
+rm -f "$dmesg_log"
+
+# The command runs from the repository root; the guest's kernel log is saved at the end.
+guest_cmd="cd $(printf %q "$REPO_ROOT") && $(printf '%q ' "$@"); rc=\$?; dmesg > $(printf %q "$dmesg_log"); exit \$rc"
+rc=0
+# vng needs a standard input (CI has none) and TCG: this machine's KVM cannot boot a guest.
+timeout --kill-after=30 "$vm_timeout" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --user root --cpus 2 --memory 2G \
+	--rwdir "$logdir" --exec "$guest_cmd" </dev/null || rc=$?
+
+[ "$rc" -ne 124 ] || log "the guest did not finish within ${vm_timeout} s (IOAM_RS_VM_TIMEOUT)"
+if [ ! -s "$dmesg_log" ]; then
+	log "the guest left no kernel log (boot failure or crash?); vng exit status $rc"
+	exit $((rc ? rc : 1))
+fi
+# Any of these in the guest's log fails the run, whatever the tests said.
+splat='WARNING:|BUG:|Oops|KASAN|UBSAN|kmemleak|possible recursive locking|circular locking dependency|suspicious RCU usage|INFO: task .* blocked|rcu_.*detected stall|Kernel panic|general protection fault|Call Trace:'
+if grep -Eq "$splat" "$dmesg_log"; then
+	log "the guest kernel logged a report:"
+	grep -E -B2 -A20 "$splat" "$dmesg_log" | head -n 60 >&2
+	log "full guest kernel log: $dmesg_log"
+	exit 1
+fi
+if [ "$rc" -ne 0 ]; then
+	log "guest command failed (status $rc); guest kernel log kept in $dmesg_log"
+else
+	rm -f "$dmesg_log"
+fi
+exit "$rc"

@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the ioam_rs selftests (kselftest TAP). Sourced by selftests/run.sh.
+# shellcheck shell=bash
+
+SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SELFTEST_DIR/.." && pwd)
+MODULE_KO="$REPO_ROOT/ioam_rs.ko"
+IOAMCTL="$REPO_ROOT/target/release/ioamctl"
+GENL="python3 $SELFTEST_DIR/genl.py"
+ksft_skip=4
+
+TESTS_RUN=0 TESTS_PASSED=0 TESTS_FAILED=0 TESTS_SKIPPED=0
+
+# Network namespaces and root-namespace links a test created, removed when it ends.
+CREATED_NETNS=()
+CREATED_LINKS=()
+
+# setup_ns VAR...: create one network namespace per VAR (unique name stored in VAR), lo up.
+setup_ns() {
+	local var ns
+	for var in "$@"; do
+		ns="$var-$$-$RANDOM"
+		ip netns add "$ns" || return 1
+		CREATED_NETNS+=("$ns")
+		ip -n "$ns" link set lo up
+		printf -v "$var" '%s' "$ns"
+	done
+}
+
+# add_link NAME ARGS...: ip link add in the root namespace, removed at the end of the test.
+add_link() {
+	ip link add "$@" || return 1
+	CREATED_LINKS+=("$1")
+}
+
+cleanup_test() {
+	local ns link
+	for ns in "${CREATED_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	for link in "${CREATED_LINKS[@]}"; do ip link del "$link" 2>/dev/null; done
+	CREATED_NETNS=() CREATED_LINKS=()
+}
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $*"
+	exit $ksft_skip
+}
+
+# check_eq WHAT EXPECTED ACTUAL
+check_eq() {
+	[ "$2" == "$3" ] || fail "$1: expected '$2', got '$3'"
+}
+
+# expect_ok CMD...: run CMD, fail the test if it fails (its output is shown).
+expect_ok() {
+	local out
+	out=$("$@" 2>&1) || fail "'$*' failed: $out"
+	[ -z "$out" ] || printf '%s\n' "$out"
+}
+
+# expect_err TEXT CMD...: CMD must fail and print TEXT (a fixed string) on stdout or stderr.
+expect_err() {
+	local text=$1 out rc=0
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	[ "$rc" -ne 0 ] || fail "'$*' succeeded, expected failure with '$text'"
+	[[ "$out" == *"$text"* ]] || fail "'$*' printed '$out', expected '$text'"
+}
+
+module_loaded() {
+	grep -q '^ioam_rs ' /proc/modules
+}
+
+load_module() {
+	module_loaded || insmod "$MODULE_KO" || fail "insmod $MODULE_KO failed"
+}
+
+# fresh_module: (re)load the module so that the test starts from empty state.
+fresh_module() {
+	unload_module
+	load_module
+}
+
+unload_module() {
+	! module_loaded || rmmod ioam_rs || fail "rmmod ioam_rs failed"
+}
+
+# run_test NAME FUNCTION [ARG...]: run FUNCTION in a subshell and print its TAP line.
+# The function's output is shown (as TAP comments) only when it fails.
+run_test() {
+	local name=$1 out rc=0 start=$SECONDS
+	shift
+	TESTS_RUN=$((TESTS_RUN + 1))
+	out=$( (
+		trap cleanup_test EXIT
+		set -u
+		"$@"
+	) 2>&1) || rc=$?
+	echo "# $name: $((SECONDS - start)) s"
+	case $rc in
+	0)
+		TESTS_PASSED=$((TESTS_PASSED + 1))
+		echo "ok $TESTS_RUN $name"
+		;;
+	"$ksft_skip")
+		TESTS_SKIPPED=$((TESTS_SKIPPED + 1))
+		echo "ok $TESTS_RUN $name # SKIP $(printf '%s\n' "$out" | grep '^SKIP: ' | tail -n 1 | cut -c7-)"
+		;;
+	*)
+		TESTS_FAILED=$((TESTS_FAILED + 1))
+		printf '%s\n' "$out" | tail -n 40 | sed 's/^/# /'
+		echo "not ok $TESTS_RUN $name # $(printf '%s\n' "$out" | grep '^FAIL: ' | tail -n 1 | cut -c7- | head -c 200)"
+		;;
+	esac
+}
