@@ -21,7 +21,10 @@ pub const RESERVED_BIT: u32 = trace_bit(23);
 /// the undefined bits 12-21, but not the variable-length Opaque State Snapshot.
 pub const fn node_len(trace_type: u32) -> u32 {
     let t = trace_type & 0x00ff_ffff;
-    (t & (SHORT_FIELDS | UNDEFINED_BITS)).count_ones() + 2 * (t & WIDE_FIELDS).count_ones()
+    // At most 24 bits are set, so neither operation can wrap.
+    let short = (t & (SHORT_FIELDS | UNDEFINED_BITS)).count_ones();
+    let wide = (t & WIDE_FIELDS).count_ones();
+    short.wrapping_add(wide.wrapping_mul(2))
 }
 
 /// Header word of an Opaque State Snapshot: length in 4-byte words (8 bits), schema id (24 bits).
@@ -72,6 +75,7 @@ impl OssHeader {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
