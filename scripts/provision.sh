@@ -161,4 +161,4 @@ install_kernel_source
 install_rust_src
 install_bindgen
 install_virtme_ng
-log "provisioned: $(ip -V | awk '{print $3}'), bindgen $(bindgen --version | awk '{print $2}'), $(vng --version 2>&1 | head -1), kernel source $(cat "$(kernel_src_dir)/.debian-version")"
+log "provisioned: $(ip -V | awk '{print $3}' | tr -d ,), bindgen $(bindgen --version | awk '{print $2}'), $(vng --version 2>&1 | head -1), kernel source $(cat "$(kernel_src_dir)/.debian-version")"
