@@ -2,6 +2,13 @@
 //!
 //! This crate root is for Cargo (host tests); `ioam_rs.ko` compiles the same module files.
 #![no_std]
-#![deny(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
+pub mod fill;
+pub mod hbh;
+pub mod option;
 pub mod trace;

@@ -106,7 +106,12 @@ mod tests {
     #[test]
     fn oss_header_limits() {
         assert!(OssHeader::new(SCHEMA_ID_MAX, SCHEMA_DATA_MAX).is_some());
-        assert_eq!(OssHeader::new(SCHEMA_ID_MAX, SCHEMA_DATA_MAX).unwrap().words, 255);
+        assert_eq!(
+            OssHeader::new(SCHEMA_ID_MAX, SCHEMA_DATA_MAX)
+                .unwrap()
+                .words,
+            255
+        );
         assert!(OssHeader::new(SCHEMA_ID_MAX + 1, 4).is_none());
         assert!(OssHeader::new(1, SCHEMA_DATA_MAX + 1).is_none());
         assert_eq!(OssHeader::new(1, 0).unwrap().words, 0);

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Property tests of the wire formats: encoder and validator agree, headers round-trip, and
+//! filling never writes outside its trace, whatever the input.
+
+use ioam_wire::fill::{fill_node, FillOutcome, NodeData};
+use ioam_wire::hbh::{check_trace, IoamOptions};
+use ioam_wire::option::{
+    hbh_len, validate_encap, write_hbh, TraceHeader, HBH_LEN_MAX, IOAM_TYPE_PREALLOC,
+    TRACE_DATA_MAX,
+};
+use ioam_wire::trace::{node_len, OssHeader, OSS_BIT, RESERVED_BIT, UNDEFINED_BITS};
+use proptest::prelude::*;
+
+/// A trace type an encapsulating node accepts: bits 0-11 and 22, at least one.
+fn valid_type() -> impl Strategy<Value = u32> {
+    (1u32..=0x00ff_ffff)
+        .prop_map(|t| t & !(UNDEFINED_BITS | RESERVED_BIT))
+        .prop_filter("non-zero", |&t| t != 0)
+}
+
+/// A trace data size an encapsulating node accepts.
+fn valid_size() -> impl Strategy<Value = usize> {
+    (1usize..=TRACE_DATA_MAX / 4).prop_map(|w| w * 4)
+}
+
+fn schema_data() -> impl Strategy<Value = Option<(u32, Vec<u8>)>> {
+    prop::option::of((0u32..0x0200_0000, prop::collection::vec(any::<u8>(), 0..80)))
+}
+
+#[allow(clippy::type_complexity)]
+fn node_values() -> impl Strategy<
+    Value = (
+        (u8, u32, u16, u16, u32, u32, u32, u32),
+        (u32, u32, u64, u32, u32, u64, u32),
+    ),
+> {
+    (
+        (
+            any::<u8>(),
+            any::<u32>(),
+            any::<u16>(),
+            any::<u16>(),
+            any::<u32>(),
+            any::<u32>(),
+            any::<u32>(),
+            any::<u32>(),
+        ),
+        (
+            any::<u32>(),
+            any::<u32>(),
+            any::<u64>(),
+            any::<u32>(),
+            any::<u32>(),
+            any::<u64>(),
+            any::<u32>(),
+        ),
+    )
+}
+
+#[allow(clippy::type_complexity)]
+fn node<'a>(
+    v: &(
+        (u8, u32, u16, u16, u32, u32, u32, u32),
+        (u32, u32, u64, u32, u32, u64, u32),
+    ),
+    schema: &'a Option<(u32, Vec<u8>)>,
+) -> NodeData<'a> {
+    let (
+        (
+            hop_limit,
+            node_id,
+            ingress_if,
+            egress_if,
+            ts_secs,
+            ts_frac,
+            transit_delay,
+            namespace_data,
+        ),
+        b,
+    ) = *v;
+    let (
+        queue_depth,
+        checksum_complement,
+        node_id_wide,
+        ingress_if_wide,
+        egress_if_wide,
+        namespace_data_wide,
+        buffer_occupancy,
+    ) = b;
+    NodeData {
+        hop_limit,
+        node_id,
+        ingress_if,
+        egress_if,
+        ts_secs,
+        ts_frac,
+        transit_delay,
+        namespace_data,
+        queue_depth,
+        checksum_complement,
+        node_id_wide,
+        ingress_if_wide,
+        egress_if_wide,
+        namespace_data_wide,
+        buffer_occupancy,
+        schema: schema.as_ref().map(|(id, d)| (*id, d.as_slice())),
+    }
+}
+
+/// Fills `option` (placed between guard bytes) and checks that nothing outside the free part of
+/// the trace data and the O / RemainingLen bits changed, and that the outcome matches the change.
+fn fill_and_check(option: &[u8], node: &NodeData<'_>) -> Result<FillOutcome, TestCaseError> {
+    const GUARD: usize = 16;
+    let mut buf = vec![0xa5; GUARD + option.len() + GUARD];
+    buf[GUARD..GUARD + option.len()].copy_from_slice(option);
+    let before = buf.clone();
+    let outcome = fill_node(&mut buf[GUARD..GUARD + option.len()], node);
+
+    prop_assert!(
+        buf[..GUARD] == before[..GUARD],
+        "guard before the option changed"
+    );
+    prop_assert!(
+        buf[GUARD + option.len()..] == before[GUARD + option.len()..],
+        "guard after changed"
+    );
+    let (old, new) = (
+        &before[GUARD..GUARD + option.len()],
+        &buf[GUARD..GUARD + option.len()],
+    );
+    match outcome {
+        FillOutcome::Malformed(_) | FillOutcome::AlreadyOverflowed => prop_assert_eq!(old, new),
+        FillOutcome::Overflow => {
+            prop_assert_eq!(new[2], old[2] | 0x04);
+            prop_assert_eq!(&old[..2], &new[..2]);
+            prop_assert_eq!(&old[3..], &new[3..]);
+        }
+        FillOutcome::Filled => {
+            let (oh, nh) = (
+                TraceHeader::parse(old).unwrap(),
+                TraceHeader::parse(new).unwrap(),
+            );
+            prop_assert_eq!(
+                TraceHeader {
+                    remaining_len: oh.remaining_len,
+                    ..nh
+                },
+                oh
+            );
+            prop_assert!(nh.remaining_len <= oh.remaining_len);
+            // Header bytes other than RemainingLen's bits are untouched.
+            prop_assert_eq!(&old[..3], &new[..3]);
+            prop_assert_eq!(old[3] & 0x80, new[3] & 0x80);
+            prop_assert_eq!(&old[4..8], &new[4..8]);
+            // Data changes only in [new remlen * 4, old remlen * 4).
+            let lo = 8 + usize::from(nh.remaining_len) * 4;
+            let hi = 8 + usize::from(oh.remaining_len) * 4;
+            prop_assert_eq!(&old[8..lo], &new[8..lo]);
+            prop_assert_eq!(&old[hi..], &new[hi..]);
+            // Exactly NodeLen + sclen words were used.
+            let t = oh.trace_type;
+            let sclen = if t & OSS_BIT == 0 {
+                0
+            } else {
+                node.schema.map_or(1, |(id, d)| {
+                    1 + u32::from(OssHeader::new(id, d.len()).unwrap().words)
+                })
+            };
+            prop_assert_eq!(
+                u32::from(oh.remaining_len - nh.remaining_len),
+                node_len(t) + sclen
+            );
+        }
+    }
+    Ok(outcome)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    #[test]
+    fn write_hbh_then_check_trace(
+        ns in any::<u16>(),
+        nh in any::<u8>(),
+        t in valid_type(),
+        size in valid_size(),
+        at in 0usize..4,
+    ) {
+        prop_assert_eq!(validate_encap(t, size), Ok(()));
+        let mut buf = [0u8; HBH_LEN_MAX + 8];
+        let n = write_hbh(&mut buf, nh, ns, t, size).unwrap();
+        prop_assert_eq!(n, hbh_len(size));
+        prop_assert_eq!(n % 8, 0);
+        prop_assert!(n <= HBH_LEN_MAX);
+        let hbh = &buf[..n];
+        prop_assert_eq!(hbh[0], nh);
+
+        let mut it = IoamOptions::new(hbh).unwrap();
+        prop_assert_eq!(it.header_len(), n);
+        let opt = it.next().unwrap().unwrap();
+        prop_assert!(it.next().is_none());
+        prop_assert_eq!(opt.offset, 4);
+        prop_assert_eq!(opt.ioam_type, IOAM_TYPE_PREALLOC);
+        prop_assert_eq!(opt.len, 2 + 10 + size);
+
+        // The HBH follows a 40-byte IPv6 header (or an 8n-long chain in front of it).
+        let h = check_trace(&hbh[opt.range()], 40 + 8 * at + opt.offset).unwrap();
+        let want = TraceHeader {
+            namespace_id: ns,
+            node_len: node_len(t) as u8,
+            overflow: false,
+            remaining_len: (size / 4) as u8,
+            trace_type: t,
+        };
+        prop_assert_eq!(h, want);
+        prop_assert_eq!(TraceHeader::parse(&hbh[opt.trace_range()]), Some(want));
+        // And the trace is empty.
+        prop_assert!(hbh[16..16 + size].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn fill_after_write_hbh(
+        t in valid_type(),
+        size in valid_size(),
+        v in node_values(),
+        schema in schema_data(),
+    ) {
+        let mut buf = [0u8; HBH_LEN_MAX];
+        let n = write_hbh(&mut buf, 41, 1, t, size).unwrap();
+        let opt = IoamOptions::new(&buf[..n]).unwrap().next().unwrap().unwrap();
+        let node = node(&v, &schema);
+        let outcome = fill_and_check(&buf[opt.trace_range()], &node)?;
+        let fits = node_len(t) as usize * 4
+            + if t & OSS_BIT == 0 {
+                0
+            } else {
+                4 + schema.as_ref().map_or(0, |(_, d)| d.len().div_ceil(4) * 4)
+            }
+            <= size;
+        let schema_ok = schema.as_ref().is_none_or(|(id, d)| OssHeader::new(*id, d.len()).is_some())
+            || t & OSS_BIT == 0;
+        if !schema_ok {
+            prop_assert!(matches!(outcome, FillOutcome::Malformed(_)));
+        } else if fits {
+            prop_assert_eq!(outcome, FillOutcome::Filled);
+        } else {
+            prop_assert_eq!(outcome, FillOutcome::Overflow);
+        }
+        // A filled (or overflowed) trace still passes the transit checks.
+        let mut filled = buf;
+        fill_node(&mut filled[opt.trace_range()], &node);
+        let h = check_trace(&filled[opt.range()], 44).unwrap();
+        prop_assert_eq!(h.overflow, outcome == FillOutcome::Overflow);
+    }
+
+    #[test]
+    fn fill_arbitrary_bytes(
+        option in prop::collection::vec(any::<u8>(), 0..300),
+        v in node_values(),
+        schema in schema_data(),
+    ) {
+        let node = node(&v, &schema);
+        fill_and_check(&option, &node)?;
+    }
+
+    #[test]
+    fn fill_plausible_headers(
+        ns in any::<u16>(),
+        t in 0u32..=0x00ff_ffff,
+        overflow in prop::bool::weighted(0.1),
+        remlen in 0u8..=127,
+        data in prop::collection::vec(any::<u8>(), 0..=508),
+        rsv in any::<u8>(),
+        v in node_values(),
+        schema in schema_data(),
+    ) {
+        // A consistent NodeLen, so that the fill itself is exercised, over arbitrary data and
+        // reserved bits.
+        let mut option = vec![0u8; 8];
+        TraceHeader { namespace_id: ns, node_len: node_len(t) as u8, overflow, remaining_len: remlen, trace_type: t }
+            .write(&mut option)
+            .unwrap();
+        option[3] |= rsv & 0x80;
+        option[7] = rsv;
+        option.extend_from_slice(&data);
+        let node = node(&v, &schema);
+        let outcome = fill_and_check(&option, &node)?;
+        if usize::from(remlen) * 4 > data.len() {
+            prop_assert!(matches!(outcome, FillOutcome::Malformed(_)));
+        } else if overflow {
+            prop_assert_eq!(outcome, FillOutcome::AlreadyOverflowed);
+        }
+    }
+
+    #[test]
+    fn trace_header_round_trip(
+        namespace_id in any::<u16>(),
+        node_len in 0u8..=31,
+        overflow in any::<bool>(),
+        remaining_len in 0u8..=127,
+        trace_type in 0u32..=0x00ff_ffff,
+    ) {
+        let h = TraceHeader { namespace_id, node_len, overflow, remaining_len, trace_type };
+        let mut b = [0u8; 8];
+        h.write(&mut b).unwrap();
+        prop_assert_eq!(TraceHeader::parse(&b), Some(h));
+        prop_assert_eq!(TraceHeader::from_bytes(h.to_bytes().unwrap()), h);
+    }
+
+    #[test]
+    fn trace_header_parse_write_parse(bytes in any::<[u8; 8]>()) {
+        // Parsing drops the reserved bits; writing back gives the same header.
+        let h = TraceHeader::parse(&bytes).unwrap();
+        let mut b = [0u8; 8];
+        h.write(&mut b).unwrap();
+        prop_assert_eq!(TraceHeader::parse(&b), Some(h));
+    }
+
+    #[test]
+    fn walk_arbitrary_hbh(hbh in prop::collection::vec(any::<u8>(), 0..600), base in 0usize..64) {
+        // Never panics; options are in the header, 2-byte TLVs, not overlapping, in order.
+        if let Ok(it) = IoamOptions::new(&hbh) {
+            let len = it.header_len();
+            let mut end = 2;
+            for item in it {
+                let Ok(opt) = item else { break };
+                prop_assert!(opt.offset >= end);
+                prop_assert!(opt.len >= 4);
+                prop_assert!(opt.offset + opt.len <= len);
+                prop_assert_eq!(hbh[opt.offset], 49);
+                prop_assert_eq!(hbh[opt.offset + 3], opt.ioam_type);
+                end = opt.offset + opt.len;
+                // check_trace never panics either, and accepts only what fill accepts.
+                if let Ok(h) = check_trace(&hbh[opt.range()], base + opt.offset) {
+                    let mut copy = hbh[opt.trace_range()].to_vec();
+                    let outcome = fill_node(&mut copy, &node(&Default::default(), &None));
+                    prop_assert!(!matches!(outcome, FillOutcome::Malformed(_)), "{h:?} {outcome:?}");
+                }
+            }
+        }
+    }
+}
