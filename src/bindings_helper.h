@@ -4,7 +4,11 @@
 #include <linux/netlink.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
+#include <linux/ipv6.h>
+#include <net/addrconf.h>
+#include <net/dst_cache.h>
 #include <net/genetlink.h>
+#include <net/lwtunnel.h>
 #include <net/net_namespace.h>
 #include <net/netlink.h>
 
@@ -12,3 +16,9 @@
 
 /* Macros bindgen cannot evaluate, as constants it can (like rust/bindings' RUST_CONST_HELPER_). */
 const u8 IOAM_RS_GENL_MCAST_CAP_NET_ADMIN = GENL_MCAST_CAP_NET_ADMIN;
+const u16 IOAM_RS_LWTUNNEL_STATE_OUTPUT_REDIRECT = LWTUNNEL_STATE_OUTPUT_REDIRECT;
+const unsigned int IOAM_RS_NL_VALIDATE_STRICT = NL_VALIDATE_STRICT;
+const u16 IOAM_RS_ETH_P_IPV6_BE = htons(ETH_P_IPV6);
+const u16 IOAM_RS_LWTUNNEL_ENCAP_IOAM6 = LWTUNNEL_ENCAP_IOAM6;
+const unsigned int IOAM_RS_IFF_LOOPBACK = IFF_LOOPBACK;
+const gfp_t IOAM_RS_GFP_ATOMIC = GFP_ATOMIC;

@@ -13,7 +13,8 @@ use kernel::{
 };
 
 use crate::{
-    genl::{self, fail, Dump, Request},
+    genl::{self, Dump, Request},
+    netlink::{fail, Extack, PolicyEntry},
     pernet::{self, PerNetData, PerNetId},
     rcu::{RcuCell, RcuTable},
     uapi::{attr, cmd, NS_DATA_UNAVAILABLE, NS_DATA_WIDE_UNAVAILABLE, SCHEMA_DATA_MAX, SCHEMA_ID_MAX},
@@ -96,11 +97,18 @@ impl PerNetData for NetState {
     }
 }
 
-fn state<'a>(net: &'a pernet::Net, ack: &genl::Extack<'_>) -> Result<&'a NetState> {
+impl NetState {
+    /// The namespace `id`, for readers under RCU.
+    pub(crate) fn namespace<'a>(&'a self, id: u16, guard: &'a rcu::Guard) -> Option<&'a Namespace> {
+        self.namespaces.get(id, guard)
+    }
+}
+
+fn state<'a>(net: &'a pernet::Net, ack: &Extack<'_>) -> Result<&'a NetState> {
     pernet::get::<NetState>(net).ok_or_else(|| fail!(ack, ENODEV, "ioam_rs: no state for this network namespace"))
 }
 
-fn required<T>(value: Option<T>, ack: &genl::Extack<'_>, what: &str) -> Result<T> {
+fn required<T>(value: Option<T>, ack: &Extack<'_>, what: &str) -> Result<T> {
     value.ok_or_else(|| fail!(ack, EINVAL, "missing {}", what))
 }
 
@@ -317,14 +325,14 @@ pub(crate) static FAMILY: genl::FamilySpec<7, { attr::MAX as usize + 1 }> = genl
         genl::Op::doit::<Control>(cmd::NS_SET_SCHEMA),
     ],
     policy: [
-        genl::PolicyEntry::UNSPEC,
-        genl::PolicyEntry::U16, // NS_ID
-        genl::PolicyEntry::U32, // NS_DATA
-        genl::PolicyEntry::U64, // NS_DATA_WIDE
-        genl::PolicyEntry::U32, // SC_ID
-        genl::PolicyEntry::BINARY, // SC_DATA: length checked by add_schema, for a clear message
-        genl::PolicyEntry::FLAG, // SC_NONE
-        genl::PolicyEntry::UNSPEC, // PAD
+        PolicyEntry::UNSPEC,
+        PolicyEntry::U16, // NS_ID
+        PolicyEntry::U32, // NS_DATA
+        PolicyEntry::U64, // NS_DATA_WIDE
+        PolicyEntry::U32, // SC_ID
+        PolicyEntry::BINARY, // SC_DATA: length checked by add_schema, for a clear message
+        PolicyEntry::FLAG, // SC_NONE
+        PolicyEntry::UNSPEC, // PAD
     ],
     mcast_group: crate::uapi::EVENTS_GROUP_NAME,
 };

@@ -4,10 +4,14 @@
 //!
 //! C header: [`include/net/genetlink.h`](srctree/include/net/genetlink.h)
 
-use core::{ffi::CStr, fmt, marker::PhantomData, mem::size_of};
+use core::{ffi::CStr, marker::PhantomData};
 use kernel::{ffi, prelude::*, types::Opaque, ThisModule};
 
-use crate::{pernet::Net, sys};
+use crate::{
+    netlink::{fail, Attr, Extack, Msg, PolicyEntry},
+    pernet::Net,
+    sys,
+};
 
 /// The commands of a family: `doit` for requests, `dumpit` for dumps.
 ///
@@ -46,32 +50,6 @@ impl Op {
         op.dumpit = Some(dumpit_callback::<H>);
         Self(op)
     }
-}
-
-/// An attribute validation policy, indexed by attribute type.
-#[repr(transparent)]
-pub(crate) struct PolicyEntry(sys::nla_policy);
-
-impl PolicyEntry {
-    const fn of_type(kind: u32, len: u16) -> Self {
-        // SAFETY: all-zeroes is a valid `nla_policy` (`NLA_UNSPEC`, no validation).
-        let mut p: sys::nla_policy = unsafe { core::mem::zeroed() };
-        p.type_ = kind as u8;
-        p.len = len;
-        Self(p)
-    }
-    /// No validation (attribute type 0, or unused numbers).
-    pub(crate) const UNSPEC: Self = Self::of_type(sys::NLA_UNSPEC, 0);
-    /// `u16`.
-    pub(crate) const U16: Self = Self::of_type(sys::NLA_U16, 0);
-    /// `u32`.
-    pub(crate) const U32: Self = Self::of_type(sys::NLA_U32, 0);
-    /// `u64`.
-    pub(crate) const U64: Self = Self::of_type(sys::NLA_U64, 0);
-    /// Zero-length flag.
-    pub(crate) const FLAG: Self = Self::of_type(sys::NLA_FLAG, 0);
-    /// Binary data of any length.
-    pub(crate) const BINARY: Self = Self::of_type(sys::NLA_BINARY, 0);
 }
 
 /// Static description of a family.
@@ -173,97 +151,6 @@ impl PinnedDrop for Family {
         // SAFETY: registered by `register` (type invariant); unregistering waits for
         // running callbacks to finish.
         unsafe { sys::genl_unregister_family(self.raw()) };
-    }
-}
-
-/// Extended acknowledgement of a request: the error message and offending attribute.
-pub(crate) struct Extack<'a> {
-    ptr: *mut sys::netlink_ext_ack,
-    _p: PhantomData<&'a mut sys::netlink_ext_ack>,
-}
-
-/// Writes formatted text into a fixed buffer, truncating, always leaving a NUL.
-struct MsgBuf<'a> {
-    buf: &'a mut [ffi::c_char],
-    len: usize,
-}
-
-impl fmt::Write for MsgBuf<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        for b in s.bytes() {
-            let room = self.buf.len().saturating_sub(1);
-            if self.len >= room {
-                break;
-            }
-            if let Some(slot) = self.buf.get_mut(self.len) {
-                *slot = b as ffi::c_char;
-                self.len += 1;
-            }
-        }
-        if let Some(end) = self.buf.get_mut(self.len) {
-            *end = 0;
-        }
-        Ok(())
-    }
-}
-
-impl Extack<'_> {
-    /// Sets the error message, formatted (at most `NETLINK_MAX_FMTMSG_LEN - 1` bytes).
-    pub(crate) fn message(&self, args: fmt::Arguments<'_>) {
-        if self.ptr.is_null() {
-            return;
-        }
-        // SAFETY: a non-null `ptr` is the request's extack, valid while the request is handled.
-        let ext = unsafe { &mut *self.ptr };
-        let mut w = MsgBuf {
-            buf: &mut ext._msg_buf,
-            len: 0,
-        };
-        let _ = fmt::write(&mut w, args);
-        ext._msg = ext._msg_buf.as_ptr();
-    }
-
-    /// Marks `attr` as the attribute at fault.
-    pub(crate) fn bad_attr(&self, attr: &Attr<'_>) {
-        if !self.ptr.is_null() {
-            // SAFETY: as in `message`; `attr` points into the request, which outlives the ack.
-            unsafe { (*self.ptr).bad_attr = attr.ptr };
-        }
-    }
-}
-
-/// Sets an extended-ack message and returns the error: `Err(fail!(ack, EINVAL, "..."))`.
-macro_rules! fail {
-    ($ack:expr, $err:expr, $($fmt:tt)+) => {{
-        $ack.message(format_args!($($fmt)+));
-        $err
-    }};
-}
-pub(crate) use fail;
-
-/// One netlink attribute of a request.
-pub(crate) struct Attr<'a> {
-    ptr: *const sys::nlattr,
-    _p: PhantomData<&'a sys::nlattr>,
-}
-
-const NLA_HDRLEN: usize = (size_of::<sys::nlattr>() + 3) & !3;
-
-impl<'a> Attr<'a> {
-    /// The payload bytes.
-    pub(crate) fn payload(&self) -> &'a [u8] {
-        // SAFETY: `ptr` points to an attribute the kernel validated against the message
-        // length, so `nla_len` bytes from it are readable for `'a`.
-        let len = usize::from(unsafe { (*self.ptr).nla_len });
-        let Some(payload_len) = len.checked_sub(NLA_HDRLEN) else {
-            return &[];
-        };
-        // SAFETY: as above: the payload follows the header and fits in `nla_len`.
-        unsafe { core::slice::from_raw_parts(self.ptr.cast::<u8>().add(NLA_HDRLEN), payload_len) }
-    }
-
-    fn array<const N: usize>(&self) -> Option<[u8; N]> {
-        self.payload().try_into().ok()
     }
 }
 
@@ -404,41 +291,10 @@ impl<'a> Dump<'a> {
     }
 }
 
-/// A message being built; every `put` fails with `EMSGSIZE` when the buffer is full.
-pub(crate) struct Msg<'a> {
-    skb: *mut sys::sk_buff,
-    _p: PhantomData<&'a mut sys::sk_buff>,
-}
-
-impl Msg<'_> {
-    /// Appends attribute `kind` with payload `data`.
-    pub(crate) fn put(&mut self, kind: u16, data: &[u8]) -> Result {
-        let len = i32::try_from(data.len()).map_err(|_| EMSGSIZE)?;
-        // SAFETY: `skb` is the message being built; `data` is readable for `len` bytes.
-        kernel::error::to_result(unsafe { sys::nla_put(self.skb, i32::from(kind), len, data.as_ptr().cast()) })
-    }
-    /// Appends a `u16` attribute.
-    pub(crate) fn put_u16(&mut self, kind: u16, v: u16) -> Result {
-        self.put(kind, &v.to_ne_bytes())
-    }
-    /// Appends a `u32` attribute.
-    pub(crate) fn put_u32(&mut self, kind: u16, v: u32) -> Result {
-        self.put(kind, &v.to_ne_bytes())
-    }
-    /// Appends a `u64` attribute, 8-byte aligned with a `pad` attribute where needed.
-    pub(crate) fn put_u64(&mut self, kind: u16, v: u64, pad: u16) -> Result {
-        let bytes = v.to_ne_bytes();
-        // SAFETY: as in `put`.
-        kernel::error::to_result(unsafe {
-            sys::nla_put_64bit(self.skb, i32::from(kind), 8, bytes.as_ptr().cast(), i32::from(pad))
-        })
-    }
-}
-
 /// Checks `CAP_NET_ADMIN` in the user namespace owning `net`, for the sender of `skb`.
 fn net_admin(skb: *const sys::sk_buff, net: &Net, ack: &Extack<'_>) -> Result {
     // SAFETY: `net` is alive; `user_ns` is set for the namespace's whole life.
-    let user_ns = unsafe { (*net.as_ptr()).user_ns };
+    let user_ns = unsafe { sys::ioam_rs_net_user_ns(net.as_ptr()) };
     // SAFETY: `skb` is the request being handled; `user_ns` is valid.
     if unsafe { sys::netlink_ns_capable(skb, user_ns, sys::CAP_NET_ADMIN as i32) } {
         Ok(())

@@ -3,6 +3,10 @@
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
 #include <net/sock.h>
+#include <net/addrconf.h>
+#include <net/dst.h>
+#include <net/ip6_route.h>
+#include <net/sch_generic.h>
 
 #include "helpers.h"
 
@@ -34,4 +38,173 @@ u32 ioam_rs_dump_portid(const struct netlink_callback *cb)
 void *ioam_rs_net_generic(const struct net *net, unsigned int id)
 {
 	return net_generic(net, id);
+}
+
+int ioam_rs_skb_cow_head(struct sk_buff *skb, unsigned int headroom)
+{
+	return skb_cow_head(skb, headroom);
+}
+
+unsigned char *ioam_rs_skb_network_header(const struct sk_buff *skb)
+{
+	return skb_network_header(skb);
+}
+
+unsigned int ioam_rs_skb_headlen(const struct sk_buff *skb)
+{
+	return skb_headlen(skb);
+}
+
+void ioam_rs_skb_reset_network_header(struct sk_buff *skb)
+{
+	skb_reset_network_header(skb);
+}
+
+void ioam_rs_skb_set_transport_header(struct sk_buff *skb, int offset)
+{
+	skb_set_transport_header(skb, offset);
+}
+
+void ioam_rs_skb_mac_header_rebuild(struct sk_buff *skb)
+{
+	skb_mac_header_rebuild(skb);
+}
+
+void ioam_rs_skb_postpull_rcsum(struct sk_buff *skb, const void *start, unsigned int len)
+{
+	skb_postpull_rcsum(skb, start, len);
+}
+
+void ioam_rs_skb_postpush_rcsum(struct sk_buff *skb, const void *start, unsigned int len)
+{
+	skb_postpush_rcsum(skb, start, len);
+}
+
+s64 ioam_rs_skb_tstamp_cond(const struct sk_buff *skb)
+{
+	return skb_tstamp_cond(skb, true);
+}
+
+void ioam_rs_kfree_skb(struct sk_buff *skb)
+{
+	kfree_skb(skb);
+}
+
+struct dst_entry *ioam_rs_skb_dst(const struct sk_buff *skb)
+{
+	return skb_dst(skb);
+}
+
+void ioam_rs_skb_dst_drop(struct sk_buff *skb)
+{
+	skb_dst_drop(skb);
+}
+
+void ioam_rs_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst)
+{
+	skb_dst_set(skb, dst);
+}
+
+struct net_device *ioam_rs_dst_dev(const struct dst_entry *dst)
+{
+	return dst_dev(dst);
+}
+
+unsigned int ioam_rs_dst_dev_overhead(struct dst_entry *dst, struct sk_buff *skb)
+{
+	return dst_dev_overhead(dst, skb);
+}
+
+int ioam_rs_dst_output(struct net *net, struct sock *sk, struct sk_buff *skb)
+{
+	return dst_output(net, sk, skb);
+}
+
+struct dst_entry *ioam_rs_ip6_route_output(struct net *net, struct flowi6 *fl6)
+{
+	return ip6_route_output(net, NULL, fl6);
+}
+
+struct net *ioam_rs_dev_net(const struct net_device *dev)
+{
+	return dev_net(dev);
+}
+
+struct inet6_dev *ioam_rs_in6_dev_get(const struct net_device *dev)
+{
+	return __in6_dev_get(dev);
+}
+
+u32 ioam_rs_tx_queue_backlog(const struct net_device *dev, unsigned int queue)
+{
+	__u32 qlen, backlog;
+
+	qdisc_qstats_qlen_backlog(rcu_dereference(netdev_get_tx_queue(dev, queue)->qdisc),
+				  &qlen, &backlog);
+	return backlog;
+}
+
+unsigned int ioam_rs_ll_reserved_space(const struct net_device *dev)
+{
+	return LL_RESERVED_SPACE(dev);
+}
+
+void ioam_rs_local_bh_disable(void)
+{
+	local_bh_disable();
+}
+
+void ioam_rs_local_bh_enable(void)
+{
+	local_bh_enable();
+}
+
+__be16 ioam_rs_skb_protocol(const struct sk_buff *skb)
+{
+	return skb->protocol;
+}
+
+struct net_device *ioam_rs_skb_dev(const struct sk_buff *skb)
+{
+	return skb->dev;
+}
+
+u32 ioam_rs_skb_mark(const struct sk_buff *skb)
+{
+	return skb->mark;
+}
+
+u32 ioam_rs_net_ioam6_id(const struct net *net)
+{
+	return READ_ONCE(net->ipv6.sysctl.ioam6_id);
+}
+
+u64 ioam_rs_net_ioam6_id_wide(const struct net *net)
+{
+	return READ_ONCE(net->ipv6.sysctl.ioam6_id_wide);
+}
+
+struct user_namespace *ioam_rs_net_user_ns(const struct net *net)
+{
+	return net->user_ns;
+}
+
+unsigned int ioam_rs_dev_flags(const struct net_device *dev)
+{
+	return READ_ONCE(dev->flags);
+}
+
+unsigned int ioam_rs_dev_num_tx_queues(const struct net_device *dev)
+{
+	return dev->num_tx_queues;
+}
+
+u32 ioam_rs_idev_ioam6_id(const struct inet6_dev *idev)
+{
+	return READ_ONCE(idev->cnf.ioam6_id);
+}
+
+u32 ioam_rs_idev_ioam6_id_wide(const struct inet6_dev *idev)
+{
+	return READ_ONCE(idev->cnf.ioam6_id_wide);
 }

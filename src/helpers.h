@@ -20,4 +20,52 @@ struct net *ioam_rs_dump_net(const struct netlink_callback *cb);
 u32 ioam_rs_dump_portid(const struct netlink_callback *cb);
 void *ioam_rs_net_generic(const struct net *net, unsigned int id);
 
+
+
+/* Encapsulating node (lwtunnel output path). */
+struct dst_entry;
+struct flowi6;
+struct inet6_dev;
+struct net_device;
+struct sock;
+struct user_namespace;
+
+int ioam_rs_skb_cow_head(struct sk_buff *skb, unsigned int headroom);
+unsigned char *ioam_rs_skb_network_header(const struct sk_buff *skb);
+unsigned int ioam_rs_skb_headlen(const struct sk_buff *skb);
+void ioam_rs_skb_reset_network_header(struct sk_buff *skb);
+void ioam_rs_skb_set_transport_header(struct sk_buff *skb, int offset);
+void ioam_rs_skb_mac_header_rebuild(struct sk_buff *skb);
+void ioam_rs_skb_postpull_rcsum(struct sk_buff *skb, const void *start, unsigned int len);
+void ioam_rs_skb_postpush_rcsum(struct sk_buff *skb, const void *start, unsigned int len);
+s64 ioam_rs_skb_tstamp_cond(const struct sk_buff *skb);
+void ioam_rs_kfree_skb(struct sk_buff *skb);
+struct dst_entry *ioam_rs_skb_dst(const struct sk_buff *skb);
+void ioam_rs_skb_dst_drop(struct sk_buff *skb);
+void ioam_rs_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst);
+struct net_device *ioam_rs_dst_dev(const struct dst_entry *dst);
+unsigned int ioam_rs_dst_dev_overhead(struct dst_entry *dst, struct sk_buff *skb);
+int ioam_rs_dst_output(struct net *net, struct sock *sk, struct sk_buff *skb);
+struct dst_entry *ioam_rs_ip6_route_output(struct net *net, struct flowi6 *fl6);
+struct net *ioam_rs_dev_net(const struct net_device *dev);
+struct inet6_dev *ioam_rs_in6_dev_get(const struct net_device *dev);
+u32 ioam_rs_tx_queue_backlog(const struct net_device *dev, unsigned int queue);
+unsigned int ioam_rs_ll_reserved_space(const struct net_device *dev);
+void ioam_rs_local_bh_disable(void);
+void ioam_rs_local_bh_enable(void);
+/* Fields behind struct_group() unions, whose bindgen names are not stable. */
+__be16 ioam_rs_skb_protocol(const struct sk_buff *skb);
+struct net_device *ioam_rs_skb_dev(const struct sk_buff *skb);
+u32 ioam_rs_skb_mark(const struct sk_buff *skb);
+/*
+ * Fields of large config-dependent structs, read with READ_ONCE where the kernel does:
+ * bindgen's layout of these structs is not guaranteed to match the compiler's.
+ */
+u32 ioam_rs_net_ioam6_id(const struct net *net);
+u64 ioam_rs_net_ioam6_id_wide(const struct net *net);
+struct user_namespace *ioam_rs_net_user_ns(const struct net *net);
+unsigned int ioam_rs_dev_flags(const struct net_device *dev);
+unsigned int ioam_rs_dev_num_tx_queues(const struct net_device *dev);
+u32 ioam_rs_idev_ioam6_id(const struct inet6_dev *idev);
+u32 ioam_rs_idev_ioam6_id_wide(const struct inet6_dev *idev);
 #endif

@@ -7,9 +7,14 @@
 use kernel::prelude::*;
 
 mod control;
+mod encap;
 mod genl;
+mod lwt;
+mod netlink;
+mod node;
 mod pernet;
 mod rcu;
+mod skb;
 mod sys;
 
 /// The generic netlink contract shared with `ioamctl` (`uapi/src/genl.rs`).
@@ -18,6 +23,10 @@ pub mod uapi;
 
 /// Packet formats, shared with the host-side tests (`src/wire`).
 pub mod wire {
+    #[path = "src/fill.rs"]
+    pub mod fill;
+    #[path = "src/option.rs"]
+    pub mod option;
     #[path = "src/trace.rs"]
     pub mod trace;
 }
@@ -28,6 +37,7 @@ module! {
     authors: ["ioam-rs developers"],
     description: "In-situ OAM (IOAM) for IPv6: namespaces, schemas, encap and transit",
     license: "GPL",
+    alias: ["rtnl-lwt-IOAM6"],
 }
 
 /// `version=` in `.modinfo` (the `module!` macro of Linux 7.2 has no version key).
@@ -63,6 +73,8 @@ struct IoamModule {
     #[pin]
     family: genl::Family,
     #[pin]
+    encap: lwt::Registration<encap::EncapRoute>,
+    #[pin]
     net_state: pernet::Registration<control::NetState>,
     rcu_barrier: RcuBarrier,
 }
@@ -73,6 +85,12 @@ impl kernel::InPlaceModule for IoamModule {
             rcu_barrier: RcuBarrier,
             net_state <- pernet::Registration::register(),
             family <- genl::Family::register(&control::FAMILY, module),
+            encap <- lwt::Registration::register(
+                sys::IOAM_RS_LWTUNNEL_ENCAP_IOAM6,
+                module,
+                "the IOAM6 lightweight-tunnel slot is taken: this kernel has \
+                 CONFIG_IPV6_IOAM6_LWTUNNEL=y, and ioam_rs needs it off",
+            ),
         })
     }
 }

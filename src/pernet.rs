@@ -34,6 +34,17 @@ impl Net {
     pub(crate) fn as_ptr(&self) -> *mut sys::net {
         self.0.get()
     }
+
+    /// `net.ipv6.ioam6_id` and `net.ipv6.ioam6_id_wide`.
+    pub(crate) fn ioam_node_ids(&self) -> (u32, u64) {
+        // SAFETY: the namespace is alive (type invariant).
+        unsafe {
+            (
+                sys::ioam_rs_net_ioam6_id(self.as_ptr()),
+                sys::ioam_rs_net_ioam6_id_wide(self.as_ptr()),
+            )
+        }
+    }
 }
 
 /// State kept for every network namespace while a [`Registration`] is live.

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The IOAM encapsulating node: `ip -6 route ... encap ioam6 ...` (`LWTUNNEL_ENCAP_IOAM6`).
+//!
+//! Each route gets a Hop-by-Hop header template, built once; the packet path copies it in
+//! front of (inline) or around (ip6ip6 encap) the packet, fills this node's data, and never
+//! writes into the shared template nor allocates.
+
+use kernel::{
+    ffi,
+    prelude::*,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        rcu,
+    },
+};
+
+use crate::{
+    control::NetState,
+    lwt::{Encap, EncapAttrs},
+    netlink::{fail, Extack, Msg, PolicyEntry},
+    node,
+    pernet::{self, Net},
+    skb::{self, DstCache, OutputPacket, IPV6_HDR_LEN},
+    sys,
+    wire::{
+        fill::{fill_node, FillOutcome},
+        option::{validate_encap, write_hbh, TraceHeader, HBH_LEN_MAX, TRACE_HDR_LEN},
+    },
+};
+
+/// Route attributes (`include/uapi/linux/ioam6_iptunnel.h`).
+mod attr {
+    pub(super) const MODE: u16 = 1;
+    pub(super) const DST: u16 = 2;
+    pub(super) const TRACE: u16 = 3;
+    pub(super) const FREQ_K: u16 = 4;
+    pub(super) const FREQ_N: u16 = 5;
+    pub(super) const SRC: u16 = 6;
+    pub(super) const COUNT: usize = 7;
+}
+
+const FREQ_MAX: u32 = 1_000_000;
+const NEXTHDR_HOP: u8 = 0;
+const NEXTHDR_IPV6: u8 = 41;
+/// Offset of the trace header in the Hop-by-Hop header (after the PadN and option header).
+const TRACE_OFFSET: usize = 8;
+
+static POLICY: [PolicyEntry; attr::COUNT] = [
+    PolicyEntry::UNSPEC,
+    PolicyEntry::U8,     // MODE
+    PolicyEntry::BINARY, // DST: length checked in `build`
+    PolicyEntry::BINARY, // TRACE: length checked in `build`
+    PolicyEntry::U32,    // FREQ_K
+    PolicyEntry::U32,    // FREQ_N
+    PolicyEntry::BINARY, // SRC: length checked in `build`
+];
+
+/// Where the trace goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Hop-by-Hop header inserted into the packet.
+    Inline = 1,
+    /// Packet wrapped in an outer IPv6 header carrying the Hop-by-Hop header.
+    Encap = 2,
+    /// Inline for locally generated packets, encap for forwarded ones (RFC 8200).
+    Auto = 3,
+}
+
+/// One route's configuration and state.
+#[pin_data]
+pub(crate) struct EncapRoute {
+    mode: Mode,
+    freq_k: u32,
+    freq_n: u32,
+    /// Position in the current window of `freq_n` packets, always `< freq_n`.
+    window: Atomic<u32>,
+    tundst: [u8; 16],
+    tunsrc: Option<[u8; 16]>,
+    /// The trace header as configured (NodeLen recomputed), for `ip route show`.
+    trace: TraceHeader,
+    /// The Hop-by-Hop header to insert; read-only after build.
+    hbh: [u8; HBH_LEN_MAX],
+    hbh_len: usize,
+    #[pin]
+    routes: DstCache,
+}
+
+fn address<const N: usize>(
+    attrs: &EncapAttrs<'_, N>,
+    kind: u16,
+    what: &str,
+    ack: &Extack<'_>,
+) -> Result<Option<[u8; 16]>> {
+    let Some(a) = attrs.get(kind) else {
+        return Ok(None);
+    };
+    let Some(addr) = a.array::<16>() else {
+        ack.bad_attr(&a);
+        return Err(fail!(ack, EINVAL, "{} must be an IPv6 address", what));
+    };
+    if addr == [0; 16] {
+        ack.bad_attr(&a);
+        return Err(fail!(ack, EINVAL, "{} must not be the unspecified address ::", what));
+    }
+    Ok(Some(addr))
+}
+
+fn u32_attr<const N: usize>(attrs: &EncapAttrs<'_, N>, kind: u16) -> Option<u32> {
+    attrs.get(kind)?.array::<4>().map(u32::from_ne_bytes)
+}
+
+impl Encap for EncapRoute {
+    fn policy() -> &'static [PolicyEntry] {
+        &POLICY
+    }
+
+    fn build<const N: usize>(_net: &Net, attrs: &EncapAttrs<'_, N>, ack: &Extack<'_>) -> Result<impl PinInit<Self, Error>> {
+        let (freq_k, freq_n) = match (u32_attr(attrs, attr::FREQ_K), u32_attr(attrs, attr::FREQ_N)) {
+            (None, None) => (1, 1),
+            (Some(k), Some(n)) if (1..=FREQ_MAX).contains(&k) && (1..=FREQ_MAX).contains(&n) && k <= n => (k, n),
+            (Some(_), Some(_)) => {
+                return Err(fail!(ack, EINVAL, "freq K/N must satisfy 1 <= K <= N <= {}", FREQ_MAX));
+            }
+            _ => return Err(fail!(ack, EINVAL, "freq needs both K and N")),
+        };
+        let mode = match attrs.get(attr::MODE).and_then(|a| a.array::<1>()).map(|[m]| m) {
+            None | Some(1) => Mode::Inline,
+            Some(2) => Mode::Encap,
+            Some(3) => Mode::Auto,
+            Some(m) => return Err(fail!(ack, EINVAL, "mode {} is unknown: 1 inline, 2 encap, 3 auto", m)),
+        };
+        let tunsrc = address(attrs, attr::SRC, "tunsrc", ack)?;
+        let tundst = address(attrs, attr::DST, "tundst", ack)?;
+        match (mode, tunsrc.is_some(), tundst.is_some()) {
+            (Mode::Inline, true, _) => return Err(fail!(ack, EINVAL, "tunsrc needs mode encap or auto")),
+            (Mode::Inline, _, true) => return Err(fail!(ack, EINVAL, "tundst needs mode encap or auto")),
+            (Mode::Encap | Mode::Auto, _, false) => {
+                return Err(fail!(ack, EINVAL, "mode encap and auto need a tundst"));
+            }
+            _ => {}
+        }
+        let Some(trace_attr) = attrs.get(attr::TRACE) else {
+            return Err(fail!(ack, EINVAL, "missing trace"));
+        };
+        let Some(raw) = trace_attr.array::<TRACE_HDR_LEN>() else {
+            ack.bad_attr(&trace_attr);
+            return Err(fail!(ack, EINVAL, "trace must be an 8-byte trace header"));
+        };
+        // Flags and reserved bits are the nodes' to set, not the user's.
+        if raw[2] & 0x07 != 0 || raw[3] & 0x80 != 0 || raw[7] != 0 {
+            ack.bad_attr(&trace_attr);
+            return Err(fail!(ack, EINVAL, "trace header has the overflow flag or reserved bits set"));
+        }
+        let user = TraceHeader::from_bytes(raw);
+        let data_len = usize::from(user.remaining_len) * 4;
+        if let Err(e) = validate_encap(user.trace_type, data_len) {
+            ack.bad_attr(&trace_attr);
+            return Err(fail!(ack, EINVAL, "{}", e.message()));
+        }
+        let mut hbh = [0u8; HBH_LEN_MAX];
+        let hbh_len = write_hbh(&mut hbh, 0, user.namespace_id, user.trace_type, data_len).map_err(|_| EINVAL)?;
+        let trace = TraceHeader::parse(hbh.get(TRACE_OFFSET..).ok_or(EINVAL)?).ok_or(EINVAL)?;
+        Ok(try_pin_init!(Self {
+            mode,
+            freq_k,
+            freq_n,
+            window: Atomic::new(0),
+            tundst: tundst.unwrap_or([0; 16]),
+            tunsrc,
+            trace,
+            hbh,
+            hbh_len,
+            routes <- DstCache::new(),
+        }))
+    }
+
+    fn headroom(&self) -> u16 {
+        let outer = if self.mode == Mode::Inline { 0 } else { IPV6_HDR_LEN };
+        u16::try_from(self.hbh_len + outer).unwrap_or(u16::MAX)
+    }
+
+    fn output(&self, net: &Net, sk: *mut sys::sock, pkt: OutputPacket, lwt: *mut sys::lwtunnel_state) -> ffi::c_int {
+        if !self.sampled() {
+            return pkt.orig_output(net, sk, lwt);
+        }
+        let inline = match self.mode {
+            Mode::Inline => true,
+            Mode::Encap => false,
+            Mode::Auto => pkt.ingress_dev().is_none(),
+        };
+        if inline {
+            self.output_inline(net, sk, pkt, lwt)
+        } else {
+            self.output_encap(net, sk, pkt, lwt)
+        }
+    }
+
+    fn fill(&self, msg: &mut Msg<'_>) -> Result {
+        msg.put(attr::MODE, &[self.mode as u8])?;
+        msg.put_u32(attr::FREQ_K, self.freq_k)?;
+        msg.put_u32(attr::FREQ_N, self.freq_n)?;
+        if self.mode != Mode::Inline {
+            msg.put(attr::DST, &self.tundst)?;
+        }
+        if let Some(src) = &self.tunsrc {
+            msg.put(attr::SRC, src)?;
+        }
+        msg.put(attr::TRACE, self.hbh.get(TRACE_OFFSET..TRACE_OFFSET + TRACE_HDR_LEN).ok_or(EINVAL)?)
+    }
+
+    fn fill_size(&self) -> usize {
+        let attr_size = |payload: usize| 4 + ((payload + 3) & !3);
+        let mut size = attr_size(1) + 2 * attr_size(4) + attr_size(TRACE_HDR_LEN);
+        if self.mode != Mode::Inline {
+            size += attr_size(16);
+        }
+        if self.tunsrc.is_some() {
+            size += attr_size(16);
+        }
+        size
+    }
+
+    fn same(&self, other: &Self) -> bool {
+        self.mode == other.mode
+            && self.freq_k == other.freq_k
+            && self.freq_n == other.freq_n
+            && self.tundst == other.tundst
+            && self.tunsrc == other.tunsrc
+            && self.trace == other.trace
+    }
+}
+
+impl EncapRoute {
+    /// Whether this packet is one of the first `freq_k` of its window of `freq_n`.
+    fn sampled(&self) -> bool {
+        if self.freq_k == self.freq_n {
+            return true;
+        }
+        let mut pos = self.window.load(Relaxed);
+        loop {
+            // `pos < freq_n <= 1000000`: no overflow.
+            let next = if pos + 1 >= self.freq_n { 0 } else { pos + 1 };
+            match self.window.cmpxchg(pos, next, Relaxed) {
+                Ok(_) => return pos < self.freq_k,
+                Err(current) => pos = current,
+            }
+        }
+    }
+
+    fn output_inline(&self, net: &Net, sk: *mut sys::sock, mut pkt: OutputPacket, lwt: *mut sys::lwtunnel_state) -> ffi::c_int {
+        let next_header = pkt.ipv6_header()[6];
+        if next_header == NEXTHDR_HOP {
+            // One Hop-by-Hop header per packet: leave packets that have one alone.
+            return pkt.orig_output(net, sk, lwt);
+        }
+        let extra = pkt.route_dev().map_or(0, |d| d.ll_reserved_space());
+        let len = self.hbh_len;
+        let payload_len = pkt.len().saturating_sub(IPV6_HDR_LEN as u32).saturating_add(len as u32);
+        let Ok(payload_len) = u16::try_from(payload_len) else {
+            return EMSGSIZE.to_errno(); // jumbogram: `pkt` is dropped
+        };
+        let facts = node::Facts::of(&pkt, net);
+        let Ok(buf) = pkt.push(len, extra, true) else {
+            return ENOMEM.to_errno();
+        };
+        let Some((hdr, hbh)) = buf.split_at_mut_checked(IPV6_HDR_LEN) else {
+            return EINVAL.to_errno();
+        };
+        self.write_hbh(hbh, next_header);
+        hdr[6] = NEXTHDR_HOP;
+        hdr[4..6].copy_from_slice(&payload_len.to_be_bytes());
+        let hop_limit = hdr[7];
+        self.fill_trace(net, hbh, hop_limit, &facts);
+        pkt.finish_push(IPV6_HDR_LEN + len);
+        // Same destination, so the same route: continue on its original output.
+        pkt.orig_output(net, sk, lwt)
+    }
+
+    fn output_encap(&self, net: &Net, sk: *mut sys::sock, mut pkt: OutputPacket, lwt: *mut sys::lwtunnel_state) -> ffi::c_int {
+        let route_dev_extra = pkt.route_dev().map_or(0, |d| d.ll_reserved_space());
+        let len = IPV6_HDR_LEN + self.hbh_len;
+        let payload_len = pkt.len().saturating_add(self.hbh_len as u32);
+        let Ok(payload_len) = u16::try_from(payload_len) else {
+            return EMSGSIZE.to_errno();
+        };
+        let cached = self.routes.get();
+        let saddr = match (&self.tunsrc, &cached) {
+            (Some(src), _) => *src,
+            (None, Some((_, src))) => *src,
+            (None, None) => match pkt.route_dev().and_then(|d| node::source_address(net, d, &self.tundst)) {
+                Some(src) => src,
+                None => return -(sys::EHOSTUNREACH as ffi::c_int),
+            },
+        };
+        let facts = node::Facts::of(&pkt, net);
+        let mark = pkt.mark();
+        let Ok(buf) = pkt.push(len, route_dev_extra, false) else {
+            return ENOMEM.to_errno();
+        };
+        let Some((outer, rest)) = buf.split_at_mut_checked(IPV6_HDR_LEN) else {
+            return EINVAL.to_errno();
+        };
+        let Some((hbh, inner)) = rest.split_at_mut_checked(self.hbh_len) else {
+            return EINVAL.to_errno();
+        };
+        // RFC 2473: the outer header copies the inner one, with our addresses.
+        outer.copy_from_slice(inner);
+        outer[4..6].copy_from_slice(&payload_len.to_be_bytes());
+        outer[6] = NEXTHDR_HOP;
+        outer[8..24].copy_from_slice(&saddr);
+        outer[24..40].copy_from_slice(&self.tundst);
+        self.write_hbh(hbh, NEXTHDR_IPV6);
+        let hop_limit = outer[7];
+        self.fill_trace(net, hbh, hop_limit, &facts);
+        pkt.finish_push(len);
+
+        let dst = match cached {
+            Some((dst, _)) => dst,
+            None => match skb::route_output(net, &saddr, &self.tundst, mark) {
+                Ok(dst) => {
+                    // Never cache a route back through this state: it would hold itself.
+                    if !core::ptr::eq(dst.lwtstate(), lwt) {
+                        self.routes.set(&dst, &saddr);
+                    }
+                    dst
+                }
+                Err(e) => return e.to_errno(), // `pkt` is dropped
+            },
+        };
+        if core::ptr::eq(dst.lwtstate(), lwt) {
+            // The tunnel destination is routed through this very route: do not encapsulate
+            // again, send it on as the route would.
+            drop(dst);
+            return pkt.orig_output(net, sk, lwt);
+        }
+        pkt.output(net, sk, dst)
+    }
+
+    fn write_hbh(&self, hbh: &mut [u8], next_header: u8) {
+        if let (Some(dst), Some(src)) = (hbh.get_mut(..self.hbh_len), self.hbh.get(..self.hbh_len)) {
+            dst.copy_from_slice(src);
+            dst[0] = next_header;
+        }
+    }
+
+    fn fill_trace(&self, net: &Net, hbh: &mut [u8], hop_limit: u8, facts: &node::Facts) {
+        let Some(option) = hbh.get_mut(TRACE_OFFSET..TRACE_OFFSET + TRACE_HDR_LEN + usize::from(self.trace.remaining_len) * 4) else {
+            return;
+        };
+        let guard = rcu::read_lock();
+        let Some(ns) = pernet::get::<NetState>(net).and_then(|st| st.namespace(self.trace.namespace_id, &guard)) else {
+            return; // unknown namespace: the trace goes out empty
+        };
+        let schema = ns.schema.get(&guard);
+        let data = facts.node_data(hop_limit, ns, schema.map(|s| (s.id, &s.data[..])));
+        if let FillOutcome::Malformed(_) = fill_node(option, &data) {
+            // Cannot happen with our own template; nothing was written.
+        }
+    }
+}

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Lightweight tunnels: an encapsulation type served by this module, with per-route state
+//! built from the route's `RTA_ENCAP` attributes.
+//!
+//! C header: [`include/net/lwtunnel.h`](srctree/include/net/lwtunnel.h)
+
+use core::{marker::PhantomData, mem::size_of, ptr};
+use kernel::{ffi, prelude::*, types::Opaque, ThisModule};
+
+use crate::{
+    netlink::{Attr, Extack, Msg, PolicyEntry},
+    pernet::Net,
+    skb::OutputPacket,
+    sys,
+};
+
+/// The nested attributes of a route's encapsulation, parsed against the policy.
+pub(crate) struct EncapAttrs<'a, const N: usize> {
+    tb: [*mut sys::nlattr; N],
+    _p: PhantomData<&'a sys::nlattr>,
+}
+
+impl<'a, const N: usize> EncapAttrs<'a, N> {
+    /// Attribute `kind`, if present.
+    pub(crate) fn get(&self, kind: u16) -> Option<Attr<'a>> {
+        let ptr = *self.tb.get(usize::from(kind))?;
+        (!ptr.is_null()).then_some(Attr {
+            ptr,
+            _p: PhantomData,
+        })
+    }
+}
+
+/// A lightweight-tunnel encapsulation: per-route state and the output path.
+pub(crate) trait Encap: Sized + Send + Sync + 'static {
+    /// The validation policy of the attributes, `ATTRS` entries.
+    fn policy() -> &'static [PolicyEntry];
+    /// Builds the state of a new route from its attributes.
+    fn build<const N: usize>(net: &Net, attrs: &EncapAttrs<'_, N>, ack: &Extack<'_>) -> Result<impl PinInit<Self, Error>>;
+    /// Bytes the encapsulation adds in front of a packet (reduces the route's MTU).
+    fn headroom(&self) -> u16;
+    /// Handles a packet routed through this state (`lwt`).
+    fn output(&self, net: &Net, sk: *mut sys::sock, pkt: OutputPacket, lwt: *mut sys::lwtunnel_state) -> ffi::c_int;
+    /// Writes the attributes that describe the state (`ip route show`).
+    fn fill(&self, msg: &mut Msg<'_>) -> Result;
+    /// Size of what `fill` writes.
+    fn fill_size(&self) -> usize;
+    /// Whether two routes' states are the same configuration.
+    fn same(&self, other: &Self) -> bool;
+}
+
+/// Registration of `T` as the handler of one encapsulation type; removed on drop.
+///
+/// # Invariants
+///
+/// `ops` is registered for `encap_type` for the whole life of the registration.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Registration<T: Encap> {
+    #[pin]
+    ops: Opaque<sys::lwtunnel_encap_ops>,
+    encap_type: u16,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: the kernel only reads `ops` after registration.
+unsafe impl<T: Encap> Send for Registration<T> {}
+// SAFETY: as above.
+unsafe impl<T: Encap> Sync for Registration<T> {}
+
+impl<T: Encap> Registration<T> {
+    /// Registers `T` for `encap_type`; `EBUSY`, logging `busy`, when another handler owns
+    /// that type.
+    pub(crate) fn register(
+        encap_type: u16,
+        module: &'static ThisModule,
+        busy: &'static str,
+    ) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            ops <- Opaque::try_ffi_init(|ops: *mut sys::lwtunnel_encap_ops| -> Result {
+                // SAFETY: `ops` is valid for writes; all-zeroes is a valid ops table.
+                unsafe { ops.write(pin_init::zeroed()) };
+                // SAFETY: just initialised, ours alone until registered.
+                let o = unsafe { &mut *ops };
+                o.build_state = Some(build_state_callback::<T>);
+                o.destroy_state = Some(destroy_state_callback::<T>);
+                o.output = Some(output_callback::<T>);
+                o.fill_encap = Some(fill_encap_callback::<T>);
+                o.get_encap_size = Some(get_encap_size_callback::<T>);
+                o.cmp_encap = Some(cmp_encap_callback::<T>);
+                // Routes using the type hold a reference on the module.
+                o.owner = module.as_ptr().cast();
+                // SAFETY: `ops` is pinned and outlives the registration (removed on drop).
+                if unsafe { sys::lwtunnel_encap_add_ops(ops, encap_type.into()) } != 0 {
+                    pr_err!("{}\n", busy);
+                    return Err(EBUSY);
+                }
+                Ok(())
+            }),
+            encap_type,
+            _t: PhantomData,
+        })
+    }
+}
+
+#[pinned_drop]
+impl<T: Encap> PinnedDrop for Registration<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: registered (type invariant); this waits for users to finish.
+        unsafe { sys::lwtunnel_encap_del_ops(self.ops.get(), self.encap_type.into()) };
+    }
+}
+
+/// The `T` stored in `lws`.
+///
+/// # Safety
+///
+/// `lws` is a live state built by [`build_state_callback::<T>`].
+unsafe fn state<'a, T: Encap>(lws: *mut sys::lwtunnel_state) -> &'a T {
+    // SAFETY: `build_state_callback` initialised a `T` at `data`, kept until destroy.
+    unsafe { &*(*lws).data.as_mut_ptr().cast::<T>() }
+}
+
+/// # Safety
+///
+/// Called by the kernel when a route with our encapsulation type is created.
+unsafe extern "C" fn build_state_callback<T: Encap>(
+    net: *mut sys::net,
+    nla: *mut sys::nlattr,
+    family: ffi::c_uint,
+    _cfg: *const ffi::c_void,
+    ts: *mut *mut sys::lwtunnel_state,
+    extack: *mut sys::netlink_ext_ack,
+) -> ffi::c_int {
+    const { assert!(core::mem::align_of::<T>() <= 8) };
+    let ack = Extack {
+        ptr: extack,
+        _p: PhantomData,
+    };
+    if family != sys::AF_INET6 {
+        ack.message(format_args!("ioam6 encapsulation is for IPv6 routes only"));
+        return EINVAL.to_errno();
+    }
+    // Room for any policy length; `N` is fixed, the policy decides what is read.
+    let mut tb = EncapAttrs::<'_, 16> {
+        tb: [ptr::null_mut(); 16],
+        _p: PhantomData,
+    };
+    let policy = T::policy();
+    let Some(maxtype) = policy.len().checked_sub(1).filter(|&m| m < 16) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: `nla` is the route's validated `RTA_ENCAP` attribute; `tb` has `maxtype + 1`
+    // entries; `policy` has `maxtype + 1` entries.
+    let err = unsafe {
+        let len = i32::from((*nla).nla_len).saturating_sub(4);
+        sys::__nla_parse(
+            tb.tb.as_mut_ptr(),
+            maxtype as i32,
+            nla.cast::<u8>().add(4).cast(),
+            len,
+            policy.as_ptr().cast(),
+            sys::IOAM_RS_NL_VALIDATE_STRICT,
+            extack,
+        )
+    };
+    if err < 0 {
+        return err;
+    }
+    // SAFETY: `net` is the namespace the route is added in.
+    let net = unsafe { Net::from_raw(net) };
+    let init = match T::build(net, &tb, &ack) {
+        Ok(init) => init,
+        Err(e) => return e.to_errno(),
+    };
+    let Ok(size) = i32::try_from(size_of::<T>()) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: allocates a zeroed state with `size` bytes of data (GFP_ATOMIC).
+    let lws = unsafe { sys::lwtunnel_state_alloc(size) };
+    if lws.is_null() {
+        return ENOMEM.to_errno();
+    }
+    // SAFETY: `data` has room for a `T` (allocated above), suitably aligned (asserted above:
+    // `data` follows an `rcu_head` at an 8-byte boundary); the state is never moved.
+    if let Err(e) = unsafe { init.__pinned_init((*lws).data.as_mut_ptr().cast::<T>()) } {
+        // SAFETY: `lws` came from `lwtunnel_state_alloc` and nobody else has seen it.
+        unsafe { sys::kfree(lws.cast()) };
+        return e.to_errno();
+    }
+    // SAFETY: `lws` is ours; `ts` is the out pointer the caller provided.
+    unsafe {
+        (*lws).type_ = sys::IOAM_RS_LWTUNNEL_ENCAP_IOAM6;
+        (*lws).flags |= sys::IOAM_RS_LWTUNNEL_STATE_OUTPUT_REDIRECT;
+        (*lws).headroom = state::<T>(lws).headroom();
+        *ts = lws;
+    }
+    0
+}
+
+/// # Safety
+///
+/// Called by the kernel before freeing a state built by `build_state_callback::<T>`.
+unsafe extern "C" fn destroy_state_callback<T: Encap>(lws: *mut sys::lwtunnel_state) {
+    // SAFETY: the state holds an initialised `T`; the kernel frees the memory afterwards.
+    unsafe { ptr::drop_in_place((*lws).data.as_mut_ptr().cast::<T>()) };
+}
+
+/// # Safety
+///
+/// Called by the kernel for a packet whose route has our state, under RCU.
+unsafe extern "C" fn output_callback<T: Encap>(
+    net: *mut sys::net,
+    sk: *mut sys::sock,
+    skb: *mut sys::sk_buff,
+) -> ffi::c_int {
+    // SAFETY: the kernel hands the packet over to us.
+    let Some(pkt) = (unsafe { OutputPacket::from_raw(skb) }) else {
+        return EINVAL.to_errno();
+    };
+    let lwt = pkt.route_lwtstate();
+    if lwt.is_null() {
+        return EINVAL.to_errno(); // `pkt` is dropped
+    }
+    // SAFETY: the packet's route has our state (we are its output function) and holds it
+    // alive; `net` is alive while the packet is processed.
+    let (st, net) = unsafe { (state::<T>(lwt), Net::from_raw(net)) };
+    st.output(net, sk, pkt, lwt)
+}
+
+/// # Safety
+///
+/// Called by the kernel to describe a route with our state.
+unsafe extern "C" fn fill_encap_callback<T: Encap>(skb: *mut sys::sk_buff, lws: *mut sys::lwtunnel_state) -> ffi::c_int {
+    let mut msg = Msg {
+        skb,
+        _p: PhantomData,
+    };
+    // SAFETY: `lws` is a live state of ours.
+    match unsafe { state::<T>(lws) }.fill(&mut msg) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Called by the kernel with a live state of ours.
+unsafe extern "C" fn get_encap_size_callback<T: Encap>(lws: *mut sys::lwtunnel_state) -> ffi::c_int {
+    // SAFETY: per the function's requirements.
+    i32::try_from(unsafe { state::<T>(lws) }.fill_size()).unwrap_or(i32::MAX)
+}
+
+/// # Safety
+///
+/// Called by the kernel with two live states of ours.
+unsafe extern "C" fn cmp_encap_callback<T: Encap>(a: *mut sys::lwtunnel_state, b: *mut sys::lwtunnel_state) -> ffi::c_int {
+    // SAFETY: per the function's requirements.
+    let same = unsafe { state::<T>(a).same(state::<T>(b)) };
+    i32::from(!same)
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+//! What a node records about itself and a packet: ids from the IOAM sysctls, timestamps
+//! and queue depth, gathered from the kernel into plain values.
+
+use crate::{
+    control::Namespace,
+    pernet::Net,
+    skb::{NetDevice, OutputPacket},
+    wire::fill::NodeData,
+};
+
+/// RFC 9197's "field unavailable" values.
+const U16_UNAVAILABLE: u16 = u16::MAX;
+const U32_UNAVAILABLE: u32 = u32::MAX;
+
+/// This node's facts about one packet, independent of the namespace.
+pub(crate) struct Facts {
+    node_id: u32,
+    node_id_wide: u64,
+    ingress: Option<(u32, u32)>,
+    egress: Option<(u32, u32)>,
+    timestamp: Option<(u32, u32)>,
+    queue_depth: u32,
+}
+
+impl Facts {
+    /// Gathers the facts for `pkt` in `net` (under RCU, on the packet path).
+    pub(crate) fn of(pkt: &OutputPacket, net: &Net) -> Self {
+        let (node_id, node_id_wide) = net.ioam_node_ids();
+        let ingress_dev = pkt.ingress_dev();
+        let egress_dev = pkt.route_dev().filter(|d| !d.is_loopback());
+        // A locally generated packet was never received: it has no timestamp (as upstream).
+        let timestamp = ingress_dev.map(|_| split_timestamp(pkt.timestamp_ns()));
+        let queue_depth = egress_dev
+            .and_then(|d| d.tx_queue_backlog(pkt.queue_mapping()))
+            .unwrap_or(U32_UNAVAILABLE);
+        Self {
+            node_id,
+            node_id_wide,
+            ingress: ingress_dev.and_then(NetDevice::ioam_ids),
+            egress: egress_dev.and_then(NetDevice::ioam_ids),
+            timestamp,
+            queue_depth,
+        }
+    }
+
+    /// The node data to write for namespace `ns`, with hop limit `hop_limit`.
+    pub(crate) fn node_data<'a>(&self, hop_limit: u8, ns: &Namespace, schema: Option<(u32, &'a [u8])>) -> NodeData<'a> {
+        let (ts_secs, ts_frac) = self.timestamp.unwrap_or((U32_UNAVAILABLE, U32_UNAVAILABLE));
+        // Interface ids are 16 bits in the short field: the sysctl's low bits, as upstream.
+        let short = |ids: Option<(u32, u32)>| ids.map_or(U16_UNAVAILABLE, |(id, _)| id as u16);
+        let wide = |ids: Option<(u32, u32)>| ids.map_or(U32_UNAVAILABLE, |(_, id)| id);
+        NodeData {
+            hop_limit,
+            node_id: self.node_id,
+            ingress_if: short(self.ingress),
+            egress_if: short(self.egress),
+            ts_secs,
+            ts_frac,
+            transit_delay: U32_UNAVAILABLE,
+            namespace_data: ns.data,
+            queue_depth: self.queue_depth,
+            checksum_complement: U32_UNAVAILABLE,
+            node_id_wide: self.node_id_wide,
+            ingress_if_wide: wide(self.ingress),
+            egress_if_wide: wide(self.egress),
+            namespace_data_wide: ns.wide,
+            buffer_occupancy: U32_UNAVAILABLE,
+            schema,
+        }
+    }
+}
+
+/// Seconds (truncated to 32 bits, as on the wire) and microseconds of a time in ns.
+fn split_timestamp(ns: i64) -> (u32, u32) {
+    let secs = ns.div_euclid(1_000_000_000);
+    let micros = ns.rem_euclid(1_000_000_000) / 1000;
+    (secs as u32, micros as u32)
+}
+
+/// The source address the kernel would pick to reach `daddr` from `dev`.
+pub(crate) fn source_address(net: &Net, dev: &NetDevice, daddr: &[u8; 16]) -> Option<[u8; 16]> {
+    dev.source_address(net, daddr)
+}

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Socket buffers on the IPv6 output path, and the routes (`dst_entry`) they follow.
+//!
+//! C headers: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h),
+//! [`include/net/dst.h`](srctree/include/net/dst.h),
+//! [`include/net/dst_cache.h`](srctree/include/net/dst_cache.h)
+
+use core::{ptr::NonNull, slice};
+use kernel::{ffi, prelude::*, types::Opaque};
+
+use crate::{pernet::Net, sys};
+
+/// Length of the fixed IPv6 header.
+pub(crate) const IPV6_HDR_LEN: usize = 40;
+
+/// A network device, borrowed for the duration of a packet's processing (under RCU).
+///
+/// # Invariants
+///
+/// The wrapped `net_device` is alive while the reference is.
+#[repr(transparent)]
+pub(crate) struct NetDevice(Opaque<sys::net_device>);
+
+impl NetDevice {
+    /// # Safety
+    ///
+    /// `ptr` is a live device for `'a`.
+    unsafe fn from_raw<'a>(ptr: *mut sys::net_device) -> &'a Self {
+        // CAST: `repr(transparent)` wrapper. SAFETY: per the function's requirements.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
+    fn raw(&self) -> *mut sys::net_device {
+        self.0.get()
+    }
+
+    /// Whether this is a loopback device.
+    pub(crate) fn is_loopback(&self) -> bool {
+        // SAFETY: the device is alive.
+        let flags = unsafe { sys::ioam_rs_dev_flags(self.raw()) };
+        flags & sys::IOAM_RS_IFF_LOOPBACK != 0
+    }
+
+    /// The IOAM interface ids `(net.ipv6.conf.DEV.ioam6_id, ioam6_id_wide)`, if the device
+    /// has IPv6 configuration.
+    pub(crate) fn ioam_ids(&self) -> Option<(u32, u32)> {
+        // SAFETY: the device is alive and we are under RCU (packet path), as
+        // `__in6_dev_get` requires.
+        let idev = unsafe { sys::ioam_rs_in6_dev_get(self.raw()) };
+        if idev.is_null() {
+            return None;
+        }
+        // SAFETY: `idev` is alive under RCU.
+        unsafe {
+            Some((
+                sys::ioam_rs_idev_ioam6_id(idev),
+                sys::ioam_rs_idev_ioam6_id_wide(idev),
+            ))
+        }
+    }
+
+    /// Byte backlog of the qdisc of transmit queue `queue`, or `None` when the device has no
+    /// such queue.
+    pub(crate) fn tx_queue_backlog(&self, queue: u16) -> Option<u32> {
+        // SAFETY: the device is alive; `num_tx_queues` is fixed at allocation.
+        let queues = unsafe { sys::ioam_rs_dev_num_tx_queues(self.raw()) };
+        if u32::from(queue) >= queues {
+            return None;
+        }
+        // SAFETY: `queue` is in range (checked above) and we are under RCU.
+        Some(unsafe { sys::ioam_rs_tx_queue_backlog(self.raw(), queue.into()) })
+    }
+
+    /// The source address the kernel picks to reach `daddr` through this device.
+    pub(crate) fn source_address(&self, net: &Net, daddr: &[u8; 16]) -> Option<[u8; 16]> {
+        let mut dst: sys::in6_addr = pin_init::zeroed();
+        dst.in6_u.u6_addr8 = *daddr;
+        let mut src: sys::in6_addr = pin_init::zeroed();
+        // SAFETY: `net` and the device are alive; the addresses are valid for the call.
+        let err = unsafe {
+            sys::ipv6_dev_get_saddr(net.as_ptr(), self.raw(), &dst, sys::IPV6_PREFER_SRC_PUBLIC, &mut src)
+        };
+        // SAFETY: reading the union's byte view of an initialised address.
+        let src = unsafe { src.in6_u.u6_addr8 };
+        (err == 0).then_some(src)
+    }
+
+    /// Link-layer headroom the device wants (`LL_RESERVED_SPACE`).
+    pub(crate) fn ll_reserved_space(&self) -> u32 {
+        // SAFETY: the device is alive.
+        unsafe { sys::ioam_rs_ll_reserved_space(self.raw()) }
+    }
+}
+
+/// A reference on a route; released on drop.
+///
+/// # Invariants
+///
+/// `ptr` is a `dst_entry` on which this object holds one reference.
+pub(crate) struct DstRef {
+    ptr: NonNull<sys::dst_entry>,
+}
+
+// SAFETY: a route reference may be released from any context.
+unsafe impl Send for DstRef {}
+
+impl DstRef {
+    fn into_raw(self) -> *mut sys::dst_entry {
+        let ptr = self.ptr.as_ptr();
+        core::mem::forget(self);
+        ptr
+    }
+
+    /// The route's lightweight-tunnel state, to tell whether a route leads back to us.
+    pub(crate) fn lwtstate(&self) -> *const sys::lwtunnel_state {
+        // SAFETY: the reference keeps the route alive.
+        unsafe { (*self.ptr.as_ptr()).lwtstate }
+    }
+}
+
+impl Drop for DstRef {
+    fn drop(&mut self) {
+        // SAFETY: we hold one reference (type invariant).
+        unsafe { sys::dst_release(self.ptr.as_ptr()) };
+    }
+}
+
+/// Looks up the route for an IPv6 packet with the given header fields.
+pub(crate) fn route_output(net: &Net, saddr: &[u8; 16], daddr: &[u8; 16], mark: u32) -> Result<DstRef> {
+    // SAFETY: all-zeroes is a valid `flowi6`.
+    let mut fl6: sys::flowi6 = unsafe { core::mem::zeroed() };
+    fl6.daddr.in6_u.u6_addr8 = *daddr;
+    fl6.saddr.in6_u.u6_addr8 = *saddr;
+    fl6.__fl_common.flowic_mark = mark;
+    // SAFETY: `net` is alive; `fl6` is initialised. The lookup never returns NULL: failures
+    // are a route with `error` set, which we still hold a reference on.
+    let dst = unsafe { sys::ioam_rs_ip6_route_output(net.as_ptr(), &mut fl6) };
+    let dst = DstRef {
+        ptr: NonNull::new(dst).ok_or(EINVAL)?,
+    };
+    // SAFETY: the reference keeps the route alive.
+    let error = unsafe { (*dst.ptr.as_ptr()).error };
+    if error != 0 {
+        return Err(Error::from_errno(error.into()));
+    }
+    Ok(dst)
+}
+
+/// A per-CPU cache of one route (`struct dst_cache`).
+///
+/// # Invariants
+///
+/// `cache` was set up by `dst_cache_init` and is destroyed on drop.
+#[pin_data(PinnedDrop)]
+pub(crate) struct DstCache {
+    #[pin]
+    cache: Opaque<sys::dst_cache>,
+}
+
+// SAFETY: `dst_cache` is per-CPU and used with bottom halves disabled.
+unsafe impl Send for DstCache {}
+// SAFETY: as above.
+unsafe impl Sync for DstCache {}
+
+impl DstCache {
+    /// An empty cache (allocates its per-CPU slots).
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            cache <- Opaque::try_ffi_init(|c: *mut sys::dst_cache| -> Result {
+                // SAFETY: `c` is valid for writes; GFP_ATOMIC as route creation may run
+                // under RCU.
+                kernel::error::to_result(unsafe {
+                    sys::dst_cache_init(c, sys::IOAM_RS_GFP_ATOMIC)
+                })
+            }),
+        })
+    }
+
+    /// The cached route, if still valid, and the source address cached with it.
+    pub(crate) fn get(&self) -> Option<(DstRef, [u8; 16])> {
+        let mut saddr: sys::in6_addr = pin_init::zeroed();
+        // SAFETY: bottom halves must be off around per-CPU dst_cache use; every call
+        // is paired with the enable below.
+        let dst = unsafe {
+            sys::ioam_rs_local_bh_disable();
+            let d = sys::dst_cache_get_ip6(self.cache.get(), &mut saddr);
+            sys::ioam_rs_local_bh_enable();
+            d
+        };
+        // INVARIANT: `dst_cache_get_ip6` returns a new reference.
+        let dst = DstRef { ptr: NonNull::new(dst)? };
+        // SAFETY: the byte view of an initialised address.
+        Some((dst, unsafe { saddr.in6_u.u6_addr8 }))
+    }
+
+    /// Caches `dst` (taking its own reference) for source address `saddr`.
+    pub(crate) fn set(&self, dst: &DstRef, saddr: &[u8; 16]) {
+        let mut addr: sys::in6_addr = pin_init::zeroed();
+        addr.in6_u.u6_addr8 = *saddr;
+        // SAFETY: as in `get`; the cache takes its own reference on `dst`.
+        unsafe {
+            sys::ioam_rs_local_bh_disable();
+            sys::dst_cache_set_ip6(self.cache.get(), dst.ptr.as_ptr(), &addr);
+            sys::ioam_rs_local_bh_enable();
+        }
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for DstCache {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: initialised by `dst_cache_init` (type invariant).
+        unsafe { sys::dst_cache_destroy(self.cache.get()) };
+    }
+}
+
+/// An IPv6 packet on the output path, owned by the code handling it.
+///
+/// It must be passed on (`output`, `orig_output`) or dropped (`drop_packet`): dropping the
+/// value without that frees the packet.
+///
+/// # Invariants
+///
+/// `skb` is a valid `sk_buff` owned by this object, whose network header is an IPv6 header
+/// with at least [`IPV6_HDR_LEN`] bytes in the linear area.
+pub(crate) struct OutputPacket {
+    skb: NonNull<sys::sk_buff>,
+}
+
+impl OutputPacket {
+    /// # Safety
+    ///
+    /// `skb` is a valid packet the caller owns and hands over.
+    pub(crate) unsafe fn from_raw(skb: *mut sys::sk_buff) -> Option<Self> {
+        let skb = NonNull::new(skb)?;
+        let pkt = Self { skb };
+        // SAFETY: `skb` is valid.
+        let proto = unsafe { sys::ioam_rs_skb_protocol(skb.as_ptr()) };
+        let headlen = pkt.headlen_from_network();
+        if proto != sys::IOAM_RS_ETH_P_IPV6_BE || headlen < IPV6_HDR_LEN {
+            return None; // dropped (freed) by `Drop`
+        }
+        Some(pkt)
+    }
+
+    fn raw(&self) -> *mut sys::sk_buff {
+        self.skb.as_ptr()
+    }
+
+    /// Bytes from the network header to the end of the linear area.
+    fn headlen_from_network(&self) -> usize {
+        // SAFETY: `skb` is valid.
+        unsafe {
+            let nh = sys::ioam_rs_skb_network_header(self.raw());
+            let data = (*self.raw()).data;
+            let head = sys::ioam_rs_skb_headlen(self.raw()) as usize;
+            let before = usize::try_from(nh.offset_from(data)).unwrap_or(usize::MAX);
+            head.saturating_sub(before)
+        }
+    }
+
+    /// The IPv6 header.
+    pub(crate) fn ipv6_header(&self) -> &[u8; IPV6_HDR_LEN] {
+        // SAFETY: the invariant guarantees 40 linear bytes at the network header.
+        unsafe { &*sys::ioam_rs_skb_network_header(self.raw()).cast::<[u8; IPV6_HDR_LEN]>() }
+    }
+
+    /// Total length of the packet from the network header.
+    pub(crate) fn len(&self) -> u32 {
+        // SAFETY: `skb` is valid.
+        unsafe { (*self.raw()).len }
+    }
+
+    /// The device the packet was received on; `None` for locally generated packets.
+    pub(crate) fn ingress_dev(&self) -> Option<&NetDevice> {
+        // SAFETY: `skb` is valid; its device, if any, is alive while we own the packet.
+        let dev = unsafe { sys::ioam_rs_skb_dev(self.raw()) };
+        // SAFETY: as above.
+        (!dev.is_null()).then(|| unsafe { NetDevice::from_raw(dev) })
+    }
+
+    /// The device of the packet's current route.
+    pub(crate) fn route_dev(&self) -> Option<&NetDevice> {
+        // SAFETY: `skb` is valid; its route and the route's device are alive under RCU.
+        unsafe {
+            let dst = sys::ioam_rs_skb_dst(self.raw());
+            if dst.is_null() {
+                return None;
+            }
+            let dev = sys::ioam_rs_dst_dev(dst);
+            (!dev.is_null()).then(|| NetDevice::from_raw(dev))
+        }
+    }
+
+    /// The lightweight-tunnel state of the packet's current route.
+    pub(crate) fn route_lwtstate(&self) -> *mut sys::lwtunnel_state {
+        // SAFETY: `skb` is valid; its route is alive.
+        unsafe {
+            let dst = sys::ioam_rs_skb_dst(self.raw());
+            if dst.is_null() {
+                core::ptr::null_mut()
+            } else {
+                (*dst).lwtstate
+            }
+        }
+    }
+
+    /// The transmit queue index.
+    pub(crate) fn queue_mapping(&self) -> u16 {
+        // SAFETY: `skb` is valid.
+        unsafe { (*self.raw()).queue_mapping }
+    }
+
+    /// The packet mark.
+    pub(crate) fn mark(&self) -> u32 {
+        // SAFETY: `skb` is valid.
+        unsafe { sys::ioam_rs_skb_mark(self.raw()) }
+    }
+
+    /// Receive timestamp (or now, when the packet has none), in ns since the epoch.
+    pub(crate) fn timestamp_ns(&self) -> i64 {
+        // SAFETY: `skb` is valid.
+        unsafe { sys::ioam_rs_skb_tstamp_cond(self.raw()) }
+    }
+
+    /// Makes `len + extra` bytes of private headroom available, once, then pushes `len`
+    /// bytes in front of the network header, moving the IPv6 header to the front when
+    /// `keep_header` (insertion after it), or leaving it in place (an outer header goes in
+    /// front). Returns the new network header area: the first `len + IPV6_HDR_LEN` bytes of
+    /// the packet. The caller writes it and then calls [`Self::finish_push`].
+    pub(crate) fn push(&mut self, len: usize, extra: u32, keep_header: bool) -> Result<&mut [u8]> {
+        let len_u32 = u32::try_from(len).map_err(|_| EINVAL)?;
+        let room = len_u32.checked_add(extra).ok_or(EINVAL)?;
+        // SAFETY: `skb` is owned by us; on success the head is private and has `room` bytes
+        // of headroom, so the push below cannot underflow.
+        kernel::error::to_result(unsafe { sys::ioam_rs_skb_cow_head(self.raw(), room) })?;
+        let old = sys_nh(self.raw());
+        // SAFETY: the head is private and has `len` bytes of headroom (above), so `skb_push`
+        // cannot underflow; 40 bytes are linear at `old` (invariant). On the output path the
+        // network header is at `data`.
+        unsafe {
+            let skb = self.raw();
+            if keep_header {
+                // The old header's bytes leave the checksummed area before being overwritten.
+                sys::ioam_rs_skb_postpull_rcsum(skb, old.cast(), IPV6_HDR_LEN as u32);
+            }
+            sys::skb_push(skb, len_u32);
+            sys::ioam_rs_skb_reset_network_header(skb);
+            sys::ioam_rs_skb_mac_header_rebuild(skb);
+            sys::ioam_rs_skb_set_transport_header(skb, IPV6_HDR_LEN as i32);
+            let new = sys::ioam_rs_skb_network_header(skb);
+            if keep_header {
+                core::ptr::copy(old, new, IPV6_HDR_LEN);
+            }
+            Ok(slice::from_raw_parts_mut(new, len + IPV6_HDR_LEN))
+        }
+    }
+
+    /// Accounts in the packet's checksum (for `CHECKSUM_COMPLETE`) for the `len` bytes
+    /// written at the front after [`Self::push`]: the pushed bytes, plus the moved IPv6
+    /// header when it was kept.
+    pub(crate) fn finish_push(&mut self, len: usize) {
+        let nh = sys_nh(self.raw());
+        let len_u32 = u32::try_from(len).unwrap_or(0);
+        // SAFETY: the `len` bytes at the network header were just pushed and written.
+        unsafe { sys::ioam_rs_skb_postpush_rcsum(self.raw(), nh.cast(), len_u32) };
+    }
+
+    /// Sends the packet along `dst` (which replaces its current route).
+    pub(crate) fn output(self, net: &Net, sk: *mut sys::sock, dst: DstRef) -> ffi::c_int {
+        let skb = self.into_raw();
+        // SAFETY: we own `skb`; `skb_dst_set` takes over the route reference, and
+        // `dst_output` takes over the packet.
+        unsafe {
+            sys::ioam_rs_skb_dst_drop(skb);
+            sys::ioam_rs_skb_dst_set(skb, dst.into_raw());
+            sys::ioam_rs_dst_output(net.as_ptr(), sk, skb)
+        }
+    }
+
+    /// Sends the packet on with the route's original output function.
+    pub(crate) fn orig_output(self, net: &Net, sk: *mut sys::sock, lwt: *mut sys::lwtunnel_state) -> ffi::c_int {
+        let skb = self.into_raw();
+        // SAFETY: `lwt` is the state of the packet's route, alive while the packet holds
+        // the route; `orig_output` takes over the packet.
+        unsafe {
+            match (*lwt).orig_output {
+                Some(f) => f(net.as_ptr(), sk, skb),
+                None => {
+                    sys::ioam_rs_kfree_skb(skb);
+                    EINVAL.to_errno()
+                }
+            }
+        }
+    }
+
+    fn into_raw(self) -> *mut sys::sk_buff {
+        let p = self.raw();
+        core::mem::forget(self);
+        p
+    }
+}
+
+fn sys_nh(skb: *mut sys::sk_buff) -> *mut u8 {
+    // SAFETY: callers pass a valid skb.
+    unsafe { sys::ioam_rs_skb_network_header(skb) }
+}
+
+impl Drop for OutputPacket {
+    fn drop(&mut self) {
+        // SAFETY: we own the packet (type invariant) and nobody else will use it.
+        unsafe { sys::ioam_rs_kfree_skb(self.raw()) };
+    }
+}
