@@ -8,6 +8,7 @@
 #include <net/addrconf.h>
 #include <net/dst_cache.h>
 #include <net/genetlink.h>
+#include <net/ip_tunnels.h>
 #include <net/lwtunnel.h>
 #include <net/net_namespace.h>
 #include <net/netlink.h>
@@ -22,3 +23,7 @@ const u16 IOAM_RS_ETH_P_IPV6_BE = htons(ETH_P_IPV6);
 const u16 IOAM_RS_LWTUNNEL_ENCAP_IOAM6 = LWTUNNEL_ENCAP_IOAM6;
 const unsigned int IOAM_RS_IFF_LOOPBACK = IFF_LOOPBACK;
 const gfp_t IOAM_RS_GFP_ATOMIC = GFP_ATOMIC;
+const int IOAM_RS_SKB_GSO_IPXIP6 = SKB_GSO_IPXIP6;
+const u16 IOAM_RS_LWTUNNEL_STATE_XMIT_REDIRECT = LWTUNNEL_STATE_XMIT_REDIRECT;
+const int IOAM_RS_LWTUNNEL_XMIT_CONTINUE = LWTUNNEL_XMIT_CONTINUE;
+const int IOAM_RS_LWTUNNEL_XMIT_DONE = LWTUNNEL_XMIT_DONE;

@@ -180,18 +180,58 @@ impl Encap for EncapRoute {
     }
 
     fn output(&self, net: &Net, sk: *mut sys::sock, pkt: OutputPacket, lwt: *mut sys::lwtunnel_state) -> ffi::c_int {
+        let ingress = pkt.ingress_dev();
+        if self.inline_for(ingress.is_some()) {
+            // Inline insertion waits for `xmit`, after the MTU check: the route's MTU already
+            // counts the inserted bytes, the packet must not yet.
+            return pkt.orig_output(net, sk, lwt);
+        }
+        let (dst, saddr) = match self.tunnel_route(net, &pkt) {
+            Ok(r) => r,
+            Err(e) => return e.to_errno(), // `pkt` is dropped
+        };
+        if core::ptr::eq(dst.lwtstate(), lwt) {
+            // The tunnel destination is routed through this very route, so the outer packet
+            // takes the same next hop: encapsulate at `xmit`, after the MTU check.
+            drop(dst);
+            return pkt.orig_output(net, sk, lwt);
+        }
         if !self.sampled() {
             return pkt.orig_output(net, sk, lwt);
         }
-        let inline = match self.mode {
-            Mode::Inline => true,
-            Mode::Encap => false,
-            Mode::Auto => pkt.ingress_dev().is_none(),
-        };
-        if inline {
-            self.output_inline(net, sk, pkt, lwt)
+        let facts = node::Facts::of(&pkt, net, ingress);
+        let mut pkt = pkt;
+        match self.encapsulate(net, &mut pkt, &saddr, &facts) {
+            Ok(()) => pkt.output(net, sk, dst),
+            Err(e) => e.to_errno(), // `pkt` is dropped
+        }
+    }
+
+    fn xmit(&self, net: &Net, pkt: OutputPacket) -> ffi::c_int {
+        let ingress = pkt.received_on(net);
+        if !self.sampled() {
+            return pkt.continue_xmit();
+        }
+        let facts = node::Facts::of(&pkt, net, ingress);
+        let result = if self.inline_for(ingress.is_some()) {
+            self.insert_inline(net, pkt, &facts)
         } else {
-            self.output_encap(net, sk, pkt, lwt)
+            let saddr = match &self.tunsrc {
+                Some(src) => Some(*src),
+                None => pkt.route_dev().and_then(|d| node::source_address(net, d, &self.tundst)),
+            };
+            let Some(saddr) = saddr else {
+                return -(sys::EHOSTUNREACH as ffi::c_int); // `pkt` is dropped
+            };
+            let mut pkt = pkt;
+            match self.encapsulate(net, &mut pkt, &saddr, &facts) {
+                Ok(()) => Ok(pkt),
+                Err(e) => Err(e),
+            }
+        };
+        match result {
+            Ok(pkt) => pkt.continue_xmit(),
+            Err(e) => e.to_errno(), // `pkt` is dropped
         }
     }
 
@@ -247,93 +287,79 @@ impl EncapRoute {
         }
     }
 
-    fn output_inline(&self, net: &Net, sk: *mut sys::sock, mut pkt: OutputPacket, lwt: *mut sys::lwtunnel_state) -> ffi::c_int {
+    /// Whether a packet (forwarded or locally generated) gets the trace inline.
+    fn inline_for(&self, forwarded: bool) -> bool {
+        match self.mode {
+            Mode::Inline => true,
+            Mode::Encap => false,
+            Mode::Auto => !forwarded,
+        }
+    }
+
+    /// Inserts the Hop-by-Hop header after the IPv6 header and fills this node's data;
+    /// packets that already have a Hop-by-Hop header are left alone.
+    fn insert_inline(&self, net: &Net, mut pkt: OutputPacket, facts: &node::Facts) -> Result<OutputPacket> {
         let next_header = pkt.ipv6_header()[6];
         if next_header == NEXTHDR_HOP {
-            // One Hop-by-Hop header per packet: leave packets that have one alone.
-            return pkt.orig_output(net, sk, lwt);
+            return Ok(pkt);
         }
         let extra = pkt.route_dev().map_or(0, |d| d.ll_reserved_space());
         let len = self.hbh_len;
-        let payload_len = pkt.len().saturating_sub(IPV6_HDR_LEN as u32).saturating_add(len as u32);
-        let Ok(payload_len) = u16::try_from(payload_len) else {
-            return EMSGSIZE.to_errno(); // jumbogram: `pkt` is dropped
-        };
-        let facts = node::Facts::of(&pkt, net);
-        let Ok(buf) = pkt.push(len, extra, true) else {
-            return ENOMEM.to_errno();
-        };
-        let Some((hdr, hbh)) = buf.split_at_mut_checked(IPV6_HDR_LEN) else {
-            return EINVAL.to_errno();
-        };
+        let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
+        let buf = pkt.push(len, extra, true)?;
+        let (hdr, hbh) = buf.split_at_mut_checked(IPV6_HDR_LEN).ok_or(EINVAL)?;
+        let hdr: &mut [u8; IPV6_HDR_LEN] = hdr.try_into().map_err(|_| EINVAL)?;
         self.write_hbh(hbh, next_header);
         hdr[6] = NEXTHDR_HOP;
         hdr[4..6].copy_from_slice(&payload_len.to_be_bytes());
         let hop_limit = hdr[7];
-        self.fill_trace(net, hbh, hop_limit, &facts);
+        self.fill_trace(net, hbh, hop_limit, facts);
         pkt.finish_push(IPV6_HDR_LEN + len);
-        // Same destination, so the same route: continue on its original output.
-        pkt.orig_output(net, sk, lwt)
+        Ok(pkt)
     }
 
-    fn output_encap(&self, net: &Net, sk: *mut sys::sock, mut pkt: OutputPacket, lwt: *mut sys::lwtunnel_state) -> ffi::c_int {
-        let route_dev_extra = pkt.route_dev().map_or(0, |d| d.ll_reserved_space());
+    /// Wraps the packet in an outer IPv6 header from `saddr` to `tundst` carrying the
+    /// Hop-by-Hop header (RFC 2473), and fills this node's data.
+    fn encapsulate(&self, net: &Net, pkt: &mut OutputPacket, saddr: &[u8; 16], facts: &node::Facts) -> Result {
+        let extra = pkt.route_dev().map_or(0, |d| d.ll_reserved_space());
         let len = IPV6_HDR_LEN + self.hbh_len;
-        let payload_len = pkt.len().saturating_add(self.hbh_len as u32);
-        let Ok(payload_len) = u16::try_from(payload_len) else {
-            return EMSGSIZE.to_errno();
-        };
-        let cached = self.routes.get();
-        let saddr = match (&self.tunsrc, &cached) {
-            (Some(src), _) => *src,
-            (None, Some((_, src))) => *src,
-            (None, None) => match pkt.route_dev().and_then(|d| node::source_address(net, d, &self.tundst)) {
-                Some(src) => src,
-                None => return -(sys::EHOSTUNREACH as ffi::c_int),
-            },
-        };
-        let facts = node::Facts::of(&pkt, net);
-        let mark = pkt.mark();
-        let Ok(buf) = pkt.push(len, route_dev_extra, false) else {
-            return ENOMEM.to_errno();
-        };
-        let Some((outer, rest)) = buf.split_at_mut_checked(IPV6_HDR_LEN) else {
-            return EINVAL.to_errno();
-        };
-        let Some((hbh, inner)) = rest.split_at_mut_checked(self.hbh_len) else {
-            return EINVAL.to_errno();
-        };
-        // RFC 2473: the outer header copies the inner one, with our addresses.
-        outer.copy_from_slice(inner);
+        let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
+        pkt.prepare_ip6ip6()?;
+        let buf = pkt.push(len, extra, false)?;
+        let (outer, rest) = buf.split_at_mut_checked(IPV6_HDR_LEN).ok_or(EINVAL)?;
+        let outer: &mut [u8; IPV6_HDR_LEN] = outer.try_into().map_err(|_| EINVAL)?;
+        let (hbh, inner) = rest.split_at_mut_checked(self.hbh_len).ok_or(EINVAL)?;
+        // The outer header copies the inner one, with our addresses.
+        outer.copy_from_slice(inner.get(..IPV6_HDR_LEN).ok_or(EINVAL)?);
         outer[4..6].copy_from_slice(&payload_len.to_be_bytes());
         outer[6] = NEXTHDR_HOP;
-        outer[8..24].copy_from_slice(&saddr);
+        outer[8..24].copy_from_slice(saddr);
         outer[24..40].copy_from_slice(&self.tundst);
         self.write_hbh(hbh, NEXTHDR_IPV6);
         let hop_limit = outer[7];
-        self.fill_trace(net, hbh, hop_limit, &facts);
+        self.fill_trace(net, hbh, hop_limit, facts);
         pkt.finish_push(len);
+        Ok(())
+    }
 
-        let dst = match cached {
-            Some((dst, _)) => dst,
-            None => match skb::route_output(net, &saddr, &self.tundst, mark) {
-                Ok(dst) => {
-                    // Never cache a route back through this state: it would hold itself.
-                    if !core::ptr::eq(dst.lwtstate(), lwt) {
-                        self.routes.set(&dst, &saddr);
-                    }
-                    dst
-                }
-                Err(e) => return e.to_errno(), // `pkt` is dropped
-            },
-        };
-        if core::ptr::eq(dst.lwtstate(), lwt) {
-            // The tunnel destination is routed through this very route: do not encapsulate
-            // again, send it on as the route would.
-            drop(dst);
-            return pkt.orig_output(net, sk, lwt);
+    /// The route to `tundst` and the outer source address, from the cache or a lookup. A
+    /// route back through this very state is returned but never cached: it would hold itself.
+    fn tunnel_route(&self, net: &Net, pkt: &OutputPacket) -> Result<(skb::DstRef, [u8; 16])> {
+        if let Some((dst, cached_src)) = self.routes.get() {
+            return Ok((dst, self.tunsrc.unwrap_or(cached_src)));
         }
-        pkt.output(net, sk, dst)
+        let saddr = match &self.tunsrc {
+            Some(src) => *src,
+            None => pkt
+                .route_dev()
+                .and_then(|d| node::source_address(net, d, &self.tundst))
+                .ok_or(Error::from_errno(-(sys::EHOSTUNREACH as i32)))?,
+        };
+        let dst = skb::route_output(net, &saddr, &self.tundst, pkt.mark())?;
+        if !core::ptr::eq(dst.lwtstate(), pkt.route_lwtstate()) {
+            self.routes.set(&dst, &saddr);
+        }
+        Ok((dst, saddr))
     }
 
     fn write_hbh(&self, hbh: &mut [u8], next_header: u8) {

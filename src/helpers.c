@@ -174,6 +174,21 @@ u32 ioam_rs_skb_mark(const struct sk_buff *skb)
 	return skb->mark;
 }
 
+int ioam_rs_skb_iif(const struct sk_buff *skb)
+{
+	return skb->skb_iif;
+}
+
+bool ioam_rs_skb_is_gso(const struct sk_buff *skb)
+{
+	return skb_is_gso(skb);
+}
+
+void ioam_rs_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol)
+{
+	skb_set_inner_protocol(skb, protocol);
+}
+
 u32 ioam_rs_net_ioam6_id(const struct net *net)
 {
 	return READ_ONCE(net->ipv6.sysctl.ioam6_id);

@@ -57,6 +57,9 @@ void ioam_rs_local_bh_enable(void);
 __be16 ioam_rs_skb_protocol(const struct sk_buff *skb);
 struct net_device *ioam_rs_skb_dev(const struct sk_buff *skb);
 u32 ioam_rs_skb_mark(const struct sk_buff *skb);
+bool ioam_rs_skb_is_gso(const struct sk_buff *skb);
+int ioam_rs_skb_iif(const struct sk_buff *skb);
+void ioam_rs_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol);
 /*
  * Fields of large config-dependent structs, read with READ_ONCE where the kernel does:
  * bindgen's layout of these structs is not guaranteed to match the compiler's.

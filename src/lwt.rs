@@ -39,8 +39,11 @@ pub(crate) trait Encap: Sized + Send + Sync + 'static {
     fn build<const N: usize>(net: &Net, attrs: &EncapAttrs<'_, N>, ack: &Extack<'_>) -> Result<impl PinInit<Self, Error>>;
     /// Bytes the encapsulation adds in front of a packet (reduces the route's MTU).
     fn headroom(&self) -> u16;
-    /// Handles a packet routed through this state (`lwt`).
+    /// Handles a packet routed through this state (`lwt`), before `ip6_output`.
     fn output(&self, net: &Net, sk: *mut sys::sock, pkt: OutputPacket, lwt: *mut sys::lwtunnel_state) -> ffi::c_int;
+    /// Handles a packet about to be transmitted on the route's device, after the MTU check
+    /// (which counted the state's headroom): return `pkt.continue_xmit()` to let it go on.
+    fn xmit(&self, net: &Net, pkt: OutputPacket) -> ffi::c_int;
     /// Writes the attributes that describe the state (`ip route show`).
     fn fill(&self, msg: &mut Msg<'_>) -> Result;
     /// Size of what `fill` writes.
@@ -84,6 +87,7 @@ impl<T: Encap> Registration<T> {
                 o.build_state = Some(build_state_callback::<T>);
                 o.destroy_state = Some(destroy_state_callback::<T>);
                 o.output = Some(output_callback::<T>);
+                o.xmit = Some(xmit_callback::<T>);
                 o.fill_encap = Some(fill_encap_callback::<T>);
                 o.get_encap_size = Some(get_encap_size_callback::<T>);
                 o.cmp_encap = Some(cmp_encap_callback::<T>);
@@ -190,7 +194,7 @@ unsafe extern "C" fn build_state_callback<T: Encap>(
     // SAFETY: `lws` is ours; `ts` is the out pointer the caller provided.
     unsafe {
         (*lws).type_ = sys::IOAM_RS_LWTUNNEL_ENCAP_IOAM6;
-        (*lws).flags |= sys::IOAM_RS_LWTUNNEL_STATE_OUTPUT_REDIRECT;
+        (*lws).flags |= sys::IOAM_RS_LWTUNNEL_STATE_OUTPUT_REDIRECT | sys::IOAM_RS_LWTUNNEL_STATE_XMIT_REDIRECT;
         (*lws).headroom = state::<T>(lws).headroom();
         *ts = lws;
     }
@@ -225,6 +229,28 @@ unsafe extern "C" fn output_callback<T: Encap>(
     // alive; `net` is alive while the packet is processed.
     let (st, net) = unsafe { (state::<T>(lwt), Net::from_raw(net)) };
     st.output(net, sk, pkt, lwt)
+}
+
+/// # Safety
+///
+/// Called by the kernel (`lwtunnel_xmit`) for a packet whose route has our state, under RCU
+/// with bottom halves off; a return other than `LWTUNNEL_XMIT_CONTINUE` means we consumed it.
+unsafe extern "C" fn xmit_callback<T: Encap>(skb: *mut sys::sk_buff) -> ffi::c_int {
+    // SAFETY: the kernel hands the packet over to us (we give it back with CONTINUE).
+    let Some(pkt) = (unsafe { OutputPacket::from_raw(skb) }) else {
+        return EINVAL.to_errno();
+    };
+    let lwt = pkt.route_lwtstate();
+    if lwt.is_null() {
+        return EINVAL.to_errno();
+    }
+    let Some(net) = pkt.route_dev().map(|d| d.net().as_ptr()) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: the packet's route has our state and holds it alive; the route's device holds
+    // its namespace alive for longer than this call.
+    let (st, net) = unsafe { (state::<T>(lwt), Net::from_raw(net)) };
+    st.xmit(net, pkt)
 }
 
 /// # Safety

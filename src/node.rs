@@ -24,10 +24,10 @@ pub(crate) struct Facts {
 }
 
 impl Facts {
-    /// Gathers the facts for `pkt` in `net` (under RCU, on the packet path).
-    pub(crate) fn of(pkt: &OutputPacket, net: &Net) -> Self {
+    /// Gathers the facts for `pkt`, received on `ingress_dev` (`None`: locally generated),
+    /// in `net` (under RCU, on the packet path).
+    pub(crate) fn of(pkt: &OutputPacket, net: &Net, ingress_dev: Option<&NetDevice>) -> Self {
         let (node_id, node_id_wide) = net.ioam_node_ids();
-        let ingress_dev = pkt.ingress_dev();
         let egress_dev = pkt.route_dev().filter(|d| !d.is_loopback());
         // A locally generated packet was never received: it has no timestamp (as upstream).
         let timestamp = ingress_dev.map(|_| split_timestamp(pkt.timestamp_ns()));

@@ -71,6 +71,12 @@ impl NetDevice {
         Some(unsafe { sys::ioam_rs_tx_queue_backlog(self.raw(), queue.into()) })
     }
 
+    /// The device's network namespace.
+    pub(crate) fn net(&self) -> &Net {
+        // SAFETY: a live device holds its namespace alive.
+        unsafe { Net::from_raw(sys::ioam_rs_dev_net(self.raw())) }
+    }
+
     /// The source address the kernel picks to reach `daddr` through this device.
     pub(crate) fn source_address(&self, net: &Net, daddr: &[u8; 16]) -> Option<[u8; 16]> {
         let mut dst: sys::in6_addr = pin_init::zeroed();
@@ -271,7 +277,24 @@ impl OutputPacket {
         unsafe { (*self.raw()).len }
     }
 
-    /// The device the packet was received on; `None` for locally generated packets.
+    /// On the xmit stage (after `ip6_output`, where `skb->dev` is the egress device): the
+    /// device the packet was received on, looked up by index in `net`; `None` for locally
+    /// generated packets.
+    pub(crate) fn received_on<'a>(&self, net: &'a Net) -> Option<&'a NetDevice> {
+        // SAFETY: `skb` is valid.
+        let iif = unsafe { sys::ioam_rs_skb_iif(self.raw()) };
+        if iif == 0 {
+            return None;
+        }
+        // SAFETY: we are under RCU on the packet path; the device, if found, stays alive
+        // until the RCU read side ends, which outlives the packet's processing here.
+        let dev = unsafe { sys::dev_get_by_index_rcu(net.as_ptr(), iif) };
+        // SAFETY: as above.
+        (!dev.is_null()).then(|| unsafe { NetDevice::from_raw(dev) })
+    }
+
+    /// On the output stage (before `ip6_output`): the device the packet was received on;
+    /// `None` for locally generated packets.
     pub(crate) fn ingress_dev(&self) -> Option<&NetDevice> {
         // SAFETY: `skb` is valid; its device, if any, is alive while we own the packet.
         let dev = unsafe { sys::ioam_rs_skb_dev(self.raw()) };
@@ -305,6 +328,24 @@ impl OutputPacket {
         }
     }
 
+    /// Whether this is a GSO packet, segmented later (each segment gets its own lengths).
+    pub(crate) fn is_gso(&self) -> bool {
+        // SAFETY: `skb` is valid.
+        unsafe { sys::ioam_rs_skb_is_gso(self.raw()) }
+    }
+
+    /// The IPv6 payload length field for the packet once `added` bytes are pushed: the
+    /// length, or 0 for a GSO packet too long for 16 bits (segmentation rewrites it, as for
+    /// BIG TCP); `None` for a non-GSO packet too long for 16 bits.
+    pub(crate) fn payload_len_after(&self, added: usize) -> Option<u16> {
+        let len = usize::try_from(self.len()).ok()?.checked_add(added)?.checked_sub(IPV6_HDR_LEN)?;
+        match u16::try_from(len) {
+            Ok(v) => Some(v),
+            Err(_) if self.is_gso() => Some(0),
+            Err(_) => None,
+        }
+    }
+
     /// The transmit queue index.
     pub(crate) fn queue_mapping(&self) -> u16 {
         // SAFETY: `skb` is valid.
@@ -321,6 +362,19 @@ impl OutputPacket {
     pub(crate) fn timestamp_ns(&self) -> i64 {
         // SAFETY: `skb` is valid.
         unsafe { sys::ioam_rs_skb_tstamp_cond(self.raw()) }
+    }
+
+    /// Marks the packet as about to be wrapped in an outer IPv6 header: its current headers
+    /// become the inner ones, and GSO packets are segmented as ip6ip6.
+    pub(crate) fn prepare_ip6ip6(&mut self) -> Result {
+        // SAFETY: we own the packet; this only adjusts its offload metadata (it may unclone
+        // the header of a GSO packet).
+        kernel::error::to_result(unsafe {
+            sys::iptunnel_handle_offloads(self.raw(), sys::IOAM_RS_SKB_GSO_IPXIP6)
+        })?;
+        // SAFETY: as above.
+        unsafe { sys::ioam_rs_skb_set_inner_protocol(self.raw(), sys::IOAM_RS_ETH_P_IPV6_BE) };
+        Ok(())
     }
 
     /// Makes `len + extra` bytes of private headroom available, once, then pushes `len`
@@ -376,6 +430,12 @@ impl OutputPacket {
             sys::ioam_rs_skb_dst_set(skb, dst.into_raw());
             sys::ioam_rs_dst_output(net.as_ptr(), sk, skb)
         }
+    }
+
+    /// Gives the packet back to the kernel, to continue where it was (`LWTUNNEL_XMIT_CONTINUE`).
+    pub(crate) fn continue_xmit(self) -> ffi::c_int {
+        let _ = self.into_raw();
+        sys::IOAM_RS_LWTUNNEL_XMIT_CONTINUE
     }
 
     /// Sends the packet on with the route's original output function.

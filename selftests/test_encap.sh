@@ -1,0 +1,341 @@
+# SPDX-License-Identifier: GPL-2.0
+# Encapsulating node: `ip -6 route ... encap ioam6` served by ioam_rs.ko.
+# Topology: A (encapsulating node) -- B (router) -- C (receiver, checks every byte).
+# Sourced by selftests/run.sh.
+# shellcheck shell=bash
+
+CHECK="python3 $SELFTEST_DIR/ioam_check.py"
+RTNL="python3 $SELFTEST_DIR/rtnl.py"
+A_ID=0xa1 A_ID_WIDE=0xa1a1a1a1a1 A_IF_ID=0xa0 A_IF_ID_WIDE=0xa0a0a0a0
+NS_DATA=0xdeadbeef NS_WIDE=0xcafec0caf00dc0de
+DST=2001:db8:2::1
+
+encap_topology() {
+	fresh_module
+	setup_ns A B C
+	ip link add a0 netns "$A" type veth peer name b0 netns "$B"
+	ip link add b1 netns "$B" type veth peer name c0 netns "$C"
+	ip -n "$A" addr add 2001:db8:1::1/64 dev a0 nodad
+	ip -n "$B" addr add 2001:db8:1::2/64 dev b0 nodad
+	ip -n "$B" addr add 2001:db8:2::2/64 dev b1 nodad
+	ip -n "$C" addr add 2001:db8:2::1/64 dev c0 nodad
+	local ns dev
+	for ns in "$A:a0" "$B:b0" "$B:b1" "$C:c0"; do ip -n "${ns%%:*}" link set "${ns##*:}" up; done
+	ip netns exec "$B" sysctl -qw net.ipv6.conf.all.forwarding=1
+	ip -n "$C" -6 route add default via 2001:db8:2::2
+	ip netns exec "$A" sysctl -qw net.ipv6.ioam6_id=$A_ID net.ipv6.ioam6_id_wide=$A_ID_WIDE \
+		net.ipv6.conf.a0.ioam6_id=$A_IF_ID net.ipv6.conf.a0.ioam6_id_wide=$A_IF_ID_WIDE
+	ip netns exec "$A" "$IOAMCTL" namespace add 123 data $NS_DATA wide $NS_WIDE
+	# Decapsulate at C, so that encap-mode traffic gets answered.
+	ip -n "$C" link add tun0 type ip6tnl mode ip6ip6 local $DST remote any
+	ip -n "$C" link set tun0 up
+	# One receiver process for the whole test: starting Python per check is slow under TCG.
+	coproc CHECKER { ip netns exec "$C" $CHECK c0 0 --serve 2>&1; }
+	local line
+	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver did not start: $line"
+}
+
+# encap_route ARGS...: (re)place A's route to C's prefix with an ioam6 encap.
+encap_route() {
+	# iproute2 wants the encapsulation right after the prefix.
+	ip -n "$A" -6 route replace 2001:db8:2::/64 encap ioam6 "$@" via 2001:db8:1::2 dev a0 ||
+		fail "ip route replace ... encap ioam6 $*"
+}
+
+# A's own node data for a locally generated packet.
+A_NODE="hop=64,id=$A_ID,idw=$A_ID_WIDE,in=0xffff,out=$A_IF_ID,inw=0xffffffff,outw=$A_IF_ID_WIDE,ts=unavail,nsd=$NS_DATA,nsdw=$NS_WIDE,qd=0"
+
+# expect_trace COUNT CHECK-ARGS...: ping C COUNT times from A; C must see COUNT packets that match.
+expect_trace() {
+	local count=$1 line
+	shift
+	echo "$count $*" >&"${CHECKER[1]}"
+	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	ip netns exec "$A" ping -6 -q -c "$count" -i 0.05 -W 1 $DST >/dev/null 2>&1
+	read -r -t 30 line <&"${CHECKER[0]}" || fail "no answer from the receiver"
+	[[ "$line" == ok* ]] || fail "$* : $line"
+}
+
+# The mode arguments and the receiver's view of them.
+MODES=(inline encap tunsrc)
+mode_route_args() {
+	case $1 in
+	inline) echo "mode inline" ;;
+	encap) echo "mode encap tundst $DST" ;;
+	tunsrc) echo "mode encap tunsrc 2001:db8:1::99 tundst $DST" ;;
+	esac
+}
+mode_check_args() {
+	case $1 in
+	inline) echo "--mode inline" ;;
+	encap) echo "--mode encap --outer-src 2001:db8:1::1 --outer-dst $DST" ;;
+	tunsrc) echo "--mode encap --outer-src 2001:db8:1::99 --outer-dst $DST" ;;
+	esac
+}
+
+node_len() { python3 -c "t=$1; print(bin(t & 0xFF1FFC).count('1') + 2*bin(t & 0xE000).count('1'))"; }
+
+test_route_show_roundtrip() {
+	encap_topology
+	local r
+	encap_route trace prealloc type 0x800000 ns 123 size 4
+	r=$(ip -n "$A" -6 route show 2001:db8:2::/64)
+	[[ "$r" == *"encap ioam6 freq 1/1 mode inline trace prealloc type 0x800000 ns 123 size 4 "* ]] || fail "show: $r"
+	encap_route freq 3/7 mode encap tundst $DST trace prealloc type 0xfff002 ns 7 size 244
+	r=$(ip -n "$A" -6 route show 2001:db8:2::/64)
+	[[ "$r" == *"encap ioam6 freq 3/7 mode encap tundst $DST trace prealloc type 0xfff002 ns 7 size 244 "* ]] || fail "show: $r"
+	encap_route mode auto tunsrc 2001:db8:1::1 tundst $DST trace prealloc type 0xc00000 ns 1 size 8
+	r=$(ip -n "$A" -6 route show 2001:db8:2::/64)
+	[[ "$r" == *"encap ioam6 freq 1/1 mode auto tunsrc 2001:db8:1::1 tundst $DST trace prealloc type 0xc00000 ns 1 size 8 "* ]] || fail "show: $r"
+	# Routes that differ only in the trace are different routes (the kernel's own code
+	# compares neither type nor size).
+	ip -n "$A" -6 route add 2001:db8:5::/64 encap ioam6 trace prealloc type 0x800000 ns 1 size 4 dev a0 metric 10
+	ip -n "$A" -6 route append 2001:db8:5::/64 encap ioam6 trace prealloc type 0x800000 ns 1 size 8 dev a0 metric 10 ||
+		fail "a route differing in size was taken for a duplicate"
+}
+
+test_route_errors_iproute2() {
+	encap_topology
+	local add="ip -n $A -6 route add 2001:db8:9::/64 encap ioam6" tr="trace prealloc type 0x800000 ns 1 size 4 dev a0"
+	# Refused by the module (iproute2 sends these), with its extack message.
+	expect_err "tundst must not be the unspecified address ::" $add mode encap tundst :: $tr
+	expect_err "tunsrc must not be the unspecified address ::" $add mode encap tunsrc :: tundst $DST $tr
+	expect_err "trace type uses undefined bits 12-21" $add trace prealloc type 0x000800 ns 1 size 4 dev a0
+	expect_err "trace type uses reserved bit 23" $add trace prealloc type 0x000001 ns 1 size 4 dev a0
+	expect_err "trace type must not be 0" $add trace prealloc type 0x1000000 ns 1 size 4 dev a0
+	# Refused by iproute2 itself, before anything is sent.
+	expect_err "Inline mode does not need tundst" $add mode inline tundst $DST $tr
+	expect_err "Inline mode does not need tunsrc" $add mode inline tunsrc 2001:db8:1::1 $tr
+	expect_err '"tundst" is required' $add mode encap $tr
+	expect_err "Invalid trace type" $add trace prealloc type 0 ns 1 size 4 dev a0
+	expect_err "Invalid trace size" $add trace prealloc type 0x800000 ns 1 size 0 dev a0
+	expect_err "4-octet multiple" $add trace prealloc type 0x800000 ns 1 size 6 dev a0
+	expect_err "Trace size is too big" $add trace prealloc type 0x800000 ns 1 size 248 dev a0
+	expect_err "k > n is forbidden" $add freq 5/3 $tr
+	expect_err 'Out of bound "k"' $add freq 0/1 $tr
+	expect_err 'Out of bound "n"' $add freq 1/1000001 $tr
+	check_eq "no route added" "" "$(ip -n "$A" -6 route show 2001:db8:9::/64)"
+}
+
+test_route_errors_raw() {
+	encap_topology
+	local trace="hex:3:0001000180000000" # ns 1, remlen 1, type 0x800000
+	expect_ok ip netns exec "$A" $RTNL a0 2001:db8:9::/64 $trace
+	ip -n "$A" -6 route del 2001:db8:9::/64
+	local t p="ip netns exec $A $RTNL a0 2001:db8:9::/64"
+	expect_err "freq needs both K and N" $p $trace u32:4:1
+	expect_err "freq needs both K and N" $p $trace u32:5:1
+	expect_err "1 <= K <= N <= 1000000" $p $trace u32:4:0 u32:5:1
+	expect_err "1 <= K <= N <= 1000000" $p $trace u32:4:2 u32:5:1
+	expect_err "1 <= K <= N <= 1000000" $p $trace u32:4:1 u32:5:1000001
+	expect_err "mode 0 is unknown" $p $trace u8:1:0
+	expect_err "mode 4 is unknown" $p $trace u8:1:4
+	expect_err "tundst needs mode encap or auto" $p $trace addr:2:$DST
+	expect_err "tunsrc needs mode encap or auto" $p $trace addr:6:2001:db8:1::1
+	expect_err "need a tundst" $p $trace u8:1:3
+	expect_err "tundst must not be the unspecified address" $p $trace u8:1:2 addr:2:::
+	expect_err "tunsrc must not be the unspecified address" $p $trace u8:1:2 addr:2:$DST addr:6:::
+	expect_err "tundst must be an IPv6 address" $p $trace u8:1:2 hex:2:20010db8
+	expect_err "missing trace" $p u8:1:1
+	expect_err "8-byte trace header" $p hex:3:00010001800000
+	expect_err "overflow flag or reserved bits" $p hex:3:0001040180000000
+	expect_err "overflow flag or reserved bits" $p hex:3:0001008180000000
+	expect_err "overflow flag or reserved bits" $p hex:3:0001000180000001
+	expect_err "trace type must not be 0" $p hex:3:0001000100000000
+	expect_err "undefined bits" $p hex:3:0001000100080000
+	expect_err "reserved bit 23" $p hex:3:0001000100000100
+	expect_err "trace size must be between 4 and 244" $p hex:3:0001000080000000
+	expect_err "trace size must be between 4 and 244" $p hex:3:0001003e80000000
+	check_eq "no route added" "" "$(ip -n "$A" -6 route show 2001:db8:9::/64)"
+}
+
+test_each_bit() {
+	encap_topology
+	local mode bit type size
+	for mode in "${MODES[@]}"; do
+		for bit in 0 1 2 3 4 5 6 7 8 9 10 11 22; do
+			type=$(printf '0x%06x' $((0x800000 >> bit)))
+			size=$(($(node_len "$type") * 4))
+			[ "$bit" -ne 22 ] || size=4 # the snapshot header alone: no schema bound
+			# shellcheck disable=SC2046
+			encap_route $(mode_route_args $mode) trace prealloc type "$type" ns 123 size "$size"
+			# shellcheck disable=SC2046
+			expect_trace 1 $(mode_check_args $mode) --ns 123 --type "$type" --size "$size" --node "$A_NODE"
+		done
+	done
+}
+
+test_full_trace_and_schema() {
+	encap_topology
+	ip netns exec "$A" "$IOAMCTL" schema add 777 "abcdef"
+	ip netns exec "$A" "$IOAMCTL" namespace set 123 schema 777
+	local mode size=$(((15 + 1 + 2) * 4))
+	for mode in "${MODES[@]}"; do
+		# shellcheck disable=SC2046
+		encap_route $(mode_route_args $mode) trace prealloc type 0xfff002 ns 123 size $size
+		# shellcheck disable=SC2046
+		expect_trace 2 $(mode_check_args $mode) --ns 123 --type 0xfff002 --size $size \
+			--node "$A_NODE,sc=777:616263646566"
+	done
+}
+
+test_every_size() {
+	encap_topology
+	local mode size
+	for mode in "${MODES[@]}"; do
+		for size in $(seq 4 4 244); do
+			# shellcheck disable=SC2046
+			encap_route $(mode_route_args $mode) trace prealloc type 0x800000 ns 123 size $size
+			# shellcheck disable=SC2046
+			expect_trace 1 $(mode_check_args $mode) --ns 123 --type 0x800000 --size $size --node "$A_NODE"
+		done
+	done
+}
+
+test_unknown_namespace_and_overflow() {
+	encap_topology
+	ip netns exec "$A" "$IOAMCTL" schema add 5 "0123456789abcdef"
+	ip netns exec "$A" "$IOAMCTL" namespace set 123 schema 5
+	local mode
+	for mode in "${MODES[@]}"; do
+		# Unknown namespace: the trace travels empty.
+		# shellcheck disable=SC2046
+		encap_route $(mode_route_args $mode) trace prealloc type 0xc00000 ns 999 size 8
+		# shellcheck disable=SC2046
+		expect_trace 1 $(mode_check_args $mode) --ns 999 --type 0xc00000 --size 8
+		# No room for the node: overflow set, nothing written.
+		# shellcheck disable=SC2046
+		encap_route $(mode_route_args $mode) trace prealloc type 0xc00000 ns 123 size 4
+		# shellcheck disable=SC2046
+		expect_trace 1 $(mode_check_args $mode) --ns 123 --type 0xc00000 --size 4 --overflow
+		# Room for the node but not for the 16-byte schema.
+		# shellcheck disable=SC2046
+		encap_route $(mode_route_args $mode) trace prealloc type 0x800002 ns 123 size 16
+		# shellcheck disable=SC2046
+		expect_trace 1 $(mode_check_args $mode) --ns 123 --type 0x800002 --size 16 --overflow
+	done
+}
+
+# count_traced K N PACKETS: with freq K/N, C must see exactly the expected number traced.
+count_traced() {
+	local k=$1 n=$2 count=$3 line
+	encap_route freq "$k/$n" mode inline trace prealloc type 0x800000 ns 123 size 4
+	echo "$count --count-traced --timeout 60" >&"${CHECKER[1]}"
+	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	ip netns exec "$A" ping -6 -q -c "$count" -i 0.002 -W 1 $DST >/dev/null 2>&1
+	read -r -t 90 line <&"${CHECKER[0]}" || fail "no answer from the receiver"
+	local want=$((count / n * k + (count % n < k ? count % n : k)))
+	check_eq "freq $k/$n over $count packets" "traced $want untraced $((count - want))" "$line"
+}
+
+test_freq() {
+	encap_topology
+	count_traced 3 7 700
+	count_traced 1 1 50
+	count_traced 7 7 50
+	count_traced 1 1000000 20
+	count_traced 2 5 23
+}
+
+test_tcp_transfer() {
+	encap_topology
+	local mode port=5201 sum_out
+	for mode in inline encap; do
+		# shellcheck disable=SC2046
+		encap_route $(mode_route_args $mode) trace prealloc type 0xfff002 ns 123 size 72
+		sum_out=$(mktemp)
+		ip netns exec "$C" timeout 120 python3 -c '
+import hashlib, socket, sys
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", int(sys.argv[1]))); s.listen(1); s.settimeout(60)
+c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(65536)
+    if not b: break
+    h.update(b); n += len(b)
+print(n, h.hexdigest())' $port >"$sum_out" &
+		local pid=$!
+		sleep 1
+		local sent
+		sent=$(ip netns exec "$A" timeout 120 python3 -c '
+import hashlib, os, socket, sys
+data = os.urandom(10 * 1024 * 1024)
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=60)
+s.sendall(data); s.close()
+print(len(data), hashlib.sha256(data).hexdigest())' $DST $port) || fail "sender failed ($mode)"
+		wait $pid || fail "receiver failed ($mode)"
+		check_eq "10 MB through $mode" "$sent" "$(cat "$sum_out")"
+		rm -f "$sum_out"
+		port=$((port + 1))
+	done
+}
+
+test_mtu_edge() {
+	encap_topology
+	ip -n "$A" link set a0 mtu 1400
+	ip -n "$B" link set b0 mtu 1400
+	encap_route mode inline trace prealloc type 0x800000 ns 123 size 244
+	local hbh=$((16 + 248))
+	# The route's MTU already accounts for the Hop-by-Hop header: a packet of exactly
+	# that size goes through, one byte more gets Packet Too Big with the reduced MTU.
+	local payload=$((1400 - 40 - hbh - 8))
+	ip netns exec "$A" ping -6 -c 1 -W 2 -M do -s $payload $DST >/dev/null ||
+		fail "a packet exactly at the route MTU did not go through"
+	local out
+	out=$(ip netns exec "$A" ping -6 -c 1 -W 2 -M do -s $((payload + 1)) $DST 2>&1) &&
+		fail "a packet one byte over the route MTU went through"
+	[[ "$out" == *"mtu: $((1400 - hbh))"* ]] ||
+		fail "expected a local error with mtu $((1400 - hbh)): $out"
+}
+
+# Auto mode on the router B: packets B forwards are encapsulated, B's own are inline, and
+# forwarded packets carry B's receive timestamp and ingress interface.
+test_auto_mode_forwarding() {
+	encap_topology
+	ip netns exec "$B" sysctl -qw net.ipv6.ioam6_id=0xb1 net.ipv6.ioam6_id_wide=0xb1b1 \
+		net.ipv6.conf.b0.ioam6_id=0xb0 net.ipv6.conf.b0.ioam6_id_wide=0xb0b0 \
+		net.ipv6.conf.b1.ioam6_id=0xb2 net.ipv6.conf.b1.ioam6_id_wide=0xb2b2
+	ip netns exec "$B" "$IOAMCTL" namespace add 5 data 0x55
+	ip -n "$A" -6 route replace 2001:db8:2::/64 via 2001:db8:1::2 dev a0
+	ip -n "$B" -6 route replace 2001:db8:2::1/128 encap ioam6 mode auto tundst $DST \
+		trace prealloc type 0xf40000 ns 5 size 20 dev b1
+	local b_node="id=0xb1,in=0xb0,out=0xb2,ts=any,nsd=0x55,qd=0"
+	# Forwarded by B (hop limit 63 after forwarding), encapsulated with B's source address.
+	expect_trace 2 --mode encap --outer-src 2001:db8:2::2 --outer-dst $DST --ns 5 --type 0xf40000 \
+		--size 20 --node "hop=63,$b_node"
+	# B's own packets go inline, with no ingress interface and no timestamp.
+	local line
+	echo "2 --mode inline --ns 5 --type 0xf40000 --size 20 --node hop=64,id=0xb1,in=0xffff,out=0xb2,ts=unavail,nsd=0x55,qd=0" >&"${CHECKER[1]}"
+	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	ip netns exec "$B" ping -6 -q -c 2 -i 0.05 -W 1 $DST >/dev/null 2>&1
+	read -r -t 30 line <&"${CHECKER[0]}" || fail "no answer from the receiver"
+	[[ "$line" == ok* ]] || fail "inline from B: $line"
+}
+
+test_rmmod_with_routes() {
+	encap_topology
+	encap_route trace prealloc type 0x800000 ns 123 size 4
+	expect_trace 1 --mode inline --ns 123 --type 0x800000 --size 4 --node "$A_NODE"
+	rmmod ioam_rs 2>/dev/null && fail "rmmod succeeded while a route uses the encapsulation"
+	module_loaded || fail "module gone"
+	ip -n "$A" -6 route del 2001:db8:2::/64
+	local i
+	for i in $(seq 50); do
+		rmmod ioam_rs 2>/dev/null && return 0
+		sleep 0.2 # the kernel may still hold cached references to the deleted route
+	done
+	fail "rmmod still refused 10 s after the route was deleted"
+}
+
+run_test "encap: route show round-trip" test_route_show_roundtrip
+run_test "encap: invalid routes refused by iproute2 or the module" test_route_errors_iproute2
+run_test "encap: every invalid attribute refused by the module" test_route_errors_raw
+run_test "encap: each trace bit alone, every mode" test_each_bit
+run_test "encap: full trace with schema, every mode" test_full_trace_and_schema
+run_test "encap: unknown namespace, no room, no room for schema" test_unknown_namespace_and_overflow
+run_test "encap: freq K/N counted exactly" test_freq
+run_test "encap: every size 4..244, every mode" test_every_size
+run_test "encap: 10 MB TCP through inline and encap" test_tcp_transfer
+run_test "encap: packet at the route MTU" test_mtu_edge
+run_test "encap: auto mode on a router: forwarded encap, local inline" test_auto_mode_forwarding
+run_test "encap: rmmod refused while routes exist" test_rmmod_with_routes
