@@ -188,7 +188,8 @@ struct Page<T> {
 
 /// A map from `u16` to `T` with lock-free lookups under RCU (two loads per lookup).
 ///
-/// Pages of 256 slots are allocated on first use and kept until the table is dropped.
+/// Pages of 256 slots are allocated on first use and kept until the table is cleared or
+/// dropped.
 pub(crate) struct RcuTable<T> {
     pages: [RcuCell<Page<T>>; PAGES],
 }
@@ -229,7 +230,7 @@ impl<T: Send + Sync> RcuTable<T> {
             }
         }
         let guard = rcu::read_lock();
-        // Pages are never removed while the table lives, so `page` is set here.
+        // `page` is set, unless a concurrent `clear` (namespace exit) just retired it.
         let slot = page
             .get(&guard)
             .and_then(|p| p.slots.get(low))
@@ -273,13 +274,20 @@ impl<T: Send + Sync> RcuTable<T> {
         })
     }
 
-    /// Removes every entry (each freed after a grace period).
+    /// Removes every entry and page, each freed after a grace period, so that readers still
+    /// in flight (a dying network namespace's last packets) never see freed memory.
     pub(crate) fn clear(&self) {
-        let guard = rcu::read_lock();
-        for page in self.pages.iter().filter_map(|p| p.get(&guard)) {
-            for slot in &page.slots {
-                slot.take();
+        for page in &self.pages {
+            {
+                let guard = rcu::read_lock();
+                if let Some(p) = page.get(&guard) {
+                    for slot in &p.slots {
+                        slot.take();
+                    }
+                }
             }
+            // The page's slots are empty: retiring it frees nothing a reader can still reach.
+            page.take();
         }
     }
 }
