@@ -73,6 +73,17 @@ mode_check_args() {
 	esac
 }
 
+# trace_case MODE TYPE NS SIZE [CHECK-ARGS...]: route A's traffic to C with this trace in MODE,
+# ping once, and have C check the packet.
+trace_case() {
+	local mode=$1 type=$2 ns=$3 size=$4
+	shift 4
+	# shellcheck disable=SC2046
+	encap_route $(mode_route_args "$mode") trace prealloc type "$type" ns "$ns" size "$size"
+	# shellcheck disable=SC2046
+	expect_trace 1 $(mode_check_args "$mode") --ns "$ns" --type "$type" --size "$size" "$@"
+}
+
 node_len() { python3 -c "t=$1; print(bin(t & 0xFF1FFC).count('1') + 2*bin(t & 0xE000).count('1'))"; }
 
 test_route_show_roundtrip() {
@@ -157,10 +168,7 @@ test_each_bit() {
 			type=$(printf '0x%06x' $((0x800000 >> bit)))
 			size=$(($(node_len "$type") * 4))
 			[ "$bit" -ne 22 ] || size=4 # the snapshot header alone: no schema bound
-			# shellcheck disable=SC2046
-			encap_route $(mode_route_args $mode) trace prealloc type "$type" ns 123 size "$size"
-			# shellcheck disable=SC2046
-			expect_trace 1 $(mode_check_args $mode) --ns 123 --type "$type" --size "$size" --node "$A_NODE"
+			trace_case "$mode" "$type" 123 "$size" --node "$A_NODE"
 		done
 	done
 }
@@ -184,10 +192,7 @@ test_every_size() {
 	local mode size
 	for mode in "${MODES[@]}"; do
 		for size in $(seq 4 4 244); do
-			# shellcheck disable=SC2046
-			encap_route $(mode_route_args $mode) trace prealloc type 0x800000 ns 123 size $size
-			# shellcheck disable=SC2046
-			expect_trace 1 $(mode_check_args $mode) --ns 123 --type 0x800000 --size $size --node "$A_NODE"
+			trace_case "$mode" 0x800000 123 "$size" --node "$A_NODE"
 		done
 	done
 }
@@ -199,20 +204,11 @@ test_unknown_namespace_and_overflow() {
 	local mode
 	for mode in "${MODES[@]}"; do
 		# Unknown namespace: the trace travels empty.
-		# shellcheck disable=SC2046
-		encap_route $(mode_route_args $mode) trace prealloc type 0xc00000 ns 999 size 8
-		# shellcheck disable=SC2046
-		expect_trace 1 $(mode_check_args $mode) --ns 999 --type 0xc00000 --size 8
+		trace_case "$mode" 0xc00000 999 8
 		# No room for the node: overflow set, nothing written.
-		# shellcheck disable=SC2046
-		encap_route $(mode_route_args $mode) trace prealloc type 0xc00000 ns 123 size 4
-		# shellcheck disable=SC2046
-		expect_trace 1 $(mode_check_args $mode) --ns 123 --type 0xc00000 --size 4 --overflow
+		trace_case "$mode" 0xc00000 123 4 --overflow
 		# Room for the node but not for the 16-byte schema.
-		# shellcheck disable=SC2046
-		encap_route $(mode_route_args $mode) trace prealloc type 0x800002 ns 123 size 16
-		# shellcheck disable=SC2046
-		expect_trace 1 $(mode_check_args $mode) --ns 123 --type 0x800002 --size 16 --overflow
+		trace_case "$mode" 0x800002 123 16 --overflow
 	done
 }
 
