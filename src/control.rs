@@ -21,6 +21,12 @@ use crate::{
     wire::trace::OssHeader,
 };
 
+// The netlink contract and the packet format state the snapshot limits separately.
+const _: () = assert!(
+    SCHEMA_ID_MAX == crate::wire::trace::SCHEMA_ID_MAX
+        && SCHEMA_DATA_MAX == crate::wire::trace::SCHEMA_DATA_MAX
+);
+
 /// An Opaque State Snapshot schema. Immutable once registered.
 pub(crate) struct Schema {
     pub(crate) id: u32,

@@ -212,8 +212,13 @@ impl Encap for EncapRoute {
         if !self.sampled() {
             return pkt.continue_xmit();
         }
+        let inline = self.inline_for(ingress.is_some());
+        if inline && pkt.ipv6_header()[6] == NEXTHDR_HOP {
+            // One Hop-by-Hop header per packet: leave packets that have one alone.
+            return pkt.continue_xmit();
+        }
         let facts = node::Facts::of(&pkt, net, ingress);
-        let result = if self.inline_for(ingress.is_some()) {
+        let result = if inline {
             self.insert_inline(net, pkt, &facts)
         } else {
             let saddr = match &self.tunsrc {
@@ -296,13 +301,10 @@ impl EncapRoute {
         }
     }
 
-    /// Inserts the Hop-by-Hop header after the IPv6 header and fills this node's data;
-    /// packets that already have a Hop-by-Hop header are left alone.
+    /// Inserts the Hop-by-Hop header after the IPv6 header (which has none yet) and fills
+    /// this node's data.
     fn insert_inline(&self, net: &Net, mut pkt: OutputPacket, facts: &node::Facts) -> Result<OutputPacket> {
         let next_header = pkt.ipv6_header()[6];
-        if next_header == NEXTHDR_HOP {
-            return Ok(pkt);
-        }
         let extra = pkt.route_dev().map_or(0, |d| d.ll_reserved_space());
         let len = self.hbh_len;
         let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
