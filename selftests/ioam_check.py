@@ -15,7 +15,8 @@ independently of the module's own encoder.
     --overflow               the O flag is expected set
     --absent                 the packets must carry no Hop-by-Hop header at all
     --timeout SEC            give up waiting (default 10)
-Prints "ok N packets" or the first mismatch, and exits 0 or 1.
+Prints "ok N packets trace HEX" (HEX: the filled part of the last packet's trace data, as a
+trace event carries it) or the first mismatch, and exits 0 or 1.
 """
 import argparse
 import shlex
@@ -228,6 +229,7 @@ def run(args, s):
     """Captures and checks args.count packets on socket s; prints one result line."""
     seen, deadline = 0, time.time() + args.timeout
     counts = {True: 0, False: 0}
+    filled = ""
     while seen < args.count and time.time() < deadline:
         try:
             pkt, addr = s.recvfrom(65535)
@@ -246,6 +248,9 @@ def run(args, s):
         if err:
             print("packet %d: %s" % (seen + 1, err))
             return 1
+        if not args.absent:
+            remlen = pkt[40 + 11] & 0x7F
+            filled = pkt[40 + 16 + remlen * 4:40 + 16 + args.size].hex()
         seen += 1
     if args.count_traced:
         print("traced %d untraced %d" % (counts[True], counts[False]))
@@ -253,7 +258,7 @@ def run(args, s):
     if seen < args.count:
         print("saw %d of %d packets" % (seen, args.count))
         return 1
-    print("ok %d packets" % seen)
+    print("ok %d packets trace %s" % (seen, filled or "-"))
     return 0
 
 

@@ -71,6 +71,9 @@ expect_err() {
 	[[ "$out" == *"$text"* ]] || fail "'$*' printed '$out', expected '$text'"
 }
 
+# node_len TYPE: NodeLen (4-byte words) of a trace type, without the Opaque State Snapshot.
+node_len() { python3 -c "t=$1; print(bin(t & 0xFF1FFC).count('1') + 2*bin(t & 0xE000).count('1'))"; }
+
 module_loaded() {
 	grep -q '^ioam_rs ' /proc/modules
 }
@@ -94,6 +97,10 @@ unload_module() {
 run_test() {
 	local name=$1 out rc=0 start=$SECONDS
 	shift
+	# IOAM_RS_TEST_FILTER=REGEX runs only the tests whose name matches.
+	if [ -n "${IOAM_RS_TEST_FILTER:-}" ] && ! [[ "$name" =~ $IOAM_RS_TEST_FILTER ]]; then
+		return 0
+	fi
 	TESTS_RUN=$((TESTS_RUN + 1))
 	out=$( (
 		trap cleanup_test EXIT

@@ -84,7 +84,6 @@ trace_case() {
 	expect_trace 1 $(mode_check_args "$mode") --ns "$ns" --type "$type" --size "$size" "$@"
 }
 
-node_len() { python3 -c "t=$1; print(bin(t & 0xFF1FFC).count('1') + 2*bin(t & 0xE000).count('1'))"; }
 
 test_route_show_roundtrip() {
 	encap_topology

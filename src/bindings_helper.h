@@ -12,6 +12,8 @@
 #include <net/lwtunnel.h>
 #include <net/net_namespace.h>
 #include <net/netlink.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv6.h>
 
 #include "helpers.h"
 
@@ -27,3 +29,8 @@ const int IOAM_RS_SKB_GSO_IPXIP6 = SKB_GSO_IPXIP6;
 const u16 IOAM_RS_LWTUNNEL_STATE_XMIT_REDIRECT = LWTUNNEL_STATE_XMIT_REDIRECT;
 const int IOAM_RS_LWTUNNEL_XMIT_CONTINUE = LWTUNNEL_XMIT_CONTINUE;
 const int IOAM_RS_LWTUNNEL_XMIT_DONE = LWTUNNEL_XMIT_DONE;
+const u8 IOAM_RS_NFPROTO_IPV6 = NFPROTO_IPV6;
+const unsigned int IOAM_RS_NF_INET_PRE_ROUTING = NF_INET_PRE_ROUTING;
+const int IOAM_RS_NF_IP6_PRI_FIRST = NF_IP6_PRI_FIRST;
+const unsigned int IOAM_RS_NF_ACCEPT = NF_ACCEPT;
+const unsigned int IOAM_RS_NF_DROP = NF_DROP;

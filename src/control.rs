@@ -1,23 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The control plane: IOAM namespaces and Opaque State Snapshot schemas per network
-//! namespace, managed through the generic netlink family.
-//!
-//! Readers on the packet path look namespaces up lock-free under RCU; writers serialise on
-//! the per-namespace mutex, which also guards the 1:1 namespace-schema binding.
+//! The control plane: the generic netlink family's commands on the per-network-namespace
+//! state (`state`): namespaces, schemas, interface switches, counters and event limits.
 
 use kernel::{
     alloc::{flags::GFP_KERNEL, KVec},
-    new_mutex,
     prelude::*,
-    sync::{rcu, Arc, Mutex},
+    sync::{rcu, Arc},
 };
 
 use crate::{
-    genl::{self, Dump, Request},
+    genl::{self, Dump, EventGroup, Request},
     netlink::{fail, Extack, PolicyEntry},
-    pernet::{self, PerNetData, PerNetId},
-    rcu::{RcuCell, RcuTable},
-    uapi::{attr, cmd, NS_DATA_UNAVAILABLE, NS_DATA_WIDE_UNAVAILABLE, SCHEMA_DATA_MAX, SCHEMA_ID_MAX},
+    pernet,
+    rcu::RcuCell,
+    state::{NetState, Namespace, Schema, SchemaEntry},
+    uapi::{
+        attr, cmd, stat, EVENT_LIMIT_MAX, NS_DATA_UNAVAILABLE, NS_DATA_WIDE_UNAVAILABLE, SCHEMA_DATA_MAX,
+        SCHEMA_ID_MAX,
+    },
     wire::trace::OssHeader,
 };
 
@@ -26,89 +26,6 @@ const _: () = assert!(
     SCHEMA_ID_MAX == crate::wire::trace::SCHEMA_ID_MAX
         && SCHEMA_DATA_MAX == crate::wire::trace::SCHEMA_DATA_MAX
 );
-
-/// An Opaque State Snapshot schema. Immutable once registered.
-pub(crate) struct Schema {
-    pub(crate) id: u32,
-    /// The data, zero-padded to a multiple of 4 bytes.
-    pub(crate) data: KVec<u8>,
-}
-
-/// An IOAM namespace.
-pub(crate) struct Namespace {
-    /// Namespace data (`NS_DATA_UNAVAILABLE` when not given).
-    pub(crate) data: u32,
-    /// Namespace wide data (`NS_DATA_WIDE_UNAVAILABLE` when not given).
-    pub(crate) wide: u64,
-    /// The bound schema, if any.
-    pub(crate) schema: RcuCell<Arc<Schema>>,
-}
-
-/// A registered schema and the namespace it is bound to.
-struct SchemaEntry {
-    schema: Arc<Schema>,
-    namespace: Option<u16>,
-}
-
-/// Writer-side state, under [`NetState::registry`].
-struct Registry {
-    /// Sorted by schema id.
-    schemas: KVec<SchemaEntry>,
-}
-
-impl Registry {
-    fn schema_index(&self, id: u32) -> core::result::Result<usize, usize> {
-        self.schemas.binary_search_by_key(&id, |e| e.schema.id)
-    }
-
-    fn schema_mut(&mut self, id: u32) -> Option<&mut SchemaEntry> {
-        let i = self.schema_index(id).ok()?;
-        self.schemas.get_mut(i)
-    }
-
-    /// Forgets that the schema bound to `ns` is bound.
-    fn unbind_schema_of(&mut self, ns: u16) {
-        for e in self.schemas.iter_mut().filter(|e| e.namespace == Some(ns)) {
-            e.namespace = None;
-        }
-    }
-}
-
-/// IOAM state of one network namespace.
-#[pin_data]
-pub(crate) struct NetState {
-    #[pin]
-    registry: Mutex<Registry>,
-    namespaces: RcuTable<Namespace>,
-}
-
-static NET_STATE_ID: PerNetId = PerNetId::new();
-
-impl PerNetData for NetState {
-    fn id() -> &'static PerNetId {
-        &NET_STATE_ID
-    }
-
-    fn init() -> impl PinInit<Self, Error> {
-        try_pin_init!(Self {
-            registry <- new_mutex!(Registry { schemas: KVec::new() }, "ioam_rs::registry"),
-            namespaces: RcuTable::new(),
-        })
-    }
-
-    fn exit(&self) {
-        let mut reg = self.registry.lock();
-        self.namespaces.clear();
-        reg.schemas.clear();
-    }
-}
-
-impl NetState {
-    /// The namespace `id`, for readers under RCU.
-    pub(crate) fn namespace<'a>(&'a self, id: u16, guard: &'a rcu::Guard) -> Option<&'a Namespace> {
-        self.namespaces.get(id, guard)
-    }
-}
 
 fn state<'a>(net: &'a pernet::Net, ack: &Extack<'_>) -> Result<&'a NetState> {
     pernet::get::<NetState>(net).ok_or_else(|| fail!(ack, ENODEV, "ioam_rs: no state for this network namespace"))
@@ -293,6 +210,108 @@ fn dump_schemas(dump: &mut Dump<'_>) -> Result {
     Ok(())
 }
 
+fn set_interface(req: &Request<'_>) -> Result {
+    let ack = req.extack();
+    let ifindex = required(req.u32(attr::IFINDEX)?, &ack, "interface index")?;
+    let enable = match required(req.u8(attr::IF_ENABLED)?, &ack, "on or off")? {
+        0 => false,
+        1 => true,
+        v => return Err(fail!(ack, EINVAL, "IOAM switch value {} is neither 0 (off) nor 1 (on)", v)),
+    };
+    let net = req.net();
+    let exists = |i: i32| net.device_exists(i);
+    let ifindex = i32::try_from(ifindex)
+        .ok()
+        .filter(|&i| exists(i))
+        .ok_or_else(|| fail!(ack, ENODEV, "interface {} does not exist in this network namespace", ifindex))?;
+    let st = state(net, &ack)?;
+    let _reg = st.registry.lock();
+    let mut set = KVec::new();
+    {
+        let guard = rcu::read_lock();
+        if let Some(old) = st.interfaces.get(&guard) {
+            // Forget interfaces deleted meanwhile, so their indexes cannot be inherited.
+            for &i in old.iter().filter(|&&i| i != ifindex && exists(i)) {
+                set.push(i, GFP_KERNEL)?;
+            }
+        }
+    }
+    if enable {
+        if let Err(at) = set.binary_search(&ifindex) {
+            set.reserve(1, GFP_KERNEL)?;
+            set.insert_within_capacity(at, ifindex).map_err(|_| ENOMEM)?;
+        }
+    }
+    st.interfaces.replace(set)?;
+    Ok(())
+}
+
+fn set_event_limit(req: &Request<'_>) -> Result {
+    let ack = req.extack();
+    let rate = required(req.u32(attr::EVENT_RATE)?, &ack, "event rate")?;
+    let burst = required(req.u32(attr::EVENT_BURST)?, &ack, "event burst")?;
+    for (what, v) in [("rate", rate), ("burst", burst)] {
+        if !(1..=EVENT_LIMIT_MAX).contains(&v) {
+            return Err(fail!(ack, EINVAL, "event {} {} is out of range: 1 to {}", what, v, EVENT_LIMIT_MAX));
+        }
+    }
+    let st = state(req.net(), &ack)?;
+    let _reg = st.registry.lock();
+    st.event_limit.set(rate, burst);
+    Ok(())
+}
+
+fn dump_interfaces(dump: &mut Dump<'_>) -> Result {
+    let Some(st) = pernet::get::<NetState>(dump.net()) else {
+        return Ok(());
+    };
+    let start = usize::try_from(dump.cursor()).unwrap_or(usize::MAX);
+    let guard = rcu::read_lock();
+    let Some(set) = st.interfaces.get(&guard) else {
+        return Ok(());
+    };
+    let net = dump.net();
+    for (pos, &ifindex) in set.iter().enumerate().skip(start) {
+        if !net.device_exists(ifindex) {
+            continue;
+        }
+        let added = dump.add(cmd::DUMP_INTERFACES, |m| {
+            m.put_u32(attr::IFINDEX, ifindex.unsigned_abs())?;
+            m.put_u8(attr::IF_ENABLED, 1)
+        })?;
+        if !added {
+            dump.set_cursor(u32::try_from(pos).unwrap_or(u32::MAX));
+            return Ok(());
+        }
+    }
+    dump.set_cursor(u32::MAX);
+    Ok(())
+}
+
+fn dump_stats(dump: &mut Dump<'_>) -> Result {
+    let Some(st) = pernet::get::<NetState>(dump.net()) else {
+        return Ok(());
+    };
+    if dump.cursor() != 0 {
+        return Ok(());
+    }
+    let (rate, burst) = st.event_limit.get();
+    let added = dump.add(cmd::DUMP_STATS, |m| {
+        m.nest(attr::STATS, |m| {
+            for (id, _) in stat::NAMES {
+                m.put_u64(id, st.stats.get(id), stat::PAD)?;
+            }
+            Ok(())
+        })?;
+        m.put_u32(attr::EVENT_RATE, rate)?;
+        m.put_u32(attr::EVENT_BURST, burst)
+    })?;
+    if added {
+        dump.set_cursor(1);
+    }
+    Ok(())
+}
+
 /// The generic netlink commands.
 pub(crate) struct Control;
 
@@ -304,6 +323,8 @@ impl genl::Handler for Control {
             cmd::ADD_SCHEMA => add_schema(req),
             cmd::DEL_SCHEMA => del_schema(req),
             cmd::NS_SET_SCHEMA => set_schema(req),
+            cmd::SET_INTERFACE => set_interface(req),
+            cmd::SET_EVENT_LIMIT => set_event_limit(req),
             _ => Err(EINVAL),
         }
     }
@@ -312,13 +333,15 @@ impl genl::Handler for Control {
         match command {
             cmd::DUMP_NAMESPACES => dump_namespaces(dump),
             cmd::DUMP_SCHEMAS => dump_schemas(dump),
+            cmd::DUMP_STATS => dump_stats(dump),
+            cmd::DUMP_INTERFACES => dump_interfaces(dump),
             _ => Err(EINVAL),
         }
     }
 }
 
 /// The family: the `IOAM6` commands and attributes, with their policy.
-pub(crate) static FAMILY: genl::FamilySpec<7, { attr::MAX as usize + 1 }> = genl::FamilySpec {
+pub(crate) static FAMILY: genl::FamilySpec<11, { attr::MAX as usize + 1 }> = genl::FamilySpec {
     name: crate::uapi::FAMILY_NAME,
     version: crate::uapi::FAMILY_VERSION as u32,
     ops: [
@@ -329,6 +352,10 @@ pub(crate) static FAMILY: genl::FamilySpec<7, { attr::MAX as usize + 1 }> = genl
         genl::Op::doit::<Control>(cmd::DEL_SCHEMA),
         genl::Op::dump::<Control>(cmd::DUMP_SCHEMAS),
         genl::Op::doit::<Control>(cmd::NS_SET_SCHEMA),
+        genl::Op::dump::<Control>(cmd::DUMP_STATS),
+        genl::Op::doit::<Control>(cmd::SET_INTERFACE),
+        genl::Op::dump::<Control>(cmd::DUMP_INTERFACES),
+        genl::Op::doit::<Control>(cmd::SET_EVENT_LIMIT),
     ],
     policy: [
         PolicyEntry::UNSPEC,
@@ -339,6 +366,15 @@ pub(crate) static FAMILY: genl::FamilySpec<7, { attr::MAX as usize + 1 }> = genl
         PolicyEntry::BINARY, // SC_DATA: length checked by add_schema, for a clear message
         PolicyEntry::FLAG, // SC_NONE
         PolicyEntry::UNSPEC, // PAD
+        PolicyEntry::U32, // IFINDEX
+        PolicyEntry::U8, // IF_ENABLED
+        PolicyEntry::UNSPEC, // STATS: sent, never received
+        PolicyEntry::U32, // EVENT_RATE
+        PolicyEntry::U32, // EVENT_BURST
     ],
     mcast_group: crate::uapi::EVENTS_GROUP_NAME,
+    events: &EVENTS,
 };
+
+/// The family's trace-event group, for the packet path.
+pub(crate) static EVENTS: EventGroup = EventGroup::new();

@@ -15,13 +15,14 @@ use kernel::{
 };
 
 use crate::{
-    control::NetState,
     lwt::{Encap, EncapAttrs},
     netlink::{fail, Extack, Msg, PolicyEntry},
     node,
     pernet::{self, Net},
     skb::{self, DstCache, OutputPacket, IPV6_HDR_LEN},
+    state::NetState,
     sys,
+    uapi::stat,
     wire::{
         fill::{fill_node, FillOutcome},
         option::{validate_encap, write_hbh, TraceHeader, HBH_LEN_MAX, TRACE_HDR_LEN},
@@ -188,7 +189,10 @@ impl Encap for EncapRoute {
         }
         let (dst, saddr) = match self.tunnel_route(net, &pkt) {
             Ok(r) => r,
-            Err(e) => return e.to_errno(), // `pkt` is dropped
+            Err(e) => {
+                count(net, stat::ENCAP_DROPPED);
+                return e.to_errno(); // `pkt` is dropped
+            }
         };
         if core::ptr::eq(dst.lwtstate(), lwt) {
             // The tunnel destination is routed through this very route, so the outer packet
@@ -197,24 +201,33 @@ impl Encap for EncapRoute {
             return pkt.orig_output(net, sk, lwt);
         }
         if !self.sampled() {
+            count(net, stat::ENCAP_NOT_SAMPLED);
             return pkt.orig_output(net, sk, lwt);
         }
         let facts = node::Facts::of(&pkt, net, ingress);
         let mut pkt = pkt;
         match self.encapsulate(net, &mut pkt, &saddr, &facts) {
-            Ok(()) => pkt.output(net, sk, dst),
-            Err(e) => e.to_errno(), // `pkt` is dropped
+            Ok(()) => {
+                count(net, stat::ENCAP_TRACED);
+                pkt.output(net, sk, dst)
+            }
+            Err(e) => {
+                count(net, stat::ENCAP_DROPPED);
+                e.to_errno() // `pkt` is dropped
+            }
         }
     }
 
     fn xmit(&self, net: &Net, pkt: OutputPacket) -> ffi::c_int {
         let ingress = pkt.received_on(net);
         if !self.sampled() {
+            count(net, stat::ENCAP_NOT_SAMPLED);
             return pkt.continue_xmit();
         }
         let inline = self.inline_for(ingress.is_some());
         if inline && pkt.ipv6_header()[6] == NEXTHDR_HOP {
             // One Hop-by-Hop header per packet: leave packets that have one alone.
+            count(net, stat::ENCAP_SKIPPED_HBH);
             return pkt.continue_xmit();
         }
         let facts = node::Facts::of(&pkt, net, ingress);
@@ -226,6 +239,7 @@ impl Encap for EncapRoute {
                 None => pkt.route_dev().and_then(|d| node::source_address(net, d, &self.tundst)),
             };
             let Some(saddr) = saddr else {
+                count(net, stat::ENCAP_DROPPED);
                 return -(sys::EHOSTUNREACH as ffi::c_int); // `pkt` is dropped
             };
             let mut pkt = pkt;
@@ -235,8 +249,14 @@ impl Encap for EncapRoute {
             }
         };
         match result {
-            Ok(pkt) => pkt.continue_xmit(),
-            Err(e) => e.to_errno(), // `pkt` is dropped
+            Ok(pkt) => {
+                count(net, stat::ENCAP_TRACED);
+                pkt.continue_xmit()
+            }
+            Err(e) => {
+                count(net, stat::ENCAP_DROPPED);
+                e.to_errno() // `pkt` is dropped
+            }
         }
     }
 
@@ -272,6 +292,13 @@ impl Encap for EncapRoute {
             && self.tundst == other.tundst
             && self.tunsrc == other.tunsrc
             && self.trace == other.trace
+    }
+}
+
+/// Bumps counter `id` of `net`.
+fn count(net: &Net, id: u16) {
+    if let Some(st) = pernet::get::<NetState>(net) {
+        st.stats.bump(id);
     }
 }
 

@@ -5,7 +5,16 @@
 //! C header: [`include/net/genetlink.h`](srctree/include/net/genetlink.h)
 
 use core::{ffi::CStr, marker::PhantomData};
-use kernel::{ffi, prelude::*, types::Opaque, ThisModule};
+use kernel::{
+    ffi,
+    prelude::*,
+    sync::{
+        atomic::{Acquire, Atomic, Release},
+        rcu,
+    },
+    types::Opaque,
+    ThisModule,
+};
 
 use crate::{
     netlink::{fail, Attr, Extack, Msg, PolicyEntry},
@@ -64,6 +73,8 @@ pub(crate) struct FamilySpec<const OPS: usize, const ATTRS: usize> {
     pub(crate) policy: [PolicyEntry; ATTRS],
     /// Name of the family's multicast group, which only `CAP_NET_ADMIN` may join.
     pub(crate) mcast_group: &'static CStr,
+    /// Where the registered family is published for senders to the group.
+    pub(crate) events: &'static EventGroup,
 }
 
 // SAFETY: a `FamilySpec` is immutable; its raw pointers are function pointers and null.
@@ -81,6 +92,7 @@ pub(crate) struct Family {
     family: Opaque<sys::genl_family>,
     #[pin]
     mcgrp: Opaque<sys::genl_multicast_group>,
+    events: &'static EventGroup,
 }
 
 // SAFETY: the kernel owns the registered family; we only read `id`-like fields it publishes.
@@ -134,8 +146,12 @@ impl Family {
                 fam.module = module.as_ptr().cast();
                 // SAFETY: `fam` is fully initialised, pinned, and outlives the registration
                 // (unregistered on drop); `spec` is `'static`.
-                kernel::error::to_result(unsafe { sys::genl_register_family(f) })
+                kernel::error::to_result(unsafe { sys::genl_register_family(f) })?;
+                // INVARIANT (of `EventGroup`): registered; withdrawn on drop before unregistering.
+                spec.events.family.store(f, Release);
+                Ok(())
             }),
+            events: spec.events,
         })
     }
 
@@ -148,6 +164,10 @@ impl Family {
 #[pinned_drop]
 impl PinnedDrop for Family {
     fn drop(self: Pin<&mut Self>) {
+        self.events.family.store(core::ptr::null_mut(), Release);
+        // SAFETY: no requirements; module exit runs in process context. Afterwards no sender
+        // can still hold the pointer (they use it only under RCU).
+        unsafe { sys::synchronize_rcu() };
         // SAFETY: registered by `register` (type invariant); unregistering waits for
         // running callbacks to finish.
         unsafe { sys::genl_unregister_family(self.raw()) };
@@ -196,6 +216,11 @@ impl<'a> Request<'a> {
     /// Attribute `kind` as a flag.
     pub(crate) fn flag(&self, kind: u16) -> bool {
         self.attr(kind).is_some()
+    }
+
+    /// Attribute `kind` as `u8`: `Ok(None)` if absent, `EINVAL` if of the wrong size.
+    pub(crate) fn u8(&self, kind: u16) -> Result<Option<u8>> {
+        self.fixed(kind).map(|v| v.map(|[b]: [u8; 1]| b))
     }
 
     /// Attribute `kind` as `u16`: `Ok(None)` if absent, `EINVAL` if of the wrong size.
@@ -366,5 +391,86 @@ unsafe extern "C" fn dumpit_callback<H: Handler>(
         // SAFETY: `skb` is valid; the dump continues while it returns a non-zero length.
         Ok(()) => unsafe { (*skb).len as ffi::c_int },
         Err(e) => e.to_errno(),
+    }
+}
+
+/// The multicast group of a registered family, for senders in atomic context (the packet path).
+///
+/// # Invariants
+///
+/// `family` is null or points to a registered family with one multicast group; it is set to
+/// null, and an RCU grace period passes, before that family is unregistered.
+pub(crate) struct EventGroup {
+    family: Atomic<*mut sys::genl_family>,
+}
+
+// SAFETY: only an atomic pointer, used per the invariant.
+unsafe impl Sync for EventGroup {}
+
+impl EventGroup {
+    /// A group whose family is not registered yet.
+    pub(crate) const fn new() -> Self {
+        Self {
+            family: Atomic::new(core::ptr::null_mut()),
+        }
+    }
+
+    /// A sender to the group's listeners in `net`, or `None` when there are none (so that no
+    /// message is built for nobody).
+    pub(crate) fn listeners<'g>(&self, _guard: &'g rcu::Guard, net: &'g Net) -> Option<EventSender<'g>> {
+        let family = self.family.load(Acquire);
+        if family.is_null() {
+            return None;
+        }
+        // SAFETY: the family is registered and stays so while `_guard` holds the RCU read lock
+        // (type invariant); `net` is alive.
+        let listening = unsafe { sys::ioam_rs_genl_has_listeners(family, net.as_ptr(), 0) };
+        listening.then_some(EventSender {
+            family,
+            net,
+            _guard: core::marker::PhantomData,
+        })
+    }
+}
+
+/// Sends messages to a group that had listeners, within one RCU read-side section.
+pub(crate) struct EventSender<'g> {
+    family: *mut sys::genl_family,
+    net: &'g Net,
+    _guard: PhantomData<&'g rcu::Guard>,
+}
+
+impl EventSender<'_> {
+    /// Builds (with `GFP_ATOMIC`: never sleeps) and multicasts one message of command `cmd`,
+    /// with room for `payload` bytes of attributes, filled by `fill`.
+    pub(crate) fn send(&self, cmd: u8, payload: usize, fill: impl FnOnce(&mut Msg<'_>) -> Result) -> Result {
+        // SAFETY: no requirements; may fail.
+        let skb = unsafe { sys::ioam_rs_genlmsg_new(payload, sys::IOAM_RS_GFP_ATOMIC) };
+        if skb.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `skb` is a new message we own; the family is registered (see `listeners`).
+        let hdr = unsafe { sys::genlmsg_put(skb, 0, 0, self.family, 0, cmd) };
+        let filled = if hdr.is_null() {
+            Err(EMSGSIZE)
+        } else {
+            fill(&mut Msg { skb, _p: PhantomData })
+        };
+        if let Err(e) = filled {
+            // SAFETY: `skb` is ours and not yet handed over.
+            unsafe { sys::ioam_rs_nlmsg_free(skb) };
+            return Err(e);
+        }
+        // SAFETY: `hdr` was returned by `genlmsg_put` on `skb`; the multicast takes over `skb`.
+        let ret = unsafe {
+            sys::ioam_rs_genlmsg_end(skb, hdr);
+            sys::ioam_rs_genlmsg_multicast_netns(self.family, self.net.as_ptr(), skb, 0, sys::IOAM_RS_GFP_ATOMIC)
+        };
+        // ESRCH: the last listener left meanwhile.
+        match ret {
+            0 => Ok(()),
+            r if r == ESRCH.to_errno() => Ok(()),
+            r => Err(Error::from_errno(r)),
+        }
     }
 }

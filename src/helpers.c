@@ -7,6 +7,8 @@
 #include <net/dst.h>
 #include <net/ip6_route.h>
 #include <net/sch_generic.h>
+#include <linux/netfilter.h>
+#include <net/dst_metadata.h>
 
 #include "helpers.h"
 
@@ -222,4 +224,70 @@ u32 ioam_rs_idev_ioam6_id(const struct inet6_dev *idev)
 u32 ioam_rs_idev_ioam6_id_wide(const struct inet6_dev *idev)
 {
 	return READ_ONCE(idev->cnf.ioam6_id_wide);
+}
+
+bool ioam_rs_idev_ioam6_enabled(const struct inet6_dev *idev)
+{
+	return READ_ONCE(idev->cnf.ioam6_enabled);
+}
+
+int ioam_rs_dev_ifindex(const struct net_device *dev)
+{
+	return READ_ONCE(dev->ifindex);
+}
+
+struct net_device *ioam_rs_nf_state_in(const struct nf_hook_state *state)
+{
+	return state->in;
+}
+
+struct net *ioam_rs_nf_state_net(const struct nf_hook_state *state)
+{
+	return state->net;
+}
+
+int ioam_rs_skb_network_offset(const struct sk_buff *skb)
+{
+	return skb_network_offset(skb);
+}
+
+bool ioam_rs_pskb_may_pull(struct sk_buff *skb, unsigned int len)
+{
+	return pskb_may_pull(skb, len);
+}
+
+bool ioam_rs_skb_valid_dst(const struct sk_buff *skb)
+{
+	return skb_valid_dst(skb);
+}
+
+bool ioam_rs_genl_has_listeners(const struct genl_family *family, struct net *net, unsigned int group)
+{
+	return genl_has_listeners(family, net, group);
+}
+
+struct sk_buff *ioam_rs_genlmsg_new(size_t payload, gfp_t flags)
+{
+	return genlmsg_new(payload, flags);
+}
+
+int ioam_rs_genlmsg_multicast_netns(const struct genl_family *family, struct net *net,
+				    struct sk_buff *skb, unsigned int group, gfp_t flags)
+{
+	return genlmsg_multicast_netns(family, net, skb, 0, group, flags);
+}
+
+void ioam_rs_nlmsg_free(struct sk_buff *skb)
+{
+	nlmsg_free(skb);
+}
+
+struct nlattr *ioam_rs_nla_nest_start(struct sk_buff *skb, int type)
+{
+	return nla_nest_start(skb, type);
+}
+
+void ioam_rs_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_end(skb, start);
 }

@@ -71,4 +71,25 @@ unsigned int ioam_rs_dev_flags(const struct net_device *dev);
 unsigned int ioam_rs_dev_num_tx_queues(const struct net_device *dev);
 u32 ioam_rs_idev_ioam6_id(const struct inet6_dev *idev);
 u32 ioam_rs_idev_ioam6_id_wide(const struct inet6_dev *idev);
+bool ioam_rs_idev_ioam6_enabled(const struct inet6_dev *idev);
+int ioam_rs_dev_ifindex(const struct net_device *dev);
+
+/* Transit node (netfilter hook on IPv6 receive). */
+struct nf_hook_state;
+struct nlattr;
+struct genl_family;
+struct net_device *ioam_rs_nf_state_in(const struct nf_hook_state *state);
+struct net *ioam_rs_nf_state_net(const struct nf_hook_state *state);
+int ioam_rs_skb_network_offset(const struct sk_buff *skb);
+bool ioam_rs_pskb_may_pull(struct sk_buff *skb, unsigned int len);
+bool ioam_rs_skb_valid_dst(const struct sk_buff *skb);
+
+/* Trace events (generic netlink multicast from the packet path). */
+bool ioam_rs_genl_has_listeners(const struct genl_family *family, struct net *net, unsigned int group);
+struct sk_buff *ioam_rs_genlmsg_new(size_t payload, gfp_t flags);
+int ioam_rs_genlmsg_multicast_netns(const struct genl_family *family, struct net *net,
+				    struct sk_buff *skb, unsigned int group, gfp_t flags);
+void ioam_rs_nlmsg_free(struct sk_buff *skb);
+struct nlattr *ioam_rs_nla_nest_start(struct sk_buff *skb, int type);
+void ioam_rs_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
 #endif

@@ -2,20 +2,29 @@
 //! ioam_rs: In-situ OAM (RFC 9197, RFC 9486) for IPv6, in Rust.
 //!
 //! Layers: `sys` (bindgen output and C wrappers), safe wrappers of kernel facilities
-//! (`rcu`, `pernet`, `genl`), and the IOAM logic above them (`control`), free of `unsafe`.
+//! (`rcu`, `pernet`, `genl`, `netlink`, `lwt`, `netfilter`, `skb`, `rx`), and the IOAM logic
+//! above them, free of `unsafe` (`state`, `control`, `encap`, `transit`, `node`, `events`,
+//! `stats`, `ratelimit`, and the `wire` packet formats).
 
 use kernel::prelude::*;
 
 mod control;
 mod encap;
+mod events;
 mod genl;
 mod lwt;
+mod netfilter;
 mod netlink;
 mod node;
 mod pernet;
+mod ratelimit;
 mod rcu;
+mod rx;
 mod skb;
+mod state;
+mod stats;
 mod sys;
+mod transit;
 
 /// The generic netlink contract shared with `ioamctl` (`uapi/src/genl.rs`).
 #[path = "../uapi/src/genl.rs"]
@@ -25,6 +34,8 @@ pub mod uapi;
 pub mod wire {
     #[path = "src/fill.rs"]
     pub mod fill;
+    #[path = "src/hbh.rs"]
+    pub mod hbh;
     #[path = "src/option.rs"]
     pub mod option;
     #[path = "src/trace.rs"]
@@ -75,7 +86,7 @@ struct IoamModule {
     #[pin]
     encap: lwt::Registration<encap::EncapRoute>,
     #[pin]
-    net_state: pernet::Registration<control::NetState>,
+    net_state: pernet::Registration<state::NetState>,
     rcu_barrier: RcuBarrier,
 }
 

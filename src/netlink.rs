@@ -154,6 +154,25 @@ impl Msg<'_> {
     pub(crate) fn put_u32(&mut self, kind: u16, v: u32) -> Result {
         self.put(kind, &v.to_ne_bytes())
     }
+    /// Appends a nested attribute `kind` holding what `fill` appends. On error the message is
+    /// left half-built: the caller cancels it.
+    pub(crate) fn nest(&mut self, kind: u16, fill: impl FnOnce(&mut Self) -> Result) -> Result {
+        // SAFETY: `skb` is the message being built.
+        let start = unsafe { sys::ioam_rs_nla_nest_start(self.skb, i32::from(kind)) };
+        if start.is_null() {
+            return Err(EMSGSIZE);
+        }
+        fill(self)?;
+        // SAFETY: `start` was returned by `nla_nest_start` on this message.
+        unsafe { sys::ioam_rs_nla_nest_end(self.skb, start) };
+        Ok(())
+    }
+
+    /// Appends a `u8` attribute.
+    pub(crate) fn put_u8(&mut self, kind: u16, v: u8) -> Result {
+        self.put(kind, &[v])
+    }
+
     /// Appends a `u64` attribute, 8-byte aligned with a `pad` attribute where needed.
     pub(crate) fn put_u64(&mut self, kind: u16, v: u64, pad: u16) -> Result {
         let bytes = v.to_ne_bytes();

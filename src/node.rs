@@ -3,9 +3,9 @@
 //! and queue depth, gathered from the kernel into plain values.
 
 use crate::{
-    control::Namespace,
     pernet::Net,
-    skb::{NetDevice, OutputPacket},
+    skb::{NetDevice, Skb},
+    state::Namespace,
     wire::fill::NodeData,
 };
 
@@ -25,8 +25,8 @@ pub(crate) struct Facts {
 
 impl Facts {
     /// Gathers the facts for `pkt`, received on `ingress_dev` (`None`: locally generated),
-    /// in `net` (under RCU, on the packet path).
-    pub(crate) fn of(pkt: &OutputPacket, net: &Net, ingress_dev: Option<&NetDevice>) -> Self {
+    /// in `net` (under RCU, on the packet path), once it has its route.
+    pub(crate) fn of(pkt: &Skb, net: &Net, ingress_dev: Option<&NetDevice>) -> Self {
         let (node_id, node_id_wide) = net.ioam_node_ids();
         let egress_dev = pkt.route_dev().filter(|d| !d.is_loopback());
         // A locally generated packet was never received: it has no timestamp (as upstream).

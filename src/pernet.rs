@@ -35,6 +35,13 @@ impl Net {
         self.0.get()
     }
 
+    /// Whether a device with index `ifindex` exists in the namespace.
+    pub(crate) fn device_exists(&self, ifindex: i32) -> bool {
+        let _guard = kernel::sync::rcu::read_lock();
+        // SAFETY: the namespace is alive; the RCU read lock is held for the lookup.
+        !unsafe { sys::dev_get_by_index_rcu(self.as_ptr(), ifindex) }.is_null()
+    }
+
     /// `net.ipv6.ioam6_id` and `net.ipv6.ioam6_id_wide`.
     pub(crate) fn ioam_node_ids(&self) -> (u32, u64) {
         // SAFETY: the namespace is alive (type invariant).
@@ -51,8 +58,8 @@ impl Net {
 pub(crate) trait PerNetData: Sized + Send + Sync + 'static {
     /// The id slot the kernel assigns to this state (one `static` per type).
     fn id() -> &'static PerNetId;
-    /// Initialises the state of a new namespace.
-    fn init() -> impl PinInit<Self, Error>;
+    /// Initialises the state of a new namespace, `net`.
+    fn init(net: &Net) -> impl PinInit<Self, Error>;
     /// Called when the namespace goes away, before the state is dropped.
     fn exit(&self);
 }
@@ -165,8 +172,10 @@ unsafe extern "C" fn init_callback<T: PerNetData>(net: *mut sys::net) -> ffi::c_
     let id = unsafe { *T::id().id.get() };
     // SAFETY: `net` is alive and its slot for `id` holds `size_of::<T>()` zeroed bytes.
     let slot = unsafe { sys::ioam_rs_net_generic(net, id) }.cast::<T>();
+    // SAFETY: the kernel passes a live namespace, which outlives this call.
+    let net = unsafe { Net::from_raw(net) };
     // SAFETY: `slot` is valid for writes and is never moved (it lives as long as the namespace).
-    match unsafe { T::init().__pinned_init(slot) } {
+    match unsafe { T::init(net).__pinned_init(slot) } {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }

@@ -25,7 +25,7 @@ impl NetDevice {
     /// # Safety
     ///
     /// `ptr` is a live device for `'a`.
-    unsafe fn from_raw<'a>(ptr: *mut sys::net_device) -> &'a Self {
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut sys::net_device) -> &'a Self {
         // CAST: `repr(transparent)` wrapper. SAFETY: per the function's requirements.
         unsafe { &*ptr.cast::<Self>() }
     }
@@ -57,6 +57,20 @@ impl NetDevice {
                 sys::ioam_rs_idev_ioam6_id_wide(idev),
             ))
         }
+    }
+
+    /// Whether the kernel's `net.ipv6.conf.DEV.ioam6_enabled` is set.
+    pub(crate) fn kernel_ioam_enabled(&self) -> bool {
+        // SAFETY: the device is alive and we are under RCU, as `__in6_dev_get` requires.
+        let idev = unsafe { sys::ioam_rs_in6_dev_get(self.raw()) };
+        // SAFETY: a non-null `idev` is alive under RCU.
+        !idev.is_null() && unsafe { sys::ioam_rs_idev_ioam6_enabled(idev) }
+    }
+
+    /// The interface index.
+    pub(crate) fn ifindex(&self) -> i32 {
+        // SAFETY: the device is alive.
+        unsafe { sys::ioam_rs_dev_ifindex(self.raw()) }
     }
 
     /// Byte backlog of the qdisc of transmit queue `queue`, or `None` when the device has no
@@ -220,6 +234,110 @@ impl PinnedDrop for DstCache {
     }
 }
 
+/// A socket buffer, borrowed: what both the output and the receive path read of a packet.
+///
+/// # Invariants
+///
+/// The wrapped `sk_buff` is valid while the reference is, and its route and devices are alive
+/// (the packet path runs under RCU).
+#[repr(transparent)]
+pub(crate) struct Skb(Opaque<sys::sk_buff>);
+
+impl Skb {
+    /// # Safety
+    ///
+    /// `ptr` is a valid `sk_buff` for `'a`, processed under RCU.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut sys::sk_buff) -> &'a Self {
+        // CAST: `repr(transparent)` wrapper. SAFETY: per the function's requirements.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
+    pub(crate) fn raw(&self) -> *mut sys::sk_buff {
+        self.0.get()
+    }
+
+    /// Total length of the packet from the network header.
+    pub(crate) fn len(&self) -> u32 {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { (*self.raw()).len }
+    }
+
+    /// On the xmit stage (after `ip6_output`, where `skb->dev` is the egress device): the
+    /// device the packet was received on, looked up by index in `net`; `None` for locally
+    /// generated packets.
+    pub(crate) fn received_on<'a>(&self, net: &'a Net) -> Option<&'a NetDevice> {
+        // SAFETY: `skb` is valid (type invariant).
+        let iif = unsafe { sys::ioam_rs_skb_iif(self.raw()) };
+        if iif == 0 {
+            return None;
+        }
+        // SAFETY: we are under RCU on the packet path; the device, if found, stays alive
+        // until the RCU read side ends, which outlives the packet's processing here.
+        let dev = unsafe { sys::dev_get_by_index_rcu(net.as_ptr(), iif) };
+        // SAFETY: as above.
+        (!dev.is_null()).then(|| unsafe { NetDevice::from_raw(dev) })
+    }
+
+    /// On the output stage (before `ip6_output`): the device the packet was received on;
+    /// `None` for locally generated packets.
+    pub(crate) fn ingress_dev(&self) -> Option<&NetDevice> {
+        // SAFETY: `skb` is valid; its device, if any, is alive while we own the packet.
+        let dev = unsafe { sys::ioam_rs_skb_dev(self.raw()) };
+        // SAFETY: as above.
+        (!dev.is_null()).then(|| unsafe { NetDevice::from_raw(dev) })
+    }
+
+    /// The device of the packet's current route.
+    pub(crate) fn route_dev(&self) -> Option<&NetDevice> {
+        // SAFETY: `skb` is valid; its route and the route's device are alive under RCU.
+        unsafe {
+            let dst = sys::ioam_rs_skb_dst(self.raw());
+            if dst.is_null() {
+                return None;
+            }
+            let dev = sys::ioam_rs_dst_dev(dst);
+            (!dev.is_null()).then(|| NetDevice::from_raw(dev))
+        }
+    }
+
+    /// The lightweight-tunnel state of the packet's current route.
+    pub(crate) fn route_lwtstate(&self) -> *mut sys::lwtunnel_state {
+        // SAFETY: `skb` is valid; its route is alive.
+        unsafe {
+            let dst = sys::ioam_rs_skb_dst(self.raw());
+            if dst.is_null() {
+                core::ptr::null_mut()
+            } else {
+                (*dst).lwtstate
+            }
+        }
+    }
+
+    /// Whether this is a GSO packet, segmented later (each segment gets its own lengths).
+    pub(crate) fn is_gso(&self) -> bool {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { sys::ioam_rs_skb_is_gso(self.raw()) }
+    }
+
+    /// The transmit queue index.
+    pub(crate) fn queue_mapping(&self) -> u16 {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { (*self.raw()).queue_mapping }
+    }
+
+    /// The packet mark.
+    pub(crate) fn mark(&self) -> u32 {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { sys::ioam_rs_skb_mark(self.raw()) }
+    }
+
+    /// Receive timestamp (or now, when the packet has none), in ns since the epoch.
+    pub(crate) fn timestamp_ns(&self) -> i64 {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { sys::ioam_rs_skb_tstamp_cond(self.raw()) }
+    }
+}
+
 /// An IPv6 packet on the output path, owned by the code handling it.
 ///
 /// It must be passed on (`output`, `orig_output`) or dropped (`drop_packet`): dropping the
@@ -271,69 +389,6 @@ impl OutputPacket {
         unsafe { &*sys::ioam_rs_skb_network_header(self.raw()).cast::<[u8; IPV6_HDR_LEN]>() }
     }
 
-    /// Total length of the packet from the network header.
-    pub(crate) fn len(&self) -> u32 {
-        // SAFETY: `skb` is valid.
-        unsafe { (*self.raw()).len }
-    }
-
-    /// On the xmit stage (after `ip6_output`, where `skb->dev` is the egress device): the
-    /// device the packet was received on, looked up by index in `net`; `None` for locally
-    /// generated packets.
-    pub(crate) fn received_on<'a>(&self, net: &'a Net) -> Option<&'a NetDevice> {
-        // SAFETY: `skb` is valid.
-        let iif = unsafe { sys::ioam_rs_skb_iif(self.raw()) };
-        if iif == 0 {
-            return None;
-        }
-        // SAFETY: we are under RCU on the packet path; the device, if found, stays alive
-        // until the RCU read side ends, which outlives the packet's processing here.
-        let dev = unsafe { sys::dev_get_by_index_rcu(net.as_ptr(), iif) };
-        // SAFETY: as above.
-        (!dev.is_null()).then(|| unsafe { NetDevice::from_raw(dev) })
-    }
-
-    /// On the output stage (before `ip6_output`): the device the packet was received on;
-    /// `None` for locally generated packets.
-    pub(crate) fn ingress_dev(&self) -> Option<&NetDevice> {
-        // SAFETY: `skb` is valid; its device, if any, is alive while we own the packet.
-        let dev = unsafe { sys::ioam_rs_skb_dev(self.raw()) };
-        // SAFETY: as above.
-        (!dev.is_null()).then(|| unsafe { NetDevice::from_raw(dev) })
-    }
-
-    /// The device of the packet's current route.
-    pub(crate) fn route_dev(&self) -> Option<&NetDevice> {
-        // SAFETY: `skb` is valid; its route and the route's device are alive under RCU.
-        unsafe {
-            let dst = sys::ioam_rs_skb_dst(self.raw());
-            if dst.is_null() {
-                return None;
-            }
-            let dev = sys::ioam_rs_dst_dev(dst);
-            (!dev.is_null()).then(|| NetDevice::from_raw(dev))
-        }
-    }
-
-    /// The lightweight-tunnel state of the packet's current route.
-    pub(crate) fn route_lwtstate(&self) -> *mut sys::lwtunnel_state {
-        // SAFETY: `skb` is valid; its route is alive.
-        unsafe {
-            let dst = sys::ioam_rs_skb_dst(self.raw());
-            if dst.is_null() {
-                core::ptr::null_mut()
-            } else {
-                (*dst).lwtstate
-            }
-        }
-    }
-
-    /// Whether this is a GSO packet, segmented later (each segment gets its own lengths).
-    pub(crate) fn is_gso(&self) -> bool {
-        // SAFETY: `skb` is valid.
-        unsafe { sys::ioam_rs_skb_is_gso(self.raw()) }
-    }
-
     /// The IPv6 payload length field for the packet once `added` bytes are pushed: the
     /// length, or 0 for a GSO packet too long for 16 bits (segmentation rewrites it, as for
     /// BIG TCP); `None` for a non-GSO packet too long for 16 bits.
@@ -344,24 +399,6 @@ impl OutputPacket {
             Err(_) if self.is_gso() => Some(0),
             Err(_) => None,
         }
-    }
-
-    /// The transmit queue index.
-    pub(crate) fn queue_mapping(&self) -> u16 {
-        // SAFETY: `skb` is valid.
-        unsafe { (*self.raw()).queue_mapping }
-    }
-
-    /// The packet mark.
-    pub(crate) fn mark(&self) -> u32 {
-        // SAFETY: `skb` is valid.
-        unsafe { sys::ioam_rs_skb_mark(self.raw()) }
-    }
-
-    /// Receive timestamp (or now, when the packet has none), in ns since the epoch.
-    pub(crate) fn timestamp_ns(&self) -> i64 {
-        // SAFETY: `skb` is valid.
-        unsafe { sys::ioam_rs_skb_tstamp_cond(self.raw()) }
     }
 
     /// Marks the packet as about to be wrapped in an outer IPv6 header: its current headers
@@ -464,6 +501,15 @@ impl OutputPacket {
 fn sys_nh(skb: *mut sys::sk_buff) -> *mut u8 {
     // SAFETY: callers pass a valid skb.
     unsafe { sys::ioam_rs_skb_network_header(skb) }
+}
+
+impl core::ops::Deref for OutputPacket {
+    type Target = Skb;
+
+    fn deref(&self) -> &Skb {
+        // SAFETY: we own the valid packet (type invariant) for as long as the borrow.
+        unsafe { Skb::from_raw(self.raw()) }
+    }
 }
 
 impl Drop for OutputPacket {

@@ -30,8 +30,18 @@ pub mod cmd {
     pub const DUMP_SCHEMAS: u8 = 6;
     /// Bind a schema to a namespace: `NS_ID` and `SC_ID`, or `NS_ID` and `SC_NONE` to unbind.
     pub const NS_SET_SCHEMA: u8 = 7;
+    /// Dump the namespace's counters and event limits: one message with `STATS` (nested,
+    /// attributes of [`super::stat`]), `EVENT_RATE` and `EVENT_BURST`.
+    pub const DUMP_STATS: u8 = 8;
+    /// Turn the module's own IOAM switch of an interface on or off: `IFINDEX`, `IF_ENABLED`.
+    pub const SET_INTERFACE: u8 = 9;
+    /// Dump the interfaces whose module switch is on: `IFINDEX` per message.
+    pub const DUMP_INTERFACES: u8 = 10;
+    /// Set the trace-event rate limit of the network namespace: `EVENT_RATE` (events per
+    /// second) and `EVENT_BURST` (bucket size), both in `1..=EVENT_LIMIT_MAX`.
+    pub const SET_EVENT_LIMIT: u8 = 11;
     /// Highest command number this version knows.
-    pub const MAX: u8 = NS_SET_SCHEMA;
+    pub const MAX: u8 = SET_EVENT_LIMIT;
 }
 
 /// Attributes of the commands above.
@@ -50,8 +60,18 @@ pub mod attr {
     pub const SC_NONE: u16 = 6;
     /// Padding for 64-bit attributes.
     pub const PAD: u16 = 7;
+    /// Interface index, `u32`.
+    pub const IFINDEX: u16 = 8;
+    /// Whether the module's IOAM switch of the interface is on, `u8` (0 or 1).
+    pub const IF_ENABLED: u16 = 9;
+    /// Counters, nested: each a `u64` attribute numbered as in [`super::stat`].
+    pub const STATS: u16 = 10;
+    /// Trace events allowed per second, `u32`.
+    pub const EVENT_RATE: u16 = 11;
+    /// Trace events allowed in a burst, `u32`.
+    pub const EVENT_BURST: u16 = 12;
     /// Highest attribute number this version knows.
-    pub const MAX: u16 = PAD;
+    pub const MAX: u16 = EVENT_BURST;
 }
 
 /// Trace events, sent on [`EVENTS_GROUP_NAME`] with `genlmsghdr.cmd` set to the event type.
@@ -70,6 +90,77 @@ pub mod event {
         pub const TRACE_DATA: u16 = 4;
     }
 }
+
+/// Counters of a network namespace, the attributes nested in `attr::STATS`. Each is a `u64`
+/// counted since the module was loaded (or the network namespace created).
+pub mod stat {
+    /// Padding for the 64-bit counters.
+    pub const PAD: u16 = 1;
+    /// Transit: node data written into a trace.
+    pub const TRACE_FILLED: u16 = 2;
+    /// Transit: no room for this node's data; the Overflow flag was set.
+    pub const TRACE_OVERFLOW: u16 = 3;
+    /// Transit: the Overflow flag was already set; nothing written.
+    pub const TRACE_ALREADY_OVERFLOWED: u16 = 4;
+    /// Transit: a trace for a namespace this node does not know; left untouched.
+    pub const TRACE_UNKNOWN_NAMESPACE: u16 = 5;
+    /// Transit: an IOAM option of another type than Pre-allocated Trace; left untouched.
+    pub const OPTION_NOT_PREALLOC: u16 = 6;
+    /// Dropped: an IOAM option not at a multiple of 4 bytes from the IPv6 header.
+    pub const DROP_MISALIGNED: u16 = 7;
+    /// Dropped: a Hop-by-Hop header or IOAM option cut short.
+    pub const DROP_TRUNCATED: u16 = 8;
+    /// Dropped: RemainingLen covers more than the trace data present.
+    pub const DROP_REMAINING_LEN: u16 = 9;
+    /// Dropped: NodeLen differs from the one its trace type implies.
+    pub const DROP_NODE_LEN: u16 = 10;
+    /// Dropped: the packet could not be made writable.
+    pub const DROP_NOT_WRITABLE: u16 = 11;
+    /// Trace events sent.
+    pub const EVENTS_SENT: u16 = 12;
+    /// Trace events not sent: over the rate limit.
+    pub const EVENTS_RATE_LIMITED: u16 = 13;
+    /// Trace events not sent: no memory, or the message did not fit.
+    pub const EVENTS_FAILED: u16 = 14;
+    /// Encapsulating node: traces inserted (inline or encap).
+    pub const ENCAP_TRACED: u16 = 15;
+    /// Encapsulating node: inline insertion skipped, the packet already had a Hop-by-Hop header.
+    pub const ENCAP_SKIPPED_HBH: u16 = 16;
+    /// Encapsulating node: packets not traced because of `freq K/N`.
+    pub const ENCAP_NOT_SAMPLED: u16 = 17;
+    /// Encapsulating node: packets dropped (no route to `tundst`, no memory, too big).
+    pub const ENCAP_DROPPED: u16 = 18;
+    /// Highest counter number this version knows.
+    pub const MAX: u16 = ENCAP_DROPPED;
+
+    /// Every counter with its name, as `ioamctl stats` prints it.
+    pub const NAMES: [(u16, &str); 17] = [
+        (TRACE_FILLED, "trace_filled"),
+        (TRACE_OVERFLOW, "trace_overflow"),
+        (TRACE_ALREADY_OVERFLOWED, "trace_already_overflowed"),
+        (TRACE_UNKNOWN_NAMESPACE, "trace_unknown_namespace"),
+        (OPTION_NOT_PREALLOC, "option_not_prealloc"),
+        (DROP_MISALIGNED, "drop_misaligned"),
+        (DROP_TRUNCATED, "drop_truncated"),
+        (DROP_REMAINING_LEN, "drop_remaining_len"),
+        (DROP_NODE_LEN, "drop_node_len"),
+        (DROP_NOT_WRITABLE, "drop_not_writable"),
+        (EVENTS_SENT, "events_sent"),
+        (EVENTS_RATE_LIMITED, "events_rate_limited"),
+        (EVENTS_FAILED, "events_failed"),
+        (ENCAP_TRACED, "encap_traced"),
+        (ENCAP_SKIPPED_HBH, "encap_skipped_hbh"),
+        (ENCAP_NOT_SAMPLED, "encap_not_sampled"),
+        (ENCAP_DROPPED, "encap_dropped"),
+    ];
+}
+
+/// Largest trace-event rate and burst.
+pub const EVENT_LIMIT_MAX: u32 = 1_000_000;
+/// Trace-event rate of a new network namespace, per second.
+pub const EVENT_RATE_DEFAULT: u32 = 1000;
+/// Trace-event burst of a new network namespace.
+pub const EVENT_BURST_DEFAULT: u32 = 1000;
 
 /// Largest schema id: Opaque State Snapshot schema ids have 24 bits.
 pub const SCHEMA_ID_MAX: u32 = 0x00ff_ffff;

@@ -87,6 +87,19 @@ impl<'a> IoamOptions<'a> {
         Ok(Self { hdr, pos: 2 })
     }
 
+    /// Continues an iteration over the same header at `position` (from [`Self::position`]),
+    /// after the caller changed the packet in between.
+    pub fn resume(hbh: &'a [u8], position: usize) -> Result<Self, OptionError> {
+        let mut it = Self::new(hbh)?;
+        it.pos = position;
+        Ok(it)
+    }
+
+    /// Where the iteration stands, for [`Self::resume`].
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
     /// Length of the Hop-by-Hop header in bytes.
     pub fn header_len(&self) -> usize {
         self.hdr.len()

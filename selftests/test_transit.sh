@@ -1,0 +1,295 @@
+# SPDX-License-Identifier: GPL-2.0
+# Transit and decapsulating nodes: the module's netfilter hook fills IOAM traces in received
+# packets. Topology: A (encapsulating node) -- T1 -- ... -- TN (transit nodes) -- R (receiver,
+# checks every byte; the tunnel endpoint in encap mode). Link k joins node k-1 and node k
+# (A is node 0, R node N+1) on 2001:db8:k::/64, ::1 on the left, ::2 on the right; every node
+# names its interfaces "left" and "right".
+# Sourced by selftests/run.sh.
+# shellcheck shell=bash
+
+CHECK="python3 $SELFTEST_DIR/ioam_check.py"
+SEND="python3 $SELFTEST_DIR/ioam_send.py"
+NS_ID=123
+
+# Node k's ids. A (k=0) uses test_encap.sh's values.
+node_id() { [ "$1" -eq 0 ] && echo 0xa1 || printf '0x%x' $((0x100 + $1)); }
+node_id_wide() { [ "$1" -eq 0 ] && echo 0xa1a1a1a1a1 || printf '0x%x' $((0x10000000000 + $1)); }
+if_id() { printf '0x%x' $((0x10 * $1 + $2)); }           # k, 1 left / 2 right
+if_id_wide() { printf '0x%x' $((0x100000 * $1 + $2)); }
+ns_data() { printf '0x%x' $((0xd0000000 + $1)); }
+ns_wide() { printf '0x%x' $((0xe000000000000000 + $1)); }
+
+# chain_topology N [sysctl|module|none]: build the chain with N transit nodes, IOAM namespace
+# 123 known everywhere, and IOAM switched on at each transit node's left interface by the
+# kernel sysctl (default) or the module's own switch. Starts the receiver on R.
+chain_topology() {
+	local n=$1 enable=${2:-sysctl} k j
+	fresh_module
+	NODES=(A)
+	for k in $(seq 1 "$n"); do NODES+=("T$k"); done
+	NODES+=(R)
+	setup_ns "${NODES[@]}"
+	LAST=$((n + 1))
+	DST=2001:db8:$LAST::2
+	for k in $(seq 0 "$n"); do
+		ip link add right netns "$(ns_of $k)" type veth peer name left netns "$(ns_of $((k + 1)))"
+	done
+	for k in $(seq 0 "$LAST"); do
+		local ns
+		ns=$(ns_of $k)
+		[ "$k" -eq 0 ] || { ip -n "$ns" addr add 2001:db8:$k::2/64 dev left nodad; ip -n "$ns" link set left up; }
+		[ "$k" -eq "$LAST" ] || { ip -n "$ns" addr add 2001:db8:$((k + 1))::1/64 dev right nodad; ip -n "$ns" link set right up; }
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1 \
+			net.ipv6.ioam6_id="$(node_id $k)" net.ipv6.ioam6_id_wide="$(node_id_wide $k)"
+		[ "$k" -eq 0 ] || ip netns exec "$ns" sysctl -qw net.ipv6.conf.left.ioam6_id="$(if_id $k 1)" \
+			net.ipv6.conf.left.ioam6_id_wide="$(if_id_wide $k 1)"
+		[ "$k" -eq "$LAST" ] || ip netns exec "$ns" sysctl -qw net.ipv6.conf.right.ioam6_id="$(if_id $k 2)" \
+			net.ipv6.conf.right.ioam6_id_wide="$(if_id_wide $k 2)"
+		ip netns exec "$ns" "$IOAMCTL" namespace add $NS_ID data "$(ns_data $k)" wide "$(ns_wide $k)"
+		for j in $(seq 1 "$LAST"); do
+			if [ "$j" -gt $((k + 1)) ]; then
+				ip -n "$ns" -6 route add 2001:db8:$j::/64 via 2001:db8:$((k + 1))::2
+			elif [ "$j" -lt "$k" ]; then
+				ip -n "$ns" -6 route add 2001:db8:$j::/64 via 2001:db8:$k::1
+			fi
+		done
+		if [ "$k" -ge 1 ] && [ "$k" -le "$n" ]; then
+			switch_on "$ns" left "$enable"
+		fi
+	done
+	# R ends encap-mode tunnels, so that they get answered.
+	ip -n "$R" link set ip6tnl0 up
+	coproc CHECKER { ip netns exec "$R" $CHECK left 0 --serve 2>&1; }
+	local line
+	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver did not start: $line"
+}
+
+# ns_of K: the network namespace of node K.
+ns_of() { local v=${NODES[$1]}; echo "${!v}"; }
+
+# switch_on NS DEV sysctl|module|none
+switch_on() {
+	case $3 in
+	sysctl) ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.ioam6_enabled=1" ;;
+	module) ip netns exec "$1" "$IOAMCTL" interface enable "$2" || fail "ioamctl interface enable $2" ;;
+	none) ;;
+	esac
+}
+
+# route_trace MODE TYPE SIZE [NS]: A's route to R's prefix with this trace, inline or encap.
+route_trace() {
+	local mode=$1 type=$2 size=$3 ns=${4:-$NS_ID} args="mode inline"
+	[ "$mode" = inline ] || args="mode encap tundst $DST"
+	# shellcheck disable=SC2086
+	ip -n "$A" -6 route replace 2001:db8:$LAST::/64 encap ioam6 $args trace prealloc type "$type" \
+		ns "$ns" size "$size" via 2001:db8:1::2 dev right || fail "route: $mode $type $size"
+}
+
+check_args() {
+	[ "$1" = inline ] && echo "--mode inline" || echo "--mode encap --outer-src 2001:db8:1::1 --outer-dst $DST"
+}
+
+# The node data node K writes for a packet sent by A with hop limit 64.
+node_spec() {
+	local k=$1 hop=$((64 - $1))
+	if [ "$k" -eq 0 ]; then
+		echo "hop=64,id=0xa1,idw=0xa1a1a1a1a1,in=0xffff,out=$(if_id 0 2),inw=0xffffffff,outw=$(if_id_wide 0 2),ts=unavail,nsd=$(ns_data 0),nsdw=$(ns_wide 0),qd=0"
+	else
+		echo "hop=$hop,id=$(node_id $k),idw=$(node_id_wide $k),in=$(if_id $k 1),out=$(if_id $k 2),inw=$(if_id_wide $k 1),outw=$(if_id_wide $k 2),ts=any,nsd=$(ns_data $k),nsdw=$(ns_wide $k),qd=0"
+	fi
+}
+
+# nodes_upto K [SUFFIX]: --node arguments for nodes 0..K, oldest first.
+nodes_upto() {
+	local k
+	for k in $(seq 0 "$1"); do printf -- '--node %s%s ' "$(node_spec "$k")" "${2:-}"; done
+}
+
+# expect_ping COUNT CHECK-ARGS...: A pings R COUNT times; R must see COUNT matching packets.
+# Sets LAST_TRACE to the filled trace data R saw last.
+expect_ping() {
+	local count=$1 line
+	shift
+	echo "$count $*" >&"${CHECKER[1]}"
+	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	ip netns exec "$A" ping -6 -q -c "$count" -i 0.05 -W 1 "$DST" >/dev/null 2>&1
+	read -r -t 60 line <&"${CHECKER[0]}" || fail "no answer from the receiver"
+	[[ "$line" == ok* ]] || fail "$* : $line"
+	LAST_TRACE=${line##* trace }
+}
+
+# stat NS NAME: one counter of ioamctl stats.
+stat() {
+	ip netns exec "$1" "$IOAMCTL" stats | awk -v n="$2" '$1 == n { print $2 }'
+}
+
+check_stat() {
+	check_eq "$2 on $1" "$3" "$(stat "$1" "$2")"
+}
+
+# monitor_start NS FILE: run "ioamctl -j monitor" in NS into FILE until monitor_stop; waits
+# until it has joined the events group.
+MONITOR_PIDS=()
+monitor_start() {
+	ip netns exec "$1" "$IOAMCTL" -j monitor >"$2" 2>&1 &
+	MONITOR_PIDS+=($!)
+	local i
+	for i in $(seq 100); do
+		# /proc/net/netlink: a generic netlink socket (protocol 16) with a group joined.
+		ip netns exec "$1" awk '$3 == 16 && $5 != "00000000" { f = 1 } END { exit !f }' /proc/net/netlink && return 0
+		sleep 0.1
+	done
+	fail "ioamctl monitor did not join the events group"
+}
+
+monitor_stop() {
+	sleep 0.5 # let the last events arrive
+	local pid
+	for pid in "${MONITOR_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	for pid in "${MONITOR_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	MONITOR_PIDS=()
+}
+
+test_transit_each_bit() {
+	chain_topology 1
+	local mode bit type size
+	for mode in inline encap; do
+		for bit in 0 1 2 3 4 5 6 7 8 9 10 11 22; do
+			type=$(printf '0x%06x' $((0x800000 >> bit)))
+			size=$(($(node_len "$type") * 4 * 2))
+			[ "$bit" -ne 22 ] || size=8 # two snapshot headers: no schema bound
+			route_trace $mode "$type" $size
+			# shellcheck disable=SC2046
+			expect_ping 1 $(check_args $mode) --ns $NS_ID --type "$type" --size $size $(nodes_upto 1)
+		done
+	done
+}
+
+test_transit_every_size() {
+	chain_topology 1
+	local mode size
+	for mode in inline encap; do
+		for size in $(seq 4 4 244); do
+			route_trace $mode 0x800000 $size
+			if [ $size -eq 4 ]; then
+				# shellcheck disable=SC2046
+				expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0x800000 --size 4 $(nodes_upto 0) --overflow
+			else
+				# shellcheck disable=SC2046
+				expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0x800000 --size $size $(nodes_upto 1)
+			fi
+		done
+	done
+}
+
+# Both ways to switch IOAM on, the full trace with a schema on each node, 8 bytes to spare.
+full_trace() {
+	chain_topology 1 "$1"
+	ip netns exec "$A" "$IOAMCTL" schema add 777 "abcdef"
+	ip netns exec "$A" "$IOAMCTL" namespace set $NS_ID schema 777
+	ip netns exec "$T1" "$IOAMCTL" schema add 0xabcdef "0102030405060708"
+	ip netns exec "$T1" "$IOAMCTL" namespace set $NS_ID schema 0xabcdef
+	local mode size=$(((15 + 1 + 2) * 4 + (15 + 1 + 2) * 4 + 8))
+	for mode in inline encap; do
+		route_trace $mode 0xfff002 $size
+		# shellcheck disable=SC2046
+		expect_ping 2 $(check_args $mode) --ns $NS_ID --type 0xfff002 --size $size \
+			--node "$(node_spec 0),sc=777:616263646566" --node "$(node_spec 1),sc=0xabcdef:0102030405060708"
+	done
+	check_stat "$T1" trace_filled 4
+}
+
+test_transit_full_trace_sysctl() { full_trace sysctl; }
+test_transit_full_trace_module() { full_trace module; }
+
+test_transit_namespace_cases() {
+	chain_topology 1 module
+	local mode
+	for mode in inline encap; do
+		# Unknown at T1: left untouched.
+		ip netns exec "$T1" "$IOAMCTL" namespace del $NS_ID
+		route_trace $mode 0xc00000 16
+		# shellcheck disable=SC2046
+		expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0xc00000 --size 16 $(nodes_upto 0)
+		ip netns exec "$T1" "$IOAMCTL" namespace add $NS_ID data "$(ns_data 1)" wide "$(ns_wide 1)"
+		# No room after A: T1 sets the overflow flag and writes nothing.
+		route_trace $mode 0xc00000 8
+		# shellcheck disable=SC2046
+		expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0xc00000 --size 8 $(nodes_upto 0) --overflow
+		# Overflow already set by A: T1 leaves it alone.
+		route_trace $mode 0xc00000 4
+		# shellcheck disable=SC2046
+		expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0xc00000 --size 4 --overflow
+		# Room for T1's node data but not for its schema; room once the schema is unbound.
+		ip netns exec "$T1" "$IOAMCTL" schema add 9 "0011223344556677"
+		ip netns exec "$T1" "$IOAMCTL" namespace set $NS_ID schema 9
+		route_trace $mode 0xc00002 28
+		# shellcheck disable=SC2046
+		expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0xc00002 --size 28 $(nodes_upto 0 ,sc=none) --overflow
+		ip netns exec "$T1" "$IOAMCTL" namespace set $NS_ID schema none
+		ip netns exec "$T1" "$IOAMCTL" schema del 9
+		# shellcheck disable=SC2046
+		expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0xc00002 --size 28 $(nodes_upto 1 ,sc=none)
+		# Switched off at T1's ingress: untouched.
+		ip netns exec "$T1" "$IOAMCTL" interface disable left
+		# shellcheck disable=SC2046
+		expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0xc00002 --size 28 $(nodes_upto 0 ,sc=none)
+		ip netns exec "$T1" "$IOAMCTL" interface enable left
+	done
+	check_stat "$T1" trace_unknown_namespace 2
+	check_stat "$T1" trace_overflow 4
+	check_stat "$T1" trace_already_overflowed 2
+	check_stat "$T1" trace_filled 2
+}
+
+# A chain of four transit nodes; each sends one event per packet, equal to what the next hop
+# sees, and counts the packets.
+test_transit_chain_and_events() {
+	chain_topology 4
+	local mode k count=5 size=200 type=0xff0000 dir
+	dir=$(mktemp -d)
+	for mode in inline encap; do
+		for k in 1 2 3 4; do monitor_start "$(ns_of $k)" "$dir/mon.$mode.$k"; done
+		route_trace $mode $type $size
+		# shellcheck disable=SC2046
+		expect_ping $count $(check_args $mode) --ns $NS_ID --type $type --size $size $(nodes_upto 4)
+		local wire=$LAST_TRACE
+		monitor_stop
+		for k in 1 2 3 4; do
+			local f=$dir/mon.$mode.$k
+			check_eq "events at T$k ($mode)" $count "$(wc -l <"$f")"
+			python3 - "$f" "$k" $type "$(node_spec "$k")" <<-'EOF' || fail "events at T$k ($mode): $(tail -n 2 "$f")"
+				import json, sys
+				path, k, t, spec = sys.argv[1], int(sys.argv[2]), int(sys.argv[3], 0), sys.argv[4]
+				want = dict(kv.split("=") for kv in spec.split(","))
+				for line in open(path):
+				    ev = json.loads(line)
+				    assert ev["namespace"] == 123 and ev["nodelen"] == 8, ev
+				    nodes = ev["nodes"]
+				    assert len(nodes) == k + 1, "%d nodes" % len(nodes)
+				    me = nodes[0]  # most recent first, as on the wire
+				    assert me["hop_limit"] == int(want["hop"]), me
+				    assert me["node_id"] == int(want["id"], 0), me
+				    assert me["ingress_if"] == int(want["in"], 0) and me["egress_if"] == int(want["out"], 0), me
+				    assert me["namespace_data"] == int(want["nsd"], 0), me
+				    assert me["queue_depth"] == 0, me
+			EOF
+		done
+		# The last transit node's event carries exactly the bytes R received.
+		python3 - "$dir/mon.$mode.4" "$wire" <<-'EOF' || fail "T4's last event differs from the wire ($mode)"
+			import json, sys
+			last = [json.loads(l) for l in open(sys.argv[1])][-1]
+			assert last["data"] == sys.argv[2], (last["data"], sys.argv[2])
+		EOF
+		for k in 1 2 3 4; do
+			check_stat "$(ns_of $k)" trace_filled $([ $mode = inline ] && echo $count || echo $((2 * count)))
+		done
+	done
+}
+
+run_test transit_each_bit test_transit_each_bit
+run_test transit_every_size test_transit_every_size
+run_test transit_full_trace_sysctl test_transit_full_trace_sysctl
+run_test transit_full_trace_module test_transit_full_trace_module
+run_test transit_namespace_cases test_transit_namespace_cases
+run_test transit_chain_and_events test_transit_chain_and_events

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Trace events: one multicast message per IOAM option a node processes, with the trace as
+//! it leaves the node. Built only when someone listens (the packet path's only allocation,
+//! `GFP_ATOMIC`), and rate-limited per network namespace: events over the limit are counted
+//! and dropped, never queued.
+
+use kernel::sync::rcu;
+
+use crate::{
+    control::EVENTS,
+    pernet::Net,
+    state::NetState,
+    uapi::{event, stat},
+    wire::option::{TraceHeader, TRACE_HDR_LEN},
+};
+
+/// Netlink attribute header plus alignment, per attribute.
+const NLA_OVERHEAD: usize = 8;
+
+/// Sends the event for `trace` (a trace header and its data) if anyone listens in `net`.
+pub(crate) fn trace(net: &Net, st: &NetState, guard: &rcu::Guard, trace: &[u8]) {
+    let Some(sender) = EVENTS.listeners(guard, net) else {
+        return;
+    };
+    if !st.event_limit.allow() {
+        st.stats.bump(stat::EVENTS_RATE_LIMITED);
+        return;
+    }
+    let Some(hdr) = TraceHeader::parse(trace) else {
+        return;
+    };
+    // The filled part: from the end of the free space to the end of the option.
+    let filled_from = TRACE_HDR_LEN.saturating_add(usize::from(hdr.remaining_len) * 4);
+    let data = trace.get(filled_from..).unwrap_or(&[]);
+    let payload = 4 * NLA_OVERHEAD + data.len();
+    let sent = sender.send(event::TRACE, payload, |m| {
+        m.put_u16(event::attr::TRACE_NAMESPACE, hdr.namespace_id)?;
+        m.put_u8(event::attr::TRACE_NODELEN, hdr.node_len)?;
+        m.put_u32(event::attr::TRACE_TYPE, hdr.trace_type << 8)?;
+        m.put(event::attr::TRACE_DATA, data)
+    });
+    st.stats.bump(if sent.is_ok() { stat::EVENTS_SENT } else { stat::EVENTS_FAILED });
+}

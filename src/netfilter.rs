@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Netfilter hooks on IPv6 receive, registered per network namespace.
+//!
+//! C header: [`include/linux/netfilter.h`](srctree/include/linux/netfilter.h)
+
+use core::ptr::NonNull;
+use kernel::{ffi, prelude::*};
+
+use crate::{pernet::Net, rx::RxPacket, skb::NetDevice, sys};
+
+/// What becomes of a packet after a hook.
+pub(crate) enum Verdict {
+    /// On to the next hook and the stack.
+    Accept,
+    /// Freed by netfilter.
+    Drop,
+}
+
+/// A hook function on IPv6 `PRE_ROUTING`.
+pub(crate) trait RxHook: 'static {
+    /// Looks at (and may change) `pkt`, received on `ingress` in `net`.
+    fn hook(net: &Net, ingress: &NetDevice, pkt: &mut RxPacket<'_>) -> Verdict;
+}
+
+/// A hook description, shareable by all network namespaces (as the kernel's own static ops).
+#[repr(transparent)]
+pub(crate) struct HookOps(sys::nf_hook_ops);
+
+// SAFETY: immutable after construction; the kernel only reads it.
+unsafe impl Sync for HookOps {}
+
+impl HookOps {
+    /// `H` on IPv6 `PRE_ROUTING`, first in line (`NF_IP6_PRI_FIRST`): where the kernel's own
+    /// Hop-by-Hop handler has just run, before connection tracking and NAT.
+    pub(crate) const fn pre_routing<H: RxHook>() -> Self {
+        // SAFETY: all-zeroes is a valid `nf_hook_ops` (no callback, no device).
+        let mut ops: sys::nf_hook_ops = unsafe { core::mem::zeroed() };
+        ops.hook = Some(hook_callback::<H>);
+        ops.pf = sys::IOAM_RS_NFPROTO_IPV6;
+        ops.hooknum = sys::IOAM_RS_NF_INET_PRE_ROUTING;
+        ops.priority = sys::IOAM_RS_NF_IP6_PRI_FIRST;
+        Self(ops)
+    }
+}
+
+/// `ops` registered in one network namespace; unregistered on drop (which waits for the hook's
+/// running calls to end).
+///
+/// # Invariants
+///
+/// `ops` is registered in `net`, which outlives the registration (it is kept in the
+/// namespace's own per-namespace state).
+pub(crate) struct NetHook {
+    net: NonNull<sys::net>,
+    ops: &'static HookOps,
+}
+
+// SAFETY: registration and unregistration may happen on any thread.
+unsafe impl Send for NetHook {}
+// SAFETY: `&NetHook` exposes nothing.
+unsafe impl Sync for NetHook {}
+
+impl NetHook {
+    /// Registers `ops` in `net`. The caller keeps the result no longer than `net` lives.
+    pub(crate) fn register(net: &Net, ops: &'static HookOps) -> Result<Self> {
+        // SAFETY: `net` is alive; `ops` is `'static`.
+        kernel::error::to_result(unsafe { sys::nf_register_net_hook(net.as_ptr(), &ops.0) })?;
+        let net = NonNull::new(net.as_ptr()).ok_or(EINVAL)?;
+        // INVARIANT: registered above.
+        Ok(Self { net, ops })
+    }
+}
+
+impl Drop for NetHook {
+    fn drop(&mut self) {
+        // SAFETY: registered in `net`, which is still alive (type invariant).
+        unsafe { sys::nf_unregister_net_hook(self.net.as_ptr(), &self.ops.0) };
+    }
+}
+
+/// # Safety
+///
+/// Called by netfilter on IPv6 receive with a valid `skb` and `state`, under RCU.
+unsafe extern "C" fn hook_callback<H: RxHook>(
+    _priv: *mut ffi::c_void,
+    skb: *mut sys::sk_buff,
+    state: *const sys::nf_hook_state,
+) -> ffi::c_uint {
+    // SAFETY: `state` is valid for the call; its namespace and input device are alive.
+    let (net, dev) = unsafe { (sys::ioam_rs_nf_state_net(state), sys::ioam_rs_nf_state_in(state)) };
+    let (Some(skb), false, false) = (NonNull::new(skb), net.is_null(), dev.is_null()) else {
+        return sys::IOAM_RS_NF_ACCEPT;
+    };
+    // SAFETY: as above, for the duration of the call.
+    let (net, dev) = unsafe { (Net::from_raw(net), NetDevice::from_raw(dev)) };
+    // SAFETY: netfilter lends us the packet, network header set, under RCU, for this call.
+    let mut pkt = unsafe { RxPacket::from_raw(skb) };
+    match H::hook(net, dev, &mut pkt) {
+        Verdict::Accept => sys::IOAM_RS_NF_ACCEPT,
+        Verdict::Drop => sys::IOAM_RS_NF_DROP,
+    }
+}

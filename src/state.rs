@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The IOAM state of each network namespace: namespaces and schemas, the interfaces IOAM is
+//! switched on for, counters, the event rate limit, and the transit hook.
+//!
+//! Readers on the packet path use it lock-free under RCU; writers serialise on the registry
+//! mutex, which also guards the 1:1 namespace-schema binding.
+
+use kernel::{
+    alloc::KVec,
+    new_mutex,
+    prelude::*,
+    sync::{rcu, Arc, Mutex},
+};
+
+use crate::{
+    netfilter::NetHook,
+    pernet::{Net, PerNetData, PerNetId},
+    ratelimit::RateLimit,
+    rcu::{RcuCell, RcuTable},
+    skb::NetDevice,
+    stats::Stats,
+    transit::TRANSIT_HOOK,
+    uapi::{EVENT_BURST_DEFAULT, EVENT_RATE_DEFAULT},
+};
+
+/// An Opaque State Snapshot schema. Immutable once registered.
+pub(crate) struct Schema {
+    pub(crate) id: u32,
+    /// The data, zero-padded to a multiple of 4 bytes.
+    pub(crate) data: KVec<u8>,
+}
+
+/// An IOAM namespace.
+pub(crate) struct Namespace {
+    /// Namespace data (`NS_DATA_UNAVAILABLE` when not given).
+    pub(crate) data: u32,
+    /// Namespace wide data (`NS_DATA_WIDE_UNAVAILABLE` when not given).
+    pub(crate) wide: u64,
+    /// The bound schema, if any.
+    pub(crate) schema: RcuCell<Arc<Schema>>,
+}
+
+/// A registered schema and the namespace it is bound to.
+pub(crate) struct SchemaEntry {
+    pub(crate) schema: Arc<Schema>,
+    pub(crate) namespace: Option<u16>,
+}
+
+/// Writer-side state, under [`NetState::registry`].
+pub(crate) struct Registry {
+    /// Sorted by schema id.
+    pub(crate) schemas: KVec<SchemaEntry>,
+}
+
+impl Registry {
+    pub(crate) fn schema_index(&self, id: u32) -> core::result::Result<usize, usize> {
+        self.schemas.binary_search_by_key(&id, |e| e.schema.id)
+    }
+
+    pub(crate) fn schema_mut(&mut self, id: u32) -> Option<&mut SchemaEntry> {
+        let i = self.schema_index(id).ok()?;
+        self.schemas.get_mut(i)
+    }
+
+    /// Forgets that the schema bound to `ns` is bound.
+    pub(crate) fn unbind_schema_of(&mut self, ns: u16) {
+        for e in self.schemas.iter_mut().filter(|e| e.namespace == Some(ns)) {
+            e.namespace = None;
+        }
+    }
+}
+
+/// IOAM state of one network namespace.
+#[pin_data]
+pub(crate) struct NetState {
+    /// The transit hook; first, so that it is unregistered (waiting for running calls) before
+    /// the rest goes away.
+    _hook: NetHook,
+    #[pin]
+    pub(crate) registry: Mutex<Registry>,
+    pub(crate) namespaces: RcuTable<Namespace>,
+    /// Interfaces whose module switch is on: sorted indexes, replaced whole on change.
+    pub(crate) interfaces: RcuCell<KVec<i32>>,
+    pub(crate) stats: Stats,
+    pub(crate) event_limit: RateLimit,
+}
+
+static NET_STATE_ID: PerNetId = PerNetId::new();
+
+impl PerNetData for NetState {
+    fn id() -> &'static PerNetId {
+        &NET_STATE_ID
+    }
+
+    fn init(net: &Net) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            registry <- new_mutex!(Registry { schemas: KVec::new() }, "ioam_rs::registry"),
+            namespaces: RcuTable::new(),
+            interfaces: RcuCell::new(),
+            stats: Stats::new(),
+            event_limit: RateLimit::new(EVENT_RATE_DEFAULT, EVENT_BURST_DEFAULT),
+            // Last: packets may reach the hook as soon as it is registered.
+            _hook: NetHook::register(net, &TRANSIT_HOOK)?,
+        })
+    }
+
+    fn exit(&self) {
+        let mut reg = self.registry.lock();
+        self.namespaces.clear();
+        self.interfaces.take();
+        reg.schemas.clear();
+    }
+}
+
+impl NetState {
+    /// The namespace `id`, for readers under RCU.
+    pub(crate) fn namespace<'a>(&'a self, id: u16, guard: &'a rcu::Guard) -> Option<&'a Namespace> {
+        self.namespaces.get(id, guard)
+    }
+
+    /// Whether IOAM is on for packets received on `dev`: the kernel's `ioam6_enabled` sysctl
+    /// or the module's own switch.
+    pub(crate) fn ioam_enabled(&self, dev: &NetDevice, guard: &rcu::Guard) -> bool {
+        dev.kernel_ioam_enabled()
+            || self
+                .interfaces
+                .get(guard)
+                .is_some_and(|set| set.binary_search(&dev.ifindex()).is_ok())
+    }
+}

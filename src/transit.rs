@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Transit and decapsulating nodes: each IOAM Pre-allocated Trace option of a received
+//! packet gets this node's data (RFC 9197 §4.4), from a netfilter hook at the start of IPv6
+//! `PRE_ROUTING`, as the kernel's own `ipv6_hop_ioam()` does from the Hop-by-Hop parser.
+//!
+//! Every option is validated here, even where the kernel's handler already did (it may be
+//! configured differently); a malformed one drops the packet, counted by reason.
+
+use kernel::{prelude::*, sync::rcu};
+
+use crate::{
+    events,
+    netfilter::{HookOps, RxHook, Verdict},
+    node::Facts,
+    pernet::{self, Net},
+    rx::RxPacket,
+    skb::{NetDevice, IPV6_HDR_LEN},
+    state::NetState,
+    uapi::stat,
+    wire::{
+        fill::{fill_node, FillOutcome, Malformed},
+        hbh::{check_trace, IoamOptions, TraceError},
+    },
+};
+
+/// Next-header value of a Hop-by-Hop options header.
+const NEXTHDR_HOP: u8 = 0;
+
+/// The hook, registered in every network namespace by its state.
+pub(crate) static TRANSIT_HOOK: HookOps = HookOps::pre_routing::<Transit>();
+
+pub(crate) struct Transit;
+
+impl RxHook for Transit {
+    fn hook(net: &Net, ingress: &NetDevice, pkt: &mut RxPacket<'_>) -> Verdict {
+        let Some(&[next_header, hop_limit]) = pkt.network_bytes(IPV6_HDR_LEN).and_then(|h| h.get(6..8)) else {
+            return Verdict::Accept; // not ours to judge: the stack checked the header
+        };
+        if next_header != NEXTHDR_HOP {
+            return Verdict::Accept;
+        }
+        let Some(st) = pernet::get::<NetState>(net) else {
+            return Verdict::Accept;
+        };
+        let guard = rcu::read_lock();
+        if !st.ioam_enabled(ingress, &guard) {
+            return Verdict::Accept;
+        }
+        let node = Node {
+            net,
+            st,
+            ingress,
+            guard: &guard,
+            hop_limit,
+        };
+        match node.process(pkt) {
+            Ok(()) => Verdict::Accept,
+            Err(reason) => {
+                st.stats.bump(reason);
+                Verdict::Drop
+            }
+        }
+    }
+}
+
+/// This node, processing one packet.
+struct Node<'a> {
+    net: &'a Net,
+    st: &'a NetState,
+    ingress: &'a NetDevice,
+    guard: &'a rcu::Guard,
+    /// The packet's hop limit as received.
+    hop_limit: u8,
+}
+
+/// One Pre-allocated Trace option found valid.
+struct Found {
+    namespace_id: u16,
+    /// The trace header and data, as offsets from the IPv6 header.
+    trace: core::ops::Range<usize>,
+}
+
+impl Node<'_> {
+    /// Fills every IOAM trace option of the Hop-by-Hop header; `Err` holds the counter of
+    /// the reason to drop the packet.
+    fn process(&self, pkt: &mut RxPacket<'_>) -> Result<(), u16> {
+        let hbh_end = {
+            let b = pkt.network_bytes(IPV6_HDR_LEN + 2).ok_or(stat::DROP_TRUNCATED)?;
+            let ext_len = *b.get(IPV6_HDR_LEN + 1).ok_or(stat::DROP_TRUNCATED)?;
+            IPV6_HDR_LEN + (usize::from(ext_len) + 1) * 8
+        };
+        let mut position = None;
+        let mut facts = None;
+        loop {
+            let found = {
+                let bytes = pkt.network_bytes(hbh_end).ok_or(stat::DROP_TRUNCATED)?;
+                let hbh = bytes.get(IPV6_HDR_LEN..).ok_or(stat::DROP_TRUNCATED)?;
+                let mut options = match position {
+                    None => IoamOptions::new(hbh),
+                    Some(p) => IoamOptions::resume(hbh, p),
+                }
+                .map_err(|_| stat::DROP_TRUNCATED)?;
+                let next = options.next();
+                position = Some(options.position());
+                match next {
+                    None => return Ok(()),
+                    Some(Err(_)) => return Err(stat::DROP_TRUNCATED),
+                    Some(Ok(opt)) => self.check(hbh, opt)?,
+                }
+            };
+            let Some(found) = found else {
+                continue;
+            };
+            let Some(ns) = self.st.namespace(found.namespace_id, self.guard) else {
+                self.st.stats.bump(stat::TRACE_UNKNOWN_NAMESPACE);
+                continue;
+            };
+            // The egress interface is part of the node data: route first.
+            pkt.route();
+            let facts = facts.get_or_insert_with(|| Facts::of(pkt.skb(), self.net, Some(self.ingress)));
+            let schema = ns.schema.get(self.guard).map(|s| (s.id, &s.data[..]));
+            // Recorded as the hop limit the packet leaves with, as upstream (but never wrapping).
+            let data = facts.node_data(self.hop_limit.saturating_sub(1), ns, schema);
+            let outcome = pkt
+                .edit(found.trace.clone(), |trace| fill_node(trace, &data))
+                .map_err(|_| stat::DROP_NOT_WRITABLE)?;
+            self.st.stats.bump(match outcome {
+                FillOutcome::Filled => stat::TRACE_FILLED,
+                FillOutcome::Overflow => stat::TRACE_OVERFLOW,
+                FillOutcome::AlreadyOverflowed => stat::TRACE_ALREADY_OVERFLOWED,
+                FillOutcome::Malformed(Malformed::InvalidSchema) => {
+                    // Schemas are validated when added: cannot happen. Nothing was written.
+                    continue;
+                }
+                FillOutcome::Malformed(m) => return Err(malformed_counter(m)),
+            });
+            if let Some(trace) = pkt.network_bytes(hbh_end).and_then(|b| b.get(found.trace)) {
+                events::trace(self.net, self.st, self.guard, trace);
+            }
+        }
+    }
+
+    /// Checks one IOAM option of `hbh`: `Ok(None)` to leave it alone.
+    fn check(&self, hbh: &[u8], opt: crate::wire::hbh::IoamOption) -> Result<Option<Found>, u16> {
+        let bytes = hbh.get(opt.range()).ok_or(stat::DROP_TRUNCATED)?;
+        match check_trace(bytes, IPV6_HDR_LEN + opt.offset) {
+            Ok(hdr) => {
+                let r = opt.trace_range();
+                Ok(Some(Found {
+                    namespace_id: hdr.namespace_id,
+                    trace: IPV6_HDR_LEN + r.start..IPV6_HDR_LEN + r.end,
+                }))
+            }
+            Err(TraceError::NotPrealloc) => {
+                self.st.stats.bump(stat::OPTION_NOT_PREALLOC);
+                Ok(None)
+            }
+            Err(TraceError::NotIoam) => Ok(None),
+            Err(TraceError::Misaligned) => Err(stat::DROP_MISALIGNED),
+            Err(TraceError::Truncated) => Err(stat::DROP_TRUNCATED),
+            Err(TraceError::RemainingLenTooBig) => Err(stat::DROP_REMAINING_LEN),
+            Err(TraceError::NodeLenMismatch) => Err(stat::DROP_NODE_LEN),
+        }
+    }
+}
+
+/// The drop counter for a trace the filler refused.
+fn malformed_counter(m: Malformed) -> u16 {
+    match m {
+        Malformed::Truncated => stat::DROP_TRUNCATED,
+        Malformed::NodeLenMismatch => stat::DROP_NODE_LEN,
+        Malformed::RemainingLenTooBig | Malformed::InvalidSchema => stat::DROP_REMAINING_LEN,
+    }
+}
