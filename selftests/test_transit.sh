@@ -9,6 +9,7 @@
 
 CHECK="python3 $SELFTEST_DIR/ioam_check.py"
 SEND="python3 $SELFTEST_DIR/ioam_send.py"
+EVENTS="python3 $SELFTEST_DIR/check_events.py"
 NS_ID=123
 
 # Node k's ids. A (k=0) uses test_encap.sh's values.
@@ -256,31 +257,10 @@ test_transit_chain_and_events() {
 		local wire=$LAST_TRACE
 		monitor_stop
 		for k in 1 2 3 4; do
-			local f=$dir/mon.$mode.$k
-			check_eq "events at T$k ($mode)" $count "$(wc -l <"$f")"
-			python3 - "$f" "$k" $type "$(node_spec "$k")" <<-'EOF' || fail "events at T$k ($mode): $(tail -n 2 "$f")"
-				import json, sys
-				path, k, t, spec = sys.argv[1], int(sys.argv[2]), int(sys.argv[3], 0), sys.argv[4]
-				want = dict(kv.split("=") for kv in spec.split(","))
-				for line in open(path):
-				    ev = json.loads(line)
-				    assert ev["namespace"] == 123 and ev["nodelen"] == 8, ev
-				    nodes = ev["nodes"]
-				    assert len(nodes) == k + 1, "%d nodes" % len(nodes)
-				    me = nodes[0]  # most recent first, as on the wire
-				    assert me["hop_limit"] == int(want["hop"]), me
-				    assert me["node_id"] == int(want["id"], 0), me
-				    assert me["ingress_if"] == int(want["in"], 0) and me["egress_if"] == int(want["out"], 0), me
-				    assert me["namespace_data"] == int(want["nsd"], 0), me
-				    assert me["queue_depth"] == 0, me
-			EOF
+			expect_ok $EVENTS "$dir/mon.$mode.$k" $count --ns $NS_ID --nodes $((k + 1)) --node "$(node_spec $k)"
 		done
 		# The last transit node's event carries exactly the bytes R received.
-		python3 - "$dir/mon.$mode.4" "$wire" <<-'EOF' || fail "T4's last event differs from the wire ($mode)"
-			import json, sys
-			last = [json.loads(l) for l in open(sys.argv[1])][-1]
-			assert last["data"] == sys.argv[2], (last["data"], sys.argv[2])
-		EOF
+		expect_ok $EVENTS "$dir/mon.$mode.4" $count --data "$wire"
 		for k in 1 2 3 4; do
 			check_stat "$(ns_of $k)" trace_filled $([ $mode = inline ] && echo $count || echo $((2 * count)))
 		done

@@ -236,6 +236,11 @@ int ioam_rs_dev_ifindex(const struct net_device *dev)
 	return READ_ONCE(dev->ifindex);
 }
 
+struct net_device *ioam_rs_netdev_notifier_info_to_dev(const void *info)
+{
+	return netdev_notifier_info_to_dev(info);
+}
+
 struct net_device *ioam_rs_nf_state_in(const struct nf_hook_state *state)
 {
 	return state->in;

@@ -78,6 +78,7 @@ int ioam_rs_dev_ifindex(const struct net_device *dev);
 struct nf_hook_state;
 struct nlattr;
 struct genl_family;
+struct net_device *ioam_rs_netdev_notifier_info_to_dev(const void *info);
 struct net_device *ioam_rs_nf_state_in(const struct nf_hook_state *state);
 struct net *ioam_rs_nf_state_net(const struct nf_hook_state *state);
 int ioam_rs_skb_network_offset(const struct sk_buff *skb);

@@ -13,6 +13,7 @@ mod encap;
 mod events;
 mod genl;
 mod lwt;
+mod netdev;
 mod netfilter;
 mod netlink;
 mod node;
@@ -85,6 +86,9 @@ struct IoamModule {
     family: genl::Family,
     #[pin]
     encap: lwt::Registration<encap::EncapRoute>,
+    /// Before the per-namespace state, which it updates.
+    #[pin]
+    netdev: netdev::Registration<state::NetState>,
     #[pin]
     net_state: pernet::Registration<state::NetState>,
     rcu_barrier: RcuBarrier,
@@ -95,6 +99,7 @@ impl kernel::InPlaceModule for IoamModule {
         try_pin_init!(Self {
             rcu_barrier: RcuBarrier,
             net_state <- pernet::Registration::register(),
+            netdev <- netdev::Registration::register(),
             family <- genl::Family::register(&control::FAMILY, module),
             encap <- lwt::Registration::register(
                 sys::IOAM_RS_LWTUNNEL_ENCAP_IOAM6,

@@ -6,15 +6,16 @@
 //! mutex, which also guards the 1:1 namespace-schema binding.
 
 use kernel::{
-    alloc::KVec,
+    alloc::{flags::GFP_KERNEL, KVec},
     new_mutex,
     prelude::*,
     sync::{rcu, Arc, Mutex},
 };
 
 use crate::{
+    netdev::NetdevEvents,
     netfilter::NetHook,
-    pernet::{Net, PerNetData, PerNetId},
+    pernet::{self, Net, PerNetData, PerNetId},
     ratelimit::RateLimit,
     rcu::{RcuCell, RcuTable},
     skb::NetDevice,
@@ -112,7 +113,38 @@ impl PerNetData for NetState {
     }
 }
 
+impl NetdevEvents for NetState {
+    // A dying network namespace loses its devices before this state goes: the kernel runs the
+    // device operations' exit (which unregisters them) before the subsystems' exit.
+    fn unregistering(dev: &NetDevice) {
+        if let Some(st) = pernet::get::<NetState>(dev.net()) {
+            st.forget_interface(dev.ifindex());
+        }
+    }
+}
+
 impl NetState {
+    /// Turns the module's switch of interface `ifindex` off, e.g. when it goes away.
+    fn forget_interface(&self, ifindex: i32) {
+        let _reg = self.registry.lock();
+        let mut set = KVec::new();
+        {
+            let guard = rcu::read_lock();
+            let Some(old) = self.interfaces.get(&guard) else {
+                return;
+            };
+            if old.binary_search(&ifindex).is_err() {
+                return;
+            }
+            for &i in old.iter().filter(|&&i| i != ifindex) {
+                if set.push(i, GFP_KERNEL).is_err() {
+                    return; // kept; pruned at the next change of the switches
+                }
+            }
+        }
+        let _ = self.interfaces.replace(set);
+    }
+
     /// The namespace `id`, for readers under RCU.
     pub(crate) fn namespace<'a>(&'a self, id: u16, guard: &'a rcu::Guard) -> Option<&'a Namespace> {
         self.namespaces.get(id, guard)

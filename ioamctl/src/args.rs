@@ -1,4 +1,5 @@
-//! The command line: `ip ioam`'s grammar, read into a [`Command`].
+//! The command line: `ip ioam`'s grammar, and that of the module's own objects
+//! (`stats`, `interface`, `events`), read into a [`Command`].
 //!
 //! clap gives the command tree, `--help` and `--version`. The words after each leaf
 //! command (`ID`, `data DATA32`, ...) are keyword arguments in iproute2's style, so clap
@@ -9,7 +10,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
 use clap::{error::ErrorKind, Args, CommandFactory, Parser, Subcommand};
-use ioam_uapi::{SCHEMA_DATA_MAX, SCHEMA_ID_MAX};
+use ioam_uapi::{EVENT_LIMIT_MAX, SCHEMA_DATA_MAX, SCHEMA_ID_MAX};
 
 use crate::format::OutputFormat;
 use crate::number::{parse_c_unsigned, Base};
@@ -39,12 +40,27 @@ pub enum Command {
     DelSchema {
         id: u32,
     },
+    /// Print trace events of the `ioam6_events` group until killed.
+    Monitor,
+    ShowStats,
+    ShowInterfaces,
+    /// Turn the module's own IOAM switch of interface `ifindex` on or off.
+    SetInterface {
+        ifindex: u32,
+        enabled: bool,
+    },
+    /// Set the trace-event rate limit: `rate` events per second, bursts of `burst`.
+    SetEventLimit {
+        rate: u32,
+        burst: u32,
+    },
 }
 
 /// A parsed command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invocation {
-    /// Only `show` prints anything; the other commands ignore this, as `ip` does.
+    /// Only `show`, `stats` and `monitor` print anything; the other commands ignore
+    /// this, as `ip` does. `monitor` writes compact JSON whatever `-p` says.
     pub format: OutputFormat,
     pub command: Command,
 }
@@ -79,6 +95,10 @@ fn schema_data_form() -> String {
     format!("a string of 1..{SCHEMA_DATA_MAX} bytes")
 }
 
+fn event_limit_range() -> String {
+    format!("an integer 1..{EVENT_LIMIT_MAX}")
+}
+
 fn after_help() -> String {
     format!(
         "\
@@ -90,12 +110,23 @@ Commands, arguments and output are those of `ip ioam` (ip-ioam(8)):
   ioamctl [-j [-p]] schema show
   ioamctl schema add ID DATA
   ioamctl schema del ID
+  ioamctl [-j] monitor
 \"ns\" is short for \"namespace\".
+Commands of the ioam_rs module's own:
+  ioamctl [-j [-p]] stats [show]
+  ioamctl [-j [-p]] interface [show]
+  ioamctl interface {{enable | disable}} DEV
+  ioamctl events limit rate RATE burst BURST
 
 Namespace ID: {ns_id}. DATA32: {data32}.
 Both are decimal, 0x-prefixed hex or 0-prefixed octal, as ip reads them.
 DATA64: {data64} (\"wide 10\" is 0x10).
 Schema ID and SCHEMA_ID: {schema_id}. DATA: {schema_data}.
+DEV: an interface name. RATE (trace events per second) and BURST: {limit},
+in the same bases.
+
+monitor prints one line per trace event, as `ip ioam monitor` does, until
+interrupted (SIGINT or SIGTERM: status 0); with -j one JSON object per line.
 
 Exit status: 0 success; 1 bad arguments (nothing was sent) or the ioam_rs module
 is not loaded; 2 the kernel refused the request (the message is the kernel's
@@ -105,6 +136,7 @@ extended ack, if any, then strerror) or netlink failed.",
         data64 = DATA64_FORM,
         schema_id = schema_id_range(),
         schema_data = schema_data_form(),
+        limit = event_limit_range(),
     )
 }
 
@@ -112,13 +144,14 @@ extended ack, if any, then strerror) or netlink failed.",
 #[command(
     name = "ioamctl",
     version,
-    about = "Configure the IOAM namespaces and schemas of the ioam_rs kernel module, like `ip ioam`",
+    about = "Configure the IOAM namespaces, schemas and interfaces of the ioam_rs kernel module, \
+             like `ip ioam`, and watch its trace events and counters",
     after_help = after_help(),
     subcommand_value_name = "OBJECT",
     subcommand_help_heading = "Objects"
 )]
 struct Cli {
-    /// Print `show` output as JSON, like `ip -j ioam`
+    /// Print `show`, `stats` and `monitor` output as JSON, like `ip -j ioam`
     #[arg(short = 'j', long = "json")]
     json: bool,
 
@@ -144,7 +177,61 @@ enum Object {
         #[command(subcommand)]
         action: Option<SchemaAction>,
     },
+    /// Print trace events as they happen, like `ip ioam monitor`
+    #[command(override_usage = "ioamctl [-j] monitor")]
+    Monitor(Words),
+    /// The module's counters and trace-event limits: show (the default)
+    #[command(subcommand_value_name = "COMMAND")]
+    Stats {
+        #[command(subcommand)]
+        action: Option<StatsAction>,
+    },
+    /// The module's own IOAM switch of each interface: show (the default), enable, disable
+    #[command(subcommand_value_name = "COMMAND")]
+    Interface {
+        #[command(subcommand)]
+        action: Option<InterfaceAction>,
+    },
+    /// The trace-event rate limit: limit
+    #[command(subcommand_value_name = "COMMAND")]
+    Events {
+        #[command(subcommand)]
+        action: Option<EventsAction>,
+    },
     /// Anything else, reported by [`parse`] in its own words.
+    #[command(external_subcommand)]
+    Unknown(Vec<OsString>),
+}
+
+#[derive(Debug, Subcommand)]
+enum StatsAction {
+    /// List counters, then the trace-event rate and burst
+    #[command(override_usage = "ioamctl [-j [-p]] stats [show]")]
+    Show(Words),
+    #[command(external_subcommand)]
+    Unknown(Vec<OsString>),
+}
+
+#[derive(Debug, Subcommand)]
+enum InterfaceAction {
+    /// List the interfaces whose switch is on
+    #[command(override_usage = "ioamctl [-j [-p]] interface [show]")]
+    Show(Words),
+    /// Turn the module's IOAM processing of interface DEV on
+    #[command(override_usage = "ioamctl interface enable DEV")]
+    Enable(Words),
+    /// Turn the module's IOAM processing of interface DEV off
+    #[command(override_usage = "ioamctl interface disable DEV")]
+    Disable(Words),
+    #[command(external_subcommand)]
+    Unknown(Vec<OsString>),
+}
+
+#[derive(Debug, Subcommand)]
+enum EventsAction {
+    /// Allow RATE trace events per second, in bursts of up to BURST
+    #[command(override_usage = "ioamctl events limit rate RATE burst BURST")]
+    Limit(Words),
     #[command(external_subcommand)]
     Unknown(Vec<OsString>),
 }
@@ -192,8 +279,21 @@ struct Words {
     words: Vec<OsString>,
 }
 
-/// Reads a whole command line, program name first.
+/// Reads a whole command line, program name first; `DEV` names interfaces of the
+/// current network namespace.
 pub fn parse<I, T>(args: I) -> Result<Invocation, ParseFailure>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    parse_with(args, crate::device::index_of)
+}
+
+/// [`parse`], finding the index of an interface with `index_of`.
+pub fn parse_with<I, T>(
+    args: I,
+    index_of: fn(&OsStr) -> Option<u32>,
+) -> Result<Invocation, ParseFailure>
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString>,
@@ -216,9 +316,14 @@ where
         None => return Err(ParseFailure::Usage(help_text(&[]))),
         Some(Object::Namespace { action }) => namespace_command(action)?,
         Some(Object::Schema { action }) => schema_command(action)?,
+        Some(Object::Monitor(words)) => monitor_command(words.words)?,
+        Some(Object::Stats { action }) => stats_command(action)?,
+        Some(Object::Interface { action }) => interface_command(action, index_of)?,
+        Some(Object::Events { action }) => events_command(action)?,
         Some(Object::Unknown(words)) => {
             return Err(ParseFailure::Invalid(format!(
-                "unknown object {}: expected \"namespace\" (or \"ns\") or \"schema\"",
+                "unknown object {}: expected \"namespace\" (or \"ns\"), \"schema\", \
+                 \"monitor\", \"stats\", \"interface\" or \"events\"",
                 first_word(&words)
             )))
         }
@@ -377,6 +482,148 @@ fn schema_command(action: Option<SchemaAction>) -> Result<Command, ParseFailure>
         }
     };
     Ok(command)
+}
+
+/// `monitor`, which takes no arguments.
+fn monitor_command(words: Vec<OsString>) -> Result<Command, ParseFailure> {
+    if asks_for_help(&words) {
+        return Err(ParseFailure::Info(help_text(&["monitor"])));
+    }
+    expect_end(&mut words.iter(), "monitor")?;
+    Ok(Command::Monitor)
+}
+
+/// `stats [show]`.
+fn stats_command(action: Option<StatsAction>) -> Result<Command, ParseFailure> {
+    let words = match action {
+        None => return Ok(Command::ShowStats),
+        Some(StatsAction::Unknown(words)) => {
+            return Err(ParseFailure::Invalid(format!(
+                "unknown command {} after stats: expected show",
+                first_word(&words)
+            )))
+        }
+        Some(StatsAction::Show(words)) => words.words,
+    };
+    if asks_for_help(&words) {
+        return Err(ParseFailure::Info(help_text(&["stats", "show"])));
+    }
+    expect_end(&mut words.iter(), "stats show")?;
+    Ok(Command::ShowStats)
+}
+
+/// `interface [show]`, `interface {enable | disable} DEV`.
+fn interface_command(
+    action: Option<InterfaceAction>,
+    index_of: fn(&OsStr) -> Option<u32>,
+) -> Result<Command, ParseFailure> {
+    let (name, words) = match action {
+        None => return Ok(Command::ShowInterfaces),
+        Some(InterfaceAction::Unknown(words)) => {
+            return Err(ParseFailure::Invalid(format!(
+                "unknown command {} after interface: expected show, enable or disable",
+                first_word(&words)
+            )))
+        }
+        Some(InterfaceAction::Show(words)) => ("show", words.words),
+        Some(InterfaceAction::Enable(words)) => ("enable", words.words),
+        Some(InterfaceAction::Disable(words)) => ("disable", words.words),
+    };
+    if asks_for_help(&words) {
+        return Err(ParseFailure::Info(help_text(&["interface", name])));
+    }
+    let mut words = words.iter();
+    if name == "show" {
+        expect_end(&mut words, "interface show")?;
+        return Ok(Command::ShowInterfaces);
+    }
+    let device = required(
+        &mut words,
+        &format!("interface {name}"),
+        "DEV, an interface name",
+    )?;
+    expect_end(&mut words, &format!("interface {name} DEV"))?;
+    let ifindex = index_of(device)
+        .ok_or_else(|| ParseFailure::Invalid(format!("cannot find device {}", quoted(device))))?;
+    Ok(Command::SetInterface {
+        ifindex,
+        enabled: name == "enable",
+    })
+}
+
+/// `events limit rate RATE burst BURST`.
+fn events_command(action: Option<EventsAction>) -> Result<Command, ParseFailure> {
+    let words = match action {
+        None => {
+            return Err(ParseFailure::Invalid(
+                "\"events\" needs a command: limit".to_owned(),
+            ))
+        }
+        Some(EventsAction::Unknown(words)) => {
+            return Err(ParseFailure::Invalid(format!(
+                "unknown command {} after events: expected limit",
+                first_word(&words)
+            )))
+        }
+        Some(EventsAction::Limit(words)) => words.words,
+    };
+    if asks_for_help(&words) {
+        return Err(ParseFailure::Info(help_text(&["events", "limit"])));
+    }
+    events_limit(&mut words.iter())
+}
+
+/// The words after `events limit`: `rate RATE` and `burst BURST`, both needed, in
+/// either order.
+fn events_limit(words: &mut WordIter) -> Result<Command, ParseFailure> {
+    let mut rate = None;
+    let mut burst = None;
+    let mut context = String::from("events limit");
+    while let Some(word) = words.next() {
+        if word == "rate" && rate.is_none() {
+            let value = required(words, "rate", &format!("RATE, {}", event_limit_range()))?;
+            rate = Some(event_limit(value, "rate")?);
+            context.push_str(" rate RATE");
+        } else if word == "burst" && burst.is_none() {
+            let value = required(words, "burst", &format!("BURST, {}", event_limit_range()))?;
+            burst = Some(event_limit(value, "burst")?);
+            context.push_str(" burst BURST");
+        } else {
+            let message = match (rate, burst) {
+                (Some(_), Some(_)) => nothing_more(word, &context),
+                (Some(_), None) => stray(word, &context, "\"burst BURST\"", &["rate"]),
+                (None, Some(_)) => stray(word, &context, "\"rate RATE\"", &["burst"]),
+                (None, None) => stray(word, &context, "\"rate RATE\" or \"burst BURST\"", &[]),
+            };
+            return Err(ParseFailure::Invalid(message));
+        }
+    }
+    match (rate, burst) {
+        (Some(rate), Some(burst)) => Ok(Command::SetEventLimit { rate, burst }),
+        (None, None) => Err(ParseFailure::Invalid(
+            "\"events limit\" needs \"rate RATE\" and \"burst BURST\"".to_owned(),
+        )),
+        (Some(_), None) => Err(ParseFailure::Invalid(format!(
+            "{context:?} needs \"burst BURST\""
+        ))),
+        (None, Some(_)) => Err(ParseFailure::Invalid(format!(
+            "{context:?} needs \"rate RATE\""
+        ))),
+    }
+}
+
+/// `get_u32(.., 0)` limited to `1..=EVENT_LIMIT_MAX`; `name` is `rate` or `burst`.
+fn event_limit(word: &OsStr, name: &str) -> Result<u32, ParseFailure> {
+    parse_c_unsigned(word.as_bytes(), Base::Auto)
+        .and_then(|value| u32::try_from(value).ok())
+        .filter(|value| (1..=EVENT_LIMIT_MAX).contains(value))
+        .ok_or_else(|| {
+            ParseFailure::Invalid(format!(
+                "invalid {name} {}: expected {}",
+                quoted(word),
+                event_limit_range()
+            ))
+        })
 }
 
 /// `--help` or `-h` right after a leaf command. Later on, such a word is an argument
@@ -1058,15 +1305,15 @@ mod tests {
         );
     }
 
+    const OBJECTS: &str = "expected \"namespace\" (or \"ns\"), \"schema\", \"monitor\", \
+                           \"stats\", \"interface\" or \"events\"";
+
     #[test]
     fn unknown_objects_and_commands() {
-        assert_eq!(
-            error("foo"),
-            "unknown object \"foo\": expected \"namespace\" (or \"ns\") or \"schema\""
-        );
+        assert_eq!(error("foo"), format!("unknown object \"foo\": {OBJECTS}"));
         assert_eq!(
             error("names show"),
-            "unknown object \"names\": expected \"namespace\" (or \"ns\") or \"schema\"",
+            format!("unknown object \"names\": {OBJECTS}"),
             "no prefix matching, as in ip ioam"
         );
         assert_eq!(
@@ -1156,5 +1403,236 @@ mod tests {
         let top = help(&["--help"]);
         assert!(top.contains("Exit status: 0 success; 1 bad arguments"));
         assert!(top.contains("Schema ID and SCHEMA_ID: an integer 0..16777215 (24 bits)"));
+    }
+
+    /// `veth0` is interface 3, `eth1` interface 70000; nothing else exists.
+    fn fake_index_of(name: &OsStr) -> Option<u32> {
+        match name.to_str()? {
+            "veth0" => Some(3),
+            "eth1" => Some(70_000),
+            _ => None,
+        }
+    }
+
+    fn parse_fake(line: &str) -> Result<Invocation, ParseFailure> {
+        parse_with(
+            std::iter::once("ioamctl").chain(line.split_whitespace()),
+            fake_index_of,
+        )
+    }
+
+    fn fake_command(line: &str) -> Command {
+        parse_fake(line).expect("valid").command
+    }
+
+    fn fake_error(line: &str) -> String {
+        match parse_fake(line) {
+            Err(ParseFailure::Invalid(message)) => message,
+            other => panic!("{line:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn monitor_forms() {
+        assert_eq!(command("monitor"), Command::Monitor);
+        let format = |line: &str| parse_fake(line).expect("valid").format;
+        assert_eq!(format("-j monitor"), OutputFormat::Json);
+        assert_eq!(format("monitor"), OutputFormat::Text);
+        assert_eq!(
+            error("monitor all"),
+            "unexpected argument \"all\" after monitor: expected nothing more"
+        );
+        assert_eq!(
+            error("monitor -j"),
+            "option \"-j\" must come before the object: ioamctl -j monitor"
+        );
+    }
+
+    #[test]
+    fn stats_forms() {
+        assert_eq!(command("stats"), Command::ShowStats);
+        assert_eq!(command("stats show"), Command::ShowStats);
+        assert_eq!(
+            parse_fake("-j -p stats").expect("valid").format,
+            OutputFormat::PrettyJson
+        );
+        assert_eq!(
+            error("stats show 1"),
+            "unexpected argument \"1\" after stats show: expected nothing more"
+        );
+        assert_eq!(
+            error("stats reset"),
+            "unknown command \"reset\" after stats: expected show"
+        );
+    }
+
+    #[test]
+    fn interface_forms() {
+        assert_eq!(fake_command("interface"), Command::ShowInterfaces);
+        assert_eq!(fake_command("interface show"), Command::ShowInterfaces);
+        assert_eq!(
+            fake_command("interface enable veth0"),
+            Command::SetInterface {
+                ifindex: 3,
+                enabled: true
+            }
+        );
+        assert_eq!(
+            fake_command("interface disable eth1"),
+            Command::SetInterface {
+                ifindex: 70_000,
+                enabled: false
+            }
+        );
+    }
+
+    #[test]
+    fn interface_errors() {
+        assert_eq!(
+            fake_error("interface enable nosuch0"),
+            "cannot find device \"nosuch0\""
+        );
+        assert_eq!(
+            fake_error("interface disable lo"),
+            "cannot find device \"lo\""
+        );
+        assert_eq!(
+            fake_error("interface enable"),
+            "\"interface enable\" needs a value: DEV, an interface name"
+        );
+        assert_eq!(
+            fake_error("interface disable"),
+            "\"interface disable\" needs a value: DEV, an interface name"
+        );
+        assert_eq!(
+            fake_error("interface enable veth0 on"),
+            "unexpected argument \"on\" after interface enable DEV: expected nothing more"
+        );
+        assert_eq!(
+            fake_error("interface enable nosuch0 on"),
+            "unexpected argument \"on\" after interface enable DEV: expected nothing more",
+            "the grammar is checked before the device"
+        );
+        assert_eq!(
+            fake_error("interface show veth0"),
+            "unexpected argument \"veth0\" after interface show: expected nothing more"
+        );
+        assert_eq!(
+            fake_error("interface add veth0"),
+            "unknown command \"add\" after interface: expected show, enable or disable"
+        );
+        // The real lookup: no such interface here.
+        assert_eq!(
+            error("interface enable ioamctl-none0"),
+            "cannot find device \"ioamctl-none0\""
+        );
+    }
+
+    #[test]
+    fn events_limit_forms() {
+        assert_eq!(
+            command("events limit rate 100 burst 20"),
+            Command::SetEventLimit {
+                rate: 100,
+                burst: 20
+            }
+        );
+        assert_eq!(
+            command("events limit burst 0x10 rate 010"),
+            Command::SetEventLimit { rate: 8, burst: 16 }
+        );
+        assert_eq!(
+            command("events limit rate 1 burst 1000000"),
+            Command::SetEventLimit {
+                rate: 1,
+                burst: EVENT_LIMIT_MAX
+            }
+        );
+    }
+
+    #[test]
+    fn events_limit_errors() {
+        assert_eq!(error("events"), "\"events\" needs a command: limit");
+        assert_eq!(
+            error("events show"),
+            "unknown command \"show\" after events: expected limit"
+        );
+        assert_eq!(
+            error("events limit"),
+            "\"events limit\" needs \"rate RATE\" and \"burst BURST\""
+        );
+        assert_eq!(
+            error("events limit rate 5"),
+            "\"events limit rate RATE\" needs \"burst BURST\""
+        );
+        assert_eq!(
+            error("events limit burst 5"),
+            "\"events limit burst BURST\" needs \"rate RATE\""
+        );
+        assert_eq!(
+            error("events limit rate"),
+            "\"rate\" needs a value: RATE, an integer 1..1000000"
+        );
+        assert_eq!(
+            error("events limit rate 1 burst"),
+            "\"burst\" needs a value: BURST, an integer 1..1000000"
+        );
+        assert_eq!(
+            error("events limit rate 0 burst 1"),
+            "invalid rate \"0\": expected an integer 1..1000000"
+        );
+        assert_eq!(
+            error("events limit rate 1 burst 1000001"),
+            "invalid burst \"1000001\": expected an integer 1..1000000"
+        );
+        assert_eq!(
+            error("events limit rate 1 burst 4294967296"),
+            "invalid burst \"4294967296\": expected an integer 1..1000000"
+        );
+        assert_eq!(
+            error("events limit rate x burst 1"),
+            "invalid rate \"x\": expected an integer 1..1000000"
+        );
+        assert_eq!(
+            error("events limit speed 1"),
+            "unknown argument \"speed\" after events limit: expected \"rate RATE\" or \"burst BURST\""
+        );
+        assert_eq!(
+            error("events limit rate 1 rate 2"),
+            "unexpected argument \"rate\" after events limit rate RATE: expected \"burst BURST\""
+        );
+        assert_eq!(
+            error("events limit burst 1 burst 2"),
+            "unexpected argument \"burst\" after events limit burst BURST: expected \"rate RATE\""
+        );
+        assert_eq!(
+            error("events limit rate 1 burst 2 x"),
+            "unexpected argument \"x\" after events limit rate RATE burst BURST: expected nothing more"
+        );
+    }
+
+    #[test]
+    fn module_commands_have_help() {
+        let help = |args: &[&str]| match parse_args(args) {
+            Err(ParseFailure::Info(text)) => text,
+            other => panic!("{args:?} gave {other:?}"),
+        };
+        assert!(help(&["monitor", "--help"]).contains("Usage: ioamctl [-j] monitor"));
+        assert!(help(&["stats", "show", "-h"]).contains("Usage: ioamctl [-j [-p]] stats [show]"));
+        assert!(help(&["interface", "enable", "--help"])
+            .contains("Usage: ioamctl interface enable DEV"));
+        assert!(help(&["events", "limit", "--help"])
+            .contains("Usage: ioamctl events limit rate RATE burst BURST"));
+        assert!(help(&["help", "interface"]).contains("enable"));
+        let top = help(&["help"]);
+        for line in [
+            "  ioamctl [-j] monitor\n",
+            "  ioamctl [-j [-p]] stats [show]\n",
+            "  ioamctl [-j [-p]] interface [show]\n",
+            "  ioamctl interface {enable | disable} DEV\n",
+            "  ioamctl events limit rate RATE burst BURST\n",
+        ] {
+            assert!(top.contains(line), "{line:?} in {top}");
+        }
     }
 }

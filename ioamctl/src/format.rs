@@ -1,5 +1,8 @@
 //! Text and JSON output of `show`, byte for byte as `ip ioam` prints it
-//! (`print_namespace` and `print_schema` in iproute2's `ip/ipioam6.c`).
+//! (`print_namespace` and `print_schema` in iproute2's `ip/ipioam6.c`), and of the
+//! module's own `stats` and `interface show`.
+
+use ioam_uapi::stat;
 
 use crate::json::JsonWriter;
 
@@ -36,7 +39,7 @@ pub enum OutputFormat {
 
 /// C's `printf("%#0*x")`: zero-padded to `width` characters including the `0x`, which
 /// C leaves out for zero, so zero prints as `width` zeros.
-fn c_alternate_hex(value: u64, width: usize) -> String {
+pub(crate) fn c_alternate_hex(value: u64, width: usize) -> String {
     if value == 0 {
         "0".repeat(width)
     } else {
@@ -140,6 +143,125 @@ pub fn schemas(list: &[SchemaInfo], format: OutputFormat) -> String {
         OutputFormat::Json => json_array(list, false, schema_json),
         OutputFormat::PrettyJson => json_array(list, true, schema_json),
     }
+}
+
+/// The counters and event limits of a network namespace, as `DUMP_STATS` reports them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatsInfo {
+    /// Counter attribute number and value, in the order received.
+    pub counters: Vec<(u16, u64)>,
+    pub event_rate: Option<u32>,
+    pub event_burst: Option<u32>,
+}
+
+impl StatsInfo {
+    /// Name and value of every counter: those of [`stat::NAMES`] in that order, then
+    /// those this version does not know, as `stat_<n>`, in the order received. A
+    /// counter sent twice counts once, with its first value.
+    pub fn named_counters(&self) -> Vec<(String, u64)> {
+        let value_of = |kind: u16| {
+            self.counters
+                .iter()
+                .find(|(counter, _)| *counter == kind)
+                .map(|(_, value)| *value)
+        };
+        let known = stat::NAMES
+            .iter()
+            .filter_map(|(kind, name)| value_of(*kind).map(|value| ((*name).to_owned(), value)));
+        let mut unknown: Vec<(u16, u64)> = Vec::new();
+        for (kind, value) in &self.counters {
+            let is_known = stat::NAMES.iter().any(|(known, _)| known == kind);
+            if !is_known && !unknown.iter().any(|(seen, _)| seen == kind) {
+                unknown.push((*kind, *value));
+            }
+        }
+        known
+            .chain(
+                unknown
+                    .into_iter()
+                    .map(|(kind, value)| (format!("stat_{kind}"), value)),
+            )
+            .collect()
+    }
+}
+
+/// The output of `stats`: `name value` per line, counters then `event_rate` and
+/// `event_burst`; or one JSON object with the same names as keys and numbers as values.
+pub fn stats(info: &StatsInfo, format: OutputFormat) -> String {
+    let mut entries = info.named_counters();
+    if let Some(rate) = info.event_rate {
+        entries.push(("event_rate".to_owned(), rate.into()));
+    }
+    if let Some(burst) = info.event_burst {
+        entries.push(("event_burst".to_owned(), burst.into()));
+    }
+    if format == OutputFormat::Text {
+        return entries
+            .iter()
+            .map(|(name, value)| format!("{name} {value}\n"))
+            .collect();
+    }
+    let mut writer = JsonWriter::new(format == OutputFormat::PrettyJson);
+    writer.start_object();
+    for (name, value) in &entries {
+        writer.uint_field(name, *value);
+    }
+    writer.end_object();
+    writer.finish()
+}
+
+/// One interface as `DUMP_INTERFACES` reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InterfaceInfo {
+    pub ifindex: u32,
+    /// `IF_ENABLED`, if the kernel sent it; the dump lists interfaces whose switch is
+    /// on, so its absence means on.
+    pub enabled: Option<bool>,
+}
+
+impl InterfaceInfo {
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.unwrap_or(true)
+    }
+}
+
+/// The name of interface `ifindex` from `name_of`, or `if<N>` if it has none (the
+/// interface went away, or lives in another network namespace).
+fn interface_name(ifindex: u32, name_of: &dyn Fn(u32) -> Option<String>) -> String {
+    name_of(ifindex).unwrap_or_else(|| format!("if{ifindex}"))
+}
+
+/// The output of `interface show`: `dev eth0 ifindex 3 ioam on` per line, or a JSON
+/// array of `{"dev":"eth0","ifindex":3,"ioam":true}`.
+pub fn interfaces(
+    list: &[InterfaceInfo],
+    format: OutputFormat,
+    name_of: &dyn Fn(u32) -> Option<String>,
+) -> String {
+    if format == OutputFormat::Text {
+        return list
+            .iter()
+            .map(|interface| {
+                format!(
+                    "dev {} ifindex {} ioam {}\n",
+                    interface_name(interface.ifindex, name_of),
+                    interface.ifindex,
+                    if interface.is_enabled() { "on" } else { "off" }
+                )
+            })
+            .collect();
+    }
+    let mut writer = JsonWriter::new(format == OutputFormat::PrettyJson);
+    writer.start_array();
+    for interface in list {
+        writer.start_object();
+        writer.string_field("dev", &interface_name(interface.ifindex, name_of));
+        writer.uint_field("ifindex", interface.ifindex.into());
+        writer.bool_field("ioam", interface.is_enabled());
+        writer.end_object();
+    }
+    writer.end_array();
+    writer.finish()
 }
 
 #[cfg(test)]
@@ -366,5 +488,120 @@ mod tests {
         assert_eq!(parsed[0]["schema"], 777);
         assert_eq!(parsed[0]["namespace"], 123);
         assert!(parsed[0]["data"].is_null());
+    }
+
+    fn some_stats() -> StatsInfo {
+        StatsInfo {
+            counters: vec![
+                (stat::EVENTS_SENT, 5),
+                (stat::TRACE_FILLED, 12),
+                (99, 7),
+                (stat::TRACE_FILLED, 13),
+                (42, 1),
+                (99, 8),
+            ],
+            event_rate: Some(1000),
+            event_burst: Some(50),
+        }
+    }
+
+    #[test]
+    fn stats_text_in_names_order_then_unknown_then_limits() {
+        assert_eq!(
+            stats(&some_stats(), OutputFormat::Text),
+            "trace_filled 12\nevents_sent 5\nstat_99 7\nstat_42 1\nevent_rate 1000\nevent_burst 50\n"
+        );
+        assert_eq!(stats(&StatsInfo::default(), OutputFormat::Text), "");
+    }
+
+    #[test]
+    fn stats_text_with_every_counter() {
+        let info = StatsInfo {
+            counters: stat::NAMES
+                .iter()
+                .rev()
+                .map(|(kind, _)| (*kind, u64::from(*kind) * 10))
+                .collect(),
+            event_rate: Some(1),
+            event_burst: Some(u32::MAX),
+        };
+        let text = stats(&info, OutputFormat::Text);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), stat::NAMES.len() + 2);
+        assert_eq!(lines[0], "trace_filled 20");
+        assert_eq!(lines[16], "encap_dropped 180");
+        assert_eq!(lines[17], "event_rate 1");
+        assert_eq!(lines[18], "event_burst 4294967295");
+    }
+
+    #[test]
+    fn stats_json() {
+        assert_eq!(
+            stats(&some_stats(), OutputFormat::Json),
+            "{\"trace_filled\":12,\"events_sent\":5,\"stat_99\":7,\"stat_42\":1,\
+             \"event_rate\":1000,\"event_burst\":50}\n"
+        );
+        let info = StatsInfo {
+            counters: vec![(stat::ENCAP_DROPPED, u64::MAX)],
+            event_rate: None,
+            event_burst: None,
+        };
+        assert_eq!(
+            stats(&info, OutputFormat::PrettyJson),
+            "{\n    \"encap_dropped\": 18446744073709551615\n}\n"
+        );
+        assert_eq!(stats(&StatsInfo::default(), OutputFormat::Json), "{}\n");
+        let parsed: serde_json::Value =
+            serde_json::from_str(&stats(&some_stats(), OutputFormat::PrettyJson)).expect("JSON");
+        assert_eq!(parsed["event_burst"], 50);
+    }
+
+    fn names(ifindex: u32) -> Option<String> {
+        match ifindex {
+            1 => Some("lo".to_owned()),
+            3 => Some("veth0".to_owned()),
+            _ => None,
+        }
+    }
+
+    fn some_interfaces() -> Vec<InterfaceInfo> {
+        vec![
+            InterfaceInfo {
+                ifindex: 3,
+                enabled: None,
+            },
+            InterfaceInfo {
+                ifindex: 7,
+                enabled: Some(true),
+            },
+            InterfaceInfo {
+                ifindex: 1,
+                enabled: Some(false),
+            },
+        ]
+    }
+
+    #[test]
+    fn interfaces_text() {
+        assert_eq!(
+            interfaces(&some_interfaces(), OutputFormat::Text, &names),
+            "dev veth0 ifindex 3 ioam on\ndev if7 ifindex 7 ioam on\ndev lo ifindex 1 ioam off\n"
+        );
+        assert_eq!(interfaces(&[], OutputFormat::Text, &names), "");
+    }
+
+    #[test]
+    fn interfaces_json() {
+        assert_eq!(
+            interfaces(&some_interfaces(), OutputFormat::Json, &names),
+            "[{\"dev\":\"veth0\",\"ifindex\":3,\"ioam\":true},\
+             {\"dev\":\"if7\",\"ifindex\":7,\"ioam\":true},\
+             {\"dev\":\"lo\",\"ifindex\":1,\"ioam\":false}]\n"
+        );
+        assert_eq!(interfaces(&[], OutputFormat::Json, &names), "[]\n");
+        assert_eq!(
+            interfaces(&some_interfaces()[..1], OutputFormat::PrettyJson, &names),
+            "[ {\n        \"dev\": \"veth0\",\n        \"ifindex\": 3,\n        \"ioam\": true\n    } ]\n"
+        );
     }
 }

@@ -120,10 +120,28 @@ impl JsonWriter {
         self.push_quoted(value);
     }
 
+    /// `jsonw_bool_field`.
+    pub fn bool_field(&mut self, key: &str, value: bool) {
+        self.name(key);
+        self.raw_value(if value { "true" } else { "false" });
+    }
+
     /// `jsonw_null_field`.
     pub fn null_field(&mut self, key: &str) {
         self.name(key);
         self.raw_value("null");
+    }
+
+    /// `jsonw_name` then `jsonw_start_array`: an array member; end it with
+    /// [`JsonWriter::end_array`].
+    pub fn start_array_field(&mut self, key: &str) {
+        self.name(key);
+        self.start_array();
+    }
+
+    /// `jsonw_uint`: a number as an array element.
+    pub fn uint_value(&mut self, value: u64) {
+        self.raw_value(&value.to_string());
     }
 
     /// `jsonw_puts`: escapes as RFC 8259 asks, with the C writer's choice of escapes.
@@ -186,6 +204,31 @@ mod tests {
             writer.end_array();
             assert_eq!(writer.finish(), expected);
         }
+    }
+
+    #[test]
+    fn array_fields_and_values() {
+        let mut writer = JsonWriter::new(false);
+        writer.start_object();
+        writer.uint_field("a", 1);
+        writer.start_array_field("b");
+        writer.uint_value(2);
+        writer.uint_value(3);
+        writer.end_array();
+        writer.start_array_field("c");
+        writer.start_object();
+        writer.uint_field("d", 4);
+        writer.end_object();
+        writer.end_array();
+        writer.start_array_field("e");
+        writer.end_array();
+        writer.bool_field("f", true);
+        writer.bool_field("g", false);
+        writer.end_object();
+        assert_eq!(
+            writer.finish(),
+            "{\"a\":1,\"b\":[2,3],\"c\":[{\"d\":4}],\"e\":[],\"f\":true,\"g\":false}\n"
+        );
     }
 
     #[test]

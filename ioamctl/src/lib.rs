@@ -1,8 +1,10 @@
 //! `ioamctl`: `ip ioam` for the `IOAM6_RS` generic netlink family of `ioam_rs.ko`.
 //!
 //! Commands, arguments, number syntax and output (text and `-j`/`-p` JSON) are those of
-//! iproute2's `ip ioam` (`ip/ipioam6.c`), so a script can swap one for the other. Every
-//! protocol number comes from the `ioam-uapi` crate.
+//! iproute2's `ip ioam` (`ip/ipioam6.c`), so a script can swap one for the other; `-j
+//! monitor` adds a JSON form with the node data decoded. The module's own objects
+//! (`stats`, `interface`, `events`) follow the same style. Every protocol number comes
+//! from the `ioam-uapi` crate.
 //!
 //! Messages go to standard error as one line starting with `ioamctl: `:
 //! - a bad argument names it and the expected form; nothing is sent;
@@ -14,15 +16,18 @@
 //! output could not be written).
 
 pub mod args;
+pub mod device;
 pub mod format;
 pub mod json;
+pub mod monitor;
 pub mod netlink;
 pub mod number;
+pub mod trace;
 
 use std::ffi::{CStr, OsString};
 use std::io::{self, Write};
 
-use args::{Invocation, ParseFailure};
+use args::{Command, Invocation, ParseFailure};
 use netlink::{Client, Reply};
 
 /// Success, including `--help` and `--version`.
@@ -52,11 +57,18 @@ where
         }
     };
 
+    if command == Command::Monitor {
+        return monitor::run(family_name, format);
+    }
     let reply = Client::connect(family_name).and_then(|mut client| client.execute(&command));
     match reply {
         Ok(Reply::Done) => EXIT_OK,
         Ok(Reply::Namespaces(list)) => print_stdout(&format::namespaces(&list, format)),
         Ok(Reply::Schemas(list)) => print_stdout(&format::schemas(&list, format)),
+        Ok(Reply::Stats(info)) => print_stdout(&format::stats(&info, format)),
+        Ok(Reply::Interfaces(list)) => {
+            print_stdout(&format::interfaces(&list, format, &device::name_of))
+        }
         Err(error) => {
             eprintln!("ioamctl: {error}");
             error.exit_code()

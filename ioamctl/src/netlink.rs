@@ -9,11 +9,12 @@
 use std::ffi::CStr;
 use std::fmt;
 use std::io;
+use std::os::unix::io::{AsRawFd, RawFd};
 
-use ioam_uapi::{attr, cmd, FAMILY_VERSION};
+use ioam_uapi::{attr, cmd, stat, FAMILY_VERSION};
 use neli::{
     consts::{
-        genl::{CtrlAttr, CtrlCmd},
+        genl::{CtrlAttr, CtrlAttrMcastGrp, CtrlCmd},
         nl::{GenlId, NlmF, NlmsgerrAttr},
         socket::NlFamily,
     },
@@ -25,7 +26,7 @@ use neli::{
 };
 
 use crate::args::Command;
-use crate::format::{NamespaceInfo, SchemaInfo};
+use crate::format::{InterfaceInfo, NamespaceInfo, SchemaInfo, StatsInfo};
 
 type GenlMessage = Genlmsghdr<u8, u16>;
 
@@ -99,11 +100,31 @@ pub struct Request {
     pub dump: bool,
 }
 
-/// The request that carries out `command`, attribute for attribute as `ip ioam` builds it.
-pub fn request_for(command: &Command) -> Request {
+/// The request that carries out `command`, attribute for attribute as `ip ioam` builds it;
+/// `None` for `monitor`, which only listens.
+pub fn request_for(command: &Command) -> Option<Request> {
     let (cmd, attrs, dump) = match command {
+        Command::Monitor => return None,
         Command::ShowNamespaces => (cmd::DUMP_NAMESPACES, vec![], true),
         Command::ShowSchemas => (cmd::DUMP_SCHEMAS, vec![], true),
+        Command::ShowStats => (cmd::DUMP_STATS, vec![], true),
+        Command::ShowInterfaces => (cmd::DUMP_INTERFACES, vec![], true),
+        Command::SetInterface { ifindex, enabled } => (
+            cmd::SET_INTERFACE,
+            vec![
+                (attr::IFINDEX, ifindex.to_ne_bytes().to_vec()),
+                (attr::IF_ENABLED, vec![u8::from(*enabled)]),
+            ],
+            false,
+        ),
+        Command::SetEventLimit { rate, burst } => (
+            cmd::SET_EVENT_LIMIT,
+            vec![
+                (attr::EVENT_RATE, rate.to_ne_bytes().to_vec()),
+                (attr::EVENT_BURST, burst.to_ne_bytes().to_vec()),
+            ],
+            false,
+        ),
         Command::AddNamespace { id, data, wide } => {
             let mut attrs = vec![(attr::NS_ID, id.to_ne_bytes().to_vec())];
             if let Some(data) = data {
@@ -144,7 +165,63 @@ pub fn request_for(command: &Command) -> Request {
             false,
         ),
     };
-    Request { cmd, attrs, dump }
+    Some(Request { cmd, attrs, dump })
+}
+
+/// `NLA_TYPE_MASK`: the attribute type without `NLA_F_NESTED` and `NLA_F_NET_BYTEORDER`.
+const NLA_TYPE_MASK: u16 = 0x3fff;
+/// `NLA_HDRLEN`, and the alignment of attributes and netlink messages.
+const NLA_HDRLEN: usize = 4;
+
+/// `NLA_ALIGN`.
+pub(crate) fn align4(length: usize) -> usize {
+    length.saturating_add(3) & !3
+}
+
+/// The attributes in `bytes`, as `nla_for_each_attr` walks them: it stops at the first
+/// one whose length is below the header or past the end. Types are masked with
+/// `NLA_TYPE_MASK`.
+pub fn parse_attributes(bytes: &[u8]) -> Attributes {
+    let mut attrs = Vec::new();
+    let mut rest = bytes;
+    while let Some((header, _)) = rest.split_first_chunk::<NLA_HDRLEN>() {
+        let length = usize::from(u16::from_ne_bytes([header[0], header[1]]));
+        let kind = u16::from_ne_bytes([header[2], header[3]]) & NLA_TYPE_MASK;
+        if length < NLA_HDRLEN || length > rest.len() {
+            break;
+        }
+        attrs.push((kind, rest[NLA_HDRLEN..length].to_vec()));
+        rest = rest.get(align4(length)..).unwrap_or_default();
+    }
+    attrs
+}
+
+/// Multicast groups of a family: name (without its NUL) and id.
+pub type MulticastGroups = Vec<(Vec<u8>, u32)>;
+
+/// The multicast groups of a `CTRL_CMD_GETFAMILY` reply.
+pub fn multicast_groups(attrs: &Attributes) -> MulticastGroups {
+    let Some(groups) = find(attrs, CtrlAttr::McastGroups.into()) else {
+        return Vec::new();
+    };
+    parse_attributes(groups)
+        .iter()
+        .filter_map(|(_, group)| {
+            let group = parse_attributes(group);
+            let name = find(&group, CtrlAttrMcastGrp::Name.into())?;
+            let end = name
+                .iter()
+                .position(|byte| *byte == 0)
+                .unwrap_or(name.len());
+            let id = fixed::<4>(
+                &group,
+                CtrlAttrMcastGrp::Id.into(),
+                "CTRL_ATTR_MCAST_GRP_ID",
+            )
+            .ok()??;
+            Some((name[..end].to_vec(), u32::from_ne_bytes(id)))
+        })
+        .collect()
 }
 
 /// The first attribute of type `kind`; like iproute2's `parse_rtattr`, later duplicates
@@ -175,7 +252,12 @@ fn fixed<const N: usize>(
 }
 
 fn missing(name: &str, record: &str) -> NetlinkError {
-    NetlinkError::Transport(format!("the kernel sent a {record} without {name}"))
+    let article = if record.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    NetlinkError::Transport(format!("the kernel sent {article} {record} without {name}"))
 }
 
 /// One message of a namespace dump. Unknown attributes, such as the `PAD` that
@@ -201,6 +283,44 @@ pub fn decode_schema(attrs: &Attributes) -> Result<SchemaInfo, NetlinkError> {
     })
 }
 
+/// The message of a `DUMP_STATS` reply: the counters nested in `STATS` (`PAD` skipped,
+/// and counters of this version's numbers that are not 8 bytes refused; unknown ones
+/// of another size skipped), `EVENT_RATE` and `EVENT_BURST`.
+pub fn decode_stats(attrs: &Attributes) -> Result<StatsInfo, NetlinkError> {
+    let nested = find(attrs, attr::STATS).ok_or_else(|| missing("STATS", "statistics reply"))?;
+    let mut counters = Vec::new();
+    for (kind, payload) in parse_attributes(nested) {
+        if kind == stat::PAD {
+            continue;
+        }
+        match <[u8; 8]>::try_from(payload.as_slice()) {
+            Ok(value) => counters.push((kind, u64::from_ne_bytes(value))),
+            Err(_) if kind > stat::MAX => {}
+            Err(_) => {
+                return Err(NetlinkError::Transport(format!(
+                    "the kernel sent counter {kind} of {} bytes, expected 8",
+                    payload.len()
+                )))
+            }
+        }
+    }
+    Ok(StatsInfo {
+        counters,
+        event_rate: fixed(attrs, attr::EVENT_RATE, "EVENT_RATE")?.map(u32::from_ne_bytes),
+        event_burst: fixed(attrs, attr::EVENT_BURST, "EVENT_BURST")?.map(u32::from_ne_bytes),
+    })
+}
+
+/// One message of a `DUMP_INTERFACES` reply: `IFINDEX`, and `IF_ENABLED` if sent.
+pub fn decode_interface(attrs: &Attributes) -> Result<InterfaceInfo, NetlinkError> {
+    let ifindex =
+        fixed(attrs, attr::IFINDEX, "IFINDEX")?.ok_or_else(|| missing("IFINDEX", "interface"))?;
+    Ok(InterfaceInfo {
+        ifindex: u32::from_ne_bytes(ifindex),
+        enabled: fixed::<1>(attrs, attr::IF_ENABLED, "IF_ENABLED")?.map(|[byte]| byte != 0),
+    })
+}
+
 /// What a request brought back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reply {
@@ -208,6 +328,8 @@ pub enum Reply {
     Done,
     Namespaces(Vec<NamespaceInfo>),
     Schemas(Vec<SchemaInfo>),
+    Stats(StatsInfo),
+    Interfaces(Vec<InterfaceInfo>),
 }
 
 /// The payload messages of one request, and whether the kernel flagged the dump as
@@ -221,6 +343,8 @@ struct Replies {
 pub struct Client {
     socket: NlSocketHandle,
     family_id: u16,
+    /// The family's multicast groups.
+    groups: MulticastGroups,
     last_seq: u32,
 }
 
@@ -235,14 +359,53 @@ impl Client {
         let mut client = Client {
             socket,
             family_id: GenlId::Ctrl.into(),
+            groups: Vec::new(),
             last_seq: 0,
         };
-        client.family_id = client.resolve(family_name)?;
+        (client.family_id, client.groups) = client.resolve(family_name)?;
         Ok(client)
     }
 
+    /// The family's id: the `nlmsg_type` of its messages.
+    pub fn family_id(&self) -> u16 {
+        self.family_id
+    }
+
+    /// The socket, for reading events with `recv(2)` after [`Client::join_group`].
+    pub fn raw_fd(&self) -> RawFd {
+        self.socket.as_raw_fd()
+    }
+
+    /// Joins the family's multicast group `name`, with a receive buffer of
+    /// `buffer_size` bytes (a hint) so that bursts of events are not lost.
+    pub fn join_group(&mut self, name: &CStr, buffer_size: usize) -> Result<(), NetlinkError> {
+        let readable = name.to_string_lossy();
+        let id = self
+            .groups
+            .iter()
+            .find(|(group, _)| group.as_slice() == name.to_bytes())
+            .map(|(_, id)| *id)
+            .ok_or_else(|| {
+                NetlinkError::Transport(format!("the family has no multicast group {readable}"))
+            })?;
+        // Best effort: the default buffer still works, it only drops sooner.
+        let _ = self.socket.set_recv_buffer_size(buffer_size);
+        self.socket
+            .add_mcast_membership(Groups::new_groups(&[id]))
+            .map_err(|error| {
+                let message = format!("cannot join the multicast group {readable}");
+                match socket_errno(&error) {
+                    Some(errno) => NetlinkError::Kernel {
+                        errno,
+                        message: Some(message),
+                    },
+                    None => transport(&message, error),
+                }
+            })
+    }
+
     /// `CTRL_CMD_GETFAMILY`; the controller answers `ENOENT` for an unknown name.
-    fn resolve(&mut self, family_name: &CStr) -> Result<u16, NetlinkError> {
+    fn resolve(&mut self, family_name: &CStr) -> Result<(u16, MulticastGroups), NetlinkError> {
         let request = Request {
             cmd: CtrlCmd::Getfamily.into(),
             attrs: vec![(
@@ -263,16 +426,18 @@ impl Client {
             .messages
             .iter()
             .find_map(|attrs| {
-                fixed::<2>(attrs, CtrlAttr::FamilyId.into(), "CTRL_ATTR_FAMILY_ID").ok()?
+                let id =
+                    fixed::<2>(attrs, CtrlAttr::FamilyId.into(), "CTRL_ATTR_FAMILY_ID").ok()??;
+                Some((u16::from_ne_bytes(id), multicast_groups(attrs)))
             })
-            .map(u16::from_ne_bytes)
             .ok_or(NetlinkError::FamilyNotFound)
     }
 
     /// Carries out `command`. A dump flagged as interrupted is still returned, after a
     /// warning on standard error, as `ip` does.
     pub fn execute(&mut self, command: &Command) -> Result<Reply, NetlinkError> {
-        let request = request_for(command);
+        let request = request_for(command)
+            .ok_or_else(|| NetlinkError::Transport("monitor is not a request".to_owned()))?;
         let replies = self.transact(self.family_id, FAMILY_VERSION, &request)?;
         if replies.interrupted {
             eprintln!("ioamctl: the dump was interrupted and may be inconsistent");
@@ -290,6 +455,18 @@ impl Client {
                 .map(decode_schema)
                 .collect::<Result<_, _>>()
                 .map(Reply::Schemas),
+            Command::ShowStats => replies
+                .messages
+                .first()
+                .ok_or_else(|| NetlinkError::Transport("the kernel sent no statistics".to_owned()))
+                .and_then(decode_stats)
+                .map(Reply::Stats),
+            Command::ShowInterfaces => replies
+                .messages
+                .iter()
+                .map(decode_interface)
+                .collect::<Result<_, _>>()
+                .map(Reply::Interfaces),
             _ => Ok(Reply::Done),
         }
     }
@@ -385,6 +562,14 @@ impl Client {
     }
 }
 
+/// The `errno` of a failed socket call, if it was one.
+fn socket_errno(error: &neli::err::SocketError) -> Option<i32> {
+    match error {
+        neli::err::SocketError::Io(error) => error.raw_os_error(),
+        _ => None,
+    }
+}
+
 fn attributes_of(message: &GenlMessage) -> Attributes {
     message
         .attrs()
@@ -424,7 +609,224 @@ mod tests {
     use ioam_uapi::{NS_DATA_UNAVAILABLE, SCHEMA_ID_MAX};
 
     fn request(command: Command) -> Request {
-        request_for(&command)
+        request_for(&command).expect("a request")
+    }
+
+    /// Attributes laid out as `nla_put` writes them.
+    pub(crate) fn attribute_bytes(attrs: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for (kind, payload) in attrs {
+            let length = u16::try_from(NLA_HDRLEN + payload.len()).expect("small");
+            bytes.extend(length.to_ne_bytes());
+            bytes.extend(kind.to_ne_bytes());
+            bytes.extend(*payload);
+            bytes.resize(align4(bytes.len()), 0);
+        }
+        bytes
+    }
+
+    #[test]
+    fn module_requests() {
+        assert_eq!(request_for(&Command::Monitor), None);
+        assert_eq!(
+            request(Command::ShowStats),
+            Request {
+                cmd: cmd::DUMP_STATS,
+                attrs: vec![],
+                dump: true
+            }
+        );
+        assert_eq!(
+            request(Command::ShowInterfaces),
+            Request {
+                cmd: cmd::DUMP_INTERFACES,
+                attrs: vec![],
+                dump: true
+            }
+        );
+        assert_eq!(
+            request(Command::SetInterface {
+                ifindex: 3,
+                enabled: true
+            }),
+            Request {
+                cmd: cmd::SET_INTERFACE,
+                attrs: vec![
+                    (attr::IFINDEX, 3u32.to_ne_bytes().to_vec()),
+                    (attr::IF_ENABLED, vec![1]),
+                ],
+                dump: false
+            }
+        );
+        assert_eq!(
+            request(Command::SetInterface {
+                ifindex: 3,
+                enabled: false
+            })
+            .attrs[1],
+            (attr::IF_ENABLED, vec![0])
+        );
+        assert_eq!(
+            request(Command::SetEventLimit {
+                rate: 100,
+                burst: 20
+            }),
+            Request {
+                cmd: cmd::SET_EVENT_LIMIT,
+                attrs: vec![
+                    (attr::EVENT_RATE, 100u32.to_ne_bytes().to_vec()),
+                    (attr::EVENT_BURST, 20u32.to_ne_bytes().to_vec()),
+                ],
+                dump: false
+            }
+        );
+    }
+
+    #[test]
+    fn attributes_are_parsed_like_nla_for_each_attr() {
+        let bytes = attribute_bytes(&[(1, &[7, 0]), (0x8000 | 2, &[1, 2, 3, 4, 5]), (3, &[])]);
+        assert_eq!(
+            parse_attributes(&bytes),
+            vec![(1, vec![7, 0]), (2, vec![1, 2, 3, 4, 5]), (3, vec![])]
+        );
+        // The last attribute's padding may be missing.
+        assert_eq!(
+            parse_attributes(&bytes[..bytes.len() - 4]).len(),
+            2,
+            "an unpadded final attribute"
+        );
+        let unpadded = &attribute_bytes(&[(1, &[9])])[..5];
+        assert_eq!(parse_attributes(unpadded), vec![(1, vec![9])]);
+        // Bad lengths stop the walk.
+        assert_eq!(parse_attributes(&[3, 0, 1, 0]), vec![]);
+        assert_eq!(parse_attributes(&[9, 0, 1, 0, 0]), vec![]);
+        assert_eq!(parse_attributes(&[1, 2, 3]), vec![]);
+        assert_eq!(parse_attributes(&[]), vec![]);
+    }
+
+    #[test]
+    fn random_bytes_parse_without_panic() {
+        let mut state = 0x1234_5678_9abc_def0u64;
+        for _ in 0..5000 {
+            let length = (state % 64) as usize;
+            let bytes: Vec<u8> = (0..length)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state % 7) as u8
+                })
+                .collect();
+            let attrs = parse_attributes(&bytes);
+            assert!(
+                attrs
+                    .iter()
+                    .map(|(_, payload)| payload.len())
+                    .sum::<usize>()
+                    <= length
+            );
+        }
+    }
+
+    #[test]
+    fn multicast_groups_of_getfamily() {
+        let group = |name: &[u8], id: u32| {
+            attribute_bytes(&[
+                (CtrlAttrMcastGrp::Id.into(), &id.to_ne_bytes()),
+                (CtrlAttrMcastGrp::Name.into(), name),
+            ])
+        };
+        let first = group(b"other\0", 9);
+        let second = group(b"ioam6_events\0", 33);
+        let broken = attribute_bytes(&[(CtrlAttrMcastGrp::Name.into(), b"x\0")]);
+        let groups = attribute_bytes(&[(1, &first), (2, &second), (3, &broken)]);
+        let attrs = vec![
+            (CtrlAttr::FamilyId.into(), 40u16.to_ne_bytes().to_vec()),
+            (CtrlAttr::McastGroups.into(), groups),
+        ];
+        assert_eq!(
+            multicast_groups(&attrs),
+            vec![(b"other".to_vec(), 9), (b"ioam6_events".to_vec(), 33)]
+        );
+        assert_eq!(multicast_groups(&vec![]), vec![]);
+    }
+
+    #[test]
+    fn decode_stats_reply() {
+        let nested = attribute_bytes(&[
+            (stat::PAD, &[]),
+            (stat::TRACE_FILLED, &12u64.to_ne_bytes()),
+            (stat::PAD, &[]),
+            (stat::EVENTS_SENT, &5u64.to_ne_bytes()),
+            (stat::MAX + 1, &7u64.to_ne_bytes()),
+            (stat::MAX + 2, &[1, 2]),
+        ]);
+        let attrs = vec![
+            (attr::STATS | 0x8000, nested.clone()),
+            (attr::EVENT_RATE, 1000u32.to_ne_bytes().to_vec()),
+            (attr::EVENT_BURST, 50u32.to_ne_bytes().to_vec()),
+        ];
+        // `attributes_of` masks the flags; so must the caller of `decode_stats`.
+        let attrs: Attributes = attrs
+            .into_iter()
+            .map(|(kind, payload)| (kind & NLA_TYPE_MASK, payload))
+            .collect();
+        assert_eq!(
+            decode_stats(&attrs),
+            Ok(StatsInfo {
+                counters: vec![
+                    (stat::TRACE_FILLED, 12),
+                    (stat::EVENTS_SENT, 5),
+                    (stat::MAX + 1, 7)
+                ],
+                event_rate: Some(1000),
+                event_burst: Some(50),
+            })
+        );
+        let bad = attribute_bytes(&[(stat::TRACE_FILLED, &12u32.to_ne_bytes())]);
+        assert_eq!(
+            decode_stats(&vec![(attr::STATS, bad)]),
+            Err(NetlinkError::Transport(
+                "the kernel sent counter 2 of 4 bytes, expected 8".into()
+            ))
+        );
+        assert_eq!(
+            decode_stats(&vec![(attr::EVENT_RATE, 1u32.to_ne_bytes().to_vec())]),
+            Err(NetlinkError::Transport(
+                "the kernel sent a statistics reply without STATS".into()
+            ))
+        );
+        assert_eq!(
+            decode_stats(&vec![(attr::STATS, vec![])]),
+            Ok(StatsInfo::default())
+        );
+    }
+
+    #[test]
+    fn decode_interfaces() {
+        assert_eq!(
+            decode_interface(&vec![(attr::IFINDEX, 3u32.to_ne_bytes().to_vec())]),
+            Ok(InterfaceInfo {
+                ifindex: 3,
+                enabled: None
+            })
+        );
+        assert_eq!(
+            decode_interface(&vec![
+                (attr::IF_ENABLED, vec![0]),
+                (attr::IFINDEX, 4u32.to_ne_bytes().to_vec()),
+            ]),
+            Ok(InterfaceInfo {
+                ifindex: 4,
+                enabled: Some(false)
+            })
+        );
+        assert_eq!(
+            decode_interface(&vec![(attr::IF_ENABLED, vec![1])]),
+            Err(NetlinkError::Transport(
+                "the kernel sent an interface without IFINDEX".into()
+            ))
+        );
     }
 
     #[test]

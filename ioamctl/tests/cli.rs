@@ -35,7 +35,32 @@ fn bad_arguments_give_one_line_and_status_1() {
         ),
         (
             &["frobnicate"],
-            "ioamctl: unknown object \"frobnicate\": expected \"namespace\" (or \"ns\") or \"schema\"\n",
+            "ioamctl: unknown object \"frobnicate\": expected \"namespace\" (or \"ns\"), \"schema\", \
+             \"monitor\", \"stats\", \"interface\" or \"events\"\n",
+        ),
+        (
+            &["interface", "enable", "ioamctl-none0"],
+            "ioamctl: cannot find device \"ioamctl-none0\"\n",
+        ),
+        (
+            &["interface", "disable"],
+            "ioamctl: \"interface disable\" needs a value: DEV, an interface name\n",
+        ),
+        (
+            &["events", "limit", "rate", "0", "burst", "1"],
+            "ioamctl: invalid rate \"0\": expected an integer 1..1000000\n",
+        ),
+        (
+            &["events", "limit", "rate", "1"],
+            "ioamctl: \"events limit rate RATE\" needs \"burst BURST\"\n",
+        ),
+        (
+            &["monitor", "now"],
+            "ioamctl: unexpected argument \"now\" after monitor: expected nothing more\n",
+        ),
+        (
+            &["stats", "clear"],
+            "ioamctl: unknown command \"clear\" after stats: expected show\n",
         ),
         (
             &["--frobnicate", "ns", "show"],
@@ -71,7 +96,14 @@ fn no_arguments_print_usage_on_stderr_with_status_1() {
 
 #[test]
 fn help_and_version_go_to_stdout_with_status_0() {
-    for args in [&["--help"][..], &["ns", "add", "--help"], &["-V"]] {
+    for args in [
+        &["--help"][..],
+        &["help"],
+        &["ns", "add", "--help"],
+        &["monitor", "--help"],
+        &["events", "limit", "-h"],
+        &["-V"],
+    ] {
         let output = ioamctl(args);
         assert_eq!(output.status.code(), Some(0), "{args:?}");
         assert!(!output.stdout.is_empty(), "{args:?}");

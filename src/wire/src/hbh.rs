@@ -320,6 +320,29 @@ mod tests {
     }
 
     #[test]
+    fn resume_continues_where_it_stopped() {
+        #[rustfmt::skip]
+        let hbh = [
+            17, 2,
+            0, 0,                   // Pad1 x2
+            49, 2, 0, 7,            // IOAM of type 7 at 4
+            49, 10, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, // IOAM of type 0 at 8
+            0, 0, 0, 0,             // Pad1 up to 24
+        ];
+        let mut all = IoamOptions::new(&hbh).unwrap();
+        let first = all.next();
+        let pos = all.position();
+        assert_eq!(first.unwrap().unwrap().offset, 4);
+        // A new iterator on the same (possibly moved) bytes picks up at the next option.
+        let copy = hbh;
+        let mut resumed = IoamOptions::resume(&copy, pos).unwrap();
+        assert_eq!(resumed.next(), all.next());
+        assert_eq!(resumed.position(), all.position());
+        assert_eq!(resumed.next(), None);
+        assert_eq!(all.next(), None);
+    }
+
+    #[test]
     fn walk_header_length() {
         assert_eq!(
             IoamOptions::new(&[]).unwrap_err(),

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Checks the output of "ioamctl -j monitor" (one JSON object per trace event) for the
+ioam_rs selftests.
+
+  check_events.py FILE COUNT [--ns N] [--nodes K] [--node SPEC] [--data HEX] [--all-data HEX]
+    COUNT        the exact number of events in FILE
+    --ns N       every event is for namespace N
+    --nodes K    every event carries K nodes' data
+    --node SPEC  the most recent node (written by the node that sent the event) has these
+                 values; SPEC as ioam_check.py's: comma-separated KEY=VALUE among hop, id, in,
+                 out, nsd, qd, idw, inw, outw, nsdw (ts is not compared)
+    --data HEX   the last event's raw trace data is HEX (what the next hop received)
+Prints "ok" or what differs, and exits 0 or 1.
+"""
+import argparse
+import json
+import sys
+
+FIELDS = {
+    "hop": "hop_limit", "id": "node_id", "in": "ingress_if", "out": "egress_if",
+    "nsd": "namespace_data", "qd": "queue_depth", "idw": "node_id_wide",
+    "inw": "ingress_if_wide", "outw": "egress_if_wide", "nsdw": "namespace_data_wide",
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("file")
+    ap.add_argument("count", type=int)
+    ap.add_argument("--ns", type=int)
+    ap.add_argument("--nodes", type=int)
+    ap.add_argument("--node")
+    ap.add_argument("--data")
+    args = ap.parse_args()
+    lines = [l for l in open(args.file) if l.strip()]
+    if len(lines) != args.count:
+        return "%d events, expected %d" % (len(lines), args.count)
+    want = {}
+    if args.node:
+        for kv in args.node.split(","):
+            k, v = kv.split("=", 1)
+            if k in FIELDS:
+                want[FIELDS[k]] = int(v, 0)
+    events = [json.loads(l) for l in lines]
+    for i, ev in enumerate(events):
+        if args.ns is not None and ev.get("namespace") != args.ns:
+            return "event %d: namespace %s" % (i, ev.get("namespace"))
+        nodes = ev.get("nodes", [])
+        if args.nodes is not None and len(nodes) != args.nodes:
+            return "event %d: %d nodes, expected %d: %s" % (i, len(nodes), args.nodes, ev)
+        if want:
+            me = nodes[0] if nodes else {}
+            for k, v in want.items():
+                if me.get(k) != v:
+                    return "event %d: %s is %s, expected %#x: %s" % (i, k, me.get(k), v, me)
+    if args.data is not None and events and events[-1].get("data") != args.data:
+        return "last event's data %s, expected %s" % (events[-1].get("data"), args.data)
+    return None
+
+
+if __name__ == "__main__":
+    err = main()
+    print(err or "ok")
+    sys.exit(1 if err else 0)
