@@ -11,6 +11,9 @@ kdir=$(scripts/build-all.sh)
 log "host: cargo test"
 cargo test --quiet --workspace 2>&1
 
+log "host: selftest tools (python3 -m unittest)"
+(cd selftests && python3 -m unittest discover -q -s tests_host -t . 2>&1)
+
 log "host: cargo clippy"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 

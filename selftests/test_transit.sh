@@ -68,6 +68,15 @@ chain_topology() {
 # ns_of K: the network namespace of node K.
 ns_of() { local v=${NODES[$1]}; echo "${!v}"; }
 
+# genl_in NS ARGS...: the raw generic netlink client in NS.
+genl_in() {
+	local ns=$1
+	shift
+	# shellcheck disable=SC2086
+	ip netns exec "$ns" $GENL "$@"
+}
+
+
 # switch_on NS DEV sysctl|module|none
 switch_on() {
 	case $3 in
@@ -136,8 +145,9 @@ monitor_start() {
 	MONITOR_PIDS+=($!)
 	local i
 	for i in $(seq 100); do
-		# /proc/net/netlink: a generic netlink socket (protocol 16) with a group joined.
-		ip netns exec "$1" awk '$3 == 16 && $5 != "00000000" { f = 1 } END { exit !f }' /proc/net/netlink && return 0
+		# /proc/net/netlink: a generic netlink socket (Eth 16) with a group joined (the
+		# Groups bitmap shows the first 32; ours is among them on the test kernel).
+		ip netns exec "$1" awk '$2 == 16 && $4 !~ /^0+$/ { f = 1 } END { exit !f }' /proc/net/netlink && return 0
 		sleep 0.1
 	done
 	fail "ioamctl monitor did not join the events group"
@@ -188,14 +198,14 @@ full_trace() {
 	chain_topology 1 "$1"
 	ip netns exec "$A" "$IOAMCTL" schema add 777 "abcdef"
 	ip netns exec "$A" "$IOAMCTL" namespace set $NS_ID schema 777
-	ip netns exec "$T1" "$IOAMCTL" schema add 0xabcdef "0102030405060708"
+	ip netns exec "$T1" "$IOAMCTL" schema add 0xabcdef "12345678"
 	ip netns exec "$T1" "$IOAMCTL" namespace set $NS_ID schema 0xabcdef
 	local mode size=$(((15 + 1 + 2) * 4 + (15 + 1 + 2) * 4 + 8))
 	for mode in inline encap; do
 		route_trace $mode 0xfff002 $size
 		# shellcheck disable=SC2046
 		expect_ping 2 $(check_args $mode) --ns $NS_ID --type 0xfff002 --size $size \
-			--node "$(node_spec 0),sc=777:616263646566" --node "$(node_spec 1),sc=0xabcdef:0102030405060708"
+			--node "$(node_spec 0),sc=777:616263646566" --node "$(node_spec 1),sc=0xabcdef:3132333435363738"
 	done
 	check_stat "$T1" trace_filled 4
 }
@@ -267,9 +277,194 @@ test_transit_chain_and_events() {
 	done
 }
 
+# Below the limit, one event per packet; above it, counted drops.
+test_events_rate_limit() {
+	chain_topology 1
+	local dir count=30
+	dir=$(mktemp -d)
+	expect_err "invalid rate" ip netns exec "$T1" "$IOAMCTL" events limit rate 0 burst 5
+	expect_err "event burst 1000001 is out of range" genl_in "$T1" do set_event_limit u32:event_rate:1 u32:event_burst:1000001
+	expect_ok ip netns exec "$T1" "$IOAMCTL" events limit rate 1 burst 5
+	check_stat "$T1" event_rate 1
+	check_stat "$T1" event_burst 5
+	route_trace inline 0x800000 8
+	monitor_start "$T1" "$dir/mon"
+	local start=$SECONDS
+	ip netns exec "$A" ping -6 -q -c $count -i 0.01 -W 1 "$DST" >/dev/null 2>&1
+	local elapsed=$((SECONDS - start + 1))
+	monitor_stop
+	local events sent limited
+	events=$(wc -l <"$dir/mon")
+	sent=$(stat "$T1" events_sent)
+	limited=$(stat "$T1" events_rate_limited)
+	check_eq "events seen and sent" "$sent" "$events"
+	check_eq "events sent and rate-limited" $count $((sent + limited))
+	[ "$sent" -ge 5 ] && [ "$sent" -le $((5 + elapsed)) ] ||
+		fail "$sent events in $elapsed s with rate 1 burst 5"
+	check_stat "$T1" trace_filled $count
+}
+
+# The module's switch: set, shown, refused for what does not exist, forgotten with the interface.
+test_interface_switch() {
+	chain_topology 1 none
+	check_eq "no switch on" "" "$(ip netns exec "$T1" "$IOAMCTL" interface show)"
+	expect_ok ip netns exec "$T1" "$IOAMCTL" interface enable left
+	expect_ok ip netns exec "$T1" "$IOAMCTL" interface enable left
+	local idx
+	idx=$(ip netns exec "$T1" cat /sys/class/net/left/ifindex)
+	check_eq "switch shown" "dev left ifindex $idx ioam on" "$(ip netns exec "$T1" "$IOAMCTL" interface show)"
+	check_eq "switch shown (json)" "[{\"dev\":\"left\",\"ifindex\":$idx,\"ioam\":true}]" \
+		"$(ip netns exec "$T1" "$IOAMCTL" -j interface show)"
+	expect_err 'cannot find device "nosuch"' ip netns exec "$T1" "$IOAMCTL" interface enable nosuch
+	expect_err "interface 9999 does not exist in this network namespace" genl_in "$T1" do set_interface u32:ifindex:9999 u8:if_enabled:1
+	expect_err "neither 0 (off) nor 1 (on)" genl_in "$T1" do set_interface u32:ifindex:$idx u8:if_enabled:2
+	expect_err "missing on or off" genl_in "$T1" do set_interface u32:ifindex:$idx
+	# Another network namespace has its own switches.
+	check_eq "other netns" "" "$(ip netns exec "$R" "$IOAMCTL" interface show)"
+	route_trace inline 0x800000 8
+	# shellcheck disable=SC2046
+	expect_ping 1 --mode inline --ns $NS_ID --type 0x800000 --size 8 $(nodes_upto 1)
+	expect_ok ip netns exec "$T1" "$IOAMCTL" interface disable left
+	check_eq "switch off" "" "$(ip netns exec "$T1" "$IOAMCTL" interface show)"
+	# shellcheck disable=SC2046
+	expect_ping 1 --mode inline --ns $NS_ID --type 0x800000 --size 8 $(nodes_upto 0)
+	expect_ok ip netns exec "$T1" "$IOAMCTL" interface enable left
+	ip -n "$T1" link add dummy0 type dummy
+	expect_ok ip netns exec "$T1" "$IOAMCTL" interface enable dummy0
+	ip -n "$T1" link del dummy0
+	check_eq "deleted interface forgotten" "dev left ifindex $idx ioam on" \
+		"$(ip netns exec "$T1" "$IOAMCTL" interface show)"
+}
+
+# Encap mode ends at R, which fills its data, decapsulates and forwards the inner packet out of
+# the domain to D, without IOAM. An inline trace to R is filled by R as the destination.
+test_decap_and_domain_edge() {
+	chain_topology 1
+	setup_ns D
+	ip link add right netns "$R" type veth peer name left netns "$D"
+	ip -n "$R" addr add 2001:db8:99::1/64 dev right nodad
+	ip -n "$D" addr add 2001:db8:99::2/64 dev left nodad
+	ip -n "$R" link set right up
+	ip -n "$D" link set left up
+	ip -n "$D" -6 route add default via 2001:db8:99::1
+	ip -n "$T1" -6 route add 2001:db8:99::/64 via 2001:db8:2::2
+	ip netns exec "$R" sysctl -qw net.ipv6.conf.left.ioam6_enabled=1
+	ip -n "$A" -6 route add 2001:db8:99::/64 encap ioam6 mode encap tundst "$DST" \
+		trace prealloc type 0xf20000 ns $NS_ID size 60 via 2001:db8:1::2 dev right
+	local dir r_node="hop=62,id=$(node_id 2),in=$(if_id 2 1),out=0xffff,nsd=$(ns_data 2),qd=0xffffffff"
+	dir=$(mktemp -d)
+	monitor_start "$R" "$dir/mon"
+	ip netns exec "$D" $CHECK left 3 --absent --ready "$dir/ready" >"$dir/d.out" 2>&1 &
+	local d=$!
+	for _ in $(seq 50); do [ -e "$dir/ready" ] && break; sleep 0.1; done
+	ip netns exec "$A" ping -6 -q -c 3 -i 0.05 -W 1 2001:db8:99::2 >/dev/null 2>&1 ||
+		fail "no answer from D through the tunnel"
+	wait $d || fail "D: $(cat "$dir/d.out")"
+	monitor_stop
+	expect_ok $EVENTS "$dir/mon" 3 --ns $NS_ID --nodes 3 --node "$r_node"
+	# Inline to R: the destination fills its data too.
+	monitor_start "$R" "$dir/mon2"
+	route_trace inline 0xf20000 60
+	# shellcheck disable=SC2046
+	expect_ping 2 --mode inline --ns $NS_ID --type 0xf20000 --size 60 $(nodes_upto 1)
+	monitor_stop
+	expect_ok $EVENTS "$dir/mon2" 2 --ns $NS_ID --nodes 3 --node "$r_node"
+	# An edge interface with IOAM off: R's switch off, nothing filled and no event.
+	ip netns exec "$R" sysctl -qw net.ipv6.conf.left.ioam6_enabled=0
+	monitor_start "$R" "$dir/mon3"
+	# shellcheck disable=SC2046
+	expect_ping 2 --mode inline --ns $NS_ID --type 0xf20000 --size 60 $(nodes_upto 1)
+	monitor_stop
+	expect_ok $EVENTS "$dir/mon3" 0
+	check_stat "$R" trace_filled 5
+}
+
+# tally_of TALLY KEY: a count from ioam_send.py's "expect KEY=N ..." line (0 when absent).
+tally_of() {
+	local v
+	v=$(tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p")
+	echo "${v:-0}"
+}
+
+snmp6() { ip netns exec "$1" awk -v n="$2" '$1 == n { print $2 }' /proc/net/snmp6; }
+
+# Every seed case of ioam_send.py (malformed options of each kind, several options, O flag,
+# unknown types, fragments, truncated headers...) into T1: each packet is filled, passed or
+# dropped as expected, and every drop is counted. With the module's switch the module's parser
+# is the line of defence (the kernel checks alignment only); with the kernel's sysctl the
+# kernel drops malformed options first, in its own statistics.
+malformed_seeds() {
+	local enable=$1 model=$2 mac tally hdr_errors
+	chain_topology 1 "$enable"
+	mac=$(ip netns exec "$T1" cat /sys/class/net/left/address)
+	hdr_errors=$(snmp6 "$T1" Ip6InHdrErrors)
+	tally=$(ip netns exec "$A" $SEND right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" \
+		--ns $NS_ID --seeds --expect --model "$model" | sed -n 's/^expect //p')
+	[ -n "$tally" ] || fail "ioam_send.py sent nothing"
+	echo "expected: $tally"
+	sleep 1
+	check_stat "$T1" trace_filled "$(tally_of "$tally" fill)"
+	check_stat "$T1" trace_overflow "$(tally_of "$tally" overflow)"
+	check_stat "$T1" trace_already_overflowed "$(tally_of "$tally" already_overflowed)"
+	check_eq "ignored options" "$(tally_of "$tally" ignore)" \
+		$(($(stat "$T1" option_not_prealloc) + $(stat "$T1" trace_unknown_namespace)))
+	if [ "$enable" = module ]; then
+		local reason
+		for reason in node_len remaining_len truncated; do
+			check_stat "$T1" drop_$reason "$(tally_of "$tally" drop:$reason)"
+		done
+	else
+		local reason
+		for reason in node_len remaining_len truncated misaligned; do
+			check_stat "$T1" drop_$reason 0
+		done
+	fi
+	# Misaligned options never reach the module: the kernel drops them in either mode.
+	check_stat "$T1" drop_misaligned 0
+	local drops=$(($(tally_of "$tally" drop) + 0))
+	[ "$enable" = module ] && drops=2 # only the misaligned ones are the kernel's
+	[ $(($(snmp6 "$T1" Ip6InHdrErrors) - hdr_errors)) -ge $drops ] ||
+		fail "Ip6InHdrErrors grew by less than $drops"
+	# T1 still forwards and fills.
+	route_trace inline 0x800000 8
+	# shellcheck disable=SC2046
+	expect_ping 3 --mode inline --ns $NS_ID --type 0x800000 --size 8 $(nodes_upto 1)
+}
+
+test_malformed_module() { malformed_seeds module prerouting; }
+test_malformed_sysctl() { malformed_seeds sysctl inline; }
+
+# Two IOAM options in one Hop-by-Hop header: both filled, one event each.
+test_transit_two_options() {
+	chain_topology 1 module
+	ip netns exec "$T1" "$IOAMCTL" namespace add 124
+	local mac dir
+	mac=$(ip netns exec "$T1" cat /sys/class/net/left/address)
+	dir=$(mktemp -d)
+	monitor_start "$T1" "$dir/mon"
+	echo "3 --count-traced --timeout 20" >&"${CHECKER[1]}"
+	local line
+	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	expect_ok ip netns exec "$A" $SEND right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" --count 3 \
+		--opt trace:ns=$NS_ID,type=0xc00000,size=16 --opt trace:ns=124,type=0x800000,size=8
+	read -r -t 60 line <&"${CHECKER[0]}" || fail "no answer from the receiver"
+	check_eq "packets at R" "traced 3 untraced 0" "$line"
+	monitor_stop
+	expect_ok $EVENTS "$dir/mon" 6 --nodes 1 --node "hop=63,id=$(node_id 1)"
+	check_eq "namespaces of the events" "123 124 123 124 123 124" \
+		"$(python3 -c 'import json,sys; print(*[json.loads(l)["namespace"] for l in open(sys.argv[1])])' "$dir/mon")"
+	check_stat "$T1" trace_filled 6
+}
+
 run_test transit_each_bit test_transit_each_bit
 run_test transit_every_size test_transit_every_size
 run_test transit_full_trace_sysctl test_transit_full_trace_sysctl
 run_test transit_full_trace_module test_transit_full_trace_module
 run_test transit_namespace_cases test_transit_namespace_cases
 run_test transit_chain_and_events test_transit_chain_and_events
+run_test events_rate_limit test_events_rate_limit
+run_test transit_interface_switch test_interface_switch
+run_test decap_and_domain_edge test_decap_and_domain_edge
+run_test transit_two_options test_transit_two_options
+run_test malformed_options_module_switch test_malformed_module
+run_test malformed_options_kernel_sysctl test_malformed_sysctl

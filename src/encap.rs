@@ -25,6 +25,7 @@ use crate::{
     uapi::stat,
     wire::{
         fill::{fill_node, FillOutcome},
+        freq::Freq,
         option::{validate_encap, write_hbh, TraceHeader, HBH_LEN_MAX, TRACE_HDR_LEN},
     },
 };
@@ -71,9 +72,8 @@ enum Mode {
 #[pin_data]
 pub(crate) struct EncapRoute {
     mode: Mode,
-    freq_k: u32,
-    freq_n: u32,
-    /// Position in the current window of `freq_n` packets, always `< freq_n`.
+    freq: Freq,
+    /// Position in the current window of N packets, always `< N`.
     window: Atomic<u32>,
     tundst: [u8; 16],
     tunsrc: Option<[u8; 16]>,
@@ -161,10 +161,10 @@ impl Encap for EncapRoute {
         let mut hbh = [0u8; HBH_LEN_MAX];
         let hbh_len = write_hbh(&mut hbh, 0, user.namespace_id, user.trace_type, data_len).map_err(|_| EINVAL)?;
         let trace = TraceHeader::parse(hbh.get(TRACE_OFFSET..).ok_or(EINVAL)?).ok_or(EINVAL)?;
+        let freq = Freq::new(freq_k, freq_n).ok_or(EINVAL)?;
         Ok(try_pin_init!(Self {
             mode,
-            freq_k,
-            freq_n,
+            freq,
             window: Atomic::new(0),
             tundst: tundst.unwrap_or([0; 16]),
             tunsrc,
@@ -262,8 +262,8 @@ impl Encap for EncapRoute {
 
     fn fill(&self, msg: &mut Msg<'_>) -> Result {
         msg.put(attr::MODE, &[self.mode as u8])?;
-        msg.put_u32(attr::FREQ_K, self.freq_k)?;
-        msg.put_u32(attr::FREQ_N, self.freq_n)?;
+        msg.put_u32(attr::FREQ_K, self.freq.k())?;
+        msg.put_u32(attr::FREQ_N, self.freq.n())?;
         if self.mode != Mode::Inline {
             msg.put(attr::DST, &self.tundst)?;
         }
@@ -287,8 +287,7 @@ impl Encap for EncapRoute {
 
     fn same(&self, other: &Self) -> bool {
         self.mode == other.mode
-            && self.freq_k == other.freq_k
-            && self.freq_n == other.freq_n
+            && self.freq == other.freq
             && self.tundst == other.tundst
             && self.tunsrc == other.tunsrc
             && self.trace == other.trace
@@ -303,17 +302,16 @@ fn count(net: &Net, id: u16) {
 }
 
 impl EncapRoute {
-    /// Whether this packet is one of the first `freq_k` of its window of `freq_n`.
+    /// Whether this packet is one of the first K of its window of N.
     fn sampled(&self) -> bool {
-        if self.freq_k == self.freq_n {
+        if self.freq.always() {
             return true;
         }
         let mut pos = self.window.load(Relaxed);
         loop {
-            // `pos < freq_n <= 1000000`: no overflow.
-            let next = if pos + 1 >= self.freq_n { 0 } else { pos + 1 };
+            let (traced, next) = self.freq.step(pos);
             match self.window.cmpxchg(pos, next, Relaxed) {
-                Ok(_) => return pos < self.freq_k,
+                Ok(_) => return traced,
                 Err(current) => pos = current,
             }
         }

@@ -35,6 +35,8 @@ pub mod uapi;
 pub mod wire {
     #[path = "src/fill.rs"]
     pub mod fill;
+    #[path = "src/freq.rs"]
+    pub mod freq;
     #[path = "src/hbh.rs"]
     pub mod hbh;
     #[path = "src/option.rs"]

@@ -9,6 +9,7 @@
 )]
 
 pub mod fill;
+pub mod freq;
 pub mod hbh;
 pub mod option;
 pub mod trace;

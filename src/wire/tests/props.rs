@@ -340,3 +340,34 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// `freq K/N`: from any position (the window's end included), the position stays below N
+    /// and every run of N packets after a window start traces exactly K, however long the
+    /// sequence: there is no counter to wrap.
+    #[test]
+    fn freq_traces_k_of_every_n(n in 1u32..=1_000_000, k_frac in 0.0f64..=1.0, start in any::<u32>(),
+                                windows in 1usize..4) {
+        use ioam_wire::freq::Freq;
+        let k = ((f64::from(n) * k_frac) as u32).clamp(1, n);
+        let f = Freq::new(k, n).unwrap();
+        let mut pos = start;
+        // Run to the next window start.
+        while pos != 0 {
+            pos = f.step(pos).1;
+            prop_assert!(pos < n);
+        }
+        let n_small = n.min(5000); // bound the work for big N: check the first 5000 of each window
+        for _ in 0..windows {
+            let mut traced = 0u32;
+            for i in 0..n {
+                let (t, next) = f.step(pos);
+                prop_assert!(next < n);
+                if i < n_small { traced += u32::from(t); }
+                pos = next;
+            }
+            prop_assert_eq!(traced, k.min(n_small));
+            prop_assert_eq!(pos, 0);
+        }
+    }
+}
