@@ -44,7 +44,7 @@ ip netns exec beta sysctl -qw net.ipv6.conf.all.forwarding=1
 id=1
 for ns in alpha beta gamma; do
 	run ip netns exec $ns sysctl -qw net.ipv6.ioam6_id=$id net.ipv6.conf.veth0.ioam6_id=$((id * 10))
-	run ip netns exec $ns "$ioamctl" namespace add 123 data $((0xdead0000 + id))
+	run ip netns exec $ns "$ioamctl" namespace add 123 data "$(printf 0x%x $((0xdead0000 + id)))"
 	id=$((id + 1))
 done
 run ip netns exec beta sysctl -qw net.ipv6.conf.veth1.ioam6_id=21
