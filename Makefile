@@ -5,6 +5,8 @@
 #   make CLIPPY=1        ... with clippy's lints
 #   make kernel          build (or reuse) the cached test kernel and print its directory
 #   make test            the whole test suite (host and VM), see README.md
+#   make bench           benchmarks against the kernel's own IOAM (scripts/bench.sh)
+#   make bench-smoke     a short benchmark run that checks the harness
 #   make clean
 
 SHELL := /bin/bash
@@ -13,9 +15,11 @@ ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 KDIR ?= $(shell $(ROOT)scripts/build-kernel.sh test)
 RUST_LIB_SRC ?= $(shell source $(ROOT)scripts/common.sh && rust_lib_src_dir)
 LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
-KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) RUST_LIB_SRC=$(RUST_LIB_SRC) LIBCLANG_PATH=$(LIBCLANG_PATH)
+# Where the module sources are (scripts/build-module.sh builds a copy elsewhere).
+MODDIR ?= $(ROOT)
+KMAKE = $(MAKE) -C $(KDIR) M=$(MODDIR) RUST_LIB_SRC=$(RUST_LIB_SRC) LIBCLANG_PATH=$(LIBCLANG_PATH)
 
-.PHONY: default modules kernel clean test demo rust-analyzer ioamctl
+.PHONY: default modules kernel clean test demo rust-analyzer ioamctl bench bench-smoke
 
 default: modules
 
@@ -37,6 +41,12 @@ test:
 
 demo:
 	$(ROOT)scripts/demo.sh
+
+bench:
+	$(ROOT)scripts/bench.sh
+
+bench-smoke:
+	$(ROOT)scripts/bench.sh --smoke
 
 clean:
 	+$(KMAKE) clean

@@ -48,8 +48,10 @@ step "configuring (allnoconfig + ${fragments[*]##*/})"
 KCONFIG_CONFIG="$out/.config" "$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${fragments[@]}" >/dev/null ||
 	fail "merge_config"
 "${kmake[@]}" olddefconfig >/dev/null || fail "olddefconfig"
-# Every option the fragments ask for must have survived olddefconfig.
-missing=$(cat "${fragments[@]}" | sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=\(.*\)$/\1=\2/p; s/^# \(CONFIG_[A-Z0-9_]*\) is not set$/# \1 is not set/p' |
+# Every option the fragments ask for (the last fragment wins) must have survived olddefconfig.
+missing=$(cat "${fragments[@]}" |
+	sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=\(.*\)$/\1 \1=\2/p; s/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1 # \1 is not set/p' |
+	awk '{ k = $1; sub(/^[^ ]* /, ""); want[k] = $0 } END { for (k in want) print want[k] }' |
 	while read -r line; do grep -qxF "$line" "$out/.config" || echo "$line"; done)
 [ -z "$missing" ] || die "kernel $variant: options not set as requested (missing dependency?): $(echo "$missing" | tr '\n' ' ')"
 step "building bzImage and modules with -j$(($(nproc) + 1)) (about 9 minutes on 2 cores)"

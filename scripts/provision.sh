@@ -155,10 +155,18 @@ install_virtme_ng() {
 	command -v vng >/dev/null || die "vng not on PATH after pip install virtme-ng"
 }
 
+# The benchmarks' chart (scripts/bench-report.py).
+install_matplotlib() {
+	python3 -c 'import matplotlib' 2>/dev/null && return
+	log "pip install matplotlib"
+	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore matplotlib
+}
+
 install_apt_packages
 install_iproute2
 install_kernel_source
 install_rust_src
 install_bindgen
 install_virtme_ng
+install_matplotlib
 log "provisioned: $(ip -V | awk '{print $3}' | tr -d ,), bindgen $(bindgen --version | awk '{print $2}'), $(vng --version 2>&1 | head -1), kernel source $(cat "$(kernel_src_dir)/.debian-version")"

@@ -27,3 +27,16 @@ fi
 
 log "VM: selftests"
 scripts/vm-run.sh -k "$kdir" -- selftests/run.sh "$@"
+
+# The whole suite also checks ioam_rs.ko on the reference kernel, whose built-in IOAM takes
+# the lightweight-tunnel slot (built once, cached like the test kernel).
+if [ $# -eq 0 ]; then
+	log "reference kernel: ioam_rs.ko with the lwtunnel slot taken"
+	refkdir=$(scripts/build-kernel.sh reference)
+	refko=$(scripts/build-module.sh "$refkdir")
+	scripts/vm-run.sh -k "$refkdir" -l "$REPO_ROOT/logs/reference" -- \
+		env IOAM_RS_KO="$refko" selftests/run.sh selftests/reference/test_slot.sh
+
+	log "benchmark harness (smoke run; the figures come from make bench)"
+	scripts/bench.sh --smoke
+fi

@@ -32,8 +32,10 @@ guest_cmd="cd $(printf %q "$REPO_ROOT") && $(printf '%q ' "$@"); rc=\$?; dmesg >
 rc=0
 # vng needs a standard input (CI has none) and TCG: this machine's KVM cannot boot a guest.
 # Its output goes through a pipe: given a regular file, it is reopened and truncated.
+# IOAM_RS_VNG_ARGS: more vng options (the benchmarks' CPU count and QEMU instruction counting).
+# shellcheck disable=SC2086
 timeout --kill-after=30 "$vm_timeout" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --user root --cpus 2 --memory 2G \
-	--rwdir "$logdir" --exec "$guest_cmd" </dev/null 2>&1 | cat || rc=$?
+	--rwdir "$logdir" ${IOAM_RS_VNG_ARGS:-} --exec "$guest_cmd" </dev/null 2>&1 | cat || rc=$?
 
 [ "$rc" -ne 124 ] || log "the guest did not finish within ${vm_timeout} s (IOAM_RS_VM_TIMEOUT)"
 if [ ! -s "$dmesg_log" ]; then

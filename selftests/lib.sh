@@ -4,7 +4,8 @@
 
 SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SELFTEST_DIR/.." && pwd)
-MODULE_KO="$REPO_ROOT/ioam_rs.ko"
+# IOAM_RS_KO: a module built for another kernel (scripts/build-module.sh).
+MODULE_KO=${IOAM_RS_KO:-$REPO_ROOT/ioam_rs.ko}
 IOAMCTL="$REPO_ROOT/target/release/ioamctl"
 GENL="python3 $SELFTEST_DIR/genl.py"
 ksft_skip=4

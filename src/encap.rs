@@ -204,7 +204,7 @@ impl Encap for EncapRoute {
             count(net, stat::ENCAP_NOT_SAMPLED);
             return pkt.orig_output(net, sk, lwt);
         }
-        let facts = node::Facts::of(&pkt, net, ingress);
+        let facts = node::Facts::of(&pkt, net, ingress, self.trace.trace_type);
         let mut pkt = pkt;
         match self.encapsulate(net, &mut pkt, &saddr, &facts) {
             Ok(()) => {
@@ -230,7 +230,7 @@ impl Encap for EncapRoute {
             count(net, stat::ENCAP_SKIPPED_HBH);
             return pkt.continue_xmit();
         }
-        let facts = node::Facts::of(&pkt, net, ingress);
+        let facts = node::Facts::of(&pkt, net, ingress, self.trace.trace_type);
         let result = if inline {
             self.insert_inline(net, pkt, &facts)
         } else {

@@ -6,8 +6,13 @@ use crate::{
     pernet::Net,
     skb::{NetDevice, Skb},
     state::Namespace,
-    wire::fill::NodeData,
+    wire::{fill::NodeData, trace::trace_bit},
 };
+
+/// Trace type bits whose fields need a lookup: only those asked for are gathered.
+const IF_IDS: u32 = trace_bit(1) | trace_bit(9);
+const TIMESTAMPS: u32 = trace_bit(2) | trace_bit(3);
+const QUEUE_DEPTH: u32 = trace_bit(6);
 
 /// RFC 9197's "field unavailable" values.
 const U16_UNAVAILABLE: u16 = u16::MAX;
@@ -15,6 +20,8 @@ const U32_UNAVAILABLE: u32 = u32::MAX;
 
 /// This node's facts about one packet, independent of the namespace.
 pub(crate) struct Facts {
+    /// The trace type bits these facts were gathered for.
+    gathered: u32,
     node_id: u32,
     node_id_wide: u64,
     ingress: Option<(u32, u32)>,
@@ -24,24 +31,45 @@ pub(crate) struct Facts {
 }
 
 impl Facts {
-    /// Gathers the facts for `pkt`, received on `ingress_dev` (`None`: locally generated),
-    /// in `net` (under RCU, on the packet path), once it has its route.
-    pub(crate) fn of(pkt: &Skb, net: &Net, ingress_dev: Option<&NetDevice>) -> Self {
+    /// Gathers the facts that trace type `trace_type` records for `pkt`, received on
+    /// `ingress_dev` (`None`: locally generated), in `net` (under RCU, on the packet path),
+    /// once it has its route.
+    pub(crate) fn of(pkt: &Skb, net: &Net, ingress_dev: Option<&NetDevice>, trace_type: u32) -> Self {
+        let wants = |bits: u32| trace_type & bits != 0;
         let (node_id, node_id_wide) = net.ioam_node_ids();
-        let egress_dev = pkt.route_dev().filter(|d| !d.is_loopback());
+        let egress_dev = if wants(IF_IDS | QUEUE_DEPTH) {
+            pkt.route_dev().filter(|d| !d.is_loopback())
+        } else {
+            None
+        };
         // A locally generated packet was never received: it has no timestamp (as upstream).
-        let timestamp = ingress_dev.map(|_| split_timestamp(pkt.timestamp_ns()));
+        let timestamp = ingress_dev
+            .filter(|_| wants(TIMESTAMPS))
+            .map(|_| split_timestamp(pkt.timestamp_ns()));
         let queue_depth = egress_dev
+            .filter(|_| wants(QUEUE_DEPTH))
             .and_then(|d| d.tx_queue_backlog(pkt.queue_mapping()))
             .unwrap_or(U32_UNAVAILABLE);
+        let if_ids = |dev: Option<&NetDevice>| dev.filter(|_| wants(IF_IDS)).and_then(NetDevice::ioam_ids);
         Self {
+            gathered: trace_type,
             node_id,
             node_id_wide,
-            ingress: ingress_dev.and_then(NetDevice::ioam_ids),
-            egress: egress_dev.and_then(NetDevice::ioam_ids),
+            ingress: if_ids(ingress_dev),
+            egress: if_ids(egress_dev),
             timestamp,
             queue_depth,
         }
+    }
+
+    /// Whether these facts hold everything trace type `trace_type` records.
+    pub(crate) fn cover(&self, trace_type: u32) -> bool {
+        trace_type & !self.gathered == 0
+    }
+
+    /// The trace type bits these facts were gathered for.
+    pub(crate) fn gathered(&self) -> u32 {
+        self.gathered
     }
 
     /// The node data to write for namespace `ns`, with hop limit `hop_limit`.

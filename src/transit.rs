@@ -76,6 +76,7 @@ struct Node<'a> {
 /// One Pre-allocated Trace option found valid.
 struct Found {
     namespace_id: u16,
+    trace_type: u32,
     /// The trace header and data, as offsets from the IPv6 header.
     trace: core::ops::Range<usize>,
 }
@@ -90,7 +91,7 @@ impl Node<'_> {
             IPV6_HDR_LEN + (usize::from(ext_len) + 1) * 8
         };
         let mut position = None;
-        let mut facts = None;
+        let mut facts: Option<Facts> = None;
         loop {
             let found = {
                 let bytes = pkt.network_bytes(hbh_end).ok_or(stat::DROP_TRUNCATED)?;
@@ -117,7 +118,15 @@ impl Node<'_> {
             };
             // The egress interface is part of the node data: route first.
             pkt.route();
-            let facts = facts.get_or_insert_with(|| Facts::of(pkt.skb(), self.net, Some(self.ingress)));
+            let trace_type = found.trace_type;
+            let facts = match facts.take() {
+                Some(f) if f.cover(trace_type) => facts.insert(f),
+                // Another option's type, asking for more: gather again, for both.
+                other => {
+                    let wanted = trace_type | other.map_or(0, |f: Facts| f.gathered());
+                    facts.insert(Facts::of(pkt.skb(), self.net, Some(self.ingress), wanted))
+                }
+            };
             let schema = ns.schema.get(self.guard).map(|s| (s.id, &s.data[..]));
             // Recorded as the hop limit the packet leaves with, as upstream (but never wrapping).
             let data = facts.node_data(self.hop_limit.saturating_sub(1), ns, schema);
@@ -148,6 +157,7 @@ impl Node<'_> {
                 let r = opt.trace_range();
                 Ok(Some(Found {
                     namespace_id: hdr.namespace_id,
+                    trace_type: hdr.trace_type,
                     trace: IPV6_HDR_LEN + r.start..IPV6_HDR_LEN + r.end,
                 }))
             }

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# One round of the benchmark scenarios, inside the guest (see scripts/bench.sh).
+#   scripts/bench-guest.sh KERNEL PACKETS OUT_DIR [audit]
+# KERNEL: ioam-rs (test kernel; ioam_rs.ko is loaded) or upstream (reference kernel, with the
+# kernel's own IOAM). pktgen in G sends PACKETS UDP packets of a fixed size through
+# G -- A -- T -- R: A is the encapsulating node (a forwarding router), T the transit node, R
+# the sink. Appends "kernel,scenario,sent,received,guest_ns" lines to OUT_DIR/speed.csv; with
+# "audit", counts the kernel's slab and page allocations per call site during each scenario
+# (kmem tracepoints with histogram triggers) and appends
+# "kernel,scenario,sent,kind,call_site,count" lines to OUT_DIR/alloc.csv instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+kernel=$1 packets=$2 out=$3 mode=${4:-speed}
+PKT_SIZE=256
+NS_ID=123
+
+case $kernel in
+ioam-rs)
+	insmod ioam_rs.ko
+	ioam() { target/release/ioamctl "$@"; }
+	;;
+upstream) ioam() { ip ioam "$@"; } ;;
+*) echo "unknown kernel $kernel" >&2; exit 1 ;;
+esac
+
+nodes=(G A T R)
+for n in "${nodes[@]}"; do
+	ip netns add "bench$n"
+	ip -n "bench$n" link set lo up
+done
+cleanup() { for n in "${nodes[@]}"; do ip netns del "bench$n" 2>/dev/null; done; }
+trap cleanup EXIT
+in_ns() { local n=$1; shift; ip netns exec "bench$n" "$@"; }
+
+# Link k joins node k-1 and node k on 2001:db8:k::/64 (::1 left, ::2 right).
+for k in 1 2 3; do
+	left=${nodes[$((k - 1))]} right=${nodes[$k]}
+	ip link add right netns "bench$left" type veth peer name left netns "bench$right"
+	ip -n "bench$left" addr add 2001:db8:$k::1/64 dev right nodad
+	ip -n "bench$right" addr add 2001:db8:$k::2/64 dev left nodad
+	ip -n "bench$left" link set right up
+	ip -n "bench$right" link set left up
+done
+DST=2001:db8:3::2
+in_ns A sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.ioam6_id=1 net.ipv6.conf.right.ioam6_id=12
+in_ns T sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.ioam6_id=2 net.ipv6.conf.left.ioam6_id=21 \
+	net.ipv6.conf.right.ioam6_id=22
+in_ns R sysctl -qw net.ipv6.ioam6_id=3
+ip -n benchA -6 route add 2001:db8:3::/64 via 2001:db8:2::2
+ip -n benchT -6 route add 2001:db8:1::/64 via 2001:db8:2::1
+ip -n benchR -6 route add default via 2001:db8:3::1
+ip -n benchR link set ip6tnl0 up # R ends encap-mode tunnels
+for n in A T R; do
+	in_ns $n bash -c "$(declare -f ioam); ioam namespace add $NS_ID data 0x$n$n"
+done
+# A schema fills each trace exactly (NodeLen 15 words + snapshot header + schema words).
+schema_words() { echo $(($1 / 4 - 15 - 1)); }
+for size in 72 244; do
+	in_ns A bash -c "$(declare -f ioam); ioam schema add $size $(printf 'x%.0s' $(seq $(($(schema_words $size) * 4))))"
+done
+
+# ARP-like warm-up, so that neighbour resolution is not measured.
+in_ns G ping -6 -c 1 -W 2 "$DST" >/dev/null || true
+
+# pktgen in G: UDP over IPv6 to R, straight to A's MAC.
+PG=/proc/net/pktgen
+a_mac=$(in_ns A cat /sys/class/net/left/address)
+pg() { in_ns G sh -c "echo '$1' > $2"; }
+pg "rem_device_all" $PG/kpktgend_0
+pg "add_device right" $PG/kpktgend_0
+for c in "count $packets" "pkt_size $PKT_SIZE" "delay 0" "clone_skb 0" "src6 2001:db8:1::1" "dst6 $DST" \
+	"dst_mac $a_mac"; do
+	pg "$c" $PG/right
+done
+
+# Scenario settings: A's route and T's transit switch.
+route_plain() { ip -n benchA -6 route replace 2001:db8:3::/64 via 2001:db8:2::2 dev right; }
+route_ioam() {
+	ip -n benchA -6 route replace 2001:db8:3::/64 encap ioam6 "$@" via 2001:db8:2::2 dev right
+}
+transit() { in_ns T sysctl -qw net.ipv6.conf.left.ioam6_enabled="$1"; }
+schema() { in_ns A bash -c "$(declare -f ioam); ioam namespace set $NS_ID schema $1"; }
+
+# The trace types that fill each size: 8 and 40 bytes with node data alone, 72 and 244 with
+# the full trace and a schema of the right length.
+trace_of() {
+	case $1 in
+	8) echo "type 0xc00000 ns $NS_ID size 8" ;;
+	40) echo "type 0xff8000 ns $NS_ID size 40" ;;
+	72 | 244) echo "type 0xfff002 ns $NS_ID size $1" ;;
+	esac
+}
+schema_of() { case $1 in 72 | 244) echo "$1" ;; *) echo none ;; esac; }
+
+scenario() {
+	local name=$1
+	route_plain
+	transit 0
+	schema none
+	case $name in
+	baseline) ;;
+	encap_inline_* | encap_ip6ip6_*)
+		local size=${name##*_} m=inline
+		[[ $name != encap_ip6ip6_* ]] || m="encap tundst $DST"
+		schema "$(schema_of "$size")"
+		# shellcheck disable=SC2046
+		route_ioam mode $m trace prealloc $(trace_of "$size")
+		;;
+	transit_48_off | transit_48)
+		# A inserts 96 bytes and fills 48; T fills the other 48 (or only forwards: _off).
+		route_ioam mode inline trace prealloc type 0xffc000 ns $NS_ID size 96
+		[ "$name" = transit_48_off ] || transit 1
+		;;
+	freq_1000)
+		schema 72
+		route_ioam freq 1/1000 mode inline trace prealloc type 0xfff002 ns $NS_ID size 72
+		;;
+	*) echo "unknown scenario $name" >&2; exit 1 ;;
+	esac
+}
+
+SCENARIOS=(baseline encap_inline_8 encap_inline_40 encap_inline_72 encap_inline_244
+	encap_ip6ip6_8 encap_ip6ip6_40 encap_ip6ip6_72 encap_ip6ip6_244 transit_48_off transit_48 freq_1000)
+
+rx_packets() { in_ns R cat /sys/class/net/left/statistics/rx_packets; }
+
+TR=/sys/kernel/tracing
+hist_events=(kmem/kmalloc kmem/kmem_cache_alloc kmem/kmalloc_node kmem/kmem_cache_alloc_node)
+audit_start() {
+	mountpoint -q $TR || mount -t tracefs nodev $TR
+	local e
+	for e in "${hist_events[@]}"; do
+		[ -e "$TR/events/$e/trigger" ] || continue
+		echo 'hist:keys=call_site.sym:vals=hitcount:size=256' >"$TR/events/$e/trigger"
+	done
+	echo 'hist:keys=order:vals=hitcount' >"$TR/events/kmem/mm_page_alloc/trigger"
+}
+# audit_stop SCENARIO: appends the counts and removes the triggers (which resets them).
+audit_stop() {
+	local e
+	for e in "${hist_events[@]}"; do
+		[ -e "$TR/events/$e/hist" ] || continue
+		sed -n 's/^{ call_site: \[[0-9a-f]*\] \([^ ]*\) *} hitcount: *\([0-9]*\)$/\1 \2/p' "$TR/events/$e/hist" |
+			while read -r site count; do
+				echo "$kernel,$1,$packets,${e#kmem/},${site%%+*},$count"
+			done >>"$out/alloc.csv"
+		echo '!hist:keys=call_site.sym:vals=hitcount:size=256' >"$TR/events/$e/trigger"
+	done
+	sed -n 's/^{ order: *\([0-9]*\) *} hitcount: *\([0-9]*\)$/\1 \2/p' "$TR/events/kmem/mm_page_alloc/hist" |
+		while read -r order count; do echo "$kernel,$1,$packets,page,order$order,$count"; done >>"$out/alloc.csv"
+	echo '!hist:keys=order:vals=hitcount' >"$TR/events/kmem/mm_page_alloc/trigger"
+}
+
+for name in "${SCENARIOS[@]}"; do
+	scenario "$name"
+	[ "$mode" != audit ] || audit_start
+	rx0=$(rx_packets)
+	t0=$(date +%s%N)
+	pg start $PG/pgctrl
+	t1=$(date +%s%N)
+	sleep 0.2
+	rx1=$(rx_packets)
+	if [ "$mode" = audit ]; then
+		audit_stop "$name"
+	else
+		echo "$kernel,$name,$packets,$((rx1 - rx0)),$((t1 - t0))" >>"$out/speed.csv"
+	fi
+	echo "$kernel $name: $((rx1 - rx0)) of $packets packets in $(((t1 - t0) / 1000000)) ms" >&2
+done

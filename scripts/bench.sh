@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Benchmarks: ioam_rs.ko against the kernel's own IOAM (the reference kernel: same source, same
+# configuration but CONFIG_IPV6_IOAM6_LWTUNNEL=y), same scenarios, same machine, same run.
+#   scripts/bench.sh            full run: IOAM_RS_BENCH_ROUNDS rounds (default 5) of
+#                               IOAM_RS_BENCH_PACKETS packets (default 200000) per scenario and
+#                               kernel, the kernels alternating, then an allocation audit of
+#                               1000000 packets per scenario and kernel
+#   scripts/bench.sh --smoke    one short round and a short audit: checks the harness only
+# Results: bench/results/DATE/ (raw CSV, results.csv, results.md, results.png); the latest
+# full run is copied to bench/latest.* and its table into README.md.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+cd "$REPO_ROOT"
+
+smoke=0
+[ "${1:-}" != --smoke ] || smoke=1
+if [ $smoke = 1 ]; then
+	rounds=1 packets=5000 audit_packets=5000
+else
+	rounds=${IOAM_RS_BENCH_ROUNDS:-5} packets=${IOAM_RS_BENCH_PACKETS:-200000} audit_packets=1000000
+fi
+
+kdir=$(scripts/build-all.sh)
+refkdir=$(scripts/build-kernel.sh reference)
+out="$REPO_ROOT/bench/results/$(date -u +%Y%m%d-%H%M%S)$([ $smoke = 0 ] || echo -smoke)"
+mkdir -p "$out"
+# One vCPU (pktgen and the whole forwarding chain run on it), and QEMU counting instructions:
+# guest time advances by 1 ns per instruction, so packets per guest second measure the cost in
+# instructions, whatever the host's load.
+export IOAM_RS_VNG_ARGS="--cpus 1 --qemu-opts=-icount --qemu-opts=shift=0,sleep=off"
+
+run() { # run KERNEL PACKETS [audit]
+	local k=$kdir
+	[ "$1" = ioam-rs ] || k=$refkdir
+	scripts/vm-run.sh -k "$k" -l "$out" -- scripts/bench-guest.sh "$1" "$2" "$out" ${3:-} ||
+		die "benchmark run on $1 failed"
+}
+for r in $(seq "$rounds"); do
+	log "round $r of $rounds"
+	if [ $((r % 2)) = 1 ]; then
+		run ioam-rs "$packets"; run upstream "$packets"
+	else
+		run upstream "$packets"; run ioam-rs "$packets"
+	fi
+done
+log "allocation audit ($audit_packets packets per scenario)"
+run ioam-rs "$audit_packets" audit
+run upstream "$audit_packets" audit
+
+python3 scripts/bench-report.py "$out" --date "$(date -u +%Y-%m-%d)" --rounds "$rounds" --packets "$packets"
+if [ $smoke = 0 ]; then
+	for f in results.md results.csv results.png; do cp "$out/$f" "bench/latest.${f#results.}"; done
+	python3 scripts/bench-report.py "$out" --update-readme README.md
+fi
+log "results: $out/results.md"
+cat "$out/results.md"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Build ioam_rs.ko for another kernel build directory than the test kernel's, from a copy of
+# the sources, so that the in-tree build (for the test kernel) stays as it is.
+#   scripts/build-module.sh KDIR     prints the path of the built ioam_rs.ko
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+kdir=${1:?usage: build-module.sh KDIR}
+out="$CACHE_DIR/modules/$(basename "$kdir")"
+mkdir -p "$out"
+# Only what Kbuild reads; rsync keeps timestamps, so unchanged sources are not rebuilt.
+rsync -a --delete --exclude '*.o' --exclude '*.cmd' --exclude 'bindings_generated.rs' \
+	"$REPO_ROOT/src" "$REPO_ROOT/uapi" "$out/"
+cp -p "$REPO_ROOT/Kbuild" "$REPO_ROOT/Cargo.toml" "$out/"
+log "building ioam_rs.ko against $kdir"
+make -C "$REPO_ROOT" -s KDIR="$kdir" MODDIR="$out" modules >&2
+echo "$out/ioam_rs.ko"
