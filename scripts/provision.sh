@@ -147,6 +147,14 @@ install_bindgen() {
 	cargo install --locked --quiet bindgen-cli
 }
 
+# The fuzzer of the packet-format crate (scripts/fuzz.sh): libFuzzer through cargo-fuzz, used
+# without a sanitizer, so the stable toolchain is enough.
+install_cargo_fuzz() {
+	cargo fuzz --version >/dev/null 2>&1 && return
+	log "cargo install cargo-fuzz (about 2 minutes)"
+	cargo install --locked --quiet cargo-fuzz
+}
+
 install_virtme_ng() {
 	command -v vng >/dev/null && return
 	log "pip install virtme-ng"
@@ -167,6 +175,7 @@ install_iproute2
 install_kernel_source
 install_rust_src
 install_bindgen
+install_cargo_fuzz
 install_virtme_ng
 install_matplotlib
 log "provisioned: $(ip -V | awk '{print $3}' | tr -d ,), bindgen $(bindgen --version | awk '{print $2}'), $(vng --version 2>&1 | head -1), kernel source $(cat "$(kernel_src_dir)/.debian-version")"

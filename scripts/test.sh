@@ -14,6 +14,9 @@ cargo test --quiet --workspace 2>&1
 log "host: selftest tools (python3 -m unittest)"
 (cd selftests && python3 -m unittest discover -q -s tests_host -t . 2>&1)
 
+log "host: fuzzing the packet-format crate (bounded)"
+scripts/fuzz.sh "${IOAM_RS_FUZZ_SECONDS:-30}"
+
 log "host: cargo clippy"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 

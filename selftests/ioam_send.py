@@ -750,6 +750,17 @@ def send_all(sock, eth, packets, interval=0):
     return sent, errors, first
 
 
+def count_expected(tally, fate, outs):
+    """Adds one packet's expected fate and per-option outcomes to tally. Outcomes of packets
+    that are not dropped are also counted as "seen:OUTCOME": what a hook that runs after the
+    kernel's own checks gets to see when the kernel drops the whole packet."""
+    tally[fate] = tally.get(fate, 0) + 1
+    for o in outs:
+        tally[o] = tally.get(o, 0) + 1
+        if fate not in ("drop", "kernel_drop"):
+            tally["seen:" + o] = tally.get("seen:" + o, 0) + 1
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
     out = sys.stdout
@@ -770,10 +781,7 @@ def main(argv=None):
             for k in rng:
                 p = case(k)[1]
                 if args.expect:
-                    fate, outs = classify(p, **kw)
-                    tally[fate] = tally.get(fate, 0) + 1
-                    for o in outs:
-                        tally[o] = tally.get(o, 0) + 1
+                    count_expected(tally, *classify(p, **kw))
                 yield p
         packets = gen()
     elif args.seeds:
@@ -782,10 +790,7 @@ def main(argv=None):
         def seeds():
             for p in cases:
                 if args.expect:
-                    fate, outs = classify(p, **kw)
-                    tally[fate] = tally.get(fate, 0) + 1
-                    for o in outs:
-                        tally[o] = tally.get(o, 0) + 1
+                    count_expected(tally, *classify(p, **kw))
                 yield p
         packets = seeds()
     else:

@@ -125,3 +125,7 @@ run_test() {
 		;;
 	esac
 }
+
+# Chain topologies shared by the transit, campaign and reliability tests.
+# shellcheck source=selftests/chain.sh
+. "$SELFTEST_DIR/chain.sh"

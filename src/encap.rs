@@ -383,7 +383,10 @@ impl EncapRoute {
                 .ok_or(Error::from_errno(-(sys::EHOSTUNREACH as i32)))?,
         };
         let dst = skb::route_output(net, &saddr, &self.tundst, pkt.mark())?;
-        if !core::ptr::eq(dst.lwtstate(), pkt.route_lwtstate()) {
+        // A route through a lightweight tunnel is never cached: through this very route it
+        // would hold itself, and through another tunnel whose route leads back here the two
+        // caches would hold each other.
+        if dst.lwtstate().is_null() {
             self.routes.set(&dst, &saddr);
         }
         Ok((dst, saddr))

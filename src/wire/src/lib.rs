@@ -12,4 +12,5 @@ pub mod fill;
 pub mod freq;
 pub mod hbh;
 pub mod option;
+pub mod parse;
 pub mod trace;

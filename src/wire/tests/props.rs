@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Property tests of the wire formats: encoder and validator agree, headers round-trip, and
-//! filling never writes outside its trace, whatever the input.
+//! Property tests of the wire formats: encoder and validator agree, headers round-trip,
+//! filling never writes outside its trace, whatever the input, and parsing what the filler
+//! wrote gives back the same fields.
 
 use ioam_wire::fill::{fill_node, FillOutcome, NodeData};
 use ioam_wire::hbh::{check_trace, IoamOptions};
@@ -8,7 +9,8 @@ use ioam_wire::option::{
     hbh_len, validate_encap, write_hbh, TraceHeader, HBH_LEN_MAX, IOAM_TYPE_PREALLOC,
     TRACE_DATA_MAX,
 };
-use ioam_wire::trace::{node_len, OssHeader, OSS_BIT, RESERVED_BIT, UNDEFINED_BITS};
+use ioam_wire::parse::{parse_node, Nodes, ParsedNode};
+use ioam_wire::trace::{node_len, trace_bit, OssHeader, OSS_BIT, RESERVED_BIT, UNDEFINED_BITS};
 use proptest::prelude::*;
 
 /// A trace type an encapsulating node accepts: bits 0-11 and 22, at least one.
@@ -369,5 +371,203 @@ proptest! {
             prop_assert_eq!(traced, k.min(n_small));
             prop_assert_eq!(pos, 0);
         }
+    }
+}
+
+/// A schema the filler accepts: a 24-bit id and up to 120 bytes of data.
+fn valid_schema() -> impl Strategy<Value = Option<(u32, Vec<u8>)>> {
+    prop::option::of((
+        0u32..=0x00ff_ffff,
+        prop::collection::vec(any::<u8>(), 0..=120),
+    ))
+}
+
+/// Words a node of trace type `t` takes with `schema`: NodeLen plus the snapshot's.
+fn words_needed(t: u32, schema: &Option<(u32, Vec<u8>)>) -> usize {
+    node_len(t) as usize
+        + if t & OSS_BIT == 0 {
+            0
+        } else {
+            1 + schema.as_ref().map_or(0, |(_, d)| d.len().div_ceil(4))
+        }
+}
+
+/// Checks that `p`, parsed from what [`fill_node`] wrote for `n` with trace type `t`, holds
+/// `n`'s values: each field present exactly when its bit is set, node ids cut to 24 and 56 bits,
+/// undefined bits all-ones, and the snapshot's data zero-padded to whole words.
+fn check_parsed(t: u32, n: &NodeData<'_>, p: &ParsedNode<'_>) -> Result<(), TestCaseError> {
+    let on = |bit| t & trace_bit(bit) != 0;
+    prop_assert_eq!(
+        p.hop_limit_node_id,
+        on(0).then_some((n.hop_limit, n.node_id & 0x00ff_ffff))
+    );
+    prop_assert_eq!(p.if_ids, on(1).then_some((n.ingress_if, n.egress_if)));
+    prop_assert_eq!(p.ts_secs, on(2).then_some(n.ts_secs));
+    prop_assert_eq!(p.ts_frac, on(3).then_some(n.ts_frac));
+    prop_assert_eq!(p.transit_delay, on(4).then_some(n.transit_delay));
+    prop_assert_eq!(p.namespace_data, on(5).then_some(n.namespace_data));
+    prop_assert_eq!(p.queue_depth, on(6).then_some(n.queue_depth));
+    prop_assert_eq!(
+        p.checksum_complement,
+        on(7).then_some(n.checksum_complement)
+    );
+    prop_assert_eq!(
+        p.hop_limit_node_id_wide,
+        on(8).then_some((n.hop_limit, n.node_id_wide & 0x00ff_ffff_ffff_ffff))
+    );
+    prop_assert_eq!(
+        p.if_ids_wide,
+        on(9).then_some((n.ingress_if_wide, n.egress_if_wide))
+    );
+    prop_assert_eq!(
+        p.namespace_data_wide,
+        on(10).then_some(n.namespace_data_wide)
+    );
+    prop_assert_eq!(p.buffer_occupancy, on(11).then_some(n.buffer_occupancy));
+    prop_assert_eq!(
+        p.undefined.len(),
+        (t & UNDEFINED_BITS).count_ones() as usize * 4
+    );
+    prop_assert!(p.undefined.iter().all(|&b| b == 0xff));
+    match (p.snapshot, on(22)) {
+        (None, false) => {}
+        (Some(s), true) => {
+            let (id, data) = n.schema.unwrap_or((0x00ff_ffff, &[]));
+            prop_assert_eq!(s.schema_id, id);
+            prop_assert_eq!(s.data.len(), data.len().div_ceil(4) * 4);
+            prop_assert_eq!(&s.data[..data.len()], data);
+            prop_assert!(s.data[data.len()..].iter().all(|&b| b == 0));
+        }
+        (s, _) => prop_assert!(false, "snapshot {:?} with bit 22 {}", s, on(22)),
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// One fill into a trace with room, then parsing at the new RemainingLen * 4: the same
+    /// fields, NodeLen + snapshot words consumed, and the older data after it untouched.
+    #[test]
+    fn fill_then_parse_round_trip(
+        t in valid_type(),
+        v in node_values(),
+        schema in valid_schema(),
+        extra in 0usize..=8,
+        older in prop::collection::vec(any::<u8>(), 0..=32),
+        ns in any::<u16>(),
+    ) {
+        let need = words_needed(t, &schema);
+        let remlen = (need + extra).clamp(1, 127);
+        prop_assume!(need <= remlen);
+        // Free words, then `older` (whole words of earlier nodes' data).
+        let older = &older[..older.len() / 4 * 4];
+        let mut opt = vec![0u8; 8];
+        TraceHeader {
+            namespace_id: ns,
+            node_len: node_len(t) as u8,
+            overflow: false,
+            remaining_len: remlen as u8,
+            trace_type: t,
+        }
+        .write(&mut opt)
+        .unwrap();
+        opt.resize(8 + remlen * 4, 0);
+        opt.extend_from_slice(older);
+        let node = node(&v, &schema);
+        prop_assert_eq!(fill_and_check(&opt, &node)?, FillOutcome::Filled);
+        prop_assert_eq!(fill_node(&mut opt, &node), FillOutcome::Filled);
+
+        let h = TraceHeader::parse(&opt).unwrap();
+        prop_assert_eq!(usize::from(h.remaining_len), remlen - need);
+        prop_assert!(!h.overflow);
+        let at = 8 + usize::from(h.remaining_len) * 4;
+        let (p, used) = parse_node(t, &opt[at..]).unwrap();
+        prop_assert_eq!(used, need * 4);
+        check_parsed(t, &node, &p)?;
+        prop_assert_eq!(&opt[at + used..], older);
+        // The trace iterator finds the same node first.
+        let (_, mut nodes) = Nodes::in_trace(&opt).unwrap();
+        prop_assert_eq!(nodes.next(), Some(p));
+    }
+
+    /// Successive fills into a Hop-by-Hop header from `write_hbh` until it overflows: the nodes
+    /// parse back most recent first, filling exactly the trace data, and the header passes the
+    /// transit checks all along.
+    #[test]
+    fn successive_fills_parse_in_wire_order(
+        t in valid_type(),
+        size in valid_size(),
+        hops in prop::collection::vec((node_values(), valid_schema()), 1..8),
+    ) {
+        let mut buf = [0u8; HBH_LEN_MAX];
+        let n = write_hbh(&mut buf, 59, 3, t, size).unwrap();
+        let opt = IoamOptions::new(&buf[..n]).unwrap().next().unwrap().unwrap();
+        let mut remlen = size / 4;
+        let mut filled = Vec::new();
+        let mut overflowed = false;
+        for (i, (v, schema)) in hops.iter().enumerate() {
+            let node = node(v, schema);
+            let trace = &mut buf[opt.trace_range()];
+            let outcome = fill_node(trace, &node);
+            let need = words_needed(t, schema);
+            if overflowed {
+                prop_assert_eq!(outcome, FillOutcome::AlreadyOverflowed);
+            } else if need <= remlen {
+                prop_assert_eq!(outcome, FillOutcome::Filled);
+                remlen -= need;
+                filled.push(i);
+            } else {
+                prop_assert_eq!(outcome, FillOutcome::Overflow);
+                overflowed = true;
+            }
+            let h = check_trace(&buf[opt.range()], 40 + opt.offset).unwrap();
+            prop_assert_eq!(usize::from(h.remaining_len), remlen);
+            prop_assert_eq!(h.overflow, overflowed);
+        }
+        let (_, mut nodes) = Nodes::in_trace(&buf[opt.trace_range()]).unwrap();
+        for &i in filled.iter().rev() {
+            let (v, schema) = &hops[i];
+            let p = nodes.next();
+            prop_assert!(p.is_some(), "node {} missing", i);
+            check_parsed(t, &node(v, schema), &p.unwrap())?;
+        }
+        // The nodes end where the trace data ends.
+        prop_assert_eq!(nodes.next(), None);
+        prop_assert!(nodes.remainder().is_empty());
+        // The PadN after the option is untouched.
+        if size % 8 != 0 {
+            prop_assert_eq!(&buf[n - 4..n], &[1u8, 2, 0, 0][..]);
+        }
+    }
+
+    /// Arbitrary bytes and trace types: parse_node never panics, consumes NodeLen words plus the
+    /// snapshot, reads nothing past them, and fails on anything shorter.
+    #[test]
+    fn parse_node_arbitrary(
+        t in any::<u32>(),
+        bytes in prop::collection::vec(any::<u8>(), 0..400),
+    ) {
+        let Some((p, used)) = parse_node(t, &bytes) else {
+            // Too short: for the fixed part, or for the snapshot its header announces.
+            let fixed = node_len(t) as usize * 4;
+            if t & OSS_BIT == 0 {
+                prop_assert!(bytes.len() < fixed);
+            } else if bytes.len() >= fixed + 4 {
+                let words = usize::from(bytes[fixed]);
+                prop_assert!(bytes.len() < fixed + 4 + words * 4);
+            }
+            return Ok(());
+        };
+        prop_assert!(used <= bytes.len());
+        let snap = p.snapshot.map_or(0, |s| 4 + s.data.len());
+        prop_assert_eq!(used, node_len(t) as usize * 4 + snap);
+        prop_assert_eq!(p.snapshot.is_some(), t & OSS_BIT != 0);
+        prop_assert_eq!(parse_node(t, &bytes[..used]), Some((p, used)));
+        if used > 0 {
+            prop_assert_eq!(parse_node(t, &bytes[..used - 1]), None);
+        }
+        // Bits above the 24 and the reserved bit 23 change nothing.
+        prop_assert_eq!(parse_node((t & 0x00ff_fffe) | 0xff00_0001, &bytes), Some((p, used)));
     }
 }

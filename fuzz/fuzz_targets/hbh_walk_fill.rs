@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+//! A transit node on arbitrary packets: walk the Hop-by-Hop header's IOAM options, check each
+//! with `check_trace`, and fill the accepted ones (up to three times each) on a copy. Asserts
+//! that a fill writes only inside its option's trace, only sets the Overflow flag, only lowers
+//! RemainingLen, by NodeLen + snapshot words and writing exactly those words, that what it
+//! wrote parses back to the node given, and that the header still walks to the same options.
+#![no_main]
+
+use std::ops::Range;
+
+use ioam_wire::fill::{fill_node, FillOutcome, Malformed, NodeData};
+use ioam_wire::hbh::{check_trace, IoamOption, IoamOptions};
+use ioam_wire::option::TraceHeader;
+use ioam_wire::parse::{parse_node, Nodes};
+use ioam_wire_fuzz::{check_parsed, words_needed, Input};
+use libfuzzer_sys::fuzz_target;
+
+/// Byte 2 of the trace header: NodeLen and the Overflow flag.
+const OVERFLOW: u8 = 0x04;
+
+fn fill_checked(buf: &mut [u8], r: Range<usize>, node: &NodeData<'_>) {
+    let t = TraceHeader::parse(&buf[r.clone()]).unwrap().trace_type;
+    let need = words_needed(t, node.schema);
+    let mut filled = 0;
+    for _ in 0..3 {
+        let before = buf.to_vec();
+        let outcome = fill_node(&mut buf[r.clone()], node);
+        assert_eq!(
+            &before[..r.start],
+            &buf[..r.start],
+            "write before the trace"
+        );
+        assert_eq!(&before[r.end..], &buf[r.end..], "write after the trace");
+        let (old, new) = (&before[r.clone()], &buf[r.clone()]);
+        let (oh, nh) = (
+            TraceHeader::parse(old).unwrap(),
+            TraceHeader::parse(new).unwrap(),
+        );
+        // The header: namespace, NodeLen, flags but O, the reserved bit and the type kept.
+        assert_eq!(old[..2], new[..2]);
+        assert_eq!(old[2] & !OVERFLOW, new[2] & !OVERFLOW);
+        assert!(!oh.overflow || nh.overflow, "Overflow flag cleared");
+        assert_eq!(old[3] & 0x80, new[3] & 0x80);
+        assert_eq!(old[4..8], new[4..8]);
+        assert!(nh.remaining_len <= oh.remaining_len, "RemainingLen grew");
+        match outcome {
+            FillOutcome::Filled => {
+                let need = need.expect("filled with a schema the filler refuses");
+                assert!(!oh.overflow && !nh.overflow);
+                let used = usize::from(oh.remaining_len - nh.remaining_len);
+                assert_eq!(used, need);
+                let lo = 8 + usize::from(nh.remaining_len) * 4;
+                let hi = 8 + usize::from(oh.remaining_len) * 4;
+                assert_eq!(old[8..lo], new[8..lo], "write in the free space left");
+                assert_eq!(old[hi..], new[hi..], "write over earlier nodes");
+                let (p, len) = parse_node(t, &new[lo..]).expect("a filled node parses");
+                assert_eq!(lo + len, hi);
+                check_parsed(t, node, &p);
+                filled += 1;
+            }
+            FillOutcome::Overflow => {
+                assert!(!oh.overflow && nh.overflow);
+                let fits = need.is_some_and(|w| w <= usize::from(oh.remaining_len));
+                assert!(oh.remaining_len == 0 || !fits, "overflow with room");
+                assert_eq!(old[3..], new[3..]);
+            }
+            FillOutcome::AlreadyOverflowed => {
+                assert!(oh.overflow);
+                assert_eq!(old, new);
+            }
+            FillOutcome::Malformed(m) => {
+                // check_trace accepted the option: only the schema can be refused.
+                assert_eq!(m, Malformed::InvalidSchema);
+                assert!(need.is_none());
+                assert_eq!(old, new);
+            }
+        }
+        if outcome != FillOutcome::Filled {
+            break;
+        }
+    }
+    // The nodes filled here come first in the trace, most recent first.
+    if need.is_some_and(|w| w > 0) {
+        let (_, nodes) = Nodes::in_trace(&buf[r]).unwrap();
+        let mut n = 0;
+        for p in nodes.take(filled) {
+            check_parsed(t, node, &p);
+            n += 1;
+        }
+        assert_eq!(n, filled);
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let input = Input::decode(data);
+    let hbh = input.hbh;
+    let Ok(walk) = IoamOptions::new(hbh) else {
+        return;
+    };
+    let hdr_len = walk.header_len();
+    let mut buf = hbh.to_vec();
+    let mut options: Vec<IoamOption> = Vec::new();
+    let mut traces: Vec<Range<usize>> = Vec::new();
+    for item in walk {
+        let Ok(opt) = item else { break };
+        assert!(opt.range().end <= hdr_len);
+        assert!(options.last().is_none_or(|o| o.range().end <= opt.offset));
+        options.push(opt);
+        if check_trace(&hbh[opt.range()], input.hbh_offset + opt.offset).is_err() {
+            continue;
+        }
+        traces.push(opt.trace_range());
+        fill_checked(&mut buf, opt.trace_range(), &input.node);
+        // Still accepted by a transit node after the fill.
+        check_trace(&buf[opt.range()], input.hbh_offset + opt.offset).expect("refused after fill");
+    }
+    for (i, (a, b)) in hbh.iter().zip(&buf).enumerate() {
+        if *a != *b {
+            assert!(
+                traces.iter().any(|r| r.contains(&i)),
+                "byte {i} outside the traces changed"
+            );
+        }
+    }
+    let again: Vec<IoamOption> = IoamOptions::new(&buf)
+        .unwrap()
+        .map_while(Result::ok)
+        .collect();
+    assert_eq!(again, options, "the fills changed the options");
+});
