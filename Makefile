@@ -7,6 +7,7 @@
 #   make test            the whole test suite (host and VM), see README.md
 #   make bench           benchmarks against the kernel's own IOAM (scripts/bench.sh)
 #   make bench-smoke     a short benchmark run that checks the harness
+#   make check-debug     the selftests on the debug kernel (KASAN, KMEMLEAK, lockdep, UBSAN)
 #   make clean
 
 SHELL := /bin/bash
@@ -17,9 +18,11 @@ RUST_LIB_SRC ?= $(shell source $(ROOT)scripts/common.sh && rust_lib_src_dir)
 LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 # Where the module sources are (scripts/build-module.sh builds a copy elsewhere).
 MODDIR ?= $(ROOT)
-KMAKE = $(MAKE) -C $(KDIR) M=$(MODDIR) RUST_LIB_SRC=$(RUST_LIB_SRC) LIBCLANG_PATH=$(LIBCLANG_PATH)
+# LLVM=-19 for a clang-built kernel (the debug variant).
+KMAKE_ARGS ?= $(shell source $(ROOT)scripts/common.sh && kernel_make_args $(KDIR))
+KMAKE = $(MAKE) -C $(KDIR) M=$(MODDIR) RUST_LIB_SRC=$(RUST_LIB_SRC) LIBCLANG_PATH=$(LIBCLANG_PATH) $(KMAKE_ARGS)
 
-.PHONY: default modules kernel clean test demo rust-analyzer ioamctl bench bench-smoke
+.PHONY: default modules kernel clean test demo rust-analyzer ioamctl bench bench-smoke check-debug
 
 default: modules
 
@@ -47,6 +50,9 @@ bench:
 
 bench-smoke:
 	$(ROOT)scripts/bench.sh --smoke
+
+check-debug:
+	$(ROOT)scripts/check-debug.sh
 
 clean:
 	+$(KMAKE) clean

@@ -26,11 +26,15 @@ key=$({
 	rustc --version
 	bindgen --version
 	gcc --version | head -n 1
-	"$LIBCLANG_PATH/../bin/clang" --version 2>/dev/null | head -n 1 || true
+	# The clang-built debug variant also depends on clang (the gcc-built ones must not: their
+	# keys predate clang's installation).
+	[ "$variant" != debug ] || "$LIBCLANG_PATH/../bin/clang" --version | head -n 1
 	echo "$rust_lib"
 } | sha256sum | cut -c1-16)
 out="$CACHE_DIR/kernels/$variant-$key"
 kmake=(make -C "$src" O="$out" -s RUST_LIB_SRC="$rust_lib" LIBCLANG_PATH="$LIBCLANG_PATH")
+# KASAN with Rust needs a clang-built kernel (init/Kconfig: RUST depends on !KASAN || CC_IS_CLANG).
+[ "$variant" != debug ] || kmake+=("$(llvm_make_arg)")
 
 if [ -f "$out/.ioam-rs-complete" ]; then
 	echo "$out"

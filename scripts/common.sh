@@ -24,3 +24,13 @@ rustc_version() { rustc --version | awk '{print $2}'; }
 # Source tree and Rust library sources, as unpacked by provision.sh.
 kernel_src_dir() { cat "$CACHE_DIR/src/linux-source.path" 2>/dev/null || true; }
 rust_lib_src_dir() { echo "$CACHE_DIR/rust-src/$(rustc_version)/usr/src/rustc-$(rustc_version)/library"; }
+
+# The make argument for a clang/LLVM kernel build with Debian's versioned LLVM tools.
+llvm_make_arg() {
+	echo "LLVM=-${LIBCLANG_PATH#/usr/lib/llvm-}" | sed 's|/lib$||'
+}
+
+# Extra make arguments for building modules against kernel build directory $1.
+kernel_make_args() {
+	if grep -q '^CONFIG_CC_IS_CLANG=y' "$1/.config" 2>/dev/null; then llvm_make_arg; fi
+}

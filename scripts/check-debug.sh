@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The selftests on the debug kernel (KASAN, KMEMLEAK, lockdep with PROVE_LOCKING and PROVE_RCU,
+# DEBUG_ATOMIC_SLEEP, DEBUG_NET, UBSAN: selftests/config.debug), with a kmemleak scan after the
+# module is unloaded. Any report in the guest's kernel log fails the run (scripts/vm-run.sh).
+#   scripts/check-debug.sh                  every selftest file, the 100,000-packet campaign included
+#   scripts/check-debug.sh --quick          a subset that fits in CI's time (see README.md)
+#   scripts/check-debug.sh FILE...          these selftest files
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+cd "$REPO_ROOT"
+
+env_args=()
+if [ "${1:-}" = --quick ]; then
+	shift
+	# Every test file, but the long loops scaled down.
+	env_args=(IOAM_RS_FUZZ_COUNT=5000 REL_LOAD_CYCLES=10 REL_NETNS_ROUNDS=4 REL_CHURN_CYCLES=20
+		REL_FUZZ_COUNT=1000 IOAM_RS_TEST_FILTER='^(load and unload|namespace|schema|unprivileged|network namespace|rmmod with state|encap: (each|full|unknown|rmmod|10 MB)|transit_(each_bit|full|namespace|two)|events|decap|malformed|campaign|reliability: (load|[0-9]+ network|namespaces,|interfaces|rmmod|generic|regression))')
+fi
+"$REPO_ROOT/scripts/build-all.sh" >/dev/null
+kdir=$(scripts/build-kernel.sh debug)
+ko=$(scripts/build-module.sh "$kdir")
+log "debug kernel: selftests with KASAN, KMEMLEAK, lockdep, PROVE_RCU, UBSAN"
+IOAM_RS_VM_TIMEOUT=${IOAM_RS_VM_TIMEOUT:-5400} scripts/vm-run.sh -k "$kdir" -l "$REPO_ROOT/logs/debug" -- \
+	env IOAM_RS_KO="$ko" "${env_args[@]}" selftests/debug-run.sh "$@"

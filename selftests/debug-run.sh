@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# In the debug kernel: the selftests, then, with the module unloaded, a kmemleak scan that must
+# find nothing (scripts/check-debug.sh).
+set -u
+cd "$(dirname "$0")/.."
+rc=0
+selftests/run.sh "$@" || rc=$?
+! grep -q '^ioam_rs ' /proc/modules || rmmod ioam_rs || rc=1
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+leaks=/sys/kernel/debug/kmemleak
+if [ -w $leaks ]; then
+	# Objects freed through RCU need grace periods before they stop looking unreferenced.
+	sleep 5
+	echo scan >$leaks
+	sleep 5
+	echo scan >$leaks
+	if [ -s $leaks ]; then
+		echo "kmemleak: suspected leaks:"
+		head -n 60 $leaks
+		rc=1
+	else
+		echo "kmemleak: no leaks"
+	fi
+else
+	echo "kmemleak: not available"
+	rc=1
+fi
+exit $rc
