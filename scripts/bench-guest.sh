@@ -4,7 +4,8 @@
 # KERNEL: ioam-rs (test kernel; ioam_rs.ko is loaded) or upstream (reference kernel, with the
 # kernel's own IOAM). pktgen in G sends PACKETS UDP packets of a fixed size through
 # G -- A -- T -- R: A is the encapsulating node (a forwarding router), T the transit node, R
-# the sink. Appends "kernel,scenario,sent,received,guest_ns" lines to OUT_DIR/speed.csv; with
+# the sink. Appends "kernel,scenario,sent,received,guest_ns,busy_ns" lines to OUT_DIR/speed.csv
+# (busy_ns: CPU time not idle, from /proc/stat: the cost, without the idle gaps); with
 # "audit", counts the kernel's slab and page allocations per call site during each scenario
 # (kmem tracepoints with histogram triggers) and appends
 # "kernel,scenario,sent,kind,call_site,count" lines to OUT_DIR/alloc.csv instead.
@@ -47,12 +48,15 @@ in_ns A sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.ioam6_id=1 net.ipv6.c
 in_ns T sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.ioam6_id=2 net.ipv6.conf.left.ioam6_id=21 \
 	net.ipv6.conf.right.ioam6_id=22
 in_ns R sysctl -qw net.ipv6.ioam6_id=3
+ip -n benchG -6 route add default via 2001:db8:1::2
 ip -n benchA -6 route add 2001:db8:3::/64 via 2001:db8:2::2
 ip -n benchT -6 route add 2001:db8:1::/64 via 2001:db8:2::1
 ip -n benchR -6 route add default via 2001:db8:3::1
 ip -n benchR link set ip6tnl0 up # R ends encap-mode tunnels
+data=1
 for n in A T R; do
-	in_ns $n bash -c "$(declare -f ioam); ioam namespace add $NS_ID data 0x$n$n"
+	in_ns $n bash -c "$(declare -f ioam); ioam namespace add $NS_ID data $data"
+	data=$((data + 1))
 done
 # A schema fills each trace exactly (NodeLen 15 words + snapshot header + schema words).
 schema_words() { echo $(($1 / 4 - 15 - 1)); }
@@ -124,6 +128,8 @@ SCENARIOS=(baseline encap_inline_8 encap_inline_40 encap_inline_72 encap_inline_
 	encap_ip6ip6_8 encap_ip6ip6_40 encap_ip6ip6_72 encap_ip6ip6_244 transit_48_off transit_48 freq_1000)
 
 rx_packets() { in_ns R cat /sys/class/net/left/statistics/rx_packets; }
+# CPU time spent not idle, in ns (/proc/stat counts in USER_HZ ticks of 10 ms).
+busy_ns() { awk '$1 == "cpu" { print ($2 + $3 + $4 + $7 + $8 + $9) * 10000000; exit }' /proc/stat; }
 
 TR=/sys/kernel/tracing
 hist_events=(kmem/kmalloc kmem/kmem_cache_alloc kmem/kmalloc_node kmem/kmem_cache_alloc_node)
@@ -156,15 +162,17 @@ for name in "${SCENARIOS[@]}"; do
 	scenario "$name"
 	[ "$mode" != audit ] || audit_start
 	rx0=$(rx_packets)
+	b0=$(busy_ns)
 	t0=$(date +%s%N)
 	pg start $PG/pgctrl
 	t1=$(date +%s%N)
+	b1=$(busy_ns)
 	sleep 0.2
 	rx1=$(rx_packets)
 	if [ "$mode" = audit ]; then
 		audit_stop "$name"
 	else
-		echo "$kernel,$name,$packets,$((rx1 - rx0)),$((t1 - t0))" >>"$out/speed.csv"
+		echo "$kernel,$name,$packets,$((rx1 - rx0)),$((t1 - t0)),$((b1 - b0))" >>"$out/speed.csv"
 	fi
-	echo "$kernel $name: $((rx1 - rx0)) of $packets packets in $(((t1 - t0) / 1000000)) ms" >&2
+	echo "$kernel $name: $((rx1 - rx0)) of $packets packets in $(((t1 - t0) / 1000000)) ms, busy $(((b1 - b0) / 1000000)) ms" >&2
 done
