@@ -129,7 +129,7 @@ SCENARIOS=(baseline encap_inline_8 encap_inline_40 encap_inline_72 encap_inline_
 
 rx_packets() { in_ns R cat /sys/class/net/left/statistics/rx_packets; }
 # CPU time spent not idle, in ns (/proc/stat counts in USER_HZ ticks of 10 ms).
-busy_ns() { awk '$1 == "cpu" { printf "%d\n", ($2 + $3 + $4 + $7 + $8 + $9) * 10000000; exit }' /proc/stat; }
+busy_ns() { awk '$1 == "cpu" { printf "%.0f\n", ($2 + $3 + $4 + $7 + $8 + $9) * 10000000; exit }' /proc/stat; }
 
 TR=/sys/kernel/tracing
 hist_events=(kmem/kmalloc kmem/kmem_cache_alloc kmem/kmalloc_node kmem/kmem_cache_alloc_node)
