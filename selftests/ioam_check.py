@@ -237,8 +237,8 @@ def run(args, s):
             continue
         if addr[2] == socket.PACKET_OUTGOING or pkt[24] == 0xFF:
             continue  # our own replies, multicast (ND, MLD)
-        if len(pkt) > 40 and pkt[6] == 58 and 133 <= pkt[40] <= 137:
-            continue  # neighbour discovery
+        if len(pkt) > 40 and pkt[6] == 58 and (133 <= pkt[40] <= 137 or pkt[40] < 128):
+            continue  # neighbour discovery, ICMPv6 errors (answers to earlier test traffic)
         if args.count_traced:
             traced = pkt[6] == 0
             counts[traced] += 1
