@@ -19,8 +19,8 @@
 //! Missing bytes read as zero.
 
 use ioam_wire::fill::NodeData;
-use ioam_wire::parse::ParsedNode;
-use ioam_wire::trace::{node_len, trace_bit, OssHeader, OSS_BIT, UNDEFINED_BITS};
+use ioam_wire::parse::{check_filled, ParsedNode};
+use ioam_wire::trace::{node_len, OssHeader, OSS_BIT};
 
 /// Length of the fixed part of a `hbh_walk_fill` input, before the schema data.
 pub const FIXED_LEN: usize = 68;
@@ -160,53 +160,9 @@ pub fn words_needed(t: u32, schema: Option<(u32, &[u8])>) -> Option<usize> {
 }
 
 /// Asserts that `p`, parsed from what the filler wrote for `n` with trace type `t`, holds
-/// `n`'s values: each field present exactly when its bit is set, node ids cut to 24 and 56
-/// bits, the hop limit in both, undefined bits all-ones, the snapshot's data zero-padded.
+/// `n`'s values (see [`check_filled`]).
 pub fn check_parsed(t: u32, n: &NodeData<'_>, p: &ParsedNode<'_>) {
-    let on = |bit| t & trace_bit(bit) != 0;
-    assert_eq!(
-        p.hop_limit_node_id,
-        on(0).then_some((n.hop_limit, n.node_id & 0x00ff_ffff))
-    );
-    assert_eq!(p.if_ids, on(1).then_some((n.ingress_if, n.egress_if)));
-    assert_eq!(p.ts_secs, on(2).then_some(n.ts_secs));
-    assert_eq!(p.ts_frac, on(3).then_some(n.ts_frac));
-    assert_eq!(p.transit_delay, on(4).then_some(n.transit_delay));
-    assert_eq!(p.namespace_data, on(5).then_some(n.namespace_data));
-    assert_eq!(p.queue_depth, on(6).then_some(n.queue_depth));
-    assert_eq!(
-        p.checksum_complement,
-        on(7).then_some(n.checksum_complement)
-    );
-    assert_eq!(
-        p.hop_limit_node_id_wide,
-        on(8).then_some((n.hop_limit, n.node_id_wide & 0x00ff_ffff_ffff_ffff))
-    );
-    assert_eq!(
-        p.if_ids_wide,
-        on(9).then_some((n.ingress_if_wide, n.egress_if_wide))
-    );
-    assert_eq!(
-        p.namespace_data_wide,
-        on(10).then_some(n.namespace_data_wide)
-    );
-    assert_eq!(p.buffer_occupancy, on(11).then_some(n.buffer_occupancy));
-    assert_eq!(
-        p.undefined.len(),
-        (t & UNDEFINED_BITS).count_ones() as usize * 4
-    );
-    assert!(p.undefined.iter().all(|&b| b == 0xff));
-    match (p.snapshot, on(22)) {
-        (None, false) => {}
-        (Some(s), true) => {
-            let (id, data) = n.schema.unwrap_or((0x00ff_ffff, &[]));
-            assert_eq!(s.schema_id, id);
-            assert_eq!(s.data.len(), data.len().div_ceil(4) * 4);
-            assert_eq!(&s.data[..data.len()], data);
-            assert!(s.data[data.len()..].iter().all(|&b| b == 0));
-        }
-        (s, bit) => panic!("snapshot {s:?} with bit 22 {bit}"),
-    }
+    assert_eq!(check_filled(t, n, p), Ok(()), "parsed {p:?}");
 }
 
 /// The [`NodeData`] whose fill gives back the bytes `p` was parsed from, when there is one:

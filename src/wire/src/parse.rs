@@ -211,6 +211,102 @@ impl<'a> Iterator for Nodes<'a> {
 
 impl core::iter::FusedIterator for Nodes<'_> {}
 
+/// Checks that `parsed` holds what [`fill_node`](super::fill::fill_node) writes for `node` with
+/// trace type `trace_type`: each field present exactly when its bit is set, node ids cut to 24
+/// and 56 bits, the hop limit in both forms, undefined words all-ones, and the snapshot (or the
+/// "no schema" header) with its data zero-padded to whole words. Returns the first field that
+/// differs.
+pub fn check_filled(
+    trace_type: u32,
+    node: &super::fill::NodeData<'_>,
+    parsed: &ParsedNode<'_>,
+) -> Result<(), &'static str> {
+    use super::trace::{trace_bit, UNDEFINED_BITS};
+    let on = |bit: u32| trace_type & trace_bit(bit) != 0;
+    let n = node;
+    let fields = [
+        (
+            parsed.hop_limit_node_id == on(0).then_some((n.hop_limit, n.node_id & 0x00ff_ffff)),
+            "hop limit and node id",
+        ),
+        (
+            parsed.if_ids == on(1).then_some((n.ingress_if, n.egress_if)),
+            "interface ids",
+        ),
+        (
+            parsed.ts_secs == on(2).then_some(n.ts_secs),
+            "timestamp seconds",
+        ),
+        (
+            parsed.ts_frac == on(3).then_some(n.ts_frac),
+            "timestamp fraction",
+        ),
+        (
+            parsed.transit_delay == on(4).then_some(n.transit_delay),
+            "transit delay",
+        ),
+        (
+            parsed.namespace_data == on(5).then_some(n.namespace_data),
+            "namespace data",
+        ),
+        (
+            parsed.queue_depth == on(6).then_some(n.queue_depth),
+            "queue depth",
+        ),
+        (
+            parsed.checksum_complement == on(7).then_some(n.checksum_complement),
+            "checksum complement",
+        ),
+        (
+            parsed.hop_limit_node_id_wide
+                == on(8).then_some((n.hop_limit, n.node_id_wide & 0x00ff_ffff_ffff_ffff)),
+            "wide hop limit and node id",
+        ),
+        (
+            parsed.if_ids_wide == on(9).then_some((n.ingress_if_wide, n.egress_if_wide)),
+            "wide interface ids",
+        ),
+        (
+            parsed.namespace_data_wide == on(10).then_some(n.namespace_data_wide),
+            "wide namespace data",
+        ),
+        (
+            parsed.buffer_occupancy == on(11).then_some(n.buffer_occupancy),
+            "buffer occupancy",
+        ),
+        (
+            Some(parsed.undefined.len())
+                == usize::try_from((trace_type & UNDEFINED_BITS).count_ones())
+                    .ok()
+                    .and_then(|w| w.checked_mul(4))
+                && parsed.undefined.iter().all(|&b| b == 0xff),
+            "undefined bits",
+        ),
+    ];
+    if let Some((_, name)) = fields.iter().find(|(ok, _)| !ok) {
+        return Err(name);
+    }
+    let snapshot_ok = match (parsed.snapshot, on(22)) {
+        (None, false) => true,
+        (Some(s), true) => {
+            let (id, data) = n.schema.unwrap_or((0x00ff_ffff, &[]));
+            let padded = data.len().div_ceil(4).checked_mul(4);
+            s.schema_id == id
+                && Some(s.data.len()) == padded
+                && s.data.get(..data.len()) == Some(data)
+                && s.data
+                    .get(data.len()..)
+                    .is_some_and(|pad| pad.iter().all(|&b| b == 0))
+        }
+        _ => false,
+    };
+    if snapshot_ok {
+        Ok(())
+    } else {
+        Err("opaque state snapshot")
+    }
+}
+
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,

@@ -9,8 +9,8 @@ use ioam_wire::option::{
     hbh_len, validate_encap, write_hbh, TraceHeader, HBH_LEN_MAX, IOAM_TYPE_PREALLOC,
     TRACE_DATA_MAX,
 };
-use ioam_wire::parse::{parse_node, Nodes, ParsedNode};
-use ioam_wire::trace::{node_len, trace_bit, OssHeader, OSS_BIT, RESERVED_BIT, UNDEFINED_BITS};
+use ioam_wire::parse::{check_filled, parse_node, Nodes, ParsedNode};
+use ioam_wire::trace::{node_len, OssHeader, OSS_BIT, RESERVED_BIT, UNDEFINED_BITS};
 use proptest::prelude::*;
 
 /// A trace type an encapsulating node accepts: bits 0-11 and 22, at least one.
@@ -393,53 +393,9 @@ fn words_needed(t: u32, schema: &Option<(u32, Vec<u8>)>) -> usize {
 }
 
 /// Checks that `p`, parsed from what [`fill_node`] wrote for `n` with trace type `t`, holds
-/// `n`'s values: each field present exactly when its bit is set, node ids cut to 24 and 56 bits,
-/// undefined bits all-ones, and the snapshot's data zero-padded to whole words.
+/// `n`'s values (see [`check_filled`]).
 fn check_parsed(t: u32, n: &NodeData<'_>, p: &ParsedNode<'_>) -> Result<(), TestCaseError> {
-    let on = |bit| t & trace_bit(bit) != 0;
-    prop_assert_eq!(
-        p.hop_limit_node_id,
-        on(0).then_some((n.hop_limit, n.node_id & 0x00ff_ffff))
-    );
-    prop_assert_eq!(p.if_ids, on(1).then_some((n.ingress_if, n.egress_if)));
-    prop_assert_eq!(p.ts_secs, on(2).then_some(n.ts_secs));
-    prop_assert_eq!(p.ts_frac, on(3).then_some(n.ts_frac));
-    prop_assert_eq!(p.transit_delay, on(4).then_some(n.transit_delay));
-    prop_assert_eq!(p.namespace_data, on(5).then_some(n.namespace_data));
-    prop_assert_eq!(p.queue_depth, on(6).then_some(n.queue_depth));
-    prop_assert_eq!(
-        p.checksum_complement,
-        on(7).then_some(n.checksum_complement)
-    );
-    prop_assert_eq!(
-        p.hop_limit_node_id_wide,
-        on(8).then_some((n.hop_limit, n.node_id_wide & 0x00ff_ffff_ffff_ffff))
-    );
-    prop_assert_eq!(
-        p.if_ids_wide,
-        on(9).then_some((n.ingress_if_wide, n.egress_if_wide))
-    );
-    prop_assert_eq!(
-        p.namespace_data_wide,
-        on(10).then_some(n.namespace_data_wide)
-    );
-    prop_assert_eq!(p.buffer_occupancy, on(11).then_some(n.buffer_occupancy));
-    prop_assert_eq!(
-        p.undefined.len(),
-        (t & UNDEFINED_BITS).count_ones() as usize * 4
-    );
-    prop_assert!(p.undefined.iter().all(|&b| b == 0xff));
-    match (p.snapshot, on(22)) {
-        (None, false) => {}
-        (Some(s), true) => {
-            let (id, data) = n.schema.unwrap_or((0x00ff_ffff, &[]));
-            prop_assert_eq!(s.schema_id, id);
-            prop_assert_eq!(s.data.len(), data.len().div_ceil(4) * 4);
-            prop_assert_eq!(&s.data[..data.len()], data);
-            prop_assert!(s.data[data.len()..].iter().all(|&b| b == 0));
-        }
-        (s, _) => prop_assert!(false, "snapshot {:?} with bit 22 {}", s, on(22)),
-    }
+    prop_assert_eq!(check_filled(t, n, p), Ok(()), "parsed {:?}", p);
     Ok(())
 }
 
