@@ -129,8 +129,8 @@ def markdown(scenarios, by, args):
     lines = [
         "Benchmark of %s: %d round(s) of %d packets per scenario and kernel, kernels alternating; "
         "allocation audit over the audit run. The guest runs under QEMU TCG with instruction "
-        "counting (`-icount shift=0`): throughput is packets per 10^9 guest instructions, not per "
-        "real second, so only ratios are meaningful. Allocations: kmem tracepoints counted per call "
+        "counting (`-icount shift=0`): throughput is packets per 10^9 guest instructions executed "
+        "while the CPU was not idle (/proc/stat), not per real second, so only ratios are meaningful. Allocations: kmem tracepoints counted per call "
         "site; \"IOAM code's\" are those whose call site is in ioam_rs.ko or the kernel's ioam6 "
         "code; head reallocations are pskb_expand_head's, wherever called from (the plain "
         "forwarding path has its own)." % (args.date, args.rounds, args.packets),

@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$REPO_ROOT"
 
 kdir=$(scripts/build-all.sh)
+# The VM suite takes about 40 minutes under TCG (the campaign and the reliability loops).
+export IOAM_RS_VM_TIMEOUT=${IOAM_RS_VM_TIMEOUT:-3600}
 
 log "host: cargo test"
 cargo test --quiet --workspace 2>&1

@@ -12,7 +12,7 @@ use crate::{
     genl::{self, Dump, EventGroup, Request},
     netlink::{fail, Extack, PolicyEntry},
     pernet,
-    rcu::RcuCell,
+    rcu::{RcuCell, RcuValue},
     state::{NetState, Namespace, Schema, SchemaEntry},
     uapi::{
         attr, cmd, stat, EVENT_LIMIT_MAX, NS_DATA_UNAVAILABLE, NS_DATA_WIDE_UNAVAILABLE, SCHEMA_DATA_MAX,
@@ -122,16 +122,18 @@ fn set_schema(req: &Request<'_>) -> Result {
     }
     let st = state(req.net(), &ack)?;
     let mut reg = st.registry.lock();
-    let guard = rcu::read_lock();
-    let Some(ns) = st.namespaces.get(ns_id, &guard) else {
-        return Err(fail!(ack, ENOENT, "namespace {} does not exist", ns_id));
-    };
     let new = match sc_id.filter(|_| !unbind) {
         None => None,
         Some(id) => match reg.schema_mut(id) {
-            Some(e) => Some((id, e.schema.clone(), e.namespace)),
+            // Allocated before the RCU read lock (it may sleep), and before changing anything,
+            // so a failure changes nothing.
+            Some(e) => Some((id, RcuValue::new(e.schema.clone())?, e.namespace)),
             None => return Err(fail!(ack, ENOENT, "schema {} does not exist", id)),
         },
+    };
+    let guard = rcu::read_lock();
+    let Some(ns) = st.namespaces.get(ns_id, &guard) else {
+        return Err(fail!(ack, ENOENT, "namespace {} does not exist", ns_id));
     };
     match new {
         None => {
@@ -139,8 +141,7 @@ fn set_schema(req: &Request<'_>) -> Result {
             reg.unbind_schema_of(ns_id);
         }
         Some((sc_id, schema, previous_ns)) => {
-            // Allocate before changing anything, so a failure changes nothing.
-            ns.schema.replace(schema)?;
+            ns.schema.replace_with(schema);
             if let Some(prev) = previous_ns.filter(|&p| p != ns_id) {
                 if let Some(prev_ns) = st.namespaces.get(prev, &guard) {
                     prev_ns.schema.take();
@@ -226,19 +227,21 @@ fn set_interface(req: &Request<'_>) -> Result {
         .ok_or_else(|| fail!(ack, ENODEV, "interface {} does not exist in this network namespace", ifindex))?;
     let st = state(net, &ack)?;
     let _reg = st.registry.lock();
-    let mut set = KVec::new();
+    // The set changes only under the registry lock, held: size the copy first, outside the RCU
+    // read lock (allocating may sleep), then fill it without allocating.
+    let len = st.interfaces.get(&rcu::read_lock()).map_or(0, |s| s.len());
+    let mut set = KVec::with_capacity(len + 1, GFP_KERNEL)?;
     {
         let guard = rcu::read_lock();
         if let Some(old) = st.interfaces.get(&guard) {
             // Forget interfaces deleted meanwhile, so their indexes cannot be inherited.
             for &i in old.iter().filter(|&&i| i != ifindex && exists(i)) {
-                set.push(i, GFP_KERNEL)?;
+                set.push_within_capacity(i).map_err(|_| ENOMEM)?;
             }
         }
     }
     if enable {
         if let Err(at) = set.binary_search(&ifindex) {
-            set.reserve(1, GFP_KERNEL)?;
             set.insert_within_capacity(at, ifindex).map_err(|_| ENOMEM)?;
         }
     }

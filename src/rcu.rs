@@ -133,12 +133,19 @@ impl<T: Send> RcuCell<T> {
     }
 
     /// Publishes `value` in place of the current one, which is freed after a grace period.
+    /// Allocates (may sleep): not under the RCU read lock; see [`Self::replace_with`].
     pub(crate) fn replace(&self, value: T) -> Result<(), AllocError> {
-        let node = Self::alloc(value)?;
+        self.replace_with(RcuValue::new(value)?);
+        Ok(())
+    }
+
+    /// Publishes a value allocated beforehand, in place of the current one (which is freed
+    /// after a grace period). Does not allocate: callable under the RCU read lock.
+    pub(crate) fn replace_with(&self, value: RcuValue<T>) {
+        let node = value.into_raw();
         // INVARIANT: the cell now owns `node`; the old node goes to `retire`.
         let old = self.ptr.xchg(node, Release);
         Self::retire(old);
-        Ok(())
     }
 
     /// Empties the cell; the old value, if any, is freed after a grace period.
@@ -157,6 +164,38 @@ impl<T: Send> RcuCell<T> {
         // waits for pending callbacks (`rcu_barrier`) before its code goes away.
         unsafe { sys::call_rcu((*node).head.get(), Some(free_node::<T>)) };
         true
+    }
+}
+
+/// A value allocated for an [`RcuCell`], not published yet.
+///
+/// # Invariants
+///
+/// `node` comes from [`KBox::into_raw`] and is owned by this object.
+pub(crate) struct RcuValue<T: Send> {
+    node: *mut RcuNode<T>,
+}
+
+impl<T: Send> RcuValue<T> {
+    /// Allocates `value` (may sleep).
+    pub(crate) fn new(value: T) -> Result<Self, AllocError> {
+        // INVARIANT: a fresh node, ours alone.
+        Ok(Self {
+            node: RcuCell::alloc(value)?,
+        })
+    }
+
+    fn into_raw(self) -> *mut RcuNode<T> {
+        let node = self.node;
+        core::mem::forget(self);
+        node
+    }
+}
+
+impl<T: Send> Drop for RcuValue<T> {
+    fn drop(&mut self) {
+        // SAFETY: never published, so still ours alone (type invariant).
+        drop(unsafe { KBox::from_raw(self.node) });
     }
 }
 

@@ -127,18 +127,23 @@ impl NetState {
     /// Turns the module's switch of interface `ifindex` off, e.g. when it goes away.
     fn forget_interface(&self, ifindex: i32) {
         let _reg = self.registry.lock();
-        let mut set = KVec::new();
+        // The set changes only under the registry lock, held: size the copy outside the RCU
+        // read lock (allocating may sleep), then fill it without allocating.
+        let len = match self.interfaces.get(&rcu::read_lock()) {
+            Some(old) if old.binary_search(&ifindex).is_ok() => old.len(),
+            _ => return,
+        };
+        let Ok(mut set) = KVec::with_capacity(len, GFP_KERNEL) else {
+            return; // kept; pruned at the next change of the switches
+        };
         {
             let guard = rcu::read_lock();
             let Some(old) = self.interfaces.get(&guard) else {
                 return;
             };
-            if old.binary_search(&ifindex).is_err() {
-                return;
-            }
             for &i in old.iter().filter(|&&i| i != ifindex) {
-                if set.push(i, GFP_KERNEL).is_err() {
-                    return; // kept; pruned at the next change of the switches
+                if set.push_within_capacity(i).is_err() {
+                    return;
                 }
             }
         }
