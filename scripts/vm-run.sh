@@ -43,7 +43,8 @@ if [ ! -s "$dmesg_log" ]; then
 	exit $((rc ? rc : 1))
 fi
 # Any of these in the guest's log fails the run, whatever the tests said.
-splat='WARNING:|BUG:|Oops|KASAN|UBSAN|kmemleak|possible recursive locking|circular locking dependency|suspicious RCU usage|INFO: task .* blocked|rcu_.*detected stall|Kernel panic|general protection fault|Call Trace:'
+# (kmemleak reports, not its start-up lines, which debug kernels print.)
+splat='WARNING:|BUG:|Oops|KASAN|UBSAN|kmemleak: [0-9]+ new suspected|possible recursive locking|circular locking dependency|suspicious RCU usage|INFO: task .* blocked|rcu_.*detected stall|Kernel panic|general protection fault|Call Trace:'
 if grep -Eq "$splat" "$dmesg_log"; then
 	log "the guest kernel logged a report:"
 	grep -E -B2 -A20 "$splat" "$dmesg_log" | head -n 60 >&2

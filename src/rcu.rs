@@ -115,12 +115,19 @@ impl<T: Send> RcuCell<T> {
         Ok(KBox::into_raw(node))
     }
 
-    /// Publishes `value` if the cell is empty.
+    /// Publishes `value` if the cell is empty. Allocates (may sleep): not under the RCU read
+    /// lock; see [`Self::insert_with`].
     pub(crate) fn insert(&self, value: T) -> Result<(), InsertError> {
         if self.is_set() {
             return Err(InsertError::Occupied);
         }
-        let node = Self::alloc(value)?;
+        self.insert_with(RcuValue::new(value)?)
+    }
+
+    /// Publishes a value allocated beforehand if the cell is empty (else it is freed). Does not
+    /// allocate: callable under the RCU read lock.
+    pub(crate) fn insert_with(&self, value: RcuValue<T>) -> Result<(), InsertError> {
+        let node = value.into_raw();
         match self.ptr.cmpxchg(ptr::null_mut(), node, Release) {
             // INVARIANT: the cell now owns `node`.
             Ok(_) => Ok(()),
@@ -268,13 +275,15 @@ impl<T: Send + Sync> RcuTable<T> {
                 Err(e) => return Err(e),
             }
         }
+        // Allocated before the RCU read lock: allocating may sleep.
+        let value = RcuValue::new(value)?;
         let guard = rcu::read_lock();
         // `page` is set, unless a concurrent `clear` (namespace exit) just retired it.
         let slot = page
             .get(&guard)
             .and_then(|p| p.slots.get(low))
             .ok_or(InsertError::NoMemory)?;
-        slot.insert(value)
+        slot.insert_with(value)
     }
 
     /// Removes the entry for `id`; it is freed after a grace period. False if there was none.
