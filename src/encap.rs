@@ -219,11 +219,12 @@ impl Encap for EncapRoute {
     }
 
     fn xmit(&self, net: &Net, pkt: OutputPacket) -> ffi::c_int {
-        let ingress = pkt.received_on(net);
         if !self.sampled() {
             count(net, stat::ENCAP_NOT_SAMPLED);
             return pkt.continue_xmit();
         }
+        // Looked up only for packets that get a trace: it costs a device lookup.
+        let ingress = pkt.received_on(net);
         let inline = self.inline_for(ingress.is_some());
         if inline && pkt.ipv6_header()[6] == NEXTHDR_HOP {
             // One Hop-by-Hop header per packet: leave packets that have one alone.
@@ -243,10 +244,7 @@ impl Encap for EncapRoute {
                 return -(sys::EHOSTUNREACH as ffi::c_int); // `pkt` is dropped
             };
             let mut pkt = pkt;
-            match self.encapsulate(net, &mut pkt, &saddr, &facts) {
-                Ok(()) => Ok(pkt),
-                Err(e) => Err(e),
-            }
+            self.encapsulate(net, &mut pkt, &saddr, &facts).map(|()| pkt)
         };
         match result {
             Ok(pkt) => {

@@ -232,11 +232,12 @@ impl Cursor<'_> {
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects
 )]
-mod tests {
+pub(crate) mod tests {
     use super::super::option::{write_hbh, HBH_LEN_MAX};
     use super::*;
 
-    const NODE: NodeData<'static> = NodeData {
+    /// A node with a distinct value in every field (also used by the parser's tests).
+    pub(crate) const NODE: NodeData<'static> = NodeData {
         hop_limit: 0x40,
         node_id: 0x0a0b0c,
         ingress_if: 0x1111,

@@ -321,22 +321,8 @@ mod tests {
     const FULL: u32 = 0xfff002;
 
     const NODE: NodeData<'static> = NodeData {
-        hop_limit: 0x40,
-        node_id: 0x0a0b0c,
-        ingress_if: 0x1111,
-        egress_if: 0x2222,
-        ts_secs: 0x3333_3333,
-        ts_frac: 0x0004_4444,
-        transit_delay: 0x5555_5555,
-        namespace_data: 0x6666_6666,
-        queue_depth: 0x7777_7777,
-        checksum_complement: 0x8888_8888,
-        node_id_wide: 0x0001_0203_0405_0607,
-        ingress_if_wide: 0x9999_9999,
-        egress_if_wide: 0xaaaa_aaaa,
-        namespace_data_wide: 0xbbbb_bbbb_cccc_cccc,
-        buffer_occupancy: 0xdddd_dddd,
         schema: Some((1, b"wxyz")),
+        ..super::super::fill::tests::NODE
     };
 
     /// The full trace of `fill::tests::full_trace_in_bit_order`.
