@@ -9,6 +9,7 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all
 
 test_load_unload() {
 	local i
+	unload_module # an earlier test file may have left it loaded
 	for i in $(seq 20); do
 		insmod "$MODULE_KO" || fail "insmod #$i failed"
 		$GENL dump dump_namespaces >/dev/null || fail "family not usable after insmod #$i"
