@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One round of the benchmark scenarios, inside the guest (see scripts/bench.sh).
-#   scripts/bench-guest.sh KERNEL PACKETS OUT_DIR [audit]
+#   scripts/bench-guest.sh KERNEL PACKETS OUT_DIR [audit|profile]
 # KERNEL: ioam-rs (test kernel; ioam_rs.ko is loaded) or upstream (reference kernel, with the
 # kernel's own IOAM). pktgen in G sends PACKETS UDP packets of a fixed size through
 # G -- A -- T -- R: A is the encapsulating node (a forwarding router), T the transit node, R
@@ -8,7 +8,10 @@
 # (busy_ns: CPU time not idle, from /proc/stat: the cost, without the idle gaps); with
 # "audit", counts the kernel's slab and page allocations per call site during each scenario
 # (kmem tracepoints with histogram triggers) and appends
-# "kernel,scenario,sent,kind,call_site,count" lines to OUT_DIR/alloc.csv instead.
+# "kernel,scenario,sent,kind,call_site,count" lines to OUT_DIR/alloc.csv instead; with
+# "profile", samples the CPU every 10,000 guest instructions (perf, cpu-clock under
+# instruction counting) and writes OUT_DIR/profile-KERNEL-SCENARIO.txt, symbols by share.
+# IOAM_RS_BENCH_SCENARIOS="NAME..." runs only these scenarios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +22,12 @@ NS_ID=123
 case $kernel in
 ioam-rs)
 	insmod ioam_rs.ko
+	if [ "$mode" = profile ]; then
+		# perf finds a module's symbols in /lib/modules/RELEASE: give it ours there.
+		mount -t tmpfs none /lib/modules
+		mkdir -p "/lib/modules/$(uname -r)/extra"
+		cp ioam_rs.ko "/lib/modules/$(uname -r)/extra/"
+	fi
 	ioam() { target/release/ioamctl "$@"; }
 	;;
 upstream) ioam() { ip ioam "$@"; } ;;
@@ -126,6 +135,8 @@ scenario() {
 
 SCENARIOS=(baseline encap_inline_8 encap_inline_40 encap_inline_72 encap_inline_244
 	encap_ip6ip6_8 encap_ip6ip6_40 encap_ip6ip6_72 encap_ip6ip6_244 transit_48_off transit_48 freq_1000)
+# shellcheck disable=SC2206
+[ -z "${IOAM_RS_BENCH_SCENARIOS:-}" ] || SCENARIOS=($IOAM_RS_BENCH_SCENARIOS)
 
 rx_packets() { in_ns R cat /sys/class/net/left/statistics/rx_packets; }
 # CPU time spent not idle, in ns (/proc/stat counts in USER_HZ ticks of 10 ms).
@@ -164,13 +175,21 @@ for name in "${SCENARIOS[@]}"; do
 	rx0=$(rx_packets)
 	b0=$(busy_ns)
 	t0=$(date +%s%N)
-	pg start $PG/pgctrl
+	if [ "$mode" = profile ]; then
+		perf record -q -a -e cpu-clock -c 10000 -o "/tmp/perf-$name.data" -- \
+			ip netns exec benchG sh -c "echo start > $PG/pgctrl" 2>/dev/null
+	else
+		pg start $PG/pgctrl
+	fi
 	t1=$(date +%s%N)
 	b1=$(busy_ns)
 	sleep 0.2
 	rx1=$(rx_packets)
 	if [ "$mode" = audit ]; then
 		audit_stop "$name"
+	elif [ "$mode" = profile ]; then
+		perf report -q -i "/tmp/perf-$name.data" --stdio --no-children --sort dso,sym \
+			>"$out/profile-$kernel-$name.txt" 2>/dev/null
 	else
 		echo "$kernel,$name,$packets,$((rx1 - rx0)),$((t1 - t0)),$((b1 - b0))" >>"$out/speed.csv"
 	fi

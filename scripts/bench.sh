@@ -6,14 +6,20 @@
 #                               kernel, the kernels alternating, then an allocation audit of
 #                               1000000 packets per scenario and kernel
 #   scripts/bench.sh --smoke    one short round and a short audit: checks the harness only
+#   scripts/bench.sh --profile [SCENARIO...]
+#                               where the instructions go: a perf profile of each scenario
+#                               (default: all) on both kernels, for optimising
 # Results: bench/results/DATE/ (raw CSV, results.csv, results.md, results.png); the latest
 # full run is copied to bench/latest.* and its table into README.md.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$REPO_ROOT"
 
-smoke=0
-[ "${1:-}" != --smoke ] || smoke=1
+smoke=0 profile=0
+case ${1:-} in
+--smoke) smoke=1 ;;
+--profile) profile=1; shift; export IOAM_RS_BENCH_SCENARIOS="$*" ;;
+esac
 if [ $smoke = 1 ]; then
 	rounds=1 packets=5000 audit_packets=5000
 else
@@ -22,7 +28,7 @@ fi
 
 kdir=$(scripts/build-all.sh)
 refkdir=$(scripts/build-kernel.sh reference)
-out="$REPO_ROOT/bench/results/$(date -u +%Y%m%d-%H%M%S)$([ $smoke = 0 ] || echo -smoke)"
+out="$REPO_ROOT/bench/results/$(date -u +%Y%m%d-%H%M%S)$([ $smoke = 0 ] || echo -smoke)$([ $profile = 0 ] || echo -profile)"
 mkdir -p "$out"
 # One vCPU (pktgen and the whole forwarding chain run on it), and QEMU counting instructions:
 # guest time advances by 1 ns per instruction, so packets per guest second measure the cost in
@@ -34,9 +40,16 @@ run() { # run KERNEL PACKETS [audit]
 	[ "$1" = ioam-rs ] || k=$refkdir
 	# Counting allocations needs no instruction counting, which slows QEMU down.
 	[ "${3:-}" != audit ] || vng="--cpus 1"
-	IOAM_RS_VNG_ARGS=$vng scripts/vm-run.sh -k "$k" -l "$out" -- scripts/bench-guest.sh "$1" "$2" "$out" ${3:-} ||
+	IOAM_RS_VNG_ARGS=$vng scripts/vm-run.sh -k "$k" -l "$out" -- \
+		env IOAM_RS_BENCH_SCENARIOS="${IOAM_RS_BENCH_SCENARIOS:-}" scripts/bench-guest.sh "$1" "$2" "$out" ${3:-} ||
 		die "benchmark run on $1 failed"
 }
+if [ $profile = 1 ]; then
+	run ioam-rs "$packets" profile
+	run upstream "$packets" profile
+	log "profiles: $out/profile-*.txt"
+	exit 0
+fi
 for r in $(seq "$rounds"); do
 	log "round $r of $rounds"
 	if [ $((r % 2)) = 1 ]; then

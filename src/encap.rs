@@ -19,6 +19,7 @@ use crate::{
     netlink::{fail, Extack, Msg, PolicyEntry},
     node,
     pernet::{self, Net},
+    seqcell::SeqCell,
     skb::{self, DstCache, OutputPacket, IPV6_HDR_LEN},
     state::NetState,
     sys,
@@ -84,6 +85,44 @@ pub(crate) struct EncapRoute {
     hbh_len: usize,
     #[pin]
     routes: DstCache,
+    looped: LoopedTunnel,
+}
+
+/// The finding that `tundst` is routed back through this very route (the usual set-up: the
+/// tunnel ends inside the route's own prefix), with the source address picked for the outer
+/// header. The route cache cannot hold it (the route would hold itself), so it is kept here
+/// with the routing generation it was found in: a route added or replaced, a rule changed or
+/// an address changed forgets it. (Upstream caches it for ever.)
+struct LoopedTunnel(SeqCell<6>);
+
+impl LoopedTunnel {
+    fn new() -> Self {
+        Self(SeqCell::new([0; 6]))
+    }
+
+    /// The source address, if `tundst` is known to be routed through this route in `net`'s
+    /// current routing generation.
+    fn source(&self, net: &Net) -> Option<[u8; 16]> {
+        let [routes, addresses, a, b, c, d] = self.0.read()?;
+        // Route generations are never 0: 0 is "nothing found yet".
+        if routes == 0 || (routes, addresses) != net.ipv6_routing_generation() {
+            return None;
+        }
+        let mut saddr = [0u8; 16];
+        for (chunk, word) in saddr.chunks_exact_mut(4).zip([a, b, c, d]) {
+            chunk.copy_from_slice(&word.to_ne_bytes());
+        }
+        Some(saddr)
+    }
+
+    /// Records the finding of a lookup made in routing generation `generation`.
+    fn found(&self, generation: (u32, u32), saddr: &[u8; 16]) {
+        let mut words = [generation.0, generation.1, 0, 0, 0, 0];
+        for (word, chunk) in words[2..].iter_mut().zip(saddr.chunks_exact(4)) {
+            *word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        }
+        self.0.try_write(words);
+    }
 }
 
 fn address<const N: usize>(
@@ -172,6 +211,7 @@ impl Encap for EncapRoute {
             hbh,
             hbh_len,
             routes <- DstCache::new(),
+            looped: LoopedTunnel::new(),
         }))
     }
 
@@ -187,6 +227,13 @@ impl Encap for EncapRoute {
             // counts the inserted bytes, the packet must not yet.
             return pkt.orig_output(net, sk, lwt);
         }
+        if self.looped.source(net).is_some() {
+            // The outer packet takes this very route: encapsulate at `xmit`, after the MTU
+            // check.
+            return pkt.orig_output(net, sk, lwt);
+        }
+        // Read before the lookup: a change during it makes the finding stale at once.
+        let generation = net.ipv6_routing_generation();
         let (dst, saddr) = match self.tunnel_route(net, &pkt) {
             Ok(r) => r,
             Err(e) => {
@@ -195,9 +242,8 @@ impl Encap for EncapRoute {
             }
         };
         if core::ptr::eq(dst.lwtstate(), lwt) {
-            // The tunnel destination is routed through this very route, so the outer packet
-            // takes the same next hop: encapsulate at `xmit`, after the MTU check.
             drop(dst);
+            self.looped.found(generation, &saddr);
             return pkt.orig_output(net, sk, lwt);
         }
         if !self.sampled() {
@@ -237,7 +283,10 @@ impl Encap for EncapRoute {
         } else {
             let saddr = match &self.tunsrc {
                 Some(src) => Some(*src),
-                None => pkt.route_dev().and_then(|d| node::source_address(net, d, &self.tundst)),
+                None => self
+                    .looped
+                    .source(net)
+                    .or_else(|| pkt.route_dev().and_then(|d| node::source_address(net, d, &self.tundst))),
             };
             let Some(saddr) = saddr else {
                 count(net, stat::ENCAP_DROPPED);

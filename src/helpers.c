@@ -47,16 +47,6 @@ int ioam_rs_skb_cow_head(struct sk_buff *skb, unsigned int headroom)
 	return skb_cow_head(skb, headroom);
 }
 
-unsigned char *ioam_rs_skb_network_header(const struct sk_buff *skb)
-{
-	return skb_network_header(skb);
-}
-
-unsigned int ioam_rs_skb_headlen(const struct sk_buff *skb)
-{
-	return skb_headlen(skb);
-}
-
 void ioam_rs_skb_reset_network_header(struct sk_buff *skb)
 {
 	skb_reset_network_header(skb);
@@ -112,11 +102,6 @@ struct net_device *ioam_rs_dst_dev(const struct dst_entry *dst)
 	return dst_dev(dst);
 }
 
-unsigned int ioam_rs_dst_dev_overhead(struct dst_entry *dst, struct sk_buff *skb)
-{
-	return dst_dev_overhead(dst, skb);
-}
-
 int ioam_rs_dst_output(struct net *net, struct sock *sk, struct sk_buff *skb)
 {
 	return dst_output(net, sk, skb);
@@ -130,11 +115,6 @@ struct dst_entry *ioam_rs_ip6_route_output(struct net *net, struct flowi6 *fl6)
 struct net *ioam_rs_dev_net(const struct net_device *dev)
 {
 	return dev_net(dev);
-}
-
-struct inet6_dev *ioam_rs_in6_dev_get(const struct net_device *dev)
-{
-	return __in6_dev_get(dev);
 }
 
 u32 ioam_rs_tx_queue_backlog(const struct net_device *dev, unsigned int queue)
@@ -161,11 +141,6 @@ void ioam_rs_local_bh_enable(void)
 	local_bh_enable();
 }
 
-__be16 ioam_rs_skb_protocol(const struct sk_buff *skb)
-{
-	return skb->protocol;
-}
-
 struct net_device *ioam_rs_skb_dev(const struct sk_buff *skb)
 {
 	return skb->dev;
@@ -174,11 +149,6 @@ struct net_device *ioam_rs_skb_dev(const struct sk_buff *skb)
 u32 ioam_rs_skb_mark(const struct sk_buff *skb)
 {
 	return skb->mark;
-}
-
-int ioam_rs_skb_iif(const struct sk_buff *skb)
-{
-	return skb->skb_iif;
 }
 
 bool ioam_rs_skb_is_gso(const struct sk_buff *skb)
@@ -191,64 +161,14 @@ void ioam_rs_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol)
 	skb_set_inner_protocol(skb, protocol);
 }
 
-u32 ioam_rs_net_ioam6_id(const struct net *net)
-{
-	return READ_ONCE(net->ipv6.sysctl.ioam6_id);
-}
-
-u64 ioam_rs_net_ioam6_id_wide(const struct net *net)
-{
-	return READ_ONCE(net->ipv6.sysctl.ioam6_id_wide);
-}
-
 struct user_namespace *ioam_rs_net_user_ns(const struct net *net)
 {
 	return net->user_ns;
 }
 
-unsigned int ioam_rs_dev_flags(const struct net_device *dev)
-{
-	return READ_ONCE(dev->flags);
-}
-
-unsigned int ioam_rs_dev_num_tx_queues(const struct net_device *dev)
-{
-	return dev->num_tx_queues;
-}
-
-u32 ioam_rs_idev_ioam6_id(const struct inet6_dev *idev)
-{
-	return READ_ONCE(idev->cnf.ioam6_id);
-}
-
-u32 ioam_rs_idev_ioam6_id_wide(const struct inet6_dev *idev)
-{
-	return READ_ONCE(idev->cnf.ioam6_id_wide);
-}
-
-bool ioam_rs_idev_ioam6_enabled(const struct inet6_dev *idev)
-{
-	return READ_ONCE(idev->cnf.ioam6_enabled);
-}
-
-int ioam_rs_dev_ifindex(const struct net_device *dev)
-{
-	return READ_ONCE(dev->ifindex);
-}
-
 struct net_device *ioam_rs_netdev_notifier_info_to_dev(const void *info)
 {
 	return netdev_notifier_info_to_dev(info);
-}
-
-struct net_device *ioam_rs_nf_state_in(const struct nf_hook_state *state)
-{
-	return state->in;
-}
-
-struct net *ioam_rs_nf_state_net(const struct nf_hook_state *state)
-{
-	return state->net;
 }
 
 int ioam_rs_skb_network_offset(const struct sk_buff *skb)

@@ -31,8 +31,6 @@ struct sock;
 struct user_namespace;
 
 int ioam_rs_skb_cow_head(struct sk_buff *skb, unsigned int headroom);
-unsigned char *ioam_rs_skb_network_header(const struct sk_buff *skb);
-unsigned int ioam_rs_skb_headlen(const struct sk_buff *skb);
 void ioam_rs_skb_reset_network_header(struct sk_buff *skb);
 void ioam_rs_skb_set_transport_header(struct sk_buff *skb, int offset);
 void ioam_rs_skb_mac_header_rebuild(struct sk_buff *skb);
@@ -44,43 +42,29 @@ struct dst_entry *ioam_rs_skb_dst(const struct sk_buff *skb);
 void ioam_rs_skb_dst_drop(struct sk_buff *skb);
 void ioam_rs_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst);
 struct net_device *ioam_rs_dst_dev(const struct dst_entry *dst);
-unsigned int ioam_rs_dst_dev_overhead(struct dst_entry *dst, struct sk_buff *skb);
 int ioam_rs_dst_output(struct net *net, struct sock *sk, struct sk_buff *skb);
 struct dst_entry *ioam_rs_ip6_route_output(struct net *net, struct flowi6 *fl6);
 struct net *ioam_rs_dev_net(const struct net_device *dev);
-struct inet6_dev *ioam_rs_in6_dev_get(const struct net_device *dev);
 u32 ioam_rs_tx_queue_backlog(const struct net_device *dev, unsigned int queue);
 unsigned int ioam_rs_ll_reserved_space(const struct net_device *dev);
 void ioam_rs_local_bh_disable(void);
 void ioam_rs_local_bh_enable(void);
 /* Fields behind struct_group() unions, whose bindgen names are not stable. */
-__be16 ioam_rs_skb_protocol(const struct sk_buff *skb);
 struct net_device *ioam_rs_skb_dev(const struct sk_buff *skb);
 u32 ioam_rs_skb_mark(const struct sk_buff *skb);
 bool ioam_rs_skb_is_gso(const struct sk_buff *skb);
-int ioam_rs_skb_iif(const struct sk_buff *skb);
 void ioam_rs_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol);
 /*
  * Fields of large config-dependent structs, read with READ_ONCE where the kernel does:
  * bindgen's layout of these structs is not guaranteed to match the compiler's.
  */
-u32 ioam_rs_net_ioam6_id(const struct net *net);
-u64 ioam_rs_net_ioam6_id_wide(const struct net *net);
 struct user_namespace *ioam_rs_net_user_ns(const struct net *net);
-unsigned int ioam_rs_dev_flags(const struct net_device *dev);
-unsigned int ioam_rs_dev_num_tx_queues(const struct net_device *dev);
-u32 ioam_rs_idev_ioam6_id(const struct inet6_dev *idev);
-u32 ioam_rs_idev_ioam6_id_wide(const struct inet6_dev *idev);
-bool ioam_rs_idev_ioam6_enabled(const struct inet6_dev *idev);
-int ioam_rs_dev_ifindex(const struct net_device *dev);
 
 /* Transit node (netfilter hook on IPv6 receive). */
 struct nf_hook_state;
 struct nlattr;
 struct genl_family;
 struct net_device *ioam_rs_netdev_notifier_info_to_dev(const void *info);
-struct net_device *ioam_rs_nf_state_in(const struct nf_hook_state *state);
-struct net *ioam_rs_nf_state_net(const struct nf_hook_state *state);
 int ioam_rs_skb_network_offset(const struct sk_buff *skb);
 bool ioam_rs_pskb_may_pull(struct sk_buff *skb, unsigned int len);
 bool ioam_rs_skb_valid_dst(const struct sk_buff *skb);

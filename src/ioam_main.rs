@@ -21,6 +21,7 @@ mod pernet;
 mod ratelimit;
 mod rcu;
 mod rx;
+mod seqcell;
 mod skb;
 mod state;
 mod stats;

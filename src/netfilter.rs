@@ -87,7 +87,7 @@ unsafe extern "C" fn hook_callback<H: RxHook>(
     state: *const sys::nf_hook_state,
 ) -> ffi::c_uint {
     // SAFETY: `state` is valid for the call; its namespace and input device are alive.
-    let (net, dev) = unsafe { (sys::ioam_rs_nf_state_net(state), sys::ioam_rs_nf_state_in(state)) };
+    let (net, dev) = unsafe { ((*state).net, (*state).in_) };
     let (Some(skb), false, false) = (NonNull::new(skb), net.is_null(), dev.is_null()) else {
         return sys::IOAM_RS_NF_ACCEPT;
     };

@@ -42,13 +42,30 @@ impl Net {
         !unsafe { sys::dev_get_by_index_rcu(self.as_ptr(), ifindex) }.is_null()
     }
 
-    /// `net.ipv6.ioam6_id` and `net.ipv6.ioam6_id_wide`.
-    pub(crate) fn ioam_node_ids(&self) -> (u32, u64) {
-        // SAFETY: the namespace is alive (type invariant).
+    /// Generation numbers of IPv6 routing: `(routes, addresses)`. The first changes when a
+    /// route is added or replaced, a rule changes or an address goes away (never 0); the
+    /// second with every address change.
+    pub(crate) fn ipv6_routing_generation(&self) -> (u32, u32) {
+        let net = self.as_ptr();
+        // SAFETY: the namespace is alive (type invariant); the counters are atomics, read once
+        // (`atomic_read`).
         unsafe {
             (
-                sys::ioam_rs_net_ioam6_id(self.as_ptr()),
-                sys::ioam_rs_net_ioam6_id_wide(self.as_ptr()),
+                sys::read_once(&raw const (*net).ipv6.fib6_sernum.counter) as u32,
+                sys::read_once(&raw const (*net).ipv6.dev_addr_genid.counter) as u32,
+            )
+        }
+    }
+
+    /// `net.ipv6.ioam6_id` and `net.ipv6.ioam6_id_wide`.
+    pub(crate) fn ioam_node_ids(&self) -> (u32, u64) {
+        let net = self.as_ptr();
+        // SAFETY: the namespace is alive (type invariant); sysctls may change at any time, so
+        // each is read once (`READ_ONCE`).
+        unsafe {
+            (
+                sys::read_once(&raw const (*net).ipv6.sysctl.ioam6_id),
+                sys::read_once(&raw const (*net).ipv6.sysctl.ioam6_id_wide),
             )
         }
     }

@@ -7,7 +7,10 @@
 use core::{marker::PhantomData, ops::Range, ptr::NonNull, slice};
 use kernel::prelude::*;
 
-use crate::{skb::Skb, sys};
+use crate::{
+    skb::{self, Skb},
+    sys,
+};
 
 /// A received IPv6 packet, lent to a netfilter hook for the duration of the hook.
 ///
@@ -51,6 +54,12 @@ impl<'a> RxPacket<'a> {
     /// The first `len` bytes from the network header, made linear; `None` when the packet is
     /// shorter. The borrow ends before any other change to the packet.
     pub(crate) fn network_bytes(&mut self, len: usize) -> Option<&[u8]> {
+        // SAFETY: `skb` is valid with its network header set (type invariant).
+        let (nh, linear) = unsafe { skb::linear_network_header(self.raw()) };
+        if len <= linear {
+            // SAFETY: `len` linear bytes from the network header, borrowed through `self`.
+            return Some(unsafe { slice::from_raw_parts(nh, len) });
+        }
         let need = self.data_offset(len)?;
         // SAFETY: `skb` is ours for the hook; pulling may move the head, which no live borrow
         // can point into (they all borrow `self`).
@@ -58,7 +67,7 @@ impl<'a> RxPacket<'a> {
             return None;
         }
         // SAFETY: `len` bytes from the network header are linear after the pull.
-        Some(unsafe { slice::from_raw_parts(sys::ioam_rs_skb_network_header(self.raw()), len) })
+        Some(unsafe { slice::from_raw_parts(skb::network_header(self.raw()), len) })
     }
 
     /// Makes `range` (network-header offsets) writable, runs `edit` on it, and keeps a
@@ -70,7 +79,7 @@ impl<'a> RxPacket<'a> {
         kernel::error::to_result(unsafe { sys::skb_ensure_writable(self.raw(), need) })?;
         // SAFETY: `range.end` bytes from the network header are linear and writable (above),
         // and borrowed only through `&mut self`.
-        let head = unsafe { slice::from_raw_parts_mut(sys::ioam_rs_skb_network_header(self.raw()), range.end) };
+        let head = unsafe { slice::from_raw_parts_mut(skb::network_header(self.raw()), range.end) };
         let part = head.get_mut(range).ok_or(EINVAL)?;
         let len = u32::try_from(part.len()).map_err(|_| EINVAL)?;
         let skb = self.skb.as_ptr();

@@ -36,48 +36,48 @@ impl NetDevice {
 
     /// Whether this is a loopback device.
     pub(crate) fn is_loopback(&self) -> bool {
-        // SAFETY: the device is alive.
-        let flags = unsafe { sys::ioam_rs_dev_flags(self.raw()) };
+        // SAFETY: the device is alive; its flags change under RTNL, so they are read once.
+        let flags = unsafe { sys::read_once(&raw const (*self.raw()).flags) };
         flags & sys::IOAM_RS_IFF_LOOPBACK != 0
+    }
+
+    /// The device's IPv6 configuration (`__in6_dev_get`), if it has one; valid while the
+    /// device is borrowed (under RCU, on the packet path).
+    fn ipv6_conf(&self) -> Option<&sys::ipv6_devconf> {
+        // SAFETY: the device is alive; `ip6_ptr` is RCU-managed and read once, as
+        // `rcu_dereference` does. A non-null `inet6_dev` stays alive until the RCU read side
+        // ends, which outlives this borrow of the device (type invariant).
+        unsafe {
+            let idev = sys::read_once(&raw const (*self.raw()).ip6_ptr);
+            (!idev.is_null()).then(|| &(*idev).cnf)
+        }
     }
 
     /// The IOAM interface ids `(net.ipv6.conf.DEV.ioam6_id, ioam6_id_wide)`, if the device
     /// has IPv6 configuration.
     pub(crate) fn ioam_ids(&self) -> Option<(u32, u32)> {
-        // SAFETY: the device is alive and we are under RCU (packet path), as
-        // `__in6_dev_get` requires.
-        let idev = unsafe { sys::ioam_rs_in6_dev_get(self.raw()) };
-        if idev.is_null() {
-            return None;
-        }
-        // SAFETY: `idev` is alive under RCU.
-        unsafe {
-            Some((
-                sys::ioam_rs_idev_ioam6_id(idev),
-                sys::ioam_rs_idev_ioam6_id_wide(idev),
-            ))
-        }
+        let cnf = self.ipv6_conf()?;
+        // SAFETY: sysctls, which may change at any time: each is read once.
+        unsafe { Some((sys::read_once(&cnf.ioam6_id), sys::read_once(&cnf.ioam6_id_wide))) }
     }
 
     /// Whether the kernel's `net.ipv6.conf.DEV.ioam6_enabled` is set.
     pub(crate) fn kernel_ioam_enabled(&self) -> bool {
-        // SAFETY: the device is alive and we are under RCU, as `__in6_dev_get` requires.
-        let idev = unsafe { sys::ioam_rs_in6_dev_get(self.raw()) };
-        // SAFETY: a non-null `idev` is alive under RCU.
-        !idev.is_null() && unsafe { sys::ioam_rs_idev_ioam6_enabled(idev) }
+        // SAFETY: a sysctl, read once.
+        self.ipv6_conf().is_some_and(|cnf| unsafe { sys::read_once(&cnf.ioam6_enabled) } != 0)
     }
 
     /// The interface index.
     pub(crate) fn ifindex(&self) -> i32 {
-        // SAFETY: the device is alive.
-        unsafe { sys::ioam_rs_dev_ifindex(self.raw()) }
+        // SAFETY: the device is alive; the index may change (netns move), so it is read once.
+        unsafe { sys::read_once(&raw const (*self.raw()).ifindex) }
     }
 
     /// Byte backlog of the qdisc of transmit queue `queue`, or `None` when the device has no
     /// such queue.
     pub(crate) fn tx_queue_backlog(&self, queue: u16) -> Option<u32> {
         // SAFETY: the device is alive; `num_tx_queues` is fixed at allocation.
-        let queues = unsafe { sys::ioam_rs_dev_num_tx_queues(self.raw()) };
+        let queues = unsafe { (*self.raw()).num_tx_queues };
         if u32::from(queue) >= queues {
             return None;
         }
@@ -267,7 +267,7 @@ impl Skb {
     /// generated packets.
     pub(crate) fn received_on<'a>(&self, net: &'a Net) -> Option<&'a NetDevice> {
         // SAFETY: `skb` is valid (type invariant).
-        let iif = unsafe { sys::ioam_rs_skb_iif(self.raw()) };
+        let iif = unsafe { headers(self.raw()).skb_iif };
         if iif == 0 {
             return None;
         }
@@ -359,7 +359,7 @@ impl OutputPacket {
         let skb = NonNull::new(skb)?;
         let pkt = Self { skb };
         // SAFETY: `skb` is valid.
-        let proto = unsafe { sys::ioam_rs_skb_protocol(skb.as_ptr()) };
+        let proto = unsafe { headers(skb.as_ptr()).protocol };
         let headlen = pkt.headlen_from_network();
         if proto != sys::IOAM_RS_ETH_P_IPV6_BE || headlen < IPV6_HDR_LEN {
             return None; // dropped (freed) by `Drop`
@@ -374,19 +374,13 @@ impl OutputPacket {
     /// Bytes from the network header to the end of the linear area.
     fn headlen_from_network(&self) -> usize {
         // SAFETY: `skb` is valid.
-        unsafe {
-            let nh = sys::ioam_rs_skb_network_header(self.raw());
-            let data = (*self.raw()).data;
-            let head = sys::ioam_rs_skb_headlen(self.raw()) as usize;
-            let before = usize::try_from(nh.offset_from(data)).unwrap_or(usize::MAX);
-            head.saturating_sub(before)
-        }
+        unsafe { linear_network_header(self.raw()).1 }
     }
 
     /// The IPv6 header.
     pub(crate) fn ipv6_header(&self) -> &[u8; IPV6_HDR_LEN] {
         // SAFETY: the invariant guarantees 40 linear bytes at the network header.
-        unsafe { &*sys::ioam_rs_skb_network_header(self.raw()).cast::<[u8; IPV6_HDR_LEN]>() }
+        unsafe { &*network_header(self.raw()).cast::<[u8; IPV6_HDR_LEN]>() }
     }
 
     /// The IPv6 payload length field for the packet once `added` bytes are pushed: the
@@ -439,7 +433,7 @@ impl OutputPacket {
             sys::ioam_rs_skb_reset_network_header(skb);
             sys::ioam_rs_skb_mac_header_rebuild(skb);
             sys::ioam_rs_skb_set_transport_header(skb, IPV6_HDR_LEN as i32);
-            let new = sys::ioam_rs_skb_network_header(skb);
+            let new = network_header(skb);
             if keep_header {
                 core::ptr::copy(old, new, IPV6_HDR_LEN);
             }
@@ -500,7 +494,44 @@ impl OutputPacket {
 
 fn sys_nh(skb: *mut sys::sk_buff) -> *mut u8 {
     // SAFETY: callers pass a valid skb.
-    unsafe { sys::ioam_rs_skb_network_header(skb) }
+    unsafe { network_header(skb) }
+}
+
+/// The header offsets and fields of a packet (`skb->headers`).
+///
+/// # Safety
+///
+/// `skb` is valid for the returned lifetime and nobody changes these fields meanwhile.
+pub(crate) unsafe fn headers<'a>(skb: *const sys::sk_buff) -> &'a sys::sk_buff__bindgen_ty_4__bindgen_ty_2 {
+    // SAFETY: per the function's requirements; `headers` is the named view of the group.
+    unsafe { (*skb).__bindgen_anon_4.headers.as_ref() }
+}
+
+/// `skb_network_header()`.
+///
+/// # Safety
+///
+/// `skb` is valid and its network header set.
+pub(crate) unsafe fn network_header(skb: *const sys::sk_buff) -> *mut u8 {
+    // SAFETY: the network header offset lies within the head buffer (requirements).
+    unsafe { (*skb).head.wrapping_add(usize::from(headers(skb).network_header)) }
+}
+
+/// The network header and the number of bytes from it to the end of the linear area (0 if it
+/// lies beyond).
+///
+/// # Safety
+///
+/// `skb` is valid and its network header set.
+pub(crate) unsafe fn linear_network_header(skb: *const sys::sk_buff) -> (*mut u8, usize) {
+    // SAFETY: per the requirements; the linear area is `len - data_len` bytes from `data`,
+    // and both ends lie in the head buffer, as the network header does.
+    unsafe {
+        let nh = network_header(skb);
+        let headlen = (*skb).len.wrapping_sub((*skb).data_len) as usize;
+        let end = (*skb).data.wrapping_add(headlen);
+        (nh, usize::try_from(end.offset_from(nh)).unwrap_or(0))
+    }
 }
 
 impl core::ops::Deref for OutputPacket {

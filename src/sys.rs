@@ -32,3 +32,15 @@ type __kernel_ptrdiff_t = isize;
 unsafe impl<S: Zeroable> Zeroable for __BindgenBitfieldUnit<S> {}
 
 include!("bindings_generated.rs");
+
+/// `READ_ONCE()`: one whole read of a value that others may change at any time (a sysctl, a
+/// counter), which the compiler must neither tear, repeat nor cache.
+///
+/// # Safety
+///
+/// `p` is valid for reads and aligned.
+#[inline(always)]
+pub(crate) unsafe fn read_once<T: Copy>(p: *const T) -> T {
+    // SAFETY: per the function's requirements.
+    unsafe { p.read_volatile() }
+}

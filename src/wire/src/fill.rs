@@ -177,17 +177,14 @@ pub fn fill_node(option: &mut [u8], node: &NodeData<'_>) -> FillOutcome {
         w.put_u32(node.checksum_complement);
     }
     if t & trace_bit(8) != 0 {
-        w.put(
-            &(u64::from(node.hop_limit) << 56 | (node.node_id_wide & 0x00ff_ffff_ffff_ffff))
-                .to_be_bytes(),
-        );
+        w.put_u64(u64::from(node.hop_limit) << 56 | (node.node_id_wide & 0x00ff_ffff_ffff_ffff));
     }
     if t & trace_bit(9) != 0 {
         w.put_u32(node.ingress_if_wide);
         w.put_u32(node.egress_if_wide);
     }
     if t & trace_bit(10) != 0 {
-        w.put(&node.namespace_data_wide.to_be_bytes());
+        w.put_u64(node.namespace_data_wide);
     }
     if t & trace_bit(11) != 0 {
         w.put_u32(node.buffer_occupancy);
@@ -196,7 +193,7 @@ pub fn fill_node(option: &mut [u8], node: &NodeData<'_>) -> FillOutcome {
         w.put_u32(u32::MAX);
     }
     if let Some((h, sc_data)) = oss {
-        w.put(&h.to_bytes());
+        w.put_array(h.to_bytes());
         w.put(sc_data);
         // Zero-pad the data to whole words: what is left of the region.
         w.0.fill(0);
@@ -211,18 +208,36 @@ pub fn fill_node(option: &mut [u8], node: &NodeData<'_>) -> FillOutcome {
 struct Cursor<'b>(&'b mut [u8]);
 
 impl Cursor<'_> {
+    /// A field: one store of a fixed size on the common path (a loop over the bytes would
+    /// become a `memcpy` call per field).
+    fn put_array<const N: usize>(&mut self, bytes: [u8; N]) {
+        if self.0.len() < N {
+            return self.put(&bytes);
+        }
+        let rest = core::mem::take(&mut self.0);
+        if let Some((head, tail)) = rest.split_first_chunk_mut::<N>() {
+            *head = bytes;
+            self.0 = tail;
+        }
+    }
+
+    fn put_u32(&mut self, v: u32) {
+        self.put_array(v.to_be_bytes());
+    }
+
+    fn put_u64(&mut self, v: u64) {
+        self.put_array(v.to_be_bytes());
+    }
+
+    /// Schema data, or what fits of a field at the end of a too short region.
     fn put(&mut self, bytes: &[u8]) {
         let rest = core::mem::take(&mut self.0);
         let n = bytes.len().min(rest.len());
         let (head, tail) = rest.split_at_mut(n);
-        for (d, s) in head.iter_mut().zip(bytes) {
-            *d = *s;
+        if let Some(src) = bytes.get(..n) {
+            head.copy_from_slice(src);
         }
         self.0 = tail;
-    }
-
-    fn put_u32(&mut self, v: u32) {
-        self.put(&v.to_be_bytes());
     }
 }
 
