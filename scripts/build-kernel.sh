@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Build (or reuse) a Rust-enabled test kernel.
-#   scripts/build-kernel.sh [VARIANT]     VARIANT: test (default), or any NAME with selftests/config.NAME
+#   scripts/build-kernel.sh [--cached] [VARIANT]
+#                                  VARIANT: test (default), or any NAME with selftests/config.NAME;
+#                                  --cached: only if already built (else exit status 1)
 # Prints the build directory (usable as KDIR) on stdout. The build is cached under
 # $CACHE_DIR/kernels, keyed by kernel version, fragments and toolchain, and is
 # rebuilt only when one of those changes.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
+cached_only=0
+[ "${1:-}" != --cached ] || { cached_only=1; shift; }
 variant=${1:-test}
 src=$(kernel_src_dir)
 [ -n "$src" ] && [ -f "$src/Makefile" ] || die "no kernel source: run scripts/provision.sh first"
@@ -40,6 +44,7 @@ if [ -f "$out/.ioam-rs-complete" ]; then
 	echo "$out"
 	exit 0
 fi
+[ $cached_only = 0 ] || exit 1
 
 step() { log "kernel $variant: $*"; }
 fail() { die "kernel $variant: step '$1' failed (build directory $out)"; }

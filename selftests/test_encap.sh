@@ -307,6 +307,31 @@ test_auto_mode_forwarding() {
 	[[ "$line" == ok* ]] || fail "inline from B: $line"
 }
 
+# tundst inside the route's own prefix: the outer packet takes the route itself, and the
+# module remembers that finding per routing generation (no lookup per packet). Address and
+# route changes must show from the next packet on.
+test_looped_tunnel() {
+	encap_topology
+	local enc="--mode encap --outer-dst $DST --ns 123 --type 0x800000 --size 4"
+	encap_route mode encap tundst $DST trace prealloc type 0x800000 ns 123 size 4
+	# shellcheck disable=SC2086
+	expect_trace 3 $enc --outer-src 2001:db8:1::1
+	# A longer match with tundst becomes the preferred source (RFC 6724 rule 8), then goes.
+	ip -n "$A" addr add 2001:db8:2:0:ffff::1/128 dev a0 nodad
+	# shellcheck disable=SC2086
+	expect_trace 3 $enc --outer-src 2001:db8:2:0:ffff::1
+	ip -n "$A" addr del 2001:db8:2:0:ffff::1/128 dev a0
+	# shellcheck disable=SC2086
+	expect_trace 3 $enc --outer-src 2001:db8:1::1
+	# tundst routed elsewhere, then through the route again.
+	ip -n "$A" -6 route add $DST/128 via 2001:db8:1::2 dev a0
+	# shellcheck disable=SC2086
+	expect_trace 3 $enc --outer-src 2001:db8:1::1
+	ip -n "$A" -6 route del $DST/128
+	# shellcheck disable=SC2086
+	expect_trace 3 $enc --outer-src 2001:db8:1::1
+}
+
 test_rmmod_with_routes() {
 	encap_topology
 	encap_route trace prealloc type 0x800000 ns 123 size 4
@@ -333,4 +358,5 @@ run_test "encap: every size 4..244, every mode" test_every_size
 run_test "encap: 10 MB TCP through inline and encap" test_tcp_transfer
 run_test "encap: packet at the route MTU" test_mtu_edge
 run_test "encap: auto mode on a router: forwarded encap, local inline" test_auto_mode_forwarding
+run_test "encap: tundst routed through the route itself, across address and route changes" test_looped_tunnel
 run_test "encap: rmmod refused while routes exist" test_rmmod_with_routes

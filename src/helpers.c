@@ -82,10 +82,6 @@ void ioam_rs_kfree_skb(struct sk_buff *skb)
 	kfree_skb(skb);
 }
 
-struct dst_entry *ioam_rs_skb_dst(const struct sk_buff *skb)
-{
-	return skb_dst(skb);
-}
 
 void ioam_rs_skb_dst_drop(struct sk_buff *skb)
 {
@@ -97,10 +93,6 @@ void ioam_rs_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst)
 	skb_dst_set(skb, dst);
 }
 
-struct net_device *ioam_rs_dst_dev(const struct dst_entry *dst)
-{
-	return dst_dev(dst);
-}
 
 int ioam_rs_dst_output(struct net *net, struct sock *sk, struct sk_buff *skb)
 {

@@ -38,10 +38,8 @@ void ioam_rs_skb_postpull_rcsum(struct sk_buff *skb, const void *start, unsigned
 void ioam_rs_skb_postpush_rcsum(struct sk_buff *skb, const void *start, unsigned int len);
 s64 ioam_rs_skb_tstamp_cond(const struct sk_buff *skb);
 void ioam_rs_kfree_skb(struct sk_buff *skb);
-struct dst_entry *ioam_rs_skb_dst(const struct sk_buff *skb);
 void ioam_rs_skb_dst_drop(struct sk_buff *skb);
 void ioam_rs_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst);
-struct net_device *ioam_rs_dst_dev(const struct dst_entry *dst);
 int ioam_rs_dst_output(struct net *net, struct sock *sk, struct sk_buff *skb);
 struct dst_entry *ioam_rs_ip6_route_output(struct net *net, struct flowi6 *fl6);
 struct net *ioam_rs_dev_net(const struct net_device *dev);

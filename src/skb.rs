@@ -287,30 +287,37 @@ impl Skb {
         (!dev.is_null()).then(|| unsafe { NetDevice::from_raw(dev) })
     }
 
+    /// The packet's current route (`skb_dst()`), null if none.
+    fn dst(&self) -> *mut sys::dst_entry {
+        // The low bit of `_skb_refdst` says whether the skb holds a reference.
+        const SKB_DST_NOREF: ffi::c_ulong = 1;
+        // SAFETY: `skb` is valid (type invariant).
+        let refdst = unsafe { (*self.raw()).__bindgen_anon_3.__bindgen_anon_1._skb_refdst };
+        (refdst & !SKB_DST_NOREF) as *mut sys::dst_entry
+    }
+
     /// The device of the packet's current route.
     pub(crate) fn route_dev(&self) -> Option<&NetDevice> {
-        // SAFETY: `skb` is valid; its route and the route's device are alive under RCU.
+        let dst = self.dst();
+        if dst.is_null() {
+            return None;
+        }
+        // SAFETY: the route is alive under RCU (type invariant); `dst_dev()` reads its
+        // device once, which is then alive under RCU too.
         unsafe {
-            let dst = sys::ioam_rs_skb_dst(self.raw());
-            if dst.is_null() {
-                return None;
-            }
-            let dev = sys::ioam_rs_dst_dev(dst);
+            let dev = sys::read_once(&raw const (*dst).__bindgen_anon_1.dev);
             (!dev.is_null()).then(|| NetDevice::from_raw(dev))
         }
     }
 
     /// The lightweight-tunnel state of the packet's current route.
     pub(crate) fn route_lwtstate(&self) -> *mut sys::lwtunnel_state {
-        // SAFETY: `skb` is valid; its route is alive.
-        unsafe {
-            let dst = sys::ioam_rs_skb_dst(self.raw());
-            if dst.is_null() {
-                core::ptr::null_mut()
-            } else {
-                (*dst).lwtstate
-            }
+        let dst = self.dst();
+        if dst.is_null() {
+            return core::ptr::null_mut();
         }
+        // SAFETY: the route is alive (type invariant).
+        unsafe { (*dst).lwtstate }
     }
 
     /// Whether this is a GSO packet, segmented later (each segment gets its own lengths).
