@@ -22,6 +22,7 @@ encap_topology() {
 	local ns dev
 	for ns in "$A:a0" "$B:b0" "$B:b1" "$C:c0"; do ip -n "${ns%%:*}" link set "${ns##*:}" up; done
 	ip netns exec "$B" sysctl -qw net.ipv6.conf.all.forwarding=1
+	ip -n "$C" addr add 2001:db8:2::5/64 dev c0 nodad
 	ip -n "$C" -6 route add default via 2001:db8:2::2
 	ip netns exec "$A" sysctl -qw net.ipv6.ioam6_id=$A_ID net.ipv6.ioam6_id_wide=$A_ID_WIDE \
 		net.ipv6.conf.a0.ioam6_id=$A_IF_ID net.ipv6.conf.a0.ioam6_id_wide=$A_IF_ID_WIDE
@@ -46,12 +47,13 @@ encap_route() {
 A_NODE="hop=64,id=$A_ID,idw=$A_ID_WIDE,in=0xffff,out=$A_IF_ID,inw=0xffffffff,outw=$A_IF_ID_WIDE,ts=unavail,nsd=$NS_DATA,nsdw=$NS_WIDE,qd=0"
 
 # expect_trace COUNT CHECK-ARGS...: ping C COUNT times from A; C must see COUNT packets that match.
+# PING_TO: another of C's addresses to ping than $DST (C has 2001:db8:2::5 too).
 expect_trace() {
 	local count=$1 line
 	shift
 	echo "$count $*" >&"${CHECKER[1]}"
 	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
-	ip netns exec "$A" ping -6 -q -c "$count" -i 0.05 -W 1 $DST >/dev/null 2>&1
+	ip netns exec "$A" ping -6 -q -c "$count" -i 0.05 -W 1 "${PING_TO:-$DST}" >/dev/null 2>&1
 	read -r -t 30 line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	[[ "$line" == ok* ]] || fail "$* : $line"
 }
@@ -211,13 +213,16 @@ test_unknown_namespace_and_overflow() {
 	done
 }
 
-# count_traced K N PACKETS: with freq K/N, C must see exactly the expected number traced.
+# count_traced K N COUNT [MODE-ARGS...]: with freq K/N (default mode inline), C must see
+# exactly the traced share of COUNT pings.
 count_traced() {
 	local k=$1 n=$2 count=$3 line
-	encap_route freq "$k/$n" mode inline trace prealloc type 0x800000 ns 123 size 4
+	shift 3
+	[ $# -gt 0 ] || set -- mode inline
+	encap_route freq "$k/$n" "$@" trace prealloc type 0x800000 ns 123 size 4
 	echo "$count --count-traced --timeout 60" >&"${CHECKER[1]}"
 	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
-	ip netns exec "$A" ping -6 -q -c "$count" -i 0.002 -W 1 $DST >/dev/null 2>&1
+	ip netns exec "$A" ping -6 -q -c "$count" -i 0.002 -W 1 "${PING_TO:-$DST}" >/dev/null 2>&1
 	read -r -t 90 line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	local want=$((count / n * k + (count % n < k ? count % n : k)))
 	check_eq "freq $k/$n over $count packets" "traced $want untraced $((count - want))" "$line"
@@ -230,6 +235,14 @@ test_freq() {
 	count_traced 7 7 50
 	count_traced 1 1000000 20
 	count_traced 2 5 23
+	# Encapsulation at the output stage (tundst routed elsewhere) and at xmit (through the
+	# route itself): each packet counted once in the window either way.
+	count_traced 3 7 70 mode encap tundst $DST
+	count_traced 2 5 23 mode auto tundst $DST
+	# tundst routed elsewhere (a plain host route): traffic to C's other address.
+	ip -n "$A" -6 route add $DST/128 via 2001:db8:1::2 dev a0
+	PING_TO=2001:db8:2::5 count_traced 3 7 70 mode encap tundst $DST
+	ip -n "$A" -6 route del $DST/128
 }
 
 test_tcp_transfer() {
@@ -312,7 +325,7 @@ test_auto_mode_forwarding() {
 # route changes must show from the next packet on.
 test_looped_tunnel() {
 	encap_topology
-	local enc="--mode encap --outer-dst $DST --ns 123 --type 0x800000 --size 4"
+	local enc="--mode encap --outer-dst $DST --ns 123 --type 0x800000 --size 4 --node $A_NODE"
 	encap_route mode encap tundst $DST trace prealloc type 0x800000 ns 123 size 4
 	# shellcheck disable=SC2086
 	expect_trace 3 $enc --outer-src 2001:db8:1::1
@@ -323,13 +336,13 @@ test_looped_tunnel() {
 	ip -n "$A" addr del 2001:db8:2:0:ffff::1/128 dev a0
 	# shellcheck disable=SC2086
 	expect_trace 3 $enc --outer-src 2001:db8:1::1
-	# tundst routed elsewhere, then through the route again.
+	# tundst routed elsewhere (traffic to C's other address), then through the route again.
 	ip -n "$A" -6 route add $DST/128 via 2001:db8:1::2 dev a0
 	# shellcheck disable=SC2086
-	expect_trace 3 $enc --outer-src 2001:db8:1::1
+	PING_TO=2001:db8:2::5 expect_trace 3 $enc --outer-src 2001:db8:1::1
 	ip -n "$A" -6 route del $DST/128
 	# shellcheck disable=SC2086
-	expect_trace 3 $enc --outer-src 2001:db8:1::1
+	PING_TO=2001:db8:2::5 expect_trace 3 $enc --outer-src 2001:db8:1::1
 }
 
 test_rmmod_with_routes() {

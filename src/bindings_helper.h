@@ -36,3 +36,49 @@ const unsigned int IOAM_RS_NF_ACCEPT = NF_ACCEPT;
 const unsigned int IOAM_RS_NF_DROP = NF_DROP;
 const unsigned long IOAM_RS_NETDEV_UNREGISTER = NETDEV_UNREGISTER;
 const int IOAM_RS_NOTIFY_DONE = NOTIFY_DONE;
+const u8 IOAM_RS_CHECKSUM_COMPLETE = CHECKSUM_COMPLETE;
+const u8 IOAM_RS_CHECKSUM_PARTIAL = CHECKSUM_PARTIAL;
+
+/*
+ * Where the C compiler puts the fields that Rust reads directly; src/layout.rs checks
+ * bindgen's layout against these at compile time (bindgen loses some alignment attributes:
+ * its `struct net` is wrong, so that one is only read through helpers.c).
+ */
+#define IOAM_RS_OFFSET(name, type, field) const size_t IOAM_RS_OFFSET_##name = offsetof(type, field)
+IOAM_RS_OFFSET(SKB_LEN, struct sk_buff, len);
+IOAM_RS_OFFSET(SKB_DATA_LEN, struct sk_buff, data_len);
+IOAM_RS_OFFSET(SKB_HEAD, struct sk_buff, head);
+IOAM_RS_OFFSET(SKB_DATA, struct sk_buff, data);
+IOAM_RS_OFFSET(SKB_QUEUE_MAPPING, struct sk_buff, queue_mapping);
+IOAM_RS_OFFSET(SKB_REFDST, struct sk_buff, _skb_refdst);
+IOAM_RS_OFFSET(SKB_HEADERS, struct sk_buff, headers);
+IOAM_RS_OFFSET(SKB_NETWORK_HEADER, struct sk_buff, network_header);
+IOAM_RS_OFFSET(SKB_TRANSPORT_HEADER, struct sk_buff, transport_header);
+IOAM_RS_OFFSET(SKB_IIF, struct sk_buff, skb_iif);
+IOAM_RS_OFFSET(SKB_PROTOCOL, struct sk_buff, protocol);
+IOAM_RS_OFFSET(DEV_FLAGS, struct net_device, flags);
+IOAM_RS_OFFSET(DEV_IFINDEX, struct net_device, ifindex);
+IOAM_RS_OFFSET(DEV_IP6_PTR, struct net_device, ip6_ptr);
+IOAM_RS_OFFSET(DEV_NUM_TX_QUEUES, struct net_device, num_tx_queues);
+IOAM_RS_OFFSET(IDEV_CNF, struct inet6_dev, cnf);
+IOAM_RS_OFFSET(DEVCONF_IOAM6_ID, struct ipv6_devconf, ioam6_id);
+IOAM_RS_OFFSET(DEVCONF_IOAM6_ID_WIDE, struct ipv6_devconf, ioam6_id_wide);
+IOAM_RS_OFFSET(DEVCONF_IOAM6_ENABLED, struct ipv6_devconf, ioam6_enabled);
+IOAM_RS_OFFSET(DST_DEV, struct dst_entry, dev);
+IOAM_RS_OFFSET(DST_LWTSTATE, struct dst_entry, lwtstate);
+IOAM_RS_OFFSET(DST_ERROR, struct dst_entry, error);
+IOAM_RS_OFFSET(NF_STATE_IN, struct nf_hook_state, in);
+IOAM_RS_OFFSET(NF_STATE_NET, struct nf_hook_state, net);
+IOAM_RS_OFFSET(LWT_TYPE, struct lwtunnel_state, type);
+IOAM_RS_OFFSET(LWT_FLAGS, struct lwtunnel_state, flags);
+IOAM_RS_OFFSET(LWT_HEADROOM, struct lwtunnel_state, headroom);
+IOAM_RS_OFFSET(LWT_ORIG_OUTPUT, struct lwtunnel_state, orig_output);
+IOAM_RS_OFFSET(LWT_DATA, struct lwtunnel_state, data);
+IOAM_RS_OFFSET(GENL_INFO_ATTRS, struct genl_info, attrs);
+IOAM_RS_OFFSET(GENL_INFO_EXTACK, struct genl_info, extack);
+IOAM_RS_OFFSET(GENL_INFO_GENLHDR, struct genl_info, genlhdr);
+IOAM_RS_OFFSET(GENL_INFO_FAMILY, struct genl_info, family);
+IOAM_RS_OFFSET(NETLINK_CB_SKB, struct netlink_callback, skb);
+IOAM_RS_OFFSET(NETLINK_CB_NLH, struct netlink_callback, nlh);
+IOAM_RS_OFFSET(NETLINK_CB_EXTACK, struct netlink_callback, extack);
+IOAM_RS_OFFSET(NETLINK_CB_DATA, struct netlink_callback, data);

@@ -85,41 +85,60 @@ pub(crate) struct EncapRoute {
     hbh_len: usize,
     #[pin]
     routes: DstCache,
-    looped: LoopedTunnel,
+    tunnel: TunnelFinding,
 }
 
-/// The finding that `tundst` is routed back through this very route (the usual set-up: the
-/// tunnel ends inside the route's own prefix), with the source address picked for the outer
-/// header. The route cache cannot hold it (the route would hold itself), so it is kept here
-/// with the routing generation it was found in: a route added or replaced, a rule changed or
-/// an address changed forgets it. (Upstream caches it for ever.)
-struct LoopedTunnel(SeqCell<6>);
+/// Where `tundst` is routed.
+#[derive(Clone, Copy)]
+enum TunnelPath {
+    /// Back through this very route (the usual set-up: the tunnel ends inside the route's
+    /// own prefix): the outer packet leaves like the inner one, with this source address.
+    Looped([u8; 16]),
+    /// Through another route, kept in the route cache.
+    Elsewhere,
+}
 
-impl LoopedTunnel {
+/// The last lookup's [`TunnelPath`], kept with the routing generation it was found in: a
+/// route added or replaced, a rule changed or an address changed makes it stale. The route
+/// cache cannot hold a looped route (the route would hold itself); upstream caches that
+/// finding for ever.
+struct TunnelFinding(SeqCell<7>);
+
+impl TunnelFinding {
+    const LOOPED: u32 = 1;
+    const ELSEWHERE: u32 = 2;
+
     fn new() -> Self {
-        Self(SeqCell::new([0; 6]))
+        Self(SeqCell::new([0; 7]))
     }
 
-    /// The source address, if `tundst` is known to be routed through this route in `net`'s
-    /// current routing generation.
-    fn source(&self, net: &Net) -> Option<[u8; 16]> {
-        let [routes, addresses, a, b, c, d] = self.0.read()?;
-        // Route generations are never 0: 0 is "nothing found yet".
-        if routes == 0 || (routes, addresses) != net.ipv6_routing_generation() {
+    /// The finding, if it holds in `net`'s current routing generation.
+    fn get(&self, net: &Net) -> Option<TunnelPath> {
+        let [routes, addresses, kind, a, b, c, d] = self.0.read()?;
+        if (routes, addresses) != net.ipv6_routing_generation() {
             return None;
         }
-        let mut saddr = [0u8; 16];
-        for (chunk, word) in saddr.chunks_exact_mut(4).zip([a, b, c, d]) {
-            chunk.copy_from_slice(&word.to_ne_bytes());
+        match kind {
+            Self::LOOPED => {
+                let mut saddr = [0u8; 16];
+                for (chunk, word) in saddr.chunks_exact_mut(4).zip([a, b, c, d]) {
+                    chunk.copy_from_slice(&word.to_ne_bytes());
+                }
+                Some(TunnelPath::Looped(saddr))
+            }
+            Self::ELSEWHERE => Some(TunnelPath::Elsewhere),
+            _ => None, // nothing found yet
         }
-        Some(saddr)
     }
 
     /// Records the finding of a lookup made in routing generation `generation`.
-    fn found(&self, generation: (u32, u32), saddr: &[u8; 16]) {
-        let mut words = [generation.0, generation.1, 0, 0, 0, 0];
-        for (word, chunk) in words[2..].iter_mut().zip(saddr.chunks_exact(4)) {
-            *word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+    fn found(&self, generation: (u32, u32), path: TunnelPath) {
+        let mut words = [generation.0, generation.1, Self::ELSEWHERE, 0, 0, 0, 0];
+        if let TunnelPath::Looped(saddr) = path {
+            words[2] = Self::LOOPED;
+            for (word, chunk) in words[3..].iter_mut().zip(saddr.chunks_exact(4)) {
+                *word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            }
         }
         self.0.try_write(words);
     }
@@ -211,7 +230,7 @@ impl Encap for EncapRoute {
             hbh,
             hbh_len,
             routes <- DstCache::new(),
-            looped: LoopedTunnel::new(),
+            tunnel: TunnelFinding::new(),
         }))
     }
 
@@ -227,7 +246,8 @@ impl Encap for EncapRoute {
             // counts the inserted bytes, the packet must not yet.
             return pkt.orig_output(net, sk, lwt);
         }
-        if self.looped.source(net).is_some() {
+        let known = self.tunnel.get(net);
+        if let Some(TunnelPath::Looped(_)) = known {
             // The outer packet takes this very route: encapsulate at `xmit`, after the MTU
             // check.
             return pkt.orig_output(net, sk, lwt);
@@ -243,8 +263,11 @@ impl Encap for EncapRoute {
         };
         if core::ptr::eq(dst.lwtstate(), lwt) {
             drop(dst);
-            self.looped.found(generation, &saddr);
+            self.tunnel.found(generation, TunnelPath::Looped(saddr));
             return pkt.orig_output(net, sk, lwt);
+        }
+        if known.is_none() {
+            self.tunnel.found(generation, TunnelPath::Elsewhere);
         }
         if !self.sampled() {
             count(net, stat::ENCAP_NOT_SAMPLED);
@@ -265,35 +288,38 @@ impl Encap for EncapRoute {
     }
 
     fn xmit(&self, net: &Net, pkt: OutputPacket) -> ffi::c_int {
+        let inline = self.inline_for(pkt.was_received());
+        let mut looped_source = None;
+        if !inline {
+            match self.tunnel_path_at_xmit(net, &pkt) {
+                Some(TunnelPath::Looped(saddr)) => looped_source = Some(saddr),
+                // `output` encapsulated it or found it not sampled: it is the outer packet's
+                // (or the untraced inner one's) turn now.
+                Some(TunnelPath::Elsewhere) => return pkt.continue_xmit(),
+                None => {
+                    count(net, stat::ENCAP_DROPPED);
+                    return -(sys::EHOSTUNREACH as ffi::c_int); // `pkt` is dropped
+                }
+            }
+        }
         if !self.sampled() {
             count(net, stat::ENCAP_NOT_SAMPLED);
             return pkt.continue_xmit();
         }
-        // Looked up only for packets that get a trace: it costs a device lookup.
-        let ingress = pkt.received_on(net);
-        let inline = self.inline_for(ingress.is_some());
         if inline && pkt.ipv6_header()[6] == NEXTHDR_HOP {
             // One Hop-by-Hop header per packet: leave packets that have one alone.
             count(net, stat::ENCAP_SKIPPED_HBH);
             return pkt.continue_xmit();
         }
+        // Looked up only for packets that get a trace: it costs a device lookup.
+        let ingress = pkt.received_on(net);
         let facts = node::Facts::of(&pkt, net, ingress, self.trace.trace_type);
-        let result = if inline {
-            self.insert_inline(net, pkt, &facts)
-        } else {
-            let saddr = match &self.tunsrc {
-                Some(src) => Some(*src),
-                None => self
-                    .looped
-                    .source(net)
-                    .or_else(|| pkt.route_dev().and_then(|d| node::source_address(net, d, &self.tundst))),
-            };
-            let Some(saddr) = saddr else {
-                count(net, stat::ENCAP_DROPPED);
-                return -(sys::EHOSTUNREACH as ffi::c_int); // `pkt` is dropped
-            };
-            let mut pkt = pkt;
-            self.encapsulate(net, &mut pkt, &saddr, &facts).map(|()| pkt)
+        let result = match looped_source {
+            None => self.insert_inline(net, pkt, &facts),
+            Some(saddr) => {
+                let mut pkt = pkt;
+                self.encapsulate(net, &mut pkt, &saddr, &facts).map(|()| pkt)
+            }
         };
         match result {
             Ok(pkt) => {
@@ -414,6 +440,24 @@ impl EncapRoute {
         self.fill_trace(net, hbh, hop_limit, facts);
         pkt.finish_push(len);
         Ok(())
+    }
+
+    /// At `xmit`, for a packet to encapsulate: where `tundst` is routed, from the last finding
+    /// or a new lookup (the finding went stale since `output`); `None` when it has no route.
+    fn tunnel_path_at_xmit(&self, net: &Net, pkt: &OutputPacket) -> Option<TunnelPath> {
+        if let Some(path) = self.tunnel.get(net) {
+            return Some(path);
+        }
+        let generation = net.ipv6_routing_generation();
+        let (dst, saddr) = self.tunnel_route(net, pkt).ok()?;
+        // At `xmit` the packet's route is this very route.
+        let path = if core::ptr::eq(dst.lwtstate(), pkt.route_lwtstate()) {
+            TunnelPath::Looped(saddr)
+        } else {
+            TunnelPath::Elsewhere
+        };
+        self.tunnel.found(generation, path);
+        Some(path)
     }
 
     /// The route to `tundst` and the outer source address, from the cache or a lookup. A

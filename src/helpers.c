@@ -47,15 +47,7 @@ int ioam_rs_skb_cow_head(struct sk_buff *skb, unsigned int headroom)
 	return skb_cow_head(skb, headroom);
 }
 
-void ioam_rs_skb_reset_network_header(struct sk_buff *skb)
-{
-	skb_reset_network_header(skb);
-}
 
-void ioam_rs_skb_set_transport_header(struct sk_buff *skb, int offset)
-{
-	skb_set_transport_header(skb, offset);
-}
 
 void ioam_rs_skb_mac_header_rebuild(struct sk_buff *skb)
 {
@@ -151,6 +143,26 @@ bool ioam_rs_skb_is_gso(const struct sk_buff *skb)
 void ioam_rs_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol)
 {
 	skb_set_inner_protocol(skb, protocol);
+}
+
+u32 ioam_rs_net_ioam6_id(const struct net *net)
+{
+	return READ_ONCE(net->ipv6.sysctl.ioam6_id);
+}
+
+u64 ioam_rs_net_ioam6_id_wide(const struct net *net)
+{
+	return READ_ONCE(net->ipv6.sysctl.ioam6_id_wide);
+}
+
+u32 ioam_rs_net_fib6_sernum(const struct net *net)
+{
+	return atomic_read(&net->ipv6.fib6_sernum);
+}
+
+u32 ioam_rs_net_ipv6_addr_genid(const struct net *net)
+{
+	return atomic_read(&net->ipv6.dev_addr_genid);
 }
 
 struct user_namespace *ioam_rs_net_user_ns(const struct net *net)

@@ -31,8 +31,6 @@ struct sock;
 struct user_namespace;
 
 int ioam_rs_skb_cow_head(struct sk_buff *skb, unsigned int headroom);
-void ioam_rs_skb_reset_network_header(struct sk_buff *skb);
-void ioam_rs_skb_set_transport_header(struct sk_buff *skb, int offset);
 void ioam_rs_skb_mac_header_rebuild(struct sk_buff *skb);
 void ioam_rs_skb_postpull_rcsum(struct sk_buff *skb, const void *start, unsigned int len);
 void ioam_rs_skb_postpush_rcsum(struct sk_buff *skb, const void *start, unsigned int len);
@@ -56,6 +54,10 @@ void ioam_rs_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol);
  * Fields of large config-dependent structs, read with READ_ONCE where the kernel does:
  * bindgen's layout of these structs is not guaranteed to match the compiler's.
  */
+u32 ioam_rs_net_ioam6_id(const struct net *net);
+u64 ioam_rs_net_ioam6_id_wide(const struct net *net);
+u32 ioam_rs_net_fib6_sernum(const struct net *net);
+u32 ioam_rs_net_ipv6_addr_genid(const struct net *net);
 struct user_namespace *ioam_rs_net_user_ns(const struct net *net);
 
 /* Transit node (netfilter hook on IPv6 receive). */

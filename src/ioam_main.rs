@@ -12,6 +12,7 @@ mod control;
 mod encap;
 mod events;
 mod genl;
+mod layout;
 mod lwt;
 mod netdev;
 mod netfilter;

@@ -46,26 +46,23 @@ impl Net {
     /// route is added or replaced, a rule changes or an address goes away (never 0); the
     /// second with every address change.
     pub(crate) fn ipv6_routing_generation(&self) -> (u32, u32) {
-        let net = self.as_ptr();
-        // SAFETY: the namespace is alive (type invariant); the counters are atomics, read once
-        // (`atomic_read`).
+        // SAFETY: the namespace is alive (type invariant). (`struct net` is read in C: bindgen
+        // loses the alignment of its cache-line groups, so its Rust layout is wrong.)
         unsafe {
             (
-                sys::read_once(&raw const (*net).ipv6.fib6_sernum.counter) as u32,
-                sys::read_once(&raw const (*net).ipv6.dev_addr_genid.counter) as u32,
+                sys::ioam_rs_net_fib6_sernum(self.as_ptr()),
+                sys::ioam_rs_net_ipv6_addr_genid(self.as_ptr()),
             )
         }
     }
 
     /// `net.ipv6.ioam6_id` and `net.ipv6.ioam6_id_wide`.
     pub(crate) fn ioam_node_ids(&self) -> (u32, u64) {
-        let net = self.as_ptr();
-        // SAFETY: the namespace is alive (type invariant); sysctls may change at any time, so
-        // each is read once (`READ_ONCE`).
+        // SAFETY: the namespace is alive (type invariant).
         unsafe {
             (
-                sys::read_once(&raw const (*net).ipv6.sysctl.ioam6_id),
-                sys::read_once(&raw const (*net).ipv6.sysctl.ioam6_id_wide),
+                sys::ioam_rs_net_ioam6_id(self.as_ptr()),
+                sys::ioam_rs_net_ioam6_id_wide(self.as_ptr()),
             )
         }
     }

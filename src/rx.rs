@@ -85,10 +85,10 @@ impl<'a> RxPacket<'a> {
         let skb = self.skb.as_ptr();
         // SAFETY: `part` lies in the packet's linear data, which the checksum covers from the
         // network header on (at an even offset: the caller's ranges start 4-aligned).
-        unsafe { sys::ioam_rs_skb_postpull_rcsum(skb, part.as_ptr().cast(), len) };
+        unsafe { skb::postpull_rcsum(skb, part.as_ptr(), len) };
         let r = edit(part);
         // SAFETY: as above, for the new bytes.
-        unsafe { sys::ioam_rs_skb_postpush_rcsum(skb, part.as_ptr().cast(), len) };
+        unsafe { skb::postpush_rcsum(skb, part.as_ptr(), len) };
         Ok(r)
     }
 

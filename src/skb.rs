@@ -262,6 +262,12 @@ impl Skb {
         unsafe { (*self.raw()).len }
     }
 
+    /// Whether the packet was received (and is being forwarded), not generated here.
+    pub(crate) fn was_received(&self) -> bool {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { headers(self.raw()).skb_iif != 0 }
+    }
+
     /// On the xmit stage (after `ip6_output`, where `skb->dev` is the egress device): the
     /// device the packet was received on, looked up by index in `net`; `None` for locally
     /// generated packets.
@@ -434,12 +440,11 @@ impl OutputPacket {
             let skb = self.raw();
             if keep_header {
                 // The old header's bytes leave the checksummed area before being overwritten.
-                sys::ioam_rs_skb_postpull_rcsum(skb, old.cast(), IPV6_HDR_LEN as u32);
+                postpull_rcsum(skb, old, IPV6_HDR_LEN as u32);
             }
             sys::skb_push(skb, len_u32);
-            sys::ioam_rs_skb_reset_network_header(skb);
+            set_headers_at_data(skb, IPV6_HDR_LEN as u16)?;
             sys::ioam_rs_skb_mac_header_rebuild(skb);
-            sys::ioam_rs_skb_set_transport_header(skb, IPV6_HDR_LEN as i32);
             let new = network_header(skb);
             if keep_header {
                 core::ptr::copy(old, new, IPV6_HDR_LEN);
@@ -455,7 +460,7 @@ impl OutputPacket {
         let nh = sys_nh(self.raw());
         let len_u32 = u32::try_from(len).unwrap_or(0);
         // SAFETY: the `len` bytes at the network header were just pushed and written.
-        unsafe { sys::ioam_rs_skb_postpush_rcsum(self.raw(), nh.cast(), len_u32) };
+        unsafe { postpush_rcsum(self.raw(), nh, len_u32) };
     }
 
     /// Sends the packet along `dst` (which replaces its current route).
@@ -512,6 +517,53 @@ fn sys_nh(skb: *mut sys::sk_buff) -> *mut u8 {
 pub(crate) unsafe fn headers<'a>(skb: *const sys::sk_buff) -> &'a sys::sk_buff__bindgen_ty_4__bindgen_ty_2 {
     // SAFETY: per the function's requirements; `headers` is the named view of the group.
     unsafe { (*skb).__bindgen_anon_4.headers.as_ref() }
+}
+
+/// `skb_reset_network_header()` then `skb_set_transport_header(skb, transport)`: the network
+/// header at `data`, the transport header `transport` bytes after it.
+///
+/// # Safety
+///
+/// `skb` is valid and owned by the caller.
+unsafe fn set_headers_at_data(skb: *mut sys::sk_buff, transport: u16) -> Result {
+    // SAFETY: per the requirements; `data` lies in the head buffer, after `head`.
+    unsafe {
+        let offset = u16::try_from((*skb).data.offset_from((*skb).head)).map_err(|_| EINVAL)?;
+        let headers = (*skb).__bindgen_anon_4.headers.as_mut();
+        headers.network_header = offset;
+        headers.transport_header = offset.checked_add(transport).ok_or(EINVAL)?;
+    }
+    Ok(())
+}
+
+/// `skb_postpull_rcsum()`, called only when it has work: it changes nothing unless the
+/// checksum is `CHECKSUM_COMPLETE` or `CHECKSUM_PARTIAL`.
+///
+/// # Safety
+///
+/// `skb` is valid and owned by the caller; the `len` bytes at `start` lie in its linear data.
+pub(crate) unsafe fn postpull_rcsum(skb: *mut sys::sk_buff, start: *const u8, len: u32) {
+    // SAFETY: per the requirements.
+    unsafe {
+        let summed = headers(skb).ip_summed();
+        if summed == sys::IOAM_RS_CHECKSUM_COMPLETE || summed == sys::IOAM_RS_CHECKSUM_PARTIAL {
+            sys::ioam_rs_skb_postpull_rcsum(skb, start.cast(), len);
+        }
+    }
+}
+
+/// `skb_postpush_rcsum()`, called only when it has work (`CHECKSUM_COMPLETE`).
+///
+/// # Safety
+///
+/// As for [`postpull_rcsum`].
+pub(crate) unsafe fn postpush_rcsum(skb: *mut sys::sk_buff, start: *const u8, len: u32) {
+    // SAFETY: per the requirements.
+    unsafe {
+        if headers(skb).ip_summed() == sys::IOAM_RS_CHECKSUM_COMPLETE {
+            sys::ioam_rs_skb_postpush_rcsum(skb, start.cast(), len);
+        }
+    }
 }
 
 /// `skb_network_header()`.
