@@ -32,13 +32,21 @@ pub(crate) static TRANSIT_HOOK: HookOps = HookOps::pre_routing::<Transit>();
 pub(crate) struct Transit;
 
 impl RxHook for Transit {
+    #[inline]
     fn hook(net: &Net, ingress: &NetDevice, pkt: &mut RxPacket<'_>) -> Verdict {
-        let Some(&[next_header, hop_limit]) = pkt.network_bytes(IPV6_HDR_LEN).and_then(|h| h.get(6..8)) else {
-            return Verdict::Accept; // not ours to judge: the stack checked the header
-        };
-        if next_header != NEXTHDR_HOP {
-            return Verdict::Accept;
+        // Every IPv6 packet comes here; most have no Hop-by-Hop header and leave at once,
+        // without paying for the frame of the rest.
+        match pkt.network_bytes(IPV6_HDR_LEN).and_then(|h| h.get(6..8)) {
+            Some(&[NEXTHDR_HOP, hop_limit]) => Self::hop_by_hop(net, ingress, pkt, hop_limit),
+            // Not ours to judge when shorter: the stack checked the header.
+            _ => Verdict::Accept,
         }
+    }
+}
+
+impl Transit {
+    #[inline(never)]
+    fn hop_by_hop(net: &Net, ingress: &NetDevice, pkt: &mut RxPacket<'_>, hop_limit: u8) -> Verdict {
         let Some(st) = pernet::get::<NetState>(net) else {
             return Verdict::Accept;
         };
