@@ -66,7 +66,7 @@ chain_topology() {
 	ip -n "$R" link set ip6tnl0 up
 	coproc CHECKER { ip netns exec "$R" $CHECK left 0 --serve 2>&1; }
 	local line
-	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver did not start: $line"
+	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver did not start: $line"
 }
 
 # ns_of K: the network namespace of node K.
@@ -124,9 +124,9 @@ expect_ping() {
 	local count=$1 line
 	shift
 	echo "$count $*" >&"${CHECKER[1]}"
-	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
 	ip netns exec "$A" ping -6 -q -c "$count" -i 0.05 -W 1 "$DST" >/dev/null 2>&1
-	read -r -t 60 line <&"${CHECKER[0]}" || fail "no answer from the receiver"
+	read -r -t "$(wait_s 60)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	[[ "$line" == ok* ]] || fail "$* : $line"
 	LAST_TRACE=${line##* trace }
 }

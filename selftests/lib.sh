@@ -75,6 +75,10 @@ expect_err() {
 # node_len TYPE: NodeLen (4-byte words) of a trace type, without the Opaque State Snapshot.
 node_len() { python3 -c "t=$1; print(bin(t & 0xFF1FFC).count('1') + 2*bin(t & 0xE000).count('1'))"; }
 
+# wait_s SECONDS: a wait for the guest, scaled by IOAM_RS_WAIT_SCALE on slow kernels (the
+# debug kernel under TCG; scripts/check-debug.sh sets it).
+wait_s() { echo $(($1 * ${IOAM_RS_WAIT_SCALE:-1})); }
+
 module_loaded() {
 	grep -q '^ioam_rs ' /proc/modules
 }

@@ -33,7 +33,7 @@ encap_topology() {
 	# One receiver process for the whole test: starting Python per check is slow under TCG.
 	coproc CHECKER { ip netns exec "$C" $CHECK c0 0 --serve 2>&1; }
 	local line
-	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver did not start: $line"
+	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver did not start: $line"
 }
 
 # encap_route ARGS...: (re)place A's route to C's prefix with an ioam6 encap.
@@ -52,9 +52,9 @@ expect_trace() {
 	local count=$1 line
 	shift
 	echo "$count $*" >&"${CHECKER[1]}"
-	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
 	ip netns exec "$A" ping -6 -q -c "$count" -i 0.05 -W 1 "${PING_TO:-$DST}" >/dev/null 2>&1
-	read -r -t 30 line <&"${CHECKER[0]}" || fail "no answer from the receiver"
+	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	[[ "$line" == ok* ]] || fail "$* : $line"
 }
 
@@ -220,10 +220,10 @@ count_traced() {
 	shift 3
 	[ $# -gt 0 ] || set -- mode inline
 	encap_route freq "$k/$n" "$@" trace prealloc type 0x800000 ns 123 size 4
-	echo "$count --count-traced --timeout 60" >&"${CHECKER[1]}"
-	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	echo "$count --count-traced --timeout $(wait_s 60)" >&"${CHECKER[1]}"
+	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
 	ip netns exec "$A" ping -6 -q -c "$count" -i 0.002 -W 1 "${PING_TO:-$DST}" >/dev/null 2>&1
-	read -r -t 90 line <&"${CHECKER[0]}" || fail "no answer from the receiver"
+	read -r -t "$(wait_s 90)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	local want=$((count / n * k + (count % n < k ? count % n : k)))
 	check_eq "freq $k/$n over $count packets" "traced $want untraced $((count - want))" "$line"
 }
@@ -252,7 +252,7 @@ test_tcp_transfer() {
 		# shellcheck disable=SC2046
 		encap_route $(mode_route_args $mode) trace prealloc type 0xfff002 ns 123 size 72
 		sum_out=$(mktemp)
-		ip netns exec "$C" timeout 120 python3 -c '
+		ip netns exec "$C" timeout "$(wait_s 120)" python3 -c '
 import hashlib, socket, sys
 s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("::", int(sys.argv[1]))); s.listen(1); s.settimeout(60)
@@ -265,7 +265,7 @@ print(n, h.hexdigest())' $port >"$sum_out" &
 		local pid=$!
 		sleep 1
 		local sent
-		sent=$(ip netns exec "$A" timeout 120 python3 -c '
+		sent=$(ip netns exec "$A" timeout "$(wait_s 120)" python3 -c '
 import hashlib, os, socket, sys
 data = os.urandom(10 * 1024 * 1024)
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=60)
@@ -314,9 +314,9 @@ test_auto_mode_forwarding() {
 	# B's own packets go inline, with no ingress interface and no timestamp.
 	local line
 	echo "2 --mode inline --ns 5 --type 0xf40000 --size 20 --node hop=64,id=0xb1,in=0xffff,out=0xb2,ts=unavail,nsd=0x55,qd=0" >&"${CHECKER[1]}"
-	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
 	ip netns exec "$B" ping -6 -q -c 2 -i 0.05 -W 1 $DST >/dev/null 2>&1
-	read -r -t 30 line <&"${CHECKER[0]}" || fail "no answer from the receiver"
+	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	[[ "$line" == ok* ]] || fail "inline from B: $line"
 }
 

@@ -24,7 +24,7 @@
 : "${REL_FUZZ_COUNT:=5000}"     # generic netlink messages per fuzz run
 : "${REL_FLOOD_COUNT:=300}"     # flood pings through a route that could recurse
 : "${REL_QUEUE_FLOWS:=64}"      # flows spread over 16 transmit queues
-: "${REL_RELEASE_WAIT:=10}"     # seconds rmmod may take once routes are gone (cached dsts)
+: "${REL_RELEASE_WAIT:=$(wait_s 10)}" # seconds rmmod may take once routes are gone (cached dsts)
 
 # --- Helpers ----------------------------------------------------------------------------------
 
@@ -161,7 +161,7 @@ rel_restart_checker() {
 	# shellcheck disable=SC2086
 	coproc CHECKER { ip netns exec "$R" $CHECK left 0 --serve 2>&1; }
 	local line=""
-	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver did not start: $line"
+	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver did not start: $line"
 }
 
 # rel_expect COUNT CHECK-ARGS... -- CMD...: R must see COUNT packets matching CHECK-ARGS
@@ -176,9 +176,9 @@ rel_expect() {
 	[ $# -gt 1 ] || fail "rel_expect: no command"
 	shift
 	echo "$count ${args[*]}" >&"${CHECKER[1]}"
-	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
 	"$@" >/dev/null 2>&1
-	read -r -t 60 line <&"${CHECKER[0]}" || fail "no answer from the receiver"
+	read -r -t "$(wait_s 60)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	[[ "$line" == ok* ]] || fail "$* -> ${args[*]} : $line"
 }
 
@@ -465,7 +465,7 @@ rel_fuzz() {
 		py=$(rel_python_for_nobody)
 		who=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all)
 	fi
-	out=$(timeout 900 ip netns exec "$F" "${who[@]}" "$py" -B "$SELFTEST_DIR/genl_fuzz.py" \
+	out=$(timeout "$(wait_s 900)" ip netns exec "$F" "${who[@]}" "$py" -B "$SELFTEST_DIR/genl_fuzz.py" \
 		--count "$REL_FUZZ_COUNT" --seed "$seed" ${who[0]:+--expect-eperm} 2>&1) || rc=$?
 	printf '%s\n' "$out"
 	[ "$rc" -eq 0 ] || fail "genl_fuzz.py as $1 (status $rc; replay with IOAM_RS_GENL_FUZZ_SEED=$seed)"
@@ -496,10 +496,10 @@ test_rel_nodelen() {
 		opts+=("trace:ns=$NS_ID,$spec")
 	done
 	# R counts what arrives for 8 s (the sender needs a moment to start): nothing must.
-	echo "$((2 * ${#opts[@]})) --count-traced --timeout 8" >&"${CHECKER[1]}"
-	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	echo "$((2 * ${#opts[@]})) --count-traced --timeout $(wait_s 8)" >&"${CHECKER[1]}"
+	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
 	rel_send_opts 2 "${opts[@]}" || fail "sending the traces"
-	read -r -t 60 line <&"${CHECKER[0]}" || fail "no answer from the receiver"
+	read -r -t "$(wait_s 60)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	check_eq "packets at R" "traced 0 untraced 0" "$line"
 	check_stat "$T1" drop_node_len $((2 * ${#opts[@]}))
 	check_stat "$T1" trace_filled 0

@@ -201,7 +201,7 @@ test_decap_and_domain_edge() {
 	monitor_start "$R" "$dir/mon"
 	ip netns exec "$D" $CHECK left 3 --absent --ready "$dir/ready" >"$dir/d.out" 2>&1 &
 	local d=$!
-	for _ in $(seq 50); do [ -e "$dir/ready" ] && break; sleep 0.1; done
+	for _ in $(seq "$(wait_s 50)"); do [ -e "$dir/ready" ] && break; sleep 0.1; done
 	ip netns exec "$A" ping -6 -q -c 3 -i 0.05 -W 1 2001:db8:99::2 >/dev/null 2>&1 ||
 		fail "no answer from D through the tunnel"
 	wait $d || fail "D: $(cat "$dir/d.out")"
@@ -236,12 +236,12 @@ test_transit_two_options() {
 	mac=$(ip netns exec "$T1" cat /sys/class/net/left/address)
 	dir=$(mktemp -d)
 	monitor_start "$T1" "$dir/mon"
-	echo "3 --count-traced --timeout 20" >&"${CHECKER[1]}"
+	echo "3 --count-traced --timeout $(wait_s 20)" >&"${CHECKER[1]}"
 	local line
-	read -r -t 30 line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
 	expect_ok ip netns exec "$A" $SEND right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" --count 3 \
 		--opt trace:ns=$NS_ID,type=0xc00000,size=16 --opt trace:ns=124,type=0x800000,size=8
-	read -r -t 60 line <&"${CHECKER[0]}" || fail "no answer from the receiver"
+	read -r -t "$(wait_s 60)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	check_eq "packets at R" "traced 3 untraced 0" "$line"
 	monitor_stop
 	expect_ok $EVENTS "$dir/mon" 6 --nodes 1 --node "hop=63,id=$(node_id 1)"

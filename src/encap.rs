@@ -239,6 +239,11 @@ impl Encap for EncapRoute {
         u16::try_from(self.hbh_len + outer).unwrap_or(u16::MAX)
     }
 
+    fn redirects_output(&self) -> bool {
+        // Inline insertion is all done at `xmit`.
+        self.mode != Mode::Inline
+    }
+
     fn output(&self, net: &Net, sk: *mut sys::sock, pkt: OutputPacket, lwt: *mut sys::lwtunnel_state) -> ffi::c_int {
         let ingress = pkt.ingress_dev();
         if self.inline_for(ingress.is_some()) {

@@ -39,6 +39,9 @@ pub(crate) trait Encap: Sized + Send + Sync + 'static {
     fn build<const N: usize>(net: &Net, attrs: &EncapAttrs<'_, N>, ack: &Extack<'_>) -> Result<impl PinInit<Self, Error>>;
     /// Bytes the encapsulation adds in front of a packet (reduces the route's MTU).
     fn headroom(&self) -> u16;
+    /// Whether packets go through [`Encap::output`] (else only through [`Encap::xmit`]): each
+    /// redirect costs a lightweight-tunnel dispatch per packet.
+    fn redirects_output(&self) -> bool;
     /// Handles a packet routed through this state (`lwt`), before `ip6_output`.
     fn output(&self, net: &Net, sk: *mut sys::sock, pkt: OutputPacket, lwt: *mut sys::lwtunnel_state) -> ffi::c_int;
     /// Handles a packet about to be transmitted on the route's device, after the MTU check
@@ -194,7 +197,10 @@ unsafe extern "C" fn build_state_callback<T: Encap>(
     // SAFETY: `lws` is ours; `ts` is the out pointer the caller provided.
     unsafe {
         (*lws).type_ = sys::IOAM_RS_LWTUNNEL_ENCAP_IOAM6;
-        (*lws).flags |= sys::IOAM_RS_LWTUNNEL_STATE_OUTPUT_REDIRECT | sys::IOAM_RS_LWTUNNEL_STATE_XMIT_REDIRECT;
+        (*lws).flags |= sys::IOAM_RS_LWTUNNEL_STATE_XMIT_REDIRECT;
+        if state::<T>(lws).redirects_output() {
+            (*lws).flags |= sys::IOAM_RS_LWTUNNEL_STATE_OUTPUT_REDIRECT;
+        }
         (*lws).headroom = state::<T>(lws).headroom();
         *ts = lws;
     }
