@@ -257,12 +257,13 @@ impl Encap for EncapRoute {
             // check.
             return pkt.orig_output(net, sk, lwt);
         }
+        let st = pernet::get::<NetState>(net);
         // Read before the lookup: a change during it makes the finding stale at once.
         let generation = net.ipv6_routing_generation();
         let (dst, saddr) = match self.tunnel_route(net, &pkt) {
             Ok(r) => r,
             Err(e) => {
-                count(net, stat::ENCAP_DROPPED);
+                count(st, stat::ENCAP_DROPPED);
                 return e.to_errno(); // `pkt` is dropped
             }
         };
@@ -275,24 +276,25 @@ impl Encap for EncapRoute {
             self.tunnel.found(generation, TunnelPath::Elsewhere);
         }
         if !self.sampled() {
-            count(net, stat::ENCAP_NOT_SAMPLED);
+            count(st, stat::ENCAP_NOT_SAMPLED);
             return pkt.orig_output(net, sk, lwt);
         }
         let facts = node::Facts::of(&pkt, net, ingress, self.trace.trace_type);
         let mut pkt = pkt;
-        match self.encapsulate(net, &mut pkt, &saddr, &facts) {
+        match self.encapsulate(st, &mut pkt, &saddr, &facts) {
             Ok(()) => {
-                count(net, stat::ENCAP_TRACED);
+                count(st, stat::ENCAP_TRACED);
                 pkt.output(net, sk, dst)
             }
             Err(e) => {
-                count(net, stat::ENCAP_DROPPED);
+                count(st, stat::ENCAP_DROPPED);
                 e.to_errno() // `pkt` is dropped
             }
         }
     }
 
     fn xmit(&self, net: &Net, pkt: OutputPacket) -> ffi::c_int {
+        let st = pernet::get::<NetState>(net);
         let inline = self.inline_for(pkt.was_received());
         let mut looped_source = None;
         if !inline {
@@ -302,37 +304,37 @@ impl Encap for EncapRoute {
                 // (or the untraced inner one's) turn now.
                 Some(TunnelPath::Elsewhere) => return pkt.continue_xmit(),
                 None => {
-                    count(net, stat::ENCAP_DROPPED);
+                    count(st, stat::ENCAP_DROPPED);
                     return -(sys::EHOSTUNREACH as ffi::c_int); // `pkt` is dropped
                 }
             }
         }
         if !self.sampled() {
-            count(net, stat::ENCAP_NOT_SAMPLED);
+            count(st, stat::ENCAP_NOT_SAMPLED);
             return pkt.continue_xmit();
         }
         if inline && pkt.ipv6_header()[6] == NEXTHDR_HOP {
             // One Hop-by-Hop header per packet: leave packets that have one alone.
-            count(net, stat::ENCAP_SKIPPED_HBH);
+            count(st, stat::ENCAP_SKIPPED_HBH);
             return pkt.continue_xmit();
         }
         // Looked up only for packets that get a trace: it costs a device lookup.
         let ingress = pkt.received_on(net);
         let facts = node::Facts::of(&pkt, net, ingress, self.trace.trace_type);
         let result = match looped_source {
-            None => self.insert_inline(net, pkt, &facts),
+            None => self.insert_inline(st, pkt, &facts),
             Some(saddr) => {
                 let mut pkt = pkt;
-                self.encapsulate(net, &mut pkt, &saddr, &facts).map(|()| pkt)
+                self.encapsulate(st, &mut pkt, &saddr, &facts).map(|()| pkt)
             }
         };
         match result {
             Ok(pkt) => {
-                count(net, stat::ENCAP_TRACED);
+                count(st, stat::ENCAP_TRACED);
                 pkt.continue_xmit()
             }
             Err(e) => {
-                count(net, stat::ENCAP_DROPPED);
+                count(st, stat::ENCAP_DROPPED);
                 e.to_errno() // `pkt` is dropped
             }
         }
@@ -372,9 +374,9 @@ impl Encap for EncapRoute {
     }
 }
 
-/// Bumps counter `id` of `net`.
-fn count(net: &Net, id: u16) {
-    if let Some(st) = pernet::get::<NetState>(net) {
+/// Bumps counter `id` of the namespace's state, if it has one.
+fn count(st: Option<&NetState>, id: u16) {
+    if let Some(st) = st {
         st.stats.bump(id);
     }
 }
@@ -406,7 +408,7 @@ impl EncapRoute {
 
     /// Inserts the Hop-by-Hop header after the IPv6 header (which has none yet) and fills
     /// this node's data.
-    fn insert_inline(&self, net: &Net, mut pkt: OutputPacket, facts: &node::Facts) -> Result<OutputPacket> {
+    fn insert_inline(&self, st: Option<&NetState>, mut pkt: OutputPacket, facts: &node::Facts) -> Result<OutputPacket> {
         let next_header = pkt.ipv6_header()[6];
         let extra = pkt.route_dev().map_or(0, |d| d.ll_reserved_space());
         let len = self.hbh_len;
@@ -418,14 +420,14 @@ impl EncapRoute {
         hdr[6] = NEXTHDR_HOP;
         hdr[4..6].copy_from_slice(&payload_len.to_be_bytes());
         let hop_limit = hdr[7];
-        self.fill_trace(net, hbh, hop_limit, facts);
+        self.fill_trace(st, hbh, hop_limit, facts);
         pkt.finish_push(IPV6_HDR_LEN + len);
         Ok(pkt)
     }
 
     /// Wraps the packet in an outer IPv6 header from `saddr` to `tundst` carrying the
     /// Hop-by-Hop header (RFC 2473), and fills this node's data.
-    fn encapsulate(&self, net: &Net, pkt: &mut OutputPacket, saddr: &[u8; 16], facts: &node::Facts) -> Result {
+    fn encapsulate(&self, st: Option<&NetState>, pkt: &mut OutputPacket, saddr: &[u8; 16], facts: &node::Facts) -> Result {
         let extra = pkt.route_dev().map_or(0, |d| d.ll_reserved_space());
         let len = IPV6_HDR_LEN + self.hbh_len;
         let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
@@ -442,7 +444,7 @@ impl EncapRoute {
         outer[24..40].copy_from_slice(&self.tundst);
         self.write_hbh(hbh, NEXTHDR_IPV6);
         let hop_limit = outer[7];
-        self.fill_trace(net, hbh, hop_limit, facts);
+        self.fill_trace(st, hbh, hop_limit, facts);
         pkt.finish_push(len);
         Ok(())
     }
@@ -495,12 +497,12 @@ impl EncapRoute {
         }
     }
 
-    fn fill_trace(&self, net: &Net, hbh: &mut [u8], hop_limit: u8, facts: &node::Facts) {
+    fn fill_trace(&self, st: Option<&NetState>, hbh: &mut [u8], hop_limit: u8, facts: &node::Facts) {
         let Some(option) = hbh.get_mut(TRACE_OFFSET..TRACE_OFFSET + TRACE_HDR_LEN + usize::from(self.trace.remaining_len) * 4) else {
             return;
         };
         let guard = rcu::read_lock();
-        let Some(ns) = pernet::get::<NetState>(net).and_then(|st| st.namespace(self.trace.namespace_id, &guard)) else {
+        let Some(ns) = st.and_then(|st| st.namespace(self.trace.namespace_id, &guard)) else {
             return; // unknown namespace: the trace goes out empty
         };
         let schema = ns.schema.get(&guard);
