@@ -27,8 +27,14 @@ logdir=$(cd "$logdir" && pwd)
 dmesg_log="$logdir/guest-dmesg.log"
 rm -f "$dmesg_log"
 
+# The guest does not inherit this environment: the suite's own settings (IOAM_RS_*, REL_*)
+# are passed on.
+forward=(env)
+while IFS= read -r name; do
+	forward+=("$name=${!name}")
+done < <(compgen -e | grep -E '^(IOAM_RS_|REL_)' || true)
 # The command runs from the repository root; the guest's kernel log is saved at the end.
-guest_cmd="cd $(printf %q "$REPO_ROOT") && $(printf '%q ' "$@"); rc=\$?; dmesg > $(printf %q "$dmesg_log"); exit \$rc"
+guest_cmd="cd $(printf %q "$REPO_ROOT") && $(printf '%q ' "${forward[@]}" "$@"); rc=\$?; dmesg > $(printf %q "$dmesg_log"); exit \$rc"
 rc=0
 # vng needs a standard input (CI has none) and TCG: this machine's KVM cannot boot a guest.
 # Its output goes through a pipe: given a regular file, it is reopened and truncated.
