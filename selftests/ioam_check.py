@@ -19,6 +19,7 @@ Prints "ok N packets trace HEX" (HEX: the filled part of the last packet's trace
 trace event carries it) or the first mismatch, and exits 0 or 1.
 """
 import argparse
+import os
 import shlex
 import socket
 import struct
@@ -177,7 +178,11 @@ def parser():
     ap.add_argument("--node", action="append", default=[])
     ap.add_argument("--overflow", action="store_true")
     ap.add_argument("--absent", action="store_true")
-    ap.add_argument("--timeout", type=float, default=10)
+    # Long enough for a sender that starts slowly in a loaded guest; IOAM_RS_WAIT_SCALE
+    # stretches it further for slow kernels (as the shell tests' waits).
+    ap.add_argument("--timeout", type=float,
+                    default=30 * float(os.environ.get("IOAM_RS_WAIT_SCALE", "1")),
+                    help="seconds to wait for the packets (default 30, times IOAM_RS_WAIT_SCALE)")
     ap.add_argument("--ready", help="file created once the socket listens")
     ap.add_argument("--count-traced", action="store_true",
                     help="count packets: print 'traced T untraced U' after COUNT packets or the timeout")
