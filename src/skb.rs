@@ -432,7 +432,8 @@ impl OutputPacket {
         // SAFETY: `skb` is owned by us; on success the head is private and has `room` bytes
         // of headroom, so the push below cannot underflow.
         kernel::error::to_result(unsafe { sys::ioam_rs_skb_cow_head(self.raw(), room) })?;
-        let old = sys_nh(self.raw());
+        // SAFETY: `skb` is valid with its network header set (type invariant).
+        let old = unsafe { network_header(self.raw()) };
         // SAFETY: the head is private and has `len` bytes of headroom (above), so `skb_push`
         // cannot underflow; 40 bytes are linear at `old` (invariant). On the output path the
         // network header is at `data`.
@@ -457,7 +458,8 @@ impl OutputPacket {
     /// written at the front after [`Self::push`]: the pushed bytes, plus the moved IPv6
     /// header when it was kept.
     pub(crate) fn finish_push(&mut self, len: usize) {
-        let nh = sys_nh(self.raw());
+        // SAFETY: `skb` is valid with its network header set (type invariant).
+        let nh = unsafe { network_header(self.raw()) };
         let len_u32 = u32::try_from(len).unwrap_or(0);
         // SAFETY: the `len` bytes at the network header were just pushed and written.
         unsafe { postpush_rcsum(self.raw(), nh, len_u32) };
@@ -502,11 +504,6 @@ impl OutputPacket {
         core::mem::forget(self);
         p
     }
-}
-
-fn sys_nh(skb: *mut sys::sk_buff) -> *mut u8 {
-    // SAFETY: callers pass a valid skb.
-    unsafe { network_header(skb) }
 }
 
 /// The header offsets and fields of a packet (`skb->headers`).
