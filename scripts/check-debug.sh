@@ -4,7 +4,8 @@
 # module is unloaded. Any report in the guest's kernel log fails the run (scripts/vm-run.sh).
 #   scripts/check-debug.sh                  every selftest file, the 100,000-packet campaign included
 #   scripts/check-debug.sh --quick          a subset that fits in CI's time (see README.md)
-#   scripts/check-debug.sh FILE...          these selftest files
+#   scripts/check-debug.sh FILE...          these selftest files (IOAM_RS_TEST_FILTER=REGEX: these tests)
+# The whole run takes about six hours under TCG: README.md says how it is run in parts.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$REPO_ROOT"
