@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$REPO_ROOT"
 
 # Everything takes several times longer on this kernel: so may the tests' waits.
-env_args=(IOAM_RS_WAIT_SCALE=${IOAM_RS_WAIT_SCALE:-4})
+env_args=("IOAM_RS_WAIT_SCALE=${IOAM_RS_WAIT_SCALE:-4}")
 if [ "${1:-}" = --quick ]; then
 	shift
 	# A cross-section that fits in CI (tests take 3 to 8 times longer on this kernel, the

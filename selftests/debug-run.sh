@@ -2,7 +2,7 @@
 # In the debug kernel: the selftests, then, with the module unloaded, a kmemleak scan that must
 # find nothing (scripts/check-debug.sh).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 rc=0
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 leaks=/sys/kernel/debug/kmemleak
