@@ -41,9 +41,10 @@ rc=0
 # vng needs a standard input (CI has none) and TCG: this machine's KVM cannot boot a guest.
 # Its output goes through a pipe: given a regular file, it is reopened and truncated.
 # IOAM_RS_VNG_ARGS: more vng options (the benchmarks' CPU count and QEMU instruction counting).
+# The kernel log is read once, at the end: log_buf_len keeps a long run's log from wrapping.
 # shellcheck disable=SC2086
 timeout --kill-after=30 "$vm_timeout" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --user root --cpus 2 --memory 2G \
-	--rwdir "$logdir" ${IOAM_RS_VNG_ARGS:-} --exec "$guest_cmd" </dev/null 2>&1 | cat || rc=$?
+	--append log_buf_len=4M --rwdir "$logdir" ${IOAM_RS_VNG_ARGS:-} --exec "$guest_cmd" </dev/null 2>&1 | cat || rc=$?
 
 [ "$rc" -ne 124 ] || log "the guest did not finish within ${vm_timeout} s (IOAM_RS_VM_TIMEOUT)"
 if [ ! -s "$dmesg_log" ]; then
@@ -57,9 +58,12 @@ splat='WARNING:|BUG:|Oops|KASAN|UBSAN|kmemleak: [0-9]+ new suspected|possible re
 # is shown, not counted. (The one seen, KASAN's false wild access under 5-level paging, is
 # avoided by scripts/check-debug.sh's no5lvl; this keeps another such upstream report from
 # failing a run of hours.)
-start=$(grep -n -m1 -F "$marker" "$dmesg_log" | cut -d: -f1)
-start=${start:-1}
-if head -n "$start" "$dmesg_log" | grep -Eq "$splat"; then
+# Without the marker (the log was cleared or overrun), the whole log counts as the command's.
+start=$(grep -n -m1 -F "$marker" "$dmesg_log" | cut -d: -f1 || true)
+if [ -z "$start" ]; then
+	log "the guest's kernel log lacks the start marker: all of it is checked as the command's"
+	start=1
+elif head -n "$start" "$dmesg_log" | grep -Eq "$splat"; then
 	log "the guest kernel logged a report during boot, before the guest command ran (not counted):"
 	head -n "$start" "$dmesg_log" | grep -E -B2 -A12 "$splat" | head -n 30 >&2
 	cp "$dmesg_log" "$logdir/guest-dmesg-boot-report.log"
