@@ -8,6 +8,7 @@
 
 use kernel::prelude::*;
 
+mod compat;
 mod control;
 mod encap;
 mod events;

@@ -9,7 +9,8 @@ use core::mem::offset_of;
 
 use crate::sys;
 
-type SkbHeaders = sys::sk_buff__bindgen_ty_4__bindgen_ty_2;
+/// The `sk_buff` headers group (an anonymous struct in C, numbered by bindgen).
+pub(crate) type SkbHeaders = sys::sk_buff__bindgen_ty_4__bindgen_ty_2;
 
 macro_rules! same_offset {
     ($($c:ident == $rust:expr;)*) => {

@@ -8,6 +8,7 @@ use core::{marker::PhantomData, mem::size_of, ptr};
 use kernel::{ffi, prelude::*, types::Opaque, ThisModule};
 
 use crate::{
+    compat,
     netlink::{Attr, Extack, Msg, PolicyEntry},
     pernet::Net,
     skb::OutputPacket,
@@ -189,7 +190,7 @@ unsafe extern "C" fn build_state_callback<T: Encap>(
     }
     // SAFETY: `data` has room for a `T` (allocated above), suitably aligned (asserted above:
     // `data` follows an `rcu_head` at an 8-byte boundary); the state is never moved.
-    if let Err(e) = unsafe { init.__pinned_init((*lws).data.as_mut_ptr().cast::<T>()) } {
+    if let Err(e) = unsafe { compat::pin_init_raw((*lws).data.as_mut_ptr().cast::<T>(), init) } {
         // SAFETY: `lws` came from `lwtunnel_state_alloc` and nobody else has seen it.
         unsafe { sys::kfree(lws.cast()) };
         return e.to_errno();

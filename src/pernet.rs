@@ -11,7 +11,7 @@ use kernel::{
     types::Opaque,
 };
 
-use crate::sys;
+use crate::{compat, sys};
 
 /// A network namespace.
 ///
@@ -189,7 +189,7 @@ unsafe extern "C" fn init_callback<T: PerNetData>(net: *mut sys::net) -> ffi::c_
     // SAFETY: the kernel passes a live namespace, which outlives this call.
     let net = unsafe { Net::from_raw(net) };
     // SAFETY: `slot` is valid for writes and is never moved (it lives as long as the namespace).
-    match unsafe { T::init(net).__pinned_init(slot) } {
+    match unsafe { compat::pin_init_raw(slot, T::init(net)) } {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }

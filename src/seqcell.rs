@@ -4,10 +4,8 @@
 //! another one at work gives up instead of waiting. For caches: a reader that races a
 //! writer gets nothing, never a torn value, and a lost write is only a cache miss.
 
-use kernel::sync::{
-    atomic::{Acquire, Atomic, Relaxed, Release},
-    barrier::{smp_rmb, smp_wmb},
-};
+use crate::compat::{smp_rmb, smp_wmb};
+use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
 
 /// `N` words, read and written whole.
 ///

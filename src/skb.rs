@@ -511,7 +511,7 @@ impl OutputPacket {
 /// # Safety
 ///
 /// `skb` is valid for the returned lifetime and nobody changes these fields meanwhile.
-pub(crate) unsafe fn headers<'a>(skb: *const sys::sk_buff) -> &'a sys::sk_buff__bindgen_ty_4__bindgen_ty_2 {
+pub(crate) unsafe fn headers<'a>(skb: *const sys::sk_buff) -> &'a crate::layout::SkbHeaders {
     // SAFETY: per the function's requirements; `headers` is the named view of the group.
     unsafe { (*skb).__bindgen_anon_4.headers.as_ref() }
 }
