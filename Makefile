@@ -8,21 +8,30 @@
 #   make bench           benchmarks against the kernel's own IOAM (scripts/bench.sh)
 #   make bench-smoke     a short benchmark run that checks the harness
 #   make check-debug     the selftests on the debug kernel (KASAN, KMEMLEAK, lockdep, UBSAN)
+#   make install         install ioamctl in $(PREFIX)/bin (default /usr/local)
+#   make dkms-install    build and install ioam_rs.ko with DKMS for the running (or KVER) kernel
+#   make dkms KVER=R     what DKMS runs: ioam_rs.ko for the installed distribution kernel R
 #   make clean
 
 SHELL := /bin/bash
+# rustup's toolchain builds the project's own kernels; a distribution kernel (DKMS) is built
+# with the rustc on the system's PATH, the one it was built with.
+ifeq ($(filter dkms dkms-clean,$(MAKECMDGOALS))$(IOAM_RS_SYSTEM_RUST),)
 export PATH := $(HOME)/.cargo/bin:$(PATH)
+endif
 ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 KDIR ?= $(shell $(ROOT)scripts/build-kernel.sh test)
-RUST_LIB_SRC ?= $(shell source $(ROOT)scripts/common.sh && rust_lib_src_dir)
+PREFIX ?= /usr/local
+# The Rust library sources the project's kernels are built with (not needed for a module).
+RUST_LIB_SRC ?= $(shell source $(ROOT)scripts/common.sh && d=$$(rust_lib_src_dir) && test -d "$$d" && echo "$$d")
 LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 # Where the module sources are (scripts/build-module.sh builds a copy elsewhere).
 MODDIR ?= $(ROOT)
 # LLVM=-19 for a clang-built kernel (the debug variant).
 KMAKE_ARGS ?= $(shell source $(ROOT)scripts/common.sh && kernel_make_args $(KDIR))
-KMAKE = $(MAKE) -C $(KDIR) M=$(MODDIR) RUST_LIB_SRC=$(RUST_LIB_SRC) LIBCLANG_PATH=$(LIBCLANG_PATH) $(KMAKE_ARGS)
+KMAKE = $(MAKE) -C $(KDIR) M=$(MODDIR) $(if $(RUST_LIB_SRC),RUST_LIB_SRC=$(RUST_LIB_SRC)) LIBCLANG_PATH=$(LIBCLANG_PATH) $(KMAKE_ARGS)
 
-.PHONY: default modules kernel clean test demo rust-analyzer ioamctl bench bench-smoke check-debug
+.PHONY: default modules kernel clean test demo rust-analyzer ioamctl install dkms dkms-clean dkms-install bench bench-smoke check-debug
 
 default: modules
 
@@ -35,6 +44,23 @@ kernel:
 
 ioamctl:
 	cargo build --release -p ioamctl
+
+install: ioamctl
+	install -D -m 0755 $(ROOT)target/release/ioamctl $(DESTDIR)$(PREFIX)/bin/ioamctl
+	install -D -m 0644 $(ROOT)ioamctl/README.md $(DESTDIR)$(PREFIX)/share/doc/ioamctl/README.md
+
+# DKMS builds in a copy of the sources; the kernel build directory comes from the installed
+# headers, completed with the Rust build products (scripts/kbuild-prepare.sh).
+dkms:
+	@test -n "$(KVER)" || { echo "ioam-rs: make dkms needs KVER=KERNELRELEASE"; exit 1; }
+	+kdir=$$($(ROOT)scripts/kbuild-prepare.sh $(KVER)) && $(MAKE) -C $(ROOT) KDIR=$$kdir IOAM_RS_SYSTEM_RUST=1 modules
+
+dkms-clean:
+	rm -rf $(ROOT)*.ko $(ROOT)*.mod* $(ROOT)src/*.o $(ROOT)src/.*.cmd $(ROOT).*.cmd $(ROOT)src/bindings_generated.rs* \
+		$(ROOT)Module.symvers $(ROOT)modules.order
+
+dkms-install:
+	$(ROOT)scripts/dkms-install.sh $(if $(KVER),--kernel $(KVER))
 
 rust-analyzer:
 	+$(KMAKE) rust-analyzer

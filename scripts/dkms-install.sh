@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Install ioam_rs.ko with DKMS for an installed Debian kernel (default: the running one), so
+# that kernel upgrades rebuild it. Run as root on Debian 13 with the packages README.md lists.
+#   scripts/dkms-install.sh [--kernel KERNELRELEASE] [--print-module]
+# --print-module: print the path of the installed module on stdout.
+# The preflight checks (scripts/kbuild-prepare.sh --check) run before DKMS is touched: a
+# kernel without Rust or a rustc that does not match stops here, with nothing added.
+set -euo pipefail
+
+log() { printf 'ioam-rs: %s\n' "$*" >&2; }
+die() { printf 'ioam-rs: error: %s\n' "$*" >&2; exit 1; }
+
+src_dir=$(cd "$(dirname "$0")/.." && pwd)
+kver=$(uname -r) print_module=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kver=$2; shift 2 ;;
+	--print-module) print_module=1; shift ;;
+	*) die "dkms-install.sh: unknown argument '$1' (usage: dkms-install.sh [--kernel KERNELRELEASE] [--print-module])" ;;
+	esac
+done
+[ "$(id -u)" = 0 ] || die "dkms-install.sh must run as root"
+command -v dkms >/dev/null || die "dkms not found: apt install dkms"
+
+name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"/\1/p' "$src_dir/dkms.conf")
+version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$src_dir/dkms.conf")
+cargo_version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$src_dir/Cargo.toml" | head -n 1)
+[ "$version" = "$cargo_version" ] || die "dkms.conf says version $version but Cargo.toml $cargo_version"
+
+"$src_dir/scripts/kbuild-prepare.sh" --check "$kver"
+
+# What the module build reads, and nothing else, in DKMS's source directory.
+dest=/usr/src/$name-$version
+dkms remove "$name/$version" --all >/dev/null 2>&1 || true
+rm -rf "$dest" && mkdir -p "$dest/scripts"
+cp -a "$src_dir/dkms.conf" "$src_dir/Makefile" "$src_dir/Kbuild" "$src_dir/Cargo.toml" "$dest/"
+cp -a "$src_dir/scripts/kbuild-prepare.sh" "$src_dir/scripts/common.sh" "$dest/scripts/"
+rsync -a --exclude target --exclude '*.o' --exclude '.*.cmd' --exclude 'bindings_generated.rs*' \
+	"$src_dir/src" "$src_dir/uapi" "$dest/"
+
+undo() { dkms remove "$name/$version" --all >/dev/null 2>&1 || true; rm -rf "$dest"; }
+dkms add "$name/$version" >&2 || { undo; die "dkms add failed"; }
+if ! dkms build "$name/$version" -k "$kver" >&2; then
+	log "build log: $(ls /var/lib/dkms/"$name/$version"/build/make.log 2>/dev/null)"
+	tail -n 30 "/var/lib/dkms/$name/$version/build/make.log" >&2 2>/dev/null || true
+	undo
+	die "dkms build of $name $version for $kver failed"
+fi
+dkms install "$name/$version" -k "$kver" >&2 || { undo; die "dkms install failed"; }
+# modprobe finds it once depmod has indexed the kernel's modules (the kernel image installed).
+ko=$(modinfo -k "$kver" -n ioam_rs 2>/dev/null || find "/lib/modules/$kver/updates" -name 'ioam_rs.ko*' | head -n 1)
+[ -n "$ko" ] || die "dkms install left no ioam_rs module for $kver"
+log "installed $ko; 'ip -6 route ... encap ioam6' loads it (or: modprobe ioam_rs)"
+[ $print_module = 0 ] || echo "$ko"
