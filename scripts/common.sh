@@ -34,3 +34,14 @@ llvm_make_arg() {
 kernel_make_args() {
 	if grep -q '^CONFIG_CC_IS_CLANG=y' "$1/.config" 2>/dev/null; then llvm_make_arg; fi
 }
+
+# Debian's stock kernel the VM selftests run on (scripts/debian-kernel.sh), and the other
+# release of the series before it that the module is built and checked for.
+DEBIAN_KERNEL=${IOAM_RS_DEBIAN_KERNEL:-7.3.4+deb13-amd64}
+DEBIAN_KERNEL_PREV=${IOAM_RS_DEBIAN_KERNEL_PREV:-7.2.12+deb13-amd64}
+
+# A cross-section of the selftests (IOAM_RS_TEST_FILTER) for the kernels that do not run them
+# all: the control plane, encap through its own route, two IOAM options filled by a transit
+# node, a short malformed-packet campaign (with IOAM_RS_FUZZ_COUNT=500) and one upstream bug
+# class.
+CROSS_SECTION='^(namespace add|unprivileged|encap: tundst|transit_two_options|campaign: .*module|reliability: regression: NodeLen)'

@@ -1,14 +1,36 @@
 #!/usr/bin/env bash
-# The whole test suite: host-side unit tests, a warning-free module build (compiler and
-# clippy), then the selftests in the test kernel under QEMU. Provisions what it needs.
-#   scripts/test.sh [SELFTEST_FILE...]
+# The whole test suite: host-side unit tests, warning-free module builds, then the selftests
+# in guests under QEMU, two at a time: every selftest file on Debian's stock kernel (the module
+# built for it through DKMS), a cross-section on the other kernels the module supports, the
+# reference kernel's slot test and benchmark smoke run, and the debug kernel's cross-section.
+# Provisions what it needs.
+#   scripts/test.sh [SELFTEST_FILE...]     these files only, on Debian's stock kernel
+# Ends with "N passed, N failed, N skipped" over every guest; exits non-zero if anything failed.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$REPO_ROOT"
 
 kdir=$(scripts/build-all.sh)
-# The VM suite takes about 40 minutes under TCG (the campaign and the reliability loops).
+# The guests below run side by side and must not rebuild what is built here.
+export IOAM_RS_PREBUILT=$kdir
+# Debian's stock kernel and ioam_rs.ko built for it by DKMS (scripts/debian-kernel.sh).
+stock=$(scripts/debian-kernel.sh "$DEBIAN_KERNEL")
+stock_image=$(sed -n 1p <<<"$stock") stock_ko=$(sed -n 2p <<<"$stock")
 export IOAM_RS_VM_TIMEOUT=${IOAM_RS_VM_TIMEOUT:-3600}
+
+# on_stock LOGNAME [SELFTEST_FILE...]: selftests in Debian's stock kernel.
+on_stock() {
+	local name=$1
+	shift
+	scripts/vm-run.sh -k "$stock_image" -l "$REPO_ROOT/logs/$name" -- \
+		env IOAM_RS_KO="$stock_ko" selftests/run.sh "$@"
+}
+
+if [ $# -gt 0 ]; then
+	log "VM: $* on Debian's $DEBIAN_KERNEL"
+	on_stock stock "$@"
+	exit
+fi
 
 log "host: cargo test"
 cargo test --quiet --workspace 2>&1
@@ -22,7 +44,7 @@ scripts/fuzz.sh "${IOAM_RS_FUZZ_SECONDS:-30}"
 log "host: cargo clippy"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 
-log "module: rebuilding with CLIPPY=1; any warning fails"
+log "module: rebuilding for the project's kernel with CLIPPY=1; any warning fails"
 make -s KDIR="$kdir" clean >/dev/null
 out=$(make -s KDIR="$kdir" CLIPPY=1 2>&1) || { printf '%s\n' "$out"; die "module build failed"; }
 if grep -qiE 'warning|error' <<<"$out"; then
@@ -30,29 +52,84 @@ if grep -qiE 'warning|error' <<<"$out"; then
 	die "the module build printed warnings"
 fi
 
-log "VM: selftests"
-scripts/vm-run.sh -k "$kdir" -- selftests/run.sh "$@"
+# The guests' jobs. Each job's output goes to logs/jobs/NAME.out and is shown when it ends.
+job_names=() job_cmds=()
+job() { # job NAME COMMAND...
+	job_names+=("$1")
+	shift
+	job_cmds+=("$(printf '%q ' "$@")")
+}
 
-# The whole suite also checks ioam_rs.ko on the reference kernel, whose built-in IOAM takes
-# the lightweight-tunnel slot (built once, cached like the test kernel).
-if [ $# -eq 0 ]; then
-	log "reference kernel: ioam_rs.ko with the lwtunnel slot taken"
-	refkdir=$(scripts/build-kernel.sh reference)
-	refko=$(scripts/build-module.sh "$refkdir")
-	scripts/vm-run.sh -k "$refkdir" -l "$REPO_ROOT/logs/reference" -- \
-		env IOAM_RS_KO="$refko" selftests/run.sh selftests/reference/test_slot.sh
+# Every selftest file on Debian's stock kernel, in two guests of about equal length.
+job stock-1 on_stock stock-1 selftests/test_reliability.sh selftests/test_control.sh
+job stock-2 on_stock stock-2 selftests/test_transit.sh selftests/test_encap.sh selftests/test_campaign.sh
 
-	log "benchmark harness (smoke run; the figures come from make bench)"
-	scripts/bench.sh --smoke
-
-	# The debug kernel (KASAN, KMEMLEAK, lockdep, UBSAN): a cross-section of the selftests;
-	# `make check-debug` runs them all. Building that kernel takes about 18 minutes, which a
-	# first run on a fresh machine (about an hour by now) cannot add within CI's 90: then the
-	# subset waits until the debug kernel exists.
-	if scripts/build-kernel.sh --cached debug >/dev/null || [ $SECONDS -lt $((40 * 60)) ]; then
-		log "debug kernel: selftest subset"
+# The debug kernel (KASAN, KMEMLEAK, lockdep, UBSAN): a cross-section; `make check-debug` runs
+# everything. Building that kernel takes about 18 minutes, which a first run on a fresh machine
+# cannot add within CI's 90: then the cross-section waits until the debug kernel exists.
+debug_cross_section() {
+	if scripts/build-kernel.sh --cached debug >/dev/null || [ $SECONDS -lt $((25 * 60)) ]; then
 		scripts/check-debug.sh --quick
 	else
 		log "debug kernel: not built yet and no time left for it in this run; skipped (make check-debug)"
 	fi
-fi
+}
+job debug debug_cross_section
+
+# The reference kernel, whose built-in IOAM holds the lightweight-tunnel slot: ioam_rs.ko must
+# refuse to load there; then the benchmark harness, briefly (the figures come from make bench).
+reference_checks() {
+	local refkdir refko
+	refkdir=$(scripts/build-kernel.sh reference)
+	refko=$(scripts/build-module.sh "$refkdir")
+	scripts/vm-run.sh -k "$refkdir" -l "$REPO_ROOT/logs/reference" -- \
+		env IOAM_RS_KO="$refko" selftests/run.sh selftests/reference/test_slot.sh
+	scripts/bench.sh --smoke
+}
+job reference reference_checks
+
+# The other kernels the module is built for: Debian's previous series through DKMS, and the
+# project's own kernel (rustup's compiler): the cross-section.
+previous_debian() {
+	local prev
+	prev=$(scripts/debian-kernel.sh "$DEBIAN_KERNEL_PREV")
+	scripts/vm-run.sh -k "$(sed -n 1p <<<"$prev")" -l "$REPO_ROOT/logs/debian-prev" -- \
+		env IOAM_RS_KO="$(sed -n 2p <<<"$prev")" IOAM_RS_FUZZ_COUNT=500 IOAM_RS_TEST_FILTER="$CROSS_SECTION" selftests/run.sh
+}
+job debian-prev previous_debian
+job project-kernel scripts/vm-run.sh -k "$kdir" -l "$REPO_ROOT/logs/project" -- \
+	env IOAM_RS_FUZZ_COUNT=500 IOAM_RS_TEST_FILTER="$CROSS_SECTION" selftests/run.sh
+
+jobdir="$REPO_ROOT/logs/jobs"
+rm -rf "$jobdir" && mkdir -p "$jobdir"
+max=${IOAM_RS_GUESTS:-2}
+declare -A running=() started=()
+next=0 passed=0 failed=0 skipped=0 failed_jobs=()
+while [ $next -lt ${#job_names[@]} ] || [ ${#running[@]} -gt 0 ]; do
+	while [ ${#running[@]} -lt "$max" ] && [ $next -lt ${#job_names[@]} ]; do
+		(eval "${job_cmds[$next]}") >"$jobdir/${job_names[$next]}.out" 2>&1 </dev/null &
+		running[$!]=$next started[$next]=$SECONDS
+		log "started: ${job_names[$next]}"
+		next=$((next + 1))
+	done
+	rc=0
+	wait -n -p pid "${!running[@]}" || rc=$?
+	i=${running[$pid]}
+	unset "running[$pid]"
+	name=${job_names[$i]}
+	log "=== $name: status $rc after $((SECONDS - started[$i])) s"
+	cat "$jobdir/$name.out"
+	counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$jobdir/$name.out" | tail -n 1 || true)
+	if [ -n "$counts" ]; then
+		read -r p _ f _ s _ <<<"${counts//,/}"
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	fi
+	if [ "$rc" -ne 0 ]; then
+		failed_jobs+=("$name")
+		# A job that failed without a failed test (a build, a kernel report, the benchmark) counts.
+		[ -n "$counts" ] && [ "${f:-0}" -gt 0 ] || failed=$((failed + 1))
+	fi
+done
+log "suite finished in $SECONDS s${failed_jobs[*]:+; failed: ${failed_jobs[*]}}"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ ${#failed_jobs[@]} -eq 0 ]

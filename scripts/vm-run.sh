@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run a command inside a test kernel under QEMU TCG (virtme-ng), then check the guest's
 # kernel log. The guest sees this machine's filesystem; LOGDIR is writable from it.
-#   scripts/vm-run.sh [-k KDIR] [-l LOGDIR] -- COMMAND [ARG...]
+#   scripts/vm-run.sh [-k KDIR|IMAGE] [-l LOGDIR] -- COMMAND [ARG...]
+# KDIR: a kernel build directory; IMAGE: a kernel image whose modules are in /lib/modules
+# (Debian's kernel, scripts/debian-kernel.sh).
 # Exit status: the command's, or 1 if the guest kernel logged a warning, bug or splat.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -17,9 +19,11 @@ while [ $# -gt 0 ]; do
 	*) die "vm-run.sh: unknown option $1" ;;
 	esac
 done
-[ $# -gt 0 ] || die "usage: vm-run.sh [-k KDIR] [-l LOGDIR] -- COMMAND [ARG...]"
+[ $# -gt 0 ] || die "usage: vm-run.sh [-k KDIR|IMAGE] [-l LOGDIR] -- COMMAND [ARG...]"
 [ -n "$kdir" ] || kdir=$("$REPO_ROOT/scripts/build-kernel.sh" test)
-[ -f "$kdir/arch/x86/boot/bzImage" ] || die "no bzImage in $kdir"
+image=$kdir
+[ -f "$image" ] || image="$kdir/arch/x86/boot/bzImage"
+[ -f "$image" ] || die "no kernel image: $kdir"
 command -v vng >/dev/null || die "vng not found: run scripts/provision.sh"
 
 mkdir -p "$logdir"
@@ -43,7 +47,7 @@ rc=0
 # IOAM_RS_VNG_ARGS: more vng options (the benchmarks' CPU count and QEMU instruction counting).
 # The kernel log is read once, at the end: log_buf_len keeps a long run's log from wrapping.
 # shellcheck disable=SC2086
-timeout --kill-after=30 "$vm_timeout" vng --run "$kdir/arch/x86/boot/bzImage" --disable-kvm --user root --cpus 2 --memory 2G \
+timeout --kill-after=30 "$vm_timeout" vng --run "$image" --disable-kvm --user root --cpus 2 --memory 2G \
 	--append log_buf_len=4M --rwdir "$logdir" ${IOAM_RS_VNG_ARGS:-} --exec "$guest_cmd" </dev/null 2>&1 | cat || rc=$?
 
 [ "$rc" -ne 124 ] || log "the guest did not finish within ${vm_timeout} s (IOAM_RS_VM_TIMEOUT)"

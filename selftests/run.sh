@@ -10,6 +10,12 @@ set -u
 [ -f "$MODULE_KO" ] || { echo "no $MODULE_KO: run make first"; exit 1; }
 [ -x "$IOAMCTL" ] || { echo "no $IOAMCTL: run cargo build --release -p ioamctl first"; exit 1; }
 
+# On a distribution kernel the module may need others (the project's kernels build them in):
+# insmod, which the tests use, does not load them.
+for dep in $(modinfo -F depends "$MODULE_KO" | tr , ' '); do
+	modprobe "$dep" || { echo "cannot load $dep, which ioam_rs needs"; exit 1; }
+done
+
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=("$SELFTEST_DIR"/test_*.sh)
 
