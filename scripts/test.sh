@@ -44,6 +44,13 @@ scripts/fuzz.sh "${IOAM_RS_FUZZ_SECONDS:-30}"
 log "host: cargo clippy"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 
+log "host: DKMS preflight checks (in the Debian 13 root)"
+scripts/debian-root.sh run selftests/host/dkms_preflight.sh
+
+log "host: ioamctl with Debian 13's cargo, as users install it"
+scripts/debian-root.sh run env CARGO_TARGET_DIR="$CACHE_DIR/debian-root/target" \
+	CARGO_HOME="$CACHE_DIR/debian-root/cargo-home" cargo build --quiet --locked --release -p ioamctl
+
 log "module: rebuilding for the project's kernel with CLIPPY=1; any warning fails"
 make -s KDIR="$kdir" clean >/dev/null
 out=$(make -s KDIR="$kdir" CLIPPY=1 2>&1) || { printf '%s\n' "$out"; die "module build failed"; }
