@@ -16,7 +16,7 @@
 SHELL := /bin/bash
 # rustup's toolchain builds the project's own kernels; a distribution kernel (DKMS) is built
 # with the rustc on the system's PATH, the one it was built with.
-ifeq ($(filter dkms dkms-clean,$(MAKECMDGOALS))$(IOAM_RS_SYSTEM_RUST),)
+ifeq ($(filter dkms dkms-clean dkms-install,$(MAKECMDGOALS))$(IOAM_RS_SYSTEM_RUST),)
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 endif
 ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
