@@ -23,7 +23,7 @@ on_stock() {
 	local name=$1
 	shift
 	scripts/vm-run.sh -k "$stock_image" -l "$REPO_ROOT/logs/$name" -- \
-		env IOAM_RS_KO="$stock_ko" selftests/run.sh "$@"
+		env IOAM_RS_KO="$stock_ko" IOAM_RS_FOREIGN_KO="$REPO_ROOT/ioam_rs.ko" selftests/run.sh "$@"
 }
 
 if [ $# -gt 0 ]; then

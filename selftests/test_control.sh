@@ -189,6 +189,19 @@ test_rmmod_with_state() {
 	check_eq "fresh after reload" "" "$(ioamctl namespace show)$(ioamctl schema show)"
 }
 
+# IOAM_RS_FOREIGN_KO: the module built for another kernel release (scripts/test.sh passes the
+# project kernel's to Debian's kernel): the kernel must refuse it, as modprobe would.
+test_foreign_module_refused() {
+	[ -n "${IOAM_RS_FOREIGN_KO:-}" ] || skip "no module of another kernel release given (IOAM_RS_FOREIGN_KO)"
+	unload_module
+	local vermagic
+	vermagic=$(modinfo -F vermagic "$IOAM_RS_FOREIGN_KO")
+	[[ "$vermagic" != "$(uname -r) "* ]] || fail "IOAM_RS_FOREIGN_KO is built for this kernel ($vermagic)"
+	insmod "$IOAM_RS_FOREIGN_KO" 2>/dev/null && fail "insmod of a module built for '$vermagic' succeeded on $(uname -r)"
+	! module_loaded || fail "ioam_rs loaded from a module of another release"
+	load_module
+}
+
 test_ioamctl_without_module() {
 	unload_module
 	expect_err "ioam_rs module is not loaded" ioamctl namespace show
@@ -204,4 +217,5 @@ run_test "unprivileged caller gets EPERM" test_unprivileged_eperm
 run_test "network namespace isolation" test_netns_isolation
 run_test "1000 namespaces, multi-part dump" test_many_namespaces
 run_test "rmmod with state present" test_rmmod_with_state
+run_test "module of another kernel release refused" test_foreign_module_refused
 run_test "ioamctl without the module" test_ioamctl_without_module
