@@ -28,7 +28,7 @@ if [ ! -f "$dir/.ioam-rs-complete" ]; then
 	for deb in "$dir"/deb/*.deb; do dpkg-deb -x "$deb" "$dir/root"; done
 	# The image lives beside its modules (/usr/lib/modules/RELEASE/vmlinuz) in newer packages.
 	moddir=$(find "$dir/root" -maxdepth 4 -type d -path "*/modules/$kver" | head -n 1)
-	[ -n "$moddir" ] && [ -f "$moddir/vmlinuz" ] || die "linux-image-$kver has no vmlinuz or modules"
+	if [ -z "$moddir" ] || [ ! -f "$moddir/vmlinuz" ]; then die "linux-image-$kver has no vmlinuz or modules"; fi
 	find "$moddir" -name '*.ko.xz' -exec xz -d {} +
 	mkdir -p "$dir/lib/modules"
 	mv "$moddir" "$dir/lib/modules/$kver"
@@ -47,17 +47,20 @@ fi
 # is a new build; the kernel's rust/ products stay cached (scripts/kbuild-prepare.sh).
 series=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$kver")
 headers_version=$(inroot apt-cache policy "linux-headers-$kver" | sed -n 's/^ *Candidate: //p')
-[ -n "$headers_version" ] && [ "$headers_version" != "(none)" ] || die "Debian has no linux-headers-$kver"
+if [ -z "$headers_version" ] || [ "$headers_version" = "(none)" ]; then die "Debian has no linux-headers-$kver"; fi
 inroot env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	"linux-headers-$kver" "linux-source-$series=$headers_version" >/dev/null
 log "building ioam_rs.ko for Debian's $kver with DKMS (in the trixie build root)"
 installed=$(inroot scripts/dkms-install.sh --kernel "$kver" --print-module)
 # A warning-free build on this compiler too (scripts/test.sh checks the project's kernel's).
+# shellcheck disable=SC2016 # expanded by the root's shell
 warnings=$(inroot sh -c 'grep -h -A6 "^warning" /var/lib/dkms/ioam-rs/*/"$1"/*/log/make.log' sh "$kver" || true)
 [ -z "$warnings" ] || { printf '%s\n' "$warnings" >&2; die "the module build for $kver printed warnings"; }
-case $installed in
-*.xz) inroot sh -c 'xz -dc "$1" >"$2"' sh "$installed" "$dir/ioam_rs.ko" ;;
-*) inroot cp "$installed" "$dir/ioam_rs.ko" ;;
-esac
+if [[ $installed == *.xz ]]; then
+	# shellcheck disable=SC2016 # expanded by the root's shell
+	inroot sh -c 'xz -dc "$1" >"$2"' sh "$installed" "$dir/ioam_rs.ko"
+else
+	inroot cp "$installed" "$dir/ioam_rs.ko"
+fi
 echo "$dir/vmlinuz"
 echo "$dir/ioam_rs.ko"

@@ -62,6 +62,7 @@ in_root() {
 make_root
 if [ "${1:-}" = run ]; then
 	shift
+	# shellcheck disable=SC2016 # expanded by the root's shell
 	in_root bash -c 'cd "$0" && exec "$@"' "$PWD" "$@"
 else
 	echo "$ROOT_DIR"

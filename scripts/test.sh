@@ -67,13 +67,10 @@ job() { # job NAME COMMAND...
 	job_cmds+=("$(printf '%q ' "$@")")
 }
 
-# Every selftest file on Debian's stock kernel, in two guests of about equal length.
-job stock-1 on_stock stock-1 selftests/test_reliability.sh selftests/test_control.sh
-job stock-2 on_stock stock-2 selftests/test_transit.sh selftests/test_encap.sh selftests/test_campaign.sh
-
 # The debug kernel (KASAN, KMEMLEAK, lockdep, UBSAN): a cross-section; `make check-debug` runs
 # everything. Building that kernel takes about 18 minutes, which a first run on a fresh machine
-# cannot add within CI's 90: then the cross-section waits until the debug kernel exists.
+# cannot add within CI's 90: then the cross-section waits until the debug kernel exists. It is
+# the first job, so that where the rest is cached it is built beside the other guests.
 debug_cross_section() {
 	if scripts/build-kernel.sh --cached debug >/dev/null || [ $SECONDS -lt $((25 * 60)) ]; then
 		scripts/check-debug.sh --quick
@@ -82,6 +79,10 @@ debug_cross_section() {
 	fi
 }
 job debug debug_cross_section
+
+# Every selftest file on Debian's stock kernel, in two guests of about equal length.
+job stock-1 on_stock stock-1 selftests/test_reliability.sh selftests/test_control.sh
+job stock-2 on_stock stock-2 selftests/test_transit.sh selftests/test_encap.sh selftests/test_campaign.sh
 
 # The reference kernel, whose built-in IOAM holds the lightweight-tunnel slot: ioam_rs.ko must
 # refuse to load there; then the benchmark harness, briefly (the figures come from make bench).
