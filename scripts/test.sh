@@ -69,8 +69,8 @@ job() { # job NAME COMMAND...
 
 # The debug kernel (KASAN, KMEMLEAK, lockdep, UBSAN): a cross-section; `make check-debug` runs
 # everything. Building that kernel takes about 18 minutes, which a first run on a fresh machine
-# cannot add within CI's 90: then the cross-section waits until the debug kernel exists. It is
-# the first job, so that where the rest is cached it is built beside the other guests.
+# cannot add within CI's 90: then the cross-section waits until the debug kernel exists. It
+# starts early, so that where the rest is cached it is built beside the other guests.
 debug_cross_section() {
 	if scripts/build-kernel.sh --cached debug >/dev/null || [ $SECONDS -lt $((25 * 60)) ]; then
 		scripts/check-debug.sh --quick
@@ -78,11 +78,14 @@ debug_cross_section() {
 		log "debug kernel: not built yet and no time left for it in this run; skipped (make check-debug)"
 	fi
 }
-job debug debug_cross_section
 
-# Every selftest file on Debian's stock kernel, in two guests of about equal length.
-job stock-1 on_stock stock-1 selftests/test_reliability.sh selftests/test_control.sh
-job stock-2 on_stock stock-2 selftests/test_transit.sh selftests/test_encap.sh selftests/test_campaign.sh
+# Every selftest file on Debian's stock kernel, one guest each (each with its own time limit),
+# longest first; the debug kernel's job, second longest, among them.
+job stock-reliability on_stock stock-reliability selftests/test_reliability.sh
+job debug debug_cross_section
+for f in transit encap campaign control; do
+	job "stock-$f" on_stock "stock-$f" "selftests/test_$f.sh"
+done
 
 # The reference kernel, whose built-in IOAM holds the lightweight-tunnel slot: ioam_rs.ko must
 # refuse to load there; then the benchmark harness, briefly (the figures come from make bench).
