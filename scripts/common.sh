@@ -1,5 +1,6 @@
 # Shared settings for the ioam-rs scripts. Source it; do not run it.
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # settings used by the scripts that source this file
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
