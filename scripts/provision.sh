@@ -13,7 +13,7 @@ APT_PACKAGES=(
 	build-essential flex bison bc libelf-dev libssl-dev cpio kmod rsync
 	libclang-19-dev clang-19 lld-19 llvm-19
 	qemu-system-x86 udev busybox-static iputils-ping tcpdump tshark procps
-	python3-pip
+	python3-pip libseccomp-dev libcap-ng-dev
 )
 
 apt_updated=
@@ -155,6 +155,16 @@ install_cargo_fuzz() {
 	cargo install --locked --quiet cargo-fuzz
 }
 
+# virtio-fs for the guests' root file system (virtme-ng uses it when it finds the Rust
+# virtiofsd, which Debian 12 does not package; QEMU's C one it cannot use). It caches what the
+# guest reads: under TCG, starting Python takes 0.5 s instead of 0.8 s over 9p, ioamctl 0.13 s
+# instead of 0.32 s.
+install_virtiofsd() {
+	command -v virtiofsd >/dev/null && return
+	log "cargo install virtiofsd (about 2 minutes)"
+	cargo install --locked --quiet virtiofsd@1.14.0
+}
+
 install_virtme_ng() {
 	command -v vng >/dev/null && return
 	log "pip install virtme-ng"
@@ -176,6 +186,7 @@ install_kernel_source
 install_rust_src
 install_bindgen
 install_cargo_fuzz
+install_virtiofsd
 install_virtme_ng
 install_matplotlib
 log "provisioned: $(ip -V | awk '{print $3}' | tr -d ,), bindgen $(bindgen --version | awk '{print $2}'), $(vng --version 2>&1 | head -1), kernel source $(cat "$(kernel_src_dir)/.debian-version")"
