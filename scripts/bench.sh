@@ -33,13 +33,13 @@ mkdir -p "$out"
 # One vCPU (pktgen and the whole forwarding chain run on it), and QEMU counting instructions:
 # guest time advances by 1 ns per instruction, so packets per guest second measure the cost in
 # instructions, whatever the host's load.
-export IOAM_RS_VNG_ARGS="--cpus 1 --qemu-opts=-icount --qemu-opts=shift=0,sleep=off"
+export IOAM_RS_GUEST_CPUS=1 IOAM_RS_VNG_ARGS="--qemu-opts=-icount --qemu-opts=shift=0,sleep=off"
 
 run() { # run KERNEL PACKETS [audit]
 	local k=$kdir vng=$IOAM_RS_VNG_ARGS
 	[ "$1" = ioam-rs ] || k=$refkdir
 	# Counting allocations needs no instruction counting, which slows QEMU down.
-	[ "${3:-}" != audit ] || vng="--cpus 1"
+	[ "${3:-}" != audit ] || vng=
 	IOAM_RS_VNG_ARGS=$vng scripts/vm-run.sh -k "$k" -l "$out" -- scripts/bench-guest.sh "$1" "$2" "$out" ${3:-} ||
 		die "benchmark run on $1 failed"
 }

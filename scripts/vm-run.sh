@@ -44,10 +44,11 @@ guest_cmd="echo '$marker' >/dev/kmsg; cd $(printf %q "$REPO_ROOT") && $(printf '
 rc=0
 # vng needs a standard input (CI has none) and TCG: this machine's KVM cannot boot a guest.
 # Its output goes through a pipe: given a regular file, it is reopened and truncated.
-# IOAM_RS_VNG_ARGS: more vng options (the benchmarks' CPU count and QEMU instruction counting).
+# IOAM_RS_GUEST_CPUS: the guest's vCPUs (2). IOAM_RS_VNG_ARGS: more vng options (the
+# benchmarks' QEMU instruction counting).
 # The kernel log is read once, at the end: log_buf_len keeps a long run's log from wrapping.
 # shellcheck disable=SC2086
-timeout --kill-after=30 "$vm_timeout" vng --run "$image" --disable-kvm --user root --cpus 2 --memory 2G \
+timeout --kill-after=30 "$vm_timeout" vng --run "$image" --disable-kvm --user root --cpus "${IOAM_RS_GUEST_CPUS:-2}" --memory 2G \
 	--append log_buf_len=4M --rwdir "$logdir" ${IOAM_RS_VNG_ARGS:-} --exec "$guest_cmd" </dev/null 2>&1 | cat || rc=$?
 
 [ "$rc" -ne 124 ] || log "the guest did not finish within ${vm_timeout} s (IOAM_RS_VM_TIMEOUT)"
