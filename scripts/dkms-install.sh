@@ -29,16 +29,27 @@ cargo_version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$src_dir/Cargo.toml" | head
 
 "$src_dir/scripts/kbuild-prepare.sh" --check "$kver"
 
+# The kernels that have the module (any version) installed keep it: it is rebuilt for them
+# from this source, as a package upgrade would. (dkms status, DKMS 3: "NAME/VERSION, KERNEL,
+# ARCH: installed".)
+mapfile -t others < <(dkms status -m "$name" 2>/dev/null |
+	awk -F', ' -v k="$kver" '/: installed/ && $2 != k { print $2 }' | sort -u)
+mapfile -t old_versions < <(dkms status -m "$name" 2>/dev/null | awk -F', ' '{ v = $1; sub(/^[^\/]*\//, "", v); sub(/:.*/, "", v); print v }' | sort -u)
+
 # What the module build reads, and nothing else, in DKMS's source directory.
 dest=/usr/src/$name-$version
-dkms remove "$name/$version" --all >/dev/null 2>&1 || true
+for v in "${old_versions[@]}" "$version"; do dkms remove "$name/$v" --all >/dev/null 2>&1 || true; done
 rm -rf "$dest" && mkdir -p "$dest/scripts"
 cp -a "$src_dir/dkms.conf" "$src_dir/Makefile" "$src_dir/Kbuild" "$src_dir/Cargo.toml" "$dest/"
 cp -a "$src_dir/scripts/kbuild-prepare.sh" "$src_dir/scripts/common.sh" "$dest/scripts/"
 rsync -a --exclude target --exclude '*.o' --exclude '.*.cmd' --exclude 'bindings_generated.rs*' \
 	"$src_dir/src" "$src_dir/uapi" "$dest/"
 
-undo() { dkms remove "$name/$version" --all >/dev/null 2>&1 || true; rm -rf "$dest"; }
+undo() {
+	dkms remove "$name/$version" --all >/dev/null 2>&1 || true
+	rm -rf "$dest"
+	[ ${#others[@]} -eq 0 ] || log "no longer installed for ${others[*]} either"
+}
 dkms add "$name/$version" >&2 || { undo; die "dkms add failed"; }
 if ! dkms build "$name/$version" -k "$kver" >&2; then
 	log "build log: $(ls /var/lib/dkms/"$name/$version"/build/make.log 2>/dev/null)"
@@ -51,4 +62,13 @@ dkms install "$name/$version" -k "$kver" >&2 || { undo; die "dkms install failed
 ko=$(modinfo -k "$kver" -n ioam_rs 2>/dev/null || find "/lib/modules/$kver/updates" -name 'ioam_rs.ko*' | head -n 1)
 [ -n "$ko" ] || die "dkms install left no ioam_rs module for $kver"
 log "installed $ko; 'ip -6 route ... encap ioam6' loads it (or: modprobe ioam_rs)"
+for k in "${others[@]}"; do
+	if ! why=$("$src_dir/scripts/kbuild-prepare.sh" --check "$k" 2>&1); then
+		log "not reinstalled for $k, which had it: $(tail -n 1 <<<"$why")"
+	elif dkms build "$name/$version" -k "$k" >&2 && dkms install "$name/$version" -k "$k" >&2; then
+		log "reinstalled for $k"
+	else
+		log "not reinstalled for $k, which had it: dkms build or install failed"
+	fi
+done
 [ $print_module = 0 ] || echo "$ko"
