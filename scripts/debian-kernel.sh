@@ -62,5 +62,12 @@ if [[ $installed == *.xz ]]; then
 else
 	inroot cp "$installed" "$dir/ioam_rs.ko"
 fi
+# Where DKMS puts it on a user's machine, indexed by depmod: the guests can autoload it
+# ('ip -6 route ... encap ioam6' asks for rtnl-lwt-IOAM6).
+updates=$dir/lib/modules/$kver/updates/dkms
+if ! cmp -s "$dir/ioam_rs.ko" "$updates/ioam_rs.ko"; then
+	install -D -m 644 "$dir/ioam_rs.ko" "$updates/ioam_rs.ko"
+	depmod -b "$dir" "$kver"
+fi
 echo "$dir/vmlinuz"
 echo "$dir/ioam_rs.ko"

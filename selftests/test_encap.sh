@@ -360,6 +360,20 @@ test_rmmod_with_routes() {
 	fail "rmmod still refused 10 s after the route was deleted"
 }
 
+# Installed where DKMS installs it, the module is loaded by the first ioam6 route, through its
+# rtnl-lwt-IOAM6 alias (lwtunnel asks for it, then the route request is replayed).
+test_autoload() {
+	modinfo -n ioam_rs >/dev/null 2>&1 || skip "ioam_rs is not installed for $(uname -r) (DKMS)"
+	unload_module
+	setup_ns A
+	ip -n "$A" link add d0 type dummy
+	ip -n "$A" link set d0 up
+	expect_ok ip -n "$A" -6 route add 2001:db8:9::/64 encap ioam6 trace prealloc type 0x800000 ns 1 size 4 dev d0
+	module_loaded || fail "the route was added but ioam_rs is not loaded"
+	[[ "$(ip -n "$A" -6 route show 2001:db8:9::/64)" == *"encap ioam6 "* ]] || fail "no ioam6 encap on the route"
+	ip -n "$A" -6 route del 2001:db8:9::/64
+}
+
 run_test "encap: route show round-trip" test_route_show_roundtrip
 run_test "encap: invalid routes refused by iproute2 or the module" test_route_errors_iproute2
 run_test "encap: every invalid attribute refused by the module" test_route_errors_raw
@@ -373,3 +387,4 @@ run_test "encap: packet at the route MTU" test_mtu_edge
 run_test "encap: auto mode on a router: forwarded encap, local inline" test_auto_mode_forwarding
 run_test "encap: tundst routed through the route itself, across address and route changes" test_looped_tunnel
 run_test "encap: rmmod refused while routes exist" test_rmmod_with_routes
+run_test "encap: the first ioam6 route loads the installed module" test_autoload
