@@ -115,8 +115,12 @@ job reference reference_checks
 # The other kernels the module is built for: Debian's previous series through DKMS, and the
 # project's own kernel (rustup's compiler): the cross-section.
 previous_debian() {
-	local prev
+	local prev status
 	prev=$(scripts/debian-kernel.sh "$DEBIAN_KERNEL_PREV")
+	# Installing for one kernel keeps the module of the others (scripts/dkms-install.sh).
+	status=$(scripts/debian-root.sh run dkms status -m ioam-rs)
+	grep -q "^ioam-rs/[^,]*, $DEBIAN_KERNEL, .*: installed" <<<"$status" ||
+		die "installing for $DEBIAN_KERNEL_PREV dropped $DEBIAN_KERNEL's module: $status"
 	scripts/vm-run.sh -k "$(sed -n 1p <<<"$prev")" -l "$REPO_ROOT/logs/debian-prev" -- \
 		env IOAM_RS_KO="$(sed -n 2p <<<"$prev")" IOAM_RS_FUZZ_COUNT=500 IOAM_RS_TEST_FILTER="$CROSS_SECTION" selftests/run.sh
 }
