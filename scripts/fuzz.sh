@@ -21,11 +21,10 @@ log "building the fuzz targets ($(cargo fuzz --version), $(rustc --version | awk
 cargo fuzz build -s none >&2
 
 mkdir -p logs/fuzz
-total=0
-for target in $(cargo fuzz list); do
+# fuzz_one TARGET: run it for $secs seconds; its execution count goes to logs/fuzz/TARGET.execs.
+fuzz_one() {
+	local target=$1 work="fuzz/target/corpus/$1" out="logs/fuzz/$1.log" crash execs rate units
 	[ -d "fuzz/corpus/$target" ] || die "no seed corpus fuzz/corpus/$target"
-	work="fuzz/target/corpus/$target"
-	out="logs/fuzz/$target.log"
 	mkdir -p "$work"
 	log "fuzzing $target for ${secs}s (seeds: $(find "fuzz/corpus/$target" -type f | wc -l) files; log: $out)"
 	# The first corpus directory receives the new inputs: the committed seeds stay as they are.
@@ -41,6 +40,23 @@ for target in $(cargo fuzz list); do
 	units=$(find "$work" -type f | wc -l)
 	[ -n "$execs" ] || die "$target: no execution count in $out"
 	log "$target: $execs executions in ${secs}s ($rate/s), no crash; corpus $units inputs"
-	total=$((total + execs))
+	echo "$execs" >"logs/fuzz/$target.execs"
+}
+
+# The targets side by side: libFuzzer runs on one core.
+pids=() targets=()
+for target in $(cargo fuzz list); do
+	rm -f "logs/fuzz/$target.execs"
+	fuzz_one "$target" &
+	pids+=($!) targets+=("$target")
 done
+total=0 failed=0
+for i in "${!pids[@]}"; do
+	if wait "${pids[$i]}"; then
+		total=$((total + $(cat "logs/fuzz/${targets[$i]}.execs")))
+	else
+		failed=1
+	fi
+done
+[ $failed = 0 ] || die "fuzzing found a crash or failed (above)"
 log "fuzzing done: $total executions in all, no crash"
