@@ -15,10 +15,15 @@ independently of the module's own encoder.
     --overflow               the O flag is expected set
     --absent                 the packets must carry no Hop-by-Hop header at all
     --timeout SEC            give up waiting (default 10)
+    --case ADDR:TYPE:SIZE    one packet to ADDR (its inner destination in encap mode),
+                             checked with this trace type and size instead of --type and
+                             --size; repeat per case. COUNT is the number of cases, and
+                             the packets may come in any order.
 Prints "ok N packets trace HEX" (HEX: the filled part of the last packet's trace data, as a
 trace event carries it) or the first mismatch, and exits 0 or 1.
 """
 import argparse
+import copy
 import os
 import shlex
 import socket
@@ -183,6 +188,8 @@ def parser():
     ap.add_argument("--timeout", type=float,
                     default=30 * float(os.environ.get("IOAM_RS_WAIT_SCALE", "1")),
                     help="seconds to wait for the packets (default 30, times IOAM_RS_WAIT_SCALE)")
+    ap.add_argument("--case", action="append", default=[],
+                    help="ADDR:TYPE:SIZE: one packet to ADDR with this trace type and size")
     ap.add_argument("--ready", help="file created once the socket listens")
     ap.add_argument("--count-traced", action="store_true",
                     help="count packets: print 'traced T untraced U' after COUNT packets or the timeout")
@@ -230,8 +237,33 @@ def main():
     return failed
 
 
+def parse_cases(args):
+    """--case ADDR:TYPE:SIZE as {destination bytes: args with that type and size}."""
+    cases = {}
+    for case in args.case:
+        addr, t, size = case.rsplit(":", 2)
+        one = copy.copy(args)
+        one.type, one.size = int(t, 0), int(size, 0)
+        cases[socket.inet_pton(socket.AF_INET6, addr)] = one
+    return cases
+
+
+def destination(pkt, mode):
+    """The packet's destination: the inner header's in encap mode (None if there is none)."""
+    if mode != "encap":
+        return pkt[24:40]
+    if len(pkt) < 42 or pkt[6] != 0:
+        return None
+    inner = 40 + (pkt[41] + 1) * 8
+    return pkt[inner + 24:inner + 40] if len(pkt) >= inner + 40 else None
+
+
 def run(args, s):
     """Captures and checks args.count packets on socket s; prints one result line."""
+    cases = parse_cases(args)
+    if cases and args.count != len(cases):
+        print("bad expectation: COUNT %d for %d cases" % (args.count, len(cases)))
+        return 1
     seen, deadline = 0, time.time() + args.timeout
     counts = {True: 0, False: 0}
     filled = ""
@@ -249,13 +281,21 @@ def run(args, s):
             counts[traced] += 1
             seen += 1
             continue
-        err = check_packet(pkt, args)
+        expected = args
+        if cases:
+            dst = destination(pkt, args.mode)
+            if dst not in cases:
+                print("packet %d: to %s, which is no (remaining) case" % (
+                    seen + 1, socket.inet_ntop(socket.AF_INET6, dst) if dst else "?"))
+                return 1
+            expected = cases.pop(dst)
+        err = check_packet(pkt, expected)
         if err:
             print("packet %d: %s" % (seen + 1, err))
             return 1
         if not args.absent:
             remlen = pkt[40 + 11] & 0x7F
-            filled = pkt[40 + 16 + remlen * 4:40 + 16 + args.size].hex()
+            filled = pkt[40 + 16 + remlen * 4:40 + 16 + expected.size].hex()
         seen += 1
     if args.count_traced:
         print("traced %d untraced %d" % (counts[True], counts[False]))
