@@ -5,33 +5,26 @@
 
 test_transit_each_bit() {
 	chain_topology 1
-	local mode bit type size
-	for mode in inline encap; do
-		for bit in 0 1 2 3 4 5 6 7 8 9 10 11 22; do
-			type=$(printf '0x%06x' $((0x800000 >> bit)))
-			size=$(($(node_len "$type") * 4 * 2))
-			[ "$bit" -ne 22 ] || size=8 # two snapshot headers: no schema bound
-			route_trace $mode "$type" $size
-			# shellcheck disable=SC2046
-			expect_ping 1 $(check_args $mode) --ns $NS_ID --type "$type" --size $size $(nodes_upto 1)
-		done
+	local mode bit type size cases=()
+	for bit in 0 1 2 3 4 5 6 7 8 9 10 11 22; do
+		type=$(printf '0x%06x' $((0x800000 >> bit)))
+		size=$(($(node_len "$type") * 4 * 2))
+		[ "$bit" -ne 22 ] || size=8 # two snapshot headers: no schema bound
+		cases+=("$type:$size")
 	done
+	for mode in inline encap; do expect_cases "$mode" "$NS_ID" "$(nodes_upto 1)" "${cases[@]}"; done
 }
 
 test_transit_every_size() {
 	chain_topology 1
-	local mode size
+	local mode size cases=()
+	for size in $(seq 8 4 244); do cases+=("0x800000:$size"); done
 	for mode in inline encap; do
-		for size in $(seq 4 4 244); do
-			route_trace $mode 0x800000 $size
-			if [ $size -eq 4 ]; then
-				# shellcheck disable=SC2046
-				expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0x800000 --size 4 $(nodes_upto 0) --overflow
-			else
-				# shellcheck disable=SC2046
-				expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0x800000 --size $size $(nodes_upto 1)
-			fi
-		done
+		expect_cases "$mode" "$NS_ID" "$(nodes_upto 1)" "${cases[@]}"
+		# 4 bytes: room for A's node data only; T1 sets the overflow flag.
+		route_trace $mode 0x800000 4
+		# shellcheck disable=SC2046
+		expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0x800000 --size 4 $(nodes_upto 0) --overflow
 	done
 }
 
