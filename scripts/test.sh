@@ -84,8 +84,7 @@ debug_cross_section() {
 	fi
 }
 
-# Every selftest file on Debian's stock kernel, one guest each (each with its own time limit),
-# longest first; the debug kernel's job, second longest, among them.
+# Every selftest file on Debian's stock kernel, one guest each (each with its own time limit).
 # The reliability file runs with two vCPUs, its races need them (the other guest then runs
 # slower for a while); its two longest loops at a quarter of their size (REL_* in the
 # environment overrides that).
@@ -94,11 +93,6 @@ stock_reliability() {
 	export IOAM_RS_GUEST_CPUS=2
 	on_stock stock-reliability selftests/test_reliability.sh
 }
-job stock-reliability stock_reliability
-job debug debug_cross_section
-for f in transit encap campaign control; do
-	job "stock-$f" on_stock "stock-$f" "selftests/test_$f.sh"
-done
 
 # The reference kernel, whose built-in IOAM holds the lightweight-tunnel slot: ioam_rs.ko must
 # refuse to load there; then the benchmark harness, briefly (the figures come from make bench).
@@ -110,7 +104,6 @@ reference_checks() {
 		env IOAM_RS_KO="$refko" selftests/run.sh selftests/reference/test_slot.sh
 	scripts/bench.sh --smoke
 }
-job reference reference_checks
 
 # The other kernels the module is built for: Debian's previous series through DKMS, and the
 # project's own kernel (rustup's compiler): the cross-section.
@@ -124,7 +117,16 @@ previous_debian() {
 	scripts/vm-run.sh -k "$(sed -n 1p <<<"$prev")" -l "$REPO_ROOT/logs/debian-prev" -- \
 		env IOAM_RS_KO="$(sed -n 2p <<<"$prev")" IOAM_RS_FUZZ_COUNT=500 IOAM_RS_TEST_FILTER="$CROSS_SECTION" selftests/run.sh
 }
+
+# Longest first (as measured here), so that the two guests end together.
+job debug debug_cross_section
+job stock-reliability stock_reliability
+job stock-transit on_stock stock-transit selftests/test_transit.sh
+job reference reference_checks
+job stock-encap on_stock stock-encap selftests/test_encap.sh
+job stock-campaign on_stock stock-campaign selftests/test_campaign.sh
 job debian-prev previous_debian
+job stock-control on_stock stock-control selftests/test_control.sh
 job project-kernel scripts/vm-run.sh -k "$kdir" -l "$REPO_ROOT/logs/project" -- \
 	env IOAM_RS_FUZZ_COUNT=500 IOAM_RS_TEST_FILTER="$CROSS_SECTION" selftests/run.sh
 
