@@ -166,17 +166,24 @@ check_stat() {
 	check_eq "$2 on $1" "$3" "$(stat "$1" "$2")"
 }
 
-# monitor_start NS FILE: run "ioamctl -j monitor" in NS into FILE until monitor_stop; waits
-# until it has joined the events group.
+# listening_sockets NS: generic netlink sockets (Eth 16) in NS with a multicast group joined
+# (/proc/net/netlink's Groups bitmap shows the first 32; ours is among them).
+listening_sockets() {
+	# shellcheck disable=SC2016 # an awk program
+	ip netns exec "$1" awk '$2 == 16 && $4 !~ /^0+$/ { n++ } END { print n + 0 }' /proc/net/netlink
+}
+
+# monitor_start NS FILE [text]: run "ioamctl -j monitor" (plain "ioamctl monitor" with text)
+# in NS into FILE until monitor_stop; waits until it has joined the events group.
 MONITOR_PIDS=()
 monitor_start() {
-	ip netns exec "$1" "$IOAMCTL" -j monitor >"$2" 2>&1 &
+	local before i format=(-j)
+	[ "${3:-}" != text ] || format=()
+	before=$(listening_sockets "$1")
+	ip netns exec "$1" "$IOAMCTL" "${format[@]}" monitor >"$2" 2>&1 &
 	MONITOR_PIDS+=($!)
-	local i
 	for i in $(seq 100); do
-		# /proc/net/netlink: a generic netlink socket (Eth 16) with a group joined (the
-		# Groups bitmap shows the first 32; ours is among them on the test kernel).
-		ip netns exec "$1" awk '$2 == 16 && $4 !~ /^0+$/ { f = 1 } END { exit !f }' /proc/net/netlink && return 0
+		[ "$(listening_sockets "$1")" -le "$before" ] || return 0
 		sleep 0.1
 	done
 	fail "ioamctl monitor did not join the events group"

@@ -229,17 +229,22 @@ test_transit_two_options() {
 	mac=$(ip netns exec "$T1" cat /sys/class/net/left/address)
 	dir=$(mktemp -d)
 	monitor_start "$T1" "$dir/mon"
+	monitor_start "$T1" "$dir/mon.text" text
 	echo "3 --count-traced --timeout $(wait_s 20)" >&"${CHECKER[1]}"
 	local line
 	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	# The second option's reserved octet after the trace type is set: events carry it as received.
 	expect_ok ip netns exec "$A" $SEND right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" --count 3 \
-		--opt trace:ns=$NS_ID,type=0xc00000,size=16 --opt trace:ns=124,type=0x800000,size=8
+		--opt trace:ns=$NS_ID,type=0xc00000,size=16 --opt trace:ns=124,type=0x800000,size=8,rsvd=0xab
 	read -r -t "$(wait_s 60)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	check_eq "packets at R" "traced 3 untraced 0" "$line"
 	monitor_stop
 	expect_ok $EVENTS "$dir/mon" 6 --nodes 1 --node "hop=63,id=$(node_id 1)"
 	check_eq "namespaces of the events" "123 124 123 124 123 124" \
 		"$(python3 -c 'import json,sys; print(*[json.loads(l)["namespace"] for l in open(sys.argv[1])])' "$dir/mon")"
+	check_eq "trace type words of the events (ip ioam monitor's text)" \
+		"0xc0000000 0x800000ab 0xc0000000 0x800000ab 0xc0000000 0x800000ab" \
+		"$(sed -n 's/.* Type=\(0x[0-9a-f]*\) .*/\1/p' "$dir/mon.text" | xargs)"
 	check_stat "$T1" trace_filled 6
 }
 

@@ -11,7 +11,7 @@ use crate::{
     pernet::Net,
     state::NetState,
     uapi::{event, stat},
-    wire::option::{TraceHeader, TRACE_HDR_LEN},
+    wire::option::{trace_type_word, TraceHeader, TRACE_HDR_LEN},
 };
 
 /// Netlink attribute header plus alignment, per attribute.
@@ -26,7 +26,7 @@ pub(crate) fn trace(net: &Net, st: &NetState, guard: &rcu::Guard, trace: &[u8]) 
         st.stats.bump(stat::EVENTS_RATE_LIMITED);
         return;
     }
-    let Some(hdr) = TraceHeader::parse(trace) else {
+    let (Some(hdr), Some(type_word)) = (TraceHeader::parse(trace), trace_type_word(trace)) else {
         return;
     };
     // The filled part: from the end of the free space to the end of the option.
@@ -36,7 +36,8 @@ pub(crate) fn trace(net: &Net, st: &NetState, guard: &rcu::Guard, trace: &[u8]) 
     let sent = sender.send(event::TRACE, payload, |m| {
         m.put_u16(event::attr::TRACE_NAMESPACE, hdr.namespace_id)?;
         m.put_u8(event::attr::TRACE_NODELEN, hdr.node_len)?;
-        m.put_u32(event::attr::TRACE_TYPE, hdr.trace_type << 8)?;
+        // As received, reserved octet included, as the kernel's own family sends it.
+        m.put_u32(event::attr::TRACE_TYPE, type_word)?;
         m.put(event::attr::TRACE_DATA, data)
     });
     st.stats.bump(if sent.is_ok() { stat::EVENTS_SENT } else { stat::EVENTS_FAILED });

@@ -22,7 +22,7 @@ use crate::netlink::Attributes;
 pub struct TraceEvent {
     pub namespace: Option<u16>,
     pub nodelen: Option<u8>,
-    /// `TRACE_TYPE` as sent: the 24-bit trace type shifted left by 8.
+    /// `TRACE_TYPE` as sent: the trace type word, the 24-bit type above the reserved octet.
     pub trace_type: Option<u32>,
     pub data: Option<Vec<u8>>,
 }

@@ -136,6 +136,16 @@ pub fn set_overflow_flag(trace_hdr: &mut [u8]) -> Result<(), WireError> {
     Ok(())
 }
 
+/// The trace type word of the trace header starting at `trace_hdr` as on the wire: the 24-bit
+/// type and the reserved octet below it (what the kernel's trace event carries), or `None`
+/// when too short.
+pub fn trace_type_word(trace_hdr: &[u8]) -> Option<u32> {
+    trace_hdr
+        .get(4..TRACE_HDR_LEN)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_be_bytes)
+}
+
 /// The RemainingLen of the trace header starting at `trace_hdr`, or `None` when too short.
 pub fn remaining_len(trace_hdr: &[u8]) -> Option<u8> {
     trace_hdr
@@ -337,6 +347,13 @@ mod tests {
         assert_eq!(TraceHeader::parse(&out), Some(h));
         // Unused flag bits (L, A) are ignored on parse.
         assert!(!TraceHeader::from_bytes([0, 0, 0x03, 0, 0, 0, 0, 0]).overflow);
+    }
+
+    #[test]
+    fn trace_type_word_keeps_the_reserved_octet() {
+        let bytes = [0x12, 0x34, 0x7c, 0x83, 0xff, 0xf0, 0x02, 0xaa, 0xee];
+        assert_eq!(trace_type_word(&bytes), Some(0xfff0_02aa));
+        assert_eq!(trace_type_word(&bytes[..7]), None);
     }
 
     #[test]
