@@ -231,7 +231,7 @@ def value(rng, name, kind):
     if small is not None and rng.random() < 0.85:
         v = rng.randint(0 if name != "ifindex" else 1, small)
     elif name == "sc_id" and rng.random() < 0.5:
-        v = rng.choice((0xFFFFFF, 0x1000000, 0xFFFFFFFF))
+        v = rng.choice((0xFFFFFE, 0xFFFFFF, 0x1000000, 0xFFFFFFFF))
     else:
         v = rng.getrandbits(bits)
     return struct.pack(PACK[kind], v)

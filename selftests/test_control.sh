@@ -59,14 +59,14 @@ test_schema_add_show_del() {
 	fresh_module
 	expect_ok ioamctl schema add 777 sometext
 	expect_ok ioamctl schema add 5 abcde
-	expect_ok ioamctl schema add 0xffffff "$(printf 'x%.0s' $(seq 1020))"
+	expect_ok ioamctl schema add 0xfffffe "$(printf 'x%.0s' $(seq 1020))"
 	check_eq "schema show" \
 "schema 5, data: 61 62 63 64 65 00 00 00
-schema 777, data: 73 6f 6d 65 74 65 78 74" "$(ioamctl schema show | grep -v '^schema 16777215')"
-	check_eq "1020-byte schema" "$((3 + 1020))" "$(ioamctl schema show | grep '^schema 16777215' | wc -w)"
+schema 777, data: 73 6f 6d 65 74 65 78 74" "$(ioamctl schema show | grep -v '^schema 16777214')"
+	check_eq "1020-byte schema" "$((3 + 1020))" "$(ioamctl schema show | grep '^schema 16777214' | wc -w)"
 	expect_ok ioamctl schema del 777
 	expect_ok ioamctl schema del 5
-	expect_ok ioamctl schema del 16777215
+	expect_ok ioamctl schema del 16777214
 	check_eq "schema show after del" "" "$(ioamctl schema show)"
 }
 
@@ -76,9 +76,12 @@ test_schema_errors() {
 	expect_err "schema 777 already exists" ioamctl schema add 777 def
 	expect_err "schema 8 does not exist" ioamctl schema del 8
 	expect_err 'invalid schema id "0x1000000"' ioamctl schema add 0x1000000 abc
+	expect_err 'invalid schema id "0xffffff"' ioamctl schema add 0xffffff abc
 	expect_err "1021" ioamctl schema add 1 "$(printf 'x%.0s' $(seq 1021))"
 	# The module's own checks: the kernel's IOAM6 family accepts ids above 24 bits.
 	expect_err "schema id 16777216 is out of range" $GENL do add_schema u32:sc_id:0x1000000 hex:sc_data:01020304
+	# 0xffffff with no data: its snapshot header would be the "no schema" one.
+	expect_err "schema id 16777215 is out of range" $GENL do add_schema u32:sc_id:0xffffff hex:sc_data:
 	expect_err "schema data is 1021 bytes: at most 1020" $GENL do add_schema u32:sc_id:2 hex:sc_data:"$(printf '00%.0s' $(seq 1021))"
 	expect_err "missing schema data" $GENL do add_schema u32:sc_id:2
 	expect_err "missing schema id" $GENL do add_schema hex:sc_data:01

@@ -71,7 +71,7 @@ fn add_schema(req: &Request<'_>) -> Result {
     let ack = req.extack();
     let id = required(req.u32(attr::SC_ID)?, &ack, "schema id")?;
     if id > SCHEMA_ID_MAX {
-        return Err(fail!(ack, EINVAL, "schema id {} is out of range: at most {} (24 bits)", id, SCHEMA_ID_MAX));
+        return Err(fail!(ack, EINVAL, "schema id {} is out of range: at most {} (0xffffff means no schema)", id, SCHEMA_ID_MAX));
     }
     let data = required(req.attr(attr::SC_DATA), &ack, "schema data")?.payload();
     let header = OssHeader::new(id, data.len())

@@ -81,8 +81,7 @@ fn namespace_id_range() -> String {
 }
 
 fn schema_id_range() -> String {
-    let bits = u32::BITS - SCHEMA_ID_MAX.leading_zeros();
-    format!("an integer 0..{SCHEMA_ID_MAX} ({bits} bits)")
+    format!("an integer 0..{SCHEMA_ID_MAX} (0xffffff means no schema)")
 }
 
 fn data32_range() -> String {
@@ -806,7 +805,8 @@ fn data64(word: &OsStr) -> Result<u64, ParseFailure> {
 }
 
 /// `get_u32(.., 0)` and, unlike `ip ioam`, at most [`SCHEMA_ID_MAX`]: the kernel's
-/// `IOAM6` family stores larger ids that no IOAM header can carry.
+/// `IOAM6` family stores larger ids that no IOAM header can carry, and 0xffffff, which
+/// IOAM headers use for "no schema".
 fn schema_id(word: &OsStr, none_allowed: bool) -> Result<u32, ParseFailure> {
     parse_c_unsigned(word.as_bytes(), Base::Auto)
         .and_then(|value| u32::try_from(value).ok())
@@ -1117,7 +1117,7 @@ mod tests {
             }
         );
         assert_eq!(
-            command("ns set 1 schema 16777215"),
+            command("ns set 1 schema 16777214"),
             Command::SetNamespaceSchema {
                 id: 1,
                 schema: Some(SCHEMA_ID_MAX)
@@ -1141,15 +1141,15 @@ mod tests {
         );
         assert_eq!(
             error("ns set 1 schema"),
-            "\"schema\" needs a value: SCHEMA_ID, an integer 0..16777215 (24 bits), or \"none\""
+            "\"schema\" needs a value: SCHEMA_ID, an integer 0..16777214 (0xffffff means no schema), or \"none\""
         );
         assert_eq!(
             error("ns set 1 schema 0x1000000"),
-            "invalid schema id \"0x1000000\": expected an integer 0..16777215 (24 bits) or \"none\""
+            "invalid schema id \"0x1000000\": expected an integer 0..16777214 (0xffffff means no schema) or \"none\""
         );
         assert_eq!(
             error("ns set 1 schema None"),
-            "invalid schema id \"None\": expected an integer 0..16777215 (24 bits) or \"none\""
+            "invalid schema id \"None\": expected an integer 0..16777214 (0xffffff means no schema) or \"none\""
         );
         assert_eq!(
             error("ns set 1 schema 2 3"),
@@ -1171,7 +1171,7 @@ mod tests {
             }
         );
         assert_eq!(
-            command("schema add 0xffffff x"),
+            command("schema add 0xfffffe x"),
             Command::AddSchema {
                 id: SCHEMA_ID_MAX,
                 data: b"x".to_vec()
@@ -1242,21 +1242,25 @@ mod tests {
     #[test]
     fn schema_id_bounds() {
         assert_eq!(
-            command("schema del 16777215"),
+            command("schema del 16777214"),
             Command::DelSchema { id: SCHEMA_ID_MAX }
         );
         assert_eq!(command("schema del 0"), Command::DelSchema { id: 0 });
         assert_eq!(
             error("schema add 0x1000000 x"),
-            "invalid schema id \"0x1000000\": expected an integer 0..16777215 (24 bits)"
+            "invalid schema id \"0x1000000\": expected an integer 0..16777214 (0xffffff means no schema)"
+        );
+        assert_eq!(
+            error("schema add 0xffffff x"),
+            "invalid schema id \"0xffffff\": expected an integer 0..16777214 (0xffffff means no schema)"
         );
         assert_eq!(
             error("schema del 16777216"),
-            "invalid schema id \"16777216\": expected an integer 0..16777215 (24 bits)"
+            "invalid schema id \"16777216\": expected an integer 0..16777214 (0xffffff means no schema)"
         );
         assert_eq!(
             error("schema del 4294967296"),
-            "invalid schema id \"4294967296\": expected an integer 0..16777215 (24 bits)"
+            "invalid schema id \"4294967296\": expected an integer 0..16777214 (0xffffff means no schema)"
         );
     }
 
@@ -1264,7 +1268,7 @@ mod tests {
     fn schema_keyword_errors() {
         assert_eq!(
             error("schema add"),
-            "\"schema add\" needs a value: ID, an integer 0..16777215 (24 bits)"
+            "\"schema add\" needs a value: ID, an integer 0..16777214 (0xffffff means no schema)"
         );
         assert_eq!(
             error("schema add 1"),
@@ -1277,7 +1281,7 @@ mod tests {
         );
         assert_eq!(
             error("schema del"),
-            "\"schema del\" needs a value: ID, an integer 0..16777215 (24 bits)"
+            "\"schema del\" needs a value: ID, an integer 0..16777214 (0xffffff means no schema)"
         );
         assert_eq!(
             error("schema del 1 2"),
@@ -1402,7 +1406,9 @@ mod tests {
         assert!(help(&["schema", "add", "--help"]).contains("Usage: ioamctl schema add ID DATA"));
         let top = help(&["--help"]);
         assert!(top.contains("Exit status: 0 success; 1 bad arguments"));
-        assert!(top.contains("Schema ID and SCHEMA_ID: an integer 0..16777215 (24 bits)"));
+        assert!(top.contains(
+            "Schema ID and SCHEMA_ID: an integer 0..16777214 (0xffffff means no schema)"
+        ));
     }
 
     /// `veth0` is interface 3, `eth1` interface 70000; nothing else exists.

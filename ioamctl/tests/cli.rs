@@ -23,7 +23,7 @@ fn bad_arguments_give_one_line_and_status_1() {
         ),
         (
             &["schema", "add", "0x1000000", "x"],
-            "ioamctl: invalid schema id \"0x1000000\": expected an integer 0..16777215 (24 bits)\n",
+            "ioamctl: invalid schema id \"0x1000000\": expected an integer 0..16777214 (0xffffff means no schema)\n",
         ),
         (
             &["ns", "add", "1", "foo"],

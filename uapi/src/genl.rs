@@ -84,7 +84,7 @@ pub mod event {
         pub const TRACE_NAMESPACE: u16 = 1;
         /// NodeLen of the trace, in 4-byte units, `u8`.
         pub const TRACE_NODELEN: u16 = 2;
-        /// Trace type (24 bits, shifted left by 8 as on the wire), `u32`.
+        /// The trace type word as received: the 24-bit type above the reserved octet, `u32`.
         pub const TRACE_TYPE: u16 = 3;
         /// The filled part of the trace data, binary.
         pub const TRACE_DATA: u16 = 4;
@@ -162,8 +162,9 @@ pub const EVENT_RATE_DEFAULT: u32 = 1000;
 /// Trace-event burst of a new network namespace.
 pub const EVENT_BURST_DEFAULT: u32 = 1000;
 
-/// Largest schema id: Opaque State Snapshot schema ids have 24 bits.
-pub const SCHEMA_ID_MAX: u32 = 0x00ff_ffff;
+/// Largest schema id: Opaque State Snapshot schema ids have 24 bits, and 0xFFFFFF is the
+/// snapshot header's "no schema" marker.
+pub const SCHEMA_ID_MAX: u32 = 0x00ff_fffe;
 /// Largest schema data: the snapshot length counts 4-byte words in one byte.
 pub const SCHEMA_DATA_MAX: usize = 255 * 4;
 /// Stored and reported for namespace data the user did not give.

@@ -36,14 +36,17 @@ pub struct OssHeader {
     pub schema_id: u32,
 }
 
-/// Largest schema id (24 bits).
-pub const SCHEMA_ID_MAX: u32 = 0x00ff_ffff;
+/// The schema id of the "no schema" header (all 24 bits set).
+pub const SCHEMA_ID_NONE: u32 = 0x00ff_ffff;
+/// Largest schema id a schema can have: with [`SCHEMA_ID_NONE`] and no data, its header would
+/// read "no schema".
+pub const SCHEMA_ID_MAX: u32 = SCHEMA_ID_NONE - 1;
 /// Largest snapshot data: 255 words.
 pub const SCHEMA_DATA_MAX: usize = 255 * 4;
 
 impl OssHeader {
     /// The header for `len` bytes of schema data (padded to whole words), or `None` when the id
-    /// does not fit in 24 bits or the data in 255 words.
+    /// is above [`SCHEMA_ID_MAX`] or the data does not fit in 255 words.
     pub const fn new(schema_id: u32, len: usize) -> Option<Self> {
         if schema_id > SCHEMA_ID_MAX || len > SCHEMA_DATA_MAX {
             return None;
@@ -56,12 +59,12 @@ impl OssHeader {
     /// The header when no schema is bound: length 0, schema id 0xFFFFFF.
     pub const NONE: Self = Self {
         words: 0,
-        schema_id: SCHEMA_ID_MAX,
+        schema_id: SCHEMA_ID_NONE,
     };
 
     /// The header's wire form, in network byte order.
     pub const fn to_bytes(self) -> [u8; 4] {
-        ((self.words as u32) << 24 | (self.schema_id & SCHEMA_ID_MAX)).to_be_bytes()
+        ((self.words as u32) << 24 | (self.schema_id & SCHEMA_ID_NONE)).to_be_bytes()
     }
 
     /// Parses a header word.
@@ -69,7 +72,7 @@ impl OssHeader {
         let v = u32::from_be_bytes(bytes);
         Self {
             words: (v >> 24) as u8,
-            schema_id: v & SCHEMA_ID_MAX,
+            schema_id: v & SCHEMA_ID_NONE,
         }
     }
 }
@@ -113,6 +116,12 @@ mod tests {
             255
         );
         assert!(OssHeader::new(SCHEMA_ID_MAX + 1, 4).is_none());
+        // An empty schema with that id would be indistinguishable from "no schema".
+        assert!(OssHeader::new(SCHEMA_ID_NONE, 0).is_none());
+        assert_eq!(
+            OssHeader::from_bytes(OssHeader::NONE.to_bytes()).schema_id,
+            SCHEMA_ID_NONE
+        );
         assert!(OssHeader::new(1, SCHEMA_DATA_MAX + 1).is_none());
         assert_eq!(OssHeader::new(1, 0).unwrap().words, 0);
     }
