@@ -46,6 +46,11 @@ log "host: selftest tools (python3 -m unittest)"
 log "host: fuzzing the packet-format crate (bounded)"
 scripts/fuzz.sh "${IOAM_RS_FUZZ_SECONDS:-30}"
 
+log "host: rustfmt (the workspace; the module with the kernel's .rustfmt.toml)"
+cargo fmt --all --check
+mapfile -t module_sources < <(find src -maxdepth 1 -name '*.rs' ! -name bindings_generated.rs | sort)
+rustfmt --check --edition 2021 --config-path "$(kernel_src_dir)/.rustfmt.toml" "${module_sources[@]}"
+
 log "host: cargo clippy"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 

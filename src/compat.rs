@@ -32,10 +32,10 @@ pub(crate) fn smp_wmb() {
 #[inline(always)]
 pub(crate) unsafe fn pin_init_raw<T, E>(slot: *mut T, init: impl PinInit<T, E>) -> Result<(), E> {
     #[cfg(not(kernel_7_3))]
-    // SAFETY: per the function's requirements, which are those of `__pinned_init`.
+    // SAFETY: Per the function's requirements, which are those of `__pinned_init`.
     let result = unsafe { init.__pinned_init(slot) };
     #[cfg(kernel_7_3)]
-    // SAFETY: per the function's requirements, which are those of `raw_try_init`.
+    // SAFETY: Per the function's requirements, which are those of `raw_try_init`.
     let result = unsafe { pin_init::raw_try_init(slot, init) };
     result
 }

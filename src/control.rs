@@ -13,10 +13,10 @@ use crate::{
     netlink::{fail, Extack, PolicyEntry},
     pernet,
     rcu::{RcuCell, RcuValue},
-    state::{NetState, Namespace, Schema, SchemaEntry},
+    state::{Namespace, NetState, Schema, SchemaEntry},
     uapi::{
-        attr, cmd, stat, EVENT_LIMIT_MAX, NS_DATA_UNAVAILABLE, NS_DATA_WIDE_UNAVAILABLE, SCHEMA_DATA_MAX,
-        SCHEMA_ID_MAX,
+        attr, cmd, stat, EVENT_LIMIT_MAX, NS_DATA_UNAVAILABLE, NS_DATA_WIDE_UNAVAILABLE,
+        SCHEMA_DATA_MAX, SCHEMA_ID_MAX,
     },
     wire::trace::OssHeader,
 };
@@ -28,7 +28,8 @@ const _: () = assert!(
 );
 
 fn state<'a>(net: &'a pernet::Net, ack: &Extack<'_>) -> Result<&'a NetState> {
-    pernet::get::<NetState>(net).ok_or_else(|| fail!(ack, ENODEV, "ioam_rs: no state for this network namespace"))
+    pernet::get::<NetState>(net)
+        .ok_or_else(|| fail!(ack, ENODEV, "ioam_rs: no state for this network namespace"))
 }
 
 fn required<T>(value: Option<T>, ack: &Extack<'_>, what: &str) -> Result<T> {
@@ -40,7 +41,9 @@ fn add_namespace(req: &Request<'_>) -> Result {
     let id = required(req.u16(attr::NS_ID)?, &ack, "namespace id")?;
     let ns = Namespace {
         data: req.u32(attr::NS_DATA)?.unwrap_or(NS_DATA_UNAVAILABLE),
-        wide: req.u64(attr::NS_DATA_WIDE)?.unwrap_or(NS_DATA_WIDE_UNAVAILABLE),
+        wide: req
+            .u64(attr::NS_DATA_WIDE)?
+            .unwrap_or(NS_DATA_WIDE_UNAVAILABLE),
         schema: RcuCell::new(),
     };
     let st = state(req.net(), &ack)?;
@@ -71,11 +74,24 @@ fn add_schema(req: &Request<'_>) -> Result {
     let ack = req.extack();
     let id = required(req.u32(attr::SC_ID)?, &ack, "schema id")?;
     if id > SCHEMA_ID_MAX {
-        return Err(fail!(ack, EINVAL, "schema id {} is out of range: at most {} (0xffffff means no schema)", id, SCHEMA_ID_MAX));
+        return Err(fail!(
+            ack,
+            EINVAL,
+            "schema id {} is out of range: at most {} (0xffffff means no schema)",
+            id,
+            SCHEMA_ID_MAX
+        ));
     }
     let data = required(req.attr(attr::SC_DATA), &ack, "schema data")?.payload();
-    let header = OssHeader::new(id, data.len())
-        .ok_or_else(|| fail!(ack, EINVAL, "schema data is {} bytes: at most {}", data.len(), SCHEMA_DATA_MAX))?;
+    let header = OssHeader::new(id, data.len()).ok_or_else(|| {
+        fail!(
+            ack,
+            EINVAL,
+            "schema data is {} bytes: at most {}",
+            data.len(),
+            SCHEMA_DATA_MAX
+        )
+    })?;
     let padded_len = usize::from(header.words) * 4;
     let mut padded = KVec::with_capacity(padded_len, GFP_KERNEL)?;
     padded.extend_from_slice(data, GFP_KERNEL)?;
@@ -90,7 +106,13 @@ fn add_schema(req: &Request<'_>) -> Result {
     };
     reg.schemas.reserve(1, GFP_KERNEL)?;
     reg.schemas
-        .insert_within_capacity(at, SchemaEntry { schema, namespace: None })
+        .insert_within_capacity(
+            at,
+            SchemaEntry {
+                schema,
+                namespace: None,
+            },
+        )
         .map_err(|_| ENOMEM)
 }
 
@@ -118,7 +140,11 @@ fn set_schema(req: &Request<'_>) -> Result {
     let unbind = req.flag(attr::SC_NONE);
     let sc_id = req.u32(attr::SC_ID)?;
     if !unbind && sc_id.is_none() {
-        return Err(fail!(ack, EINVAL, "missing schema id (or the flag for none)"));
+        return Err(fail!(
+            ack,
+            EINVAL,
+            "missing schema id (or the flag for none)"
+        ));
     }
     let st = state(req.net(), &ack)?;
     let mut reg = st.registry.lock();
@@ -217,14 +243,28 @@ fn set_interface(req: &Request<'_>) -> Result {
     let enable = match required(req.u8(attr::IF_ENABLED)?, &ack, "on or off")? {
         0 => false,
         1 => true,
-        v => return Err(fail!(ack, EINVAL, "IOAM switch value {} is neither 0 (off) nor 1 (on)", v)),
+        v => {
+            return Err(fail!(
+                ack,
+                EINVAL,
+                "IOAM switch value {} is neither 0 (off) nor 1 (on)",
+                v
+            ))
+        }
     };
     let net = req.net();
     let exists = |i: i32| net.device_exists(i);
     let ifindex = i32::try_from(ifindex)
         .ok()
         .filter(|&i| exists(i))
-        .ok_or_else(|| fail!(ack, ENODEV, "interface {} does not exist in this network namespace", ifindex))?;
+        .ok_or_else(|| {
+            fail!(
+                ack,
+                ENODEV,
+                "interface {} does not exist in this network namespace",
+                ifindex
+            )
+        })?;
     let st = state(net, &ack)?;
     let _reg = st.registry.lock();
     // The set changes only under the registry lock, held: size the copy first, outside the RCU
@@ -242,7 +282,8 @@ fn set_interface(req: &Request<'_>) -> Result {
     }
     if enable {
         if let Err(at) = set.binary_search(&ifindex) {
-            set.insert_within_capacity(at, ifindex).map_err(|_| ENOMEM)?;
+            set.insert_within_capacity(at, ifindex)
+                .map_err(|_| ENOMEM)?;
         }
     }
     st.interfaces.replace(set)?;
@@ -255,7 +296,14 @@ fn set_event_limit(req: &Request<'_>) -> Result {
     let burst = required(req.u32(attr::EVENT_BURST)?, &ack, "event burst")?;
     for (what, v) in [("rate", rate), ("burst", burst)] {
         if !(1..=EVENT_LIMIT_MAX).contains(&v) {
-            return Err(fail!(ack, EINVAL, "event {} {} is out of range: 1 to {}", what, v, EVENT_LIMIT_MAX));
+            return Err(fail!(
+                ack,
+                EINVAL,
+                "event {} {} is out of range: 1 to {}",
+                what,
+                v,
+                EVENT_LIMIT_MAX
+            ));
         }
     }
     let st = state(req.net(), &ack)?;
@@ -362,18 +410,18 @@ pub(crate) static FAMILY: genl::FamilySpec<11, { attr::MAX as usize + 1 }> = gen
     ],
     policy: [
         PolicyEntry::UNSPEC,
-        PolicyEntry::U16, // NS_ID
-        PolicyEntry::U32, // NS_DATA
-        PolicyEntry::U64, // NS_DATA_WIDE
-        PolicyEntry::U32, // SC_ID
+        PolicyEntry::U16,    // NS_ID
+        PolicyEntry::U32,    // NS_DATA
+        PolicyEntry::U64,    // NS_DATA_WIDE
+        PolicyEntry::U32,    // SC_ID
         PolicyEntry::BINARY, // SC_DATA: length checked by add_schema, for a clear message
-        PolicyEntry::FLAG, // SC_NONE
+        PolicyEntry::FLAG,   // SC_NONE
         PolicyEntry::UNSPEC, // PAD
-        PolicyEntry::U32, // IFINDEX
-        PolicyEntry::U8, // IF_ENABLED
+        PolicyEntry::U32,    // IFINDEX
+        PolicyEntry::U8,     // IF_ENABLED
         PolicyEntry::UNSPEC, // STATS: sent, never received
-        PolicyEntry::U32, // EVENT_RATE
-        PolicyEntry::U32, // EVENT_BURST
+        PolicyEntry::U32,    // EVENT_RATE
+        PolicyEntry::U32,    // EVENT_BURST
     ],
     mcast_group: crate::uapi::EVENTS_GROUP_NAME,
     events: &EVENTS,

@@ -159,7 +159,12 @@ fn address<const N: usize>(
     };
     if addr == [0; 16] {
         ack.bad_attr(&a);
-        return Err(fail!(ack, EINVAL, "{} must not be the unspecified address ::", what));
+        return Err(fail!(
+            ack,
+            EINVAL,
+            "{} must not be the unspecified address ::",
+            what
+        ));
     }
     Ok(Some(addr))
 }
@@ -173,26 +178,55 @@ impl Encap for EncapRoute {
         &POLICY
     }
 
-    fn build<const N: usize>(_net: &Net, attrs: &EncapAttrs<'_, N>, ack: &Extack<'_>) -> Result<impl PinInit<Self, Error>> {
-        let (freq_k, freq_n) = match (u32_attr(attrs, attr::FREQ_K), u32_attr(attrs, attr::FREQ_N)) {
+    fn build<const N: usize>(
+        _net: &Net,
+        attrs: &EncapAttrs<'_, N>,
+        ack: &Extack<'_>,
+    ) -> Result<impl PinInit<Self, Error>> {
+        let (freq_k, freq_n) = match (u32_attr(attrs, attr::FREQ_K), u32_attr(attrs, attr::FREQ_N))
+        {
             (None, None) => (1, 1),
-            (Some(k), Some(n)) if (1..=FREQ_MAX).contains(&k) && (1..=FREQ_MAX).contains(&n) && k <= n => (k, n),
+            (Some(k), Some(n))
+                if (1..=FREQ_MAX).contains(&k) && (1..=FREQ_MAX).contains(&n) && k <= n =>
+            {
+                (k, n)
+            }
             (Some(_), Some(_)) => {
-                return Err(fail!(ack, EINVAL, "freq K/N must satisfy 1 <= K <= N <= {}", FREQ_MAX));
+                return Err(fail!(
+                    ack,
+                    EINVAL,
+                    "freq K/N must satisfy 1 <= K <= N <= {}",
+                    FREQ_MAX
+                ));
             }
             _ => return Err(fail!(ack, EINVAL, "freq needs both K and N")),
         };
-        let mode = match attrs.get(attr::MODE).and_then(|a| a.array::<1>()).map(|[m]| m) {
+        let mode = match attrs
+            .get(attr::MODE)
+            .and_then(|a| a.array::<1>())
+            .map(|[m]| m)
+        {
             None | Some(1) => Mode::Inline,
             Some(2) => Mode::Encap,
             Some(3) => Mode::Auto,
-            Some(m) => return Err(fail!(ack, EINVAL, "mode {} is unknown: 1 inline, 2 encap, 3 auto", m)),
+            Some(m) => {
+                return Err(fail!(
+                    ack,
+                    EINVAL,
+                    "mode {} is unknown: 1 inline, 2 encap, 3 auto",
+                    m
+                ))
+            }
         };
         let tunsrc = address(attrs, attr::SRC, "tunsrc", ack)?;
         let tundst = address(attrs, attr::DST, "tundst", ack)?;
         match (mode, tunsrc.is_some(), tundst.is_some()) {
-            (Mode::Inline, true, _) => return Err(fail!(ack, EINVAL, "tunsrc needs mode encap or auto")),
-            (Mode::Inline, _, true) => return Err(fail!(ack, EINVAL, "tundst needs mode encap or auto")),
+            (Mode::Inline, true, _) => {
+                return Err(fail!(ack, EINVAL, "tunsrc needs mode encap or auto"))
+            }
+            (Mode::Inline, _, true) => {
+                return Err(fail!(ack, EINVAL, "tundst needs mode encap or auto"))
+            }
             (Mode::Encap | Mode::Auto, _, false) => {
                 return Err(fail!(ack, EINVAL, "mode encap and auto need a tundst"));
             }
@@ -208,7 +242,11 @@ impl Encap for EncapRoute {
         // Flags and reserved bits are the nodes' to set, not the user's.
         if raw[2] & 0x07 != 0 || raw[3] & 0x80 != 0 || raw[7] != 0 {
             ack.bad_attr(&trace_attr);
-            return Err(fail!(ack, EINVAL, "trace header has the overflow flag or reserved bits set"));
+            return Err(fail!(
+                ack,
+                EINVAL,
+                "trace header has the overflow flag or reserved bits set"
+            ));
         }
         let user = TraceHeader::from_bytes(raw);
         let data_len = usize::from(user.remaining_len) * 4;
@@ -217,7 +255,8 @@ impl Encap for EncapRoute {
             return Err(fail!(ack, EINVAL, "{}", e.message()));
         }
         let mut hbh = [0u8; HBH_LEN_MAX];
-        let hbh_len = write_hbh(&mut hbh, 0, user.namespace_id, user.trace_type, data_len).map_err(|_| EINVAL)?;
+        let hbh_len = write_hbh(&mut hbh, 0, user.namespace_id, user.trace_type, data_len)
+            .map_err(|_| EINVAL)?;
         let trace = TraceHeader::parse(hbh.get(TRACE_OFFSET..).ok_or(EINVAL)?).ok_or(EINVAL)?;
         let freq = Freq::new(freq_k, freq_n).ok_or(EINVAL)?;
         Ok(try_pin_init!(Self {
@@ -235,7 +274,11 @@ impl Encap for EncapRoute {
     }
 
     fn headroom(&self) -> u16 {
-        let outer = if self.mode == Mode::Inline { 0 } else { IPV6_HDR_LEN };
+        let outer = if self.mode == Mode::Inline {
+            0
+        } else {
+            IPV6_HDR_LEN
+        };
         u16::try_from(self.hbh_len + outer).unwrap_or(u16::MAX)
     }
 
@@ -244,7 +287,13 @@ impl Encap for EncapRoute {
         self.mode != Mode::Inline
     }
 
-    fn output(&self, net: &Net, sk: *mut sys::sock, pkt: OutputPacket, lwt: *mut sys::lwtunnel_state) -> ffi::c_int {
+    fn output(
+        &self,
+        net: &Net,
+        sk: *mut sys::sock,
+        pkt: OutputPacket,
+        lwt: *mut sys::lwtunnel_state,
+    ) -> ffi::c_int {
         let ingress = pkt.ingress_dev();
         if self.inline_for(ingress.is_some()) {
             // Inline insertion waits for `xmit`, after the MTU check: the route's MTU already
@@ -350,7 +399,12 @@ impl Encap for EncapRoute {
         if let Some(src) = &self.tunsrc {
             msg.put(attr::SRC, src)?;
         }
-        msg.put(attr::TRACE, self.hbh.get(TRACE_OFFSET..TRACE_OFFSET + TRACE_HDR_LEN).ok_or(EINVAL)?)
+        msg.put(
+            attr::TRACE,
+            self.hbh
+                .get(TRACE_OFFSET..TRACE_OFFSET + TRACE_HDR_LEN)
+                .ok_or(EINVAL)?,
+        )
     }
 
     fn fill_size(&self) -> usize {
@@ -408,7 +462,12 @@ impl EncapRoute {
 
     /// Inserts the Hop-by-Hop header after the IPv6 header (which has none yet) and fills
     /// this node's data.
-    fn insert_inline(&self, st: Option<&NetState>, mut pkt: OutputPacket, facts: &node::Facts) -> Result<OutputPacket> {
+    fn insert_inline(
+        &self,
+        st: Option<&NetState>,
+        mut pkt: OutputPacket,
+        facts: &node::Facts,
+    ) -> Result<OutputPacket> {
         let next_header = pkt.ipv6_header()[6];
         let extra = pkt.route_dev().map_or(0, |d| d.ll_reserved_space());
         let len = self.hbh_len;
@@ -427,7 +486,13 @@ impl EncapRoute {
 
     /// Wraps the packet in an outer IPv6 header from `saddr` to `tundst` carrying the
     /// Hop-by-Hop header (RFC 2473), and fills this node's data.
-    fn encapsulate(&self, st: Option<&NetState>, pkt: &mut OutputPacket, saddr: &[u8; 16], facts: &node::Facts) -> Result {
+    fn encapsulate(
+        &self,
+        st: Option<&NetState>,
+        pkt: &mut OutputPacket,
+        saddr: &[u8; 16],
+        facts: &node::Facts,
+    ) -> Result {
         let extra = pkt.route_dev().map_or(0, |d| d.ll_reserved_space());
         let len = IPV6_HDR_LEN + self.hbh_len;
         let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
@@ -491,14 +556,23 @@ impl EncapRoute {
     }
 
     fn write_hbh(&self, hbh: &mut [u8], next_header: u8) {
-        if let (Some(dst), Some(src)) = (hbh.get_mut(..self.hbh_len), self.hbh.get(..self.hbh_len)) {
+        if let (Some(dst), Some(src)) = (hbh.get_mut(..self.hbh_len), self.hbh.get(..self.hbh_len))
+        {
             dst.copy_from_slice(src);
             dst[0] = next_header;
         }
     }
 
-    fn fill_trace(&self, st: Option<&NetState>, hbh: &mut [u8], hop_limit: u8, facts: &node::Facts) {
-        let Some(option) = hbh.get_mut(TRACE_OFFSET..TRACE_OFFSET + TRACE_HDR_LEN + usize::from(self.trace.remaining_len) * 4) else {
+    fn fill_trace(
+        &self,
+        st: Option<&NetState>,
+        hbh: &mut [u8],
+        hop_limit: u8,
+        facts: &node::Facts,
+    ) {
+        let Some(option) = hbh.get_mut(
+            TRACE_OFFSET..TRACE_OFFSET + TRACE_HDR_LEN + usize::from(self.trace.remaining_len) * 4,
+        ) else {
             return;
         };
         let guard = rcu::read_lock();

@@ -40,5 +40,9 @@ pub(crate) fn trace(net: &Net, st: &NetState, guard: &rcu::Guard, trace: &[u8]) 
         m.put_u32(event::attr::TRACE_TYPE, type_word)?;
         m.put(event::attr::TRACE_DATA, data)
     });
-    st.stats.bump(if sent.is_ok() { stat::EVENTS_SENT } else { stat::EVENTS_FAILED });
+    st.stats.bump(if sent.is_ok() {
+        stat::EVENTS_SENT
+    } else {
+        stat::EVENTS_FAILED
+    });
 }

@@ -39,7 +39,7 @@ pub(crate) struct Op(sys::genl_ops);
 
 impl Op {
     const fn empty(cmd: u8) -> sys::genl_ops {
-        // SAFETY: all-zeroes is a valid `genl_ops` (null callbacks and policy).
+        // SAFETY: All-zeroes is a valid `genl_ops` (null callbacks and policy).
         let mut op: sys::genl_ops = unsafe { core::mem::zeroed() };
         op.cmd = cmd;
         op
@@ -77,7 +77,7 @@ pub(crate) struct FamilySpec<const OPS: usize, const ATTRS: usize> {
     pub(crate) events: &'static EventGroup,
 }
 
-// SAFETY: a `FamilySpec` is immutable; its raw pointers are function pointers and null.
+// SAFETY: A `FamilySpec` is immutable; its raw pointers are function pointers and null.
 unsafe impl<const OPS: usize, const ATTRS: usize> Sync for FamilySpec<OPS, ATTRS> {}
 
 /// A registered generic netlink family; unregistered on drop.
@@ -95,9 +95,9 @@ pub(crate) struct Family {
     events: &'static EventGroup,
 }
 
-// SAFETY: the kernel owns the registered family; we only read `id`-like fields it publishes.
+// SAFETY: The kernel owns the registered family; we only read `id`-like fields it publishes.
 unsafe impl Send for Family {}
-// SAFETY: see `Send`.
+// SAFETY: See `Send`.
 unsafe impl Sync for Family {}
 
 fn copy_name(dst: &mut [ffi::c_char], name: &CStr) -> Result {
@@ -165,10 +165,10 @@ impl Family {
 impl PinnedDrop for Family {
     fn drop(self: Pin<&mut Self>) {
         self.events.family.store(core::ptr::null_mut(), Release);
-        // SAFETY: no requirements; module exit runs in process context. Afterwards no sender
+        // SAFETY: No requirements; module exit runs in process context. Afterwards no sender
         // can still hold the pointer (they use it only under RCU).
         unsafe { sys::synchronize_rcu() };
-        // SAFETY: registered by `register` (type invariant); unregistering waits for
+        // SAFETY: Registered by `register` (type invariant); unregistering waits for
         // running callbacks to finish.
         unsafe { sys::genl_unregister_family(self.raw()) };
     }
@@ -205,7 +205,7 @@ impl<'a> Request<'a> {
         if u32::from(kind) > maxattr {
             return None;
         }
-        // SAFETY: the kernel parsed the attributes into an array of `maxattr + 1` entries.
+        // SAFETY: The kernel parsed the attributes into an array of `maxattr + 1` entries.
         let ptr = unsafe { *(*self.info).attrs.add(usize::from(kind)) };
         (!ptr.is_null()).then_some(Attr {
             ptr,
@@ -277,18 +277,37 @@ impl<'a> Dump<'a> {
 
     /// Sets the cursor the next call starts from.
     pub(crate) fn set_cursor(&mut self, v: u32) {
-        // SAFETY: as in `cursor`.
-        unsafe { (*self.cb).__bindgen_anon_1.args[0] = ffi::c_long::try_from(v).unwrap_or(ffi::c_long::MAX) };
+        // SAFETY: As in `cursor`.
+        unsafe {
+            (*self.cb).__bindgen_anon_1.args[0] =
+                ffi::c_long::try_from(v).unwrap_or(ffi::c_long::MAX)
+        };
     }
 
     /// Adds one message of command `cmd` filled by `fill`. Returns `Ok(false)`, having added
     /// nothing, when it does not fit in this part of the dump.
-    pub(crate) fn add(&mut self, cmd: u8, fill: impl FnOnce(&mut Msg<'_>) -> Result) -> Result<bool> {
+    pub(crate) fn add(
+        &mut self,
+        cmd: u8,
+        fill: impl FnOnce(&mut Msg<'_>) -> Result,
+    ) -> Result<bool> {
         // SAFETY: `cb` and its request skb are valid during the dump.
-        let (portid, seq) = unsafe { (sys::ioam_rs_dump_portid(self.cb), (*(*self.cb).nlh).nlmsg_seq) };
+        let (portid, seq) = unsafe {
+            (
+                sys::ioam_rs_dump_portid(self.cb),
+                (*(*self.cb).nlh).nlmsg_seq,
+            )
+        };
         // SAFETY: `skb` is the dump's output buffer and `family` our registered family.
         let hdr = unsafe {
-            sys::genlmsg_put(self.skb, portid, seq, self.family, sys::NLM_F_MULTI as i32, cmd)
+            sys::genlmsg_put(
+                self.skb,
+                portid,
+                seq,
+                self.family,
+                sys::NLM_F_MULTI as i32,
+                cmd,
+            )
         };
         if hdr.is_null() {
             return Ok(false);
@@ -304,7 +323,7 @@ impl<'a> Dump<'a> {
                 Ok(true)
             }
             Err(e) => {
-                // SAFETY: as above; removes the partial message.
+                // SAFETY: As above; removes the partial message.
                 unsafe { sys::ioam_rs_genlmsg_cancel(self.skb, hdr) };
                 if e == EMSGSIZE {
                     Ok(false)
@@ -324,7 +343,11 @@ fn net_admin(skb: *const sys::sk_buff, net: &Net, ack: &Extack<'_>) -> Result {
     if unsafe { sys::netlink_ns_capable(skb, user_ns, sys::CAP_NET_ADMIN as i32) } {
         Ok(())
     } else {
-        Err(fail!(ack, EPERM, "ioam_rs: CAP_NET_ADMIN is required in the network namespace"))
+        Err(fail!(
+            ack,
+            EPERM,
+            "ioam_rs: CAP_NET_ADMIN is required in the network namespace"
+        ))
     }
 }
 
@@ -362,7 +385,7 @@ unsafe extern "C" fn dump_start_callback(cb: *mut sys::netlink_callback) -> ffi:
         ptr: extack,
         _p: PhantomData,
     };
-    // SAFETY: the dumping socket holds a reference on its namespace.
+    // SAFETY: The dumping socket holds a reference on its namespace.
     let net = unsafe { Net::from_raw(sys::ioam_rs_dump_net(cb)) };
     // SAFETY: `cb->skb` is the request.
     to_errno(net_admin(unsafe { (*cb).skb }, net, &ack))
@@ -404,7 +427,7 @@ pub(crate) struct EventGroup {
     family: Atomic<*mut sys::genl_family>,
 }
 
-// SAFETY: only an atomic pointer, used per the invariant.
+// SAFETY: Only an atomic pointer, used per the invariant.
 unsafe impl Sync for EventGroup {}
 
 impl EventGroup {
@@ -417,12 +440,16 @@ impl EventGroup {
 
     /// A sender to the group's listeners in `net`, or `None` when there are none (so that no
     /// message is built for nobody).
-    pub(crate) fn listeners<'g>(&self, _guard: &'g rcu::Guard, net: &'g Net) -> Option<EventSender<'g>> {
+    pub(crate) fn listeners<'g>(
+        &self,
+        _guard: &'g rcu::Guard,
+        net: &'g Net,
+    ) -> Option<EventSender<'g>> {
         let family = self.family.load(Acquire);
         if family.is_null() {
             return None;
         }
-        // SAFETY: the family is registered and stays so while `_guard` holds the RCU read lock
+        // SAFETY: The family is registered and stays so while `_guard` holds the RCU read lock
         // (type invariant); `net` is alive.
         let listening = unsafe { sys::ioam_rs_genl_has_listeners(family, net.as_ptr(), 0) };
         listening.then_some(EventSender {
@@ -443,8 +470,13 @@ pub(crate) struct EventSender<'g> {
 impl EventSender<'_> {
     /// Builds (with `GFP_ATOMIC`: never sleeps) and multicasts one message of command `cmd`,
     /// with room for `payload` bytes of attributes, filled by `fill`.
-    pub(crate) fn send(&self, cmd: u8, payload: usize, fill: impl FnOnce(&mut Msg<'_>) -> Result) -> Result {
-        // SAFETY: no requirements; may fail.
+    pub(crate) fn send(
+        &self,
+        cmd: u8,
+        payload: usize,
+        fill: impl FnOnce(&mut Msg<'_>) -> Result,
+    ) -> Result {
+        // SAFETY: No requirements; may fail.
         let skb = unsafe { sys::ioam_rs_genlmsg_new(payload, sys::IOAM_RS_GFP_ATOMIC) };
         if skb.is_null() {
             return Err(ENOMEM);
@@ -454,7 +486,10 @@ impl EventSender<'_> {
         let filled = if hdr.is_null() {
             Err(EMSGSIZE)
         } else {
-            fill(&mut Msg { skb, _p: PhantomData })
+            fill(&mut Msg {
+                skb,
+                _p: PhantomData,
+            })
         };
         if let Err(e) = filled {
             // SAFETY: `skb` is ours and not yet handed over.
@@ -464,7 +499,13 @@ impl EventSender<'_> {
         // SAFETY: `hdr` was returned by `genlmsg_put` on `skb`; the multicast takes over `skb`.
         let ret = unsafe {
             sys::ioam_rs_genlmsg_end(skb, hdr);
-            sys::ioam_rs_genlmsg_multicast_netns(self.family, self.net.as_ptr(), skb, 0, sys::IOAM_RS_GFP_ATOMIC)
+            sys::ioam_rs_genlmsg_multicast_netns(
+                self.family,
+                self.net.as_ptr(),
+                skb,
+                0,
+                sys::IOAM_RS_GFP_ATOMIC,
+            )
         };
         // ESRCH: the last listener left meanwhile.
         match ret {

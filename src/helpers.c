@@ -47,8 +47,6 @@ int ioam_rs_skb_cow_head(struct sk_buff *skb, unsigned int headroom)
 	return skb_cow_head(skb, headroom);
 }
 
-
-
 void ioam_rs_skb_mac_header_rebuild(struct sk_buff *skb)
 {
 	skb_mac_header_rebuild(skb);
@@ -74,7 +72,6 @@ void ioam_rs_kfree_skb(struct sk_buff *skb)
 	kfree_skb(skb);
 }
 
-
 void ioam_rs_skb_dst_drop(struct sk_buff *skb)
 {
 	skb_dst_drop(skb);
@@ -84,7 +81,6 @@ void ioam_rs_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst)
 {
 	skb_dst_set(skb, dst);
 }
-
 
 int ioam_rs_dst_output(struct net *net, struct sock *sk, struct sk_buff *skb)
 {

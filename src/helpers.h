@@ -20,8 +20,6 @@ struct net *ioam_rs_dump_net(const struct netlink_callback *cb);
 u32 ioam_rs_dump_portid(const struct netlink_callback *cb);
 void *ioam_rs_net_generic(const struct net *net, unsigned int id);
 
-
-
 /* Encapsulating node (lwtunnel output path). */
 struct dst_entry;
 struct flowi6;

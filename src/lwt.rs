@@ -37,14 +37,24 @@ pub(crate) trait Encap: Sized + Send + Sync + 'static {
     /// The validation policy of the attributes, `ATTRS` entries.
     fn policy() -> &'static [PolicyEntry];
     /// Builds the state of a new route from its attributes.
-    fn build<const N: usize>(net: &Net, attrs: &EncapAttrs<'_, N>, ack: &Extack<'_>) -> Result<impl PinInit<Self, Error>>;
+    fn build<const N: usize>(
+        net: &Net,
+        attrs: &EncapAttrs<'_, N>,
+        ack: &Extack<'_>,
+    ) -> Result<impl PinInit<Self, Error>>;
     /// Bytes the encapsulation adds in front of a packet (reduces the route's MTU).
     fn headroom(&self) -> u16;
     /// Whether packets go through [`Encap::output`] (else only through [`Encap::xmit`]): each
     /// redirect costs a lightweight-tunnel dispatch per packet.
     fn redirects_output(&self) -> bool;
     /// Handles a packet routed through this state (`lwt`), before `ip6_output`.
-    fn output(&self, net: &Net, sk: *mut sys::sock, pkt: OutputPacket, lwt: *mut sys::lwtunnel_state) -> ffi::c_int;
+    fn output(
+        &self,
+        net: &Net,
+        sk: *mut sys::sock,
+        pkt: OutputPacket,
+        lwt: *mut sys::lwtunnel_state,
+    ) -> ffi::c_int;
     /// Handles a packet about to be transmitted on the route's device, after the MTU check
     /// (which counted the state's headroom): return `pkt.continue_xmit()` to let it go on.
     fn xmit(&self, net: &Net, pkt: OutputPacket) -> ffi::c_int;
@@ -69,9 +79,9 @@ pub(crate) struct Registration<T: Encap> {
     _t: PhantomData<T>,
 }
 
-// SAFETY: the kernel only reads `ops` after registration.
+// SAFETY: The kernel only reads `ops` after registration.
 unsafe impl<T: Encap> Send for Registration<T> {}
-// SAFETY: as above.
+// SAFETY: As above.
 unsafe impl<T: Encap> Sync for Registration<T> {}
 
 impl<T: Encap> Registration<T> {
@@ -86,7 +96,7 @@ impl<T: Encap> Registration<T> {
             ops <- Opaque::try_ffi_init(|ops: *mut sys::lwtunnel_encap_ops| -> Result {
                 // SAFETY: `ops` is valid for writes; all-zeroes is a valid ops table.
                 unsafe { ops.write(pin_init::zeroed()) };
-                // SAFETY: just initialised, ours alone until registered.
+                // SAFETY: Just initialised, ours alone until registered.
                 let o = unsafe { &mut *ops };
                 o.build_state = Some(build_state_callback::<T>);
                 o.destroy_state = Some(destroy_state_callback::<T>);
@@ -113,7 +123,7 @@ impl<T: Encap> Registration<T> {
 #[pinned_drop]
 impl<T: Encap> PinnedDrop for Registration<T> {
     fn drop(self: Pin<&mut Self>) {
-        // SAFETY: registered (type invariant); this waits for users to finish.
+        // SAFETY: Registered (type invariant); this waits for users to finish.
         unsafe { sys::lwtunnel_encap_del_ops(self.ops.get(), self.encap_type.into()) };
     }
 }
@@ -183,7 +193,7 @@ unsafe extern "C" fn build_state_callback<T: Encap>(
     let Ok(size) = i32::try_from(size_of::<T>()) else {
         return EINVAL.to_errno();
     };
-    // SAFETY: allocates a zeroed state with `size` bytes of data (GFP_ATOMIC).
+    // SAFETY: Allocates a zeroed state with `size` bytes of data (GFP_ATOMIC).
     let lws = unsafe { sys::lwtunnel_state_alloc(size) };
     if lws.is_null() {
         return ENOMEM.to_errno();
@@ -212,7 +222,7 @@ unsafe extern "C" fn build_state_callback<T: Encap>(
 ///
 /// Called by the kernel before freeing a state built by `build_state_callback::<T>`.
 unsafe extern "C" fn destroy_state_callback<T: Encap>(lws: *mut sys::lwtunnel_state) {
-    // SAFETY: the state holds an initialised `T`; the kernel frees the memory afterwards.
+    // SAFETY: The state holds an initialised `T`; the kernel frees the memory afterwards.
     unsafe { ptr::drop_in_place((*lws).data.as_mut_ptr().cast::<T>()) };
 }
 
@@ -224,7 +234,7 @@ unsafe extern "C" fn output_callback<T: Encap>(
     sk: *mut sys::sock,
     skb: *mut sys::sk_buff,
 ) -> ffi::c_int {
-    // SAFETY: the kernel hands the packet over to us.
+    // SAFETY: The kernel hands the packet over to us.
     let Some(pkt) = (unsafe { OutputPacket::from_raw(skb) }) else {
         return EINVAL.to_errno();
     };
@@ -232,7 +242,7 @@ unsafe extern "C" fn output_callback<T: Encap>(
     if lwt.is_null() {
         return EINVAL.to_errno(); // `pkt` is dropped
     }
-    // SAFETY: the packet's route has our state (we are its output function) and holds it
+    // SAFETY: The packet's route has our state (we are its output function) and holds it
     // alive; `net` is alive while the packet is processed.
     let (st, net) = unsafe { (state::<T>(lwt), Net::from_raw(net)) };
     st.output(net, sk, pkt, lwt)
@@ -243,7 +253,7 @@ unsafe extern "C" fn output_callback<T: Encap>(
 /// Called by the kernel (`lwtunnel_xmit`) for a packet whose route has our state, under RCU
 /// with bottom halves off; a return other than `LWTUNNEL_XMIT_CONTINUE` means we consumed it.
 unsafe extern "C" fn xmit_callback<T: Encap>(skb: *mut sys::sk_buff) -> ffi::c_int {
-    // SAFETY: the kernel hands the packet over to us (we give it back with CONTINUE).
+    // SAFETY: The kernel hands the packet over to us (we give it back with CONTINUE).
     let Some(pkt) = (unsafe { OutputPacket::from_raw(skb) }) else {
         return EINVAL.to_errno();
     };
@@ -254,7 +264,7 @@ unsafe extern "C" fn xmit_callback<T: Encap>(skb: *mut sys::sk_buff) -> ffi::c_i
     let Some(net) = pkt.route_dev().map(|d| d.net().as_ptr()) else {
         return EINVAL.to_errno();
     };
-    // SAFETY: the packet's route has our state and holds it alive; the route's device holds
+    // SAFETY: The packet's route has our state and holds it alive; the route's device holds
     // its namespace alive for longer than this call.
     let (st, net) = unsafe { (state::<T>(lwt), Net::from_raw(net)) };
     st.xmit(net, pkt)
@@ -263,7 +273,10 @@ unsafe extern "C" fn xmit_callback<T: Encap>(skb: *mut sys::sk_buff) -> ffi::c_i
 /// # Safety
 ///
 /// Called by the kernel to describe a route with our state.
-unsafe extern "C" fn fill_encap_callback<T: Encap>(skb: *mut sys::sk_buff, lws: *mut sys::lwtunnel_state) -> ffi::c_int {
+unsafe extern "C" fn fill_encap_callback<T: Encap>(
+    skb: *mut sys::sk_buff,
+    lws: *mut sys::lwtunnel_state,
+) -> ffi::c_int {
     let mut msg = Msg {
         skb,
         _p: PhantomData,
@@ -278,16 +291,21 @@ unsafe extern "C" fn fill_encap_callback<T: Encap>(skb: *mut sys::sk_buff, lws: 
 /// # Safety
 ///
 /// Called by the kernel with a live state of ours.
-unsafe extern "C" fn get_encap_size_callback<T: Encap>(lws: *mut sys::lwtunnel_state) -> ffi::c_int {
-    // SAFETY: per the function's requirements.
+unsafe extern "C" fn get_encap_size_callback<T: Encap>(
+    lws: *mut sys::lwtunnel_state,
+) -> ffi::c_int {
+    // SAFETY: Per the function's requirements.
     i32::try_from(unsafe { state::<T>(lws) }.fill_size()).unwrap_or(i32::MAX)
 }
 
 /// # Safety
 ///
 /// Called by the kernel with two live states of ours.
-unsafe extern "C" fn cmp_encap_callback<T: Encap>(a: *mut sys::lwtunnel_state, b: *mut sys::lwtunnel_state) -> ffi::c_int {
-    // SAFETY: per the function's requirements.
+unsafe extern "C" fn cmp_encap_callback<T: Encap>(
+    a: *mut sys::lwtunnel_state,
+    b: *mut sys::lwtunnel_state,
+) -> ffi::c_int {
+    // SAFETY: Per the function's requirements.
     let same = unsafe { state::<T>(a).same(state::<T>(b)) };
     i32::from(!same)
 }

@@ -26,7 +26,7 @@ pub(crate) struct Registration<T: NetdevEvents> {
     _t: PhantomData<T>,
 }
 
-// SAFETY: the kernel owns `nb` while registered; we never touch it otherwise.
+// SAFETY: The kernel owns `nb` while registered; we never touch it otherwise.
 unsafe impl<T: NetdevEvents> Send for Registration<T> {}
 // SAFETY: `&Registration` exposes nothing.
 unsafe impl<T: NetdevEvents> Sync for Registration<T> {}
@@ -50,7 +50,7 @@ impl<T: NetdevEvents> Registration<T> {
 #[pinned_drop]
 impl<T: NetdevEvents> PinnedDrop for Registration<T> {
     fn drop(self: Pin<&mut Self>) {
-        // SAFETY: registered by `register` (type invariant).
+        // SAFETY: Registered by `register` (type invariant).
         unsafe { sys::unregister_netdevice_notifier(self.nb.get()) };
     }
 }
@@ -64,10 +64,10 @@ unsafe extern "C" fn notifier_callback<T: NetdevEvents>(
     ptr: *mut ffi::c_void,
 ) -> ffi::c_int {
     if action == ffi::c_ulong::from(sys::IOAM_RS_NETDEV_UNREGISTER) {
-        // SAFETY: for netdevice events `ptr` is a `netdev_notifier_info` naming a live device.
+        // SAFETY: For netdevice events `ptr` is a `netdev_notifier_info` naming a live device.
         let dev = unsafe { sys::ioam_rs_netdev_notifier_info_to_dev(ptr) };
         if !dev.is_null() {
-            // SAFETY: the device is alive for the duration of the notification.
+            // SAFETY: The device is alive for the duration of the notification.
             T::unregistering(unsafe { NetDevice::from_raw(dev) });
         }
     }

@@ -26,14 +26,14 @@ pub(crate) trait RxHook: 'static {
 #[repr(transparent)]
 pub(crate) struct HookOps(sys::nf_hook_ops);
 
-// SAFETY: immutable after construction; the kernel only reads it.
+// SAFETY: Immutable after construction; the kernel only reads it.
 unsafe impl Sync for HookOps {}
 
 impl HookOps {
     /// `H` on IPv6 `PRE_ROUTING`, first in line (`NF_IP6_PRI_FIRST`): where the kernel's own
     /// Hop-by-Hop handler has just run, before connection tracking and NAT.
     pub(crate) const fn pre_routing<H: RxHook>() -> Self {
-        // SAFETY: all-zeroes is a valid `nf_hook_ops` (no callback, no device).
+        // SAFETY: All-zeroes is a valid `nf_hook_ops` (no callback, no device).
         let mut ops: sys::nf_hook_ops = unsafe { core::mem::zeroed() };
         ops.hook = Some(hook_callback::<H>);
         ops.pf = sys::IOAM_RS_NFPROTO_IPV6;
@@ -55,7 +55,7 @@ pub(crate) struct NetHook {
     ops: &'static HookOps,
 }
 
-// SAFETY: registration and unregistration may happen on any thread.
+// SAFETY: Registration and unregistration may happen on any thread.
 unsafe impl Send for NetHook {}
 // SAFETY: `&NetHook` exposes nothing.
 unsafe impl Sync for NetHook {}
@@ -73,7 +73,7 @@ impl NetHook {
 
 impl Drop for NetHook {
     fn drop(&mut self) {
-        // SAFETY: registered in `net`, which is still alive (type invariant).
+        // SAFETY: Registered in `net`, which is still alive (type invariant).
         unsafe { sys::nf_unregister_net_hook(self.net.as_ptr(), &self.ops.0) };
     }
 }
@@ -91,9 +91,9 @@ unsafe extern "C" fn hook_callback<H: RxHook>(
     let (Some(skb), false, false) = (NonNull::new(skb), net.is_null(), dev.is_null()) else {
         return sys::IOAM_RS_NF_ACCEPT;
     };
-    // SAFETY: as above, for the duration of the call.
+    // SAFETY: As above, for the duration of the call.
     let (net, dev) = unsafe { (Net::from_raw(net), NetDevice::from_raw(dev)) };
-    // SAFETY: netfilter lends us the packet, network header set, under RCU, for this call.
+    // SAFETY: Netfilter lends us the packet, network header set, under RCU, for this call.
     let mut pkt = unsafe { RxPacket::from_raw(skb) };
     match H::hook(net, dev, &mut pkt) {
         Verdict::Accept => sys::IOAM_RS_NF_ACCEPT,

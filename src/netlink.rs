@@ -13,13 +13,13 @@ use crate::sys;
 #[repr(transparent)]
 pub(crate) struct PolicyEntry(sys::nla_policy);
 
-// SAFETY: entries are only made by the constructors below, whose pointers are all null, and
+// SAFETY: Entries are only made by the constructors below, whose pointers are all null, and
 // are never changed.
 unsafe impl Sync for PolicyEntry {}
 
 impl PolicyEntry {
     const fn of_type(kind: u32, len: u16) -> Self {
-        // SAFETY: all-zeroes is a valid `nla_policy` (`NLA_UNSPEC`, no validation).
+        // SAFETY: All-zeroes is a valid `nla_policy` (`NLA_UNSPEC`, no validation).
         let mut p: sys::nla_policy = unsafe { core::mem::zeroed() };
         p.type_ = kind as u8;
         p.len = len;
@@ -78,7 +78,7 @@ impl Extack<'_> {
         if self.ptr.is_null() {
             return;
         }
-        // SAFETY: a non-null `ptr` is the request's extack, valid while the request is handled.
+        // SAFETY: A non-null `ptr` is the request's extack, valid while the request is handled.
         let ext = unsafe { &mut *self.ptr };
         let mut w = MsgBuf {
             buf: &mut ext._msg_buf,
@@ -91,7 +91,7 @@ impl Extack<'_> {
     /// Marks `attr` as the attribute at fault.
     pub(crate) fn bad_attr(&self, attr: &Attr<'_>) {
         if !self.ptr.is_null() {
-            // SAFETY: as in `message`; `attr` points into the request, which outlives the ack.
+            // SAFETY: As in `message`; `attr` points into the request, which outlives the ack.
             unsafe { (*self.ptr).bad_attr = attr.ptr };
         }
     }
@@ -123,7 +123,7 @@ impl<'a> Attr<'a> {
         let Some(payload_len) = len.checked_sub(NLA_HDRLEN) else {
             return &[];
         };
-        // SAFETY: as above: the payload follows the header and fits in `nla_len`.
+        // SAFETY: As above: the payload follows the header and fits in `nla_len`.
         unsafe { core::slice::from_raw_parts(self.ptr.cast::<u8>().add(NLA_HDRLEN), payload_len) }
     }
 
@@ -144,7 +144,9 @@ impl Msg<'_> {
     pub(crate) fn put(&mut self, kind: u16, data: &[u8]) -> Result {
         let len = i32::try_from(data.len()).map_err(|_| EMSGSIZE)?;
         // SAFETY: `skb` is the message being built; `data` is readable for `len` bytes.
-        kernel::error::to_result(unsafe { sys::nla_put(self.skb, i32::from(kind), len, data.as_ptr().cast()) })
+        kernel::error::to_result(unsafe {
+            sys::nla_put(self.skb, i32::from(kind), len, data.as_ptr().cast())
+        })
     }
     /// Appends a `u16` attribute.
     pub(crate) fn put_u16(&mut self, kind: u16, v: u16) -> Result {
@@ -176,10 +178,15 @@ impl Msg<'_> {
     /// Appends a `u64` attribute, 8-byte aligned with a `pad` attribute where needed.
     pub(crate) fn put_u64(&mut self, kind: u16, v: u64, pad: u16) -> Result {
         let bytes = v.to_ne_bytes();
-        // SAFETY: as in `put`.
+        // SAFETY: As in `put`.
         kernel::error::to_result(unsafe {
-            sys::nla_put_64bit(self.skb, i32::from(kind), 8, bytes.as_ptr().cast(), i32::from(pad))
+            sys::nla_put_64bit(
+                self.skb,
+                i32::from(kind),
+                8,
+                bytes.as_ptr().cast(),
+                i32::from(pad),
+            )
         })
     }
 }
-

@@ -34,7 +34,12 @@ impl Facts {
     /// Gathers the facts that trace type `trace_type` records for `pkt`, received on
     /// `ingress_dev` (`None`: locally generated), in `net` (under RCU, on the packet path),
     /// once it has its route.
-    pub(crate) fn of(pkt: &Skb, net: &Net, ingress_dev: Option<&NetDevice>, trace_type: u32) -> Self {
+    pub(crate) fn of(
+        pkt: &Skb,
+        net: &Net,
+        ingress_dev: Option<&NetDevice>,
+        trace_type: u32,
+    ) -> Self {
         let wants = |bits: u32| trace_type & bits != 0;
         let (node_id, node_id_wide) = net.ioam_node_ids();
         let egress_dev = if wants(IF_IDS | QUEUE_DEPTH) {
@@ -50,7 +55,8 @@ impl Facts {
             .filter(|_| wants(QUEUE_DEPTH))
             .and_then(|d| d.tx_queue_backlog(pkt.queue_mapping()))
             .unwrap_or(U32_UNAVAILABLE);
-        let if_ids = |dev: Option<&NetDevice>| dev.filter(|_| wants(IF_IDS)).and_then(NetDevice::ioam_ids);
+        let if_ids =
+            |dev: Option<&NetDevice>| dev.filter(|_| wants(IF_IDS)).and_then(NetDevice::ioam_ids);
         Self {
             gathered: trace_type,
             node_id,
@@ -73,7 +79,12 @@ impl Facts {
     }
 
     /// The node data to write for namespace `ns`, with hop limit `hop_limit`.
-    pub(crate) fn node_data<'a>(&self, hop_limit: u8, ns: &Namespace, schema: Option<(u32, &'a [u8])>) -> NodeData<'a> {
+    pub(crate) fn node_data<'a>(
+        &self,
+        hop_limit: u8,
+        ns: &Namespace,
+        schema: Option<(u32, &'a [u8])>,
+    ) -> NodeData<'a> {
         let (ts_secs, ts_frac) = self.timestamp.unwrap_or((U32_UNAVAILABLE, U32_UNAVAILABLE));
         // Interface ids are 16 bits in the short field: the sysctl's low bits, as upstream.
         let short = |ids: Option<(u32, u32)>| ids.map_or(U16_UNAVAILABLE, |(id, _)| id as u16);

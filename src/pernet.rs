@@ -27,7 +27,7 @@ impl Net {
     /// `ptr` points to a `struct net` that stays alive for `'a`.
     pub(crate) unsafe fn from_raw<'a>(ptr: *mut sys::net) -> &'a Self {
         // CAST: `Net` is a `repr(transparent)` wrapper of `struct net`.
-        // SAFETY: per the function's requirements.
+        // SAFETY: Per the function's requirements.
         unsafe { &*ptr.cast::<Self>() }
     }
 
@@ -38,7 +38,7 @@ impl Net {
     /// Whether a device with index `ifindex` exists in the namespace.
     pub(crate) fn device_exists(&self, ifindex: i32) -> bool {
         let _guard = kernel::sync::rcu::read_lock();
-        // SAFETY: the namespace is alive; the RCU read lock is held for the lookup.
+        // SAFETY: The namespace is alive; the RCU read lock is held for the lookup.
         !unsafe { sys::dev_get_by_index_rcu(self.as_ptr(), ifindex) }.is_null()
     }
 
@@ -46,7 +46,7 @@ impl Net {
     /// route is added or replaced, a rule changes or an address goes away (never 0); the
     /// second with every address change.
     pub(crate) fn ipv6_routing_generation(&self) -> (u32, u32) {
-        // SAFETY: the namespace is alive (type invariant). (`struct net` is read in C: bindgen
+        // SAFETY: The namespace is alive (type invariant). (`struct net` is read in C: bindgen
         // loses the alignment of its cache-line groups, so its Rust layout is wrong.)
         unsafe {
             (
@@ -58,7 +58,7 @@ impl Net {
 
     /// `net.ipv6.ioam6_id` and `net.ipv6.ioam6_id_wide`.
     pub(crate) fn ioam_node_ids(&self) -> (u32, u64) {
-        // SAFETY: the namespace is alive (type invariant).
+        // SAFETY: The namespace is alive (type invariant).
         unsafe {
             (
                 sys::ioam_rs_net_ioam6_id(self.as_ptr()),
@@ -89,7 +89,7 @@ pub(crate) struct PerNetId {
     live: Atomic<bool>,
 }
 
-// SAFETY: the kernel writes `id` once during registration, before `live` is set (with release
+// SAFETY: The kernel writes `id` once during registration, before `live` is set (with release
 // ordering); afterwards it is only read.
 unsafe impl Sync for PerNetId {}
 
@@ -105,20 +105,20 @@ impl PerNetId {
 
 /// Where `T`'s state of `net` lives, if `T` is registered.
 fn data_ptr<T: PerNetData>(net: &Net) -> Option<*mut T> {
-        let this = T::id();
-        if !this.live.load(Acquire) {
-            return None;
-        }
-        // SAFETY: `live` is set, so the id was written by the kernel and is no longer changing.
-        let id = unsafe { *this.id.get() };
-        // SAFETY: `net` is alive by the type invariant; the id is registered, so the slot exists.
-        Some(unsafe { sys::ioam_rs_net_generic(net.as_ptr(), id) }.cast::<T>())
+    let this = T::id();
+    if !this.live.load(Acquire) {
+        return None;
+    }
+    // SAFETY: `live` is set, so the id was written by the kernel and is no longer changing.
+    let id = unsafe { *this.id.get() };
+    // SAFETY: `net` is alive by the type invariant; the id is registered, so the slot exists.
+    Some(unsafe { sys::ioam_rs_net_generic(net.as_ptr(), id) }.cast::<T>())
 }
 
 /// The state of type `T` of `net`, or `None` when `T` is not registered.
 pub(crate) fn get<T: PerNetData>(net: &Net) -> Option<&T> {
     let ptr = data_ptr::<T>(net)?;
-    // SAFETY: the slot of a live registration holds a `T` initialised by `init_callback` that is
+    // SAFETY: The slot of a live registration holds a `T` initialised by `init_callback` that is
     // only dropped by `exit_callback`, when the namespace itself goes away, so it outlives `net`.
     Some(unsafe { &*ptr })
 }
@@ -136,9 +136,9 @@ pub(crate) struct Registration<T: PerNetData> {
     _t: PhantomData<T>,
 }
 
-// SAFETY: the kernel accesses `ops` under its own pernet lock; we never touch it after registration.
+// SAFETY: The kernel accesses `ops` under its own pernet lock; we never touch it after registration.
 unsafe impl<T: PerNetData> Send for Registration<T> {}
-// SAFETY: as for `Send`; `&Registration` exposes nothing.
+// SAFETY: As for `Send`; `&Registration` exposes nothing.
 unsafe impl<T: PerNetData> Sync for Registration<T> {}
 
 impl<T: PerNetData> Registration<T> {
@@ -182,11 +182,11 @@ impl<T: PerNetData> PinnedDrop for Registration<T> {
 unsafe extern "C" fn init_callback<T: PerNetData>(net: *mut sys::net) -> ffi::c_int {
     // The id is written before any init callback runs, but `live` is not set yet when the
     // callback runs for existing namespaces during registration; read the slot directly.
-    // SAFETY: the kernel wrote the id before calling us.
+    // SAFETY: The kernel wrote the id before calling us.
     let id = unsafe { *T::id().id.get() };
     // SAFETY: `net` is alive and its slot for `id` holds `size_of::<T>()` zeroed bytes.
     let slot = unsafe { sys::ioam_rs_net_generic(net, id) }.cast::<T>();
-    // SAFETY: the kernel passes a live namespace, which outlives this call.
+    // SAFETY: The kernel passes a live namespace, which outlives this call.
     let net = unsafe { Net::from_raw(net) };
     // SAFETY: `slot` is valid for writes and is never moved (it lives as long as the namespace).
     match unsafe { compat::pin_init_raw(slot, T::init(net)) } {
@@ -199,11 +199,11 @@ unsafe extern "C" fn init_callback<T: PerNetData>(net: *mut sys::net) -> ffi::c_
 ///
 /// Called by the kernel when a namespace whose slot `init_callback` filled goes away.
 unsafe extern "C" fn exit_callback<T: PerNetData>(net: *mut sys::net) {
-    // SAFETY: the id was written before any callback.
+    // SAFETY: The id was written before any callback.
     let id = unsafe { *T::id().id.get() };
     // SAFETY: `init_callback` initialised this slot, and the kernel calls exit once.
     let slot = unsafe { sys::ioam_rs_net_generic(net, id) }.cast::<T>();
-    // SAFETY: as above; the kernel frees the memory itself afterwards.
+    // SAFETY: As above; the kernel frees the memory itself afterwards.
     unsafe {
         (*slot).exit();
         core::ptr::drop_in_place(slot);

@@ -64,7 +64,10 @@ impl RateLimit {
             if start - now > tolerance {
                 return false;
             }
-            match self.arrival_ns.cmpxchg(arrival, start.saturating_add(interval), Relaxed) {
+            match self
+                .arrival_ns
+                .cmpxchg(arrival, start.saturating_add(interval), Relaxed)
+            {
                 Ok(_) => return true,
                 Err(current) => arrival = current,
             }

@@ -35,7 +35,7 @@ struct RcuNode<T> {
 unsafe extern "C" fn free_node<T>(head: *mut sys::callback_head) {
     // CAST: `RcuNode` is `repr(C)` with `head` first, and `Opaque` is `repr(transparent)`.
     let node = head.cast::<RcuNode<T>>();
-    // SAFETY: per the function's requirements the node is ours alone and came from `KBox`.
+    // SAFETY: Per the function's requirements the node is ours alone and came from `KBox`.
     drop(unsafe { KBox::from_raw(node) });
 }
 
@@ -76,10 +76,10 @@ pub(crate) struct RcuCell<T> {
     ptr: Atomic<*mut RcuNode<T>>,
 }
 
-// SAFETY: the cell owns its `T` and hands out only `&T`, so it may move between threads when
+// SAFETY: The cell owns its `T` and hands out only `&T`, so it may move between threads when
 // `T: Send`, and be shared when `T` may be shared and sent (the RCU callback drops it elsewhere).
 unsafe impl<T: Send> Send for RcuCell<T> {}
-// SAFETY: see `Send`; concurrent access goes through atomics and RCU.
+// SAFETY: See `Send`; concurrent access goes through atomics and RCU.
 unsafe impl<T: Send + Sync> Sync for RcuCell<T> {}
 
 impl<T: Send> RcuCell<T> {
@@ -94,7 +94,7 @@ impl<T: Send> RcuCell<T> {
     /// The value, valid as long as both the cell borrow and the RCU read lock last.
     pub(crate) fn get<'a>(&'a self, _guard: &'a rcu::Guard) -> Option<&'a T> {
         let node = self.ptr.load(Acquire);
-        // SAFETY: a non-null `node` is live per the invariant; it is freed only after a grace
+        // SAFETY: A non-null `node` is live per the invariant; it is freed only after a grace
         // period that cannot end while `_guard` holds the RCU read lock.
         unsafe { node.as_ref() }.map(|n| &n.value)
     }
@@ -201,7 +201,7 @@ impl<T: Send> RcuValue<T> {
 
 impl<T: Send> Drop for RcuValue<T> {
     fn drop(&mut self) {
-        // SAFETY: never published, so still ours alone (type invariant).
+        // SAFETY: Never published, so still ours alone (type invariant).
         drop(unsafe { KBox::from_raw(self.node) });
     }
 }
@@ -219,7 +219,7 @@ impl<T> Drop for RcuCell<T> {
 
 /// Waits until every value retired so far has been freed. Call before module code goes away.
 pub(crate) fn barrier() {
-    // SAFETY: no requirements; may sleep, and module exit runs in process context.
+    // SAFETY: No requirements; may sleep, and module exit runs in process context.
     unsafe { sys::rcu_barrier() };
 }
 

@@ -30,7 +30,10 @@ impl<'a> RxPacket<'a> {
     /// `'a`, under RCU (a netfilter hook's packet).
     pub(crate) unsafe fn from_raw(skb: NonNull<sys::sk_buff>) -> Self {
         // INVARIANT: per the function's requirements.
-        Self { skb, _p: PhantomData }
+        Self {
+            skb,
+            _p: PhantomData,
+        }
     }
 
     fn raw(&self) -> *mut sys::sk_buff {
@@ -39,7 +42,7 @@ impl<'a> RxPacket<'a> {
 
     /// What the output and receive paths share: route, queue, timestamp.
     pub(crate) fn skb(&self) -> &Skb {
-        // SAFETY: the packet is valid and under RCU for as long as `self` is borrowed.
+        // SAFETY: The packet is valid and under RCU for as long as `self` is borrowed.
         unsafe { Skb::from_raw(self.raw()) }
     }
 
@@ -72,9 +75,13 @@ impl<'a> RxPacket<'a> {
 
     /// Makes `range` (network-header offsets) writable, runs `edit` on it, and keeps a
     /// `CHECKSUM_COMPLETE` checksum right for what `edit` changed.
-    pub(crate) fn edit<R>(&mut self, range: Range<usize>, edit: impl FnOnce(&mut [u8]) -> R) -> Result<R> {
+    pub(crate) fn edit<R>(
+        &mut self,
+        range: Range<usize>,
+        edit: impl FnOnce(&mut [u8]) -> R,
+    ) -> Result<R> {
         let need = self.data_offset(range.end).ok_or(EINVAL)?;
-        // SAFETY: as in `network_bytes`; on success the first `need` bytes from `data` are
+        // SAFETY: As in `network_bytes`; on success the first `need` bytes from `data` are
         // linear and private to this packet.
         kernel::error::to_result(unsafe { sys::skb_ensure_writable(self.raw(), need) })?;
         // SAFETY: `range.end` bytes from the network header are linear and writable (above),
@@ -87,7 +94,7 @@ impl<'a> RxPacket<'a> {
         // network header on (at an even offset: the caller's ranges start 4-aligned).
         unsafe { skb::postpull_rcsum(skb, part.as_ptr(), len) };
         let r = edit(part);
-        // SAFETY: as above, for the new bytes.
+        // SAFETY: As above, for the new bytes.
         unsafe { skb::postpush_rcsum(skb, part.as_ptr(), len) };
         Ok(r)
     }

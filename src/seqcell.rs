@@ -42,7 +42,12 @@ impl<const N: usize> SeqCell<N> {
     /// Stores `value`, unless another writer is at work (then the value is dropped).
     pub(crate) fn try_write(&self, value: [u32; N]) {
         let before = self.seq.load(Relaxed);
-        if before & 1 != 0 || self.seq.cmpxchg(before, before.wrapping_add(1), Relaxed).is_err() {
+        if before & 1 != 0
+            || self
+                .seq
+                .cmpxchg(before, before.wrapping_add(1), Relaxed)
+                .is_err()
+        {
             return;
         }
         // Readers see the odd count before any new word.

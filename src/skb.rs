@@ -36,7 +36,7 @@ impl NetDevice {
 
     /// Whether this is a loopback device.
     pub(crate) fn is_loopback(&self) -> bool {
-        // SAFETY: the device is alive; its flags change under RTNL, so they are read once.
+        // SAFETY: The device is alive; its flags change under RTNL, so they are read once.
         let flags = unsafe { sys::read_once(&raw const (*self.raw()).flags) };
         flags & sys::IOAM_RS_IFF_LOOPBACK != 0
     }
@@ -44,7 +44,7 @@ impl NetDevice {
     /// The device's IPv6 configuration (`__in6_dev_get`), if it has one; valid while the
     /// device is borrowed (under RCU, on the packet path).
     fn ipv6_conf(&self) -> Option<&sys::ipv6_devconf> {
-        // SAFETY: the device is alive; `ip6_ptr` is RCU-managed and read once, as
+        // SAFETY: The device is alive; `ip6_ptr` is RCU-managed and read once, as
         // `rcu_dereference` does. A non-null `inet6_dev` stays alive until the RCU read side
         // ends, which outlives this borrow of the device (type invariant).
         unsafe {
@@ -57,26 +57,32 @@ impl NetDevice {
     /// has IPv6 configuration.
     pub(crate) fn ioam_ids(&self) -> Option<(u32, u32)> {
         let cnf = self.ipv6_conf()?;
-        // SAFETY: sysctls, which may change at any time: each is read once.
-        unsafe { Some((sys::read_once(&cnf.ioam6_id), sys::read_once(&cnf.ioam6_id_wide))) }
+        // SAFETY: Sysctls, which may change at any time: each is read once.
+        unsafe {
+            Some((
+                sys::read_once(&cnf.ioam6_id),
+                sys::read_once(&cnf.ioam6_id_wide),
+            ))
+        }
     }
 
     /// Whether the kernel's `net.ipv6.conf.DEV.ioam6_enabled` is set.
     pub(crate) fn kernel_ioam_enabled(&self) -> bool {
-        // SAFETY: a sysctl, read once.
-        self.ipv6_conf().is_some_and(|cnf| unsafe { sys::read_once(&cnf.ioam6_enabled) } != 0)
+        // SAFETY: A sysctl, read once.
+        self.ipv6_conf()
+            .is_some_and(|cnf| unsafe { sys::read_once(&cnf.ioam6_enabled) } != 0)
     }
 
     /// The interface index.
     pub(crate) fn ifindex(&self) -> i32 {
-        // SAFETY: the device is alive; the index may change (netns move), so it is read once.
+        // SAFETY: The device is alive; the index may change (netns move), so it is read once.
         unsafe { sys::read_once(&raw const (*self.raw()).ifindex) }
     }
 
     /// Byte backlog of the qdisc of transmit queue `queue`, or `None` when the device has no
     /// such queue.
     pub(crate) fn tx_queue_backlog(&self, queue: u16) -> Option<u32> {
-        // SAFETY: the device is alive; `num_tx_queues` is fixed at allocation.
+        // SAFETY: The device is alive; `num_tx_queues` is fixed at allocation.
         let queues = unsafe { (*self.raw()).num_tx_queues };
         if u32::from(queue) >= queues {
             return None;
@@ -87,7 +93,7 @@ impl NetDevice {
 
     /// The device's network namespace.
     pub(crate) fn net(&self) -> &Net {
-        // SAFETY: a live device holds its namespace alive.
+        // SAFETY: A live device holds its namespace alive.
         unsafe { Net::from_raw(sys::ioam_rs_dev_net(self.raw())) }
     }
 
@@ -98,16 +104,22 @@ impl NetDevice {
         let mut src: sys::in6_addr = pin_init::zeroed();
         // SAFETY: `net` and the device are alive; the addresses are valid for the call.
         let err = unsafe {
-            sys::ipv6_dev_get_saddr(net.as_ptr(), self.raw(), &dst, sys::IPV6_PREFER_SRC_PUBLIC, &mut src)
+            sys::ipv6_dev_get_saddr(
+                net.as_ptr(),
+                self.raw(),
+                &dst,
+                sys::IPV6_PREFER_SRC_PUBLIC,
+                &mut src,
+            )
         };
-        // SAFETY: reading the union's byte view of an initialised address.
+        // SAFETY: Reading the union's byte view of an initialised address.
         let src = unsafe { src.in6_u.u6_addr8 };
         (err == 0).then_some(src)
     }
 
     /// Link-layer headroom the device wants (`LL_RESERVED_SPACE`).
     pub(crate) fn ll_reserved_space(&self) -> u32 {
-        // SAFETY: the device is alive.
+        // SAFETY: The device is alive.
         unsafe { sys::ioam_rs_ll_reserved_space(self.raw()) }
     }
 }
@@ -121,7 +133,7 @@ pub(crate) struct DstRef {
     ptr: NonNull<sys::dst_entry>,
 }
 
-// SAFETY: a route reference may be released from any context.
+// SAFETY: A route reference may be released from any context.
 unsafe impl Send for DstRef {}
 
 impl DstRef {
@@ -133,21 +145,26 @@ impl DstRef {
 
     /// The route's lightweight-tunnel state, to tell whether a route leads back to us.
     pub(crate) fn lwtstate(&self) -> *const sys::lwtunnel_state {
-        // SAFETY: the reference keeps the route alive.
+        // SAFETY: The reference keeps the route alive.
         unsafe { (*self.ptr.as_ptr()).lwtstate }
     }
 }
 
 impl Drop for DstRef {
     fn drop(&mut self) {
-        // SAFETY: we hold one reference (type invariant).
+        // SAFETY: We hold one reference (type invariant).
         unsafe { sys::dst_release(self.ptr.as_ptr()) };
     }
 }
 
 /// Looks up the route for an IPv6 packet with the given header fields.
-pub(crate) fn route_output(net: &Net, saddr: &[u8; 16], daddr: &[u8; 16], mark: u32) -> Result<DstRef> {
-    // SAFETY: all-zeroes is a valid `flowi6`.
+pub(crate) fn route_output(
+    net: &Net,
+    saddr: &[u8; 16],
+    daddr: &[u8; 16],
+    mark: u32,
+) -> Result<DstRef> {
+    // SAFETY: All-zeroes is a valid `flowi6`.
     let mut fl6: sys::flowi6 = unsafe { core::mem::zeroed() };
     fl6.daddr.in6_u.u6_addr8 = *daddr;
     fl6.saddr.in6_u.u6_addr8 = *saddr;
@@ -158,7 +175,7 @@ pub(crate) fn route_output(net: &Net, saddr: &[u8; 16], daddr: &[u8; 16], mark: 
     let dst = DstRef {
         ptr: NonNull::new(dst).ok_or(EINVAL)?,
     };
-    // SAFETY: the reference keeps the route alive.
+    // SAFETY: The reference keeps the route alive.
     let error = unsafe { (*dst.ptr.as_ptr()).error };
     if error != 0 {
         return Err(Error::from_errno(error.into()));
@@ -179,7 +196,7 @@ pub(crate) struct DstCache {
 
 // SAFETY: `dst_cache` is per-CPU and used with bottom halves disabled.
 unsafe impl Send for DstCache {}
-// SAFETY: as above.
+// SAFETY: As above.
 unsafe impl Sync for DstCache {}
 
 impl DstCache {
@@ -199,7 +216,7 @@ impl DstCache {
     /// The cached route, if still valid, and the source address cached with it.
     pub(crate) fn get(&self) -> Option<(DstRef, [u8; 16])> {
         let mut saddr: sys::in6_addr = pin_init::zeroed();
-        // SAFETY: bottom halves must be off around per-CPU dst_cache use; every call
+        // SAFETY: Bottom halves must be off around per-CPU dst_cache use; every call
         // is paired with the enable below.
         let dst = unsafe {
             sys::ioam_rs_local_bh_disable();
@@ -208,8 +225,10 @@ impl DstCache {
             d
         };
         // INVARIANT: `dst_cache_get_ip6` returns a new reference.
-        let dst = DstRef { ptr: NonNull::new(dst)? };
-        // SAFETY: the byte view of an initialised address.
+        let dst = DstRef {
+            ptr: NonNull::new(dst)?,
+        };
+        // SAFETY: The byte view of an initialised address.
         Some((dst, unsafe { saddr.in6_u.u6_addr8 }))
     }
 
@@ -217,7 +236,7 @@ impl DstCache {
     pub(crate) fn set(&self, dst: &DstRef, saddr: &[u8; 16]) {
         let mut addr: sys::in6_addr = pin_init::zeroed();
         addr.in6_u.u6_addr8 = *saddr;
-        // SAFETY: as in `get`; the cache takes its own reference on `dst`.
+        // SAFETY: As in `get`; the cache takes its own reference on `dst`.
         unsafe {
             sys::ioam_rs_local_bh_disable();
             sys::dst_cache_set_ip6(self.cache.get(), dst.ptr.as_ptr(), &addr);
@@ -229,7 +248,7 @@ impl DstCache {
 #[pinned_drop]
 impl PinnedDrop for DstCache {
     fn drop(self: Pin<&mut Self>) {
-        // SAFETY: initialised by `dst_cache_init` (type invariant).
+        // SAFETY: Initialised by `dst_cache_init` (type invariant).
         unsafe { sys::dst_cache_destroy(self.cache.get()) };
     }
 }
@@ -277,10 +296,10 @@ impl Skb {
         if iif == 0 {
             return None;
         }
-        // SAFETY: we are under RCU on the packet path; the device, if found, stays alive
+        // SAFETY: We are under RCU on the packet path; the device, if found, stays alive
         // until the RCU read side ends, which outlives the packet's processing here.
         let dev = unsafe { sys::dev_get_by_index_rcu(net.as_ptr(), iif) };
-        // SAFETY: as above.
+        // SAFETY: As above.
         (!dev.is_null()).then(|| unsafe { NetDevice::from_raw(dev) })
     }
 
@@ -289,7 +308,7 @@ impl Skb {
     pub(crate) fn ingress_dev(&self) -> Option<&NetDevice> {
         // SAFETY: `skb` is valid; its device, if any, is alive while we own the packet.
         let dev = unsafe { sys::ioam_rs_skb_dev(self.raw()) };
-        // SAFETY: as above.
+        // SAFETY: As above.
         (!dev.is_null()).then(|| unsafe { NetDevice::from_raw(dev) })
     }
 
@@ -308,7 +327,7 @@ impl Skb {
         if dst.is_null() {
             return None;
         }
-        // SAFETY: the route is alive under RCU (type invariant); `dst_dev()` reads its
+        // SAFETY: The route is alive under RCU (type invariant); `dst_dev()` reads its
         // device once, which is then alive under RCU too.
         unsafe {
             let dev = sys::read_once(&raw const (*dst).__bindgen_anon_1.dev);
@@ -322,7 +341,7 @@ impl Skb {
         if dst.is_null() {
             return core::ptr::null_mut();
         }
-        // SAFETY: the route is alive (type invariant).
+        // SAFETY: The route is alive (type invariant).
         unsafe { (*dst).lwtstate }
     }
 
@@ -392,7 +411,7 @@ impl OutputPacket {
 
     /// The IPv6 header.
     pub(crate) fn ipv6_header(&self) -> &[u8; IPV6_HDR_LEN] {
-        // SAFETY: the invariant guarantees 40 linear bytes at the network header.
+        // SAFETY: The invariant guarantees 40 linear bytes at the network header.
         unsafe { &*network_header(self.raw()).cast::<[u8; IPV6_HDR_LEN]>() }
     }
 
@@ -400,7 +419,10 @@ impl OutputPacket {
     /// length, or 0 for a GSO packet too long for 16 bits (segmentation rewrites it, as for
     /// BIG TCP); `None` for a non-GSO packet too long for 16 bits.
     pub(crate) fn payload_len_after(&self, added: usize) -> Option<u16> {
-        let len = usize::try_from(self.len()).ok()?.checked_add(added)?.checked_sub(IPV6_HDR_LEN)?;
+        let len = usize::try_from(self.len())
+            .ok()?
+            .checked_add(added)?
+            .checked_sub(IPV6_HDR_LEN)?;
         match u16::try_from(len) {
             Ok(v) => Some(v),
             Err(_) if self.is_gso() => Some(0),
@@ -411,12 +433,12 @@ impl OutputPacket {
     /// Marks the packet as about to be wrapped in an outer IPv6 header: its current headers
     /// become the inner ones, and GSO packets are segmented as ip6ip6.
     pub(crate) fn prepare_ip6ip6(&mut self) -> Result {
-        // SAFETY: we own the packet; this only adjusts its offload metadata (it may unclone
+        // SAFETY: We own the packet; this only adjusts its offload metadata (it may unclone
         // the header of a GSO packet).
         kernel::error::to_result(unsafe {
             sys::iptunnel_handle_offloads(self.raw(), sys::IOAM_RS_SKB_GSO_IPXIP6)
         })?;
-        // SAFETY: as above.
+        // SAFETY: As above.
         unsafe { sys::ioam_rs_skb_set_inner_protocol(self.raw(), sys::IOAM_RS_ETH_P_IPV6_BE) };
         Ok(())
     }
@@ -434,7 +456,7 @@ impl OutputPacket {
         kernel::error::to_result(unsafe { sys::ioam_rs_skb_cow_head(self.raw(), room) })?;
         // SAFETY: `skb` is valid with its network header set (type invariant).
         let old = unsafe { network_header(self.raw()) };
-        // SAFETY: the head is private and has `len` bytes of headroom (above), so `skb_push`
+        // SAFETY: The head is private and has `len` bytes of headroom (above), so `skb_push`
         // cannot underflow; 40 bytes are linear at `old` (invariant). On the output path the
         // network header is at `data`.
         unsafe {
@@ -461,14 +483,14 @@ impl OutputPacket {
         // SAFETY: `skb` is valid with its network header set (type invariant).
         let nh = unsafe { network_header(self.raw()) };
         let len_u32 = u32::try_from(len).unwrap_or(0);
-        // SAFETY: the `len` bytes at the network header were just pushed and written.
+        // SAFETY: The `len` bytes at the network header were just pushed and written.
         unsafe { postpush_rcsum(self.raw(), nh, len_u32) };
     }
 
     /// Sends the packet along `dst` (which replaces its current route).
     pub(crate) fn output(self, net: &Net, sk: *mut sys::sock, dst: DstRef) -> ffi::c_int {
         let skb = self.into_raw();
-        // SAFETY: we own `skb`; `skb_dst_set` takes over the route reference, and
+        // SAFETY: We own `skb`; `skb_dst_set` takes over the route reference, and
         // `dst_output` takes over the packet.
         unsafe {
             sys::ioam_rs_skb_dst_drop(skb);
@@ -484,7 +506,12 @@ impl OutputPacket {
     }
 
     /// Sends the packet on with the route's original output function.
-    pub(crate) fn orig_output(self, net: &Net, sk: *mut sys::sock, lwt: *mut sys::lwtunnel_state) -> ffi::c_int {
+    pub(crate) fn orig_output(
+        self,
+        net: &Net,
+        sk: *mut sys::sock,
+        lwt: *mut sys::lwtunnel_state,
+    ) -> ffi::c_int {
         let skb = self.into_raw();
         // SAFETY: `lwt` is the state of the packet's route, alive while the packet holds
         // the route; `orig_output` takes over the packet.
@@ -512,7 +539,7 @@ impl OutputPacket {
 ///
 /// `skb` is valid for the returned lifetime and nobody changes these fields meanwhile.
 pub(crate) unsafe fn headers<'a>(skb: *const sys::sk_buff) -> &'a crate::layout::SkbHeaders {
-    // SAFETY: per the function's requirements; `headers` is the named view of the group.
+    // SAFETY: Per the function's requirements; `headers` is the named view of the group.
     unsafe { (*skb).__bindgen_anon_4.headers.as_ref() }
 }
 
@@ -523,7 +550,7 @@ pub(crate) unsafe fn headers<'a>(skb: *const sys::sk_buff) -> &'a crate::layout:
 ///
 /// `skb` is valid and owned by the caller.
 unsafe fn set_headers_at_data(skb: *mut sys::sk_buff, transport: u16) -> Result {
-    // SAFETY: per the requirements; `data` lies in the head buffer, after `head`.
+    // SAFETY: Per the requirements; `data` lies in the head buffer, after `head`.
     unsafe {
         let offset = u16::try_from((*skb).data.offset_from((*skb).head)).map_err(|_| EINVAL)?;
         let headers = (*skb).__bindgen_anon_4.headers.as_mut();
@@ -540,7 +567,7 @@ unsafe fn set_headers_at_data(skb: *mut sys::sk_buff, transport: u16) -> Result 
 ///
 /// `skb` is valid and owned by the caller; the `len` bytes at `start` lie in its linear data.
 pub(crate) unsafe fn postpull_rcsum(skb: *mut sys::sk_buff, start: *const u8, len: u32) {
-    // SAFETY: per the requirements.
+    // SAFETY: Per the requirements.
     unsafe {
         let summed = headers(skb).ip_summed();
         if summed == sys::IOAM_RS_CHECKSUM_COMPLETE || summed == sys::IOAM_RS_CHECKSUM_PARTIAL {
@@ -555,7 +582,7 @@ pub(crate) unsafe fn postpull_rcsum(skb: *mut sys::sk_buff, start: *const u8, le
 ///
 /// As for [`postpull_rcsum`].
 pub(crate) unsafe fn postpush_rcsum(skb: *mut sys::sk_buff, start: *const u8, len: u32) {
-    // SAFETY: per the requirements.
+    // SAFETY: Per the requirements.
     unsafe {
         if headers(skb).ip_summed() == sys::IOAM_RS_CHECKSUM_COMPLETE {
             sys::ioam_rs_skb_postpush_rcsum(skb, start.cast(), len);
@@ -569,8 +596,12 @@ pub(crate) unsafe fn postpush_rcsum(skb: *mut sys::sk_buff, start: *const u8, le
 ///
 /// `skb` is valid and its network header set.
 pub(crate) unsafe fn network_header(skb: *const sys::sk_buff) -> *mut u8 {
-    // SAFETY: the network header offset lies within the head buffer (requirements).
-    unsafe { (*skb).head.wrapping_add(usize::from(headers(skb).network_header)) }
+    // SAFETY: The network header offset lies within the head buffer (requirements).
+    unsafe {
+        (*skb)
+            .head
+            .wrapping_add(usize::from(headers(skb).network_header))
+    }
 }
 
 /// The network header and the number of bytes from it to the end of the linear area (0 if it
@@ -580,7 +611,7 @@ pub(crate) unsafe fn network_header(skb: *const sys::sk_buff) -> *mut u8 {
 ///
 /// `skb` is valid and its network header set.
 pub(crate) unsafe fn linear_network_header(skb: *const sys::sk_buff) -> (*mut u8, usize) {
-    // SAFETY: per the requirements; the linear area is `len - data_len` bytes from `data`,
+    // SAFETY: Per the requirements; the linear area is `len - data_len` bytes from `data`,
     // and both ends lie in the head buffer, as the network header does.
     unsafe {
         let nh = network_header(skb);
@@ -594,14 +625,14 @@ impl core::ops::Deref for OutputPacket {
     type Target = Skb;
 
     fn deref(&self) -> &Skb {
-        // SAFETY: we own the valid packet (type invariant) for as long as the borrow.
+        // SAFETY: We own the valid packet (type invariant) for as long as the borrow.
         unsafe { Skb::from_raw(self.raw()) }
     }
 }
 
 impl Drop for OutputPacket {
     fn drop(&mut self) {
-        // SAFETY: we own the packet (type invariant) and nobody else will use it.
+        // SAFETY: We own the packet (type invariant) and nobody else will use it.
         unsafe { sys::ioam_rs_kfree_skb(self.raw()) };
     }
 }

@@ -29,6 +29,8 @@ impl Stats {
 
     /// Counter `id`'s value (a `uapi::stat` number).
     pub(crate) fn get(&self, id: u16) -> u64 {
-        self.counters.get(usize::from(id)).map_or(0, |c| c.load(Relaxed))
+        self.counters
+            .get(usize::from(id))
+            .map_or(0, |c| c.load(Relaxed))
     }
 }

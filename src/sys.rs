@@ -41,6 +41,6 @@ include!("bindings_generated.rs");
 /// `p` is valid for reads and aligned.
 #[inline(always)]
 pub(crate) unsafe fn read_once<T: Copy>(p: *const T) -> T {
-    // SAFETY: per the function's requirements.
+    // SAFETY: Per the function's requirements.
     unsafe { p.read_volatile() }
 }

@@ -46,7 +46,12 @@ impl RxHook for Transit {
 
 impl Transit {
     #[inline(never)]
-    fn hop_by_hop(net: &Net, ingress: &NetDevice, pkt: &mut RxPacket<'_>, hop_limit: u8) -> Verdict {
+    fn hop_by_hop(
+        net: &Net,
+        ingress: &NetDevice,
+        pkt: &mut RxPacket<'_>,
+        hop_limit: u8,
+    ) -> Verdict {
         let Some(st) = pernet::get::<NetState>(net) else {
             return Verdict::Accept;
         };
@@ -94,7 +99,9 @@ impl Node<'_> {
     /// the reason to drop the packet.
     fn process(&self, pkt: &mut RxPacket<'_>) -> Result<(), u16> {
         let hbh_end = {
-            let b = pkt.network_bytes(IPV6_HDR_LEN + 2).ok_or(stat::DROP_TRUNCATED)?;
+            let b = pkt
+                .network_bytes(IPV6_HDR_LEN + 2)
+                .ok_or(stat::DROP_TRUNCATED)?;
             let ext_len = *b.get(IPV6_HDR_LEN + 1).ok_or(stat::DROP_TRUNCATED)?;
             IPV6_HDR_LEN + (usize::from(ext_len) + 1) * 8
         };
