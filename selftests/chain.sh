@@ -131,30 +131,15 @@ expect_ping() {
 	LAST_TRACE=${line##* trace }
 }
 
-# expect_cases MODE NS NODES CASE...: each CASE (TYPE:SIZE) at once, one packet each: a /128
-# route from A to an address of R's with that trace in MODE, one datagram to each; R checks
-# every packet against its case, with the node data NODES (--node arguments, one word).
+# expect_cases MODE NS NODES CASE...: each CASE (TYPE:SIZE) at once in MODE, one packet each,
+# from A to addresses of R's (check_cases); R expects the node data NODES (--node arguments).
 expect_cases() {
-	local mode=$1 ns=$2 nodes=$3 case i=0 addr addrs="" routes="" dsts=() checks=() line args="mode inline"
+	local mode=$1 ns=$2 nodes=$3 args="mode inline"
 	shift 3
 	[ "$mode" = inline ] || args="mode encap tundst $DST"
-	for case in "$@"; do
-		i=$((i + 1))
-		addr=$(case_addr "2001:db8:$LAST" $i)
-		addrs+="addr replace $addr/128 dev left nodad"$'\n'
-		routes+="route replace $addr/128 encap ioam6 $args trace prealloc type ${case%%:*} ns $ns size ${case##*:} via 2001:db8:1::2 dev right"$'\n'
-		dsts+=("$addr")
-		checks+=(--case "$addr:$case")
-	done
-	ip -n "$R" -b - <<<"$addrs" || fail "R's addresses"
-	ip -n "$A" -b - <<<"$routes" || fail "A's routes ($mode)"
-	echo "$i $(check_args "$mode") --ns $ns $nodes ${checks[*]}" >&"${CHECKER[1]}"
-	if ! read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" || [ "$line" != ready ]; then
-		fail "receiver not ready: $line"
-	fi
-	udp_to "$A" "${dsts[@]}"
-	read -r -t "$(wait_s 60)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
-	[[ "$line" == ok* ]] || fail "$mode: $line"
+	check_cases "$A" "$R" left "2001:db8:$LAST" \
+		"encap ioam6 $args trace prealloc type %s ns $ns size %s via 2001:db8:1::2 dev right" \
+		"$(check_args "$mode") --ns $ns $nodes" "$@"
 }
 
 # stat NS NAME: one counter of ioamctl stats.

@@ -86,31 +86,15 @@ trace_case() {
 	expect_trace 1 $(mode_check_args "$mode") --ns "$ns" --type "$type" --size "$size" "$@"
 }
 
-# trace_cases MODE NS CASE...: each CASE (TYPE:SIZE) at once, one packet each: a /128 route
-# from A to an address of its own on C with that trace in MODE, one datagram to each, and C
-# checks every packet against its case (a route change and a ping per case cost 0.8 s). The
-# tunnels' destination, C, is reached by a plain route.
+# trace_cases MODE NS CASE...: each CASE (TYPE:SIZE) at once in MODE, one packet each, from A
+# to addresses of C's (check_cases); the tunnels' destination, C, is reached by a plain route.
 trace_cases() {
-	local mode=$1 ns=$2 case i=0 addr addrs="" dsts=() checks=() line
-	local routes="route replace 2001:db8:2::/64 via 2001:db8:1::2 dev a0"$'\n'
+	local mode=$1 ns=$2
 	shift 2
-	for case in "$@"; do
-		i=$((i + 1))
-		addr=$(case_addr 2001:db8:2 $i)
-		addrs+="addr replace $addr/128 dev c0 nodad"$'\n'
-		routes+="route replace $addr/128 encap ioam6 $(mode_route_args "$mode") trace prealloc type ${case%%:*} ns $ns size ${case##*:} via 2001:db8:1::2 dev a0"$'\n'
-		dsts+=("$addr")
-		checks+=(--case "$addr:$case")
-	done
-	ip -n "$C" -b - <<<"$addrs" || fail "C's addresses"
-	ip -n "$A" -b - <<<"$routes" || fail "A's routes ($mode)"
-	echo "$i $(mode_check_args "$mode") --ns $ns --node $A_NODE ${checks[*]}" >&"${CHECKER[1]}"
-	if ! read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" || [ "$line" != ready ]; then
-		fail "receiver not ready: $line"
-	fi
-	udp_to "$A" "${dsts[@]}"
-	read -r -t "$(wait_s 60)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
-	[[ "$line" == ok* ]] || fail "$mode: $line"
+	ip -n "$A" -6 route replace 2001:db8:2::/64 via 2001:db8:1::2 dev a0 || fail "A's route to C"
+	check_cases "$A" "$C" c0 2001:db8:2 \
+		"encap ioam6 $(mode_route_args "$mode") trace prealloc type %s ns $ns size %s via 2001:db8:1::2 dev a0" \
+		"$(mode_check_args "$mode") --ns $ns --node $A_NODE" "$@"
 }
 
 test_route_show_roundtrip() {
