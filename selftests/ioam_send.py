@@ -64,6 +64,8 @@ import struct
 import sys
 import time
 
+from ioam_check import node_len  # NodeLen of a trace type, shared with the receiver
+
 ETH_P_IPV6 = 0x86DD
 NH_HOP, NH_UDP, NH_FRAG, NH_ICMP6, NH_NONE = 0, 17, 44, 58, 59
 IPV6_TLV_IOAM = 49
@@ -80,9 +82,6 @@ OUTCOMES = ("fill", "overflow", "already_overflowed", "ignore", "kernel_drop", "
             "drop:truncated", "drop:remaining_len", "drop:node_len")
 
 
-def node_len(t):
-    """NodeLen (4-byte words) of a 24-bit trace type, as ioam_check.node_len and the kernel."""
-    return bin(t & 0xFF1FFC).count("1") + 2 * bin(t & 0xE000).count("1")
 
 
 def checksum(data):
