@@ -20,7 +20,7 @@
 
 use ioam_wire::fill::NodeData;
 use ioam_wire::parse::{check_filled, ParsedNode};
-use ioam_wire::trace::{node_len, OssHeader, OSS_BIT};
+use ioam_wire::trace::{node_len, OssHeader, OSS_BIT, SCHEMA_ID_NONE};
 
 /// Length of the fixed part of a `hbh_walk_fill` input, before the schema data.
 pub const FIXED_LEN: usize = 68;
@@ -181,6 +181,13 @@ pub fn node_of<'a>(p: &ParsedNode<'a>) -> Option<NodeData<'a>> {
     }
     let (ingress_if, egress_if) = p.if_ids.unwrap_or_default();
     let (ingress_if_wide, egress_if_wide) = p.if_ids_wide.unwrap_or_default();
+    let schema = match p.snapshot {
+        // The "no schema" header, which the filler writes when no schema is bound.
+        Some(s) if s.schema_id == SCHEMA_ID_NONE && s.data.is_empty() => None,
+        // No schema has that id (it would read as "no schema"): the filler never writes it.
+        Some(s) if s.schema_id == SCHEMA_ID_NONE => return None,
+        s => s.map(|s| (s.schema_id, s.data)),
+    };
     Some(NodeData {
         hop_limit,
         node_id,
@@ -197,6 +204,6 @@ pub fn node_of<'a>(p: &ParsedNode<'a>) -> Option<NodeData<'a>> {
         egress_if_wide,
         namespace_data_wide: p.namespace_data_wide.unwrap_or_default(),
         buffer_occupancy: p.buffer_occupancy.unwrap_or_default(),
-        schema: p.snapshot.map(|s| (s.schema_id, s.data)),
+        schema,
     })
 }
