@@ -32,9 +32,9 @@ cargo_version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$src_dir/Cargo.toml" | head
 # The kernels that have the module (any version) installed keep it: it is rebuilt for them
 # from this source, as a package upgrade would. (dkms status, DKMS 3: "NAME/VERSION, KERNEL,
 # ARCH: installed".)
-mapfile -t others < <(dkms status -m "$name" 2>/dev/null |
-	awk -F', ' -v k="$kver" '/: installed/ && $2 != k { print $2 }' | sort -u)
-mapfile -t old_versions < <(dkms status -m "$name" 2>/dev/null | awk -F', ' '{ v = $1; sub(/^[^\/]*\//, "", v); sub(/:.*/, "", v); print v }' | sort -u)
+status=$(dkms status -m "$name" 2>/dev/null || true)
+mapfile -t others < <(awk -F', ' -v k="$kver" '/: installed/ && $2 != k { print $2 }' <<<"$status" | sort -u)
+mapfile -t old_versions < <(awk -F', ' '{ v = $1; sub(/^[^\/]*\//, "", v); sub(/:.*/, "", v); if (v != "") print v }' <<<"$status" | sort -u)
 
 # What the module build reads, and nothing else, in DKMS's source directory.
 dest=/usr/src/$name-$version

@@ -68,9 +68,11 @@ impl NetDevice {
 
     /// Whether the kernel's `net.ipv6.conf.DEV.ioam6_enabled` is set.
     pub(crate) fn kernel_ioam_enabled(&self) -> bool {
-        // SAFETY: A sysctl, read once.
-        self.ipv6_conf()
-            .is_some_and(|cnf| unsafe { sys::read_once(&cnf.ioam6_enabled) } != 0)
+        self.ipv6_conf().is_some_and(|cnf| {
+            // SAFETY: A sysctl, read once.
+            let enabled = unsafe { sys::read_once(&cnf.ioam6_enabled) };
+            enabled != 0
+        })
     }
 
     /// The interface index.
