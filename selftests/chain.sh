@@ -198,14 +198,16 @@ snmp6() { ip netns exec "$1" awk -v n="$2" '$1 == n { print $2 }' /proc/net/snmp
 # kernel drops malformed options first, in its own statistics.
 # malformed_seeds ENABLE MODEL [SEND-ARGS...]: default SEND-ARGS --seeds.
 malformed_seeds() {
-	local enable=$1 model=$2 mac tally hdr_errors out
+	local enable=$1 model=$2 mac tally hdr_errors out netlabel=no
 	shift 2
 	[ $# -gt 0 ] || set -- --seeds
+	# CALIPSO options pass or drop depending on CONFIG_NETLABEL, which adds this sysctl.
+	[ ! -e /proc/sys/net/ipv6/calipso_cache_enable ] || netlabel=yes
 	chain_topology 1 "$enable"
 	mac=$(ip netns exec "$T1" cat /sys/class/net/left/address)
 	hdr_errors=$(snmp6 "$T1" Ip6InHdrErrors)
 	out=$(ip netns exec "$A" $SEND right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" \
-		--ns $NS_ID --expect --model "$model" "$@" 2>&1) || fail "ioam_send.py: $out"
+		--ns $NS_ID --expect --model "$model" --netlabel $netlabel "$@" 2>&1) || fail "ioam_send.py: $out"
 	echo "$out"
 	tally=$(sed -n 's/^expect //p' <<<"$out")
 	[ -n "$tally" ] || fail "ioam_send.py sent nothing"

@@ -361,10 +361,12 @@ def ioam_outcome(pkt, off, known_ns, schema_words=0):
     return "fill"
 
 
-def classify(pkt, known_ns=(DEFAULT_NS,), model="inline", schema_words=0, max_opts=8):
+def classify(pkt, known_ns=(DEFAULT_NS,), model="inline", schema_words=0, max_opts=8,
+             netlabel=True):
     """(fate, outcomes): what a Linux transit node does with pkt (from the IPv6 header on).
-    fate is pass, drop (an IOAM check dropped it), kernel_drop or uncertain (a CALIPSO option,
-    which depends on the kernel config); outcomes holds one entry per IOAM option looked at.
+    fate is pass, drop (an IOAM check dropped it) or kernel_drop; outcomes holds one entry per
+    IOAM option looked at. netlabel: the kernel has CONFIG_NETLABEL, so it drops every CALIPSO
+    option (no test configures a CALIPSO DOI); without it only CALIPSO's length checks apply.
     model inline: upstream ipv6_hop_ioam() checks each IOAM option during the TLV walk, in
     order (IOAM enabled on ingress). model prerouting: upstream IOAM is disabled, so the walk
     only drops misaligned IOAM options (kernel_drop); the options of a packet that survives
@@ -423,10 +425,9 @@ def classify(pkt, known_ns=(DEFAULT_NS,), model="inline", schema_words=0, max_op
                     return "kernel_drop", tuple(outs)
             elif t == 0xC2:  # Jumbo: never valid below 64 KiB
                 return "kernel_drop", tuple(outs)
-            elif t == 7:  # CALIPSO: depends on CONFIG_NETLABEL and its DOIs
-                if ol < 10 or pkt[off + 6] * 4 + 8 > ol - 2:
+            elif t == 7:  # CALIPSO
+                if netlabel or ol < 10 or pkt[off + 6] * 4 + 8 > ol - 2:
                     return "kernel_drop", tuple(outs)
-                return "uncertain", tuple(outs)
             elif t & 0xC0:
                 return "kernel_drop", tuple(outs)
             padlen = 0
@@ -443,7 +444,7 @@ def category(pkt, **kw):
     """One outcome for a packet, as in SEED_EXPECT: kernel_drop, the dropping check, the
     outcome shared by all its IOAM options, ignore without any, else outcomes joined by +."""
     fate, outs = classify(pkt, **kw)
-    if fate in ("kernel_drop", "uncertain"):
+    if fate == "kernel_drop":
         return fate
     if fate == "drop":
         return outs[-1]
@@ -708,6 +709,8 @@ def parser():
     ap.add_argument("--mtu", type=int, default=1500)
     ap.add_argument("--expect", action="store_true")
     ap.add_argument("--model", choices=("inline", "prerouting"), default="inline")
+    ap.add_argument("--netlabel", choices=("yes", "no"), default="yes",
+                    help="whether the node's kernel has CONFIG_NETLABEL (it decides CALIPSO)")
     return ap
 
 
@@ -763,7 +766,7 @@ def count_expected(tally, fate, outs):
 def main(argv=None):
     args = parser().parse_args(argv)
     out = sys.stdout
-    kw = dict(known_ns=(args.ns,), model=args.model)
+    kw = dict(known_ns=(args.ns,), model=args.model, netlabel=args.netlabel == "yes")
     tally = {}
     if args.fuzz is not None:
         fz = Fuzzer(args.seed, args.src, args.dst, args.ns, args.mtu)
