@@ -58,7 +58,11 @@ def main():
             trace_type = int(ev.get("type", "0"), 16)
             for k, v in want.items():
                 field, bit = FIELDS[k]
-                if trace_type & bit and me.get(field) != v:
+                got = me.get(field)
+                # 64-bit fields come as hex strings (ioamctl/README.md).
+                if isinstance(got, str):
+                    got = int(got, 16)
+                if trace_type & bit and got != v:
                     return "event %d: %s is %s, expected %#x: %s" % (i, field, me.get(field), v, me)
     if args.data is not None and events and events[-1].get("data") != args.data:
         return "last event's data %s, expected %s" % (events[-1].get("data"), args.data)

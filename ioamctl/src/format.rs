@@ -4,7 +4,10 @@
 
 use ioam_uapi::stat;
 
-use crate::json::JsonWriter;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+use crate::ip_json;
 
 /// One namespace as a dump reports it. `data` and `wide` are absent when the kernel
 /// left them out, which it does for values the user never set.
@@ -77,62 +80,64 @@ pub fn schema_text(schema: &SchemaInfo) -> String {
     line
 }
 
-/// Writes one namespace object with the keys and types of `ip -j ioam namespace show`:
+/// One namespace object with the keys and types of `ip -j ioam namespace show`:
 /// `namespace` and `schema` are numbers, `data` is a hex string without `0x` (`print_hex`),
 /// `wide` a hex string with `0x` (`print_0xhex`).
-fn namespace_json(writer: &mut JsonWriter, namespace: &NamespaceInfo) {
-    writer.start_object();
-    writer.uint_field("namespace", namespace.id.into());
-    if let Some(schema) = namespace.schema {
-        writer.uint_field("schema", schema.into());
-    }
-    if let Some(data) = namespace.data {
-        writer.string_field("data", &format!("{data:x}"));
-    }
-    if let Some(wide) = namespace.wide {
-        // "%#llx": no prefix for zero.
-        let text = if wide == 0 {
-            "0".to_owned()
-        } else {
-            format!("{wide:#x}")
-        };
-        writer.string_field("wide", &text);
-    }
-    writer.end_object();
+#[derive(Serialize)]
+struct NamespaceJson {
+    namespace: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wide: Option<String>,
 }
 
-/// Writes one schema object as `ip -j ioam schema show` does: `"data": null` followed by
-/// one `"": BYTE` member per data byte. Duplicate keys are what iproute2 emits; they are
-/// kept so that output can be compared with `ip -j` byte for byte.
-fn schema_json(writer: &mut JsonWriter, schema: &SchemaInfo) {
-    writer.start_object();
-    writer.uint_field("schema", schema.id.into());
-    if let Some(namespace) = schema.namespace {
-        writer.uint_field("namespace", namespace.into());
+impl From<&NamespaceInfo> for NamespaceJson {
+    fn from(namespace: &NamespaceInfo) -> Self {
+        Self {
+            namespace: namespace.id,
+            schema: namespace.schema,
+            data: namespace.data.map(|data| format!("{data:x}")),
+            // "%#llx": no prefix for zero.
+            wide: namespace.wide.map(|wide| match wide {
+                0 => "0".to_owned(),
+                _ => format!("{wide:#x}"),
+            }),
+        }
     }
-    writer.null_field("data");
-    for byte in &schema.data {
-        writer.uint_field("", (*byte).into());
-    }
-    writer.end_object();
 }
 
-fn json_array<T>(items: &[T], pretty: bool, write_item: fn(&mut JsonWriter, &T)) -> String {
-    let mut writer = JsonWriter::new(pretty);
-    writer.start_array();
-    for item in items {
-        write_item(&mut writer, item);
+/// One schema object as `ip -j ioam schema show` writes it: `"data": null` followed by one
+/// `"": BYTE` member per data byte. Duplicate keys are what iproute2 emits; they are kept so
+/// that output can be compared with `ip -j` byte for byte (hence no derived `Serialize`).
+struct SchemaJson<'a>(&'a SchemaInfo);
+
+impl Serialize for SchemaJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let schema = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("schema", &schema.id)?;
+        if let Some(namespace) = schema.namespace {
+            map.serialize_entry("namespace", &namespace)?;
+        }
+        map.serialize_entry("data", &())?;
+        for byte in &schema.data {
+            map.serialize_entry("", byte)?;
+        }
+        map.end()
     }
-    writer.end_array();
-    writer.finish()
 }
 
 /// The whole output of `namespace show`: one line each, or one JSON array.
 pub fn namespaces(list: &[NamespaceInfo], format: OutputFormat) -> String {
     match format {
         OutputFormat::Text => list.iter().map(namespace_text).collect(),
-        OutputFormat::Json => json_array(list, false, namespace_json),
-        OutputFormat::PrettyJson => json_array(list, true, namespace_json),
+        json => ip_json::to_string(
+            &list.iter().map(NamespaceJson::from).collect::<Vec<_>>(),
+            json == OutputFormat::PrettyJson,
+        ),
     }
 }
 
@@ -140,8 +145,10 @@ pub fn namespaces(list: &[NamespaceInfo], format: OutputFormat) -> String {
 pub fn schemas(list: &[SchemaInfo], format: OutputFormat) -> String {
     match format {
         OutputFormat::Text => list.iter().map(schema_text).collect(),
-        OutputFormat::Json => json_array(list, false, schema_json),
-        OutputFormat::PrettyJson => json_array(list, true, schema_json),
+        json => ip_json::to_string(
+            &list.iter().map(SchemaJson).collect::<Vec<_>>(),
+            json == OutputFormat::PrettyJson,
+        ),
     }
 }
 
@@ -201,13 +208,14 @@ pub fn stats(info: &StatsInfo, format: OutputFormat) -> String {
             .map(|(name, value)| format!("{name} {value}\n"))
             .collect();
     }
-    let mut writer = JsonWriter::new(format == OutputFormat::PrettyJson);
-    writer.start_object();
-    for (name, value) in &entries {
-        writer.uint_field(name, *value);
+    // A map in the order of the entries (serde_json's own map would sort the names).
+    struct Entries<'a>(&'a [(String, u64)]);
+    impl Serialize for Entries<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_map(self.0.iter().map(|(name, value)| (name, value)))
+        }
     }
-    writer.end_object();
-    writer.finish()
+    ip_json::to_string(&Entries(&entries), format == OutputFormat::PrettyJson)
 }
 
 /// One interface as `DUMP_INTERFACES` reports it.
@@ -251,17 +259,21 @@ pub fn interfaces(
             })
             .collect();
     }
-    let mut writer = JsonWriter::new(format == OutputFormat::PrettyJson);
-    writer.start_array();
-    for interface in list {
-        writer.start_object();
-        writer.string_field("dev", &interface_name(interface.ifindex, name_of));
-        writer.uint_field("ifindex", interface.ifindex.into());
-        writer.bool_field("ioam", interface.is_enabled());
-        writer.end_object();
+    #[derive(Serialize)]
+    struct InterfaceJson {
+        dev: String,
+        ifindex: u32,
+        ioam: bool,
     }
-    writer.end_array();
-    writer.finish()
+    let list: Vec<InterfaceJson> = list
+        .iter()
+        .map(|interface| InterfaceJson {
+            dev: interface_name(interface.ifindex, name_of),
+            ifindex: interface.ifindex,
+            ioam: interface.is_enabled(),
+        })
+        .collect();
+    ip_json::to_string(&list, format == OutputFormat::PrettyJson)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@
 pub mod args;
 pub mod device;
 pub mod format;
-pub mod json;
+pub mod ip_json;
 pub mod monitor;
 pub mod netlink;
 pub mod number;

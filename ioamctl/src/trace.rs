@@ -12,9 +12,11 @@
 //! 24-bit type; every field is big-endian.
 
 use ioam_uapi::event::attr as event_attr;
+use ioam_wire::parse::{Nodes, ParsedNode, Snapshot};
+use ioam_wire::trace::{node_len, SCHEMA_ID_NONE};
+use serde::{Serialize, Serializer};
 
 use crate::format::c_alternate_hex;
-use crate::json::JsonWriter;
 use crate::netlink::Attributes;
 
 /// One `TRACE` event. Each attribute is optional, as `ip ioam monitor` takes them.
@@ -76,60 +78,38 @@ pub fn event_text(event: &TraceEvent) -> String {
 /// One compact JSON object and a newline:
 /// `{"namespace":N,"nodelen":N,"type":"0xfff002","data":"...","nodes":[{...},...],"trailing":"..."}`.
 /// `type` is the 24-bit trace type in hex with 6 digits; `data` the raw trace data in hex (as
-/// on the wire); `nodes` are in wire order, most recent node first; `trailing` (only when not
-/// empty) holds the bytes that do not make up a whole node. Keys of absent attributes are left
-/// out.
+/// on the wire); `nodes` are in wire order, most recent node first, decoded by `ioam-wire`;
+/// `trailing` (only when not empty) holds the bytes that do not make up a whole node. Keys of
+/// absent attributes are left out.
 pub fn event_json(event: &TraceEvent) -> String {
-    let mut writer = JsonWriter::new(false);
-    writer.start_object();
-    if let Some(namespace) = event.namespace {
-        writer.uint_field("namespace", namespace.into());
-    }
-    if let Some(nodelen) = event.nodelen {
-        writer.uint_field("nodelen", nodelen.into());
-    }
     let data = event.data.as_deref().unwrap_or_default();
-    let decoded = match event.trace_type {
-        Some(trace_type) => {
-            let trace_type = trace_type >> 8;
-            writer.string_field("type", &format!("{trace_type:#08x}"));
-            let nodelen = event.nodelen.unwrap_or_else(|| nodelen_of(trace_type));
-            decode_nodes(trace_type, nodelen, data)
+    let trace_type = event.trace_type.map(|word| word >> 8);
+    let (nodes, trailing) = match trace_type {
+        // Nodes are cut by the type's NodeLen; a NodeLen that disagrees (no transit node
+        // sends one) leaves the data undecoded.
+        Some(trace_type)
+            if event
+                .nodelen
+                .is_none_or(|nodelen| u32::from(nodelen) == node_len(trace_type)) =>
+        {
+            let mut nodes = Nodes::new(trace_type, data);
+            let decoded = nodes.by_ref().map(NodeJson::from).collect();
+            (decoded, nodes.remainder())
         }
-        // Without the type, the data cannot be split into fields.
-        None => Nodes {
-            nodes: Vec::new(),
-            trailing: data.to_vec(),
-        },
+        _ => (Vec::new(), data),
     };
-    if let Some(raw) = &event.data {
-        writer.string_field("data", &hex(raw));
-    }
-    writer.start_array_field("nodes");
-    for node in &decoded.nodes {
-        writer.start_object();
-        for (key, value) in &node.fields {
-            match value {
-                Value::Uint(number) => writer.uint_field(key, *number),
-                Value::Text(text) => writer.string_field(key, text),
-                Value::Null => writer.null_field(key),
-                Value::Uints(numbers) => {
-                    writer.start_array_field(key);
-                    for number in numbers {
-                        writer.uint_value(*number);
-                    }
-                    writer.end_array();
-                }
-            }
-        }
-        writer.end_object();
-    }
-    writer.end_array();
-    if !decoded.trailing.is_empty() {
-        writer.string_field("trailing", &hex(&decoded.trailing));
-    }
-    writer.end_object();
-    writer.finish()
+    let json = EventJson {
+        namespace: event.namespace,
+        nodelen: event.nodelen,
+        trace_type: trace_type.map(|trace_type| format!("{trace_type:#08x}")),
+        data: event.data.as_deref().map(hex),
+        nodes,
+        trailing: hex(trailing),
+    };
+    // Serializing plain structs of numbers and strings cannot fail.
+    let mut line = serde_json::to_string(&json).unwrap_or_default();
+    line.push('\n');
+    line
 }
 
 /// Lower-case hex digits, two per byte, nothing between.
@@ -137,219 +117,118 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// The value of one decoded field.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Value {
-    Uint(u64),
-    Text(String),
-    Null,
-    Uints(Vec<u64>),
+/// The JSON object of one event.
+#[derive(Serialize)]
+struct EventJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nodelen: Option<u8>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    trace_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<String>,
+    nodes: Vec<NodeJson>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    trailing: String,
 }
 
-/// One node's data: `(key, value)` in trace-type bit order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Node {
-    pub fields: Vec<(&'static str, Value)>,
-}
+/// A 64-bit field that can exceed 2^53, written as a hex string (as `ip` writes `wide`
+/// values) so that JSON readers that hold numbers as doubles keep every bit.
+struct Hex64(u64);
 
-impl Node {
-    /// The value of `key`, if the node has it.
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.fields
-            .iter()
-            .find(|(field, _)| *field == key)
-            .map(|(_, value)| value)
+impl Serialize for Hex64 {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{:#x}", self.0))
     }
 }
 
-/// The nodes of a trace, and what is left that does not make up a whole node.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Nodes {
-    pub nodes: Vec<Node>,
-    pub trailing: Vec<u8>,
+/// One node's fields, in trace-type bit order; a key is there exactly when its bit is set.
+#[derive(Serialize, Default)]
+struct NodeJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hop_limit: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node_id: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ingress_if: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    egress_if: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp_secs: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp_frac: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transit_delay: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace_data: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queue_depth: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checksum_complement: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hop_limit_wide: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node_id_wide: Option<Hex64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ingress_if_wide: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    egress_if_wide: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace_data_wide: Option<Hex64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    buffer_occupancy: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    undefined_bits: Vec<u32>,
+    /// `null` for the "no schema" header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema_id: Option<Option<u32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema_data: Option<String>,
 }
 
-/// Bit `bit` of a 24-bit trace type, numbered as in RFC 9197 (bit 0 is `0x800000`).
-pub const fn type_bit(bit: u32) -> u32 {
-    0x0080_0000 >> bit
-}
-
-/// The Opaque State Snapshot bit.
-pub const BIT_SNAPSHOT: u32 = 22;
-/// The bits whose field is 8 bytes; every other bit below 22 has a 4-byte field.
-const WIDE_BITS: [u32; 3] = [8, 9, 10];
-/// The snapshot header that says "no schema": length 0, schema id 0xffffff.
-pub const SNAPSHOT_NO_SCHEMA: u32 = 0x00ff_ffff;
-
-/// Bytes of the field of `bit` (0 for bit 22, whose part is variable, and bit 23).
-fn field_size(bit: u32) -> usize {
-    match bit {
-        _ if WIDE_BITS.contains(&bit) => 8,
-        0..=21 => 4,
-        _ => 0,
-    }
-}
-
-/// The NodeLen a 24-bit `trace_type` implies: the fixed part of a node in 4-byte words.
-pub fn nodelen_of(trace_type: u32) -> u8 {
-    let bytes: usize = (0..24)
-        .filter(|bit| trace_type & type_bit(*bit) != 0)
-        .map(field_size)
-        .sum();
-    // At most 10 * 4 + 3 * 8 + 9 * 4 = 100 bytes: 25 words.
-    u8::try_from(bytes / 4).unwrap_or(u8::MAX)
-}
-
-/// Splits `data` into nodes of a 24-bit `trace_type` whose fixed part is `nodelen`
-/// words, and decodes each. A node too short for its fields keeps those that fit.
-pub fn decode_nodes(trace_type: u32, nodelen: u8, data: &[u8]) -> Nodes {
-    let fixed = usize::from(nodelen) * 4;
-    let has_snapshot = trace_type & type_bit(BIT_SNAPSHOT) != 0;
-    let mut nodes = Vec::new();
-    let mut rest = data;
-    while let Some(size) = node_size(rest, fixed, has_snapshot) {
-        let (node, after) = rest.split_at(size);
-        nodes.push(decode_node(
-            trace_type,
-            &node[..fixed],
-            has_snapshot.then(|| &node[fixed..]),
-        ));
-        rest = after;
-    }
-    Nodes {
-        nodes,
-        trailing: rest.to_vec(),
-    }
-}
-
-/// The size of the node at the start of `rest`, if a whole non-empty one is there.
-fn node_size(rest: &[u8], fixed: usize, has_snapshot: bool) -> Option<usize> {
-    let size = if has_snapshot {
-        let header = rest.get(fixed..fixed.checked_add(4)?)?;
-        let words = usize::from(header[0]);
-        fixed + 4 + words * 4
-    } else {
-        fixed
-    };
-    (size > 0 && size <= rest.len()).then_some(size)
-}
-
-/// Reads big-endian fields off the front of a node's fixed part.
-struct Fields<'a> {
-    rest: &'a [u8],
-}
-
-impl Fields<'_> {
-    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let (field, rest) = self.rest.split_first_chunk::<N>()?;
-        self.rest = rest;
-        Some(*field)
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        self.take().map(u32::from_be_bytes)
-    }
-
-    fn u64(&mut self) -> Option<u64> {
-        self.take().map(u64::from_be_bytes)
-    }
-}
-
-/// One node: `fixed` is its `NodeLen * 4` bytes, `snapshot` the Opaque State Snapshot
-/// (header and data) when bit 22 is set.
-fn decode_node(trace_type: u32, fixed: &[u8], snapshot: Option<&[u8]>) -> Node {
-    let mut node = Node::default();
-    let fields = &mut node.fields;
-    let mut reader = Fields { rest: fixed };
-    let mut undefined = Vec::new();
-    let mut seconds = None;
-    for bit in (0..BIT_SNAPSHOT).filter(|bit| trace_type & type_bit(*bit) != 0) {
-        let complete = if field_size(bit) == 8 {
-            reader.u64().map(|word| decode_wide(bit, word, fields))
-        } else {
-            reader.u32().map(|word| {
-                decode_narrow(bit, word, &mut seconds, &mut undefined, fields);
-            })
+impl From<ParsedNode<'_>> for NodeJson {
+    fn from(node: ParsedNode<'_>) -> Self {
+        let no_schema = |snapshot: &Snapshot<'_>| {
+            snapshot.schema_id == SCHEMA_ID_NONE && snapshot.data.is_empty()
         };
-        if complete.is_none() {
-            // NodeLen is shorter than the type says: keep what fit.
-            break;
+        Self {
+            hop_limit: node.hop_limit_node_id.map(|(hop, _)| hop),
+            node_id: node.hop_limit_node_id.map(|(_, id)| id),
+            ingress_if: node.if_ids.map(|(ingress, _)| ingress),
+            egress_if: node.if_ids.map(|(_, egress)| egress),
+            timestamp_secs: node.ts_secs,
+            timestamp_frac: node.ts_frac,
+            timestamp: node
+                .ts_secs
+                .zip(node.ts_frac)
+                .and_then(|(seconds, micros)| rfc3339(seconds, micros)),
+            transit_delay: node.transit_delay,
+            namespace_data: node.namespace_data,
+            queue_depth: node.queue_depth,
+            checksum_complement: node.checksum_complement,
+            hop_limit_wide: node.hop_limit_node_id_wide.map(|(hop, _)| hop),
+            node_id_wide: node.hop_limit_node_id_wide.map(|(_, id)| Hex64(id)),
+            ingress_if_wide: node.if_ids_wide.map(|(ingress, _)| ingress),
+            egress_if_wide: node.if_ids_wide.map(|(_, egress)| egress),
+            namespace_data_wide: node.namespace_data_wide.map(Hex64),
+            buffer_occupancy: node.buffer_occupancy,
+            undefined_bits: node
+                .undefined
+                .chunks_exact(4)
+                .filter_map(|word| word.try_into().ok().map(u32::from_be_bytes))
+                .collect(),
+            schema_id: node
+                .snapshot
+                .map(|snapshot| (!no_schema(&snapshot)).then_some(snapshot.schema_id)),
+            schema_data: node
+                .snapshot
+                .filter(|snapshot| !no_schema(snapshot))
+                .map(|snapshot| hex(snapshot.data)),
         }
     }
-    if !undefined.is_empty() {
-        fields.push(("undefined_bits", Value::Uints(undefined)));
-    }
-    if let Some(snapshot) = snapshot {
-        decode_snapshot(snapshot, fields);
-    }
-    node
-}
-
-/// A 4-byte field.
-fn decode_narrow(
-    bit: u32,
-    word: u32,
-    seconds: &mut Option<u32>,
-    undefined: &mut Vec<u64>,
-    fields: &mut Vec<(&'static str, Value)>,
-) {
-    let number = |value: u32| Value::Uint(value.into());
-    match bit {
-        0 => {
-            fields.push(("hop_limit", number(word >> 24)));
-            fields.push(("node_id", number(word & 0x00ff_ffff)));
-        }
-        1 => {
-            fields.push(("ingress_if", number(word >> 16)));
-            fields.push(("egress_if", number(word & 0xffff)));
-        }
-        2 => {
-            *seconds = Some(word);
-            fields.push(("timestamp_secs", number(word)));
-        }
-        3 => {
-            fields.push(("timestamp_frac", number(word)));
-            if let Some(text) = seconds.and_then(|seconds| rfc3339(seconds, word)) {
-                fields.push(("timestamp", Value::Text(text)));
-            }
-        }
-        4 => fields.push(("transit_delay", number(word))),
-        5 => fields.push(("namespace_data", number(word))),
-        6 => fields.push(("queue_depth", number(word))),
-        7 => fields.push(("checksum_complement", number(word))),
-        11 => fields.push(("buffer_occupancy", number(word))),
-        _ => undefined.push(word.into()),
-    }
-}
-
-/// An 8-byte field (bits 8, 9 and 10).
-fn decode_wide(bit: u32, word: u64, fields: &mut Vec<(&'static str, Value)>) {
-    match bit {
-        8 => {
-            fields.push(("hop_limit_wide", Value::Uint(word >> 56)));
-            fields.push(("node_id_wide", Value::Uint(word & 0x00ff_ffff_ffff_ffff)));
-        }
-        9 => {
-            fields.push(("ingress_if_wide", Value::Uint(word >> 32)));
-            fields.push(("egress_if_wide", Value::Uint(word & 0xffff_ffff)));
-        }
-        _ => fields.push(("namespace_data_wide", Value::Uint(word))),
-    }
-}
-
-/// The Opaque State Snapshot: `schema_id` (null for the "no schema" header) and
-/// `schema_data` in hex.
-fn decode_snapshot(snapshot: &[u8], fields: &mut Vec<(&'static str, Value)>) {
-    let Some((header, data)) = snapshot.split_first_chunk::<4>() else {
-        return;
-    };
-    let header = u32::from_be_bytes(*header);
-    if header == SNAPSHOT_NO_SCHEMA {
-        fields.push(("schema_id", Value::Null));
-        return;
-    }
-    fields.push(("schema_id", Value::Uint((header & 0x00ff_ffff).into())));
-    fields.push(("schema_data", Value::Text(hex(data))));
 }
 
 /// `2026-11-27T14:00:00.123456Z` for `seconds` since the epoch and `micros`, or `None`
@@ -391,6 +270,8 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ioam_wire::trace::{trace_bit, OSS_BIT};
+    use proptest::prelude::*;
 
     fn event(namespace: u16, nodelen: u8, trace_type: u32, data: Vec<u8>) -> TraceEvent {
         TraceEvent {
@@ -410,8 +291,8 @@ mod tests {
 
     /// The single node of `data` for a type with one bit set.
     fn single(bit: u32, data: &[u8]) -> serde_json::Value {
-        let trace_type = type_bit(bit);
-        let nodelen = nodelen_of(trace_type);
+        let trace_type = trace_bit(bit);
+        let nodelen = node_len(trace_type) as u8;
         let value = json(&event(1, nodelen, trace_type, data.to_vec()));
         assert!(value.get("trailing").is_none(), "bit {bit}: {value}");
         assert_eq!(
@@ -544,12 +425,17 @@ mod tests {
         let data = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0];
         let node = single(8, &data);
         assert_eq!(node["hop_limit_wide"], 0x12);
-        assert_eq!(node["node_id_wide"], 0x34_5678_9abc_def0u64);
+        assert_eq!(
+            node["node_id_wide"], "0x3456789abcdef0",
+            "56 bits: a hex string"
+        );
         let node = single(9, &data);
         assert_eq!(node["ingress_if_wide"], 0x1234_5678);
         assert_eq!(node["egress_if_wide"], 0x9abc_def0u32);
         let node = single(10, &data);
-        assert_eq!(node["namespace_data_wide"], 0x1234_5678_9abc_def0u64);
+        assert_eq!(node["namespace_data_wide"], "0x123456789abcdef0");
+        let all_ones = single(10, &[0xff; 8]);
+        assert_eq!(all_ones["namespace_data_wide"], "0xffffffffffffffff");
     }
 
     #[test]
@@ -606,7 +492,7 @@ mod tests {
     #[test]
     fn full_type_with_schema_two_nodes() {
         let trace_type = 0xfff002;
-        assert_eq!(nodelen_of(trace_type), 15);
+        assert_eq!(node_len(trace_type), 15);
         let node = |hop: u8, id: u8| {
             let mut bytes = vec![hop, 0, 0, id]; // bit 0
             bytes.extend([0, 1, 0, 2]); // bit 1
@@ -634,47 +520,41 @@ mod tests {
         assert_eq!(nodes[1]["hop_limit"], 63);
         assert_eq!(nodes[1]["node_id"], 1);
         assert_eq!(nodes[0]["timestamp"], "2026-11-27T14:00:00.000005Z");
-        assert_eq!(nodes[0]["namespace_data_wide"], 0xcafe_c0ca_f00d_c0deu64);
+        assert_eq!(nodes[0]["namespace_data_wide"], "0xcafec0caf00dc0de");
         assert_eq!(nodes[0]["buffer_occupancy"], 10);
         assert_eq!(nodes[0]["schema_id"], 777);
         assert_eq!(nodes[0]["schema_data"], "736f6d65");
-        // serde_json sorts keys: take the order from the decoder.
-        let decoded = decode_nodes(trace_type, 15, &node(62, 2));
-        let keys: Vec<&str> = decoded.nodes[0]
-            .fields
-            .iter()
-            .map(|(key, _)| *key)
-            .collect();
-        assert_eq!(
-            keys,
-            [
-                "hop_limit",
-                "node_id",
-                "ingress_if",
-                "egress_if",
-                "timestamp_secs",
-                "timestamp_frac",
-                "timestamp",
-                "transit_delay",
-                "namespace_data",
-                "queue_depth",
-                "checksum_complement",
-                "hop_limit_wide",
-                "node_id_wide",
-                "ingress_if_wide",
-                "egress_if_wide",
-                "namespace_data_wide",
-                "buffer_occupancy",
-                "schema_id",
-                "schema_data"
-            ],
-            "bit order"
-        );
-        assert_eq!(
-            decoded.nodes[0].get("egress_if_wide"),
-            Some(&Value::Uint(2))
-        );
+        // serde_json::Value sorts keys: take the order from the text.
         let text = event_json(&event(123, 15, trace_type, node(62, 2)));
+        let keys = [
+            "hop_limit",
+            "node_id",
+            "ingress_if",
+            "egress_if",
+            "timestamp_secs",
+            "timestamp_frac",
+            "timestamp",
+            "transit_delay",
+            "namespace_data",
+            "queue_depth",
+            "checksum_complement",
+            "hop_limit_wide",
+            "node_id_wide",
+            "ingress_if_wide",
+            "egress_if_wide",
+            "namespace_data_wide",
+            "buffer_occupancy",
+            "schema_id",
+            "schema_data",
+        ];
+        let positions: Vec<usize> = keys
+            .iter()
+            .map(|key| text.find(&format!("\"{key}\":")).expect(key))
+            .collect();
+        assert!(
+            positions.windows(2).all(|pair| pair[0] < pair[1]),
+            "bit order: {text}"
+        );
         assert!(text.contains(
             "{\"hop_limit\":62,\"node_id\":2,\"ingress_if\":1,\"egress_if\":2,\
              \"timestamp_secs\":1795788000,\"timestamp_frac\":5,\
@@ -699,18 +579,12 @@ mod tests {
     }
 
     #[test]
-    fn nodelen_is_the_stride() {
-        // NodeLen 2 for a type of one 4-byte field: fields from the start, the rest skipped.
+    fn nodelen_that_disagrees_with_the_type_leaves_the_data_undecoded() {
         let value = json(&event(1, 2, 0x80_0000, vec![1, 0, 0, 1, 9, 9, 9, 9]));
-        assert_eq!(value["nodes"][0]["node_id"], 1);
-        assert_eq!(
-            value["nodes"][0].as_object().map(|object| object.len()),
-            Some(2)
-        );
-        // NodeLen 1 for a type of two fields: the second does not fit and is left out.
+        assert_eq!(value["nodes"], serde_json::json!([]));
+        assert_eq!(value["trailing"], "0100000109090909");
         let value = json(&event(1, 1, 0xc0_0000, vec![1, 0, 0, 1, 2, 0, 0, 2]));
-        assert_eq!(value["nodes"].as_array().map(Vec::len), Some(2));
-        assert!(value["nodes"][0].get("ingress_if").is_none());
+        assert_eq!(value["nodes"], serde_json::json!([]));
     }
 
     #[test]
@@ -735,72 +609,56 @@ mod tests {
         assert_eq!(value["nodes"][0]["egress_if"], 3);
     }
 
-    /// xorshift64: random bytes without a dependency.
-    struct Random(u64);
-
-    impl Random {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, bound: u64) -> u64 {
-            self.next() % bound
-        }
+    fn any_event() -> impl Strategy<Value = TraceEvent> {
+        let nodelen = prop_oneof![any::<u8>(), 0u8..4];
+        (
+            any::<Option<u16>>(),
+            proptest::option::of(nodelen),
+            any::<Option<u32>>(),
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..300)),
+        )
+            .prop_map(|(namespace, nodelen, trace_type, data)| TraceEvent {
+                namespace,
+                nodelen,
+                trace_type,
+                data,
+            })
     }
 
-    #[test]
-    fn random_events_never_panic_and_give_valid_json() {
-        let mut random = Random(0x9e37_79b9_7f4a_7c15);
-        for round in 0..20_000 {
-            let length = random.below(300) as usize;
-            let data: Vec<u8> = (0..length).map(|_| random.next() as u8).collect();
-            let trace_type = random.next() as u32;
-            let nodelen = match random.below(3) {
-                0 => random.next() as u8,
-                1 => nodelen_of(trace_type >> 8),
-                _ => random.below(4) as u8,
-            };
-            let event = TraceEvent {
-                namespace: (round % 5 != 0).then_some(random.next() as u16),
-                nodelen: (round % 7 != 0).then_some(nodelen),
-                trace_type: (round % 11 != 0).then_some(trace_type),
-                data: (round % 13 != 0).then_some(data.clone()),
-            };
+    proptest! {
+        #[test]
+        fn any_event_gives_one_line_of_valid_json(event in any_event()) {
             let line = event_text(&event);
-            assert!(line.ends_with('\n') && line.starts_with("[TRACE] "));
+            prop_assert!(line.ends_with('\n') && line.starts_with("[TRACE] "));
             let value = json(&event);
             // Whatever was not decoded is in "trailing", at the end of the data.
             let trailing = value["trailing"].as_str().unwrap_or_default();
-            assert!(trailing.len() <= 2 * length, "{value}");
-            if event.data.is_some() {
-                assert!(hex(&data).ends_with(trailing), "{value}");
-            }
+            let data = hex(event.data.as_deref().unwrap_or_default());
+            prop_assert!(data.ends_with(trailing), "{}", value);
         }
-    }
 
-    #[test]
-    fn random_well_formed_traces_decode_completely() {
-        let mut random = Random(42);
-        for _ in 0..5_000 {
-            let trace_type = (random.next() as u32) & 0x00ff_fffe;
-            let nodelen = nodelen_of(trace_type);
-            let count = random.below(5) as usize;
+        #[test]
+        fn well_formed_traces_decode_completely(
+            trace_type in (0u32..0x0100_0000).prop_map(|trace_type| trace_type & !1),
+            nodes in proptest::collection::vec(
+                (proptest::collection::vec(any::<u8>(), 100), 0u8..4, any::<[u8; 12]>()),
+                0..5,
+            ),
+        ) {
+            let fixed = node_len(trace_type) as usize * 4;
             let mut data = Vec::new();
-            for _ in 0..count {
-                data.extend((0..usize::from(nodelen) * 4).map(|_| random.next() as u8));
-                if trace_type & type_bit(BIT_SNAPSHOT) != 0 {
-                    let words = random.below(4) as u8;
-                    data.extend([words, 0, 0, 1]);
-                    data.extend((0..usize::from(words) * 4).map(|_| random.next() as u8));
+            for (bytes, words, snapshot) in &nodes {
+                data.extend(&bytes[..fixed]);
+                if trace_type & OSS_BIT != 0 {
+                    data.extend([*words, 0, 0, 1]);
+                    data.extend(&snapshot[..usize::from(*words) * 4]);
                 }
             }
-            let decoded = decode_nodes(trace_type, nodelen, &data);
-            if nodelen > 0 || trace_type & type_bit(BIT_SNAPSHOT) != 0 {
-                assert_eq!(decoded.nodes.len(), count, "type {trace_type:#x}");
-                assert!(decoded.trailing.is_empty());
+            let value = json(&event(1, fixed as u8 / 4, trace_type, data));
+            let decoded = value["nodes"].as_array().map_or(0, Vec::len);
+            if fixed > 0 || trace_type & OSS_BIT != 0 {
+                prop_assert_eq!(decoded, nodes.len());
+                prop_assert!(value.get("trailing").is_none());
             }
         }
     }
