@@ -1,7 +1,9 @@
 //! The command line: `ip ioam`'s grammar, and that of the module's own objects
 //! (`stats`, `interface`, `events`), read into a [`Command`].
 //!
-//! clap gives the command tree, `--help` and `--version`. The words after each leaf
+//! clap gives the command tree, `--help` and `--version`; the derived types below are that
+//! tree, and [`parse_with`] walks clap's matches the same way for every object (its verbs
+//! come from the tree), then dispatches `(object, verb)` in one place. The words after each leaf
 //! command (`ID`, `data DATA32`, ...) are keyword arguments in iproute2's style, so clap
 //! hands them over raw and this module reads them, to report a mistake in one line that
 //! names the argument and the expected form, as `ip` does, rather than a clap usage block.
@@ -9,7 +11,7 @@
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
-use clap::{error::ErrorKind, Args, CommandFactory, Parser, Subcommand};
+use clap::{error::ErrorKind, ArgMatches, Args, CommandFactory, Parser, Subcommand};
 use ioam_uapi::{EVENT_LIMIT_MAX, SCHEMA_DATA_MAX, SCHEMA_ID_MAX};
 
 use crate::format::OutputFormat;
@@ -199,7 +201,10 @@ enum Object {
     },
     /// Anything else, reported by [`parse`] in its own words.
     #[command(external_subcommand)]
-    Unknown(Vec<OsString>),
+    Unknown(
+        #[expect(dead_code, reason = "parse_with reads every word through ArgMatches")]
+        Vec<OsString>,
+    ),
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,7 +213,10 @@ enum StatsAction {
     #[command(override_usage = "ioamctl [-j [-p]] stats [show]")]
     Show(Words),
     #[command(external_subcommand)]
-    Unknown(Vec<OsString>),
+    Unknown(
+        #[expect(dead_code, reason = "parse_with reads every word through ArgMatches")]
+        Vec<OsString>,
+    ),
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,7 +231,10 @@ enum InterfaceAction {
     #[command(override_usage = "ioamctl interface disable DEV")]
     Disable(Words),
     #[command(external_subcommand)]
-    Unknown(Vec<OsString>),
+    Unknown(
+        #[expect(dead_code, reason = "parse_with reads every word through ArgMatches")]
+        Vec<OsString>,
+    ),
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,7 +243,10 @@ enum EventsAction {
     #[command(override_usage = "ioamctl events limit rate RATE burst BURST")]
     Limit(Words),
     #[command(external_subcommand)]
-    Unknown(Vec<OsString>),
+    Unknown(
+        #[expect(dead_code, reason = "parse_with reads every word through ArgMatches")]
+        Vec<OsString>,
+    ),
 }
 
 #[derive(Debug, Subcommand)]
@@ -253,7 +267,10 @@ enum NamespaceAction {
     #[command(override_usage = "ioamctl namespace set ID schema {SCHEMA_ID | none}")]
     Set(Words),
     #[command(external_subcommand)]
-    Unknown(Vec<OsString>),
+    Unknown(
+        #[expect(dead_code, reason = "parse_with reads every word through ArgMatches")]
+        Vec<OsString>,
+    ),
 }
 
 #[derive(Debug, Subcommand)]
@@ -268,7 +285,10 @@ enum SchemaAction {
     #[command(override_usage = "ioamctl schema del ID")]
     Del(Words),
     #[command(external_subcommand)]
-    Unknown(Vec<OsString>),
+    Unknown(
+        #[expect(dead_code, reason = "parse_with reads every word through ArgMatches")]
+        Vec<OsString>,
+    ),
 }
 
 /// The raw words after a leaf command, read by this module rather than by clap.
@@ -298,36 +318,116 @@ where
     T: Into<OsString>,
 {
     let args = accept_ip_style_options(args.into_iter().map(Into::into).collect());
-    let cli = Cli::try_parse_from(args).map_err(|error| match error.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ParseFailure::Info(error.to_string()),
-        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            ParseFailure::Usage(error.to_string())
-        }
-        _ => ParseFailure::Invalid(clap_error_line(&error)),
-    })?;
-
-    let format = match (cli.json, cli.pretty) {
+    let matches =
+        Cli::command()
+            .try_get_matches_from(args)
+            .map_err(|error| match error.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    ParseFailure::Info(error.to_string())
+                }
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    ParseFailure::Usage(error.to_string())
+                }
+                _ => ParseFailure::Invalid(clap_error_line(&error)),
+            })?;
+    let format = match (matches.get_flag("json"), matches.get_flag("pretty")) {
         (false, _) => OutputFormat::Text,
         (true, false) => OutputFormat::Json,
         (true, true) => OutputFormat::PrettyJson,
     };
-    let command = match cli.object {
-        None => return Err(ParseFailure::Usage(help_text(&[]))),
-        Some(Object::Namespace { action }) => namespace_command(action)?,
-        Some(Object::Schema { action }) => schema_command(action)?,
-        Some(Object::Monitor(words)) => monitor_command(words.words)?,
-        Some(Object::Stats { action }) => stats_command(action)?,
-        Some(Object::Interface { action }) => interface_command(action, index_of)?,
-        Some(Object::Events { action }) => events_command(action)?,
-        Some(Object::Unknown(words)) => {
-            return Err(ParseFailure::Invalid(format!(
-                "unknown object {}: expected \"namespace\" (or \"ns\"), \"schema\", \
-                 \"monitor\", \"stats\", \"interface\" or \"events\"",
-                first_word(&words)
-            )))
-        }
+    let Some((object, object_matches)) = matches.subcommand() else {
+        return Err(ParseFailure::Usage(help_text(&[])));
+    };
+    let (verb, words) = leaf(object, object_matches)?;
+    let mut words = words.iter();
+    let words = &mut words;
+    let command = match (object, verb) {
+        ("namespace", "show") => show(words, "namespace show", Command::ShowNamespaces)?,
+        ("namespace", "add") => namespace_add(words)?,
+        ("namespace", "del") => namespace_del(words)?,
+        ("namespace", _) => namespace_set(words)?,
+        ("schema", "show") => show(words, "schema show", Command::ShowSchemas)?,
+        ("schema", "add") => schema_add(words)?,
+        ("schema", _) => schema_del(words)?,
+        ("monitor", _) => show(words, "monitor", Command::Monitor)?,
+        ("stats", _) => show(words, "stats show", Command::ShowStats)?,
+        ("interface", "show") => show(words, "interface show", Command::ShowInterfaces)?,
+        ("interface", _) => interface_switch(verb, words, index_of)?,
+        _ => events_limit(words)?,
     };
     Ok(Invocation { format, command })
+}
+
+/// The verb given after `object` (or its default) and the words after that verb; for an
+/// object without verbs (`monitor`), the object itself and the words after it. Reads the
+/// verbs from the clap command tree, so every object is dispatched the same way.
+fn leaf<'a>(
+    object: &'a str,
+    matches: &'a ArgMatches,
+) -> Result<(&'a str, Vec<OsString>), ParseFailure> {
+    let tree = Cli::command();
+    let Some(object_command) = tree.find_subcommand(object) else {
+        // clap's external subcommand: `object` is the unknown word.
+        return Err(ParseFailure::Invalid(format!(
+            "unknown object {}: expected \"namespace\" (or \"ns\"), \"schema\", \"monitor\", \
+             \"stats\", \"interface\" or \"events\"",
+            quoted(OsStr::new(object))
+        )));
+    };
+    let verbs: Vec<&str> = object_command
+        .get_subcommands()
+        .map(clap::Command::get_name)
+        .collect();
+    let (verb, words, help_path) = if verbs.is_empty() {
+        (object, words_of(matches), vec![object])
+    } else {
+        let (verb, words) = match matches.subcommand() {
+            Some((verb, verb_matches)) if verbs.contains(&verb) => (verb, words_of(verb_matches)),
+            Some((word, _)) => {
+                return Err(ParseFailure::Invalid(format!(
+                    "unknown command {} after {object}: expected {}",
+                    quoted(OsStr::new(word)),
+                    one_of(&verbs)
+                )))
+            }
+            None => match default_verb(object) {
+                Some(verb) => (verb, Vec::new()),
+                None => {
+                    return Err(ParseFailure::Invalid(format!(
+                        "\"{object}\" needs a command: {}",
+                        one_of(&verbs)
+                    )))
+                }
+            },
+        };
+        (verb, words, vec![object, verb])
+    };
+    if asks_for_help(&words) {
+        return Err(ParseFailure::Info(help_text(&help_path)));
+    }
+    Ok((verb, words))
+}
+
+/// The verb an object means when none is given.
+fn default_verb(object: &str) -> Option<&'static str> {
+    matches!(object, "stats" | "interface").then_some("show")
+}
+
+/// The raw words of a leaf command (see [`Words`]).
+fn words_of(matches: &ArgMatches) -> Vec<OsString> {
+    matches
+        .get_many::<OsString>("words")
+        .map(|words| words.cloned().collect())
+        .unwrap_or_default()
+}
+
+/// `a, b or c`.
+fn one_of(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [only] => (*only).to_owned(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
 }
 
 /// `ip` takes its options in long single-dash form and by any prefix (`-json`, `-js`,
@@ -377,199 +477,67 @@ fn help_text(path: &[&str]) -> String {
     command.render_help().to_string()
 }
 
-fn first_word(words: &[OsString]) -> String {
-    words.first().map_or_else(String::new, |word| quoted(word))
-}
-
 /// A word as it appears in messages: in double quotes, with control characters escaped.
 fn quoted(word: &OsStr) -> String {
     format!("{:?}", word.to_string_lossy())
 }
 
-/// Reads the leaf words of `namespace ...`.
-fn namespace_command(action: Option<NamespaceAction>) -> Result<Command, ParseFailure> {
-    let (name, words) = match action {
-        None => {
-            return Err(ParseFailure::Invalid(
-                "\"namespace\" needs a command: show, add, del or set".to_owned(),
-            ))
-        }
-        Some(NamespaceAction::Unknown(words)) => {
-            return Err(ParseFailure::Invalid(format!(
-                "unknown command {} after namespace: expected show, add, del or set",
-                first_word(&words)
-            )))
-        }
-        Some(NamespaceAction::Show(words)) => ("show", words.words),
-        Some(NamespaceAction::Add(words)) => ("add", words.words),
-        Some(NamespaceAction::Del(words)) => ("del", words.words),
-        Some(NamespaceAction::Set(words)) => ("set", words.words),
-    };
-    if asks_for_help(&words) {
-        return Err(ParseFailure::Info(help_text(&["namespace", name])));
-    }
-    let mut words = words.iter();
-    let command = match name {
-        "show" => {
-            expect_end(&mut words, "namespace show")?;
-            Command::ShowNamespaces
-        }
-        "add" => namespace_add(&mut words)?,
-        "del" => {
-            let id = namespace_id(required(&mut words, "namespace del", &namespace_id_help())?)?;
-            expect_end(&mut words, "namespace del ID")?;
-            Command::DelNamespace { id }
-        }
-        _ => namespace_set(&mut words)?,
-    };
+/// A command that takes no arguments.
+fn show(words: &mut WordIter, context: &str, command: Command) -> Result<Command, ParseFailure> {
+    expect_end(words, context)?;
     Ok(command)
 }
 
-/// Reads the leaf words of `schema ...`.
-fn schema_command(action: Option<SchemaAction>) -> Result<Command, ParseFailure> {
-    let (name, words) = match action {
-        None => {
-            return Err(ParseFailure::Invalid(
-                "\"schema\" needs a command: show, add or del".to_owned(),
-            ))
-        }
-        Some(SchemaAction::Unknown(words)) => {
-            return Err(ParseFailure::Invalid(format!(
-                "unknown command {} after schema: expected show, add or del",
-                first_word(&words)
-            )))
-        }
-        Some(SchemaAction::Show(words)) => ("show", words.words),
-        Some(SchemaAction::Add(words)) => ("add", words.words),
-        Some(SchemaAction::Del(words)) => ("del", words.words),
-    };
-    if asks_for_help(&words) {
-        return Err(ParseFailure::Info(help_text(&["schema", name])));
-    }
-    let mut words = words.iter();
-    let command = match name {
-        "show" => {
-            expect_end(&mut words, "schema show")?;
-            Command::ShowSchemas
-        }
-        "add" => {
-            let id = schema_id(
-                required(&mut words, "schema add", &schema_id_help())?,
-                false,
-            )?;
-            let data = schema_data(required(
-                &mut words,
-                "schema add ID",
-                &format!("DATA, {}", schema_data_form()),
-            )?)?;
-            if let Some(word) = words.next() {
-                return Err(ParseFailure::Invalid(format!(
-                    "unexpected argument {} after schema add ID DATA: expected nothing more \
-                     (quote DATA if it has spaces)",
-                    quoted(word)
-                )));
-            }
-            Command::AddSchema { id, data }
-        }
-        _ => {
-            let id = schema_id(
-                required(&mut words, "schema del", &schema_id_help())?,
-                false,
-            )?;
-            expect_end(&mut words, "schema del ID")?;
-            Command::DelSchema { id }
-        }
-    };
-    Ok(command)
+/// `namespace del ID`.
+fn namespace_del(words: &mut WordIter) -> Result<Command, ParseFailure> {
+    let id = namespace_id(required(words, "namespace del", &namespace_id_help())?)?;
+    expect_end(words, "namespace del ID")?;
+    Ok(Command::DelNamespace { id })
 }
 
-/// `monitor`, which takes no arguments.
-fn monitor_command(words: Vec<OsString>) -> Result<Command, ParseFailure> {
-    if asks_for_help(&words) {
-        return Err(ParseFailure::Info(help_text(&["monitor"])));
+/// `schema add ID DATA`.
+fn schema_add(words: &mut WordIter) -> Result<Command, ParseFailure> {
+    let id = schema_id(required(words, "schema add", &schema_id_help())?, false)?;
+    let data = schema_data(required(
+        words,
+        "schema add ID",
+        &format!("DATA, {}", schema_data_form()),
+    )?)?;
+    if let Some(word) = words.next() {
+        return Err(ParseFailure::Invalid(format!(
+            "unexpected argument {} after schema add ID DATA: expected nothing more \
+             (quote DATA if it has spaces)",
+            quoted(word)
+        )));
     }
-    expect_end(&mut words.iter(), "monitor")?;
-    Ok(Command::Monitor)
+    Ok(Command::AddSchema { id, data })
 }
 
-/// `stats [show]`.
-fn stats_command(action: Option<StatsAction>) -> Result<Command, ParseFailure> {
-    let words = match action {
-        None => return Ok(Command::ShowStats),
-        Some(StatsAction::Unknown(words)) => {
-            return Err(ParseFailure::Invalid(format!(
-                "unknown command {} after stats: expected show",
-                first_word(&words)
-            )))
-        }
-        Some(StatsAction::Show(words)) => words.words,
-    };
-    if asks_for_help(&words) {
-        return Err(ParseFailure::Info(help_text(&["stats", "show"])));
-    }
-    expect_end(&mut words.iter(), "stats show")?;
-    Ok(Command::ShowStats)
+/// `schema del ID`.
+fn schema_del(words: &mut WordIter) -> Result<Command, ParseFailure> {
+    let id = schema_id(required(words, "schema del", &schema_id_help())?, false)?;
+    expect_end(words, "schema del ID")?;
+    Ok(Command::DelSchema { id })
 }
 
-/// `interface [show]`, `interface {enable | disable} DEV`.
-fn interface_command(
-    action: Option<InterfaceAction>,
+/// `interface {enable | disable} DEV`.
+fn interface_switch(
+    verb: &str,
+    words: &mut WordIter,
     index_of: fn(&OsStr) -> Option<u32>,
 ) -> Result<Command, ParseFailure> {
-    let (name, words) = match action {
-        None => return Ok(Command::ShowInterfaces),
-        Some(InterfaceAction::Unknown(words)) => {
-            return Err(ParseFailure::Invalid(format!(
-                "unknown command {} after interface: expected show, enable or disable",
-                first_word(&words)
-            )))
-        }
-        Some(InterfaceAction::Show(words)) => ("show", words.words),
-        Some(InterfaceAction::Enable(words)) => ("enable", words.words),
-        Some(InterfaceAction::Disable(words)) => ("disable", words.words),
-    };
-    if asks_for_help(&words) {
-        return Err(ParseFailure::Info(help_text(&["interface", name])));
-    }
-    let mut words = words.iter();
-    if name == "show" {
-        expect_end(&mut words, "interface show")?;
-        return Ok(Command::ShowInterfaces);
-    }
     let device = required(
-        &mut words,
-        &format!("interface {name}"),
+        words,
+        &format!("interface {verb}"),
         "DEV, an interface name",
     )?;
-    expect_end(&mut words, &format!("interface {name} DEV"))?;
+    expect_end(words, &format!("interface {verb} DEV"))?;
     let ifindex = index_of(device)
         .ok_or_else(|| ParseFailure::Invalid(format!("cannot find device {}", quoted(device))))?;
     Ok(Command::SetInterface {
         ifindex,
-        enabled: name == "enable",
+        enabled: verb == "enable",
     })
-}
-
-/// `events limit rate RATE burst BURST`.
-fn events_command(action: Option<EventsAction>) -> Result<Command, ParseFailure> {
-    let words = match action {
-        None => {
-            return Err(ParseFailure::Invalid(
-                "\"events\" needs a command: limit".to_owned(),
-            ))
-        }
-        Some(EventsAction::Unknown(words)) => {
-            return Err(ParseFailure::Invalid(format!(
-                "unknown command {} after events: expected limit",
-                first_word(&words)
-            )))
-        }
-        Some(EventsAction::Limit(words)) => words.words,
-    };
-    if asks_for_help(&words) {
-        return Err(ParseFailure::Info(help_text(&["events", "limit"])));
-    }
-    events_limit(&mut words.iter())
 }
 
 /// The words after `events limit`: `rate RATE` and `burst BURST`, both needed, in
@@ -613,16 +581,25 @@ fn events_limit(words: &mut WordIter) -> Result<Command, ParseFailure> {
 
 /// `get_u32(.., 0)` limited to `1..=EVENT_LIMIT_MAX`; `name` is `rate` or `burst`.
 fn event_limit(word: &OsStr, name: &str) -> Result<u32, ParseFailure> {
-    parse_c_unsigned(word.as_bytes(), Base::Auto)
-        .and_then(|value| u32::try_from(value).ok())
-        .filter(|value| (1..=EVENT_LIMIT_MAX).contains(value))
-        .ok_or_else(|| {
-            ParseFailure::Invalid(format!(
-                "invalid {name} {}: expected {}",
-                quoted(word),
-                event_limit_range()
-            ))
-        })
+    number(word, Base::Auto, |value| {
+        (1..=EVENT_LIMIT_MAX).contains(value)
+    })
+    .ok_or_else(|| invalid(name, word, &event_limit_range()))
+}
+
+/// `word` as iproute2's `get_u*` reads it in `base`, if it fits `T` and `allowed` says yes.
+fn number<T: TryFrom<u64>>(word: &OsStr, base: Base, allowed: impl Fn(&T) -> bool) -> Option<T> {
+    parse_c_unsigned(word.as_bytes(), base)
+        .and_then(|value| T::try_from(value).ok())
+        .filter(allowed)
+}
+
+/// `invalid WHAT "WORD": expected EXPECTED`.
+fn invalid(what: &str, word: &OsStr, expected: &str) -> ParseFailure {
+    ParseFailure::Invalid(format!(
+        "invalid {what} {}: expected {expected}",
+        quoted(word)
+    ))
 }
 
 /// `--help` or `-h` right after a leaf command. Later on, such a word is an argument
@@ -770,55 +747,32 @@ fn stray(word: &OsStr, context: &str, expected: &str, misplaced_keywords: &[&str
 
 /// `get_u16(.., 0)`.
 fn namespace_id(word: &OsStr) -> Result<u16, ParseFailure> {
-    parse_c_unsigned(word.as_bytes(), Base::Auto)
-        .and_then(|value| u16::try_from(value).ok())
-        .ok_or_else(|| {
-            ParseFailure::Invalid(format!(
-                "invalid namespace id {}: expected {}",
-                quoted(word),
-                namespace_id_range()
-            ))
-        })
+    number(word, Base::Auto, |_| true)
+        .ok_or_else(|| invalid("namespace id", word, &namespace_id_range()))
 }
 
 /// `get_u32(.., 0)`.
 fn data32(word: &OsStr) -> Result<u32, ParseFailure> {
-    parse_c_unsigned(word.as_bytes(), Base::Auto)
-        .and_then(|value| u32::try_from(value).ok())
-        .ok_or_else(|| {
-            ParseFailure::Invalid(format!(
-                "invalid data {}: expected {}",
-                quoted(word),
-                data32_range()
-            ))
-        })
+    number(word, Base::Auto, |_| true).ok_or_else(|| invalid("data", word, &data32_range()))
 }
 
 /// `get_u64(.., 16)`: hexadecimal even without a `0x` prefix.
 fn data64(word: &OsStr) -> Result<u64, ParseFailure> {
-    parse_c_unsigned(word.as_bytes(), Base::Hex).ok_or_else(|| {
-        ParseFailure::Invalid(format!(
-            "invalid wide data {}: expected {DATA64_FORM}",
-            quoted(word)
-        ))
-    })
+    number(word, Base::Hex, |_| true).ok_or_else(|| invalid("wide data", word, DATA64_FORM))
 }
 
 /// `get_u32(.., 0)` and, unlike `ip ioam`, at most [`SCHEMA_ID_MAX`]: the kernel's
 /// `IOAM6` family stores larger ids that no IOAM header can carry, and 0xffffff, which
 /// IOAM headers use for "no schema".
 fn schema_id(word: &OsStr, none_allowed: bool) -> Result<u32, ParseFailure> {
-    parse_c_unsigned(word.as_bytes(), Base::Auto)
-        .and_then(|value| u32::try_from(value).ok())
-        .filter(|value| *value <= SCHEMA_ID_MAX)
-        .ok_or_else(|| {
-            let or_none = if none_allowed { " or \"none\"" } else { "" };
-            ParseFailure::Invalid(format!(
-                "invalid schema id {}: expected {}{or_none}",
-                quoted(word),
-                schema_id_range()
-            ))
-        })
+    number(word, Base::Auto, |value| *value <= SCHEMA_ID_MAX).ok_or_else(|| {
+        let or_none = if none_allowed { " or \"none\"" } else { "" };
+        invalid(
+            "schema id",
+            word,
+            &format!("{}{or_none}", schema_id_range()),
+        )
+    })
 }
 
 /// The bytes of DATA, as `ip ioam` copies them (`strlen` bytes of the argument).
