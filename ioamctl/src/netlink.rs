@@ -1,4 +1,5 @@
-//! The generic netlink client: resolves the family, sends one request, collects replies.
+//! The generic netlink client: resolves the family, sends one request, collects replies
+//! and events, all parsed by neli (its attribute types and handles, nested ones included).
 //!
 //! This uses neli's `NlSocketHandle` rather than its `NlRouter`: in neli 0.7.5 the router
 //! rebuilds every error message it hands out and drops the extended ack attributes on the
@@ -9,7 +10,6 @@
 use std::ffi::CStr;
 use std::fmt;
 use std::io;
-use std::os::unix::io::{AsRawFd, RawFd};
 
 use ioam_uapi::{attr, cmd, stat, FAMILY_VERSION};
 use neli::{
@@ -19,7 +19,7 @@ use neli::{
         socket::NlFamily,
     },
     genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, NlattrBuilder, NoUserHeader},
-    nl::{NlPayload, NlmsghdrBuilder},
+    nl::{NlPayload, Nlmsghdr, NlmsghdrBuilder},
     socket::synchronous::NlSocketHandle,
     types::{Buffer, GenlBuffer},
     utils::Groups,
@@ -30,9 +30,8 @@ use crate::format::{InterfaceInfo, NamespaceInfo, SchemaInfo, StatsInfo};
 
 type GenlMessage = Genlmsghdr<u8, u16>;
 
-/// The attributes of one message, in the order received: type (flags masked off) and
-/// payload without padding.
-pub type Attributes = Vec<(u16, Vec<u8>)>;
+/// The attributes of one message as neli parsed them (types with their flags masked off).
+pub type Attributes = GenlBuffer<u16, Buffer>;
 
 /// What went wrong talking to the kernel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,7 +93,8 @@ fn transport(context: &str, error: impl fmt::Display) -> NetlinkError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
     pub cmd: u8,
-    pub attrs: Attributes,
+    /// Type and payload of each attribute, in order.
+    pub attrs: Vec<(u16, Vec<u8>)>,
     /// Dumps are sent with `NLM_F_DUMP` and answered by many messages; the others with
     /// `NLM_F_ACK` and answered by an ack.
     pub dump: bool,
@@ -168,69 +168,45 @@ pub fn request_for(command: &Command) -> Option<Request> {
     Some(Request { cmd, attrs, dump })
 }
 
-/// `NLA_TYPE_MASK`: the attribute type without `NLA_F_NESTED` and `NLA_F_NET_BYTEORDER`.
-const NLA_TYPE_MASK: u16 = 0x3fff;
-/// `NLA_HDRLEN`, and the alignment of attributes and netlink messages.
-const NLA_HDRLEN: usize = 4;
-
-/// `NLA_ALIGN`.
-pub(crate) fn align4(length: usize) -> usize {
-    length.saturating_add(3) & !3
-}
-
-/// The attributes in `bytes`, as `nla_for_each_attr` walks them: it stops at the first
-/// one whose length is below the header or past the end. Types are masked with
-/// `NLA_TYPE_MASK`.
-pub fn parse_attributes(bytes: &[u8]) -> Attributes {
-    let mut attrs = Vec::new();
-    let mut rest = bytes;
-    while let Some((header, _)) = rest.split_first_chunk::<NLA_HDRLEN>() {
-        let length = usize::from(u16::from_ne_bytes([header[0], header[1]]));
-        let kind = u16::from_ne_bytes([header[2], header[3]]) & NLA_TYPE_MASK;
-        if length < NLA_HDRLEN || length > rest.len() {
-            break;
-        }
-        attrs.push((kind, rest[NLA_HDRLEN..length].to_vec()));
-        rest = rest.get(align4(length)..).unwrap_or_default();
-    }
-    attrs
-}
-
 /// Multicast groups of a family: name (without its NUL) and id.
 pub type MulticastGroups = Vec<(Vec<u8>, u32)>;
 
-/// The multicast groups of a `CTRL_CMD_GETFAMILY` reply.
+/// The multicast groups of a `CTRL_CMD_GETFAMILY` reply; groups without a name or id
+/// are left out.
 pub fn multicast_groups(attrs: &Attributes) -> MulticastGroups {
-    let Some(groups) = find(attrs, CtrlAttr::McastGroups.into()) else {
+    let handle = attrs.get_attr_handle();
+    let Ok(groups) = handle.get_nested_attributes::<u16>(CtrlAttr::McastGroups.into()) else {
         return Vec::new();
     };
-    parse_attributes(groups)
+    groups
         .iter()
-        .filter_map(|(_, group)| {
-            let group = parse_attributes(group);
-            let name = find(&group, CtrlAttrMcastGrp::Name.into())?;
+        .filter_map(|group| {
+            let group = group.get_attr_handle::<CtrlAttrMcastGrp>().ok()?;
+            let name = group
+                .get_attribute(CtrlAttrMcastGrp::Name)?
+                .nla_payload()
+                .as_ref();
             let end = name
                 .iter()
                 .position(|byte| *byte == 0)
                 .unwrap_or(name.len());
-            let id = fixed::<4>(
-                &group,
-                CtrlAttrMcastGrp::Id.into(),
-                "CTRL_ATTR_MCAST_GRP_ID",
-            )
-            .ok()??;
+            let id = group
+                .get_attribute(CtrlAttrMcastGrp::Id)?
+                .nla_payload()
+                .as_ref();
+            let id = <[u8; 4]>::try_from(id).ok()?;
             Some((name[..end].to_vec(), u32::from_ne_bytes(id)))
         })
         .collect()
 }
 
-/// The first attribute of type `kind`; like iproute2's `parse_rtattr`, later duplicates
-/// are ignored.
-fn find(attrs: &Attributes, kind: u16) -> Option<&[u8]> {
+/// The payload of the first attribute of type `kind`; like iproute2's `parse_rtattr`,
+/// later duplicates are ignored.
+pub(crate) fn find(attrs: &Attributes, kind: u16) -> Option<&[u8]> {
     attrs
         .iter()
-        .find(|(attr_kind, _)| *attr_kind == kind)
-        .map(|(_, payload)| payload.as_slice())
+        .find(|attr| *attr.nla_type().nla_type() == kind)
+        .map(|attr| attr.nla_payload().as_ref())
 }
 
 /// A fixed-size attribute read as native-endian bytes.
@@ -287,13 +263,20 @@ pub fn decode_schema(attrs: &Attributes) -> Result<SchemaInfo, NetlinkError> {
 /// and counters of this version's numbers that are not 8 bytes refused; unknown ones
 /// of another size skipped), `EVENT_RATE` and `EVENT_BURST`.
 pub fn decode_stats(attrs: &Attributes) -> Result<StatsInfo, NetlinkError> {
-    let nested = find(attrs, attr::STATS).ok_or_else(|| missing("STATS", "statistics reply"))?;
+    let nested = attrs
+        .iter()
+        .find(|attr| *attr.nla_type().nla_type() == attr::STATS)
+        .ok_or_else(|| missing("STATS", "statistics reply"))?
+        .get_attr_handle::<u16>()
+        .map_err(|error| transport("the kernel sent malformed STATS", error))?;
     let mut counters = Vec::new();
-    for (kind, payload) in parse_attributes(nested) {
+    for counter in nested.iter() {
+        let kind = *counter.nla_type().nla_type();
+        let payload = counter.nla_payload().as_ref();
         if kind == stat::PAD {
             continue;
         }
-        match <[u8; 8]>::try_from(payload.as_slice()) {
+        match <[u8; 8]>::try_from(payload) {
             Ok(value) => counters.push((kind, u64::from_ne_bytes(value))),
             Err(_) if kind > stat::MAX => {}
             Err(_) => {
@@ -371,9 +354,21 @@ impl Client {
         self.family_id
     }
 
-    /// The socket, for reading events with `recv(2)` after [`Client::join_group`].
-    pub fn raw_fd(&self) -> RawFd {
-        self.socket.as_raw_fd()
+    /// Waits for the next datagram of the groups joined ([`Client::join_group`]) and
+    /// returns the attributes of its messages of this family with command `cmd`. A failed
+    /// receive comes back as the socket's `io::Error` (`EINTR`, `ENOBUFS`, ...).
+    pub fn receive(&self, cmd: u8) -> io::Result<Vec<Attributes>> {
+        let (datagram, _groups) =
+            self.socket
+                .recv::<u16, GenlMessage>()
+                .map_err(|error| match error {
+                    neli::err::SocketError::Io(error) => match error.raw_os_error() {
+                        Some(errno) => io::Error::from_raw_os_error(errno),
+                        None => io::Error::new(error.kind(), error.to_string()),
+                    },
+                    other => io::Error::other(other.to_string()),
+                })?;
+        Ok(messages_of(datagram, self.family_id, cmd))
     }
 
     /// Joins the family's multicast group `name`, with a receive buffer of
@@ -543,7 +538,7 @@ impl Client {
                                 message.nl_type()
                             )));
                         }
-                        replies.messages.push(attributes_of(payload));
+                        replies.messages.push(payload.attrs().clone());
                     }
                     NlPayload::Err(error) => {
                         return Err(kernel_error(*error.error(), error.ext_ack()))
@@ -562,25 +557,30 @@ impl Client {
     }
 }
 
+/// The attributes of the messages of `family_id` with command `cmd`; other messages, and
+/// those neli cannot parse (the rest of their datagram with them), are skipped.
+fn messages_of<E>(
+    messages: impl IntoIterator<Item = Result<Nlmsghdr<u16, GenlMessage>, E>>,
+    family_id: u16,
+    cmd: u8,
+) -> Vec<Attributes> {
+    messages
+        .into_iter()
+        .map_while(Result::ok)
+        .filter(|message| *message.nl_type() == family_id)
+        .filter_map(|message| match message.nl_payload() {
+            NlPayload::Payload(genl) if *genl.cmd() == cmd => Some(genl.attrs().clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The `errno` of a failed socket call, if it was one.
 fn socket_errno(error: &neli::err::SocketError) -> Option<i32> {
     match error {
         neli::err::SocketError::Io(error) => error.raw_os_error(),
         _ => None,
     }
-}
-
-fn attributes_of(message: &GenlMessage) -> Attributes {
-    message
-        .attrs()
-        .iter()
-        .map(|attr| {
-            (
-                *attr.nla_type().nla_type(),
-                attr.nla_payload().as_ref().to_vec(),
-            )
-        })
-        .collect()
 }
 
 /// `error` is the negative errno of `struct nlmsgerr`; `NLMSGERR_ATTR_MSG` is a C string.
@@ -603,26 +603,46 @@ fn kernel_error(error: i32, ext_ack: &GenlBuffer<NlmsgerrAttr, Buffer>) -> Netli
     }
 }
 
+/// Reply attributes for the tests of this crate, parsed by neli as replies are.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use neli::FromBytesWithInput;
+
+    use super::Attributes;
+
+    /// Attributes laid out as `nla_put` writes them (types may carry `NLA_F_*` flags).
+    pub fn attribute_bytes(attrs: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for (kind, payload) in attrs {
+            let length = u16::try_from(4 + payload.len()).expect("small");
+            bytes.extend(length.to_ne_bytes());
+            bytes.extend(kind.to_ne_bytes());
+            bytes.extend(*payload);
+            bytes.resize(bytes.len().next_multiple_of(4), 0);
+        }
+        bytes
+    }
+
+    /// What neli makes of those attributes in a reply.
+    pub fn attributes(attrs: Vec<(u16, Vec<u8>)>) -> Attributes {
+        let borrowed: Vec<(u16, &[u8])> = attrs
+            .iter()
+            .map(|(kind, payload)| (*kind, payload.as_slice()))
+            .collect();
+        let bytes = attribute_bytes(&borrowed);
+        Attributes::from_bytes_with_input(&mut std::io::Cursor::new(bytes.as_slice()), bytes.len())
+            .expect("well-formed attributes")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::fixtures::{attribute_bytes, attributes};
     use super::*;
     use ioam_uapi::{NS_DATA_UNAVAILABLE, SCHEMA_ID_MAX};
 
     fn request(command: Command) -> Request {
         request_for(&command).expect("a request")
-    }
-
-    /// Attributes laid out as `nla_put` writes them.
-    pub(crate) fn attribute_bytes(attrs: &[(u16, &[u8])]) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        for (kind, payload) in attrs {
-            let length = u16::try_from(NLA_HDRLEN + payload.len()).expect("small");
-            bytes.extend(length.to_ne_bytes());
-            bytes.extend(kind.to_ne_bytes());
-            bytes.extend(*payload);
-            bytes.resize(align4(bytes.len()), 0);
-        }
-        bytes
     }
 
     #[test]
@@ -683,49 +703,62 @@ mod tests {
     }
 
     #[test]
-    fn attributes_are_parsed_like_nla_for_each_attr() {
-        let bytes = attribute_bytes(&[(1, &[7, 0]), (0x8000 | 2, &[1, 2, 3, 4, 5]), (3, &[])]);
-        assert_eq!(
-            parse_attributes(&bytes),
-            vec![(1, vec![7, 0]), (2, vec![1, 2, 3, 4, 5]), (3, vec![])]
-        );
-        // The last attribute's padding may be missing.
-        assert_eq!(
-            parse_attributes(&bytes[..bytes.len() - 4]).len(),
-            2,
-            "an unpadded final attribute"
-        );
-        let unpadded = &attribute_bytes(&[(1, &[9])])[..5];
-        assert_eq!(parse_attributes(unpadded), vec![(1, vec![9])]);
-        // Bad lengths stop the walk.
-        assert_eq!(parse_attributes(&[3, 0, 1, 0]), vec![]);
-        assert_eq!(parse_attributes(&[9, 0, 1, 0, 0]), vec![]);
-        assert_eq!(parse_attributes(&[1, 2, 3]), vec![]);
-        assert_eq!(parse_attributes(&[]), vec![]);
+    fn attribute_types_lose_their_flags_and_keep_their_order() {
+        let attrs = attributes(vec![
+            (1, vec![7, 0]),
+            (0x8000 | 2, vec![1, 2, 3, 4, 5]),
+            (3, vec![]),
+        ]);
+        let kinds: Vec<u16> = attrs
+            .iter()
+            .map(|attr| *attr.nla_type().nla_type())
+            .collect();
+        assert_eq!(kinds, [1, 2, 3]);
+        assert_eq!(find(&attrs, 2), Some(&[1u8, 2, 3, 4, 5][..]));
+        assert_eq!(find(&attrs, 4), None);
+    }
+
+    /// A generic netlink message of `family` with command `cmd`.
+    fn message(family: u16, cmd: u8, attrs: Attributes) -> Nlmsghdr<u16, GenlMessage> {
+        let genl = GenlmsghdrBuilder::<u8, u16, NoUserHeader>::default()
+            .cmd(cmd)
+            .version(1)
+            .attrs(attrs)
+            .build()
+            .expect("generic netlink header");
+        NlmsghdrBuilder::default()
+            .nl_type(family)
+            .nl_flags(NlmF::empty())
+            .nl_payload(NlPayload::Payload(genl))
+            .build()
+            .expect("netlink header")
     }
 
     #[test]
-    fn random_bytes_parse_without_panic() {
-        let mut state = 0x1234_5678_9abc_def0u64;
-        for _ in 0..5000 {
-            let length = (state % 64) as usize;
-            let bytes: Vec<u8> = (0..length)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    (state % 7) as u8
-                })
-                .collect();
-            let attrs = parse_attributes(&bytes);
-            assert!(
-                attrs
-                    .iter()
-                    .map(|(_, payload)| payload.len())
-                    .sum::<usize>()
-                    <= length
-            );
-        }
+    fn messages_of_the_family_and_command() {
+        const FAMILY: u16 = 0x22;
+        const TRACE: u8 = 1;
+        let attrs = |namespace: u16| attributes(vec![(1, namespace.to_ne_bytes().to_vec())]);
+        let datagram: Vec<Result<_, ()>> = vec![
+            Ok(message(FAMILY, TRACE, attrs(123))),
+            Ok(message(FAMILY, TRACE + 1, attrs(1))),
+            Ok(message(FAMILY + 1, TRACE, attrs(2))),
+            Ok(message(FAMILY, TRACE, attrs(7))),
+            Err(()),
+            Ok(message(FAMILY, TRACE, attrs(8))),
+        ];
+        let found: Vec<Option<Vec<u8>>> = messages_of(datagram, FAMILY, TRACE)
+            .iter()
+            .map(|attrs| find(attrs, 1).map(<[u8]>::to_vec))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                Some(123u16.to_ne_bytes().to_vec()),
+                Some(7u16.to_ne_bytes().to_vec())
+            ],
+            "other families and commands skipped; nothing after what neli could not parse"
+        );
     }
 
     #[test]
@@ -740,15 +773,15 @@ mod tests {
         let second = group(b"ioam6_events\0", 33);
         let broken = attribute_bytes(&[(CtrlAttrMcastGrp::Name.into(), b"x\0")]);
         let groups = attribute_bytes(&[(1, &first), (2, &second), (3, &broken)]);
-        let attrs = vec![
+        let attrs = attributes(vec![
             (CtrlAttr::FamilyId.into(), 40u16.to_ne_bytes().to_vec()),
             (CtrlAttr::McastGroups.into(), groups),
-        ];
+        ]);
         assert_eq!(
             multicast_groups(&attrs),
             vec![(b"other".to_vec(), 9), (b"ioam6_events".to_vec(), 33)]
         );
-        assert_eq!(multicast_groups(&vec![]), vec![]);
+        assert_eq!(multicast_groups(&attributes(vec![])), vec![]);
     }
 
     #[test]
@@ -761,16 +794,11 @@ mod tests {
             (stat::MAX + 1, &7u64.to_ne_bytes()),
             (stat::MAX + 2, &[1, 2]),
         ]);
-        let attrs = vec![
+        let attrs = attributes(vec![
             (attr::STATS | 0x8000, nested.clone()),
             (attr::EVENT_RATE, 1000u32.to_ne_bytes().to_vec()),
             (attr::EVENT_BURST, 50u32.to_ne_bytes().to_vec()),
-        ];
-        // `attributes_of` masks the flags; so must the caller of `decode_stats`.
-        let attrs: Attributes = attrs
-            .into_iter()
-            .map(|(kind, payload)| (kind & NLA_TYPE_MASK, payload))
-            .collect();
+        ]);
         assert_eq!(
             decode_stats(&attrs),
             Ok(StatsInfo {
@@ -785,19 +813,22 @@ mod tests {
         );
         let bad = attribute_bytes(&[(stat::TRACE_FILLED, &12u32.to_ne_bytes())]);
         assert_eq!(
-            decode_stats(&vec![(attr::STATS, bad)]),
+            decode_stats(&attributes(vec![(attr::STATS, bad)])),
             Err(NetlinkError::Transport(
                 "the kernel sent counter 2 of 4 bytes, expected 8".into()
             ))
         );
         assert_eq!(
-            decode_stats(&vec![(attr::EVENT_RATE, 1u32.to_ne_bytes().to_vec())]),
+            decode_stats(&attributes(vec![(
+                attr::EVENT_RATE,
+                1u32.to_ne_bytes().to_vec()
+            )])),
             Err(NetlinkError::Transport(
                 "the kernel sent a statistics reply without STATS".into()
             ))
         );
         assert_eq!(
-            decode_stats(&vec![(attr::STATS, vec![])]),
+            decode_stats(&attributes(vec![(attr::STATS, vec![])])),
             Ok(StatsInfo::default())
         );
     }
@@ -805,24 +836,27 @@ mod tests {
     #[test]
     fn decode_interfaces() {
         assert_eq!(
-            decode_interface(&vec![(attr::IFINDEX, 3u32.to_ne_bytes().to_vec())]),
+            decode_interface(&attributes(vec![(
+                attr::IFINDEX,
+                3u32.to_ne_bytes().to_vec()
+            )])),
             Ok(InterfaceInfo {
                 ifindex: 3,
                 enabled: None
             })
         );
         assert_eq!(
-            decode_interface(&vec![
+            decode_interface(&attributes(vec![
                 (attr::IF_ENABLED, vec![0]),
                 (attr::IFINDEX, 4u32.to_ne_bytes().to_vec()),
-            ]),
+            ])),
             Ok(InterfaceInfo {
                 ifindex: 4,
                 enabled: Some(false)
             })
         );
         assert_eq!(
-            decode_interface(&vec![(attr::IF_ENABLED, vec![1])]),
+            decode_interface(&attributes(vec![(attr::IF_ENABLED, vec![1])])),
             Err(NetlinkError::Transport(
                 "the kernel sent an interface without IFINDEX".into()
             ))
@@ -948,7 +982,7 @@ mod tests {
 
     #[test]
     fn decode_full_namespace_with_pad_before_wide() {
-        let attrs = vec![
+        let attrs = attributes(vec![
             (attr::NS_ID, 123u16.to_ne_bytes().to_vec()),
             (attr::NS_DATA, 0xdead_beefu32.to_ne_bytes().to_vec()),
             (attr::PAD, vec![]),
@@ -957,7 +991,7 @@ mod tests {
                 0xcafe_c0ca_f00d_c0deu64.to_ne_bytes().to_vec(),
             ),
             (attr::SC_ID, 777u32.to_ne_bytes().to_vec()),
-        ];
+        ]);
         assert_eq!(
             decode_namespace(&attrs),
             Ok(NamespaceInfo {
@@ -971,10 +1005,10 @@ mod tests {
 
     #[test]
     fn decode_bare_namespace_and_skip_unknown_attributes() {
-        let attrs = vec![
+        let attrs = attributes(vec![
             (attr::MAX + 10, vec![1, 2, 3]),
             (attr::NS_ID, 5u16.to_ne_bytes().to_vec()),
-        ];
+        ]);
         assert_eq!(
             decode_namespace(&attrs),
             Ok(NamespaceInfo {
@@ -988,10 +1022,10 @@ mod tests {
 
     #[test]
     fn decode_namespace_keeps_the_first_duplicate() {
-        let attrs = vec![
+        let attrs = attributes(vec![
             (attr::NS_ID, 5u16.to_ne_bytes().to_vec()),
             (attr::NS_ID, 6u16.to_ne_bytes().to_vec()),
-        ];
+        ]);
         assert_eq!(
             decode_namespace(&attrs).map(|namespace| namespace.id),
             Ok(5)
@@ -1001,16 +1035,19 @@ mod tests {
     #[test]
     fn decode_namespace_errors() {
         assert_eq!(
-            decode_namespace(&vec![(attr::NS_DATA, 1u32.to_ne_bytes().to_vec())]),
+            decode_namespace(&attributes(vec![(
+                attr::NS_DATA,
+                1u32.to_ne_bytes().to_vec()
+            )])),
             Err(NetlinkError::Transport(
                 "the kernel sent a namespace without NS_ID".into()
             ))
         );
         assert_eq!(
-            decode_namespace(&vec![
+            decode_namespace(&attributes(vec![
                 (attr::NS_ID, 1u16.to_ne_bytes().to_vec()),
                 (attr::NS_DATA_WIDE, 1u32.to_ne_bytes().to_vec()),
-            ]),
+            ])),
             Err(NetlinkError::Transport(
                 "the kernel sent NS_DATA_WIDE of 4 bytes, expected 8".into()
             ))
@@ -1019,11 +1056,11 @@ mod tests {
 
     #[test]
     fn decode_schemas() {
-        let bound = vec![
+        let bound = attributes(vec![
             (attr::SC_ID, 777u32.to_ne_bytes().to_vec()),
             (attr::SC_DATA, b"some".to_vec()),
             (attr::NS_ID, 123u16.to_ne_bytes().to_vec()),
-        ];
+        ]);
         assert_eq!(
             decode_schema(&bound),
             Ok(SchemaInfo {
@@ -1032,10 +1069,10 @@ mod tests {
                 namespace: Some(123)
             })
         );
-        let padded = vec![
+        let padded = attributes(vec![
             (attr::SC_ID, 9u32.to_ne_bytes().to_vec()),
             (attr::SC_DATA, b"abcde\0\0\0".to_vec()),
-        ];
+        ]);
         assert_eq!(
             decode_schema(&padded),
             Ok(SchemaInfo {
@@ -1045,13 +1082,16 @@ mod tests {
             })
         );
         assert_eq!(
-            decode_schema(&vec![(attr::SC_ID, 9u32.to_ne_bytes().to_vec())]),
+            decode_schema(&attributes(vec![(
+                attr::SC_ID,
+                9u32.to_ne_bytes().to_vec()
+            )])),
             Err(NetlinkError::Transport(
                 "the kernel sent a schema without SC_DATA".into()
             ))
         );
         assert_eq!(
-            decode_schema(&vec![(attr::SC_DATA, b"x".to_vec())]),
+            decode_schema(&attributes(vec![(attr::SC_DATA, b"x".to_vec())])),
             Err(NetlinkError::Transport(
                 "the kernel sent a schema without SC_ID".into()
             ))

@@ -17,7 +17,7 @@ use ioam_wire::trace::{node_len, SCHEMA_ID_NONE};
 use serde::{Serialize, Serializer};
 
 use crate::format::c_alternate_hex;
-use crate::netlink::Attributes;
+use crate::netlink::{find, Attributes};
 
 /// One `TRACE` event. Each attribute is optional, as `ip ioam monitor` takes them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -32,10 +32,8 @@ pub struct TraceEvent {
 /// The first `N` bytes of the first attribute of type `kind`, as `rta_getattr_u*` reads
 /// them; an attribute too short to hold them counts as absent.
 fn leading<const N: usize>(attrs: &Attributes, kind: u16) -> Option<[u8; N]> {
-    attrs
-        .iter()
-        .find(|(attr_kind, _)| *attr_kind == kind)
-        .and_then(|(_, payload)| payload.get(..N))
+    find(attrs, kind)
+        .and_then(|payload| payload.get(..N))
         .and_then(|bytes| bytes.try_into().ok())
 }
 
@@ -47,10 +45,7 @@ impl TraceEvent {
             namespace: leading(attrs, event_attr::TRACE_NAMESPACE).map(u16::from_ne_bytes),
             nodelen: leading::<1>(attrs, event_attr::TRACE_NODELEN).map(|[byte]| byte),
             trace_type: leading(attrs, event_attr::TRACE_TYPE).map(u32::from_ne_bytes),
-            data: attrs
-                .iter()
-                .find(|(kind, _)| *kind == event_attr::TRACE_DATA)
-                .map(|(_, payload)| payload.clone()),
+            data: find(attrs, event_attr::TRACE_DATA).map(<[u8]>::to_vec),
         }
     }
 }
@@ -270,6 +265,7 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::netlink::fixtures::attributes;
     use ioam_wire::trace::{trace_bit, OSS_BIT};
     use proptest::prelude::*;
 
@@ -334,7 +330,7 @@ mod tests {
 
     #[test]
     fn attributes_are_read_like_rta_getattr() {
-        let attrs: Attributes = vec![
+        let attrs = attributes(vec![
             (event_attr::TRACE_NAMESPACE, 123u16.to_ne_bytes().to_vec()),
             (event_attr::TRACE_NODELEN, vec![2]),
             (
@@ -344,7 +340,7 @@ mod tests {
             (event_attr::TRACE_DATA, vec![1, 2, 3]),
             (event_attr::TRACE_DATA, vec![4]),
             (99, vec![9]),
-        ];
+        ]);
         assert_eq!(
             TraceEvent::from_attributes(&attrs),
             TraceEvent {
@@ -354,11 +350,11 @@ mod tests {
                 data: Some(vec![1, 2, 3]),
             }
         );
-        let short: Attributes = vec![
+        let short = attributes(vec![
             (event_attr::TRACE_NAMESPACE, vec![1]),
             (event_attr::TRACE_TYPE, vec![1, 2]),
             (event_attr::TRACE_NODELEN, vec![]),
-        ];
+        ]);
         assert_eq!(TraceEvent::from_attributes(&short), TraceEvent::default());
     }
 
