@@ -56,7 +56,7 @@ dkms:
 	+kdir=$$($(ROOT)scripts/kbuild-prepare.sh $(KVER)) && $(MAKE) -C $(ROOT) KDIR=$$kdir IOAM_RS_SYSTEM_RUST=1 modules
 
 dkms-clean:
-	rm -rf $(ROOT)*.ko $(ROOT)*.mod* $(ROOT)src/*.o $(ROOT)src/.*.cmd $(ROOT).*.cmd $(ROOT)src/bindings_generated.rs* \
+	rm -rf $(ROOT)*.ko $(ROOT)*.mod* $(ROOT)src/*.o $(ROOT)src/*/*.o $(ROOT)src/.*.cmd $(ROOT)src/*/.*.cmd $(ROOT).*.cmd $(ROOT)src/net/bindings_generated.rs* \
 		$(ROOT)Module.symvers $(ROOT)modules.order
 
 dkms-install:
@@ -82,4 +82,4 @@ check-debug:
 
 clean:
 	+$(KMAKE) clean
-	rm -f $(ROOT)src/bindings_generated.rs
+	rm -f $(ROOT)src/net/bindings_generated.rs

@@ -48,8 +48,11 @@ scripts/fuzz.sh "${IOAM_RS_FUZZ_SECONDS:-30}"
 
 log "host: rustfmt (the workspace; the module with the kernel's .rustfmt.toml)"
 cargo fmt --all --check
-mapfile -t module_sources < <(find src -maxdepth 1 -name '*.rs' ! -name bindings_generated.rs | sort)
+mapfile -t module_sources < <(find src -path src/wire -prune -o -name '*.rs' ! -name bindings_generated.rs -print | sort)
 rustfmt --check --edition 2021 --config-path "$(kernel_src_dir)/.rustfmt.toml" "${module_sources[@]}"
+
+log "host: the module's import graph has no cycle (scripts/import_graph.py)"
+scripts/import_graph.py >/dev/null
 
 log "host: cargo clippy"
 cargo clippy --quiet --workspace --all-targets -- -D warnings

@@ -1,40 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 //! ioam_rs: In-situ OAM (RFC 9197, RFC 9486) for IPv6, in Rust.
 //!
-//! Layers: `sys` (bindgen output and C wrappers), safe wrappers of kernel facilities
-//! (`rcu`, `pernet`, `genl`, `netlink`, `lwt`, `netfilter`, `skb`, `rx`), and the IOAM logic
-//! above them, free of `unsafe` (`state`, `control`, `encap`, `transit`, `node`, `events`,
-//! `stats`, `ratelimit`, and the `wire` packet formats).
+//! Layers, each a folder: [`net`] wraps the kernel's networking facilities (bindgen output and
+//! C wrappers private to it) behind safe types, [`sync`] the RCU primitives the state is built
+//! on; [`ioam`] is the IOAM logic above them and [`wire`] the packet formats, both without
+//! `unsafe` (`forbid(unsafe_code)`). `compat` holds what differs between kernel series.
 
 use kernel::prelude::*;
 
+use ioam::state::NetState;
+use net::{device, genl, lwt, netfilter, pernet};
+
 mod compat;
-mod control;
-mod encap;
-mod events;
-mod genl;
-mod layout;
-mod lwt;
-mod netdev;
-mod netfilter;
-mod netlink;
-mod node;
-mod pernet;
-mod ratelimit;
-mod rcu;
-mod rx;
-mod seqcell;
-mod skb;
-mod state;
-mod stats;
-mod sys;
-mod transit;
+mod ioam;
+mod net;
+mod sync;
 
 /// The generic netlink contract shared with `ioamctl` (`uapi/src/genl.rs`).
 #[path = "../uapi/src/genl.rs"]
 pub mod uapi;
 
 /// Packet formats, shared with the host-side tests (`src/wire`).
+#[forbid(unsafe_code)]
 pub mod wire {
     #[path = "src/fill.rs"]
     pub mod fill;
@@ -44,6 +31,8 @@ pub mod wire {
     pub mod hbh;
     #[path = "src/option.rs"]
     pub mod option;
+    #[path = "src/route.rs"]
+    pub mod route;
     #[path = "src/trace.rs"]
     pub mod trace;
 }
@@ -79,23 +68,26 @@ struct RcuBarrier;
 
 impl Drop for RcuBarrier {
     fn drop(&mut self) {
-        rcu::barrier();
+        sync::rcu::barrier();
     }
 }
 
-/// The module. Fields drop in declaration order: the family (no more requests) before the
-/// per-namespace state, and the RCU barrier last.
+/// The module. Fields drop in declaration order: the family (no more requests) and the transit
+/// hooks (no more packets) before the per-namespace state, and the RCU barrier last.
 #[pin_data]
 struct IoamModule {
     #[pin]
     family: genl::Family,
     #[pin]
-    encap: lwt::Registration<encap::EncapRoute>,
+    encap: lwt::Registration<ioam::encap::EncapRoute>,
+    /// Before the per-namespace state, which the hook reads.
+    #[pin]
+    transit: pernet::Registration<netfilter::PerNetHook<ioam::transit::Transit>>,
     /// Before the per-namespace state, which it updates.
     #[pin]
-    netdev: netdev::Registration<state::NetState>,
+    netdev: device::Registration<NetState>,
     #[pin]
-    net_state: pernet::Registration<state::NetState>,
+    net_state: pernet::Registration<NetState>,
     rcu_barrier: RcuBarrier,
 }
 
@@ -104,10 +96,12 @@ impl kernel::InPlaceModule for IoamModule {
         try_pin_init!(Self {
             rcu_barrier: RcuBarrier,
             net_state <- pernet::Registration::register(),
-            netdev <- netdev::Registration::register(),
-            family <- genl::Family::register(&control::FAMILY, module),
+            // After the state: in a new namespace the hook comes after the state, and at its
+            // exit it goes first (pernet runs exits in reverse order).
+            transit <- pernet::Registration::register(),
+            netdev <- device::Registration::register(),
+            family <- genl::Family::register(&ioam::control::FAMILY, module),
             encap <- lwt::Registration::register(
-                sys::IOAM_RS_LWTUNNEL_ENCAP_IOAM6,
                 module,
                 "the IOAM6 lightweight-tunnel slot is taken: this kernel has \
                  CONFIG_IPV6_IOAM6_LWTUNNEL=y, and ioam_rs needs it off",

@@ -167,6 +167,11 @@ pub const EVENT_BURST_DEFAULT: u32 = 1000;
 pub const SCHEMA_ID_MAX: u32 = 0x00ff_fffe;
 /// Largest schema data: the snapshot length counts 4-byte words in one byte.
 pub const SCHEMA_DATA_MAX: usize = 255 * 4;
+/// Most IOAM namespaces one network namespace holds (`ADD_NAMESPACE` past it: `ENOSPC`).
+pub const NAMESPACES_PER_NET_MAX: usize = 4096;
+/// Most schemas one network namespace holds (`ADD_SCHEMA` past it: `ENOSPC`): with the
+/// largest data, about 1 MiB, charged to the memory cgroup of whoever added them.
+pub const SCHEMAS_PER_NET_MAX: usize = 1024;
 /// Stored and reported for namespace data the user did not give.
 pub const NS_DATA_UNAVAILABLE: u32 = u32::MAX;
 /// Stored and reported for namespace wide data the user did not give.

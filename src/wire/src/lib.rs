@@ -2,6 +2,7 @@
 //!
 //! This crate root is for Cargo (host tests); `ioam_rs.ko` compiles the same module files.
 #![no_std]
+#![forbid(unsafe_code)]
 #![deny(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -13,4 +14,5 @@ pub mod freq;
 pub mod hbh;
 pub mod option;
 pub mod parse;
+pub mod route;
 pub mod trace;

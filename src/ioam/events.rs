@@ -7,12 +7,14 @@
 use kernel::sync::rcu;
 
 use crate::{
-    control::EVENTS,
-    pernet::Net,
-    state::NetState,
+    ioam::state::NetState,
+    net::{genl::EventGroup, pernet::Net},
     uapi::{event, stat},
     wire::option::{trace_type_word, TraceHeader, TRACE_HDR_LEN},
 };
+
+/// The trace-event group of the family (`control::FAMILY` registers it).
+pub(crate) static EVENTS: EventGroup = EventGroup::new();
 
 /// Netlink attribute header plus alignment, per attribute.
 const NLA_OVERHEAD: usize = 8;

@@ -6,7 +6,7 @@
 
 use core::ptr;
 use kernel::{
-    alloc::{flags::GFP_KERNEL, AllocError, KBox},
+    alloc::{flags::GFP_KERNEL_ACCOUNT, AllocError, KBox},
     prelude::*,
     sync::{
         atomic::{Acquire, Atomic, Relaxed, Release},
@@ -15,14 +15,14 @@ use kernel::{
     types::Opaque,
 };
 
-use crate::sys;
+use kernel::bindings;
 
 /// A heap node that can be handed to `call_rcu()`.
 ///
 /// `repr(C)` keeps `head` at offset 0, so the `callback_head` pointer is the node pointer.
 #[repr(C)]
 struct RcuNode<T> {
-    head: Opaque<sys::callback_head>,
+    head: Opaque<bindings::callback_head>,
     value: T,
 }
 
@@ -32,7 +32,7 @@ struct RcuNode<T> {
 ///
 /// `head` is the `head` field of a node that came from [`KBox::into_raw`] and that no reader
 /// can reach any more (a grace period has elapsed since it was unpublished).
-unsafe extern "C" fn free_node<T>(head: *mut sys::callback_head) {
+unsafe extern "C" fn free_node<T>(head: *mut bindings::callback_head) {
     // CAST: `RcuNode` is `repr(C)` with `head` first, and `Opaque` is `repr(transparent)`.
     let node = head.cast::<RcuNode<T>>();
     // SAFETY: Per the function's requirements the node is ours alone and came from `KBox`.
@@ -110,7 +110,8 @@ impl<T: Send> RcuCell<T> {
                 head: Opaque::uninit(),
                 value,
             },
-            GFP_KERNEL,
+            // Values are made for user requests: charged to the caller's memory cgroup.
+            GFP_KERNEL_ACCOUNT,
         )?;
         Ok(KBox::into_raw(node))
     }
@@ -169,7 +170,7 @@ impl<T: Send> RcuCell<T> {
         // SAFETY: `node` was unpublished by the exchange that returned it, so this is its only
         // retirement; `call_rcu` runs `free_node` once all current readers are done. The module
         // waits for pending callbacks (`rcu_barrier`) before its code goes away.
-        unsafe { sys::call_rcu((*node).head.get(), Some(free_node::<T>)) };
+        unsafe { bindings::call_rcu((*node).head.get(), Some(free_node::<T>)) };
         true
     }
 }
@@ -220,7 +221,7 @@ impl<T> Drop for RcuCell<T> {
 /// Waits until every value retired so far has been freed. Call before module code goes away.
 pub(crate) fn barrier() {
     // SAFETY: No requirements; may sleep, and module exit runs in process context.
-    unsafe { sys::rcu_barrier() };
+    unsafe { bindings::rcu_barrier() };
 }
 
 const PAGE_BITS: u32 = 8;

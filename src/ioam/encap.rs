@@ -15,19 +15,21 @@ use kernel::{
 };
 
 use crate::{
-    lwt::{Encap, EncapAttrs},
-    netlink::{fail, Extack, Msg, PolicyEntry},
-    node,
-    pernet::{self, Net},
-    seqcell::SeqCell,
-    skb::{self, DstCache, OutputPacket, IPV6_HDR_LEN},
-    state::NetState,
-    sys,
+    ioam::{node, state::NetState},
+    net::{
+        dst::{self, DstCache, DstRef},
+        lwt::{Encap, EncapAttrs, EncapType, OutputContext},
+        netlink::{fail, Extack, Msg, PolicyEntry},
+        pernet::{self, Net},
+        skb::{OutputPacket, IPV6_HDR_LEN},
+    },
+    sync::seqcell::SeqCell,
     uapi::stat,
     wire::{
         fill::{fill_node, FillOutcome},
         freq::Freq,
-        option::{validate_encap, write_hbh, TraceHeader, HBH_LEN_MAX, TRACE_HDR_LEN},
+        option::{write_hbh, TraceHeader, HBH_LEN_MAX, TRACE_HDR_LEN},
+        route::{check_route, Mode, RouteAttr, RouteAttrs},
     },
 };
 
@@ -42,7 +44,6 @@ mod attr {
     pub(super) const COUNT: usize = 7;
 }
 
-const FREQ_MAX: u32 = 1_000_000;
 const NEXTHDR_HOP: u8 = 0;
 const NEXTHDR_IPV6: u8 = 41;
 /// Offset of the trace header in the Hop-by-Hop header (after the PadN and option header).
@@ -51,23 +52,12 @@ const TRACE_OFFSET: usize = 8;
 static POLICY: [PolicyEntry; attr::COUNT] = [
     PolicyEntry::UNSPEC,
     PolicyEntry::U8,     // MODE
-    PolicyEntry::BINARY, // DST: length checked in `build`
-    PolicyEntry::BINARY, // TRACE: length checked in `build`
+    PolicyEntry::BINARY, // DST: length checked by `check_route`
+    PolicyEntry::BINARY, // TRACE: length checked by `check_route`
     PolicyEntry::U32,    // FREQ_K
     PolicyEntry::U32,    // FREQ_N
-    PolicyEntry::BINARY, // SRC: length checked in `build`
+    PolicyEntry::BINARY, // SRC: length checked by `check_route`
 ];
-
-/// Where the trace goes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// Hop-by-Hop header inserted into the packet.
-    Inline = 1,
-    /// Packet wrapped in an outer IPv6 header carrying the Hop-by-Hop header.
-    Encap = 2,
-    /// Inline for locally generated packets, encap for forwarded ones (RFC 8200).
-    Auto = 3,
-}
 
 /// One route's configuration and state.
 #[pin_data]
@@ -144,36 +134,21 @@ impl TunnelFinding {
     }
 }
 
-fn address<const N: usize>(
-    attrs: &EncapAttrs<'_, N>,
-    kind: u16,
-    what: &str,
-    ack: &Extack<'_>,
-) -> Result<Option<[u8; 16]>> {
-    let Some(a) = attrs.get(kind) else {
-        return Ok(None);
-    };
-    let Some(addr) = a.array::<16>() else {
-        ack.bad_attr(&a);
-        return Err(fail!(ack, EINVAL, "{} must be an IPv6 address", what));
-    };
-    if addr == [0; 16] {
-        ack.bad_attr(&a);
-        return Err(fail!(
-            ack,
-            EINVAL,
-            "{} must not be the unspecified address ::",
-            what
-        ));
+/// The route attribute `which` is about.
+fn attr_kind(which: RouteAttr) -> u16 {
+    match which {
+        RouteAttr::Mode => attr::MODE,
+        RouteAttr::Freq => attr::FREQ_K,
+        RouteAttr::TunSrc => attr::SRC,
+        RouteAttr::TunDst => attr::DST,
+        RouteAttr::Trace => attr::TRACE,
     }
-    Ok(Some(addr))
-}
-
-fn u32_attr<const N: usize>(attrs: &EncapAttrs<'_, N>, kind: u16) -> Option<u32> {
-    attrs.get(kind)?.array::<4>().map(u32::from_ne_bytes)
 }
 
 impl Encap for EncapRoute {
+    const TYPE: EncapType = EncapType::IOAM6;
+    const NAME: &'static str = "ioam6";
+
     fn policy() -> &'static [PolicyEntry] {
         &POLICY
     }
@@ -183,88 +158,33 @@ impl Encap for EncapRoute {
         attrs: &EncapAttrs<'_, N>,
         ack: &Extack<'_>,
     ) -> Result<impl PinInit<Self, Error>> {
-        let (freq_k, freq_n) = match (u32_attr(attrs, attr::FREQ_K), u32_attr(attrs, attr::FREQ_N))
-        {
-            (None, None) => (1, 1),
-            (Some(k), Some(n))
-                if (1..=FREQ_MAX).contains(&k) && (1..=FREQ_MAX).contains(&n) && k <= n =>
-            {
-                (k, n)
+        let payload = |kind| attrs.get(kind).map(|a| a.payload());
+        let config = check_route(&RouteAttrs {
+            mode: payload(attr::MODE),
+            freq_k: payload(attr::FREQ_K),
+            freq_n: payload(attr::FREQ_N),
+            tunsrc: payload(attr::SRC),
+            tundst: payload(attr::DST),
+            trace: payload(attr::TRACE),
+        })
+        .map_err(|e| {
+            if let Some(bad) = attrs.get(attr_kind(e.attr())) {
+                ack.bad_attr(&bad);
             }
-            (Some(_), Some(_)) => {
-                return Err(fail!(
-                    ack,
-                    EINVAL,
-                    "freq K/N must satisfy 1 <= K <= N <= {}",
-                    FREQ_MAX
-                ));
-            }
-            _ => return Err(fail!(ack, EINVAL, "freq needs both K and N")),
-        };
-        let mode = match attrs
-            .get(attr::MODE)
-            .and_then(|a| a.array::<1>())
-            .map(|[m]| m)
-        {
-            None | Some(1) => Mode::Inline,
-            Some(2) => Mode::Encap,
-            Some(3) => Mode::Auto,
-            Some(m) => {
-                return Err(fail!(
-                    ack,
-                    EINVAL,
-                    "mode {} is unknown: 1 inline, 2 encap, 3 auto",
-                    m
-                ))
-            }
-        };
-        let tunsrc = address(attrs, attr::SRC, "tunsrc", ack)?;
-        let tundst = address(attrs, attr::DST, "tundst", ack)?;
-        match (mode, tunsrc.is_some(), tundst.is_some()) {
-            (Mode::Inline, true, _) => {
-                return Err(fail!(ack, EINVAL, "tunsrc needs mode encap or auto"))
-            }
-            (Mode::Inline, _, true) => {
-                return Err(fail!(ack, EINVAL, "tundst needs mode encap or auto"))
-            }
-            (Mode::Encap | Mode::Auto, _, false) => {
-                return Err(fail!(ack, EINVAL, "mode encap and auto need a tundst"));
-            }
-            _ => {}
-        }
-        let Some(trace_attr) = attrs.get(attr::TRACE) else {
-            return Err(fail!(ack, EINVAL, "missing trace"));
-        };
-        let Some(raw) = trace_attr.array::<TRACE_HDR_LEN>() else {
-            ack.bad_attr(&trace_attr);
-            return Err(fail!(ack, EINVAL, "trace must be an 8-byte trace header"));
-        };
-        // Flags and reserved bits are the nodes' to set, not the user's.
-        if raw[2] & 0x07 != 0 || raw[3] & 0x80 != 0 || raw[7] != 0 {
-            ack.bad_attr(&trace_attr);
-            return Err(fail!(
-                ack,
-                EINVAL,
-                "trace header has the overflow flag or reserved bits set"
-            ));
-        }
-        let user = TraceHeader::from_bytes(raw);
+            fail!(ack, EINVAL, "{}", e)
+        })?;
+        let user = config.trace;
         let data_len = usize::from(user.remaining_len) * 4;
-        if let Err(e) = validate_encap(user.trace_type, data_len) {
-            ack.bad_attr(&trace_attr);
-            return Err(fail!(ack, EINVAL, "{}", e.message()));
-        }
         let mut hbh = [0u8; HBH_LEN_MAX];
         let hbh_len = write_hbh(&mut hbh, 0, user.namespace_id, user.trace_type, data_len)
             .map_err(|_| EINVAL)?;
         let trace = TraceHeader::parse(hbh.get(TRACE_OFFSET..).ok_or(EINVAL)?).ok_or(EINVAL)?;
-        let freq = Freq::new(freq_k, freq_n).ok_or(EINVAL)?;
         Ok(try_pin_init!(Self {
-            mode,
-            freq,
+            mode: config.mode,
+            freq: config.freq,
             window: Atomic::new(0),
-            tundst: tundst.unwrap_or([0; 16]),
-            tunsrc,
+            tundst: config.tundst.unwrap_or([0; 16]),
+            tunsrc: config.tunsrc,
             trace,
             hbh,
             hbh_len,
@@ -287,24 +207,17 @@ impl Encap for EncapRoute {
         self.mode != Mode::Inline
     }
 
-    fn output(
-        &self,
-        net: &Net,
-        sk: *mut sys::sock,
-        pkt: OutputPacket,
-        lwt: *mut sys::lwtunnel_state,
-    ) -> ffi::c_int {
-        let ingress = pkt.ingress_dev();
-        if self.inline_for(ingress.is_some()) {
+    fn output(&self, net: &Net, ctx: &OutputContext<'_>, pkt: OutputPacket) -> ffi::c_int {
+        if self.inline_for(pkt.was_received()) {
             // Inline insertion waits for `xmit`, after the MTU check: the route's MTU already
             // counts the inserted bytes, the packet must not yet.
-            return pkt.orig_output(net, sk, lwt);
+            return ctx.orig_output(net, pkt);
         }
         let known = self.tunnel.get(net);
         if let Some(TunnelPath::Looped(_)) = known {
             // The outer packet takes this very route: encapsulate at `xmit`, after the MTU
             // check.
-            return pkt.orig_output(net, sk, lwt);
+            return ctx.orig_output(net, pkt);
         }
         let st = pernet::get::<NetState>(net);
         // Read before the lookup: a change during it makes the finding stale at once.
@@ -316,24 +229,27 @@ impl Encap for EncapRoute {
                 return e.to_errno(); // `pkt` is dropped
             }
         };
-        if core::ptr::eq(dst.lwtstate(), lwt) {
+        if ctx.is_state_of(&dst) {
             drop(dst);
             self.tunnel.found(generation, TunnelPath::Looped(saddr));
-            return pkt.orig_output(net, sk, lwt);
+            return ctx.orig_output(net, pkt);
         }
         if known.is_none() {
             self.tunnel.found(generation, TunnelPath::Elsewhere);
         }
         if !self.sampled() {
             count(st, stat::ENCAP_NOT_SAMPLED);
-            return pkt.orig_output(net, sk, lwt);
+            return ctx.orig_output(net, pkt);
         }
-        let facts = node::Facts::of(&pkt, net, ingress, self.trace.trace_type);
+        let guard = rcu::read_lock();
+        let ingress = pkt.received_on(net, &guard);
+        let facts = node::Facts::of(&pkt, net, ingress, self.trace.trace_type, &guard);
+        drop(guard);
         let mut pkt = pkt;
         match self.encapsulate(st, &mut pkt, &saddr, &facts) {
             Ok(()) => {
                 count(st, stat::ENCAP_TRACED);
-                pkt.output(net, sk, dst)
+                ctx.output(net, pkt, dst)
             }
             Err(e) => {
                 count(st, stat::ENCAP_DROPPED);
@@ -354,7 +270,7 @@ impl Encap for EncapRoute {
                 Some(TunnelPath::Elsewhere) => return pkt.continue_xmit(),
                 None => {
                     count(st, stat::ENCAP_DROPPED);
-                    return -(sys::EHOSTUNREACH as ffi::c_int); // `pkt` is dropped
+                    return dst::host_unreachable().to_errno(); // `pkt` is dropped
                 }
             }
         }
@@ -368,8 +284,9 @@ impl Encap for EncapRoute {
             return pkt.continue_xmit();
         }
         // Looked up only for packets that get a trace: it costs a device lookup.
-        let ingress = pkt.received_on(net);
-        let facts = node::Facts::of(&pkt, net, ingress, self.trace.trace_type);
+        let guard = rcu::read_lock();
+        let ingress = pkt.received_on(net, &guard);
+        let facts = node::Facts::of(&pkt, net, ingress, self.trace.trace_type, &guard);
         let result = match looped_source {
             None => self.insert_inline(st, pkt, &facts),
             Some(saddr) => {
@@ -451,7 +368,10 @@ impl EncapRoute {
         }
     }
 
-    /// Whether a packet (forwarded or locally generated) gets the trace inline.
+    /// Whether a packet (forwarded or locally generated) gets the trace inline. Both stages
+    /// tell the two apart the same way, by the interface the packet was received on
+    /// (`skb_iif`): a packet a local tunnel device sends is locally generated, though its
+    /// `skb->dev` is the tunnel at the output stage.
     fn inline_for(&self, forwarded: bool) -> bool {
         match self.mode {
             Mode::Inline => true,
@@ -469,7 +389,9 @@ impl EncapRoute {
         facts: &node::Facts,
     ) -> Result<OutputPacket> {
         let next_header = pkt.ipv6_header()[6];
-        let extra = pkt.route_dev().map_or(0, |d| d.ll_reserved_space());
+        let extra = pkt
+            .route_dev(&rcu::read_lock())
+            .map_or(0, |d| d.ll_reserved_space());
         let len = self.hbh_len;
         let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
         let buf = pkt.push(len, extra, true)?;
@@ -493,7 +415,9 @@ impl EncapRoute {
         saddr: &[u8; 16],
         facts: &node::Facts,
     ) -> Result {
-        let extra = pkt.route_dev().map_or(0, |d| d.ll_reserved_space());
+        let extra = pkt
+            .route_dev(&rcu::read_lock())
+            .map_or(0, |d| d.ll_reserved_space());
         let len = IPV6_HDR_LEN + self.hbh_len;
         let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
         pkt.prepare_ip6ip6()?;
@@ -523,7 +447,7 @@ impl EncapRoute {
         let generation = net.ipv6_routing_generation();
         let (dst, saddr) = self.tunnel_route(net, pkt).ok()?;
         // At `xmit` the packet's route is this very route.
-        let path = if core::ptr::eq(dst.lwtstate(), pkt.route_lwtstate()) {
+        let path = if pkt.routed_like(&dst) {
             TunnelPath::Looped(saddr)
         } else {
             TunnelPath::Elsewhere
@@ -534,22 +458,22 @@ impl EncapRoute {
 
     /// The route to `tundst` and the outer source address, from the cache or a lookup. A
     /// route back through this very state is returned but never cached: it would hold itself.
-    fn tunnel_route(&self, net: &Net, pkt: &OutputPacket) -> Result<(skb::DstRef, [u8; 16])> {
+    fn tunnel_route(&self, net: &Net, pkt: &OutputPacket) -> Result<(DstRef, [u8; 16])> {
         if let Some((dst, cached_src)) = self.routes.get() {
             return Ok((dst, self.tunsrc.unwrap_or(cached_src)));
         }
         let saddr = match &self.tunsrc {
             Some(src) => *src,
             None => pkt
-                .route_dev()
+                .route_dev(&rcu::read_lock())
                 .and_then(|d| node::source_address(net, d, &self.tundst))
-                .ok_or(Error::from_errno(-(sys::EHOSTUNREACH as i32)))?,
+                .ok_or_else(dst::host_unreachable)?,
         };
-        let dst = skb::route_output(net, &saddr, &self.tundst, pkt.mark())?;
+        let dst = dst::route_output(net, &saddr, &self.tundst, pkt.mark())?;
         // A route through a lightweight tunnel is never cached: through this very route it
         // would hold itself, and through another tunnel whose route leads back here the two
         // caches would hold each other.
-        if dst.lwtstate().is_null() {
+        if !dst.has_lwtstate() {
             self.routes.set(&dst, &saddr);
         }
         Ok((dst, saddr))
@@ -580,7 +504,11 @@ impl EncapRoute {
             return; // unknown namespace: the trace goes out empty
         };
         let schema = ns.schema.get(&guard);
-        let data = facts.node_data(hop_limit, ns, schema.map(|s| (s.id, &s.data[..])));
+        let data = facts.node_data(
+            hop_limit,
+            (ns.data, ns.wide),
+            schema.map(|s| (s.id, &s.data[..])),
+        );
         if let FillOutcome::Malformed(_) = fill_node(option, &data) {
             // Cannot happen with our own template; nothing was written.
         }

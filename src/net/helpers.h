@@ -44,7 +44,6 @@ unsigned int ioam_rs_ll_reserved_space(const struct net_device *dev);
 void ioam_rs_local_bh_disable(void);
 void ioam_rs_local_bh_enable(void);
 /* Fields behind struct_group() unions, whose bindgen names are not stable. */
-struct net_device *ioam_rs_skb_dev(const struct sk_buff *skb);
 u32 ioam_rs_skb_mark(const struct sk_buff *skb);
 bool ioam_rs_skb_is_gso(const struct sk_buff *skb);
 void ioam_rs_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol);

@@ -7,7 +7,7 @@
 use core::{marker::PhantomData, ops::Range, ptr::NonNull, slice};
 use kernel::prelude::*;
 
-use crate::{
+use crate::net::{
     skb::{self, Skb},
     sys,
 };

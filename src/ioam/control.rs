@@ -3,20 +3,25 @@
 //! state (`state`): namespaces, schemas, interface switches, counters and event limits.
 
 use kernel::{
-    alloc::{flags::GFP_KERNEL, KVec},
+    alloc::{flags::GFP_KERNEL_ACCOUNT, KVec},
     prelude::*,
     sync::{rcu, Arc},
 };
 
 use crate::{
-    genl::{self, Dump, EventGroup, Request},
-    netlink::{fail, Extack, PolicyEntry},
-    pernet,
-    rcu::{RcuCell, RcuValue},
-    state::{Namespace, NetState, Schema, SchemaEntry},
+    ioam::{
+        events,
+        state::{Namespace, NetState, Schema, SchemaEntry},
+    },
+    net::{
+        genl::{self, Dump, Request},
+        netlink::{fail, Extack, PolicyEntry},
+        pernet,
+    },
+    sync::rcu::{RcuCell, RcuValue},
     uapi::{
-        attr, cmd, stat, EVENT_LIMIT_MAX, NS_DATA_UNAVAILABLE, NS_DATA_WIDE_UNAVAILABLE,
-        SCHEMA_DATA_MAX, SCHEMA_ID_MAX,
+        attr, cmd, stat, EVENT_LIMIT_MAX, NAMESPACES_PER_NET_MAX, NS_DATA_UNAVAILABLE,
+        NS_DATA_WIDE_UNAVAILABLE, SCHEMAS_PER_NET_MAX, SCHEMA_DATA_MAX, SCHEMA_ID_MAX,
     },
     wire::trace::OssHeader,
 };
@@ -47,7 +52,15 @@ fn add_namespace(req: &Request<'_>) -> Result {
         schema: RcuCell::new(),
     };
     let st = state(req.net(), &ack)?;
-    let _reg = st.registry.lock();
+    let mut reg = st.registry.lock();
+    if reg.namespace_count >= NAMESPACES_PER_NET_MAX {
+        return Err(fail!(
+            ack,
+            ENOSPC,
+            "too many namespaces: at most {} per network namespace",
+            NAMESPACES_PER_NET_MAX
+        ));
+    }
     st.namespaces.insert(id, ns).map_err(|e| {
         let err = Error::from(e);
         if err == EEXIST {
@@ -55,7 +68,9 @@ fn add_namespace(req: &Request<'_>) -> Result {
         } else {
             err
         }
-    })
+    })?;
+    reg.namespace_count = reg.namespace_count.saturating_add(1);
+    Ok(())
 }
 
 fn del_namespace(req: &Request<'_>) -> Result {
@@ -66,6 +81,7 @@ fn del_namespace(req: &Request<'_>) -> Result {
     if !st.namespaces.remove(id) {
         return Err(fail!(ack, ENOENT, "namespace {} does not exist", id));
     }
+    reg.namespace_count = reg.namespace_count.saturating_sub(1);
     reg.unbind_schema_of(id);
     Ok(())
 }
@@ -93,10 +109,10 @@ fn add_schema(req: &Request<'_>) -> Result {
         )
     })?;
     let padded_len = usize::from(header.words) * 4;
-    let mut padded = KVec::with_capacity(padded_len, GFP_KERNEL)?;
-    padded.extend_from_slice(data, GFP_KERNEL)?;
-    padded.resize(padded_len, 0, GFP_KERNEL)?;
-    let schema = Arc::new(Schema { id, data: padded }, GFP_KERNEL)?;
+    let mut padded = KVec::with_capacity(padded_len, GFP_KERNEL_ACCOUNT)?;
+    padded.extend_from_slice(data, GFP_KERNEL_ACCOUNT)?;
+    padded.resize(padded_len, 0, GFP_KERNEL_ACCOUNT)?;
+    let schema = Arc::new(Schema { id, data: padded }, GFP_KERNEL_ACCOUNT)?;
 
     let st = state(req.net(), &ack)?;
     let mut reg = st.registry.lock();
@@ -104,7 +120,15 @@ fn add_schema(req: &Request<'_>) -> Result {
         Ok(_) => return Err(fail!(ack, EEXIST, "schema {} already exists", id)),
         Err(at) => at,
     };
-    reg.schemas.reserve(1, GFP_KERNEL)?;
+    if reg.schemas.len() >= SCHEMAS_PER_NET_MAX {
+        return Err(fail!(
+            ack,
+            ENOSPC,
+            "too many schemas: at most {} per network namespace",
+            SCHEMAS_PER_NET_MAX
+        ));
+    }
+    reg.schemas.reserve(1, GFP_KERNEL_ACCOUNT)?;
     reg.schemas
         .insert_within_capacity(
             at,
@@ -270,7 +294,7 @@ fn set_interface(req: &Request<'_>) -> Result {
     // The set changes only under the registry lock, held: size the copy first, outside the RCU
     // read lock (allocating may sleep), then fill it without allocating.
     let len = st.interfaces.get(&rcu::read_lock()).map_or(0, |s| s.len());
-    let mut set = KVec::with_capacity(len + 1, GFP_KERNEL)?;
+    let mut set = KVec::with_capacity(len + 1, GFP_KERNEL_ACCOUNT)?;
     {
         let guard = rcu::read_lock();
         if let Some(old) = st.interfaces.get(&guard) {
@@ -424,8 +448,5 @@ pub(crate) static FAMILY: genl::FamilySpec<11, { attr::MAX as usize + 1 }> = gen
         PolicyEntry::U32,    // EVENT_BURST
     ],
     mcast_group: crate::uapi::EVENTS_GROUP_NAME,
-    events: &EVENTS,
+    events: &events::EVENTS,
 };
-
-/// The family's trace-event group, for the packet path.
-pub(crate) static EVENTS: EventGroup = EventGroup::new();

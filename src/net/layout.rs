@@ -7,7 +7,7 @@
 
 use core::mem::offset_of;
 
-use crate::sys;
+use crate::net::sys;
 
 /// The `sk_buff` headers group (an anonymous struct in C, numbered by bindgen).
 pub(crate) type SkbHeaders = sys::sk_buff__bindgen_ty_4__bindgen_ty_2;

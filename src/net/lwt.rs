@@ -5,15 +5,69 @@
 //! C header: [`include/net/lwtunnel.h`](srctree/include/net/lwtunnel.h)
 
 use core::{marker::PhantomData, mem::size_of, ptr};
-use kernel::{ffi, prelude::*, types::Opaque, ThisModule};
+use kernel::{error::from_result, ffi, prelude::*, sync::rcu, types::Opaque, ThisModule};
 
 use crate::{
     compat,
-    netlink::{Attr, Extack, Msg, PolicyEntry},
-    pernet::Net,
-    skb::OutputPacket,
-    sys,
+    net::{
+        dst::DstRef,
+        netlink::{Attr, Extack, Msg, PolicyEntry},
+        pernet::Net,
+        skb::OutputPacket,
+        sys,
+    },
 };
+
+/// A lightweight-tunnel encapsulation type (`enum lwtunnel_encap_types`).
+#[derive(Clone, Copy)]
+pub(crate) struct EncapType(u16);
+
+impl EncapType {
+    /// `LWTUNNEL_ENCAP_IOAM6`.
+    pub(crate) const IOAM6: Self = Self(sys::IOAM_RS_LWTUNNEL_ENCAP_IOAM6);
+}
+
+/// What the kernel's output path passed along with a packet handed to [`Encap::output`]: the
+/// sending socket and the state of the packet's route, which sending it on needs.
+///
+/// # Invariants
+///
+/// `sk` is what the kernel passed to the output callback (maybe null); `lwt` is the live state
+/// of the packet's route, which the packet holds for `'a`.
+pub(crate) struct OutputContext<'a> {
+    sk: *mut sys::sock,
+    lwt: *mut sys::lwtunnel_state,
+    _p: PhantomData<&'a sys::lwtunnel_state>,
+}
+
+impl OutputContext<'_> {
+    /// Whether `dst` goes through this very route state (a packet sent there comes back here).
+    pub(crate) fn is_state_of(&self, dst: &DstRef) -> bool {
+        ptr::eq(dst.lwtstate(), self.lwt)
+    }
+
+    /// Sends `pkt` on with the route's original output function.
+    pub(crate) fn orig_output(&self, net: &Net, pkt: OutputPacket) -> ffi::c_int {
+        let skb = pkt.into_raw();
+        // SAFETY: By the type invariant `lwt` is alive; `orig_output` takes over the packet
+        // with the socket the kernel gave us.
+        unsafe {
+            match (*self.lwt).orig_output {
+                Some(f) => f(net.as_ptr(), self.sk, skb),
+                None => {
+                    sys::ioam_rs_kfree_skb(skb);
+                    EINVAL.to_errno()
+                }
+            }
+        }
+    }
+
+    /// Sends `pkt` along `dst` instead of its own route (`dst_output`).
+    pub(crate) fn output(&self, net: &Net, pkt: OutputPacket, dst: DstRef) -> ffi::c_int {
+        // SAFETY: `sk` is what the kernel passed with the packet (type invariant).
+        unsafe { pkt.output_via(net, self.sk, dst) }
+    }
+}
 
 /// The nested attributes of a route's encapsulation, parsed against the policy.
 pub(crate) struct EncapAttrs<'a, const N: usize> {
@@ -25,15 +79,18 @@ impl<'a, const N: usize> EncapAttrs<'a, N> {
     /// Attribute `kind`, if present.
     pub(crate) fn get(&self, kind: u16) -> Option<Attr<'a>> {
         let ptr = *self.tb.get(usize::from(kind))?;
-        (!ptr.is_null()).then_some(Attr {
-            ptr,
-            _p: PhantomData,
-        })
+        // SAFETY: `tb` holds what `nla_parse_nested` found: null or attributes of the route
+        // request it validated, which lives for `'a`.
+        unsafe { Attr::from_raw(ptr) }
     }
 }
 
 /// A lightweight-tunnel encapsulation: per-route state and the output path.
 pub(crate) trait Encap: Sized + Send + Sync + 'static {
+    /// The encapsulation type served.
+    const TYPE: EncapType;
+    /// Its name in messages (`ip route`'s keyword).
+    const NAME: &'static str;
     /// The validation policy of the attributes, `ATTRS` entries.
     fn policy() -> &'static [PolicyEntry];
     /// Builds the state of a new route from its attributes.
@@ -48,13 +105,7 @@ pub(crate) trait Encap: Sized + Send + Sync + 'static {
     /// redirect costs a lightweight-tunnel dispatch per packet.
     fn redirects_output(&self) -> bool;
     /// Handles a packet routed through this state (`lwt`), before `ip6_output`.
-    fn output(
-        &self,
-        net: &Net,
-        sk: *mut sys::sock,
-        pkt: OutputPacket,
-        lwt: *mut sys::lwtunnel_state,
-    ) -> ffi::c_int;
+    fn output(&self, net: &Net, ctx: &OutputContext<'_>, pkt: OutputPacket) -> ffi::c_int;
     /// Handles a packet about to be transmitted on the route's device, after the MTU check
     /// (which counted the state's headroom): return `pkt.continue_xmit()` to let it go on.
     fn xmit(&self, net: &Net, pkt: OutputPacket) -> ffi::c_int;
@@ -70,12 +121,11 @@ pub(crate) trait Encap: Sized + Send + Sync + 'static {
 ///
 /// # Invariants
 ///
-/// `ops` is registered for `encap_type` for the whole life of the registration.
+/// `ops` is registered for `T::TYPE` for the whole life of the registration.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Registration<T: Encap> {
     #[pin]
     ops: Opaque<sys::lwtunnel_encap_ops>,
-    encap_type: u16,
     _t: PhantomData<T>,
 }
 
@@ -85,10 +135,9 @@ unsafe impl<T: Encap> Send for Registration<T> {}
 unsafe impl<T: Encap> Sync for Registration<T> {}
 
 impl<T: Encap> Registration<T> {
-    /// Registers `T` for `encap_type`; `EBUSY`, logging `busy`, when another handler owns
+    /// Registers `T` for `T::TYPE`; `EBUSY`, logging `busy`, when another handler owns
     /// that type.
     pub(crate) fn register(
-        encap_type: u16,
         module: &'static ThisModule,
         busy: &'static str,
     ) -> impl PinInit<Self, Error> {
@@ -108,13 +157,12 @@ impl<T: Encap> Registration<T> {
                 // Routes using the type hold a reference on the module.
                 o.owner = module.as_ptr().cast();
                 // SAFETY: `ops` is pinned and outlives the registration (removed on drop).
-                if unsafe { sys::lwtunnel_encap_add_ops(ops, encap_type.into()) } != 0 {
+                if unsafe { sys::lwtunnel_encap_add_ops(ops, T::TYPE.0.into()) } != 0 {
                     pr_err!("{}\n", busy);
                     return Err(EBUSY);
                 }
                 Ok(())
             }),
-            encap_type,
             _t: PhantomData,
         })
     }
@@ -124,7 +172,7 @@ impl<T: Encap> Registration<T> {
 impl<T: Encap> PinnedDrop for Registration<T> {
     fn drop(self: Pin<&mut Self>) {
         // SAFETY: Registered (type invariant); this waits for users to finish.
-        unsafe { sys::lwtunnel_encap_del_ops(self.ops.get(), self.encap_type.into()) };
+        unsafe { sys::lwtunnel_encap_del_ops(self.ops.get(), T::TYPE.0.into()) };
     }
 }
 
@@ -150,72 +198,71 @@ unsafe extern "C" fn build_state_callback<T: Encap>(
     extack: *mut sys::netlink_ext_ack,
 ) -> ffi::c_int {
     const { assert!(core::mem::align_of::<T>() <= 8) };
-    let ack = Extack {
-        ptr: extack,
-        _p: PhantomData,
-    };
-    if family != sys::AF_INET6 {
-        ack.message(format_args!("ioam6 encapsulation is for IPv6 routes only"));
-        return EINVAL.to_errno();
-    }
-    // Room for any policy length; `N` is fixed, the policy decides what is read.
-    let mut tb = EncapAttrs::<'_, 16> {
-        tb: [ptr::null_mut(); 16],
-        _p: PhantomData,
-    };
-    let policy = T::policy();
-    let Some(maxtype) = policy.len().checked_sub(1).filter(|&m| m < 16) else {
-        return EINVAL.to_errno();
-    };
-    // SAFETY: `nla` is the route's validated `RTA_ENCAP` attribute; `tb` has `maxtype + 1`
-    // entries; `policy` has `maxtype + 1` entries.
-    let err = unsafe {
-        let len = i32::from((*nla).nla_len).saturating_sub(4);
-        sys::__nla_parse(
-            tb.tb.as_mut_ptr(),
-            maxtype as i32,
-            nla.cast::<u8>().add(4).cast(),
-            len,
-            policy.as_ptr().cast(),
-            sys::IOAM_RS_NL_VALIDATE_STRICT,
-            extack,
-        )
-    };
-    if err < 0 {
-        return err;
-    }
-    // SAFETY: `net` is the namespace the route is added in.
-    let net = unsafe { Net::from_raw(net) };
-    let init = match T::build(net, &tb, &ack) {
-        Ok(init) => init,
-        Err(e) => return e.to_errno(),
-    };
-    let Ok(size) = i32::try_from(size_of::<T>()) else {
-        return EINVAL.to_errno();
-    };
-    // SAFETY: Allocates a zeroed state with `size` bytes of data (GFP_ATOMIC).
-    let lws = unsafe { sys::lwtunnel_state_alloc(size) };
-    if lws.is_null() {
-        return ENOMEM.to_errno();
-    }
-    // SAFETY: `data` has room for a `T` (allocated above), suitably aligned (asserted above:
-    // `data` follows an `rcu_head` at an 8-byte boundary); the state is never moved.
-    if let Err(e) = unsafe { compat::pin_init_raw((*lws).data.as_mut_ptr().cast::<T>(), init) } {
-        // SAFETY: `lws` came from `lwtunnel_state_alloc` and nobody else has seen it.
-        unsafe { sys::kfree(lws.cast()) };
-        return e.to_errno();
-    }
-    // SAFETY: `lws` is ours; `ts` is the out pointer the caller provided.
-    unsafe {
-        (*lws).type_ = sys::IOAM_RS_LWTUNNEL_ENCAP_IOAM6;
-        (*lws).flags |= sys::IOAM_RS_LWTUNNEL_STATE_XMIT_REDIRECT;
-        if state::<T>(lws).redirects_output() {
-            (*lws).flags |= sys::IOAM_RS_LWTUNNEL_STATE_OUTPUT_REDIRECT;
+    // SAFETY: The kernel passes the route request's extack, valid during this callback.
+    let ack = unsafe { Extack::from_raw(extack) };
+    from_result(|| {
+        if family != sys::AF_INET6 {
+            ack.message(format_args!(
+                "{} encapsulation is for IPv6 routes only",
+                T::NAME
+            ));
+            return Err(EINVAL);
         }
-        (*lws).headroom = state::<T>(lws).headroom();
-        *ts = lws;
-    }
-    0
+        // Room for any policy length; `N` is fixed, the policy decides what is read.
+        let mut tb = EncapAttrs::<'_, 16> {
+            tb: [ptr::null_mut(); 16],
+            _p: PhantomData,
+        };
+        let policy = T::policy();
+        let maxtype = policy
+            .len()
+            .checked_sub(1)
+            .filter(|&m| m < 16)
+            .ok_or(EINVAL)?;
+        // SAFETY: `nla` is the route's validated `RTA_ENCAP` attribute; `tb` has `maxtype + 1`
+        // entries; `policy` has `maxtype + 1` entries.
+        kernel::error::to_result(unsafe {
+            let len = i32::from((*nla).nla_len).saturating_sub(4);
+            sys::__nla_parse(
+                tb.tb.as_mut_ptr(),
+                maxtype as i32,
+                nla.cast::<u8>().add(4).cast(),
+                len,
+                policy.as_ptr().cast(),
+                sys::IOAM_RS_NL_VALIDATE_STRICT,
+                extack,
+            )
+        })?;
+        // SAFETY: `net` is the namespace the route is added in.
+        let net = unsafe { Net::from_raw(net) };
+        let init = T::build(net, &tb, &ack)?;
+        let size = i32::try_from(size_of::<T>()).map_err(|_| EINVAL)?;
+        // SAFETY: Allocates a zeroed state with `size` bytes of data (GFP_ATOMIC).
+        let lws = unsafe { sys::lwtunnel_state_alloc(size) };
+        if lws.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `data` has room for a `T` (allocated above), suitably aligned (asserted
+        // above: `data` follows an `rcu_head` at an 8-byte boundary); the state is never moved.
+        let data = unsafe { (*lws).data.as_mut_ptr().cast::<T>() };
+        // SAFETY: As above.
+        if let Err(e) = unsafe { compat::pin_init_raw(data, init) } {
+            // SAFETY: `lws` came from `lwtunnel_state_alloc` and nobody else has seen it.
+            unsafe { sys::kfree(lws.cast()) };
+            return Err(e);
+        }
+        // SAFETY: `lws` is ours; `ts` is the out pointer the caller provided.
+        unsafe {
+            (*lws).type_ = T::TYPE.0;
+            (*lws).flags |= sys::IOAM_RS_LWTUNNEL_STATE_XMIT_REDIRECT;
+            if state::<T>(lws).redirects_output() {
+                (*lws).flags |= sys::IOAM_RS_LWTUNNEL_STATE_OUTPUT_REDIRECT;
+            }
+            (*lws).headroom = state::<T>(lws).headroom();
+            *ts = lws;
+        }
+        Ok(0)
+    })
 }
 
 /// # Safety
@@ -245,7 +292,14 @@ unsafe extern "C" fn output_callback<T: Encap>(
     // SAFETY: The packet's route has our state (we are its output function) and holds it
     // alive; `net` is alive while the packet is processed.
     let (st, net) = unsafe { (state::<T>(lwt), Net::from_raw(net)) };
-    st.output(net, sk, pkt, lwt)
+    // INVARIANT: `sk` is the kernel's; `lwt` is the packet's route state, held by the packet,
+    // which `ctx` does not outlive.
+    let ctx = OutputContext {
+        sk,
+        lwt,
+        _p: PhantomData,
+    };
+    st.output(net, &ctx, pkt)
 }
 
 /// # Safety
@@ -261,7 +315,7 @@ unsafe extern "C" fn xmit_callback<T: Encap>(skb: *mut sys::sk_buff) -> ffi::c_i
     if lwt.is_null() {
         return EINVAL.to_errno();
     }
-    let Some(net) = pkt.route_dev().map(|d| d.net().as_ptr()) else {
+    let Some(net) = pkt.route_dev(&rcu::read_lock()).map(|d| d.net().as_ptr()) else {
         return EINVAL.to_errno();
     };
     // SAFETY: The packet's route has our state and holds it alive; the route's device holds
@@ -277,15 +331,11 @@ unsafe extern "C" fn fill_encap_callback<T: Encap>(
     skb: *mut sys::sk_buff,
     lws: *mut sys::lwtunnel_state,
 ) -> ffi::c_int {
-    let mut msg = Msg {
-        skb,
-        _p: PhantomData,
-    };
+    // SAFETY: The kernel is building a route message in `skb` and lets this callback add to it.
+    let mut msg = unsafe { Msg::from_raw(skb) };
     // SAFETY: `lws` is a live state of ours.
-    match unsafe { state::<T>(lws) }.fill(&mut msg) {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
+    let st = unsafe { state::<T>(lws) };
+    from_result(|| st.fill(&mut msg).map(|()| 0))
 }
 
 /// # Safety

@@ -7,7 +7,7 @@
 use core::{fmt, marker::PhantomData, mem::size_of};
 use kernel::{ffi, prelude::*};
 
-use crate::sys;
+use crate::net::sys;
 
 /// An attribute validation policy, indexed by attribute type.
 #[repr(transparent)]
@@ -42,9 +42,13 @@ impl PolicyEntry {
 }
 
 /// Extended acknowledgement of a request: the error message and offending attribute.
+///
+/// # Invariants
+///
+/// `ptr` is null or points to the extended ack of a request being handled, valid for `'a`.
 pub(crate) struct Extack<'a> {
-    pub(super) ptr: *mut sys::netlink_ext_ack,
-    pub(super) _p: PhantomData<&'a mut sys::netlink_ext_ack>,
+    ptr: *mut sys::netlink_ext_ack,
+    _p: PhantomData<&'a mut sys::netlink_ext_ack>,
 }
 
 /// Writes formatted text into a fixed buffer, truncating, always leaving a NUL.
@@ -72,13 +76,28 @@ impl fmt::Write for MsgBuf<'_> {
     }
 }
 
-impl Extack<'_> {
+impl<'a> Extack<'a> {
+    /// Wraps the extended ack a netlink callback was given.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is null or points to a `netlink_ext_ack` that stays valid, and that nothing
+    /// else writes, for `'a`.
+    pub(crate) unsafe fn from_raw(ptr: *mut sys::netlink_ext_ack) -> Self {
+        // INVARIANT: As the caller guarantees.
+        Self {
+            ptr,
+            _p: PhantomData,
+        }
+    }
+
     /// Sets the error message, formatted (at most `NETLINK_MAX_FMTMSG_LEN - 1` bytes).
     pub(crate) fn message(&self, args: fmt::Arguments<'_>) {
         if self.ptr.is_null() {
             return;
         }
-        // SAFETY: A non-null `ptr` is the request's extack, valid while the request is handled.
+        // SAFETY: By the type invariant, a non-null `ptr` is the request's extack, valid for `'a`
+        // and written by nothing else.
         let ext = unsafe { &mut *self.ptr };
         let mut w = MsgBuf {
             buf: &mut ext._msg_buf,
@@ -107,18 +126,36 @@ macro_rules! fail {
 pub(crate) use fail;
 
 /// One netlink attribute of a request.
+///
+/// # Invariants
+///
+/// `ptr` points to an attribute whose `nla_len` bytes the kernel checked against the message
+/// and that stays readable for `'a`.
 pub(crate) struct Attr<'a> {
-    pub(super) ptr: *const sys::nlattr,
-    pub(super) _p: PhantomData<&'a sys::nlattr>,
+    ptr: *const sys::nlattr,
+    _p: PhantomData<&'a sys::nlattr>,
 }
 
 const NLA_HDRLEN: usize = (size_of::<sys::nlattr>() + 3) & !3;
 
 impl<'a> Attr<'a> {
+    /// Wraps an attribute of a parsed request, `None` if `ptr` is null (attribute absent).
+    ///
+    /// # Safety
+    ///
+    /// A non-null `ptr` points to an attribute the kernel validated against the length of its
+    /// message (`nla_parse` and friends), readable for `'a`.
+    pub(crate) unsafe fn from_raw(ptr: *const sys::nlattr) -> Option<Self> {
+        // INVARIANT: As the caller guarantees, for a non-null `ptr`.
+        (!ptr.is_null()).then_some(Self {
+            ptr,
+            _p: PhantomData,
+        })
+    }
+
     /// The payload bytes.
     pub(crate) fn payload(&self) -> &'a [u8] {
-        // SAFETY: `ptr` points to an attribute the kernel validated against the message
-        // length, so `nla_len` bytes from it are readable for `'a`.
+        // SAFETY: By the type invariant, `nla_len` bytes from `ptr` are readable for `'a`.
         let len = usize::from(unsafe { (*self.ptr).nla_len });
         let Some(payload_len) = len.checked_sub(NLA_HDRLEN) else {
             return &[];
@@ -134,16 +171,35 @@ impl<'a> Attr<'a> {
 }
 
 /// A message being built; every `put` fails with `EMSGSIZE` when the buffer is full.
+///
+/// # Invariants
+///
+/// `skb` is a netlink message being built, which nothing else writes for `'a`.
 pub(crate) struct Msg<'a> {
-    pub(super) skb: *mut sys::sk_buff,
-    pub(super) _p: PhantomData<&'a mut sys::sk_buff>,
+    skb: *mut sys::sk_buff,
+    _p: PhantomData<&'a mut sys::sk_buff>,
 }
 
-impl Msg<'_> {
+impl<'a> Msg<'a> {
+    /// Wraps a netlink message under construction.
+    ///
+    /// # Safety
+    ///
+    /// `skb` is a valid netlink message being built (its header already put), which only the
+    /// returned `Msg` writes for `'a`.
+    pub(crate) unsafe fn from_raw(skb: *mut sys::sk_buff) -> Self {
+        // INVARIANT: As the caller guarantees.
+        Self {
+            skb,
+            _p: PhantomData,
+        }
+    }
+
     /// Appends attribute `kind` with payload `data`.
     pub(crate) fn put(&mut self, kind: u16, data: &[u8]) -> Result {
         let len = i32::try_from(data.len()).map_err(|_| EMSGSIZE)?;
-        // SAFETY: `skb` is the message being built; `data` is readable for `len` bytes.
+        // SAFETY: By the type invariant `skb` is the message being built; `data` is readable for
+        // `len` bytes.
         kernel::error::to_result(unsafe {
             sys::nla_put(self.skb, i32::from(kind), len, data.as_ptr().cast())
         })
@@ -159,7 +215,7 @@ impl Msg<'_> {
     /// Appends a nested attribute `kind` holding what `fill` appends. On error the message is
     /// left half-built: the caller cancels it.
     pub(crate) fn nest(&mut self, kind: u16, fill: impl FnOnce(&mut Self) -> Result) -> Result {
-        // SAFETY: `skb` is the message being built.
+        // SAFETY: By the type invariant `skb` is the message being built.
         let start = unsafe { sys::ioam_rs_nla_nest_start(self.skb, i32::from(kind)) };
         if start.is_null() {
             return Err(EMSGSIZE);

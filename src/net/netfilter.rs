@@ -3,10 +3,15 @@
 //!
 //! C header: [`include/linux/netfilter.h`](srctree/include/linux/netfilter.h)
 
-use core::ptr::NonNull;
+use core::{marker::PhantomData, ptr::NonNull};
 use kernel::{ffi, prelude::*};
 
-use crate::{pernet::Net, rx::RxPacket, skb::NetDevice, sys};
+use crate::net::{
+    device::NetDevice,
+    pernet::{Net, PerNetData, PerNetId},
+    rx::RxPacket,
+    sys,
+};
 
 /// What becomes of a packet after a hook.
 pub(crate) enum Verdict {
@@ -16,8 +21,13 @@ pub(crate) enum Verdict {
     Drop,
 }
 
-/// A hook function on IPv6 `PRE_ROUTING`.
+/// A hook function on IPv6 `PRE_ROUTING`, registered in every network namespace through a
+/// [`PerNetHook`].
 pub(crate) trait RxHook: 'static {
+    /// The hook's description: `HookOps::pre_routing::<Self>()`, in a `static`.
+    fn ops() -> &'static HookOps;
+    /// The id slot of its per-namespace registration (one `static` per hook).
+    fn pernet_id() -> &'static PerNetId;
     /// Looks at (and may change) `pkt`, received on `ingress` in `net`.
     fn hook(net: &Net, ingress: &NetDevice, pkt: &mut RxPacket<'_>) -> Verdict;
 }
@@ -48,9 +58,8 @@ impl HookOps {
 ///
 /// # Invariants
 ///
-/// `ops` is registered in `net`, which outlives the registration (it is kept in the
-/// namespace's own per-namespace state).
-pub(crate) struct NetHook {
+/// `ops` is registered in `net`, which outlives the registration.
+struct NetHook {
     net: NonNull<sys::net>,
     ops: &'static HookOps,
 }
@@ -61,14 +70,44 @@ unsafe impl Send for NetHook {}
 unsafe impl Sync for NetHook {}
 
 impl NetHook {
-    /// Registers `ops` in `net`. The caller keeps the result no longer than `net` lives.
-    pub(crate) fn register(net: &Net, ops: &'static HookOps) -> Result<Self> {
+    /// Registers `ops` in `net`.
+    ///
+    /// # Safety
+    ///
+    /// The result is dropped before `net` goes away.
+    unsafe fn register(net: &Net, ops: &'static HookOps) -> Result<Self> {
         // SAFETY: `net` is alive; `ops` is `'static`.
         kernel::error::to_result(unsafe { sys::nf_register_net_hook(net.as_ptr(), &ops.0) })?;
         let net = NonNull::new(net.as_ptr()).ok_or(EINVAL)?;
-        // INVARIANT: registered above.
+        // INVARIANT: Registered above; the caller drops it before `net` goes away.
         Ok(Self { net, ops })
     }
+}
+
+/// `H` registered in one network namespace, as that namespace's data of a
+/// `pernet::Registration<PerNetHook<H>>`: registered when the namespace (or the registration)
+/// comes, unregistered when it goes, so it never outlives its namespace.
+#[pin_data]
+pub(crate) struct PerNetHook<H: RxHook> {
+    hook: NetHook,
+    _h: PhantomData<fn() -> H>,
+}
+
+impl<H: RxHook> PerNetData for PerNetHook<H> {
+    fn id() -> &'static PerNetId {
+        H::pernet_id()
+    }
+
+    fn init(net: &Net) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            // SAFETY: Per-namespace data is dropped at the namespace's exit (`pernet`), before
+            // the namespace goes away.
+            hook: unsafe { NetHook::register(net, H::ops()) }?,
+            _h: PhantomData,
+        })
+    }
+
+    fn exit(&self) {}
 }
 
 impl Drop for NetHook {

@@ -9,13 +9,14 @@
 use kernel::{prelude::*, sync::rcu};
 
 use crate::{
-    events,
-    netfilter::{HookOps, RxHook, Verdict},
-    node::Facts,
-    pernet::{self, Net},
-    rx::RxPacket,
-    skb::{NetDevice, IPV6_HDR_LEN},
-    state::NetState,
+    ioam::{events, node::Facts, state::NetState},
+    net::{
+        device::NetDevice,
+        netfilter::{HookOps, RxHook, Verdict},
+        pernet::{self, Net, PerNetId},
+        rx::RxPacket,
+        skb::IPV6_HDR_LEN,
+    },
     uapi::stat,
     wire::{
         fill::{fill_node, FillOutcome, Malformed},
@@ -26,12 +27,21 @@ use crate::{
 /// Next-header value of a Hop-by-Hop options header.
 const NEXTHDR_HOP: u8 = 0;
 
-/// The hook, registered in every network namespace by its state.
-pub(crate) static TRANSIT_HOOK: HookOps = HookOps::pre_routing::<Transit>();
-
+/// The transit node: a hook on IPv6 receive in every network namespace.
 pub(crate) struct Transit;
 
+static TRANSIT_HOOK: HookOps = HookOps::pre_routing::<Transit>();
+static TRANSIT_HOOK_ID: PerNetId = PerNetId::new();
+
 impl RxHook for Transit {
+    fn ops() -> &'static HookOps {
+        &TRANSIT_HOOK
+    }
+
+    fn pernet_id() -> &'static PerNetId {
+        &TRANSIT_HOOK_ID
+    }
+
     #[inline]
     fn hook(net: &Net, ingress: &NetDevice, pkt: &mut RxPacket<'_>) -> Verdict {
         // Every IPv6 packet comes here; most have no Hop-by-Hop header and leave at once,
@@ -139,12 +149,19 @@ impl Node<'_> {
                 // Another option's type, asking for more: gather again, for both.
                 other => {
                     let wanted = trace_type | other.map_or(0, |f: Facts| f.gathered());
-                    facts.insert(Facts::of(pkt.skb(), self.net, Some(self.ingress), wanted))
+                    facts.insert(Facts::of(
+                        pkt.skb(),
+                        self.net,
+                        Some(self.ingress),
+                        wanted,
+                        self.guard,
+                    ))
                 }
             };
             let schema = ns.schema.get(self.guard).map(|s| (s.id, &s.data[..]));
             // Recorded as the hop limit the packet leaves with, as upstream (but never wrapping).
-            let data = facts.node_data(self.hop_limit.saturating_sub(1), ns, schema);
+            let data =
+                facts.node_data(self.hop_limit.saturating_sub(1), (ns.data, ns.wide), schema);
             let outcome = pkt
                 .edit(found.trace.clone(), |trace| fill_node(trace, &data))
                 .map_err(|_| stat::DROP_NOT_WRITABLE)?;

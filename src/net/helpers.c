@@ -121,11 +121,6 @@ void ioam_rs_local_bh_enable(void)
 	local_bh_enable();
 }
 
-struct net_device *ioam_rs_skb_dev(const struct sk_buff *skb)
-{
-	return skb->dev;
-}
-
 u32 ioam_rs_skb_mark(const struct sk_buff *skb)
 {
 	return skb->mark;

@@ -11,7 +11,7 @@ use kernel::{
     types::Opaque,
 };
 
-use crate::{compat, sys};
+use crate::{compat, net::sys};
 
 /// A network namespace.
 ///

@@ -16,7 +16,7 @@ use kernel::{
     ThisModule,
 };
 
-use crate::{
+use crate::net::{
     netlink::{fail, Attr, Extack, Msg, PolicyEntry},
     pernet::Net,
     sys,
@@ -184,11 +184,9 @@ pub(crate) struct Request<'a> {
 impl<'a> Request<'a> {
     /// The extended ack of the request.
     pub(crate) fn extack(&self) -> Extack<'a> {
-        Extack {
-            // SAFETY: `info` is valid while the request is handled.
-            ptr: unsafe { (*self.info).extack },
-            _p: PhantomData,
-        }
+        // SAFETY: `info` is valid while the request is handled, and so is its extack, which only
+        // the handler writes.
+        unsafe { Extack::from_raw((*self.info).extack) }
     }
 
     /// The network namespace the request was sent in.
@@ -205,12 +203,9 @@ impl<'a> Request<'a> {
         if u32::from(kind) > maxattr {
             return None;
         }
-        // SAFETY: The kernel parsed the attributes into an array of `maxattr + 1` entries.
-        let ptr = unsafe { *(*self.info).attrs.add(usize::from(kind)) };
-        (!ptr.is_null()).then_some(Attr {
-            ptr,
-            _p: PhantomData,
-        })
+        // SAFETY: The kernel parsed the attributes into an array of `maxattr + 1` entries, each
+        // null or an attribute it validated in the request, which lives while it is handled.
+        unsafe { Attr::from_raw(*(*self.info).attrs.add(usize::from(kind))) }
     }
 
     /// Attribute `kind` as a flag.
@@ -312,10 +307,9 @@ impl<'a> Dump<'a> {
         if hdr.is_null() {
             return Ok(false);
         }
-        let mut msg = Msg {
-            skb: self.skb,
-            _p: PhantomData,
-        };
+        // SAFETY: `genlmsg_put` put the header on the dump's skb, which only this callback
+        // writes until it returns.
+        let mut msg = unsafe { Msg::from_raw(self.skb) };
         match fill(&mut msg) {
             Ok(()) => {
                 // SAFETY: `hdr` was returned by `genlmsg_put` on this skb.
@@ -379,12 +373,8 @@ unsafe extern "C" fn doit_callback<H: Handler>(
 ///
 /// Called by the kernel at the start of a dump of our family, with a valid `cb`.
 unsafe extern "C" fn dump_start_callback(cb: *mut sys::netlink_callback) -> ffi::c_int {
-    // SAFETY: `cb` is valid; its `extack` is the request's.
-    let extack = unsafe { (*cb).extack };
-    let ack = Extack {
-        ptr: extack,
-        _p: PhantomData,
-    };
+    // SAFETY: `cb` is valid; its `extack` is the request's, valid during this callback.
+    let ack = unsafe { Extack::from_raw((*cb).extack) };
     // SAFETY: The dumping socket holds a reference on its namespace.
     let net = unsafe { Net::from_raw(sys::ioam_rs_dump_net(cb)) };
     // SAFETY: `cb->skb` is the request.
@@ -486,10 +476,8 @@ impl EventSender<'_> {
         let filled = if hdr.is_null() {
             Err(EMSGSIZE)
         } else {
-            fill(&mut Msg {
-                skb,
-                _p: PhantomData,
-            })
+            // SAFETY: `skb` is our new message with its header put, not yet handed over.
+            fill(&mut unsafe { Msg::from_raw(skb) })
         };
         if let Err(e) = filled {
             // SAFETY: `skb` is ours and not yet handed over.

@@ -2,10 +2,10 @@
 //! What a node records about itself and a packet: ids from the IOAM sysctls, timestamps
 //! and queue depth, gathered from the kernel into plain values.
 
+use kernel::sync::rcu;
+
 use crate::{
-    pernet::Net,
-    skb::{NetDevice, Skb},
-    state::Namespace,
+    net::{device::NetDevice, pernet::Net, skb::Skb},
     wire::{fill::NodeData, trace::trace_bit},
 };
 
@@ -39,11 +39,12 @@ impl Facts {
         net: &Net,
         ingress_dev: Option<&NetDevice>,
         trace_type: u32,
+        guard: &rcu::Guard,
     ) -> Self {
         let wants = |bits: u32| trace_type & bits != 0;
         let (node_id, node_id_wide) = net.ioam_node_ids();
         let egress_dev = if wants(IF_IDS | QUEUE_DEPTH) {
-            pkt.route_dev().filter(|d| !d.is_loopback())
+            pkt.route_dev(guard).filter(|d| !d.is_loopback())
         } else {
             None
         };
@@ -78,11 +79,12 @@ impl Facts {
         self.gathered
     }
 
-    /// The node data to write for namespace `ns`, with hop limit `hop_limit`.
+    /// The node data to write with hop limit `hop_limit`, for a namespace whose data and wide
+    /// data are `namespace_data`.
     pub(crate) fn node_data<'a>(
         &self,
         hop_limit: u8,
-        ns: &Namespace,
+        (namespace_data, namespace_data_wide): (u32, u64),
         schema: Option<(u32, &'a [u8])>,
     ) -> NodeData<'a> {
         let (ts_secs, ts_frac) = self.timestamp.unwrap_or((U32_UNAVAILABLE, U32_UNAVAILABLE));
@@ -97,13 +99,13 @@ impl Facts {
             ts_secs,
             ts_frac,
             transit_delay: U32_UNAVAILABLE,
-            namespace_data: ns.data,
+            namespace_data,
             queue_depth: self.queue_depth,
             checksum_complement: U32_UNAVAILABLE,
             node_id_wide: self.node_id_wide,
             ingress_if_wide: wide(self.ingress),
             egress_if_wide: wide(self.egress),
-            namespace_data_wide: ns.wide,
+            namespace_data_wide,
             buffer_occupancy: U32_UNAVAILABLE,
             schema,
         }

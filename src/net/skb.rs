@@ -1,259 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Socket buffers on the IPv6 output path, and the routes (`dst_entry`) they follow.
+//! Socket buffers: what the output and the receive path read of a packet, and IPv6 packets on
+//! the output path.
 //!
-//! C headers: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h),
-//! [`include/net/dst.h`](srctree/include/net/dst.h),
-//! [`include/net/dst_cache.h`](srctree/include/net/dst_cache.h)
+//! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
 
 use core::{ptr::NonNull, slice};
-use kernel::{ffi, prelude::*, types::Opaque};
+use kernel::{ffi, prelude::*, sync::rcu, types::Opaque};
 
-use crate::{pernet::Net, sys};
+use crate::net::{device::NetDevice, dst::DstRef, pernet::Net, sys};
 
 /// Length of the fixed IPv6 header.
 pub(crate) const IPV6_HDR_LEN: usize = 40;
-
-/// A network device, borrowed for the duration of a packet's processing (under RCU).
-///
-/// # Invariants
-///
-/// The wrapped `net_device` is alive while the reference is.
-#[repr(transparent)]
-pub(crate) struct NetDevice(Opaque<sys::net_device>);
-
-impl NetDevice {
-    /// # Safety
-    ///
-    /// `ptr` is a live device for `'a`.
-    pub(crate) unsafe fn from_raw<'a>(ptr: *mut sys::net_device) -> &'a Self {
-        // CAST: `repr(transparent)` wrapper. SAFETY: per the function's requirements.
-        unsafe { &*ptr.cast::<Self>() }
-    }
-
-    fn raw(&self) -> *mut sys::net_device {
-        self.0.get()
-    }
-
-    /// Whether this is a loopback device.
-    pub(crate) fn is_loopback(&self) -> bool {
-        // SAFETY: The device is alive; its flags change under RTNL, so they are read once.
-        let flags = unsafe { sys::read_once(&raw const (*self.raw()).flags) };
-        flags & sys::IOAM_RS_IFF_LOOPBACK != 0
-    }
-
-    /// The device's IPv6 configuration (`__in6_dev_get`), if it has one; valid while the
-    /// device is borrowed (under RCU, on the packet path).
-    fn ipv6_conf(&self) -> Option<&sys::ipv6_devconf> {
-        // SAFETY: The device is alive; `ip6_ptr` is RCU-managed and read once, as
-        // `rcu_dereference` does. A non-null `inet6_dev` stays alive until the RCU read side
-        // ends, which outlives this borrow of the device (type invariant).
-        unsafe {
-            let idev = sys::read_once(&raw const (*self.raw()).ip6_ptr);
-            (!idev.is_null()).then(|| &(*idev).cnf)
-        }
-    }
-
-    /// The IOAM interface ids `(net.ipv6.conf.DEV.ioam6_id, ioam6_id_wide)`, if the device
-    /// has IPv6 configuration.
-    pub(crate) fn ioam_ids(&self) -> Option<(u32, u32)> {
-        let cnf = self.ipv6_conf()?;
-        // SAFETY: Sysctls, which may change at any time: each is read once.
-        unsafe {
-            Some((
-                sys::read_once(&cnf.ioam6_id),
-                sys::read_once(&cnf.ioam6_id_wide),
-            ))
-        }
-    }
-
-    /// Whether the kernel's `net.ipv6.conf.DEV.ioam6_enabled` is set.
-    pub(crate) fn kernel_ioam_enabled(&self) -> bool {
-        self.ipv6_conf().is_some_and(|cnf| {
-            // SAFETY: A sysctl, read once.
-            let enabled = unsafe { sys::read_once(&cnf.ioam6_enabled) };
-            enabled != 0
-        })
-    }
-
-    /// The interface index.
-    pub(crate) fn ifindex(&self) -> i32 {
-        // SAFETY: The device is alive; the index may change (netns move), so it is read once.
-        unsafe { sys::read_once(&raw const (*self.raw()).ifindex) }
-    }
-
-    /// Byte backlog of the qdisc of transmit queue `queue`, or `None` when the device has no
-    /// such queue.
-    pub(crate) fn tx_queue_backlog(&self, queue: u16) -> Option<u32> {
-        // SAFETY: The device is alive; `num_tx_queues` is fixed at allocation.
-        let queues = unsafe { (*self.raw()).num_tx_queues };
-        if u32::from(queue) >= queues {
-            return None;
-        }
-        // SAFETY: `queue` is in range (checked above) and we are under RCU.
-        Some(unsafe { sys::ioam_rs_tx_queue_backlog(self.raw(), queue.into()) })
-    }
-
-    /// The device's network namespace.
-    pub(crate) fn net(&self) -> &Net {
-        // SAFETY: A live device holds its namespace alive.
-        unsafe { Net::from_raw(sys::ioam_rs_dev_net(self.raw())) }
-    }
-
-    /// The source address the kernel picks to reach `daddr` through this device.
-    pub(crate) fn source_address(&self, net: &Net, daddr: &[u8; 16]) -> Option<[u8; 16]> {
-        let mut dst: sys::in6_addr = pin_init::zeroed();
-        dst.in6_u.u6_addr8 = *daddr;
-        let mut src: sys::in6_addr = pin_init::zeroed();
-        // SAFETY: `net` and the device are alive; the addresses are valid for the call.
-        let err = unsafe {
-            sys::ipv6_dev_get_saddr(
-                net.as_ptr(),
-                self.raw(),
-                &dst,
-                sys::IPV6_PREFER_SRC_PUBLIC,
-                &mut src,
-            )
-        };
-        // SAFETY: Reading the union's byte view of an initialised address.
-        let src = unsafe { src.in6_u.u6_addr8 };
-        (err == 0).then_some(src)
-    }
-
-    /// Link-layer headroom the device wants (`LL_RESERVED_SPACE`).
-    pub(crate) fn ll_reserved_space(&self) -> u32 {
-        // SAFETY: The device is alive.
-        unsafe { sys::ioam_rs_ll_reserved_space(self.raw()) }
-    }
-}
-
-/// A reference on a route; released on drop.
-///
-/// # Invariants
-///
-/// `ptr` is a `dst_entry` on which this object holds one reference.
-pub(crate) struct DstRef {
-    ptr: NonNull<sys::dst_entry>,
-}
-
-// SAFETY: A route reference may be released from any context.
-unsafe impl Send for DstRef {}
-
-impl DstRef {
-    fn into_raw(self) -> *mut sys::dst_entry {
-        let ptr = self.ptr.as_ptr();
-        core::mem::forget(self);
-        ptr
-    }
-
-    /// The route's lightweight-tunnel state, to tell whether a route leads back to us.
-    pub(crate) fn lwtstate(&self) -> *const sys::lwtunnel_state {
-        // SAFETY: The reference keeps the route alive.
-        unsafe { (*self.ptr.as_ptr()).lwtstate }
-    }
-}
-
-impl Drop for DstRef {
-    fn drop(&mut self) {
-        // SAFETY: We hold one reference (type invariant).
-        unsafe { sys::dst_release(self.ptr.as_ptr()) };
-    }
-}
-
-/// Looks up the route for an IPv6 packet with the given header fields.
-pub(crate) fn route_output(
-    net: &Net,
-    saddr: &[u8; 16],
-    daddr: &[u8; 16],
-    mark: u32,
-) -> Result<DstRef> {
-    // SAFETY: All-zeroes is a valid `flowi6`.
-    let mut fl6: sys::flowi6 = unsafe { core::mem::zeroed() };
-    fl6.daddr.in6_u.u6_addr8 = *daddr;
-    fl6.saddr.in6_u.u6_addr8 = *saddr;
-    fl6.__fl_common.flowic_mark = mark;
-    // SAFETY: `net` is alive; `fl6` is initialised. The lookup never returns NULL: failures
-    // are a route with `error` set, which we still hold a reference on.
-    let dst = unsafe { sys::ioam_rs_ip6_route_output(net.as_ptr(), &mut fl6) };
-    let dst = DstRef {
-        ptr: NonNull::new(dst).ok_or(EINVAL)?,
-    };
-    // SAFETY: The reference keeps the route alive.
-    let error = unsafe { (*dst.ptr.as_ptr()).error };
-    if error != 0 {
-        return Err(Error::from_errno(error.into()));
-    }
-    Ok(dst)
-}
-
-/// A per-CPU cache of one route (`struct dst_cache`).
-///
-/// # Invariants
-///
-/// `cache` was set up by `dst_cache_init` and is destroyed on drop.
-#[pin_data(PinnedDrop)]
-pub(crate) struct DstCache {
-    #[pin]
-    cache: Opaque<sys::dst_cache>,
-}
-
-// SAFETY: `dst_cache` is per-CPU and used with bottom halves disabled.
-unsafe impl Send for DstCache {}
-// SAFETY: As above.
-unsafe impl Sync for DstCache {}
-
-impl DstCache {
-    /// An empty cache (allocates its per-CPU slots).
-    pub(crate) fn new() -> impl PinInit<Self, Error> {
-        try_pin_init!(Self {
-            cache <- Opaque::try_ffi_init(|c: *mut sys::dst_cache| -> Result {
-                // SAFETY: `c` is valid for writes; GFP_ATOMIC as route creation may run
-                // under RCU.
-                kernel::error::to_result(unsafe {
-                    sys::dst_cache_init(c, sys::IOAM_RS_GFP_ATOMIC)
-                })
-            }),
-        })
-    }
-
-    /// The cached route, if still valid, and the source address cached with it.
-    pub(crate) fn get(&self) -> Option<(DstRef, [u8; 16])> {
-        let mut saddr: sys::in6_addr = pin_init::zeroed();
-        // SAFETY: Bottom halves must be off around per-CPU dst_cache use; every call
-        // is paired with the enable below.
-        let dst = unsafe {
-            sys::ioam_rs_local_bh_disable();
-            let d = sys::dst_cache_get_ip6(self.cache.get(), &mut saddr);
-            sys::ioam_rs_local_bh_enable();
-            d
-        };
-        // INVARIANT: `dst_cache_get_ip6` returns a new reference.
-        let dst = DstRef {
-            ptr: NonNull::new(dst)?,
-        };
-        // SAFETY: The byte view of an initialised address.
-        Some((dst, unsafe { saddr.in6_u.u6_addr8 }))
-    }
-
-    /// Caches `dst` (taking its own reference) for source address `saddr`.
-    pub(crate) fn set(&self, dst: &DstRef, saddr: &[u8; 16]) {
-        let mut addr: sys::in6_addr = pin_init::zeroed();
-        addr.in6_u.u6_addr8 = *saddr;
-        // SAFETY: As in `get`; the cache takes its own reference on `dst`.
-        unsafe {
-            sys::ioam_rs_local_bh_disable();
-            sys::dst_cache_set_ip6(self.cache.get(), dst.ptr.as_ptr(), &addr);
-            sys::ioam_rs_local_bh_enable();
-        }
-    }
-}
-
-#[pinned_drop]
-impl PinnedDrop for DstCache {
-    fn drop(self: Pin<&mut Self>) {
-        // SAFETY: Initialised by `dst_cache_init` (type invariant).
-        unsafe { sys::dst_cache_destroy(self.cache.get()) };
-    }
-}
 
 /// A socket buffer, borrowed: what both the output and the receive path read of a packet.
 ///
@@ -289,27 +46,22 @@ impl Skb {
         unsafe { headers(self.raw()).skb_iif != 0 }
     }
 
-    /// On the xmit stage (after `ip6_output`, where `skb->dev` is the egress device): the
-    /// device the packet was received on, looked up by index in `net`; `None` for locally
-    /// generated packets.
-    pub(crate) fn received_on<'a>(&self, net: &'a Net) -> Option<&'a NetDevice> {
+    /// The device the packet was received on, looked up by its index (`skb_iif`) in `net`;
+    /// `None` for locally generated packets. (`skb->dev` will not do: it is the egress device
+    /// at the xmit stage, and a tunnel device for what a local tunnel sends.)
+    pub(crate) fn received_on<'g>(
+        &self,
+        net: &Net,
+        _guard: &'g rcu::Guard,
+    ) -> Option<&'g NetDevice> {
         // SAFETY: `skb` is valid (type invariant).
         let iif = unsafe { headers(self.raw()).skb_iif };
         if iif == 0 {
             return None;
         }
-        // SAFETY: We are under RCU on the packet path; the device, if found, stays alive
-        // until the RCU read side ends, which outlives the packet's processing here.
+        // SAFETY: `net` is alive; the guard holds the RCU read lock, so the device, if found,
+        // stays alive for `'g`.
         let dev = unsafe { sys::dev_get_by_index_rcu(net.as_ptr(), iif) };
-        // SAFETY: As above.
-        (!dev.is_null()).then(|| unsafe { NetDevice::from_raw(dev) })
-    }
-
-    /// On the output stage (before `ip6_output`): the device the packet was received on;
-    /// `None` for locally generated packets.
-    pub(crate) fn ingress_dev(&self) -> Option<&NetDevice> {
-        // SAFETY: `skb` is valid; its device, if any, is alive while we own the packet.
-        let dev = unsafe { sys::ioam_rs_skb_dev(self.raw()) };
         // SAFETY: As above.
         (!dev.is_null()).then(|| unsafe { NetDevice::from_raw(dev) })
     }
@@ -324,17 +76,23 @@ impl Skb {
     }
 
     /// The device of the packet's current route.
-    pub(crate) fn route_dev(&self) -> Option<&NetDevice> {
+    pub(crate) fn route_dev<'g>(&self, _guard: &'g rcu::Guard) -> Option<&'g NetDevice> {
         let dst = self.dst();
         if dst.is_null() {
             return None;
         }
-        // SAFETY: The route is alive under RCU (type invariant); `dst_dev()` reads its
-        // device once, which is then alive under RCU too.
+        // SAFETY: The route is alive (type invariant); `dst_dev()` reads its device once, which
+        // is freed only after an RCU grace period: alive for `'g`, while the guard holds the RCU
+        // read lock.
         unsafe {
             let dev = sys::read_once(&raw const (*dst).__bindgen_anon_1.dev);
             (!dev.is_null()).then(|| NetDevice::from_raw(dev))
         }
+    }
+
+    /// Whether `dst` has the same lightweight-tunnel state as the packet's current route.
+    pub(crate) fn routed_like(&self, dst: &DstRef) -> bool {
+        core::ptr::eq(dst.lwtstate(), self.route_lwtstate())
     }
 
     /// The lightweight-tunnel state of the packet's current route.
@@ -490,10 +248,20 @@ impl OutputPacket {
     }
 
     /// Sends the packet along `dst` (which replaces its current route).
-    pub(crate) fn output(self, net: &Net, sk: *mut sys::sock, dst: DstRef) -> ffi::c_int {
+    ///
+    /// # Safety
+    ///
+    /// `sk` is null or the socket the kernel passed along with the packet (see
+    /// `lwt::OutputContext`).
+    pub(crate) unsafe fn output_via(
+        self,
+        net: &Net,
+        sk: *mut sys::sock,
+        dst: DstRef,
+    ) -> ffi::c_int {
         let skb = self.into_raw();
         // SAFETY: We own `skb`; `skb_dst_set` takes over the route reference, and
-        // `dst_output` takes over the packet.
+        // `dst_output` takes over the packet, with the caller's `sk`.
         unsafe {
             sys::ioam_rs_skb_dst_drop(skb);
             sys::ioam_rs_skb_dst_set(skb, dst.into_raw());
@@ -507,28 +275,8 @@ impl OutputPacket {
         sys::IOAM_RS_LWTUNNEL_XMIT_CONTINUE
     }
 
-    /// Sends the packet on with the route's original output function.
-    pub(crate) fn orig_output(
-        self,
-        net: &Net,
-        sk: *mut sys::sock,
-        lwt: *mut sys::lwtunnel_state,
-    ) -> ffi::c_int {
-        let skb = self.into_raw();
-        // SAFETY: `lwt` is the state of the packet's route, alive while the packet holds
-        // the route; `orig_output` takes over the packet.
-        unsafe {
-            match (*lwt).orig_output {
-                Some(f) => f(net.as_ptr(), sk, skb),
-                None => {
-                    sys::ioam_rs_kfree_skb(skb);
-                    EINVAL.to_errno()
-                }
-            }
-        }
-    }
-
-    fn into_raw(self) -> *mut sys::sk_buff {
+    /// Hands the packet over: the caller owns it from now on.
+    pub(crate) fn into_raw(self) -> *mut sys::sk_buff {
         let p = self.raw();
         core::mem::forget(self);
         p
@@ -540,7 +288,7 @@ impl OutputPacket {
 /// # Safety
 ///
 /// `skb` is valid for the returned lifetime and nobody changes these fields meanwhile.
-pub(crate) unsafe fn headers<'a>(skb: *const sys::sk_buff) -> &'a crate::layout::SkbHeaders {
+pub(crate) unsafe fn headers<'a>(skb: *const sys::sk_buff) -> &'a crate::net::layout::SkbHeaders {
     // SAFETY: Per the function's requirements; `headers` is the named view of the group.
     unsafe { (*skb).__bindgen_anon_4.headers.as_ref() }
 }

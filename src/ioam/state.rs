@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The IOAM state of each network namespace: namespaces and schemas, the interfaces IOAM is
-//! switched on for, counters, the event rate limit, and the transit hook.
+//! switched on for, counters and the event rate limit.
 //!
 //! Readers on the packet path use it lock-free under RCU; writers serialise on the registry
 //! mutex, which also guards the 1:1 namespace-schema binding.
@@ -13,14 +13,12 @@ use kernel::{
 };
 
 use crate::{
-    netdev::NetdevEvents,
-    netfilter::NetHook,
-    pernet::{self, Net, PerNetData, PerNetId},
-    ratelimit::RateLimit,
-    rcu::{RcuCell, RcuTable},
-    skb::NetDevice,
-    stats::Stats,
-    transit::TRANSIT_HOOK,
+    ioam::{ratelimit::RateLimit, stats::Stats},
+    net::{
+        device::{NetDevice, NetdevEvents},
+        pernet::{self, Net, PerNetData, PerNetId},
+    },
+    sync::rcu::{RcuCell, RcuTable},
     uapi::{EVENT_BURST_DEFAULT, EVENT_RATE_DEFAULT},
 };
 
@@ -51,6 +49,8 @@ pub(crate) struct SchemaEntry {
 pub(crate) struct Registry {
     /// Sorted by schema id.
     pub(crate) schemas: KVec<SchemaEntry>,
+    /// How many namespaces [`NetState::namespaces`] holds.
+    pub(crate) namespace_count: usize,
 }
 
 impl Registry {
@@ -74,9 +74,6 @@ impl Registry {
 /// IOAM state of one network namespace.
 #[pin_data]
 pub(crate) struct NetState {
-    /// The transit hook; first, so that it is unregistered (waiting for running calls) before
-    /// the rest goes away.
-    _hook: NetHook,
     #[pin]
     pub(crate) registry: Mutex<Registry>,
     pub(crate) namespaces: RcuTable<Namespace>,
@@ -93,21 +90,26 @@ impl PerNetData for NetState {
         &NET_STATE_ID
     }
 
-    fn init(net: &Net) -> impl PinInit<Self, Error> {
+    fn init(_net: &Net) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            registry <- new_mutex!(Registry { schemas: KVec::new() }, "ioam_rs::registry"),
+            registry <- new_mutex!(
+                Registry {
+                    schemas: KVec::new(),
+                    namespace_count: 0,
+                },
+                "ioam_rs::registry"
+            ),
             namespaces: RcuTable::new(),
             interfaces: RcuCell::new(),
             stats: Stats::new(),
             event_limit: RateLimit::new(EVENT_RATE_DEFAULT, EVENT_BURST_DEFAULT),
-            // Last: packets may reach the hook as soon as it is registered.
-            _hook: NetHook::register(net, &TRANSIT_HOOK)?,
         })
     }
 
     fn exit(&self) {
         let mut reg = self.registry.lock();
         self.namespaces.clear();
+        reg.namespace_count = 0;
         self.interfaces.take();
         reg.schemas.clear();
     }

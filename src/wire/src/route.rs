@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The configuration of an `ip -6 route ... encap ioam6 ...` route, checked from the payloads
+//! of its attributes (`include/uapi/linux/ioam6_iptunnel.h`), with a message for each mistake.
+//!
+//! Pure: the module reads the attributes, this decides; host-tested.
+
+use super::freq::Freq;
+use super::option::{validate_encap, TraceHeader, TRACE_HDR_LEN};
+
+/// Largest K and N of `freq K/N` (as upstream).
+pub const FREQ_MAX: u32 = 1_000_000;
+
+/// Where the encapsulating node puts the trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mode {
+    /// Insert a Hop-by-Hop header into the packet.
+    Inline = 1,
+    /// Wrap the packet in an outer IPv6 header carrying the Hop-by-Hop header (ip6ip6).
+    Encap = 2,
+    /// Inline for packets generated here, encap for forwarded ones.
+    Auto = 3,
+}
+
+/// The payloads of a route's attributes; `None` for an absent one.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RouteAttrs<'a> {
+    /// `IOAM6_IPTUNNEL_MODE`: one byte.
+    pub mode: Option<&'a [u8]>,
+    /// `IOAM6_IPTUNNEL_FREQ_K`: a native-endian `u32`.
+    pub freq_k: Option<&'a [u8]>,
+    /// `IOAM6_IPTUNNEL_FREQ_N`: a native-endian `u32`.
+    pub freq_n: Option<&'a [u8]>,
+    /// `IOAM6_IPTUNNEL_SRC`: an IPv6 address.
+    pub tunsrc: Option<&'a [u8]>,
+    /// `IOAM6_IPTUNNEL_DST`: an IPv6 address.
+    pub tundst: Option<&'a [u8]>,
+    /// `IOAM6_IPTUNNEL_TRACE`: the 8-byte trace header the user asks for.
+    pub trace: Option<&'a [u8]>,
+}
+
+/// A route's checked configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteConfig {
+    /// Where the trace goes.
+    pub mode: Mode,
+    /// `freq K/N`.
+    pub freq: Freq,
+    /// The tunnel's destination: set for modes encap and auto.
+    pub tundst: Option<[u8; 16]>,
+    /// The tunnel's source, if given (else the kernel picks one per packet's route).
+    pub tunsrc: Option<[u8; 16]>,
+    /// Namespace, trace type and RemainingLen asked for; NodeLen and flags are the node's.
+    pub trace: TraceHeader,
+}
+
+/// The attribute a [`RouteError`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteAttr {
+    /// `mode`.
+    Mode,
+    /// `freq K/N` (either attribute).
+    Freq,
+    /// `tunsrc`.
+    TunSrc,
+    /// `tundst`.
+    TunDst,
+    /// `trace`.
+    Trace,
+}
+
+/// Why a route's configuration is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteError {
+    /// Only one of K and N.
+    FreqIncomplete,
+    /// Not 1 <= K <= N <= [`FREQ_MAX`], or not 4-byte values.
+    FreqOutOfRange,
+    /// A mode other than 1, 2 and 3 (the value, or `None` for a payload not one byte long).
+    UnknownMode(Option<u8>),
+    /// An address that is not 16 bytes long.
+    NotAnAddress(RouteAttr),
+    /// The unspecified address `::`.
+    UnspecifiedAddress(RouteAttr),
+    /// `tunsrc` or `tundst` with mode inline.
+    TunnelInline(RouteAttr),
+    /// Mode encap or auto without `tundst`.
+    TunDstMissing,
+    /// No trace attribute.
+    TraceMissing,
+    /// A trace attribute that is not an 8-byte trace header.
+    TraceNotAHeader,
+    /// A trace header with the Overflow flag or reserved bits set.
+    TraceFlags,
+    /// A trace type or size refused by [`validate_encap`] (its message).
+    Trace(&'static str),
+}
+
+impl RouteAttr {
+    const fn keyword(self) -> &'static str {
+        match self {
+            Self::Mode => "mode",
+            Self::Freq => "freq",
+            Self::TunSrc => "tunsrc",
+            Self::TunDst => "tundst",
+            Self::Trace => "trace",
+        }
+    }
+}
+
+impl RouteError {
+    /// The attribute at fault, for the extended ack's pointer.
+    pub const fn attr(&self) -> RouteAttr {
+        match self {
+            Self::FreqIncomplete | Self::FreqOutOfRange => RouteAttr::Freq,
+            Self::UnknownMode(_) => RouteAttr::Mode,
+            Self::NotAnAddress(a) | Self::UnspecifiedAddress(a) | Self::TunnelInline(a) => *a,
+            Self::TunDstMissing => RouteAttr::TunDst,
+            Self::TraceMissing | Self::TraceNotAHeader | Self::TraceFlags | Self::Trace(_) => {
+                RouteAttr::Trace
+            }
+        }
+    }
+}
+
+impl core::fmt::Display for RouteError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::FreqIncomplete => f.write_str("freq needs both K and N"),
+            Self::FreqOutOfRange => {
+                write!(f, "freq K/N must satisfy 1 <= K <= N <= {FREQ_MAX}")
+            }
+            Self::UnknownMode(Some(m)) => {
+                write!(f, "mode {m} is unknown: 1 inline, 2 encap, 3 auto")
+            }
+            Self::UnknownMode(None) => {
+                f.write_str("mode must be one byte: 1 inline, 2 encap, 3 auto")
+            }
+            Self::NotAnAddress(a) => write!(f, "{} must be an IPv6 address", a.keyword()),
+            Self::UnspecifiedAddress(a) => {
+                write!(f, "{} must not be the unspecified address ::", a.keyword())
+            }
+            Self::TunnelInline(a) => write!(f, "{} needs mode encap or auto", a.keyword()),
+            Self::TunDstMissing => f.write_str("mode encap and auto need a tundst"),
+            Self::TraceMissing => f.write_str("missing trace"),
+            Self::TraceNotAHeader => f.write_str("trace must be an 8-byte trace header"),
+            Self::TraceFlags => {
+                f.write_str("trace header has the overflow flag or reserved bits set")
+            }
+            Self::Trace(message) => f.write_str(message),
+        }
+    }
+}
+
+fn u32_of(payload: &[u8]) -> Option<u32> {
+    payload.try_into().ok().map(u32::from_ne_bytes)
+}
+
+fn address(payload: Option<&[u8]>, attr: RouteAttr) -> Result<Option<[u8; 16]>, RouteError> {
+    let Some(payload) = payload else {
+        return Ok(None);
+    };
+    let addr: [u8; 16] = payload
+        .try_into()
+        .map_err(|_| RouteError::NotAnAddress(attr))?;
+    if addr == [0; 16] {
+        return Err(RouteError::UnspecifiedAddress(attr));
+    }
+    Ok(Some(addr))
+}
+
+/// Checks a route's attributes as upstream's `ioam6_build_state` does, with its defaults
+/// (mode inline, freq 1/1), plus what it lets through: `::` as an address, and trace headers
+/// with flags or reserved bits the nodes alone may set.
+pub fn check_route(attrs: &RouteAttrs<'_>) -> Result<RouteConfig, RouteError> {
+    let freq = match (attrs.freq_k, attrs.freq_n) {
+        (None, None) => Freq::new(1, 1),
+        (Some(k), Some(n)) => match (u32_of(k), u32_of(n)) {
+            (Some(k), Some(n)) if k <= FREQ_MAX && n <= FREQ_MAX => Freq::new(k, n),
+            _ => None,
+        },
+        _ => return Err(RouteError::FreqIncomplete),
+    }
+    .ok_or(RouteError::FreqOutOfRange)?;
+    let mode = match attrs.mode {
+        None | Some([1]) => Mode::Inline,
+        Some([2]) => Mode::Encap,
+        Some([3]) => Mode::Auto,
+        Some([m]) => return Err(RouteError::UnknownMode(Some(*m))),
+        Some(_) => return Err(RouteError::UnknownMode(None)),
+    };
+    let tunsrc = address(attrs.tunsrc, RouteAttr::TunSrc)?;
+    let tundst = address(attrs.tundst, RouteAttr::TunDst)?;
+    match (mode, tunsrc.is_some(), tundst.is_some()) {
+        (Mode::Inline, true, _) => return Err(RouteError::TunnelInline(RouteAttr::TunSrc)),
+        (Mode::Inline, _, true) => return Err(RouteError::TunnelInline(RouteAttr::TunDst)),
+        (Mode::Encap | Mode::Auto, _, false) => return Err(RouteError::TunDstMissing),
+        _ => {}
+    }
+    let raw: [u8; TRACE_HDR_LEN] = attrs
+        .trace
+        .ok_or(RouteError::TraceMissing)?
+        .try_into()
+        .map_err(|_| RouteError::TraceNotAHeader)?;
+    // The Overflow flag and the reserved bits are the nodes' to set, not the user's.
+    if raw[2] & 0x07 != 0 || raw[3] & 0x80 != 0 || raw[7] != 0 {
+        return Err(RouteError::TraceFlags);
+    }
+    let trace = TraceHeader::from_bytes(raw);
+    validate_encap(trace.trace_type, usize::from(trace.remaining_len) * 4)
+        .map_err(|e| RouteError::Trace(e.message()))?;
+    Ok(RouteConfig {
+        mode,
+        freq,
+        tundst,
+        tunsrc,
+        trace,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::ToString;
+
+    /// A trace header for namespace 123, type 0x800000, 12 bytes of data.
+    const TRACE: [u8; 8] = [0, 123, 0, 3, 0x80, 0, 0, 0];
+    const ADDR: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+
+    fn inline() -> RouteAttrs<'static> {
+        RouteAttrs {
+            trace: Some(&TRACE),
+            ..RouteAttrs::default()
+        }
+    }
+
+    fn message(attrs: &RouteAttrs<'_>) -> (std::string::String, RouteAttr) {
+        let e = check_route(attrs).expect_err("refused");
+        (e.to_string(), e.attr())
+    }
+
+    #[test]
+    fn defaults_are_inline_every_packet() {
+        let c = check_route(&inline()).expect("valid");
+        assert_eq!(c.mode, Mode::Inline);
+        assert_eq!((c.freq.k(), c.freq.n()), (1, 1));
+        assert_eq!((c.tunsrc, c.tundst), (None, None));
+        assert_eq!(c.trace.namespace_id, 123);
+        assert_eq!(c.trace.trace_type, 0x80_0000);
+        assert_eq!(c.trace.remaining_len, 3);
+    }
+
+    #[test]
+    fn encap_and_auto_need_tundst() {
+        for m in [2u8, 3] {
+            let mode = [m];
+            let attrs = RouteAttrs {
+                mode: Some(&mode),
+                ..inline()
+            };
+            assert_eq!(
+                message(&attrs),
+                (
+                    "mode encap and auto need a tundst".into(),
+                    RouteAttr::TunDst
+                )
+            );
+            let with_dst = RouteAttrs {
+                tundst: Some(&ADDR),
+                tunsrc: Some(&ADDR),
+                ..attrs
+            };
+            let c = check_route(&with_dst).expect("valid");
+            assert_eq!(c.mode as u8, m);
+            assert_eq!((c.tundst, c.tunsrc), (Some(ADDR), Some(ADDR)));
+        }
+    }
+
+    #[test]
+    fn tunnel_addresses_need_a_tunnel_mode_and_a_real_address() {
+        let attrs = RouteAttrs {
+            tunsrc: Some(&ADDR),
+            ..inline()
+        };
+        assert_eq!(
+            message(&attrs),
+            ("tunsrc needs mode encap or auto".into(), RouteAttr::TunSrc)
+        );
+        let attrs = RouteAttrs {
+            tundst: Some(&ADDR),
+            ..inline()
+        };
+        assert_eq!(message(&attrs).0, "tundst needs mode encap or auto");
+        let encap = [2u8];
+        let zero = [0u8; 16];
+        let attrs = RouteAttrs {
+            mode: Some(&encap),
+            tundst: Some(&zero),
+            ..inline()
+        };
+        assert_eq!(
+            message(&attrs),
+            (
+                "tundst must not be the unspecified address ::".into(),
+                RouteAttr::TunDst
+            )
+        );
+        let attrs = RouteAttrs {
+            mode: Some(&encap),
+            tundst: Some(&ADDR[..4]),
+            ..inline()
+        };
+        assert_eq!(message(&attrs).0, "tundst must be an IPv6 address");
+    }
+
+    fn with_freq<'a>(k: &'a [u8], n: &'a [u8]) -> RouteAttrs<'a> {
+        RouteAttrs {
+            freq_k: Some(k),
+            freq_n: Some(n),
+            ..inline()
+        }
+    }
+
+    #[test]
+    fn freq_bounds() {
+        let [one, two, max, over, zero] = [1, 2, FREQ_MAX, FREQ_MAX + 1, 0].map(u32::to_ne_bytes);
+        let c = check_route(&with_freq(&one, &two)).expect("1/2");
+        assert_eq!((c.freq.k(), c.freq.n()), (1, 2));
+        assert!(check_route(&with_freq(&max, &max)).is_ok());
+        for (k, n) in [
+            (&two[..], &one[..]),
+            (&zero, &one),
+            (&one, &over),
+            (&over, &over),
+            (&one, &one[..2]),
+        ] {
+            assert_eq!(
+                message(&with_freq(k, n)),
+                (
+                    "freq K/N must satisfy 1 <= K <= N <= 1000000".into(),
+                    RouteAttr::Freq
+                )
+            );
+        }
+        let only_k = RouteAttrs {
+            freq_k: Some(&one),
+            ..inline()
+        };
+        assert_eq!(message(&only_k).0, "freq needs both K and N");
+    }
+
+    #[test]
+    fn unknown_modes() {
+        for (mode, text) in [
+            (&[0u8][..], "mode 0 is unknown: 1 inline, 2 encap, 3 auto"),
+            (&[4], "mode 4 is unknown: 1 inline, 2 encap, 3 auto"),
+            (&[1, 0], "mode must be one byte: 1 inline, 2 encap, 3 auto"),
+        ] {
+            let attrs = RouteAttrs {
+                mode: Some(mode),
+                ..inline()
+            };
+            assert_eq!(message(&attrs), (text.into(), RouteAttr::Mode));
+        }
+    }
+
+    #[test]
+    fn trace_header_checks() {
+        assert_eq!(
+            message(&RouteAttrs::default()),
+            ("missing trace".into(), RouteAttr::Trace)
+        );
+        let short = RouteAttrs {
+            trace: Some(&TRACE[..7]),
+            ..RouteAttrs::default()
+        };
+        assert_eq!(message(&short).0, "trace must be an 8-byte trace header");
+        for (byte, bits) in [(2, 0x01), (2, 0x04), (3, 0x80), (7, 0x01)] {
+            let mut t = TRACE;
+            t[byte] |= bits;
+            let attrs = RouteAttrs {
+                trace: Some(&t),
+                ..RouteAttrs::default()
+            };
+            assert_eq!(
+                message(&attrs).0,
+                "trace header has the overflow flag or reserved bits set",
+                "byte {byte} bits {bits:#x}"
+            );
+        }
+        let mut zero_type = TRACE;
+        zero_type[4] = 0;
+        let attrs = RouteAttrs {
+            trace: Some(&zero_type),
+            ..RouteAttrs::default()
+        };
+        assert_eq!(message(&attrs).0, "trace type must not be 0");
+        let mut empty = TRACE;
+        empty[3] = 0;
+        let attrs = RouteAttrs {
+            trace: Some(&empty),
+            ..RouteAttrs::default()
+        };
+        assert_eq!(message(&attrs).0, "trace size must be between 4 and 244");
+    }
+}
