@@ -6,9 +6,9 @@
 # and "right".
 # shellcheck shell=bash
 
-CHECK="python3 $SELFTEST_DIR/ioam_check.py"
-SEND="python3 $SELFTEST_DIR/ioam_send.py"
-EVENTS="python3 $SELFTEST_DIR/check_events.py"
+CHECK=(python3 "$SELFTEST_DIR/ioam_check.py")
+SEND=(python3 "$SELFTEST_DIR/ioam_send.py")
+EVENTS=(python3 "$SELFTEST_DIR/check_events.py")
 NS_ID=123
 
 
@@ -64,7 +64,7 @@ chain_topology() {
 	done
 	# R ends encap-mode tunnels, so that they get answered.
 	ip -n "$R" link set ip6tnl0 up
-	coproc CHECKER { ip netns exec "$R" $CHECK left 0 --serve 2>&1; }
+	coproc CHECKER { ip netns exec "$R" "${CHECK[@]}" left 0 --serve 2>&1; }
 	local line
 	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver did not start: $line"
 }
@@ -77,7 +77,7 @@ genl_in() {
 	local ns=$1
 	shift
 	# shellcheck disable=SC2086
-	ip netns exec "$ns" $GENL "$@"
+	ip netns exec "$ns" "${GENL[@]}" "$@"
 }
 
 # switch_on NS DEV sysctl|module|none
@@ -206,7 +206,7 @@ malformed_seeds() {
 	chain_topology 1 "$enable"
 	mac=$(ip netns exec "$T1" cat /sys/class/net/left/address)
 	hdr_errors=$(snmp6 "$T1" Ip6InHdrErrors)
-	out=$(ip netns exec "$A" $SEND right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" \
+	out=$(ip netns exec "$A" "${SEND[@]}" right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" \
 		--ns $NS_ID --expect --model "$model" --netlabel $netlabel "$@" 2>&1) || fail "ioam_send.py: $out"
 	echo "$out"
 	tally=$(sed -n 's/^expect //p' <<<"$out")

@@ -29,7 +29,7 @@ What the kernel must answer is computed from the message bytes alone by model(),
 follows net/netlink/af_netlink.c:netlink_rcv_skb() and net/netlink/genetlink.c (the family
 has .resv_start_op 0, so every command gets genl_header_check(), and no op has its own
 policy or validate flags, so attributes are parsed with NL_VALIDATE_STRICT against the
-family policy, for dumps too); ATTR_POLICY below mirrors the policy in src/control.rs.
+family policy, for dumps too); ATTR_POLICY below mirrors the policy in src/ioam/control.rs.
 Messages that pass these checks reach the family, whose callbacks (doit, dump start) check
 CAP_NET_ADMIN first: as a user without it they must get EPERM.
 
@@ -61,11 +61,11 @@ NLA_F_NESTED, NLA_F_NET_BYTEORDER = 0x8000, 0x4000
 NLA_TYPE_MASK = ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER) & 0xFFFF
 
 CMDS = {name: num for name, num in U["cmd"].items() if name != "max"}
-# The family's ops (src/control.rs): the DUMP_* commands are dumps, the others requests.
+# The family's ops (src/ioam/control.rs): the DUMP_* commands are dumps, the others requests.
 DUMP_CMDS = {num for name, num in CMDS.items() if name.startswith("dump_")}
 DO_CMDS = set(CMDS.values()) - DUMP_CMDS
 MAXATTR = U["attr"]["max"]
-# The family's attribute policy, as in src/control.rs (FAMILY.policy): NLA_* type by name.
+# The family's attribute policy, as in src/ioam/control.rs (FAMILY.policy): NLA_* type by name.
 ATTR_POLICY = {"ns_id": "u16", "ns_data": "u32", "ns_data_wide": "u64", "sc_id": "u32",
                "sc_data": "binary", "sc_none": "flag", "pad": "unspec", "ifindex": "u32",
                "if_enabled": "u8", "stats": "unspec", "event_rate": "u32", "event_burst": "u32"}

@@ -7,7 +7,7 @@ REPO_ROOT=$(cd "$SELFTEST_DIR/.." && pwd)
 # IOAM_RS_KO: a module built for another kernel (scripts/build-module.sh).
 MODULE_KO=${IOAM_RS_KO:-$REPO_ROOT/ioam_rs.ko}
 IOAMCTL="$REPO_ROOT/target/release/ioamctl"
-GENL="python3 $SELFTEST_DIR/genl.py"
+GENL=(python3 "$SELFTEST_DIR/genl.py")
 ksft_skip=4
 
 TESTS_RUN=0 TESTS_PASSED=0 TESTS_FAILED=0 TESTS_SKIPPED=0

@@ -12,10 +12,10 @@ test_load_unload() {
 	unload_module # an earlier test file may have left it loaded
 	for i in $(seq 20); do
 		insmod "$MODULE_KO" || fail "insmod #$i failed"
-		$GENL dump dump_namespaces >/dev/null || fail "family not usable after insmod #$i"
+		"${GENL[@]}" dump dump_namespaces >/dev/null || fail "family not usable after insmod #$i"
 		rmmod ioam_rs || fail "rmmod #$i failed"
 	done
-	expect_err "not found" $GENL dump dump_namespaces
+	expect_err "not found" "${GENL[@]}" dump dump_namespaces
 }
 
 test_namespace_add_show_del() {
@@ -46,12 +46,12 @@ test_namespace_errors() {
 	expect_err "65536" ioamctl namespace add 65536
 	expect_err "data" ioamctl namespace add 5 data 0x100000000
 	# The module's own checks, without ioamctl's.
-	expect_err "EINVAL" $GENL do add_namespace u32:ns_data:1
-	expect_err "missing namespace id" $GENL do add_namespace u32:ns_data:1
-	expect_err "EINVAL" $GENL do add_namespace u32:ns_id:5
-	expect_err "EINVAL" $GENL do add_namespace u16:ns_id:5 u16:ns_data:1
-	expect_err "EINVAL" $GENL do add_namespace u16:ns_id:5 u16:99:1
-	expect_err "missing namespace id" $GENL do del_namespace
+	expect_err "EINVAL" "${GENL[@]}" do add_namespace u32:ns_data:1
+	expect_err "missing namespace id" "${GENL[@]}" do add_namespace u32:ns_data:1
+	expect_err "EINVAL" "${GENL[@]}" do add_namespace u32:ns_id:5
+	expect_err "EINVAL" "${GENL[@]}" do add_namespace u16:ns_id:5 u16:ns_data:1
+	expect_err "EINVAL" "${GENL[@]}" do add_namespace u16:ns_id:5 u16:99:1
+	expect_err "missing namespace id" "${GENL[@]}" do del_namespace
 	check_eq "state unchanged by failed requests" "namespace 123" "$(ioamctl namespace show)"
 }
 
@@ -79,13 +79,13 @@ test_schema_errors() {
 	expect_err 'invalid schema id "0xffffff"' ioamctl schema add 0xffffff abc
 	expect_err "1021" ioamctl schema add 1 "$(printf 'x%.0s' $(seq 1021))"
 	# The module's own checks: the kernel's IOAM6 family accepts ids above 24 bits.
-	expect_err "schema id 16777216 is out of range" $GENL do add_schema u32:sc_id:0x1000000 hex:sc_data:01020304
+	expect_err "schema id 16777216 is out of range" "${GENL[@]}" do add_schema u32:sc_id:0x1000000 hex:sc_data:01020304
 	# 0xffffff with no data: its snapshot header would be the "no schema" one.
-	expect_err "schema id 16777215 is out of range" $GENL do add_schema u32:sc_id:0xffffff hex:sc_data:
-	expect_err "schema data is 1021 bytes: at most 1020" $GENL do add_schema u32:sc_id:2 hex:sc_data:"$(printf '00%.0s' $(seq 1021))"
-	expect_err "missing schema data" $GENL do add_schema u32:sc_id:2
-	expect_err "missing schema id" $GENL do add_schema hex:sc_data:01
-	expect_err "EINVAL" $GENL do add_schema u16:sc_id:2 hex:sc_data:01
+	expect_err "schema id 16777215 is out of range" "${GENL[@]}" do add_schema u32:sc_id:0xffffff hex:sc_data:
+	expect_err "schema data is 1021 bytes: at most 1020" "${GENL[@]}" do add_schema u32:sc_id:2 hex:sc_data:"$(printf '00%.0s' $(seq 1021))"
+	expect_err "missing schema data" "${GENL[@]}" do add_schema u32:sc_id:2
+	expect_err "missing schema id" "${GENL[@]}" do add_schema hex:sc_data:01
+	expect_err "EINVAL" "${GENL[@]}" do add_schema u16:sc_id:2 hex:sc_data:01
 	check_eq "state unchanged by failed requests" "schema 777, data: 61 62 63 00" "$(ioamctl schema show)"
 }
 
@@ -122,10 +122,10 @@ namespace 2" "$(ioamctl namespace show)"
 	check_eq "namespace deleted" "schema 20, data: 62 62 62 62" "$(ioamctl schema show)"
 	expect_err "namespace 7 does not exist" ioamctl namespace set 7 schema 20
 	expect_err "schema 99 does not exist" ioamctl namespace set 1 schema 99
-	expect_err "missing schema id" $GENL do ns_set_schema u16:ns_id:1
+	expect_err "missing schema id" "${GENL[@]}" do ns_set_schema u16:ns_id:1
 	# SC_NONE wins over SC_ID, as in the kernel's family.
 	expect_ok ioamctl namespace set 1 schema 20
-	expect_ok $GENL do ns_set_schema u16:ns_id:1 u32:sc_id:20 flag:sc_none
+	expect_ok "${GENL[@]}" do ns_set_schema u16:ns_id:1 u32:sc_id:20 flag:sc_none
 	check_eq "none wins" "namespace 1" "$(ioamctl namespace show)"
 }
 
@@ -139,11 +139,11 @@ test_unprivileged_eperm() {
 		# shellcheck disable=SC2086
 		expect_err "Operation not permitted" as_nobody "$IOAMCTL" $c
 	done
-	expect_err "CAP_NET_ADMIN is required" as_nobody $GENL do add_namespace u16:ns_id:3
-	expect_err "EPERM" as_nobody $GENL dump dump_namespaces
-	expect_err "EPERM" as_nobody $GENL dump dump_schemas
-	expect_err "EPERM" as_nobody $GENL join ioam6_events
-	expect_ok $GENL join ioam6_events
+	expect_err "CAP_NET_ADMIN is required" as_nobody "${GENL[@]}" do add_namespace u16:ns_id:3
+	expect_err "EPERM" as_nobody "${GENL[@]}" dump dump_namespaces
+	expect_err "EPERM" as_nobody "${GENL[@]}" dump dump_schemas
+	expect_err "EPERM" as_nobody "${GENL[@]}" join ioam6_events
+	expect_ok "${GENL[@]}" join ioam6_events
 	check_eq "nothing changed" "namespace 1" "$(ioamctl namespace show)"
 }
 
@@ -166,18 +166,58 @@ test_netns_isolation() {
 test_many_namespaces() {
 	fresh_module
 	# One process for the 1000 requests: spawning 1000 under QEMU TCG takes minutes.
-	seq 0 999 | sed 's/.*/do add_namespace u16:ns_id:& u32:ns_data:&/' | $GENL batch >/dev/null ||
+	seq 0 999 | sed 's/.*/do add_namespace u16:ns_id:& u32:ns_data:&/' | "${GENL[@]}" batch >/dev/null ||
 		fail "adding 1000 namespaces"
 	local lines datagrams
-	lines=$($GENL dump dump_namespaces 2>/tmp/ioam-dump.err | wc -l)
+	lines=$("${GENL[@]}" dump dump_namespaces 2>/tmp/ioam-dump.err | wc -l)
 	check_eq "dumped namespaces" 1000 "$lines"
 	datagrams=$(sed -n 's/^# datagrams: //p' /tmp/ioam-dump.err)
 	[ "$datagrams" -gt 2 ] || fail "the dump of 1000 namespaces came in $datagrams datagrams, expected several"
 	check_eq "ids in order, none missing" "$(seq 0 999 | tr '\n' ' ')" \
 		"$(ioamctl -j namespace show | python3 -c 'import json,sys; print(" ".join(str(n["namespace"]) for n in json.load(sys.stdin)), end=" ")')"
-	seq 0 999 | sed 's/.*/do del_namespace u16:ns_id:&/' | $GENL batch >/dev/null ||
+	seq 0 999 | sed 's/.*/do del_namespace u16:ns_id:&/' | "${GENL[@]}" batch >/dev/null ||
 		fail "deleting 1000 namespaces"
 	check_eq "empty" "" "$(ioamctl namespace show)"
+}
+
+# A limit of uapi/src/genl.rs, by name.
+uapi_limit() { sed -n "s/^pub const $1: usize = \([0-9_]*\);/\1/p" "$REPO_ROOT/uapi/src/genl.rs" | tr -d _; }
+
+# An unprivileged user owns a network namespace through a user namespace, where it has
+# CAP_NET_ADMIN: it may add IOAM namespaces and schemas there, up to the per-network-namespace
+# limits, and what they take is charged to its memory cgroup.
+test_userns_limits_and_accounting() {
+	fresh_module
+	local ns_max sc_max cg=/sys/fs/cgroup/ioam-rs-test data out slab
+	ns_max=$(uapi_limit NAMESPACES_PER_NET_MAX)
+	sc_max=$(uapi_limit SCHEMAS_PER_NET_MAX)
+	[ -n "$ns_max" ] && [ -n "$sc_max" ] || fail "limits not found in uapi/src/genl.rs"
+	mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup || fail "cannot mount cgroup2"
+	grep -qw memory /sys/fs/cgroup/cgroup.controllers || fail "no memory controller"
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+	rmdir "$cg" 2>/dev/null || true
+	mkdir "$cg" || fail "cannot create $cg"
+	data=$(printf 'ab%.0s' $(seq 1020))
+	# One process, in the cgroup, as nobody in new user and network namespaces: the most
+	# schemas (of the largest data) and namespaces, one more of each; then the cgroup's slab.
+	out=$( { seq 1 $((sc_max + 1)) | sed "s/.*/do add_schema u32:sc_id:\& hex:sc_data:$data/"
+		seq 0 "$ns_max" | sed 's/.*/do add_namespace u16:ns_id:\&/'; } |
+		sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cg" \
+			setpriv --reuid=65534 --regid=65534 --clear-groups \
+			unshare -Urn sh -c 'grep "^slab_unreclaimable " "$1/memory.stat"; python3 "$2" batch
+				grep "^slab_unreclaimable " "$1/memory.stat"' sh "$cg" "$SELFTEST_DIR/genl.py")
+	rmdir "$cg"
+	check_eq "schemas added" "$sc_max" "$(sed -n "2,$((sc_max + 1))p" <<<"$out" | grep -c '^ok$')"
+	check_eq "one schema too many" "error ENOSPC: too many schemas: at most $sc_max per network namespace" \
+		"$(sed -n "$((sc_max + 2))p" <<<"$out")"
+	check_eq "namespaces added" "$ns_max" "$(sed -n "$((sc_max + 3)),$((sc_max + ns_max + 2))p" <<<"$out" | grep -c '^ok$')"
+	check_eq "one namespace too many" "error ENOSPC: too many namespaces: at most $ns_max per network namespace" \
+		"$(sed -n "$((sc_max + ns_max + 3))p" <<<"$out")"
+	# The schemas' data alone is sc_max kilobytes of slab, charged to the adder's cgroup.
+	mapfile -t slab < <(sed -n 's/^slab_unreclaimable //p' <<<"$out")
+	[ $((slab[1] - slab[0])) -ge $((sc_max * 1024)) ] ||
+		fail "the cgroup's unreclaimable slab grew by $((slab[1] - slab[0])) bytes for $sc_max schemas of 1020 bytes"
+	check_eq "the root namespace untouched" "" "$(ioamctl namespace show)$(ioamctl schema show)"
 }
 
 test_rmmod_with_state() {
@@ -219,6 +259,7 @@ run_test "schema binding is 1:1" test_schema_binding
 run_test "unprivileged caller gets EPERM" test_unprivileged_eperm
 run_test "network namespace isolation" test_netns_isolation
 run_test "1000 namespaces, multi-part dump" test_many_namespaces
+run_test "limits and memory accounting for a user-namespace owner" test_userns_limits_and_accounting
 run_test "rmmod with state present" test_rmmod_with_state
 run_test "module of another kernel release refused" test_foreign_module_refused
 run_test "ioamctl without the module" test_ioamctl_without_module

@@ -4,8 +4,8 @@
 # Sourced by selftests/run.sh.
 # shellcheck shell=bash
 
-CHECK="python3 $SELFTEST_DIR/ioam_check.py"
-RTNL="python3 $SELFTEST_DIR/rtnl.py"
+CHECK=(python3 "$SELFTEST_DIR/ioam_check.py")
+RTNL=(python3 "$SELFTEST_DIR/rtnl.py")
 A_ID=0xa1 A_ID_WIDE=0xa1a1a1a1a1 A_IF_ID=0xa0 A_IF_ID_WIDE=0xa0a0a0a0
 NS_DATA=0xdeadbeef NS_WIDE=0xcafec0caf00dc0de
 DST=2001:db8:2::1
@@ -31,7 +31,7 @@ encap_topology() {
 	ip -n "$C" link add tun0 type ip6tnl mode ip6ip6 local $DST remote any
 	ip -n "$C" link set tun0 up
 	# One receiver process for the whole test: starting Python per check is slow under TCG.
-	coproc CHECKER { ip netns exec "$C" $CHECK c0 0 --serve 2>&1; }
+	coproc CHECKER { ip netns exec "$C" "${CHECK[@]}" c0 0 --serve 2>&1; }
 	local line
 	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver did not start: $line"
 }
@@ -142,32 +142,32 @@ test_route_errors_iproute2() {
 test_route_errors_raw() {
 	encap_topology
 	local trace="hex:3:0001000180000000" # ns 1, remlen 1, type 0x800000
-	expect_ok ip netns exec "$A" $RTNL a0 2001:db8:9::/64 $trace
+	expect_ok ip netns exec "$A" "${RTNL[@]}" a0 2001:db8:9::/64 "$trace"
 	ip -n "$A" -6 route del 2001:db8:9::/64
-	local t p="ip netns exec $A $RTNL a0 2001:db8:9::/64"
-	expect_err "freq needs both K and N" $p $trace u32:4:1
-	expect_err "freq needs both K and N" $p $trace u32:5:1
-	expect_err "1 <= K <= N <= 1000000" $p $trace u32:4:0 u32:5:1
-	expect_err "1 <= K <= N <= 1000000" $p $trace u32:4:2 u32:5:1
-	expect_err "1 <= K <= N <= 1000000" $p $trace u32:4:1 u32:5:1000001
-	expect_err "mode 0 is unknown" $p $trace u8:1:0
-	expect_err "mode 4 is unknown" $p $trace u8:1:4
-	expect_err "tundst needs mode encap or auto" $p $trace addr:2:$DST
-	expect_err "tunsrc needs mode encap or auto" $p $trace addr:6:2001:db8:1::1
-	expect_err "need a tundst" $p $trace u8:1:3
-	expect_err "tundst must not be the unspecified address" $p $trace u8:1:2 addr:2:::
-	expect_err "tunsrc must not be the unspecified address" $p $trace u8:1:2 addr:2:$DST addr:6:::
-	expect_err "tundst must be an IPv6 address" $p $trace u8:1:2 hex:2:20010db8
-	expect_err "missing trace" $p u8:1:1
-	expect_err "8-byte trace header" $p hex:3:00010001800000
-	expect_err "overflow flag or reserved bits" $p hex:3:0001040180000000
-	expect_err "overflow flag or reserved bits" $p hex:3:0001008180000000
-	expect_err "overflow flag or reserved bits" $p hex:3:0001000180000001
-	expect_err "trace type must not be 0" $p hex:3:0001000100000000
-	expect_err "undefined bits" $p hex:3:0001000100080000
-	expect_err "reserved bit 23" $p hex:3:0001000100000100
-	expect_err "trace size must be between 4 and 244" $p hex:3:0001000080000000
-	expect_err "trace size must be between 4 and 244" $p hex:3:0001003e80000000
+	local t p=(ip netns exec "$A" "${RTNL[@]}" a0 2001:db8:9::/64)
+	expect_err "freq needs both K and N" "${p[@]}" "$trace" u32:4:1
+	expect_err "freq needs both K and N" "${p[@]}" "$trace" u32:5:1
+	expect_err "1 <= K <= N <= 1000000" "${p[@]}" "$trace" u32:4:0 u32:5:1
+	expect_err "1 <= K <= N <= 1000000" "${p[@]}" "$trace" u32:4:2 u32:5:1
+	expect_err "1 <= K <= N <= 1000000" "${p[@]}" "$trace" u32:4:1 u32:5:1000001
+	expect_err "mode 0 is unknown" "${p[@]}" "$trace" u8:1:0
+	expect_err "mode 4 is unknown" "${p[@]}" "$trace" u8:1:4
+	expect_err "tundst needs mode encap or auto" "${p[@]}" "$trace" addr:2:$DST
+	expect_err "tunsrc needs mode encap or auto" "${p[@]}" "$trace" addr:6:2001:db8:1::1
+	expect_err "need a tundst" "${p[@]}" "$trace" u8:1:3
+	expect_err "tundst must not be the unspecified address" "${p[@]}" "$trace" u8:1:2 addr:2:::
+	expect_err "tunsrc must not be the unspecified address" "${p[@]}" "$trace" u8:1:2 addr:2:$DST addr:6:::
+	expect_err "tundst must be an IPv6 address" "${p[@]}" "$trace" u8:1:2 hex:2:20010db8
+	expect_err "missing trace" "${p[@]}" u8:1:1
+	expect_err "8-byte trace header" "${p[@]}" hex:3:00010001800000
+	expect_err "overflow flag or reserved bits" "${p[@]}" hex:3:0001040180000000
+	expect_err "overflow flag or reserved bits" "${p[@]}" hex:3:0001008180000000
+	expect_err "overflow flag or reserved bits" "${p[@]}" hex:3:0001000180000001
+	expect_err "trace type must not be 0" "${p[@]}" hex:3:0001000100000000
+	expect_err "undefined bits" "${p[@]}" hex:3:0001000100080000
+	expect_err "reserved bit 23" "${p[@]}" hex:3:0001000100000100
+	expect_err "trace size must be between 4 and 244" "${p[@]}" hex:3:0001000080000000
+	expect_err "trace size must be between 4 and 244" "${p[@]}" hex:3:0001003e80000000
 	check_eq "no route added" "" "$(ip -n "$A" -6 route show 2001:db8:9::/64)"
 }
 
@@ -326,6 +326,21 @@ test_auto_mode_forwarding() {
 	[[ "$line" == ok* ]] || fail "inline from B: $line"
 }
 
+# Auto mode and a local tunnel device whose remote lies in the route's prefix: what the tunnel
+# sends is generated here, though its skb->dev is the tunnel device at the output stage. Its
+# outer packet gets the trace inline, with no ingress interface and no timestamp (a forwarded
+# packet would be encapsulated and record the tunnel, 0x77, as its ingress).
+test_auto_mode_local_tunnel() {
+	encap_topology
+	ip -n "$A" link add t0 type ip6tnl mode ip6ip6 local 2001:db8:1::1 remote $DST encaplimit none
+	ip -n "$A" link set t0 up
+	ip netns exec "$A" sysctl -qw net.ipv6.conf.t0.ioam6_id=0x77
+	ip -n "$A" -6 route add 2001:db8:77::/64 dev t0
+	encap_route mode auto tundst $DST trace prealloc type 0xf00000 ns 123 size 16
+	PING_TO=2001:db8:77::1 expect_trace 2 --mode inline --ns 123 --type 0xf00000 --size 16 \
+		--node "$A_NODE"
+}
+
 # tundst inside the route's own prefix: the outer packet takes the route itself, and the
 # module remembers that finding per routing generation (no lookup per packet). Address and
 # route changes must show from the next packet on.
@@ -391,6 +406,7 @@ run_test "encap: every size 4..244, every mode" test_every_size
 run_test "encap: 10 MB TCP through inline and encap" test_tcp_transfer
 run_test "encap: packet at the route MTU" test_mtu_edge
 run_test "encap: auto mode on a router: forwarded encap, local inline" test_auto_mode_forwarding
+run_test "encap: auto mode, a local tunnel's packets are local: inline" test_auto_mode_local_tunnel
 run_test "encap: tundst routed through the route itself, across address and route changes" test_looped_tunnel
 run_test "encap: rmmod refused while routes exist" test_rmmod_with_routes
 run_test "encap: the first ioam6 route loads the installed module" test_autoload

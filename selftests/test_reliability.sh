@@ -159,7 +159,7 @@ rel_restart_checker() {
 		wait "$CHECKER_PID" 2>/dev/null
 	fi
 	# shellcheck disable=SC2086
-	coproc CHECKER { ip netns exec "$R" $CHECK left 0 --serve 2>&1; }
+	coproc CHECKER { ip netns exec "$R" "${CHECK[@]}" left 0 --serve 2>&1; }
 	local line=""
 	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver did not start: $line"
 }
@@ -187,7 +187,7 @@ rel_send() {
 	local mac
 	mac=$(ip netns exec "$T1" cat /sys/class/net/left/address)
 	# shellcheck disable=SC2086
-	ip netns exec "$A" $SEND right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" "$@"
+	ip netns exec "$A" "${SEND[@]}" right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" "$@"
 }
 
 # rel_send_opts COUNT OPT...: COUNT packets for each ioam_send.py --opt SPEC OPT, in order,
@@ -243,7 +243,7 @@ test_rel_load_unload() {
 	# No encap route: nothing pins the module. A pings R, and sends traces to T1.
 	rel_bg ip netns exec "$A" ping -6 -q -i 0.01 "$DST" >/dev/null 2>&1
 	# shellcheck disable=SC2086
-	rel_bg ip netns exec "$A" $SEND right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" \
+	rel_bg ip netns exec "$A" "${SEND[@]}" right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" \
 		--count 100000000 --interval 0.005 --opt "trace:ns=$NS_ID,type=0xf00000,size=48" >/dev/null 2>&1
 	for i in $(seq "$REL_LOAD_CYCLES"); do
 		insmod "$MODULE_KO" || fail "insmod #$i failed"
@@ -383,7 +383,7 @@ test_rel_rcu_churn() {
 	[ "$events" -ge 1 ] && [ "$events" -le "$sent" ] && [ "$sent" -le "$filled" ] ||
 		fail "$events events seen, $sent sent, for $filled filled traces"
 	# shellcheck disable=SC2086
-	expect_ok $EVENTS "$dir/mon" "$events" --ns "$NS_ID" --nodes 2
+	expect_ok "${EVENTS[@]}" "$dir/mon" "$events" --ns "$NS_ID" --nodes 2
 	# The state the loop ended with: namespace 123 with its data, no schema, switch on.
 	# shellcheck disable=SC2046
 	expect_ping 3 --mode inline --ns "$NS_ID" --type 0x800002 --size 32 $(nodes_upto 1 ,sc=none)
@@ -660,7 +660,7 @@ test_rel_null_idev() {
 	mac=$(ip netns exec "$T1" cat /sys/class/net/left/address)
 	rel_bg ip netns exec "$A" ping -6 -q -i 0.01 "$DST" >/dev/null 2>&1
 	# shellcheck disable=SC2086
-	rel_bg ip netns exec "$A" $SEND right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" \
+	rel_bg ip netns exec "$A" "${SEND[@]}" right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" \
 		--count 100000000 --interval 0.003 --opt "trace:ns=$NS_ID,type=0xc20000,size=24" >/dev/null 2>&1
 	for c in $(seq "$REL_IDEV_CYCLES"); do
 		filled=$(stat "$T1" trace_filled)

@@ -103,10 +103,10 @@ test_transit_chain_and_events() {
 		local wire=$LAST_TRACE
 		monitor_stop
 		for k in 1 2 3 4; do
-			expect_ok $EVENTS "$dir/mon.$mode.$k" $count --ns $NS_ID --nodes $((k + 1)) --node "$(node_spec $k)"
+			expect_ok "${EVENTS[@]}" "$dir/mon.$mode.$k" $count --ns $NS_ID --nodes $((k + 1)) --node "$(node_spec $k)"
 		done
 		# The last transit node's event carries exactly the bytes R received.
-		expect_ok $EVENTS "$dir/mon.$mode.4" $count --data "$wire"
+		expect_ok "${EVENTS[@]}" "$dir/mon.$mode.4" $count --data "$wire"
 		for k in 1 2 3 4; do
 			check_stat "$(ns_of $k)" trace_filled $([ $mode = inline ] && echo $count || echo $((2 * count)))
 		done
@@ -192,28 +192,28 @@ test_decap_and_domain_edge() {
 	local dir r_node="hop=62,id=$(node_id 2),in=$(if_id 2 1),out=0xffff,nsd=$(ns_data 2),qd=0xffffffff"
 	dir=$(mktemp -d)
 	monitor_start "$R" "$dir/mon"
-	ip netns exec "$D" $CHECK left 3 --absent --ready "$dir/ready" >"$dir/d.out" 2>&1 &
+	ip netns exec "$D" "${CHECK[@]}" left 3 --absent --ready "$dir/ready" >"$dir/d.out" 2>&1 &
 	local d=$!
 	for _ in $(seq "$(wait_s 50)"); do [ -e "$dir/ready" ] && break; sleep 0.1; done
 	ip netns exec "$A" ping -6 -q -c 3 -i 0.05 -W 1 2001:db8:99::2 >/dev/null 2>&1 ||
 		fail "no answer from D through the tunnel"
 	wait $d || fail "D: $(cat "$dir/d.out")"
 	monitor_stop
-	expect_ok $EVENTS "$dir/mon" 3 --ns $NS_ID --nodes 3 --node "$r_node"
+	expect_ok "${EVENTS[@]}" "$dir/mon" 3 --ns $NS_ID --nodes 3 --node "$r_node"
 	# Inline to R: the destination fills its data too.
 	monitor_start "$R" "$dir/mon2"
 	route_trace inline 0xf20000 60
 	# shellcheck disable=SC2046
 	expect_ping 2 --mode inline --ns $NS_ID --type 0xf20000 --size 60 $(nodes_upto 1)
 	monitor_stop
-	expect_ok $EVENTS "$dir/mon2" 2 --ns $NS_ID --nodes 3 --node "$r_node"
+	expect_ok "${EVENTS[@]}" "$dir/mon2" 2 --ns $NS_ID --nodes 3 --node "$r_node"
 	# An edge interface with IOAM off: R's switch off, nothing filled and no event.
 	ip netns exec "$R" sysctl -qw net.ipv6.conf.left.ioam6_enabled=0
 	monitor_start "$R" "$dir/mon3"
 	# shellcheck disable=SC2046
 	expect_ping 2 --mode inline --ns $NS_ID --type 0xf20000 --size 60 $(nodes_upto 1)
 	monitor_stop
-	expect_ok $EVENTS "$dir/mon3" 0
+	expect_ok "${EVENTS[@]}" "$dir/mon3" 0
 	check_stat "$R" trace_filled 5
 }
 
@@ -234,12 +234,12 @@ test_transit_two_options() {
 	local line
 	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
 	# The second option's reserved octet after the trace type is set: events carry it as received.
-	expect_ok ip netns exec "$A" $SEND right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" --count 3 \
+	expect_ok ip netns exec "$A" "${SEND[@]}" right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" --count 3 \
 		--opt trace:ns=$NS_ID,type=0xc00000,size=16 --opt trace:ns=124,type=0x800000,size=8,rsvd=0xab
 	read -r -t "$(wait_s 60)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	check_eq "packets at R" "traced 3 untraced 0" "$line"
 	monitor_stop
-	expect_ok $EVENTS "$dir/mon" 6 --nodes 1 --node "hop=63,id=$(node_id 1)"
+	expect_ok "${EVENTS[@]}" "$dir/mon" 6 --nodes 1 --node "hop=63,id=$(node_id 1)"
 	check_eq "namespaces of the events" "123 124 123 124 123 124" \
 		"$(python3 -c 'import json,sys; print(*[json.loads(l)["namespace"] for l in open(sys.argv[1])])' "$dir/mon")"
 	check_eq "trace type words of the events (ip ioam monitor's text)" \
