@@ -118,7 +118,7 @@ scenario() {
 		[[ $name != encap_ip6ip6_* ]] || m="encap tundst $DST"
 		schema "$(schema_of "$size")"
 		# shellcheck disable=SC2046
-		route_ioam mode $m trace prealloc $(trace_of "$size")
+		route_ioam mode "$m" trace prealloc $(trace_of "$size")
 		;;
 	transit_48_off | transit_48)
 		# A inserts 96 bytes and fills 48; T fills the other 48 (or only forwards: _off).

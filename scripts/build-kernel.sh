@@ -13,7 +13,7 @@ cached_only=0
 [ "${1:-}" != --cached ] || { cached_only=1; shift; }
 variant=${1:-test}
 src=$(kernel_src_dir)
-[ -n "$src" ] && [ -f "$src/Makefile" ] || die "no kernel source: run scripts/provision.sh first"
+{ [ -n "$src" ] && [ -f "$src/Makefile" ]; } || die "no kernel source: run scripts/provision.sh first"
 rust_lib=$(rust_lib_src_dir)
 [ -f "$rust_lib/core/src/lib.rs" ] || die "no Rust library sources for rustc $(rustc_version): run scripts/provision.sh"
 command -v bindgen >/dev/null || die "bindgen not found: run scripts/provision.sh"

@@ -13,7 +13,7 @@ APT_PACKAGES=(
 	build-essential flex bison bc libelf-dev libssl-dev cpio kmod rsync
 	libclang-19-dev clang-19 lld-19 llvm-19
 	qemu-system-x86 udev busybox-static iputils-ping tcpdump tshark procps
-	python3-pip libseccomp-dev libcap-ng-dev
+	python3-pip libseccomp-dev libcap-ng-dev shellcheck
 )
 
 apt_updated=
@@ -36,7 +36,7 @@ install_apt_packages() {
 	missing=$(missing_packages "${APT_PACKAGES[@]}")
 	[ -z "$missing" ] && return
 	apt_update_once
-	log "installing: $(echo $missing)"
+	log "installing: ${missing//$'\n'/ }"
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
@@ -95,7 +95,7 @@ private_apt_newest() {
 private_apt_fetch() { # package version destdir -> prints the .deb path
 	mkdir -p "$3"
 	(cd "$3" && private_apt apt-get download "$1=$2" >/dev/null)
-	ls "$3/${1}_"*.deb | head -n 1
+	find "$3" -maxdepth 1 -name "${1}_*.deb" | sort | head -n 1
 }
 
 install_kernel_source() {

@@ -8,7 +8,7 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-kdir= logdir="$REPO_ROOT/logs"
+kdir='' logdir="$REPO_ROOT/logs"
 # A hung guest must not hang CI: the whole run is bounded.
 vm_timeout=${IOAM_RS_VM_TIMEOUT:-1800}
 while [ $# -gt 0 ]; do

@@ -8,6 +8,7 @@
 
 CHECK=(python3 "$SELFTEST_DIR/ioam_check.py")
 SEND=(python3 "$SELFTEST_DIR/ioam_send.py")
+# shellcheck disable=SC2034 # used by the test files
 EVENTS=(python3 "$SELFTEST_DIR/check_events.py")
 NS_ID=123
 
@@ -37,25 +38,25 @@ chain_topology() {
 	LAST=$((n + 1))
 	DST=2001:db8:$LAST::2
 	for k in $(seq 0 "$n"); do
-		ip link add right netns "$(ns_of $k)" type veth peer name left netns "$(ns_of $((k + 1)))"
+		ip link add right netns "$(ns_of "$k")" type veth peer name left netns "$(ns_of $((k + 1)))"
 	done
 	for k in $(seq 0 "$LAST"); do
 		local ns
-		ns=$(ns_of $k)
-		[ "$k" -eq 0 ] || { ip -n "$ns" addr add 2001:db8:$k::2/64 dev left nodad; ip -n "$ns" link set left up; }
+		ns=$(ns_of "$k")
+		[ "$k" -eq 0 ] || { ip -n "$ns" addr add 2001:db8:"$k"::2/64 dev left nodad; ip -n "$ns" link set left up; }
 		[ "$k" -eq "$LAST" ] || { ip -n "$ns" addr add 2001:db8:$((k + 1))::1/64 dev right nodad; ip -n "$ns" link set right up; }
 		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1 \
-			net.ipv6.ioam6_id="$(node_id $k)" net.ipv6.ioam6_id_wide="$(node_id_wide $k)"
-		[ "$k" -eq 0 ] || ip netns exec "$ns" sysctl -qw net.ipv6.conf.left.ioam6_id="$(if_id $k 1)" \
-			net.ipv6.conf.left.ioam6_id_wide="$(if_id_wide $k 1)"
-		[ "$k" -eq "$LAST" ] || ip netns exec "$ns" sysctl -qw net.ipv6.conf.right.ioam6_id="$(if_id $k 2)" \
-			net.ipv6.conf.right.ioam6_id_wide="$(if_id_wide $k 2)"
-		ip netns exec "$ns" "$IOAMCTL" namespace add $NS_ID data "$(ns_data $k)" wide "$(ns_wide $k)"
+			net.ipv6.ioam6_id="$(node_id "$k")" net.ipv6.ioam6_id_wide="$(node_id_wide "$k")"
+		[ "$k" -eq 0 ] || ip netns exec "$ns" sysctl -qw net.ipv6.conf.left.ioam6_id="$(if_id "$k" 1)" \
+			net.ipv6.conf.left.ioam6_id_wide="$(if_id_wide "$k" 1)"
+		[ "$k" -eq "$LAST" ] || ip netns exec "$ns" sysctl -qw net.ipv6.conf.right.ioam6_id="$(if_id "$k" 2)" \
+			net.ipv6.conf.right.ioam6_id_wide="$(if_id_wide "$k" 2)"
+		ip netns exec "$ns" "$IOAMCTL" namespace add $NS_ID data "$(ns_data "$k")" wide "$(ns_wide "$k")"
 		for j in $(seq 1 "$LAST"); do
 			if [ "$j" -gt $((k + 1)) ]; then
-				ip -n "$ns" -6 route add 2001:db8:$j::/64 via 2001:db8:$((k + 1))::2
+				ip -n "$ns" -6 route add 2001:db8:"$j"::/64 via 2001:db8:$((k + 1))::2
 			elif [ "$j" -lt "$k" ]; then
-				ip -n "$ns" -6 route add 2001:db8:$j::/64 via 2001:db8:$k::1
+				ip -n "$ns" -6 route add 2001:db8:"$j"::/64 via 2001:db8:"$k"::1
 			fi
 		done
 		if [ "$k" -ge 1 ] && [ "$k" -le "$n" ]; then
@@ -66,7 +67,7 @@ chain_topology() {
 	ip -n "$R" link set ip6tnl0 up
 	coproc CHECKER { ip netns exec "$R" "${CHECK[@]}" left 0 --serve 2>&1; }
 	local line
-	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver did not start: $line"
+	checker_ready
 }
 
 # ns_of K: the network namespace of node K.
@@ -108,7 +109,7 @@ node_spec() {
 	if [ "$k" -eq 0 ]; then
 		echo "hop=64,id=0xa1,idw=0xa1a1a1a1a1,in=0xffff,out=$(if_id 0 2),inw=0xffffffff,outw=$(if_id_wide 0 2),ts=unavail,nsd=$(ns_data 0),nsdw=$(ns_wide 0),qd=0"
 	else
-		echo "hop=$hop,id=$(node_id $k),idw=$(node_id_wide $k),in=$(if_id $k 1),out=$(if_id $k 2),inw=$(if_id_wide $k 1),outw=$(if_id_wide $k 2),ts=any,nsd=$(ns_data $k),nsdw=$(ns_wide $k),qd=0"
+		echo "hop=$hop,id=$(node_id "$k"),idw=$(node_id_wide "$k"),in=$(if_id "$k" 1),out=$(if_id "$k" 2),inw=$(if_id_wide "$k" 1),outw=$(if_id_wide "$k" 2),ts=any,nsd=$(ns_data "$k"),nsdw=$(ns_wide "$k"),qd=0"
 	fi
 }
 
@@ -124,10 +125,11 @@ expect_ping() {
 	local count=$1 line
 	shift
 	echo "$count $*" >&"${CHECKER[1]}"
-	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	checker_ready
 	ip netns exec "$A" ping -6 -q -c "$count" -i 0.05 -W 1 "$DST" >/dev/null 2>&1
 	read -r -t "$(wait_s 60)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	[[ "$line" == ok* ]] || fail "$* : $line"
+	# shellcheck disable=SC2034 # read by the test files
 	LAST_TRACE=${line##* trace }
 }
 
@@ -162,12 +164,12 @@ listening_sockets() {
 # in NS into FILE until monitor_stop; waits until it has joined the events group.
 MONITOR_PIDS=()
 monitor_start() {
-	local before i format=(-j)
+	local before format=(-j)
 	[ "${3:-}" != text ] || format=()
 	before=$(listening_sockets "$1")
 	ip netns exec "$1" "$IOAMCTL" "${format[@]}" monitor >"$2" 2>&1 &
 	MONITOR_PIDS+=($!)
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ "$(listening_sockets "$1")" -le "$before" ] || return 0
 		sleep 0.1
 	done
@@ -189,6 +191,7 @@ tally_of() {
 	echo "${v:-0}"
 }
 
+# shellcheck disable=SC2016 # awk's fields
 snmp6() { ip netns exec "$1" awk -v n="$2" '$1 == n { print $2 }' /proc/net/snmp6; }
 
 # Every seed case of ioam_send.py (malformed options of each kind, several options, O flag,
@@ -242,7 +245,7 @@ malformed_seeds() {
 		drops=0
 		[ "$1" != --seeds ] || drops=2
 	fi
-	[ $(($(snmp6 "$T1" Ip6InHdrErrors) - hdr_errors)) -ge $drops ] ||
+	[ $(($(snmp6 "$T1" Ip6InHdrErrors) - hdr_errors)) -ge "$drops" ] ||
 		fail "Ip6InHdrErrors grew by less than $drops"
 	# T1 still forwards and fills.
 	route_trace inline 0x800000 8

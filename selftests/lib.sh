@@ -16,6 +16,13 @@ TESTS_RUN=0 TESTS_PASSED=0 TESTS_FAILED=0 TESTS_SKIPPED=0
 CREATED_NETNS=()
 CREATED_LINKS=()
 
+# checker_ready: the coprocess CHECKER (ioam_check.py --serve) says it listens.
+checker_ready() {
+	local line
+	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" || fail "no word from the receiver"
+	[ "$line" = ready ] || fail "receiver not ready: $line"
+}
+
 # setup_ns VAR...: create one network namespace per VAR (unique name stored in VAR), lo up.
 setup_ns() {
 	local var ns

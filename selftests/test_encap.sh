@@ -19,7 +19,7 @@ encap_topology() {
 	ip -n "$B" addr add 2001:db8:1::2/64 dev b0 nodad
 	ip -n "$B" addr add 2001:db8:2::2/64 dev b1 nodad
 	ip -n "$C" addr add 2001:db8:2::1/64 dev c0 nodad
-	local ns dev
+	local ns
 	for ns in "$A:a0" "$B:b0" "$B:b1" "$C:c0"; do ip -n "${ns%%:*}" link set "${ns##*:}" up; done
 	ip netns exec "$B" sysctl -qw net.ipv6.conf.all.forwarding=1
 	ip -n "$C" addr add 2001:db8:2::5/64 dev c0 nodad
@@ -33,7 +33,7 @@ encap_topology() {
 	# One receiver process for the whole test: starting Python per check is slow under TCG.
 	coproc CHECKER { ip netns exec "$C" "${CHECK[@]}" c0 0 --serve 2>&1; }
 	local line
-	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver did not start: $line"
+	checker_ready
 }
 
 # encap_route ARGS...: (re)place A's route to C's prefix with an ioam6 encap.
@@ -52,7 +52,7 @@ expect_trace() {
 	local count=$1 line
 	shift
 	echo "$count $*" >&"${CHECKER[1]}"
-	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	checker_ready
 	ip netns exec "$A" ping -6 -q -c "$count" -i 0.05 -W 1 "${PING_TO:-$DST}" >/dev/null 2>&1
 	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	[[ "$line" == ok* ]] || fail "$* : $line"
@@ -120,22 +120,22 @@ test_route_errors_iproute2() {
 	encap_topology
 	local add="ip -n $A -6 route add 2001:db8:9::/64 encap ioam6" tr="trace prealloc type 0x800000 ns 1 size 4 dev a0"
 	# Refused by the module (iproute2 sends these), with its extack message.
-	expect_err "tundst must not be the unspecified address ::" $add mode encap tundst :: $tr
-	expect_err "tunsrc must not be the unspecified address ::" $add mode encap tunsrc :: tundst $DST $tr
-	expect_err "trace type uses undefined bits 12-21" $add trace prealloc type 0x000800 ns 1 size 4 dev a0
-	expect_err "trace type uses reserved bit 23" $add trace prealloc type 0x000001 ns 1 size 4 dev a0
-	expect_err "trace type must not be 0" $add trace prealloc type 0x1000000 ns 1 size 4 dev a0
+	expect_err "tundst must not be the unspecified address ::" "$add" mode encap tundst :: "$tr"
+	expect_err "tunsrc must not be the unspecified address ::" "$add" mode encap tunsrc :: tundst $DST "$tr"
+	expect_err "trace type uses undefined bits 12-21" "$add" trace prealloc type 0x000800 ns 1 size 4 dev a0
+	expect_err "trace type uses reserved bit 23" "$add" trace prealloc type 0x000001 ns 1 size 4 dev a0
+	expect_err "trace type must not be 0" "$add" trace prealloc type 0x1000000 ns 1 size 4 dev a0
 	# Refused by iproute2 itself, before anything is sent.
-	expect_err "Inline mode does not need tundst" $add mode inline tundst $DST $tr
-	expect_err "Inline mode does not need tunsrc" $add mode inline tunsrc 2001:db8:1::1 $tr
-	expect_err '"tundst" is required' $add mode encap $tr
-	expect_err "Invalid trace type" $add trace prealloc type 0 ns 1 size 4 dev a0
-	expect_err "Invalid trace size" $add trace prealloc type 0x800000 ns 1 size 0 dev a0
-	expect_err "4-octet multiple" $add trace prealloc type 0x800000 ns 1 size 6 dev a0
-	expect_err "Trace size is too big" $add trace prealloc type 0x800000 ns 1 size 248 dev a0
-	expect_err "k > n is forbidden" $add freq 5/3 $tr
-	expect_err 'Out of bound "k"' $add freq 0/1 $tr
-	expect_err 'Out of bound "n"' $add freq 1/1000001 $tr
+	expect_err "Inline mode does not need tundst" "$add" mode inline tundst $DST "$tr"
+	expect_err "Inline mode does not need tunsrc" "$add" mode inline tunsrc 2001:db8:1::1 "$tr"
+	expect_err '"tundst" is required' "$add" mode encap "$tr"
+	expect_err "Invalid trace type" "$add" trace prealloc type 0 ns 1 size 4 dev a0
+	expect_err "Invalid trace size" "$add" trace prealloc type 0x800000 ns 1 size 0 dev a0
+	expect_err "4-octet multiple" "$add" trace prealloc type 0x800000 ns 1 size 6 dev a0
+	expect_err "Trace size is too big" "$add" trace prealloc type 0x800000 ns 1 size 248 dev a0
+	expect_err "k > n is forbidden" "$add" freq 5/3 "$tr"
+	expect_err 'Out of bound "k"' "$add" freq 0/1 "$tr"
+	expect_err 'Out of bound "n"' "$add" freq 1/1000001 "$tr"
 	check_eq "no route added" "" "$(ip -n "$A" -6 route show 2001:db8:9::/64)"
 }
 
@@ -144,7 +144,7 @@ test_route_errors_raw() {
 	local trace="hex:3:0001000180000000" # ns 1, remlen 1, type 0x800000
 	expect_ok ip netns exec "$A" "${RTNL[@]}" a0 2001:db8:9::/64 "$trace"
 	ip -n "$A" -6 route del 2001:db8:9::/64
-	local t p=(ip netns exec "$A" "${RTNL[@]}" a0 2001:db8:9::/64)
+	local p=(ip netns exec "$A" "${RTNL[@]}" a0 2001:db8:9::/64)
 	expect_err "freq needs both K and N" "${p[@]}" "$trace" u32:4:1
 	expect_err "freq needs both K and N" "${p[@]}" "$trace" u32:5:1
 	expect_err "1 <= K <= N <= 1000000" "${p[@]}" "$trace" u32:4:0 u32:5:1
@@ -190,9 +190,9 @@ test_full_trace_and_schema() {
 	local mode size=$(((15 + 1 + 2) * 4))
 	for mode in "${MODES[@]}"; do
 		# shellcheck disable=SC2046
-		encap_route $(mode_route_args $mode) trace prealloc type 0xfff002 ns 123 size $size
+		encap_route $(mode_route_args "$mode") trace prealloc type 0xfff002 ns 123 size $size
 		# shellcheck disable=SC2046
-		expect_trace 2 $(mode_check_args $mode) --ns 123 --type 0xfff002 --size $size \
+		expect_trace 2 $(mode_check_args "$mode") --ns 123 --type 0xfff002 --size $size \
 			--node "$A_NODE,sc=777:616263646566"
 	done
 }
@@ -227,9 +227,11 @@ count_traced() {
 	[ $# -gt 0 ] || set -- mode inline
 	encap_route freq "$k/$n" "$@" trace prealloc type 0x800000 ns 123 size 4
 	echo "$count --count-traced --timeout $(wait_s 60)" >&"${CHECKER[1]}"
-	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	checker_ready
 	ip netns exec "$A" ping -6 -q -c "$count" -i 0.002 -W 1 "${PING_TO:-$DST}" >/dev/null 2>&1
 	read -r -t "$(wait_s 90)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
+	# Whole windows of n give k each, the last partial one min(its length, k).
+	# shellcheck disable=SC2017 # integer division on purpose
 	local want=$((count / n * k + (count % n < k ? count % n : k)))
 	check_eq "freq $k/$n over $count packets" "traced $want untraced $((count - want))" "$line"
 }
@@ -293,10 +295,10 @@ test_mtu_edge() {
 	# The route's MTU already accounts for the Hop-by-Hop header: a packet of exactly
 	# that size goes through, one byte more gets Packet Too Big with the reduced MTU.
 	local payload=$((1400 - 40 - hbh - 8))
-	ip netns exec "$A" ping -6 -c 1 -W 2 -M do -s $payload $DST >/dev/null ||
+	ip netns exec "$A" ping -6 -c 1 -W 2 -M "do" -s $payload $DST >/dev/null ||
 		fail "a packet exactly at the route MTU did not go through"
 	local out
-	out=$(ip netns exec "$A" ping -6 -c 1 -W 2 -M do -s $((payload + 1)) $DST 2>&1) &&
+	out=$(ip netns exec "$A" ping -6 -c 1 -W 2 -M "do" -s $((payload + 1)) $DST 2>&1) &&
 		fail "a packet one byte over the route MTU went through"
 	[[ "$out" == *"mtu: $((1400 - hbh))"* ]] ||
 		fail "expected a local error with mtu $((1400 - hbh)): $out"
@@ -320,7 +322,7 @@ test_auto_mode_forwarding() {
 	# B's own packets go inline, with no ingress interface and no timestamp.
 	local line
 	echo "2 --mode inline --ns 5 --type 0xf40000 --size 20 --node hop=64,id=0xb1,in=0xffff,out=0xb2,ts=unavail,nsd=0x55,qd=0" >&"${CHECKER[1]}"
-	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	checker_ready
 	ip netns exec "$B" ping -6 -q -c 2 -i 0.05 -W 1 $DST >/dev/null 2>&1
 	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	[[ "$line" == ok* ]] || fail "inline from B: $line"
@@ -373,8 +375,7 @@ test_rmmod_with_routes() {
 	rmmod ioam_rs 2>/dev/null && fail "rmmod succeeded while a route uses the encapsulation"
 	module_loaded || fail "module gone"
 	ip -n "$A" -6 route del 2001:db8:2::/64
-	local i
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		rmmod ioam_rs 2>/dev/null && return 0
 		sleep 0.2 # the kernel may still hold cached references to the deleted route
 	done

@@ -10,6 +10,7 @@
 #
 # Sourced by selftests/run.sh. Uses chain.sh's topologies and helpers (sourced by lib.sh).
 # shellcheck shell=bash
+# shellcheck disable=SC2153 # EVENTS comes from chain.sh (sourced by lib.sh)
 # A, T1, R, DST, LAST, CHECKER...: set by chain_topology and setup_ns. "A && B || fail": fail exits.
 # shellcheck disable=SC2154,SC2015
 
@@ -161,7 +162,7 @@ rel_restart_checker() {
 	# shellcheck disable=SC2086
 	coproc CHECKER { ip netns exec "$R" "${CHECK[@]}" left 0 --serve 2>&1; }
 	local line=""
-	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver did not start: $line"
+	checker_ready
 }
 
 # rel_expect COUNT CHECK-ARGS... -- CMD...: R must see COUNT packets matching CHECK-ARGS
@@ -176,7 +177,7 @@ rel_expect() {
 	[ $# -gt 1 ] || fail "rel_expect: no command"
 	shift
 	echo "$count ${args[*]}" >&"${CHECKER[1]}"
-	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	checker_ready
 	"$@" >/dev/null 2>&1
 	read -r -t "$(wait_s 60)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	[[ "$line" == ok* ]] || fail "$* -> ${args[*]} : $line"
@@ -497,7 +498,7 @@ test_rel_nodelen() {
 	done
 	# R counts what arrives for 8 s (the sender needs a moment to start): nothing must.
 	echo "$((2 * ${#opts[@]})) --count-traced --timeout $(wait_s 8)" >&"${CHECKER[1]}"
-	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	checker_ready
 	rel_send_opts 2 "${opts[@]}" || fail "sending the traces"
 	read -r -t "$(wait_s 60)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	check_eq "packets at R" "traced 0 untraced 0" "$line"

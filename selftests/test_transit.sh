@@ -2,6 +2,7 @@
 # Transit and decapsulating nodes: the module's netfilter hook fills IOAM traces in received
 # packets, on the chain topologies of chain.sh. Sourced by selftests/run.sh.
 # shellcheck shell=bash
+# shellcheck disable=SC2153 # EVENTS and LAST_TRACE come from chain.sh (sourced by lib.sh)
 
 test_transit_each_bit() {
 	chain_topology 1
@@ -24,7 +25,7 @@ test_transit_every_size() {
 		# 4 bytes: room for A's node data only; T1 sets the overflow flag.
 		route_trace $mode 0x800000 4
 		# shellcheck disable=SC2046
-		expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0x800000 --size 4 $(nodes_upto 0) --overflow
+		expect_ping 1 $(check_args $mode) --ns "$NS_ID" --type 0x800000 --size 4 $(nodes_upto 0) --overflow
 	done
 }
 
@@ -32,14 +33,14 @@ test_transit_every_size() {
 full_trace() {
 	chain_topology 1 "$1"
 	ip netns exec "$A" "$IOAMCTL" schema add 777 "abcdef"
-	ip netns exec "$A" "$IOAMCTL" namespace set $NS_ID schema 777
+	ip netns exec "$A" "$IOAMCTL" namespace set "$NS_ID" schema 777
 	ip netns exec "$T1" "$IOAMCTL" schema add 0xabcdef "12345678"
-	ip netns exec "$T1" "$IOAMCTL" namespace set $NS_ID schema 0xabcdef
+	ip netns exec "$T1" "$IOAMCTL" namespace set "$NS_ID" schema 0xabcdef
 	local mode size=$(((15 + 1 + 2) * 4 + (15 + 1 + 2) * 4 + 8))
 	for mode in inline encap; do
 		route_trace $mode 0xfff002 $size
 		# shellcheck disable=SC2046
-		expect_ping 2 $(check_args $mode) --ns $NS_ID --type 0xfff002 --size $size \
+		expect_ping 2 $(check_args $mode) --ns "$NS_ID" --type 0xfff002 --size $size \
 			--node "$(node_spec 0),sc=777:616263646566" --node "$(node_spec 1),sc=0xabcdef:3132333435363738"
 	done
 	check_stat "$T1" trace_filled 4
@@ -54,33 +55,33 @@ test_transit_namespace_cases() {
 	local mode
 	for mode in inline encap; do
 		# Unknown at T1: left untouched.
-		ip netns exec "$T1" "$IOAMCTL" namespace del $NS_ID
+		ip netns exec "$T1" "$IOAMCTL" namespace del "$NS_ID"
 		route_trace $mode 0xc00000 16
 		# shellcheck disable=SC2046
-		expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0xc00000 --size 16 $(nodes_upto 0)
-		ip netns exec "$T1" "$IOAMCTL" namespace add $NS_ID data "$(ns_data 1)" wide "$(ns_wide 1)"
+		expect_ping 1 $(check_args $mode) --ns "$NS_ID" --type 0xc00000 --size 16 $(nodes_upto 0)
+		ip netns exec "$T1" "$IOAMCTL" namespace add "$NS_ID" data "$(ns_data 1)" wide "$(ns_wide 1)"
 		# No room after A: T1 sets the overflow flag and writes nothing.
 		route_trace $mode 0xc00000 8
 		# shellcheck disable=SC2046
-		expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0xc00000 --size 8 $(nodes_upto 0) --overflow
+		expect_ping 1 $(check_args $mode) --ns "$NS_ID" --type 0xc00000 --size 8 $(nodes_upto 0) --overflow
 		# Overflow already set by A: T1 leaves it alone.
 		route_trace $mode 0xc00000 4
 		# shellcheck disable=SC2046
-		expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0xc00000 --size 4 --overflow
+		expect_ping 1 $(check_args $mode) --ns "$NS_ID" --type 0xc00000 --size 4 --overflow
 		# Room for T1's node data but not for its schema; room once the schema is unbound.
 		ip netns exec "$T1" "$IOAMCTL" schema add 9 "0011223344556677"
-		ip netns exec "$T1" "$IOAMCTL" namespace set $NS_ID schema 9
+		ip netns exec "$T1" "$IOAMCTL" namespace set "$NS_ID" schema 9
 		route_trace $mode 0xc00002 28
 		# shellcheck disable=SC2046
-		expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0xc00002 --size 28 $(nodes_upto 0 ,sc=none) --overflow
-		ip netns exec "$T1" "$IOAMCTL" namespace set $NS_ID schema none
+		expect_ping 1 $(check_args $mode) --ns "$NS_ID" --type 0xc00002 --size 28 $(nodes_upto 0 ,sc=none) --overflow
+		ip netns exec "$T1" "$IOAMCTL" namespace set "$NS_ID" schema none
 		ip netns exec "$T1" "$IOAMCTL" schema del 9
 		# shellcheck disable=SC2046
-		expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0xc00002 --size 28 $(nodes_upto 1 ,sc=none)
+		expect_ping 1 $(check_args $mode) --ns "$NS_ID" --type 0xc00002 --size 28 $(nodes_upto 1 ,sc=none)
 		# Switched off at T1's ingress: untouched.
 		ip netns exec "$T1" "$IOAMCTL" interface disable left
 		# shellcheck disable=SC2046
-		expect_ping 1 $(check_args $mode) --ns $NS_ID --type 0xc00002 --size 28 $(nodes_upto 0 ,sc=none)
+		expect_ping 1 $(check_args $mode) --ns "$NS_ID" --type 0xc00002 --size 28 $(nodes_upto 0 ,sc=none)
 		ip netns exec "$T1" "$IOAMCTL" interface enable left
 	done
 	check_stat "$T1" trace_unknown_namespace 2
@@ -99,16 +100,18 @@ test_transit_chain_and_events() {
 		for k in 1 2 3 4; do monitor_start "$(ns_of $k)" "$dir/mon.$mode.$k"; done
 		route_trace $mode $type $size
 		# shellcheck disable=SC2046
-		expect_ping $count $(check_args $mode) --ns $NS_ID --type $type --size $size $(nodes_upto 4)
+		expect_ping $count $(check_args $mode) --ns "$NS_ID" --type $type --size $size $(nodes_upto 4)
 		local wire=$LAST_TRACE
 		monitor_stop
 		for k in 1 2 3 4; do
-			expect_ok "${EVENTS[@]}" "$dir/mon.$mode.$k" $count --ns $NS_ID --nodes $((k + 1)) --node "$(node_spec $k)"
+			expect_ok "${EVENTS[@]}" "$dir/mon.$mode.$k" $count --ns "$NS_ID" --nodes $((k + 1)) --node "$(node_spec $k)"
 		done
 		# The last transit node's event carries exactly the bytes R received.
 		expect_ok "${EVENTS[@]}" "$dir/mon.$mode.4" $count --data "$wire"
+		local filled=$count
+		[ "$mode" = inline ] || filled=$((2 * count))
 		for k in 1 2 3 4; do
-			check_stat "$(ns_of $k)" trace_filled $([ $mode = inline ] && echo $count || echo $((2 * count)))
+			check_stat "$(ns_of "$k")" trace_filled "$filled"
 		done
 	done
 }
@@ -119,7 +122,7 @@ test_events_rate_limit() {
 	local dir count=30
 	dir=$(mktemp -d)
 	expect_err "invalid rate" ip netns exec "$T1" "$IOAMCTL" events limit rate 0 burst 5
-	expect_err "event burst 1000001 is out of range" genl_in "$T1" do set_event_limit u32:event_rate:1 u32:event_burst:1000001
+	expect_err "event burst 1000001 is out of range" genl_in "$T1" "do" set_event_limit u32:event_rate:1 u32:event_burst:1000001
 	expect_ok ip netns exec "$T1" "$IOAMCTL" events limit rate 1 burst 5
 	check_stat "$T1" event_rate 1
 	check_stat "$T1" event_burst 5
@@ -135,7 +138,7 @@ test_events_rate_limit() {
 	limited=$(stat "$T1" events_rate_limited)
 	check_eq "events seen and sent" "$sent" "$events"
 	check_eq "events sent and rate-limited" $count $((sent + limited))
-	[ "$sent" -ge 5 ] && [ "$sent" -le $((5 + elapsed)) ] ||
+	{ [ "$sent" -ge 5 ] && [ "$sent" -le $((5 + elapsed)) ]; } ||
 		fail "$sent events in $elapsed s with rate 1 burst 5"
 	check_stat "$T1" trace_filled $count
 	check_eq "ioamctl -j stats" "$count $sent $limited" "$(ip netns exec "$T1" "$IOAMCTL" -j stats |
@@ -154,18 +157,18 @@ test_interface_switch() {
 	check_eq "switch shown (json)" "[{\"dev\":\"left\",\"ifindex\":$idx,\"ioam\":true}]" \
 		"$(ip netns exec "$T1" "$IOAMCTL" -j interface show)"
 	expect_err 'cannot find device "nosuch"' ip netns exec "$T1" "$IOAMCTL" interface enable nosuch
-	expect_err "interface 9999 does not exist in this network namespace" genl_in "$T1" do set_interface u32:ifindex:9999 u8:if_enabled:1
-	expect_err "neither 0 (off) nor 1 (on)" genl_in "$T1" do set_interface u32:ifindex:$idx u8:if_enabled:2
-	expect_err "missing on or off" genl_in "$T1" do set_interface u32:ifindex:$idx
+	expect_err "interface 9999 does not exist in this network namespace" genl_in "$T1" "do" set_interface u32:ifindex:9999 u8:if_enabled:1
+	expect_err "neither 0 (off) nor 1 (on)" genl_in "$T1" "do" set_interface u32:ifindex:"$idx" u8:if_enabled:2
+	expect_err "missing on or off" genl_in "$T1" "do" set_interface u32:ifindex:"$idx"
 	# Another network namespace has its own switches.
 	check_eq "other netns" "" "$(ip netns exec "$R" "$IOAMCTL" interface show)"
 	route_trace inline 0x800000 8
 	# shellcheck disable=SC2046
-	expect_ping 1 --mode inline --ns $NS_ID --type 0x800000 --size 8 $(nodes_upto 1)
+	expect_ping 1 --mode inline --ns "$NS_ID" --type 0x800000 --size 8 $(nodes_upto 1)
 	expect_ok ip netns exec "$T1" "$IOAMCTL" interface disable left
 	check_eq "switch off" "" "$(ip netns exec "$T1" "$IOAMCTL" interface show)"
 	# shellcheck disable=SC2046
-	expect_ping 1 --mode inline --ns $NS_ID --type 0x800000 --size 8 $(nodes_upto 0)
+	expect_ping 1 --mode inline --ns "$NS_ID" --type 0x800000 --size 8 $(nodes_upto 0)
 	expect_ok ip netns exec "$T1" "$IOAMCTL" interface enable left
 	ip -n "$T1" link add dummy0 type dummy
 	expect_ok ip netns exec "$T1" "$IOAMCTL" interface enable dummy0
@@ -188,8 +191,9 @@ test_decap_and_domain_edge() {
 	ip -n "$T1" -6 route add 2001:db8:99::/64 via 2001:db8:2::2
 	ip netns exec "$R" sysctl -qw net.ipv6.conf.left.ioam6_enabled=1
 	ip -n "$A" -6 route add 2001:db8:99::/64 encap ioam6 mode encap tundst "$DST" \
-		trace prealloc type 0xf20000 ns $NS_ID size 60 via 2001:db8:1::2 dev right
-	local dir r_node="hop=62,id=$(node_id 2),in=$(if_id 2 1),out=0xffff,nsd=$(ns_data 2),qd=0xffffffff"
+		trace prealloc type 0xf20000 ns "$NS_ID" size 60 via 2001:db8:1::2 dev right
+	local dir r_node
+	r_node="hop=62,id=$(node_id 2),in=$(if_id 2 1),out=0xffff,nsd=$(ns_data 2),qd=0xffffffff"
 	dir=$(mktemp -d)
 	monitor_start "$R" "$dir/mon"
 	ip netns exec "$D" "${CHECK[@]}" left 3 --absent --ready "$dir/ready" >"$dir/d.out" 2>&1 &
@@ -199,19 +203,19 @@ test_decap_and_domain_edge() {
 		fail "no answer from D through the tunnel"
 	wait $d || fail "D: $(cat "$dir/d.out")"
 	monitor_stop
-	expect_ok "${EVENTS[@]}" "$dir/mon" 3 --ns $NS_ID --nodes 3 --node "$r_node"
+	expect_ok "${EVENTS[@]}" "$dir/mon" 3 --ns "$NS_ID" --nodes 3 --node "$r_node"
 	# Inline to R: the destination fills its data too.
 	monitor_start "$R" "$dir/mon2"
 	route_trace inline 0xf20000 60
 	# shellcheck disable=SC2046
-	expect_ping 2 --mode inline --ns $NS_ID --type 0xf20000 --size 60 $(nodes_upto 1)
+	expect_ping 2 --mode inline --ns "$NS_ID" --type 0xf20000 --size 60 $(nodes_upto 1)
 	monitor_stop
-	expect_ok "${EVENTS[@]}" "$dir/mon2" 2 --ns $NS_ID --nodes 3 --node "$r_node"
+	expect_ok "${EVENTS[@]}" "$dir/mon2" 2 --ns "$NS_ID" --nodes 3 --node "$r_node"
 	# An edge interface with IOAM off: R's switch off, nothing filled and no event.
 	ip netns exec "$R" sysctl -qw net.ipv6.conf.left.ioam6_enabled=0
 	monitor_start "$R" "$dir/mon3"
 	# shellcheck disable=SC2046
-	expect_ping 2 --mode inline --ns $NS_ID --type 0xf20000 --size 60 $(nodes_upto 1)
+	expect_ping 2 --mode inline --ns "$NS_ID" --type 0xf20000 --size 60 $(nodes_upto 1)
 	monitor_stop
 	expect_ok "${EVENTS[@]}" "$dir/mon3" 0
 	check_stat "$R" trace_filled 5
@@ -232,10 +236,10 @@ test_transit_two_options() {
 	monitor_start "$T1" "$dir/mon.text" text
 	echo "3 --count-traced --timeout $(wait_s 20)" >&"${CHECKER[1]}"
 	local line
-	read -r -t "$(wait_s 30)" line <&"${CHECKER[0]}" && [ "$line" = ready ] || fail "receiver not ready: $line"
+	checker_ready
 	# The second option's reserved octet after the trace type is set: events carry it as received.
 	expect_ok ip netns exec "$A" "${SEND[@]}" right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" --count 3 \
-		--opt trace:ns=$NS_ID,type=0xc00000,size=16 --opt trace:ns=124,type=0x800000,size=8,rsvd=0xab
+		--opt trace:ns="$NS_ID",type=0xc00000,size=16 --opt trace:ns=124,type=0x800000,size=8,rsvd=0xab
 	read -r -t "$(wait_s 60)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
 	check_eq "packets at R" "traced 3 untraced 0" "$line"
 	monitor_stop
