@@ -40,7 +40,7 @@ run() { # run KERNEL PACKETS [audit]
 	[ "$1" = ioam-rs ] || k=$refkdir
 	# Counting allocations needs no instruction counting, which slows QEMU down.
 	[ "${3:-}" != audit ] || vng=
-	IOAM_RS_VNG_ARGS=$vng scripts/vm-run.sh -k "$k" -l "$out" -- scripts/bench-guest.sh "$1" "$2" "$out" "${3:-}" ||
+	IOAM_RS_VNG_ARGS=$vng scripts/vm-run.sh -k "$k" -l "$out" -- scripts/bench-guest.sh "$1" "$2" "$out" ${3:+"$3"} ||
 		die "benchmark run on $1 failed"
 }
 if [ $profile = 1 ]; then

@@ -118,24 +118,25 @@ test_route_show_roundtrip() {
 
 test_route_errors_iproute2() {
 	encap_topology
-	local add="ip -n $A -6 route add 2001:db8:9::/64 encap ioam6" tr="trace prealloc type 0x800000 ns 1 size 4 dev a0"
+	local add=(ip -n "$A" -6 route add 2001:db8:9::/64 encap ioam6)
+	local tr=(trace prealloc type 0x800000 ns 1 size 4 dev a0)
 	# Refused by the module (iproute2 sends these), with its extack message.
-	expect_err "tundst must not be the unspecified address ::" "$add" mode encap tundst :: "$tr"
-	expect_err "tunsrc must not be the unspecified address ::" "$add" mode encap tunsrc :: tundst $DST "$tr"
-	expect_err "trace type uses undefined bits 12-21" "$add" trace prealloc type 0x000800 ns 1 size 4 dev a0
-	expect_err "trace type uses reserved bit 23" "$add" trace prealloc type 0x000001 ns 1 size 4 dev a0
-	expect_err "trace type must not be 0" "$add" trace prealloc type 0x1000000 ns 1 size 4 dev a0
+	expect_err "tundst must not be the unspecified address ::" "${add[@]}" mode encap tundst :: "${tr[@]}"
+	expect_err "tunsrc must not be the unspecified address ::" "${add[@]}" mode encap tunsrc :: tundst $DST "${tr[@]}"
+	expect_err "trace type uses undefined bits 12-21" "${add[@]}" trace prealloc type 0x000800 ns 1 size 4 dev a0
+	expect_err "trace type uses reserved bit 23" "${add[@]}" trace prealloc type 0x000001 ns 1 size 4 dev a0
+	expect_err "trace type must not be 0" "${add[@]}" trace prealloc type 0x1000000 ns 1 size 4 dev a0
 	# Refused by iproute2 itself, before anything is sent.
-	expect_err "Inline mode does not need tundst" "$add" mode inline tundst $DST "$tr"
-	expect_err "Inline mode does not need tunsrc" "$add" mode inline tunsrc 2001:db8:1::1 "$tr"
-	expect_err '"tundst" is required' "$add" mode encap "$tr"
-	expect_err "Invalid trace type" "$add" trace prealloc type 0 ns 1 size 4 dev a0
-	expect_err "Invalid trace size" "$add" trace prealloc type 0x800000 ns 1 size 0 dev a0
-	expect_err "4-octet multiple" "$add" trace prealloc type 0x800000 ns 1 size 6 dev a0
-	expect_err "Trace size is too big" "$add" trace prealloc type 0x800000 ns 1 size 248 dev a0
-	expect_err "k > n is forbidden" "$add" freq 5/3 "$tr"
-	expect_err 'Out of bound "k"' "$add" freq 0/1 "$tr"
-	expect_err 'Out of bound "n"' "$add" freq 1/1000001 "$tr"
+	expect_err "Inline mode does not need tundst" "${add[@]}" mode inline tundst $DST "${tr[@]}"
+	expect_err "Inline mode does not need tunsrc" "${add[@]}" mode inline tunsrc 2001:db8:1::1 "${tr[@]}"
+	expect_err '"tundst" is required' "${add[@]}" mode encap "${tr[@]}"
+	expect_err "Invalid trace type" "${add[@]}" trace prealloc type 0 ns 1 size 4 dev a0
+	expect_err "Invalid trace size" "${add[@]}" trace prealloc type 0x800000 ns 1 size 0 dev a0
+	expect_err "4-octet multiple" "${add[@]}" trace prealloc type 0x800000 ns 1 size 6 dev a0
+	expect_err "Trace size is too big" "${add[@]}" trace prealloc type 0x800000 ns 1 size 248 dev a0
+	expect_err "k > n is forbidden" "${add[@]}" freq 5/3 "${tr[@]}"
+	expect_err 'Out of bound "k"' "${add[@]}" freq 0/1 "${tr[@]}"
+	expect_err 'Out of bound "n"' "${add[@]}" freq 1/1000001 "${tr[@]}"
 	check_eq "no route added" "" "$(ip -n "$A" -6 route show 2001:db8:9::/64)"
 }
 
