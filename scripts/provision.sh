@@ -13,7 +13,7 @@ APT_PACKAGES=(
 	build-essential flex bison bc libelf-dev libssl-dev cpio kmod rsync
 	libclang-19-dev clang-19 lld-19 llvm-19
 	qemu-system-x86 udev busybox-static iputils-ping tcpdump tshark procps
-	python3-pip libseccomp-dev libcap-ng-dev shellcheck
+	python3-pip libseccomp-dev libcap-ng-dev shellcheck nftables
 )
 
 apt_updated=

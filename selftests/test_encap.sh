@@ -369,6 +369,36 @@ test_looped_tunnel() {
 	PING_TO=2001:db8:2::5 expect_trace 3 $enc --outer-src 2001:db8:1::1
 }
 
+# hbh_counts NS: packets with a Hop-by-Hop header counted in NS's OUTPUT and POSTROUTING (the
+# chains in the order test_netfilter_hooks makes them).
+hbh_counts() {
+	ip netns exec "$1" nft list table ip6 ioam_hooks |
+		sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | paste -sd' '
+}
+
+# Which netfilter hooks see the Hop-by-Hop header the node adds. Encap happens at the output
+# stage and sends the outer packet through dst_output(), so POSTROUTING sees it with the header
+# (OUTPUT saw the inner one); inline insertion happens at the transmit stage, after
+# POSTROUTING, so neither hook sees the header. (The kernel's own lightweight tunnels behave
+# alike: what one adds at its xmit stage passes no hook.)
+test_netfilter_hooks() {
+	command -v nft >/dev/null || fail "nft not found (scripts/provision.sh installs nftables)"
+	encap_topology
+	ip netns exec "$A" nft -f - <<-EOF || fail "nft"
+		table ip6 ioam_hooks {
+			chain out { type filter hook output priority 0; exthdr hbh exists counter comment "output"; }
+			chain post { type filter hook postrouting priority 0; exthdr hbh exists counter comment "postrouting"; }
+		}
+	EOF
+	encap_route mode inline trace prealloc type 0x800000 ns 123 size 4
+	expect_trace 3 --mode inline --ns 123 --type 0x800000 --size 4 --node "$A_NODE"
+	check_eq "inline: packets with the header seen in OUTPUT, POSTROUTING" "0 0" "$(hbh_counts "$A")"
+	encap_route mode encap tundst "$DST" trace prealloc type 0x800000 ns 123 size 4
+	expect_trace 3 --mode encap --outer-src 2001:db8:1::1 --outer-dst "$DST" --ns 123 \
+		--type 0x800000 --size 4 --node "$A_NODE"
+	check_eq "encap: packets with the header seen in OUTPUT, POSTROUTING" "0 3" "$(hbh_counts "$A")"
+}
+
 test_rmmod_with_routes() {
 	encap_topology
 	encap_route trace prealloc type 0x800000 ns 123 size 4
@@ -410,5 +440,6 @@ run_test "encap: packet at the route MTU" test_mtu_edge
 run_test "encap: auto mode on a router: forwarded encap, local inline" test_auto_mode_forwarding
 run_test "encap: auto mode, a local tunnel's packets are local: inline" test_auto_mode_local_tunnel
 run_test "encap: tundst routed through the route itself, across address and route changes" test_looped_tunnel
+run_test "encap: netfilter hooks that see the added header" test_netfilter_hooks
 run_test "encap: rmmod refused while routes exist" test_rmmod_with_routes
 run_test "encap: the first ioam6 route loads the installed module" test_autoload
