@@ -376,11 +376,12 @@ hbh_counts() {
 		sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | paste -sd' '
 }
 
-# Which netfilter hooks see the Hop-by-Hop header the node adds. Encap happens at the output
-# stage and sends the outer packet through dst_output(), so POSTROUTING sees it with the header
-# (OUTPUT saw the inner one); inline insertion happens at the transmit stage, after
-# POSTROUTING, so neither hook sees the header. (The kernel's own lightweight tunnels behave
-# alike: what one adds at its xmit stage passes no hook.)
+# Which netfilter hooks see the Hop-by-Hop header the node adds. Encap to a tundst routed
+# elsewhere happens at the output stage and sends the outer packet through dst_output(), so
+# POSTROUTING sees it with the header (OUTPUT saw the inner one); inline insertion, and encap to
+# a tundst reached through the route itself, happen at the transmit stage, after POSTROUTING,
+# so neither hook sees the header. (The kernel's own lightweight tunnels behave alike: what
+# one adds at its xmit stage passes no hook.)
 test_netfilter_hooks() {
 	command -v nft >/dev/null || fail "nft not found (scripts/provision.sh installs nftables)"
 	encap_topology
@@ -393,10 +394,17 @@ test_netfilter_hooks() {
 	encap_route mode inline trace prealloc type 0x800000 ns 123 size 4
 	expect_trace 3 --mode inline --ns 123 --type 0x800000 --size 4 --node "$A_NODE"
 	check_eq "inline: packets with the header seen in OUTPUT, POSTROUTING" "0 0" "$(hbh_counts "$A")"
+	# tundst routed elsewhere: encapsulated at the output stage.
+	ip -n "$A" -6 route add "$DST/128" via 2001:db8:1::2 dev a0
 	encap_route mode encap tundst "$DST" trace prealloc type 0x800000 ns 123 size 4
-	expect_trace 3 --mode encap --outer-src 2001:db8:1::1 --outer-dst "$DST" --ns 123 \
-		--type 0x800000 --size 4 --node "$A_NODE"
+	local enc=(--mode encap --outer-src 2001:db8:1::1 --outer-dst "$DST" --ns 123 --type 0x800000
+		--size 4 --node "$A_NODE")
+	PING_TO=2001:db8:2::5 expect_trace 3 "${enc[@]}"
 	check_eq "encap: packets with the header seen in OUTPUT, POSTROUTING" "0 3" "$(hbh_counts "$A")"
+	# tundst reached through the route itself: encapsulated at the transmit stage.
+	ip -n "$A" -6 route del "$DST/128"
+	PING_TO=2001:db8:2::5 expect_trace 3 "${enc[@]}"
+	check_eq "encap at the transmit stage: no more seen" "0 3" "$(hbh_counts "$A")"
 }
 
 test_rmmod_with_routes() {
