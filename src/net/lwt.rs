@@ -32,8 +32,9 @@ impl EncapType {
 ///
 /// # Invariants
 ///
-/// `sk` is what the kernel passed to the output callback (maybe null); `lwt` is the live state
-/// of the packet's route, which the packet holds for `'a`.
+/// `sk` is what the kernel passed to the output callback (maybe null); `lwt` is the state whose
+/// output callback is running, valid for `'a` (the callback's duration): `lwtunnel_output()`
+/// calls it under the RCU read lock, and states are freed only after a grace period.
 pub(crate) struct OutputContext<'a> {
     sk: *mut sys::sock,
     lwt: *mut sys::lwtunnel_state,
@@ -292,8 +293,8 @@ unsafe extern "C" fn output_callback<T: Encap>(
     // SAFETY: The packet's route has our state (we are its output function) and holds it
     // alive; `net` is alive while the packet is processed.
     let (st, net) = unsafe { (state::<T>(lwt), Net::from_raw(net)) };
-    // INVARIANT: `sk` is the kernel's; `lwt` is the packet's route state, held by the packet,
-    // which `ctx` does not outlive.
+    // INVARIANT: `sk` is the kernel's; `lwt` is the state whose callback this is, and `ctx`
+    // does not outlive the callback.
     let ctx = OutputContext {
         sk,
         lwt,
