@@ -6,6 +6,7 @@
 
 use core::{ffi::CStr, marker::PhantomData};
 use kernel::{
+    error::from_result,
     ffi,
     prelude::*,
     sync::{
@@ -345,13 +346,6 @@ fn net_admin(skb: *const sys::sk_buff, net: &Net, ack: &Extack<'_>) -> Result {
     }
 }
 
-fn to_errno(r: Result) -> ffi::c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
-}
-
 /// # Safety
 ///
 /// Called by the kernel for a request to our family, with valid `skb` and `info`.
@@ -366,7 +360,11 @@ unsafe extern "C" fn doit_callback<H: Handler>(
     };
     // SAFETY: `info` is valid per the function's requirements.
     let cmd = unsafe { (*(*info).genlhdr).cmd };
-    to_errno(net_admin(req.skb, req.net(), &req.extack()).and_then(|()| H::doit(cmd, &req)))
+    from_result(|| {
+        net_admin(req.skb, req.net(), &req.extack())?;
+        H::doit(cmd, &req)?;
+        Ok(0)
+    })
 }
 
 /// # Safety
@@ -378,7 +376,8 @@ unsafe extern "C" fn dump_start_callback(cb: *mut sys::netlink_callback) -> ffi:
     // SAFETY: The dumping socket holds a reference on its namespace.
     let net = unsafe { Net::from_raw(sys::ioam_rs_dump_net(cb)) };
     // SAFETY: `cb->skb` is the request.
-    to_errno(net_admin(unsafe { (*cb).skb }, net, &ack))
+    let request = unsafe { (*cb).skb };
+    from_result(|| net_admin(request, net, &ack).map(|()| 0))
 }
 
 /// # Safety
@@ -400,11 +399,11 @@ unsafe extern "C" fn dumpit_callback<H: Handler>(
         family,
         _p: PhantomData,
     };
-    match H::dumpit(cmd, &mut dump) {
+    from_result(|| {
+        H::dumpit(cmd, &mut dump)?;
         // SAFETY: `skb` is valid; the dump continues while it returns a non-zero length.
-        Ok(()) => unsafe { (*skb).len as ffi::c_int },
-        Err(e) => e.to_errno(),
-    }
+        Ok(unsafe { (*skb).len } as ffi::c_int)
+    })
 }
 
 /// The multicast group of a registered family, for senders in atomic context (the packet path).

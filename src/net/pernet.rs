@@ -5,6 +5,7 @@
 
 use core::marker::PhantomData;
 use kernel::{
+    error::from_result,
     ffi,
     prelude::*,
     sync::atomic::{Acquire, Atomic, Release},
@@ -189,10 +190,8 @@ unsafe extern "C" fn init_callback<T: PerNetData>(net: *mut sys::net) -> ffi::c_
     // SAFETY: The kernel passes a live namespace, which outlives this call.
     let net = unsafe { Net::from_raw(net) };
     // SAFETY: `slot` is valid for writes and is never moved (it lives as long as the namespace).
-    match unsafe { compat::pin_init_raw(slot, T::init(net)) } {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
+    let init = unsafe { compat::pin_init_raw(slot, T::init(net)) };
+    from_result(|| init.map(|()| 0))
 }
 
 /// # Safety
