@@ -3,7 +3,11 @@
 //!
 //! Each route gets a Hop-by-Hop header template, built once; the packet path copies it in
 //! front of (inline) or around (ip6ip6 encap) the packet, fills this node's data, and never
-//! writes into the shared template nor allocates.
+//! writes into the shared template nor allocates. The route's configuration is checked by
+//! `wire::route`; `tunnel` finds where outer packets go, `insert` puts the trace in.
+
+mod insert;
+mod tunnel;
 
 use kernel::{
     ffi,
@@ -14,19 +18,18 @@ use kernel::{
     },
 };
 
+use self::tunnel::{TunnelFinding, TunnelPath};
 use crate::{
     ioam::{node, state::NetState},
     net::{
-        dst::{self, DstCache, DstRef},
+        dst::{self, DstCache},
         lwt::{Encap, EncapAttrs, EncapType, OutputContext},
         netlink::{fail, Extack, Msg, PolicyEntry},
         pernet::{self, Net},
         skb::{OutputPacket, IPV6_HDR_LEN},
     },
-    sync::seqcell::SeqCell,
     uapi::stat,
     wire::{
-        fill::{fill_node, FillOutcome},
         freq::Freq,
         option::{write_hbh, TraceHeader, HBH_LEN_MAX, TRACE_HDR_LEN},
         route::{check_route, Mode, RouteAttr, RouteAttrs},
@@ -76,62 +79,6 @@ pub(crate) struct EncapRoute {
     #[pin]
     routes: DstCache,
     tunnel: TunnelFinding,
-}
-
-/// Where `tundst` is routed.
-#[derive(Clone, Copy)]
-enum TunnelPath {
-    /// Back through this very route (the usual set-up: the tunnel ends inside the route's
-    /// own prefix): the outer packet leaves like the inner one, with this source address.
-    Looped([u8; 16]),
-    /// Through another route, kept in the route cache.
-    Elsewhere,
-}
-
-/// The last lookup's [`TunnelPath`], kept with the routing generation it was found in: a
-/// route added or replaced, a rule changed or an address changed makes it stale. The route
-/// cache cannot hold a looped route (the route would hold itself); upstream caches that
-/// finding for ever.
-struct TunnelFinding(SeqCell<7>);
-
-impl TunnelFinding {
-    const LOOPED: u32 = 1;
-    const ELSEWHERE: u32 = 2;
-
-    fn new() -> Self {
-        Self(SeqCell::new([0; 7]))
-    }
-
-    /// The finding, if it holds in `net`'s current routing generation.
-    fn get(&self, net: &Net) -> Option<TunnelPath> {
-        let [routes, addresses, kind, a, b, c, d] = self.0.read()?;
-        if (routes, addresses) != net.ipv6_routing_generation() {
-            return None;
-        }
-        match kind {
-            Self::LOOPED => {
-                let mut saddr = [0u8; 16];
-                for (chunk, word) in saddr.chunks_exact_mut(4).zip([a, b, c, d]) {
-                    chunk.copy_from_slice(&word.to_ne_bytes());
-                }
-                Some(TunnelPath::Looped(saddr))
-            }
-            Self::ELSEWHERE => Some(TunnelPath::Elsewhere),
-            _ => None, // nothing found yet
-        }
-    }
-
-    /// Records the finding of a lookup made in routing generation `generation`.
-    fn found(&self, generation: (u32, u32), path: TunnelPath) {
-        let mut words = [generation.0, generation.1, Self::ELSEWHERE, 0, 0, 0, 0];
-        if let TunnelPath::Looped(saddr) = path {
-            words[2] = Self::LOOPED;
-            for (word, chunk) in words[3..].iter_mut().zip(saddr.chunks_exact(4)) {
-                *word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-            }
-        }
-        self.0.try_write(words);
-    }
 }
 
 /// The route attribute `which` is about.
@@ -377,140 +324,6 @@ impl EncapRoute {
             Mode::Inline => true,
             Mode::Encap => false,
             Mode::Auto => !forwarded,
-        }
-    }
-
-    /// Inserts the Hop-by-Hop header after the IPv6 header (which has none yet) and fills
-    /// this node's data.
-    fn insert_inline(
-        &self,
-        st: Option<&NetState>,
-        mut pkt: OutputPacket,
-        facts: &node::Facts,
-    ) -> Result<OutputPacket> {
-        let next_header = pkt.ipv6_header()[6];
-        let extra = pkt
-            .route_dev(&rcu::read_lock())
-            .map_or(0, |d| d.ll_reserved_space());
-        let len = self.hbh_len;
-        let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
-        let buf = pkt.push(len, extra, true)?;
-        let (hdr, hbh) = buf.split_at_mut_checked(IPV6_HDR_LEN).ok_or(EINVAL)?;
-        let hdr: &mut [u8; IPV6_HDR_LEN] = hdr.try_into().map_err(|_| EINVAL)?;
-        self.write_hbh(hbh, next_header);
-        hdr[6] = NEXTHDR_HOP;
-        hdr[4..6].copy_from_slice(&payload_len.to_be_bytes());
-        let hop_limit = hdr[7];
-        self.fill_trace(st, hbh, hop_limit, facts);
-        pkt.finish_push(IPV6_HDR_LEN + len);
-        Ok(pkt)
-    }
-
-    /// Wraps the packet in an outer IPv6 header from `saddr` to `tundst` carrying the
-    /// Hop-by-Hop header (RFC 2473), and fills this node's data.
-    fn encapsulate(
-        &self,
-        st: Option<&NetState>,
-        pkt: &mut OutputPacket,
-        saddr: &[u8; 16],
-        facts: &node::Facts,
-    ) -> Result {
-        let extra = pkt
-            .route_dev(&rcu::read_lock())
-            .map_or(0, |d| d.ll_reserved_space());
-        let len = IPV6_HDR_LEN + self.hbh_len;
-        let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
-        pkt.prepare_ip6ip6()?;
-        let buf = pkt.push(len, extra, false)?;
-        let (outer, rest) = buf.split_at_mut_checked(IPV6_HDR_LEN).ok_or(EINVAL)?;
-        let outer: &mut [u8; IPV6_HDR_LEN] = outer.try_into().map_err(|_| EINVAL)?;
-        let (hbh, inner) = rest.split_at_mut_checked(self.hbh_len).ok_or(EINVAL)?;
-        // The outer header copies the inner one, with our addresses.
-        outer.copy_from_slice(inner.get(..IPV6_HDR_LEN).ok_or(EINVAL)?);
-        outer[4..6].copy_from_slice(&payload_len.to_be_bytes());
-        outer[6] = NEXTHDR_HOP;
-        outer[8..24].copy_from_slice(saddr);
-        outer[24..40].copy_from_slice(&self.tundst);
-        self.write_hbh(hbh, NEXTHDR_IPV6);
-        let hop_limit = outer[7];
-        self.fill_trace(st, hbh, hop_limit, facts);
-        pkt.finish_push(len);
-        Ok(())
-    }
-
-    /// At `xmit`, for a packet to encapsulate: where `tundst` is routed, from the last finding
-    /// or a new lookup (the finding went stale since `output`); `None` when it has no route.
-    fn tunnel_path_at_xmit(&self, net: &Net, pkt: &OutputPacket) -> Option<TunnelPath> {
-        if let Some(path) = self.tunnel.get(net) {
-            return Some(path);
-        }
-        let generation = net.ipv6_routing_generation();
-        let (dst, saddr) = self.tunnel_route(net, pkt).ok()?;
-        // At `xmit` the packet's route is this very route.
-        let path = if pkt.routed_like(&dst) {
-            TunnelPath::Looped(saddr)
-        } else {
-            TunnelPath::Elsewhere
-        };
-        self.tunnel.found(generation, path);
-        Some(path)
-    }
-
-    /// The route to `tundst` and the outer source address, from the cache or a lookup. A
-    /// route back through this very state is returned but never cached: it would hold itself.
-    fn tunnel_route(&self, net: &Net, pkt: &OutputPacket) -> Result<(DstRef, [u8; 16])> {
-        if let Some((dst, cached_src)) = self.routes.get() {
-            return Ok((dst, self.tunsrc.unwrap_or(cached_src)));
-        }
-        let saddr = match &self.tunsrc {
-            Some(src) => *src,
-            None => pkt
-                .route_dev(&rcu::read_lock())
-                .and_then(|d| node::source_address(net, d, &self.tundst))
-                .ok_or_else(dst::host_unreachable)?,
-        };
-        let dst = dst::route_output(net, &saddr, &self.tundst, pkt.mark())?;
-        // A route through a lightweight tunnel is never cached: through this very route it
-        // would hold itself, and through another tunnel whose route leads back here the two
-        // caches would hold each other.
-        if !dst.has_lwtstate() {
-            self.routes.set(&dst, &saddr);
-        }
-        Ok((dst, saddr))
-    }
-
-    fn write_hbh(&self, hbh: &mut [u8], next_header: u8) {
-        if let (Some(dst), Some(src)) = (hbh.get_mut(..self.hbh_len), self.hbh.get(..self.hbh_len))
-        {
-            dst.copy_from_slice(src);
-            dst[0] = next_header;
-        }
-    }
-
-    fn fill_trace(
-        &self,
-        st: Option<&NetState>,
-        hbh: &mut [u8],
-        hop_limit: u8,
-        facts: &node::Facts,
-    ) {
-        let Some(option) = hbh.get_mut(
-            TRACE_OFFSET..TRACE_OFFSET + TRACE_HDR_LEN + usize::from(self.trace.remaining_len) * 4,
-        ) else {
-            return;
-        };
-        let guard = rcu::read_lock();
-        let Some(ns) = st.and_then(|st| st.namespace(self.trace.namespace_id, &guard)) else {
-            return; // unknown namespace: the trace goes out empty
-        };
-        let schema = ns.schema.get(&guard);
-        let data = facts.node_data(
-            hop_limit,
-            (ns.data, ns.wide),
-            schema.map(|s| (s.id, &s.data[..])),
-        );
-        if let FillOutcome::Malformed(_) = fill_node(option, &data) {
-            // Cannot happen with our own template; nothing was written.
         }
     }
 }

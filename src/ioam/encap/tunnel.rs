@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Where an encap route's outer packets go: the route to `tundst` and its source address, and
+//! whether that route is the encap route itself, kept per routing generation.
+
+use kernel::{prelude::*, sync::rcu};
+
+use super::EncapRoute;
+use crate::{
+    ioam::node,
+    net::{
+        dst::{self, DstRef},
+        pernet::Net,
+        skb::OutputPacket,
+    },
+    sync::seqcell::SeqCell,
+};
+
+/// Where `tundst` is routed.
+#[derive(Clone, Copy)]
+pub(super) enum TunnelPath {
+    /// Back through this very route (the usual set-up: the tunnel ends inside the route's
+    /// own prefix): the outer packet leaves like the inner one, with this source address.
+    Looped([u8; 16]),
+    /// Through another route, kept in the route cache.
+    Elsewhere,
+}
+
+/// The last lookup's [`TunnelPath`], kept with the routing generation it was found in: a
+/// route added or replaced, a rule changed or an address changed makes it stale. The route
+/// cache cannot hold a looped route (the route would hold itself); upstream caches that
+/// finding for ever.
+pub(super) struct TunnelFinding(SeqCell<7>);
+
+impl TunnelFinding {
+    const LOOPED: u32 = 1;
+    const ELSEWHERE: u32 = 2;
+
+    pub(super) fn new() -> Self {
+        Self(SeqCell::new([0; 7]))
+    }
+
+    /// The finding, if it holds in `net`'s current routing generation.
+    pub(super) fn get(&self, net: &Net) -> Option<TunnelPath> {
+        let [routes, addresses, kind, a, b, c, d] = self.0.read()?;
+        if (routes, addresses) != net.ipv6_routing_generation() {
+            return None;
+        }
+        match kind {
+            Self::LOOPED => {
+                let mut saddr = [0u8; 16];
+                for (chunk, word) in saddr.chunks_exact_mut(4).zip([a, b, c, d]) {
+                    chunk.copy_from_slice(&word.to_ne_bytes());
+                }
+                Some(TunnelPath::Looped(saddr))
+            }
+            Self::ELSEWHERE => Some(TunnelPath::Elsewhere),
+            _ => None, // nothing found yet
+        }
+    }
+
+    /// Records the finding of a lookup made in routing generation `generation`.
+    pub(super) fn found(&self, generation: (u32, u32), path: TunnelPath) {
+        let mut words = [generation.0, generation.1, Self::ELSEWHERE, 0, 0, 0, 0];
+        if let TunnelPath::Looped(saddr) = path {
+            words[2] = Self::LOOPED;
+            for (word, chunk) in words[3..].iter_mut().zip(saddr.chunks_exact(4)) {
+                *word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            }
+        }
+        self.0.try_write(words);
+    }
+}
+
+impl EncapRoute {
+    /// At `xmit`, for a packet to encapsulate: where `tundst` is routed, from the last finding
+    /// or a new lookup (the finding went stale since `output`); `None` when it has no route.
+    pub(super) fn tunnel_path_at_xmit(&self, net: &Net, pkt: &OutputPacket) -> Option<TunnelPath> {
+        if let Some(path) = self.tunnel.get(net) {
+            return Some(path);
+        }
+        let generation = net.ipv6_routing_generation();
+        let (dst, saddr) = self.tunnel_route(net, pkt).ok()?;
+        // At `xmit` the packet's route is this very route.
+        let path = if pkt.routed_like(&dst) {
+            TunnelPath::Looped(saddr)
+        } else {
+            TunnelPath::Elsewhere
+        };
+        self.tunnel.found(generation, path);
+        Some(path)
+    }
+
+    /// The route to `tundst` and the outer source address, from the cache or a lookup. A
+    /// route back through this very state is returned but never cached: it would hold itself.
+    pub(super) fn tunnel_route(&self, net: &Net, pkt: &OutputPacket) -> Result<(DstRef, [u8; 16])> {
+        if let Some((dst, cached_src)) = self.routes.get() {
+            return Ok((dst, self.tunsrc.unwrap_or(cached_src)));
+        }
+        let saddr = match &self.tunsrc {
+            Some(src) => *src,
+            None => pkt
+                .route_dev(&rcu::read_lock())
+                .and_then(|d| node::source_address(net, d, &self.tundst))
+                .ok_or_else(dst::host_unreachable)?,
+        };
+        let dst = dst::route_output(net, &saddr, &self.tundst, pkt.mark())?;
+        // A route through a lightweight tunnel is never cached: through this very route it
+        // would hold itself, and through another tunnel whose route leads back here the two
+        // caches would hold each other.
+        if !dst.has_lwtstate() {
+            self.routes.set(&dst, &saddr);
+        }
+        Ok((dst, saddr))
+    }
+}
