@@ -14,6 +14,8 @@ import socket
 import struct
 import sys
 
+import genl  # noqa: E402  (reads uapi/src/genl.rs; its attribute helpers serve here too)
+
 RTM_NEWROUTE = 24
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL = 1, 4, 0x400, 0x200
 NLM_F_CAPPED, NLM_F_ACK_TLVS = 0x100, 0x200
@@ -23,8 +25,8 @@ LWTUNNEL_ENCAP_IOAM6 = 9
 SOL_NETLINK, NETLINK_EXT_ACK = 270, 11
 
 
-def attr(kind, payload):
-    return struct.pack("=HH", 4 + len(payload), kind) + payload + b"\0" * (-len(payload) % 4)
+# One netlink attribute encoder and parser for the selftests' clients: genl.py's.
+attr, parse_attrs = genl.attr, genl.parse_attrs
 
 
 def encode(spec):
@@ -62,14 +64,9 @@ def main(argv):
     text = ""
     if fl & NLM_F_ACK_TLVS:
         echoed = 16 if fl & NLM_F_CAPPED else struct.unpack_from("=I", data, 20)[0]
-        rest = data[20 + echoed:]
-        while len(rest) >= 4:
-            ln, kind = struct.unpack_from("=HH", rest)
-            if ln < 4:
-                break
-            if kind == 1:
-                text = rest[4:ln].rstrip(b"\0").decode()
-            rest = rest[(ln + 3) & ~3:]
+        for kind, payload in parse_attrs(data[20 + echoed:]):
+            if kind == 1:  # NLMSGERR_ATTR_MSG
+                text = payload.rstrip(b"\0").decode()
     print("error %s: %s" % (errno.errorcode.get(err, err), text or os.strerror(err)))
     return 1
 
