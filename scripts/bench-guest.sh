@@ -114,11 +114,11 @@ scenario() {
 	case $name in
 	baseline) ;;
 	encap_inline_* | encap_ip6ip6_*)
-		local size=${name##*_} m=inline
-		[[ $name != encap_ip6ip6_* ]] || m="encap tundst $DST"
+		local size=${name##*_} m=(inline)
+		[[ $name != encap_ip6ip6_* ]] || m=(encap tundst "$DST")
 		schema "$(schema_of "$size")"
 		# shellcheck disable=SC2046
-		route_ioam mode "$m" trace prealloc $(trace_of "$size")
+		route_ioam mode "${m[@]}" trace prealloc $(trace_of "$size")
 		;;
 	transit_48_off | transit_48)
 		# A inserts 96 bytes and fills 48; T fills the other 48 (or only forwards: _off).
