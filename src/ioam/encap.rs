@@ -188,10 +188,7 @@ impl Encap for EncapRoute {
             count(st, stat::ENCAP_NOT_SAMPLED);
             return ctx.orig_output(net, pkt);
         }
-        let guard = rcu::read_lock();
-        let ingress = pkt.received_on(net, &guard);
-        let facts = node::Facts::of(&pkt, net, ingress, self.trace.trace_type, &guard);
-        drop(guard);
+        let facts = self.facts(net, &pkt);
         let mut pkt = pkt;
         match self.encapsulate(st, &mut pkt, &saddr, &facts) {
             Ok(()) => {
@@ -230,10 +227,7 @@ impl Encap for EncapRoute {
             count(st, stat::ENCAP_SKIPPED_HBH);
             return pkt.continue_xmit();
         }
-        // Looked up only for packets that get a trace: it costs a device lookup.
-        let guard = rcu::read_lock();
-        let ingress = pkt.received_on(net, &guard);
-        let facts = node::Facts::of(&pkt, net, ingress, self.trace.trace_type, &guard);
+        let facts = self.facts(net, &pkt);
         let result = match looped_source {
             None => self.insert_inline(st, pkt, &facts),
             Some(saddr) => {
@@ -313,6 +307,14 @@ impl EncapRoute {
                 Err(current) => pos = current,
             }
         }
+    }
+
+    /// What this node records about `pkt`, gathered only for packets that get a trace: the
+    /// ingress device costs a lookup by index.
+    fn facts(&self, net: &Net, pkt: &OutputPacket) -> node::Facts {
+        let guard = rcu::read_lock();
+        let ingress = pkt.received_on(net, &guard);
+        node::Facts::of(pkt, net, ingress, self.trace.trace_type, &guard)
     }
 
     /// Whether a packet (forwarded or locally generated) gets the trace inline. Both stages
