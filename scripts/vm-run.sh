@@ -41,6 +41,10 @@ done < <(compgen -e | grep -E '^(IOAM_RS_|REL_)' || true)
 # marker in that log separates boot from the command's run.
 marker='ioam-rs: guest command starts'
 guest_cmd="echo '$marker' >/dev/kmsg; cd $(printf %q "$REPO_ROOT") && $(printf '%q ' "${forward[@]}" "$@"); rc=\$?; dmesg > $(printf %q "$dmesg_log"); exit \$rc"
+# The init's PATH starts with scripts/guest (kernel parameters it does not know reach init as
+# its environment; the initramfs of a modular kernel needs the usual directories after it).
+guest_path="$REPO_ROOT/scripts/guest:/usr/sbin:/usr/bin:/sbin:/bin"
+[[ "$guest_path" != *[[:space:]]* ]] || die "vm-run.sh: the repository's path must not contain white space"
 rc=0
 # vng needs a standard input (CI has none) and TCG: this machine's KVM cannot boot a guest.
 # Its output goes through a pipe: given a regular file, it is reopened and truncated.
@@ -49,7 +53,7 @@ rc=0
 # The kernel log is read once, at the end: log_buf_len keeps a long run's log from wrapping.
 # shellcheck disable=SC2086
 timeout --kill-after=30 "$vm_timeout" vng --run "$image" --disable-kvm --user root --cpus "${IOAM_RS_GUEST_CPUS:-2}" --memory 2G \
-	--append log_buf_len=4M --rwdir "$logdir" ${IOAM_RS_VNG_ARGS:-} --exec "$guest_cmd" </dev/null 2>&1 | cat || rc=$?
+	--append log_buf_len=4M --append "PATH=$guest_path" --rwdir "$logdir" ${IOAM_RS_VNG_ARGS:-} --exec "$guest_cmd" </dev/null 2>&1 | cat || rc=$?
 
 [ "$rc" -ne 124 ] || log "the guest did not finish within ${vm_timeout} s (IOAM_RS_VM_TIMEOUT)"
 if [ ! -s "$dmesg_log" ]; then
