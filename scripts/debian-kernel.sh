@@ -43,8 +43,9 @@ if [ "$(readlink "/lib/modules/$kver" 2>/dev/null)" != "$dir/lib/modules/$kver" 
 fi
 
 # ioam_rs.ko, built by DKMS against the kernel's own headers package in the build root, as on
-# a user's machine (README.md, "Install on Debian 13"). DKMS skips nothing: a changed source
-# is a new build; the kernel's rust/ products stay cached (scripts/kbuild-prepare.sh).
+# a user's machine (README.md, "Install on Debian 13"). A changed source is a new build (an
+# unchanged one, installed, is kept); the kernel's rust/ products stay cached
+# (scripts/kbuild-prepare.sh).
 series=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$kver")
 headers_version=$(inroot apt-cache policy "linux-headers-$kver" | sed -n 's/^ *Candidate: //p')
 if [ -z "$headers_version" ] || [ "$headers_version" = "(none)" ]; then die "Debian has no linux-headers-$kver"; fi

@@ -36,14 +36,33 @@ status=$(dkms status -m "$name" 2>/dev/null || true)
 mapfile -t others < <(awk -F', ' -v k="$kver" '/: installed/ && $2 != k { print $2 }' <<<"$status" | sort -u)
 mapfile -t old_versions < <(awk -F', ' '{ v = $1; sub(/^[^\/]*\//, "", v); sub(/:.*/, "", v); if (v != "") print v }' <<<"$status" | sort -u)
 
-# What the module build reads, and nothing else, in DKMS's source directory.
+# What the module build reads, and nothing else, for DKMS's source directory: staged first, so
+# that a kernel that has the module built from the very same source keeps it (a second run is
+# quick; every install rebuilds all kernels that keep the module, so theirs is this source).
 dest=/usr/src/$name-$version
-for v in "${old_versions[@]}" "$version"; do dkms remove "$name/$v" --all >/dev/null 2>&1 || true; done
-rm -rf "$dest" && mkdir -p "$dest/scripts"
-cp -a "$src_dir/dkms.conf" "$src_dir/Makefile" "$src_dir/Kbuild" "$src_dir/Cargo.toml" "$dest/"
-cp -a "$src_dir/scripts/kbuild-prepare.sh" "$src_dir/scripts/common.sh" "$dest/scripts/"
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/scripts"
+cp -a "$src_dir/dkms.conf" "$src_dir/Makefile" "$src_dir/Kbuild" "$src_dir/Cargo.toml" "$stage/"
+cp -a "$src_dir/scripts/kbuild-prepare.sh" "$src_dir/scripts/common.sh" "$stage/scripts/"
 rsync -a --exclude target --exclude '*.o' --exclude '.*.cmd' --exclude 'bindings_generated.rs*' \
-	"$src_dir/src" "$src_dir/uapi" "$dest/"
+	"$src_dir/src" "$src_dir/uapi" "$stage/"
+# installed_module: the installed ioam_rs of $kver (modinfo finds it once depmod has indexed
+# the kernel's modules, the kernel image installed).
+installed_module() {
+	modinfo -k "$kver" -n ioam_rs 2>/dev/null || find "/lib/modules/$kver/updates" -name 'ioam_rs.ko*' 2>/dev/null | head -n 1
+}
+ko=$(installed_module)
+if grep -q "^$name/$version, $kver, [^:]*: installed" <<<"$status" && [ -n "$ko" ] &&
+	diff -r -q "$stage" "$dest" >/dev/null 2>&1; then
+	log "already installed for $kver from this source: $ko"
+	[ $print_module = 0 ] || echo "$ko"
+	exit 0
+fi
+
+for v in "${old_versions[@]}" "$version"; do dkms remove "$name/$v" --all >/dev/null 2>&1 || true; done
+rm -rf "$dest" && mkdir -p "$dest"
+cp -a "$stage/." "$dest/"
 
 undo() {
 	dkms remove "$name/$version" --all >/dev/null 2>&1 || true
@@ -58,8 +77,7 @@ if ! dkms build "$name/$version" -k "$kver" >&2; then
 	die "dkms build of $name $version for $kver failed"
 fi
 dkms install "$name/$version" -k "$kver" >&2 || { undo; die "dkms install failed"; }
-# modprobe finds it once depmod has indexed the kernel's modules (the kernel image installed).
-ko=$(modinfo -k "$kver" -n ioam_rs 2>/dev/null || find "/lib/modules/$kver/updates" -name 'ioam_rs.ko*' | head -n 1)
+ko=$(installed_module)
 [ -n "$ko" ] || die "dkms install left no ioam_rs module for $kver"
 log "installed $ko; 'ip -6 route ... encap ioam6' loads it (or: modprobe ioam_rs)"
 for k in "${others[@]}"; do
