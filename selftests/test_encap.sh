@@ -252,6 +252,16 @@ test_freq() {
 	ip -n "$A" -6 route add $DST/128 via 2001:db8:1::2 dev a0
 	PING_TO=2001:db8:2::5 count_traced 3 7 70 mode encap tundst $DST
 	ip -n "$A" -6 route del $DST/128
+	# tundst unreachable: the K/N decision comes first, and the packets not to be traced leave
+	# untouched, as upstream sends them (the first of each window of 100 is dropped).
+	local gone=2001:db8:ff::1 dropped not_sampled replies
+	ip -n "$A" -6 route add unreachable $gone/128
+	encap_route freq 1/100 mode encap tundst $gone trace prealloc type 0x800000 ns 123 size 4
+	dropped=$(stat "$A" encap_dropped) not_sampled=$(stat "$A" encap_not_sampled)
+	replies=$(ip netns exec "$A" ping -6 -q -c 20 -i 0.05 -W 1 $DST 2>&1 | sed -n 's/.* \([0-9]*\) received.*/\1/p')
+	check_eq "replies through a route whose tundst is unreachable, freq 1/100" 19 "$replies"
+	check_stat "$A" encap_dropped $((dropped + 1))
+	check_stat "$A" encap_not_sampled $((not_sampled + 19))
 }
 
 test_tcp_transfer() {

@@ -160,34 +160,32 @@ impl Encap for EncapRoute {
             // counts the inserted bytes, the packet must not yet.
             return ctx.orig_output(net, pkt);
         }
-        let known = self.tunnel.get(net);
-        if let Some(TunnelPath::Looped(_)) = known {
-            // The outer packet takes this very route: encapsulate at `xmit`, after the MTU
-            // check.
+        let st = pernet::get::<NetState>(net);
+        let (path, route) = self.tunnel_path(net, &pkt, |dst| ctx.is_state_of(dst));
+        match path {
+            // The outer packet takes this very route: decided and encapsulated at `xmit`,
+            // after the MTU check.
+            TunnelPath::Looped(_) => return ctx.orig_output(net, pkt),
+            TunnelPath::Elsewhere | TunnelPath::Unreachable => {}
+        }
+        // Decided before anything else is done for the tunnel: a packet not to be traced
+        // leaves as it came, whatever the state of the route to `tundst`.
+        if !self.sampled() {
+            count(st, stat::ENCAP_NOT_SAMPLED);
             return ctx.orig_output(net, pkt);
         }
-        let st = pernet::get::<NetState>(net);
-        // Read before the lookup: a change during it makes the finding stale at once.
-        let generation = net.ipv6_routing_generation();
-        let (dst, saddr) = match self.tunnel_route(net, &pkt) {
-            Ok(r) => r,
+        let found = match (path, route) {
+            (TunnelPath::Unreachable, _) => Err(dst::host_unreachable()),
+            (_, Some(route)) => Ok(route),
+            (_, None) => self.tunnel_route(net, &pkt),
+        };
+        let (dst, saddr) = match found {
+            Ok(found) => found,
             Err(e) => {
                 count(st, stat::ENCAP_DROPPED);
                 return e.to_errno(); // `pkt` is dropped
             }
         };
-        if ctx.is_state_of(&dst) {
-            drop(dst);
-            self.tunnel.found(generation, TunnelPath::Looped(saddr));
-            return ctx.orig_output(net, pkt);
-        }
-        if known.is_none() {
-            self.tunnel.found(generation, TunnelPath::Elsewhere);
-        }
-        if !self.sampled() {
-            count(st, stat::ENCAP_NOT_SAMPLED);
-            return ctx.orig_output(net, pkt);
-        }
         let facts = self.facts(net, &pkt);
         let mut pkt = pkt;
         match self.encapsulate(st, &mut pkt, &saddr, &facts) {
@@ -207,15 +205,13 @@ impl Encap for EncapRoute {
         let inline = self.inline_for(pkt.was_received());
         let mut looped_source = None;
         if !inline {
-            match self.tunnel_path_at_xmit(net, &pkt) {
-                Some(TunnelPath::Looped(saddr)) => looped_source = Some(saddr),
-                // `output` encapsulated it or found it not sampled: it is the outer packet's
-                // (or the untraced inner one's) turn now.
-                Some(TunnelPath::Elsewhere) => return pkt.continue_xmit(),
-                None => {
-                    count(st, stat::ENCAP_DROPPED);
-                    return dst::host_unreachable().to_errno(); // `pkt` is dropped
-                }
+            // At `xmit` the packet's route is this very route.
+            match self.tunnel_path(net, &pkt, |dst| pkt.routed_like(dst)).0 {
+                TunnelPath::Looped(saddr) => looped_source = Some(saddr),
+                // `output` encapsulated it, or decided it is not to be traced: it is the outer
+                // packet's (or the untraced inner one's) turn now. (A tunnel route gone
+                // between the two stages lets the packet go untraced too.)
+                TunnelPath::Elsewhere | TunnelPath::Unreachable => return pkt.continue_xmit(),
             }
         }
         if !self.sampled() {

@@ -23,6 +23,9 @@ pub(super) enum TunnelPath {
     Looped([u8; 16]),
     /// Through another route, kept in the route cache.
     Elsewhere,
+    /// Nowhere: no route or no source address. Traced packets are dropped; the others leave
+    /// untouched, as they would without the route's IOAM.
+    Unreachable,
 }
 
 /// The last lookup's [`TunnelPath`], kept with the routing generation it was found in: a
@@ -34,6 +37,7 @@ pub(super) struct TunnelFinding(SeqCell<7>);
 impl TunnelFinding {
     const LOOPED: u32 = 1;
     const ELSEWHERE: u32 = 2;
+    const UNREACHABLE: u32 = 3;
 
     pub(super) fn new() -> Self {
         Self(SeqCell::new([0; 7]))
@@ -54,6 +58,7 @@ impl TunnelFinding {
                 Some(TunnelPath::Looped(saddr))
             }
             Self::ELSEWHERE => Some(TunnelPath::Elsewhere),
+            Self::UNREACHABLE => Some(TunnelPath::Unreachable),
             _ => None, // nothing found yet
         }
     }
@@ -61,33 +66,42 @@ impl TunnelFinding {
     /// Records the finding of a lookup made in routing generation `generation`.
     pub(super) fn found(&self, generation: (u32, u32), path: TunnelPath) {
         let mut words = [generation.0, generation.1, Self::ELSEWHERE, 0, 0, 0, 0];
-        if let TunnelPath::Looped(saddr) = path {
-            words[2] = Self::LOOPED;
-            for (word, chunk) in words[3..].iter_mut().zip(saddr.chunks_exact(4)) {
-                *word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        match path {
+            TunnelPath::Looped(saddr) => {
+                words[2] = Self::LOOPED;
+                for (word, chunk) in words[3..].iter_mut().zip(saddr.chunks_exact(4)) {
+                    *word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+                }
             }
+            TunnelPath::Elsewhere => {}
+            TunnelPath::Unreachable => words[2] = Self::UNREACHABLE,
         }
         self.0.try_write(words);
     }
 }
 
 impl EncapRoute {
-    /// At `xmit`, for a packet to encapsulate: where `tundst` is routed, from the last finding
-    /// or a new lookup (the finding went stale since `output`); `None` when it has no route.
-    pub(super) fn tunnel_path_at_xmit(&self, net: &Net, pkt: &OutputPacket) -> Option<TunnelPath> {
+    /// Where `tundst` is routed, from the last finding or a new lookup, which is recorded.
+    /// `looped` tells whether a route found is this very route (the packet's stage knows how).
+    /// A route found elsewhere is returned too, for the packet at hand.
+    pub(super) fn tunnel_path(
+        &self,
+        net: &Net,
+        pkt: &OutputPacket,
+        looped: impl FnOnce(&DstRef) -> bool,
+    ) -> (TunnelPath, Option<(DstRef, [u8; 16])>) {
         if let Some(path) = self.tunnel.get(net) {
-            return Some(path);
+            return (path, None);
         }
+        // Read before the lookup: a change during it makes the finding stale at once.
         let generation = net.ipv6_routing_generation();
-        let (dst, saddr) = self.tunnel_route(net, pkt).ok()?;
-        // At `xmit` the packet's route is this very route.
-        let path = if pkt.routed_like(&dst) {
-            TunnelPath::Looped(saddr)
-        } else {
-            TunnelPath::Elsewhere
+        let (path, route) = match self.tunnel_route(net, pkt) {
+            Ok((dst, saddr)) if looped(&dst) => (TunnelPath::Looped(saddr), None),
+            Ok(route) => (TunnelPath::Elsewhere, Some(route)),
+            Err(_) => (TunnelPath::Unreachable, None),
         };
         self.tunnel.found(generation, path);
-        Some(path)
+        (path, route)
     }
 
     /// The route to `tundst` and the outer source address, from the cache or a lookup. A
