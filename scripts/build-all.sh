@@ -11,6 +11,14 @@ if [ -n "${IOAM_RS_PREBUILT:-}" ]; then
 fi
 
 "$REPO_ROOT/scripts/provision.sh" >&2
+# Cargo's build products (the workspace's and the fuzz targets') are cached like the kernels:
+# a clean checkout (CI) links to them instead of compiling every dependency again.
+for dir in target fuzz/target; do
+	if [ ! -e "$REPO_ROOT/$dir" ] && [ ! -L "$REPO_ROOT/$dir" ]; then
+		mkdir -p "$CACHE_DIR/cargo/$dir"
+		ln -s "$CACHE_DIR/cargo/$dir" "$REPO_ROOT/$dir"
+	fi
+done
 kdir=$("$REPO_ROOT/scripts/build-kernel.sh" test)
 log "building ioam_rs.ko against $kdir"
 make -C "$REPO_ROOT" -s KDIR="$kdir" >&2
