@@ -22,7 +22,7 @@ use self::tunnel::{TunnelFinding, TunnelPath};
 use crate::{
     ioam::{node, state::NetState},
     net::{
-        dst::{self, DstCache},
+        dst::DstCache,
         lwt::{Encap, EncapAttrs, EncapType, OutputContext},
         netlink::{fail, Extack, Msg, PolicyEntry},
         pernet::{self, Net},
@@ -161,31 +161,44 @@ impl Encap for EncapRoute {
             return ctx.orig_output(net, pkt);
         }
         let st = pernet::get::<NetState>(net);
-        let (path, route) = self.tunnel_path(net, &pkt, |dst| ctx.is_state_of(dst));
-        match path {
+        let (path, route) = match self.tunnel_path(net, &pkt, |dst| ctx.is_state_of(dst)) {
+            Ok(found) => found,
+            // No route to `tundst`: only the packets to trace are lost.
+            Err(e) => {
+                if !self.sampled() {
+                    count(st, stat::ENCAP_NOT_SAMPLED);
+                    return ctx.orig_output(net, pkt);
+                }
+                count(st, stat::ENCAP_DROPPED);
+                return e.to_errno(); // `pkt` is dropped
+            }
+        };
+        if let TunnelPath::Looped(_) = path {
             // The outer packet takes this very route: decided and encapsulated at `xmit`,
             // after the MTU check.
-            TunnelPath::Looped(_) => return ctx.orig_output(net, pkt),
-            TunnelPath::Elsewhere | TunnelPath::Unreachable => {}
+            return ctx.orig_output(net, pkt);
         }
-        // Decided before anything else is done for the tunnel: a packet not to be traced
-        // leaves as it came, whatever the state of the route to `tundst`.
+        // Decided before the route to `tundst` is taken: a packet not to trace leaves as it came.
         if !self.sampled() {
             count(st, stat::ENCAP_NOT_SAMPLED);
             return ctx.orig_output(net, pkt);
         }
-        let found = match (path, route) {
-            (TunnelPath::Unreachable, _) => Err(dst::host_unreachable()),
-            (_, Some(route)) => Ok(route),
-            (_, None) => self.tunnel_route(net, &pkt),
-        };
-        let (dst, saddr) = match found {
+        let (dst, saddr) = match route.map_or_else(|| self.tunnel_route(net, &pkt), Ok) {
             Ok(found) => found,
             Err(e) => {
                 count(st, stat::ENCAP_DROPPED);
                 return e.to_errno(); // `pkt` is dropped
             }
         };
+        if ctx.is_state_of(&dst) {
+            // A finding of another route outlives that route's deletion (which leaves the
+            // routing generation as it was): `tundst` is reached through this very route
+            // again. `xmit` decides for this packet, once more.
+            drop(dst);
+            self.tunnel
+                .found(net.ipv6_routing_generation(), TunnelPath::Looped(saddr));
+            return ctx.orig_output(net, pkt);
+        }
         let facts = self.facts(net, &pkt);
         let mut pkt = pkt;
         match self.encapsulate(st, &mut pkt, &saddr, &facts) {
@@ -206,12 +219,12 @@ impl Encap for EncapRoute {
         let mut looped_source = None;
         if !inline {
             // At `xmit` the packet's route is this very route.
-            match self.tunnel_path(net, &pkt, |dst| pkt.routed_like(dst)).0 {
-                TunnelPath::Looped(saddr) => looped_source = Some(saddr),
-                // `output` encapsulated it, or decided it is not to be traced: it is the outer
-                // packet's (or the untraced inner one's) turn now. (A tunnel route gone
-                // between the two stages lets the packet go untraced too.)
-                TunnelPath::Elsewhere | TunnelPath::Unreachable => return pkt.continue_xmit(),
+            match self.tunnel_path(net, &pkt, |dst| pkt.routed_like(dst)) {
+                Ok((TunnelPath::Looped(saddr), _)) => looped_source = Some(saddr),
+                // `output` encapsulated it, or decided it is not to be traced (or found no
+                // route to `tundst`): it is the outer packet's (or the untraced inner one's)
+                // turn now.
+                Ok((TunnelPath::Elsewhere, _)) | Err(_) => return pkt.continue_xmit(),
             }
         }
         if !self.sampled() {

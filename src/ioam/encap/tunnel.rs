@@ -15,6 +15,9 @@ use crate::{
     sync::seqcell::SeqCell,
 };
 
+/// A route to `tundst` and the outer source address to send with.
+pub(super) type TunnelRoute = (DstRef, [u8; 16]);
+
 /// Where `tundst` is routed.
 #[derive(Clone, Copy)]
 pub(super) enum TunnelPath {
@@ -23,9 +26,6 @@ pub(super) enum TunnelPath {
     Looped([u8; 16]),
     /// Through another route, kept in the route cache.
     Elsewhere,
-    /// Nowhere: no route or no source address. Traced packets are dropped; the others leave
-    /// untouched, as they would without the route's IOAM.
-    Unreachable,
 }
 
 /// The last lookup's [`TunnelPath`], kept with the routing generation it was found in: a
@@ -37,7 +37,6 @@ pub(super) struct TunnelFinding(SeqCell<7>);
 impl TunnelFinding {
     const LOOPED: u32 = 1;
     const ELSEWHERE: u32 = 2;
-    const UNREACHABLE: u32 = 3;
 
     pub(super) fn new() -> Self {
         Self(SeqCell::new([0; 7]))
@@ -58,7 +57,6 @@ impl TunnelFinding {
                 Some(TunnelPath::Looped(saddr))
             }
             Self::ELSEWHERE => Some(TunnelPath::Elsewhere),
-            Self::UNREACHABLE => Some(TunnelPath::Unreachable),
             _ => None, // nothing found yet
         }
     }
@@ -66,47 +64,46 @@ impl TunnelFinding {
     /// Records the finding of a lookup made in routing generation `generation`.
     pub(super) fn found(&self, generation: (u32, u32), path: TunnelPath) {
         let mut words = [generation.0, generation.1, Self::ELSEWHERE, 0, 0, 0, 0];
-        match path {
-            TunnelPath::Looped(saddr) => {
-                words[2] = Self::LOOPED;
-                for (word, chunk) in words[3..].iter_mut().zip(saddr.chunks_exact(4)) {
-                    *word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-                }
+        if let TunnelPath::Looped(saddr) = path {
+            words[2] = Self::LOOPED;
+            for (word, chunk) in words[3..].iter_mut().zip(saddr.chunks_exact(4)) {
+                *word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
             }
-            TunnelPath::Elsewhere => {}
-            TunnelPath::Unreachable => words[2] = Self::UNREACHABLE,
         }
         self.0.try_write(words);
     }
 }
 
 impl EncapRoute {
-    /// Where `tundst` is routed, from the last finding or a new lookup, which is recorded.
-    /// `looped` tells whether a route found is this very route (the packet's stage knows how).
-    /// A route found elsewhere is returned too, for the packet at hand.
+    /// Where `tundst` is routed, from the last finding or a new lookup, which is recorded;
+    /// `looped` tells whether a route found is this very route (each stage knows it its own
+    /// way). A route found elsewhere is returned for the packet at hand. No route is an error,
+    /// and is not recorded: deleting a route (an `unreachable` one, say) leaves the routing
+    /// generation as it was.
     pub(super) fn tunnel_path(
         &self,
         net: &Net,
         pkt: &OutputPacket,
         looped: impl FnOnce(&DstRef) -> bool,
-    ) -> (TunnelPath, Option<(DstRef, [u8; 16])>) {
+    ) -> Result<(TunnelPath, Option<TunnelRoute>)> {
         if let Some(path) = self.tunnel.get(net) {
-            return (path, None);
+            return Ok((path, None));
         }
         // Read before the lookup: a change during it makes the finding stale at once.
         let generation = net.ipv6_routing_generation();
-        let (path, route) = match self.tunnel_route(net, pkt) {
-            Ok((dst, saddr)) if looped(&dst) => (TunnelPath::Looped(saddr), None),
-            Ok(route) => (TunnelPath::Elsewhere, Some(route)),
-            Err(_) => (TunnelPath::Unreachable, None),
+        let (dst, saddr) = self.tunnel_route(net, pkt)?;
+        let (path, route) = if looped(&dst) {
+            (TunnelPath::Looped(saddr), None)
+        } else {
+            (TunnelPath::Elsewhere, Some((dst, saddr)))
         };
         self.tunnel.found(generation, path);
-        (path, route)
+        Ok((path, route))
     }
 
     /// The route to `tundst` and the outer source address, from the cache or a lookup. A
     /// route back through this very state is returned but never cached: it would hold itself.
-    pub(super) fn tunnel_route(&self, net: &Net, pkt: &OutputPacket) -> Result<(DstRef, [u8; 16])> {
+    pub(super) fn tunnel_route(&self, net: &Net, pkt: &OutputPacket) -> Result<TunnelRoute> {
         if let Some((dst, cached_src)) = self.routes.get() {
             return Ok((dst, self.tunsrc.unwrap_or(cached_src)));
         }
