@@ -144,8 +144,8 @@ cargo fmt --all --check
 mapfile -t module_sources < <(find src -path src/wire -prune -o -name '*.rs' ! -name bindings_generated.rs -print | sort)
 rustfmt --check --edition 2021 --config-path "$(kernel_src_dir)/.rustfmt.toml" "${module_sources[@]}"
 
-log "host: shellcheck (scripts/, selftests/; .shellcheckrc)"
-shellcheck scripts/*.sh selftests/*.sh selftests/*/*.sh
+log "host: shellcheck (scripts/, scripts/guest/, selftests/; .shellcheckrc)"
+shellcheck scripts/*.sh scripts/guest/* selftests/*.sh selftests/*/*.sh
 
 log "host: the module's import graph has no cycle (scripts/import_graph.py)"
 scripts/import_graph.py >/dev/null
