@@ -49,7 +49,14 @@ fi
 step() { log "kernel $variant: $*"; }
 fail() { die "kernel $variant: step '$1' failed (build directory $out)"; }
 
-mkdir -p "$out"
+# A gcc-built variant starts from the test kernel's build when there is one: Kbuild then
+# recompiles only what the variant's options touch (the reference kernel: under a minute
+# instead of nine).
+rm -rf "$out" && mkdir -p "$out"
+if [ "$variant" != test ] && [ "$variant" != debug ] && base=$("$0" --cached test); then
+	step "starting from the test kernel's build ($base)"
+	cp -a "$base/." "$out/" && rm -f "$out/.ioam-rs-complete" "$out/build.log" || fail "copy the test kernel's build"
+fi
 step "checking the Rust toolchain"
 "${kmake[@]}" rustavailable >/dev/null || fail "make rustavailable"
 step "configuring (allnoconfig + ${fragments[*]##*/})"
@@ -63,7 +70,7 @@ missing=$(cat "${fragments[@]}" |
 	awk '{ k = $1; sub(/^[^ ]* /, ""); want[k] = $0 } END { for (k in want) print want[k] }' |
 	while read -r line; do grep -qxF "$line" "$out/.config" || echo "$line"; done)
 [ -z "$missing" ] || die "kernel $variant: options not set as requested (missing dependency?): $(echo "$missing" | tr '\n' ' ')"
-step "building bzImage and modules with -j$(($(nproc) + 1)) (about 9 minutes on 2 cores)"
+step "building bzImage and modules with -j$(($(nproc) + 1)) (about 9 minutes on 2 cores from scratch)"
 start=$SECONDS
 "${kmake[@]}" -j$(($(nproc) + 1)) bzImage modules >"$out/build.log" 2>&1 || { tail -n 30 "$out/build.log" >&2; fail "make bzImage modules (log: $out/build.log)"; }
 touch "$out/.ioam-rs-complete"
