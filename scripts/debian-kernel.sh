@@ -52,7 +52,8 @@ if [ -z "$headers_version" ] || [ "$headers_version" = "(none)" ]; then die "Deb
 inroot env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	"linux-headers-$kver" "linux-source-$series=$headers_version" >/dev/null
 log "building ioam_rs.ko for Debian's $kver with DKMS (in the trixie build root)"
-installed=$(inroot scripts/dkms-install.sh --kernel "$kver" --print-module)
+installed=$(inroot scripts/dkms-install.sh --kernel "$kver" --print-module) ||
+	die "building or installing ioam_rs.ko for $kver with DKMS failed"
 # A warning-free build on this compiler too (scripts/test.sh checks the project's kernel's).
 # shellcheck disable=SC2016 # expanded by the root's shell
 warnings=$(inroot sh -c 'grep -h -A6 "^warning" /var/lib/dkms/ioam-rs/*/"$1"/*/log/make.log' sh "$kver" || true)

@@ -48,9 +48,11 @@ cp -a "$src_dir/scripts/kbuild-prepare.sh" "$src_dir/scripts/common.sh" "$stage/
 rsync -a --exclude target --exclude '*.o' --exclude '.*.cmd' --exclude 'bindings_generated.rs*' \
 	"$src_dir/src" "$src_dir/uapi" "$stage/"
 # installed_module: the installed ioam_rs of $kver (modinfo finds it once depmod has indexed
-# the kernel's modules, the kernel image installed).
+# the kernel's modules, the kernel image installed); nothing, and success, when there is none
+# (on a fresh machine not even the directory exists).
 installed_module() {
-	modinfo -k "$kver" -n ioam_rs 2>/dev/null || find "/lib/modules/$kver/updates" -name 'ioam_rs.ko*' 2>/dev/null | head -n 1
+	modinfo -k "$kver" -n ioam_rs 2>/dev/null && return
+	find "/lib/modules/$kver/updates" -name 'ioam_rs.ko*' 2>/dev/null | head -n 1 || true
 }
 ko=$(installed_module)
 if grep -q "^$name/$version, $kver, [^:]*: installed" <<<"$status" && [ -n "$ko" ] &&
