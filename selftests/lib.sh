@@ -137,6 +137,21 @@ check_cases() {
 
 # wait_s SECONDS: a wait for the guest, scaled by IOAM_RS_WAIT_SCALE on slow kernels (the
 # debug kernel under TCG; scripts/check-debug.sh sets it).
+# receive_hooks NS: how many netfilter hooks ioam_rs has registered in NS (nft lists every hook
+# of a family with its function and module, through nfnetlink_hook).
+receive_hooks() {
+	local out
+	out=$(ip netns exec "$1" nft list hooks ip6 2>&1) || { echo "nft list hooks: $out"; return 1; }
+	grep -c '\[ioam_rs\]' <<<"$out" || true
+}
+
+# check_receive_hooks NS COUNT WHEN
+check_receive_hooks() {
+	local n
+	n=$(receive_hooks "$1") || fail "$n"
+	check_eq "ioam_rs hooks in $1 $3" "$2" "$n"
+}
+
 wait_s() { echo $(($1 * ${IOAM_RS_WAIT_SCALE:-1})); }
 
 module_loaded() {

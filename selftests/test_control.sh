@@ -273,6 +273,43 @@ test_ioamctl_without_module() {
 	expect_err "ioam_rs module is not loaded" ioamctl namespace show
 }
 
+# The receive hook is registered in a network namespace only while the module has work there:
+# an IOAM namespace or an interface switched on with ioamctl.
+test_receive_hook_follows_work() {
+	fresh_module
+	setup_ns X Y
+	local x=(ip netns exec "$X")
+	ip -n "$X" link add dummy0 type dummy
+	check_receive_hooks "$X" 0 "with nothing configured"
+	expect_ok "${x[@]}" "$IOAMCTL" namespace add 1
+	check_receive_hooks "$X" 1 "with a namespace"
+	check_receive_hooks "$Y" 0 "(another network namespace)"
+	expect_ok "${x[@]}" "$IOAMCTL" namespace add 2
+	expect_ok "${x[@]}" "$IOAMCTL" namespace del 1
+	check_receive_hooks "$X" 1 "with one namespace left"
+	expect_err "namespace 2 already exists" "${x[@]}" "$IOAMCTL" namespace add 2
+	expect_ok "${x[@]}" "$IOAMCTL" namespace del 2
+	check_receive_hooks "$X" 0 "after the last namespace"
+	expect_err "namespace 3 does not exist" "${x[@]}" "$IOAMCTL" namespace del 3
+	check_receive_hooks "$X" 0 "after a failed del"
+	expect_ok "${x[@]}" "$IOAMCTL" interface enable lo
+	expect_ok "${x[@]}" "$IOAMCTL" interface enable dummy0
+	check_receive_hooks "$X" 1 "with interfaces switched on"
+	expect_ok "${x[@]}" "$IOAMCTL" interface disable lo
+	check_receive_hooks "$X" 1 "with one interface switched on"
+	ip -n "$X" link del dummy0
+	check_receive_hooks "$X" 0 "after its interface was deleted"
+	# The kernel's own switch gives the module no work.
+	ip netns exec "$X" sysctl -qw net.ipv6.conf.lo.ioam6_enabled=1
+	check_receive_hooks "$X" 0 "with only the kernel's ioam6_enabled"
+	expect_ok "${x[@]}" "$IOAMCTL" namespace add 1
+	check_receive_hooks "$X" 1 "with a namespace again"
+	# Going away with the hook registered; then the module with it registered elsewhere.
+	ip netns del "$X"
+	expect_ok ip netns exec "$Y" "$IOAMCTL" namespace add 1
+	unload_module
+}
+
 run_test "load and unload 20 times" test_load_unload
 run_test "namespace add, show, del" test_namespace_add_show_del
 run_test "namespace errors" test_namespace_errors
@@ -285,5 +322,6 @@ run_test "1000 namespaces, multi-part dump" test_many_namespaces
 run_test "limits for a user-namespace owner" test_userns_limits
 run_test "memory accounting for a user-namespace owner" test_userns_memory_accounting
 run_test "rmmod with state present" test_rmmod_with_state
+run_test "receive hook only where the module has work" test_receive_hook_follows_work
 run_test "module of another kernel release refused" test_foreign_module_refused
 run_test "ioamctl without the module" test_ioamctl_without_module

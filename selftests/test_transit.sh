@@ -221,6 +221,43 @@ test_decap_and_domain_edge() {
 	check_stat "$R" trace_filled 5
 }
 
+# T1's receive hook comes and goes with its namespace and its module switch while a flood of
+# traced packets passes, and the kernel's ioam6_enabled, which notifies nobody, is flipped
+# meanwhile: T1 fills exactly when it has the namespace and either switch on.
+test_receive_hook_under_traffic() {
+	chain_topology 1 none
+	route_trace inline 0x800000 8
+	local t1=(ip netns exec "$T1") flood unknown
+	ip netns exec "$A" ping -6 -q -i 0.005 -w "$(wait_s 300)" "$DST" >/dev/null 2>&1 &
+	flood=$!
+	for _ in $(seq 6); do
+		expect_ok "${t1[@]}" "$IOAMCTL" namespace del "$NS_ID" # the hook goes
+		"${t1[@]}" sysctl -qw net.ipv6.conf.left.ioam6_enabled=1
+		expect_ok "${t1[@]}" "$IOAMCTL" interface enable left # it comes back
+		expect_ok "${t1[@]}" "$IOAMCTL" namespace add "$NS_ID" data "$(ns_data 1)" wide "$(ns_wide 1)"
+		"${t1[@]}" sysctl -qw net.ipv6.conf.left.ioam6_enabled=0
+		expect_ok "${t1[@]}" "$IOAMCTL" interface disable left # it stays, for the namespace
+	done
+	kill "$flood"
+	wait "$flood" 2>/dev/null || true
+	[ "$(stat "$T1" trace_filled)" -gt 0 ] || fail "T1 filled nothing while the flood ran"
+	check_receive_hooks "$T1" 1 "with a namespace"
+	# shellcheck disable=SC2046
+	expect_ping 2 --mode inline --ns "$NS_ID" --type 0x800000 --size 8 $(nodes_upto 0)
+	"${t1[@]}" sysctl -qw net.ipv6.conf.left.ioam6_enabled=1
+	# shellcheck disable=SC2046
+	expect_ping 2 --mode inline --ns "$NS_ID" --type 0x800000 --size 8 $(nodes_upto 1)
+	# Switched on, without the namespace: the options are looked at and left alone.
+	expect_ok "${t1[@]}" "$IOAMCTL" namespace del "$NS_ID"
+	expect_ok "${t1[@]}" "$IOAMCTL" interface enable left
+	unknown=$(stat "$T1" trace_unknown_namespace)
+	# shellcheck disable=SC2046
+	expect_ping 2 --mode inline --ns "$NS_ID" --type 0x800000 --size 8 $(nodes_upto 0)
+	check_stat "$T1" trace_unknown_namespace $((unknown + 2))
+	expect_ok "${t1[@]}" "$IOAMCTL" interface disable left
+	check_receive_hooks "$T1" 0 "with no work left"
+}
+
 test_malformed_module() { malformed_seeds module prerouting; }
 
 test_malformed_sysctl() { malformed_seeds sysctl inline; }
@@ -262,5 +299,6 @@ run_test events_rate_limit test_events_rate_limit
 run_test transit_interface_switch test_interface_switch
 run_test decap_and_domain_edge test_decap_and_domain_edge
 run_test transit_two_options test_transit_two_options
+run_test receive_hook_under_traffic test_receive_hook_under_traffic
 run_test malformed_options_module_switch test_malformed_module
 run_test malformed_options_kernel_sysctl test_malformed_sysctl

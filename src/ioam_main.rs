@@ -80,7 +80,8 @@ struct IoamModule {
     family: genl::Family,
     #[pin]
     encap: lwt::Registration<ioam::encap::EncapRoute>,
-    /// Before the per-namespace state, which the hook reads.
+    /// Where the receive hook is registered, per network namespace (only where it has work:
+    /// `ioam::control`). Before the per-namespace state, which the hook reads.
     #[pin]
     transit: pernet::Registration<netfilter::PerNetHook<ioam::transit::Transit>>,
     /// Before the per-namespace state, which it updates.

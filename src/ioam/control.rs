@@ -11,12 +11,15 @@ use kernel::{
 use crate::{
     ioam::{
         events,
-        state::{Namespace, NetState, Schema, SchemaEntry},
+        state::{Namespace, NetState, Registry, Schema, SchemaEntry},
+        transit::Transit,
     },
     net::{
+        device::{NetDevice, NetdevEvents},
         genl::{self, Dump, Request},
+        netfilter::PerNetHook,
         netlink::{fail, Extack, PolicyEntry},
-        pernet,
+        pernet::{self, Net},
     },
     sync::rcu::{RcuCell, RcuValue},
     uapi::{
@@ -35,6 +38,42 @@ const _: () = assert!(
 fn state<'a>(net: &'a pernet::Net, ack: &Extack<'_>) -> Result<&'a NetState> {
     pernet::get::<NetState>(net)
         .ok_or_else(|| fail!(ack, ENODEV, "ioam_rs: no state for this network namespace"))
+}
+
+// The receive hook (transit and decapsulating nodes) is registered in a network namespace only
+// while it has work there (`NetState::has_receive_work`): every other IPv6 packet costs
+// nothing. A change that may give it work registers it first, so that a failure changes
+// nothing; after every change it goes if it has no work left. Both under the registry lock.
+
+/// Registers the receive hook of `net`, before a change that may give it work.
+fn receive_hook_on(net: &Net, ack: &Extack<'_>) -> Result {
+    pernet::get::<PerNetHook<Transit>>(net)
+        .ok_or(ENODEV)
+        .and_then(|hook| hook.set(true))
+        .inspect_err(|_| ack.message(format_args!("ioam_rs: cannot register the receive hook")))
+}
+
+/// Takes the receive hook of `net` down if it has no work left.
+fn receive_hook_follow(net: &Net, st: &NetState, reg: &Registry) {
+    if !st.has_receive_work(reg) {
+        if let Some(hook) = pernet::get::<PerNetHook<Transit>>(net) {
+            // Unregistering cannot fail.
+            let _ = hook.set(false);
+        }
+    }
+}
+
+impl NetdevEvents for NetState {
+    // A dying network namespace loses its devices before this state goes: the kernel runs the
+    // device operations' exit (which unregisters them) before the subsystems' exit.
+    fn unregistering(dev: &NetDevice) {
+        let net = dev.net();
+        if let Some(st) = pernet::get::<NetState>(net) {
+            let reg = st.registry.lock();
+            st.forget_interface(&reg, dev.ifindex());
+            receive_hook_follow(net, st, &reg);
+        }
+    }
 }
 
 fn required<T>(value: Option<T>, ack: &Extack<'_>, what: &str) -> Result<T> {
@@ -61,16 +100,20 @@ fn add_namespace(req: &Request<'_>) -> Result {
             NAMESPACES_PER_NET_MAX
         ));
     }
-    st.namespaces.insert(id, ns).map_err(|e| {
+    receive_hook_on(req.net(), &ack)?;
+    let inserted = st.namespaces.insert(id, ns).map_err(|e| {
         let err = Error::from(e);
         if err == EEXIST {
             fail!(ack, err, "namespace {} already exists", id)
         } else {
             err
         }
-    })?;
-    reg.namespace_count = reg.namespace_count.saturating_add(1);
-    Ok(())
+    });
+    if inserted.is_ok() {
+        reg.namespace_count = reg.namespace_count.saturating_add(1);
+    }
+    receive_hook_follow(req.net(), st, &reg);
+    inserted
 }
 
 fn del_namespace(req: &Request<'_>) -> Result {
@@ -83,6 +126,7 @@ fn del_namespace(req: &Request<'_>) -> Result {
     }
     reg.namespace_count = reg.namespace_count.saturating_sub(1);
     reg.unbind_schema_of(id);
+    receive_hook_follow(req.net(), st, &reg);
     Ok(())
 }
 
@@ -290,7 +334,24 @@ fn set_interface(req: &Request<'_>) -> Result {
             )
         })?;
     let st = state(net, &ack)?;
-    let _reg = st.registry.lock();
+    let reg = st.registry.lock();
+    if enable {
+        receive_hook_on(net, &ack)?;
+    }
+    let replaced = replace_interfaces(st, &reg, ifindex, enable, exists);
+    receive_hook_follow(net, st, &reg);
+    replaced
+}
+
+/// Replaces the set of switched-on interfaces by one with `ifindex` on or off, without those
+/// that no longer `exist`; `_reg` shows that the registry lock is held.
+fn replace_interfaces(
+    st: &NetState,
+    _reg: &Registry,
+    ifindex: i32,
+    enable: bool,
+    exists: impl Fn(i32) -> bool,
+) -> Result {
     // The set changes only under the registry lock, held: size the copy first, outside the RCU
     // read lock (allocating may sleep), then fill it without allocating.
     let len = st.interfaces.get(&rcu::read_lock()).map_or(0, |s| s.len());

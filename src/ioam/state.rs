@@ -15,8 +15,8 @@ use kernel::{
 use crate::{
     ioam::{ratelimit::RateLimit, stats::Stats},
     net::{
-        device::{NetDevice, NetdevEvents},
-        pernet::{self, Net, PerNetData, PerNetId},
+        device::NetDevice,
+        pernet::{Net, PerNetData, PerNetId},
     },
     sync::rcu::{RcuCell, RcuTable},
     uapi::{EVENT_BURST_DEFAULT, EVENT_RATE_DEFAULT},
@@ -115,20 +115,10 @@ impl PerNetData for NetState {
     }
 }
 
-impl NetdevEvents for NetState {
-    // A dying network namespace loses its devices before this state goes: the kernel runs the
-    // device operations' exit (which unregisters them) before the subsystems' exit.
-    fn unregistering(dev: &NetDevice) {
-        if let Some(st) = pernet::get::<NetState>(dev.net()) {
-            st.forget_interface(dev.ifindex());
-        }
-    }
-}
-
 impl NetState {
-    /// Turns the module's switch of interface `ifindex` off, e.g. when it goes away.
-    fn forget_interface(&self, ifindex: i32) {
-        let _reg = self.registry.lock();
+    /// Turns the module's switch of interface `ifindex` off, e.g. when it goes away; `_reg`
+    /// shows that the registry lock is held.
+    pub(crate) fn forget_interface(&self, _reg: &Registry, ifindex: i32) {
         // The set changes only under the registry lock, held: size the copy outside the RCU
         // read lock (allocating may sleep), then fill it without allocating.
         let len = match self.interfaces.get(&rcu::read_lock()) {
@@ -155,6 +145,17 @@ impl NetState {
     /// The namespace `id`, for readers under RCU.
     pub(crate) fn namespace<'a>(&'a self, id: u16, guard: &'a rcu::Guard) -> Option<&'a Namespace> {
         self.namespaces.get(id, guard)
+    }
+
+    /// Whether the receive hook has work in this network namespace: an IOAM namespace (without
+    /// one, no trace can be filled: options of unknown namespaces are left alone) or an
+    /// interface switched on by the module (whose options it validates and counts).
+    pub(crate) fn has_receive_work(&self, reg: &Registry) -> bool {
+        reg.namespace_count > 0
+            || self
+                .interfaces
+                .get(&rcu::read_lock())
+                .is_some_and(|set| !set.is_empty())
     }
 
     /// Whether IOAM is on for packets received on `dev`: the kernel's `ioam6_enabled` sysctl

@@ -27,7 +27,8 @@ use crate::{
 /// Next-header value of a Hop-by-Hop options header.
 const NEXTHDR_HOP: u8 = 0;
 
-/// The transit node: a hook on IPv6 receive in every network namespace.
+/// The transit node: a hook on IPv6 receive, in each network namespace where it has work
+/// (registered and taken down by `control`).
 pub(crate) struct Transit;
 
 static TRANSIT_HOOK: HookOps = HookOps::pre_routing::<Transit>();

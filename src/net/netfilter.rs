@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Netfilter hooks on IPv6 receive, registered per network namespace.
+//! Netfilter hooks on IPv6 receive, registered per network namespace where the feature wants
+//! them.
 //!
 //! C header: [`include/linux/netfilter.h`](srctree/include/linux/netfilter.h)
 
 use core::{marker::PhantomData, ptr::NonNull};
-use kernel::{ffi, prelude::*};
+use kernel::{ffi, new_mutex, prelude::*, sync::Mutex};
 
 use crate::net::{
     device::NetDevice,
@@ -21,7 +22,7 @@ pub(crate) enum Verdict {
     Drop,
 }
 
-/// A hook function on IPv6 `PRE_ROUTING`, registered in every network namespace through a
+/// A hook function on IPv6 `PRE_ROUTING`, registered per network namespace through a
 /// [`PerNetHook`].
 pub(crate) trait RxHook: 'static {
     /// The hook's description: `HookOps::pre_routing::<Self>()`, in a `static`.
@@ -74,23 +75,76 @@ impl NetHook {
     ///
     /// # Safety
     ///
-    /// The result is dropped before `net` goes away.
-    unsafe fn register(net: &Net, ops: &'static HookOps) -> Result<Self> {
-        // SAFETY: `net` is alive; `ops` is `'static`.
+    /// `net` is alive, and the result is dropped before it goes away.
+    unsafe fn register(net: NonNull<sys::net>, ops: &'static HookOps) -> Result<Self> {
+        // SAFETY: `net` is alive (the function's requirement); `ops` is `'static`.
         kernel::error::to_result(unsafe { sys::nf_register_net_hook(net.as_ptr(), &ops.0) })?;
-        let net = NonNull::new(net.as_ptr()).ok_or(EINVAL)?;
         // INVARIANT: Registered above; the caller drops it before `net` goes away.
         Ok(Self { net, ops })
     }
 }
 
-/// `H` registered in one network namespace, as that namespace's data of a
-/// `pernet::Registration<PerNetHook<H>>`: registered when the namespace (or the registration)
-/// comes, unregistered when it goes, so it never outlives its namespace.
+impl Drop for NetHook {
+    fn drop(&mut self) {
+        // SAFETY: Registered in `net`, which is still alive (type invariant).
+        unsafe { sys::nf_unregister_net_hook(self.net.as_ptr(), &self.ops.0) };
+    }
+}
+
+/// Whether `H` is registered in a network namespace.
+enum Slot {
+    Off,
+    /// Registered; dropping it unregisters.
+    On {
+        _registration: NetHook,
+    },
+    /// The namespace is going away: never registered again.
+    Gone,
+}
+
+/// The place of `H` in one network namespace, that namespace's data of a
+/// `pernet::Registration<PerNetHook<H>>`: `H` is registered there only while the feature asks
+/// for it ([`PerNetHook::set`]), and unregistered at the latest when the namespace goes.
+///
+/// # Invariants
+///
+/// `net` is the namespace whose data this is: it is alive until [`PerNetData::exit`], after
+/// which `slot` is [`Slot::Gone`].
 #[pin_data]
 pub(crate) struct PerNetHook<H: RxHook> {
-    hook: NetHook,
+    net: NonNull<sys::net>,
+    /// Taken in process context only (the feature's configuration changes, namespace exit).
+    #[pin]
+    slot: Mutex<Slot>,
     _h: PhantomData<fn() -> H>,
+}
+
+// SAFETY: `net` is only used to register and unregister, which may happen on any thread; the
+// rest is under the mutex.
+unsafe impl<H: RxHook> Send for PerNetHook<H> {}
+// SAFETY: As for `Send`.
+unsafe impl<H: RxHook> Sync for PerNetHook<H> {}
+
+impl<H: RxHook> PerNetHook<H> {
+    /// Registers `H` in this namespace (`on`) or takes it down; nothing when it already is so.
+    /// Taking it down waits for the hook's running calls to end, so it may sleep.
+    pub(crate) fn set(&self, on: bool) -> Result {
+        let mut slot = self.slot.lock();
+        match (&*slot, on) {
+            (Slot::Off, true) => {
+                // SAFETY: `net` is alive while the slot is not `Gone` (type invariant); the
+                // registration lives in the slot, which `exit` empties before `net` goes.
+                let hook = unsafe { NetHook::register(self.net, H::ops()) }?;
+                *slot = Slot::On {
+                    _registration: hook,
+                };
+            }
+            (Slot::On { .. }, false) => *slot = Slot::Off,
+            (Slot::Gone, true) => return Err(ENODEV),
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 impl<H: RxHook> PerNetData for PerNetHook<H> {
@@ -100,20 +154,15 @@ impl<H: RxHook> PerNetData for PerNetHook<H> {
 
     fn init(net: &Net) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            // SAFETY: Per-namespace data is dropped at the namespace's exit (`pernet`), before
-            // the namespace goes away.
-            hook: unsafe { NetHook::register(net, H::ops()) }?,
+            net: NonNull::new(net.as_ptr()).ok_or(EINVAL)?,
+            slot <- new_mutex!(Slot::Off, "ioam_rs::PerNetHook"),
             _h: PhantomData,
         })
     }
 
-    fn exit(&self) {}
-}
-
-impl Drop for NetHook {
-    fn drop(&mut self) {
-        // SAFETY: Registered in `net`, which is still alive (type invariant).
-        unsafe { sys::nf_unregister_net_hook(self.net.as_ptr(), &self.ops.0) };
+    fn exit(&self) {
+        // INVARIANT: Unregistered (dropped) before the namespace goes; never registered again.
+        *self.slot.lock() = Slot::Gone;
     }
 }
 
