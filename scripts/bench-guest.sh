@@ -62,11 +62,6 @@ ip -n benchA -6 route add 2001:db8:3::/64 via 2001:db8:2::2
 ip -n benchT -6 route add 2001:db8:1::/64 via 2001:db8:2::1
 ip -n benchR -6 route add default via 2001:db8:3::1
 ip -n benchR link set ip6tnl0 up # R ends encap-mode tunnels
-data=1
-for n in A T R; do
-	in_ns $n bash -c "$(declare -f ioam); ioam namespace add $NS_ID data $data"
-	data=$((data + 1))
-done
 # A schema fills each trace exactly (NodeLen 15 words + snapshot header + schema words).
 schema_words() { echo $(($1 / 4 - 15 - 1)); }
 for size in 72 244; do
@@ -92,7 +87,44 @@ route_plain() { ip -n benchA -6 route replace 2001:db8:3::/64 via 2001:db8:2::2 
 route_ioam() {
 	ip -n benchA -6 route replace 2001:db8:3::/64 encap ioam6 "$@" via 2001:db8:2::2 dev right
 }
-transit() { in_ns T sysctl -qw net.ipv6.conf.left.ioam6_enabled="$1"; }
+# switch NODE sysctl|module: IOAM on at NODE's ingress, with the kernel's sysctl or the
+# module's own switch (the C code has only the sysctl: there "module" is the sysctl too);
+# switches_off: every switch turned on since, off.
+switched=()
+switch() {
+	if [ "$2" = module ] && [ "$kernel" = ioam-rs ]; then
+		in_ns "$1" target/release/ioamctl interface enable left
+	else
+		in_ns "$1" sysctl -qw net.ipv6.conf.left.ioam6_enabled=1
+	fi
+	switched+=("$1 $2")
+}
+switches_off() {
+	local s node how
+	for s in "${switched[@]}"; do
+		read -r node how <<<"$s"
+		if [ "$how" = module ] && [ "$kernel" = ioam-rs ]; then
+			in_ns "$node" target/release/ioamctl interface disable left
+		else
+			in_ns "$node" sysctl -qw net.ipv6.conf.left.ioam6_enabled=0
+		fi
+	done
+	switched=()
+}
+# namespaces NODE...: the IOAM namespace registered on these nodes only (each its own data).
+ns_nodes=" "
+namespaces() {
+	local n data=0
+	for n in A T R; do
+		data=$((data + 1))
+		if [[ " $* " == *" $n "* ]]; then
+			[[ $ns_nodes == *" $n "* ]] || in_ns $n bash -c "$(declare -f ioam); ioam namespace add $NS_ID data $data"
+		elif [[ $ns_nodes == *" $n "* ]]; then
+			in_ns $n bash -c "$(declare -f ioam); ioam namespace del $NS_ID"
+		fi
+	done
+	ns_nodes=" $* "
+}
 schema() { in_ns A bash -c "$(declare -f ioam); ioam namespace set $NS_ID schema $1"; }
 
 # The trace types that fill each size: 8 and 40 bytes with node data alone, 72 and 244 with
@@ -106,35 +138,55 @@ trace_of() {
 }
 schema_of() { case $1 in 72 | 244) echo "$1" ;; *) echo none ;; esac; }
 
+# scenario NAME: A's route, the namespaces and the switches of NAME. Nodes without a part in
+# it have no IOAM configuration at all (for ioam_rs.ko: no receive hook there).
 scenario() {
 	local name=$1
 	route_plain
-	transit 0
-	schema none
+	switches_off
 	case $name in
-	baseline) ;;
+	baseline) namespaces ;;
 	encap_inline_* | encap_ip6ip6_*)
 		local size=${name##*_} m=(inline)
-		[[ $name != encap_ip6ip6_* ]] || m=(encap tundst "$DST")
+		[[ $name != encap_ip6ip6_tunsrc_* ]] || m=(encap tunsrc 2001:db8:2::1 tundst "$DST")
+		[[ $name != encap_ip6ip6_[0-9]* ]] || m=(encap tundst "$DST")
+		namespaces A
 		schema "$(schema_of "$size")"
 		# shellcheck disable=SC2046
 		route_ioam mode "${m[@]}" trace prealloc $(trace_of "$size")
 		;;
-	transit_48_off | transit_48)
-		# A inserts 96 bytes and fills 48; T fills the other 48 (or only forwards: _off).
+	transit_48_off | transit_48 | transit_48_module)
+		# A inserts 96 bytes and fills 48; T fills the other 48 (or only forwards: _off),
+		# switched on with the kernel's sysctl or the module's switch.
+		namespaces A T
+		schema none
 		route_ioam mode inline trace prealloc type 0xffc000 ns $NS_ID size 96
-		[ "$name" = transit_48_off ] || transit 1
+		case $name in
+		transit_48) switch T sysctl ;;
+		transit_48_module) switch T module ;;
+		esac
 		;;
-	freq_1000)
+	decap_48)
+		# A encapsulates (96 bytes, fills 48); R, the tunnel's end, fills the other 48.
+		namespaces A R
+		schema none
+		route_ioam mode encap tundst "$DST" trace prealloc type 0xffc000 ns $NS_ID size 96
+		switch R sysctl
+		;;
+	freq_1000 | freq_1000_ip6ip6)
+		local m=(inline)
+		[ "$name" = freq_1000 ] || m=(encap tundst "$DST")
+		namespaces A
 		schema 72
-		route_ioam freq 1/1000 mode inline trace prealloc type 0xfff002 ns $NS_ID size 72
+		route_ioam freq 1/1000 mode "${m[@]}" trace prealloc type 0xfff002 ns $NS_ID size 72
 		;;
 	*) echo "unknown scenario $name" >&2; exit 1 ;;
 	esac
 }
 
 SCENARIOS=(baseline encap_inline_8 encap_inline_40 encap_inline_72 encap_inline_244
-	encap_ip6ip6_8 encap_ip6ip6_40 encap_ip6ip6_72 encap_ip6ip6_244 transit_48_off transit_48 freq_1000)
+	encap_ip6ip6_8 encap_ip6ip6_40 encap_ip6ip6_72 encap_ip6ip6_244 encap_ip6ip6_tunsrc_8
+	transit_48_off transit_48 transit_48_module decap_48 freq_1000 freq_1000_ip6ip6)
 # shellcheck disable=SC2206
 [ -z "${IOAM_RS_BENCH_SCENARIOS:-}" ] || SCENARIOS=($IOAM_RS_BENCH_SCENARIOS)
 

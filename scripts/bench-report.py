@@ -20,13 +20,20 @@ from collections import defaultdict
 
 KERNELS = ("ioam-rs", "upstream")
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
-# (scenario, target against the baseline or None, target ioam-rs/upstream)
+# (scenario, target against the baseline or None, target ioam-rs/upstream). Ahead of the C code
+# everywhere; plain forwarding with the module loaded and configured nowhere within 0.5%; a
+# `freq 1/1000` route within 1% of plain forwarding. (The 0.90/0.75 and 1.10 targets are the
+# first benchmark's.)
 TARGETS = {
+    "baseline": (None, 0.995),
     "encap_inline_8": (0.90, 1.00), "encap_ip6ip6_8": (0.90, 1.00),
     "encap_inline_40": (None, 1.00), "encap_ip6ip6_40": (None, 1.00),
     "encap_inline_72": (None, 1.10), "encap_ip6ip6_72": (None, 1.10),
     "encap_inline_244": (0.75, 1.10), "encap_ip6ip6_244": (0.75, 1.10),
-    "transit_48": (0.90, 1.00), "transit_48_off": (None, 1.00), "freq_1000": (0.98, 1.00),
+    "encap_ip6ip6_tunsrc_8": (None, 1.00),
+    "transit_48": (0.90, 1.00), "transit_48_off": (None, 1.00), "transit_48_module": (0.90, 1.00),
+    "decap_48": (None, 1.00),
+    "freq_1000": (0.99, 1.00), "freq_1000_ip6ip6": (None, 1.00),
 }
 
 
@@ -160,13 +167,34 @@ def markdown(scenarios, by, args):
         checks = []
         if up_t is not None and rs.get("ratio_rs_over_upstream") is not None:
             v = rs["ratio_rs_over_upstream"]
-            checks.append("ioam-rs/upstream %.2f %s %.2f" % (v, "≥" if v >= up_t else "<", up_t))
+            checks.append("ioam-rs/upstream %.3f %s %.3f" % (v, "≥" if v >= up_t else "<", up_t))
         if base_t is not None and rs.get("ratio_to_baseline") is not None:
             v = rs["ratio_to_baseline"]
-            checks.append("vs baseline %.2f %s %.2f" % (v, "≥" if v >= base_t else "<", base_t))
+            checks.append("vs baseline %.3f %s %.3f" % (v, "≥" if v >= base_t else "<", base_t))
         ok = all("≥" in c for c in checks)
         lines.append("- %s: %s — %s" % (s, "; ".join(checks) or "no data", "met" if ok else "NOT met"))
+    lines += transit_cost(by)
     return "\n".join(lines) + "\n"
+
+
+def transit_cost(by):
+    """T's own cost: transit_48 (or _module) minus transit_48_off, in k insns per packet."""
+    def kinsns(k, s):
+        r = by.get((k, s))
+        return 1e6 / r["pps_median"] if r and r["pps_median"] else None
+
+    def cost(k, s):
+        a, b = kinsns(k, s), kinsns(k, "transit_48_off")
+        return None if a is None or b is None else a - b
+    up = cost("upstream", "transit_48")
+    parts = ["%s %s" % (what, fmt(cost("ioam-rs", s), "%.2f"))
+             for what, s in (("sysctl", "transit_48"), ("module switch", "transit_48_module"))]
+    if up is None:
+        return []
+    rs = cost("ioam-rs", "transit_48_module")
+    met = rs is not None and rs <= up
+    return ["- transit node's own cost (k insns/packet, transit_48[_module] minus transit_48_off): "
+            "ioam-rs %s; upstream %.2f — %s" % ("; ".join(parts), up, "met" if met else "NOT met")]
 
 
 def chart(path, scenarios, by):
