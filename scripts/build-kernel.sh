@@ -55,7 +55,8 @@ fail() { die "kernel $variant: step '$1' failed (build directory $out)"; }
 rm -rf "$out" && mkdir -p "$out"
 if [ "$variant" != test ] && [ "$variant" != debug ] && base=$("$0" --cached test); then
 	step "starting from the test kernel's build ($base)"
-	cp -a "$base/." "$out/" && rm -f "$out/.ioam-rs-complete" "$out/build.log" || fail "copy the test kernel's build"
+	cp -a "$base/." "$out/" || fail "copy the test kernel's build"
+	rm -f "$out/.ioam-rs-complete" "$out/build.log"
 fi
 step "checking the Rust toolchain"
 "${kmake[@]}" rustavailable >/dev/null || fail "make rustavailable"
