@@ -7,7 +7,9 @@
 use std::fs;
 use std::path::Path;
 
-use ioam_wire::fill::{fill_node, FillOutcome, NodeData};
+use ioam_wire::fill::{fill_node, Entry, FillOutcome, NodeData};
+use ioam_wire::hbh::IoamOptions;
+use ioam_wire::incremental::{insert_entry, plan_insert, IOAM_TYPE_INCREMENTAL};
 use ioam_wire::option::{write_hbh, TraceHeader, HBH_LEN_MAX, IPV6_TLV_IOAM, IPV6_TLV_PADN};
 use ioam_wire::trace::{node_len, trace_bit, OSS_BIT};
 use ioam_wire_fuzz::Input;
@@ -104,6 +106,40 @@ fn mixed() -> Vec<u8> {
     h
 }
 
+/// A header with an Incremental Trace (bits 0, 1 and 22; room for 40 words) that one node has
+/// grown, then an unknown option.
+fn incremental() -> Vec<u8> {
+    let t = trace_bit(0) | trace_bit(1) | OSS_BIT;
+    let mut h = vec![
+        17,
+        0,
+        IPV6_TLV_PADN,
+        0,
+        IPV6_TLV_IOAM,
+        10,
+        0,
+        IOAM_TYPE_INCREMENTAL,
+    ];
+    let hdr = TraceHeader {
+        namespace_id: 3,
+        node_len: node_len(t) as u8,
+        overflow: false,
+        remaining_len: 40,
+        trace_type: t,
+    };
+    h.extend(hdr.to_bytes().unwrap());
+    h.extend([0x3e, 2, 0xaa, 0xbb, IPV6_TLV_PADN, 2, 0, 0]);
+    h[1] = (h.len() / 8 - 1) as u8;
+    assert_eq!(h.len() % 8, 0);
+    let opt = IoamOptions::new(&h).unwrap().next().unwrap().unwrap();
+    let entry = Entry::new(t, &NODE).unwrap();
+    let growth = plan_insert(&h, &opt, entry.words()).unwrap();
+    let mut buf = vec![0; growth.added];
+    buf.extend(&h);
+    insert_entry(&mut buf, 0, &opt, &growth, &entry).unwrap();
+    buf
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) {
     fs::write(dir.join(name), bytes).expect("write seed");
 }
@@ -179,6 +215,15 @@ fn main() {
                 hbh: &[],
             },
             hbh(0x00e000, 60, &[]),
+        ),
+        (
+            "incremental-one-node",
+            Input {
+                node: schema8,
+                hbh_offset: 40,
+                hbh: &[],
+            },
+            incremental(),
         ),
         (
             "mixed",

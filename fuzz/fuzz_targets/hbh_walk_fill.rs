@@ -4,12 +4,19 @@
 //! that a fill writes only inside its option's trace, only sets the Overflow flag, only lowers
 //! RemainingLen, by NodeLen + snapshot words and writing exactly those words, that what it
 //! wrote parses back to the node given, and that the header still walks to the same options.
+//! Incremental Trace options accepted by `check_incremental` are grown (up to three times) on
+//! another copy: the header stays a whole TLV chain of 8n bytes, the bytes behind the option
+//! stay, and the entry inserted parses back to the node.
 #![no_main]
 
 use std::ops::Range;
 
+use ioam_wire::fill::Entry;
 use ioam_wire::fill::{fill_node, FillOutcome, Malformed, NodeData};
 use ioam_wire::hbh::{check_trace, IoamOption, IoamOptions};
+use ioam_wire::incremental::{
+    check_incremental, insert_entry, plan_insert, NoInsert, IOAM_TYPE_INCREMENTAL,
+};
 use ioam_wire::option::TraceHeader;
 use ioam_wire::parse::{parse_node, Nodes};
 use ioam_wire_fuzz::{check_parsed, words_needed, Input};
@@ -91,6 +98,67 @@ fn fill_checked(buf: &mut [u8], r: Range<usize>, node: &NodeData<'_>) {
     }
 }
 
+/// Grows the Incremental Trace option that ends `from_end` bytes before the end of `hbh` (a
+/// header cut to its length) up to three times, checking each step. (Bytes behind the option
+/// keep their distance to the end.)
+fn grow_checked(mut hbh: Vec<u8>, from_end: usize, hbh_offset: usize, node: &NodeData<'_>) {
+    for _ in 0..3 {
+        let opt = IoamOptions::new(&hbh)
+            .unwrap()
+            .map_while(Result::ok)
+            .find(|o| o.offset + o.len + from_end == hbh.len())
+            .expect("the option is still there");
+        let Ok(hdr) = check_incremental(&hbh[opt.range()], hbh_offset + opt.offset) else {
+            panic!("an option grown is refused");
+        };
+        let Ok(entry) = Entry::new(hdr.trace_type, node) else {
+            return; // a schema no snapshot can hold
+        };
+        let words = entry.words();
+        let growth = match plan_insert(&hbh, &opt, words) {
+            Ok(g) => g,
+            Err(NoInsert::Overflow) => {
+                let room = hdr.remaining_len == 0 || u32::from(hdr.remaining_len) < words;
+                let opt_full = opt.len + words as usize * 4 > 257;
+                let hbh_full = hbh.len() + words as usize * 4 + 4 > 2048;
+                assert!(room || opt_full || hbh_full, "overflow with room");
+                return;
+            }
+            Err(NoInsert::AlreadyOverflowed) => {
+                assert!(hdr.overflow);
+                return;
+            }
+            Err(NoInsert::Malformed(e)) => panic!("accepted, then malformed: {e:?}"),
+        };
+        assert_eq!(growth.added % 8, 0);
+        let mut buf = vec![0xa5; growth.added];
+        buf.extend_from_slice(&hbh);
+        insert_entry(&mut buf, 0, &opt, &growth, &entry).expect("insert as planned");
+        assert_eq!(buf.len(), hbh.len() + growth.added);
+        assert_eq!(usize::from(buf[1]) * 8 + 8, buf.len(), "header length");
+        let behind = opt.offset + opt.len;
+        assert_eq!(
+            &buf[behind + growth.added..],
+            &hbh[behind..],
+            "bytes behind moved"
+        );
+        let walk = IoamOptions::new(&buf).unwrap();
+        let grown = walk
+            .map_while(Result::ok)
+            .find(|o| {
+                o.ioam_type == IOAM_TYPE_INCREMENTAL && o.offset + o.len == behind + growth.added
+            })
+            .expect("the grown option");
+        assert_eq!(grown.offset % 4, opt.offset % 4, "alignment");
+        assert_eq!(grown.len, opt.len + words as usize * 4);
+        let (p, used) =
+            parse_node(hdr.trace_type, &buf[grown.offset + 12..]).expect("entry parses");
+        assert_eq!(used, words as usize * 4);
+        check_parsed(hdr.trace_type, node, &p);
+        hbh = buf;
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let input = Input::decode(data);
     let hbh = input.hbh;
@@ -106,6 +174,17 @@ fuzz_target!(|data: &[u8]| {
         assert!(opt.range().end <= hdr_len);
         assert!(options.last().is_none_or(|o| o.range().end <= opt.offset));
         options.push(opt);
+        if opt.ioam_type == IOAM_TYPE_INCREMENTAL
+            && check_incremental(&hbh[opt.range()], input.hbh_offset + opt.offset).is_ok()
+        {
+            let from_end = hdr_len - opt.range().end;
+            grow_checked(
+                hbh[..hdr_len].to_vec(),
+                from_end,
+                input.hbh_offset,
+                &input.node,
+            );
+        }
         if check_trace(&hbh[opt.range()], input.hbh_offset + opt.offset).is_err() {
             continue;
         }

@@ -126,20 +126,11 @@ pub fn fill_node(option: &mut [u8], node: &NodeData<'_>) -> FillOutcome {
     if hdr.overflow {
         return FillOutcome::AlreadyOverflowed;
     }
-    let oss = if t & OSS_BIT == 0 {
-        None
-    } else {
-        match node.schema {
-            None => Some((OssHeader::NONE, &[][..])),
-            Some((id, sc_data)) => match OssHeader::new(id, sc_data.len()) {
-                Some(h) => Some((h, sc_data)),
-                None => return FillOutcome::Malformed(Malformed::InvalidSchema),
-            },
-        }
+    let entry = match Entry::new(t, node) {
+        Ok(e) => e,
+        Err(m) => return FillOutcome::Malformed(m),
     };
-    // nodelen <= 25 and words <= 255: none of these can wrap.
-    let sclen = oss.map_or(0, |(h, _)| u32::from(h.words).wrapping_add(1));
-    let need = nodelen.wrapping_add(sclen);
+    let need = entry.words();
     if remlen == 0 || remlen < need {
         // The header is 8 bytes: the constant index is in bounds.
         hdr_bytes[2] |= 0x04;
@@ -151,56 +142,99 @@ pub fn fill_node(option: &mut [u8], node: &NodeData<'_>) -> FillOutcome {
         return FillOutcome::Malformed(Malformed::RemainingLenTooBig);
     };
 
-    let mut w = Cursor(region);
-    if t & trace_bit(0) != 0 {
-        w.put_u32(u32::from(node.hop_limit) << 24 | (node.node_id & 0x00ff_ffff));
-    }
-    if t & trace_bit(1) != 0 {
-        w.put_u32(u32::from(node.ingress_if) << 16 | u32::from(node.egress_if));
-    }
-    if t & trace_bit(2) != 0 {
-        w.put_u32(node.ts_secs);
-    }
-    if t & trace_bit(3) != 0 {
-        w.put_u32(node.ts_frac);
-    }
-    if t & trace_bit(4) != 0 {
-        w.put_u32(node.transit_delay);
-    }
-    if t & trace_bit(5) != 0 {
-        w.put_u32(node.namespace_data);
-    }
-    if t & trace_bit(6) != 0 {
-        w.put_u32(node.queue_depth);
-    }
-    if t & trace_bit(7) != 0 {
-        w.put_u32(node.checksum_complement);
-    }
-    if t & trace_bit(8) != 0 {
-        w.put_u64(u64::from(node.hop_limit) << 56 | (node.node_id_wide & 0x00ff_ffff_ffff_ffff));
-    }
-    if t & trace_bit(9) != 0 {
-        w.put_u32(node.ingress_if_wide);
-        w.put_u32(node.egress_if_wide);
-    }
-    if t & trace_bit(10) != 0 {
-        w.put_u64(node.namespace_data_wide);
-    }
-    if t & trace_bit(11) != 0 {
-        w.put_u32(node.buffer_occupancy);
-    }
-    for _ in 0..(t & UNDEFINED_BITS).count_ones() {
-        w.put_u32(u32::MAX);
-    }
-    if let Some((h, sc_data)) = oss {
-        w.put_array(h.to_bytes());
-        w.put(sc_data);
-        // Zero-pad the data to whole words: what is left of the region.
-        w.0.fill(0);
-    }
+    entry.write(region);
     // left < remlen <= 127.
     hdr_bytes[3] = (hdr_bytes[3] & 0x80) | (left as u8);
     FillOutcome::Filled
+}
+
+/// One node's entry in a trace: its data fields in trace-type order, then its Opaque State
+/// Snapshot (bit 22). Shared by the Pre-allocated and the Incremental Trace.
+pub struct Entry<'n, 'a> {
+    t: u32,
+    node: &'n NodeData<'a>,
+    oss: Option<(OssHeader, &'a [u8])>,
+}
+
+impl<'n, 'a> Entry<'n, 'a> {
+    /// `node`'s entry for trace type `t`; refused when the schema does not fit a snapshot.
+    pub fn new(t: u32, node: &'n NodeData<'a>) -> Result<Self, Malformed> {
+        let oss = if t & OSS_BIT == 0 {
+            None
+        } else {
+            match node.schema {
+                None => Some((OssHeader::NONE, &[][..])),
+                Some((id, sc_data)) => Some((
+                    OssHeader::new(id, sc_data.len()).ok_or(Malformed::InvalidSchema)?,
+                    sc_data,
+                )),
+            }
+        };
+        Ok(Self { t, node, oss })
+    }
+
+    /// The entry's length in 4-byte words: NodeLen plus the snapshot's (at most 25 + 256).
+    pub fn words(&self) -> u32 {
+        // nodelen <= 25 and words <= 255: cannot wrap.
+        let sclen = self
+            .oss
+            .map_or(0, |(h, _)| u32::from(h.words).wrapping_add(1));
+        node_len(self.t).wrapping_add(sclen)
+    }
+
+    /// Writes the entry into `region`, sized `words() * 4` (what does not fit is dropped).
+    pub fn write(&self, region: &mut [u8]) {
+        let (t, node) = (self.t, self.node);
+        let mut w = Cursor(region);
+        if t & trace_bit(0) != 0 {
+            w.put_u32(u32::from(node.hop_limit) << 24 | (node.node_id & 0x00ff_ffff));
+        }
+        if t & trace_bit(1) != 0 {
+            w.put_u32(u32::from(node.ingress_if) << 16 | u32::from(node.egress_if));
+        }
+        if t & trace_bit(2) != 0 {
+            w.put_u32(node.ts_secs);
+        }
+        if t & trace_bit(3) != 0 {
+            w.put_u32(node.ts_frac);
+        }
+        if t & trace_bit(4) != 0 {
+            w.put_u32(node.transit_delay);
+        }
+        if t & trace_bit(5) != 0 {
+            w.put_u32(node.namespace_data);
+        }
+        if t & trace_bit(6) != 0 {
+            w.put_u32(node.queue_depth);
+        }
+        if t & trace_bit(7) != 0 {
+            w.put_u32(node.checksum_complement);
+        }
+        if t & trace_bit(8) != 0 {
+            w.put_u64(
+                u64::from(node.hop_limit) << 56 | (node.node_id_wide & 0x00ff_ffff_ffff_ffff),
+            );
+        }
+        if t & trace_bit(9) != 0 {
+            w.put_u32(node.ingress_if_wide);
+            w.put_u32(node.egress_if_wide);
+        }
+        if t & trace_bit(10) != 0 {
+            w.put_u64(node.namespace_data_wide);
+        }
+        if t & trace_bit(11) != 0 {
+            w.put_u32(node.buffer_occupancy);
+        }
+        for _ in 0..(t & UNDEFINED_BITS).count_ones() {
+            w.put_u32(u32::MAX);
+        }
+        if let Some((h, sc_data)) = self.oss {
+            w.put_array(h.to_bytes());
+            w.put(sc_data);
+            // Zero-pad the data to whole words: what is left of the region.
+            w.0.fill(0);
+        }
+    }
 }
 
 /// Writes forward into a region sized for exactly the node's data; writes past its end are

@@ -12,6 +12,7 @@
 pub mod fill;
 pub mod freq;
 pub mod hbh;
+pub mod incremental;
 pub mod option;
 pub mod parse;
 pub mod route;

@@ -527,3 +527,149 @@ proptest! {
         prop_assert_eq!(parse_node((t & 0x00ff_fffe) | 0xff00_0001, &bytes), Some((p, used)));
     }
 }
+
+/// Every option of a Hop-by-Hop header, as (offset, type, length); `None` unless the TLV chain
+/// ends exactly at the header's end.
+fn tlv_chain(hbh: &[u8]) -> Option<Vec<(usize, u8, usize)>> {
+    let mut v = vec![];
+    let mut pos = 2;
+    while pos < hbh.len() {
+        let len = if hbh[pos] == 0 {
+            1
+        } else {
+            usize::from(*hbh.get(pos + 1)?) + 2
+        };
+        v.push((pos, hbh[pos], len));
+        pos += len;
+    }
+    (pos == hbh.len()).then_some(v)
+}
+
+/// A Hop-by-Hop header with `pad` bytes of padding (Pad1s and PadNs) in front of an empty
+/// Incremental Trace option at a 4n offset, then an unknown "skip" option of `after` bytes,
+/// padded to 8n.
+fn incremental_header(pad: usize, t: u32, remlen: u8, after: usize) -> Vec<u8> {
+    let mut h = vec![59, 0];
+    // Reach a 4n offset with at least `pad` bytes of padding: Pad1s and PadNs mixed.
+    let mut left = pad + (4 - (2 + pad) % 4) % 4;
+    while left > 0 {
+        if left % 2 == 1 {
+            h.push(0);
+            left -= 1;
+        } else {
+            let body = (left - 2).min(4);
+            h.extend([1, body as u8]);
+            h.extend(std::iter::repeat_n(0, body));
+            left -= body + 2;
+        }
+    }
+    h.extend([49, 10, 0, ioam_wire::incremental::IOAM_TYPE_INCREMENTAL]);
+    let hdr = TraceHeader {
+        namespace_id: 1,
+        node_len: node_len(t) as u8,
+        overflow: false,
+        remaining_len: remlen,
+        trace_type: t,
+    };
+    h.extend(hdr.to_bytes().unwrap());
+    if after >= 2 {
+        h.extend([0x3e, (after - 2) as u8]);
+        h.extend((0..after - 2).map(|i| i as u8));
+    }
+    while h.len() % 8 != 0 {
+        h.push(0);
+    }
+    h[1] = (h.len() / 8 - 1) as u8;
+    h
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Node after node, the header stays a valid 8n TLV chain with the option 4n-aligned, the
+    /// entries parse newest first, RemainingLen counts down, the bytes behind the option never
+    /// move, and growth stops exactly where a limit is reached.
+    #[test]
+    fn incremental_hops(
+        t in valid_type(),
+        schema in valid_schema(),
+        pad in 0usize..12,
+        after in 0usize..40,
+        remlen in 0u8..=127,
+        hops in 1usize..12,
+        values in node_values(),
+    ) {
+        use ioam_wire::fill::Entry;
+        use ioam_wire::incremental::{check_incremental, insert_entry, plan_insert, NoInsert};
+        let mut h = incremental_header(pad, t, remlen, after);
+        let n = node(&values, &schema);
+        let words = Entry::new(t, &n).unwrap().words();
+        for i in 0..hops {
+            let opt = IoamOptions::new(&h).unwrap().next().unwrap().unwrap();
+            let hdr = check_incremental(&h[opt.offset..], 40 + opt.offset).unwrap();
+            let entry = Entry::new(t, &n).unwrap();
+            let tail = h[opt.offset + opt.len..].to_vec();
+            let data = h[opt.offset + 12..opt.offset + opt.len].to_vec();
+            match plan_insert(&h, &opt, words) {
+                Err(NoInsert::Overflow) => {
+                    prop_assert!(
+                        u32::from(hdr.remaining_len) < words
+                            || hdr.remaining_len == 0
+                            || opt.len + words as usize * 4 > 257
+                            || h.len() + words as usize * 4 + 4 > 2048
+                    );
+                    break;
+                }
+                Err(e) => return Err(TestCaseError::fail(format!("{e:?}"))),
+                Ok(g) => {
+                    prop_assert_eq!(g.added % 8, 0);
+                    let mut buf = vec![0xee; g.added];
+                    buf.extend([0x60; 40]);
+                    buf.extend(&h);
+                    insert_entry(&mut buf, 40, &opt, &g, &entry).unwrap();
+                    prop_assert!(buf[..40].iter().all(|&b| b == 0x60));
+                    let grown = buf[40..].to_vec();
+                    prop_assert_eq!(grown.len(), h.len() + g.added);
+                    prop_assert_eq!(usize::from(grown[1]) * 8 + 8, grown.len());
+                    let chain = tlv_chain(&grown).unwrap();
+                    prop_assert!(chain.iter().all(|&(_, ty, _)| ty <= 1 || ty == 49 || ty == 0x3e));
+                    let new_opt = IoamOptions::new(&grown).unwrap().next().unwrap().unwrap();
+                    prop_assert_eq!(new_opt.offset % 4, 0);
+                    prop_assert_eq!(new_opt.len, opt.len + words as usize * 4);
+                    let new_hdr = check_incremental(&grown[new_opt.offset..], 40 + new_opt.offset).unwrap();
+                    prop_assert_eq!(u32::from(new_hdr.remaining_len), u32::from(hdr.remaining_len) - words);
+                    prop_assert_eq!(&grown[grown.len() - tail.len()..], &tail[..]);
+                    // The new entry first, then the earlier data unchanged.
+                    let new_data = &grown[new_opt.offset + 12..new_opt.offset + new_opt.len];
+                    let (first, used) = parse_node(t, new_data).unwrap();
+                    prop_assert_eq!(used, words as usize * 4);
+                    check_parsed(t, &n, &first)?;
+                    prop_assert_eq!(&new_data[used..], &data[..]);
+                    prop_assert!(i < hops);
+                    h = grown;
+                }
+            }
+        }
+    }
+
+    /// Whatever the bytes, checking, planning and inserting never panic nor write outside
+    /// the buffer.
+    #[test]
+    fn incremental_arbitrary(hbh in prop::collection::vec(any::<u8>(), 0..600), words in 0u32..40) {
+        use ioam_wire::incremental::{check_incremental, insert_entry, plan_insert};
+        use ioam_wire::fill::Entry;
+        let Ok(it) = IoamOptions::new(&hbh) else { return Ok(()) };
+        let len = it.header_len();
+        for opt in it.flatten() {
+            let Ok(hdr) = check_incremental(&hbh[opt.offset..len], 40 + opt.offset) else { continue };
+            let n = node(&Default::default(), &None);
+            let entry = Entry::new(hdr.trace_type, &n).unwrap();
+            let words = if words == 0 { entry.words() } else { words };
+            if let Ok(g) = plan_insert(&hbh[..len], &opt, words) {
+                let mut buf = vec![0; g.added + 40];
+                buf.extend(&hbh[..len]);
+                let _ = insert_entry(&mut buf, 40, &opt, &g, &entry);
+            }
+        }
+    }
+}
