@@ -41,7 +41,7 @@ const u8 IOAM_RS_CHECKSUM_PARTIAL = CHECKSUM_PARTIAL;
 /*
  * Where the C compiler puts the fields that Rust reads directly; src/layout.rs checks
  * bindgen's layout against these at compile time (bindgen loses some alignment attributes:
- * its `struct net` is wrong, so that one is only read through helpers.c).
+ * its `struct net` is wrong, so that one is read by the offsets below).
  */
 #define IOAM_RS_OFFSET(name, type, field) const size_t IOAM_RS_OFFSET_##name = offsetof(type, field)
 IOAM_RS_OFFSET(SKB_LEN, struct sk_buff, len);
@@ -59,6 +59,7 @@ IOAM_RS_OFFSET(DEV_FLAGS, struct net_device, flags);
 IOAM_RS_OFFSET(DEV_IFINDEX, struct net_device, ifindex);
 IOAM_RS_OFFSET(DEV_IP6_PTR, struct net_device, ip6_ptr);
 IOAM_RS_OFFSET(DEV_NUM_TX_QUEUES, struct net_device, num_tx_queues);
+IOAM_RS_OFFSET(DEV_ND_NET, struct net_device, nd_net);
 IOAM_RS_OFFSET(IDEV_CNF, struct inet6_dev, cnf);
 IOAM_RS_OFFSET(DEVCONF_IOAM6_ID, struct ipv6_devconf, ioam6_id);
 IOAM_RS_OFFSET(DEVCONF_IOAM6_ID_WIDE, struct ipv6_devconf, ioam6_id_wide);
@@ -81,3 +82,17 @@ IOAM_RS_OFFSET(NETLINK_CB_SKB, struct netlink_callback, skb);
 IOAM_RS_OFFSET(NETLINK_CB_NLH, struct netlink_callback, nlh);
 IOAM_RS_OFFSET(NETLINK_CB_EXTACK, struct netlink_callback, extack);
 IOAM_RS_OFFSET(NETLINK_CB_DATA, struct netlink_callback, data);
+
+/*
+ * Fields of struct net, whose bindgen layout is wrong: src/net/pernet.rs reads them at these
+ * offsets and checks their sizes.
+ */
+#define IOAM_RS_SIZE(name, type, field) const size_t IOAM_RS_SIZE_##name = sizeof(((type *)0)->field)
+IOAM_RS_OFFSET(NET_FIB6_SERNUM, struct net, ipv6.fib6_sernum);
+IOAM_RS_SIZE(NET_FIB6_SERNUM, struct net, ipv6.fib6_sernum);
+IOAM_RS_OFFSET(NET_ADDR_GENID, struct net, ipv6.dev_addr_genid);
+IOAM_RS_SIZE(NET_ADDR_GENID, struct net, ipv6.dev_addr_genid);
+IOAM_RS_OFFSET(NET_IOAM6_ID, struct net, ipv6.sysctl.ioam6_id);
+IOAM_RS_SIZE(NET_IOAM6_ID, struct net, ipv6.sysctl.ioam6_id);
+IOAM_RS_OFFSET(NET_IOAM6_ID_WIDE, struct net, ipv6.sysctl.ioam6_id_wide);
+IOAM_RS_SIZE(NET_IOAM6_ID_WIDE, struct net, ipv6.sysctl.ioam6_id_wide);

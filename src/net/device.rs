@@ -93,8 +93,9 @@ impl NetDevice {
 
     /// The device's network namespace.
     pub(crate) fn net(&self) -> &Net {
-        // SAFETY: A live device holds its namespace alive.
-        unsafe { Net::from_raw(sys::ioam_rs_dev_net(self.raw())) }
+        // SAFETY: A live device holds its namespace alive; `dev_net()` reads `nd_net` once
+        // (it changes only while the device moves between namespaces, under RTNL).
+        unsafe { Net::from_raw(sys::read_once(&raw const (*self.raw()).nd_net.net)) }
     }
 
     /// The source address the kernel picks to reach `daddr` through this device.

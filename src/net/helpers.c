@@ -92,11 +92,6 @@ struct dst_entry *ioam_rs_ip6_route_output(struct net *net, struct flowi6 *fl6)
 	return ip6_route_output(net, NULL, fl6);
 }
 
-struct net *ioam_rs_dev_net(const struct net_device *dev)
-{
-	return dev_net(dev);
-}
-
 u32 ioam_rs_tx_queue_backlog(const struct net_device *dev, unsigned int queue)
 {
 	__u32 qlen, backlog;
@@ -134,26 +129,6 @@ bool ioam_rs_skb_is_gso(const struct sk_buff *skb)
 void ioam_rs_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol)
 {
 	skb_set_inner_protocol(skb, protocol);
-}
-
-u32 ioam_rs_net_ioam6_id(const struct net *net)
-{
-	return READ_ONCE(net->ipv6.sysctl.ioam6_id);
-}
-
-u64 ioam_rs_net_ioam6_id_wide(const struct net *net)
-{
-	return READ_ONCE(net->ipv6.sysctl.ioam6_id_wide);
-}
-
-u32 ioam_rs_net_fib6_sernum(const struct net *net)
-{
-	return atomic_read(&net->ipv6.fib6_sernum);
-}
-
-u32 ioam_rs_net_ipv6_addr_genid(const struct net *net)
-{
-	return atomic_read(&net->ipv6.dev_addr_genid);
 }
 
 struct user_namespace *ioam_rs_net_user_ns(const struct net *net)

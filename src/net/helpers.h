@@ -38,7 +38,6 @@ void ioam_rs_skb_dst_drop(struct sk_buff *skb);
 void ioam_rs_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst);
 int ioam_rs_dst_output(struct net *net, struct sock *sk, struct sk_buff *skb);
 struct dst_entry *ioam_rs_ip6_route_output(struct net *net, struct flowi6 *fl6);
-struct net *ioam_rs_dev_net(const struct net_device *dev);
 u32 ioam_rs_tx_queue_backlog(const struct net_device *dev, unsigned int queue);
 unsigned int ioam_rs_ll_reserved_space(const struct net_device *dev);
 void ioam_rs_local_bh_disable(void);
@@ -51,10 +50,6 @@ void ioam_rs_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol);
  * Fields of large config-dependent structs, read with READ_ONCE where the kernel does:
  * bindgen's layout of these structs is not guaranteed to match the compiler's.
  */
-u32 ioam_rs_net_ioam6_id(const struct net *net);
-u64 ioam_rs_net_ioam6_id_wide(const struct net *net);
-u32 ioam_rs_net_fib6_sernum(const struct net *net);
-u32 ioam_rs_net_ipv6_addr_genid(const struct net *net);
 struct user_namespace *ioam_rs_net_user_ns(const struct net *net);
 
 /* Transit node (netfilter hook on IPv6 receive). */

@@ -3,7 +3,7 @@
 //! bindings, the field offsets the C compiler gives them (`IOAM_RS_OFFSET_*` in
 //! `bindings_helper.h`). bindgen drops some alignment attributes (zero-length cache-line
 //! group markers): a wrong offset here would read the wrong field silently, so the build
-//! fails instead. (`struct net` is affected and is read only through `helpers.c`.)
+//! fails instead. (`struct net` is affected: `pernet.rs` reads its fields at offsets from C.)
 
 use core::mem::offset_of;
 
@@ -34,6 +34,7 @@ same_offset! {
     IOAM_RS_OFFSET_DEV_IFINDEX == offset_of!(sys::net_device, ifindex);
     IOAM_RS_OFFSET_DEV_IP6_PTR == offset_of!(sys::net_device, ip6_ptr);
     IOAM_RS_OFFSET_DEV_NUM_TX_QUEUES == offset_of!(sys::net_device, num_tx_queues);
+    IOAM_RS_OFFSET_DEV_ND_NET == offset_of!(sys::net_device, nd_net);
     IOAM_RS_OFFSET_IDEV_CNF == offset_of!(sys::inet6_dev, cnf);
     IOAM_RS_OFFSET_DEVCONF_IOAM6_ID == offset_of!(sys::ipv6_devconf, ioam6_id);
     IOAM_RS_OFFSET_DEVCONF_IOAM6_ID_WIDE == offset_of!(sys::ipv6_devconf, ioam6_id_wide);

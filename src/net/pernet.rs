@@ -47,27 +47,48 @@ impl Net {
     /// route is added or replaced, a rule changes or an address goes away (never 0); the
     /// second with every address change.
     pub(crate) fn ipv6_routing_generation(&self) -> (u32, u32) {
-        // SAFETY: The namespace is alive (type invariant). (`struct net` is read in C: bindgen
-        // loses the alignment of its cache-line groups, so its Rust layout is wrong.)
+        // SAFETY: Both are `atomic_t` counters of `struct net` at these offsets (checked below).
         unsafe {
             (
-                sys::ioam_rs_net_fib6_sernum(self.as_ptr()),
-                sys::ioam_rs_net_ipv6_addr_genid(self.as_ptr()),
+                self.read_field(sys::IOAM_RS_OFFSET_NET_FIB6_SERNUM),
+                self.read_field(sys::IOAM_RS_OFFSET_NET_ADDR_GENID),
             )
         }
     }
 
     /// `net.ipv6.ioam6_id` and `net.ipv6.ioam6_id_wide`.
     pub(crate) fn ioam_node_ids(&self) -> (u32, u64) {
-        // SAFETY: The namespace is alive (type invariant).
+        // SAFETY: A `u32` and a `u64` of `struct net` at these offsets (checked below).
         unsafe {
             (
-                sys::ioam_rs_net_ioam6_id(self.as_ptr()),
-                sys::ioam_rs_net_ioam6_id_wide(self.as_ptr()),
+                self.read_field(sys::IOAM_RS_OFFSET_NET_IOAM6_ID),
+                self.read_field(sys::IOAM_RS_OFFSET_NET_IOAM6_ID_WIDE),
             )
         }
     }
+
+    /// Reads the field at byte `offset` of `struct net` once (`READ_ONCE()`: sysctl writers
+    /// and counters change these at any time). Read by offset because bindgen's `struct net`
+    /// has the wrong layout; the C compiler gives the offsets.
+    ///
+    /// # Safety
+    ///
+    /// A field of type `T` (or an `atomic_t` for a `u32`) lies at `offset` in `struct net`.
+    unsafe fn read_field<T: Copy>(&self, offset: usize) -> T {
+        // SAFETY: The namespace is alive (type invariant) and holds an aligned `T` at `offset`
+        // (the function's requirements; C aligns fields for their type).
+        unsafe { sys::read_once(self.as_ptr().cast::<u8>().add(offset).cast::<T>()) }
+    }
 }
+
+// The fields `Net` reads by offset have the sizes it reads them with.
+const _: () = {
+    use core::mem::size_of;
+    assert!(sys::IOAM_RS_SIZE_NET_FIB6_SERNUM == size_of::<u32>());
+    assert!(sys::IOAM_RS_SIZE_NET_ADDR_GENID == size_of::<u32>());
+    assert!(sys::IOAM_RS_SIZE_NET_IOAM6_ID == size_of::<u32>());
+    assert!(sys::IOAM_RS_SIZE_NET_IOAM6_ID_WIDE == size_of::<u64>());
+};
 
 /// State kept for every network namespace while a [`Registration`] is live.
 pub(crate) trait PerNetData: Sized + Send + Sync + 'static {
