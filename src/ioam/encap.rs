@@ -199,9 +199,13 @@ impl Encap for EncapRoute {
                 .found(net.ipv6_routing_generation(), TunnelPath::Looped(saddr));
             return ctx.orig_output(net, pkt);
         }
-        let facts = self.facts(net, &pkt);
         let mut pkt = pkt;
-        match self.encapsulate(st, &mut pkt, &saddr, &facts) {
+        let encapsulated = {
+            let guard = rcu::read_lock();
+            let facts = self.facts(net, &pkt, &guard);
+            self.encapsulate(st, &mut pkt, &saddr, &facts, &guard)
+        };
+        match encapsulated {
             Ok(()) => {
                 count(st, stat::ENCAP_TRACED);
                 ctx.output(net, pkt, dst)
@@ -236,12 +240,16 @@ impl Encap for EncapRoute {
             count(st, stat::ENCAP_SKIPPED_HBH);
             return pkt.continue_xmit();
         }
-        let facts = self.facts(net, &pkt);
-        let result = match looped_source {
-            None => self.insert_inline(st, pkt, &facts),
-            Some(saddr) => {
-                let mut pkt = pkt;
-                self.encapsulate(st, &mut pkt, &saddr, &facts).map(|()| pkt)
+        let result = {
+            let guard = rcu::read_lock();
+            let facts = self.facts(net, &pkt, &guard);
+            match looped_source {
+                None => self.insert_inline(st, pkt, &facts, &guard),
+                Some(saddr) => {
+                    let mut pkt = pkt;
+                    self.encapsulate(st, &mut pkt, &saddr, &facts, &guard)
+                        .map(|()| pkt)
+                }
             }
         };
         match result {
@@ -320,10 +328,9 @@ impl EncapRoute {
 
     /// What this node records about `pkt`, gathered only for packets that get a trace: the
     /// ingress device costs a lookup by index.
-    fn facts(&self, net: &Net, pkt: &OutputPacket) -> node::Facts {
-        let guard = rcu::read_lock();
-        let ingress = pkt.received_on(net, &guard);
-        node::Facts::of(pkt, net, ingress, self.trace.trace_type, &guard)
+    fn facts(&self, net: &Net, pkt: &OutputPacket, guard: &rcu::Guard) -> node::Facts {
+        let ingress = pkt.received_on(net, guard);
+        node::Facts::of(pkt, net, ingress, self.trace.trace_type, guard)
     }
 
     /// Whether a packet (forwarded or locally generated) gets the trace inline. Both stages

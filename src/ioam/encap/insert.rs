@@ -22,11 +22,10 @@ impl EncapRoute {
         st: Option<&NetState>,
         mut pkt: OutputPacket,
         facts: &node::Facts,
+        guard: &rcu::Guard,
     ) -> Result<OutputPacket> {
         let next_header = pkt.ipv6_header()[6];
-        let extra = pkt
-            .route_dev(&rcu::read_lock())
-            .map_or(0, |d| d.ll_reserved_space());
+        let extra = pkt.route_dev(guard).map_or(0, |d| d.ll_reserved_space());
         let len = self.hbh_len;
         let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
         let buf = pkt.push(len, extra, true)?;
@@ -36,7 +35,7 @@ impl EncapRoute {
         hdr[6] = NEXTHDR_HOP;
         hdr[4..6].copy_from_slice(&payload_len.to_be_bytes());
         let hop_limit = hdr[7];
-        self.fill_trace(st, hbh, hop_limit, facts);
+        self.fill_trace(st, hbh, hop_limit, facts, guard);
         pkt.finish_push(IPV6_HDR_LEN + len);
         Ok(pkt)
     }
@@ -49,10 +48,9 @@ impl EncapRoute {
         pkt: &mut OutputPacket,
         saddr: &[u8; 16],
         facts: &node::Facts,
+        guard: &rcu::Guard,
     ) -> Result {
-        let extra = pkt
-            .route_dev(&rcu::read_lock())
-            .map_or(0, |d| d.ll_reserved_space());
+        let extra = pkt.route_dev(guard).map_or(0, |d| d.ll_reserved_space());
         let len = IPV6_HDR_LEN + self.hbh_len;
         let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
         pkt.prepare_ip6ip6()?;
@@ -68,7 +66,7 @@ impl EncapRoute {
         outer[24..40].copy_from_slice(&self.tundst);
         self.write_hbh(hbh, NEXTHDR_IPV6);
         let hop_limit = outer[7];
-        self.fill_trace(st, hbh, hop_limit, facts);
+        self.fill_trace(st, hbh, hop_limit, facts, guard);
         pkt.finish_push(len);
         Ok(())
     }
@@ -87,17 +85,17 @@ impl EncapRoute {
         hbh: &mut [u8],
         hop_limit: u8,
         facts: &node::Facts,
+        guard: &rcu::Guard,
     ) {
         let Some(option) = hbh.get_mut(
             TRACE_OFFSET..TRACE_OFFSET + TRACE_HDR_LEN + usize::from(self.trace.remaining_len) * 4,
         ) else {
             return;
         };
-        let guard = rcu::read_lock();
-        let Some(ns) = st.and_then(|st| st.namespace(self.trace.namespace_id, &guard)) else {
+        let Some(ns) = st.and_then(|st| st.namespace(self.trace.namespace_id, guard)) else {
             return; // unknown namespace: the trace goes out empty
         };
-        let schema = ns.schema.get(&guard);
+        let schema = ns.schema.get(guard);
         let data = facts.node_data(
             hop_limit,
             (ns.data, ns.wide),
