@@ -8,6 +8,7 @@
 #include <net/addrconf.h>
 #include <net/dst_cache.h>
 #include <net/genetlink.h>
+#include <net/gso.h>
 #include <net/ip_tunnels.h>
 #include <net/lwtunnel.h>
 #include <net/net_namespace.h>
@@ -96,3 +97,8 @@ IOAM_RS_OFFSET(NET_IOAM6_ID, struct net, ipv6.sysctl.ioam6_id);
 IOAM_RS_SIZE(NET_IOAM6_ID, struct net, ipv6.sysctl.ioam6_id);
 IOAM_RS_OFFSET(NET_IOAM6_ID_WIDE, struct net, ipv6.sysctl.ioam6_id_wide);
 IOAM_RS_SIZE(NET_IOAM6_ID_WIDE, struct net, ipv6.sysctl.ioam6_id_wide);
+
+/* The router alert option's offset in the IPv6 control block (IP6CB()), read at these offsets. */
+IOAM_RS_OFFSET(SKB_CB, struct sk_buff, cb);
+IOAM_RS_OFFSET(IP6CB_RA, struct inet6_skb_parm, ra);
+IOAM_RS_SIZE(IP6CB_RA, struct inet6_skb_parm, ra);

@@ -156,6 +156,11 @@ bool ioam_rs_skb_valid_dst(const struct sk_buff *skb)
 	return skb_valid_dst(skb);
 }
 
+unsigned int ioam_rs_dst_mtu(const struct dst_entry *dst)
+{
+	return dst_mtu(dst);
+}
+
 bool ioam_rs_genl_has_listeners(const struct genl_family *family, struct net *net, unsigned int group)
 {
 	return genl_has_listeners(family, net, group);

@@ -60,6 +60,7 @@ struct net_device *ioam_rs_netdev_notifier_info_to_dev(const void *info);
 int ioam_rs_skb_network_offset(const struct sk_buff *skb);
 bool ioam_rs_pskb_may_pull(struct sk_buff *skb, unsigned int len);
 bool ioam_rs_skb_valid_dst(const struct sk_buff *skb);
+unsigned int ioam_rs_dst_mtu(const struct dst_entry *dst);
 
 /* Trace events (generic netlink multicast from the packet path). */
 bool ioam_rs_genl_has_listeners(const struct genl_family *family, struct net *net, unsigned int group);

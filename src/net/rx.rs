@@ -8,9 +8,12 @@ use core::{marker::PhantomData, ops::Range, ptr::NonNull, slice};
 use kernel::prelude::*;
 
 use crate::net::{
-    skb::{self, Skb},
+    skb::{self, postpull_rcsum, postpush_rcsum, reset_network_header, Skb},
     sys,
 };
+
+// The router alert offset that `RxPacket` moves is a `u16`.
+const _: () = assert!(sys::IOAM_RS_SIZE_IP6CB_RA == core::mem::size_of::<u16>());
 
 /// A received IPv6 packet, lent to a netfilter hook for the duration of the hook.
 ///
@@ -97,6 +100,84 @@ impl<'a> RxPacket<'a> {
         // SAFETY: As above, for the new bytes.
         unsafe { skb::postpush_rcsum(skb, part.as_ptr(), len) };
         Ok(r)
+    }
+
+    /// Grows the packet by `added` bytes at `at` bytes from the network header: the first `at`
+    /// bytes (the IPv6 header and the start of the Hop-by-Hop header) move `added` bytes towards
+    /// the packet's start, into its headroom; what lies behind `at` stays in place, so the
+    /// transport header and later extension headers keep their addresses.
+    ///
+    /// `edit` gets the `added + at` bytes from the new network header: `added` stale bytes, then
+    /// the old first `at`; it must leave there the new first `added + at` bytes of the packet.
+    /// The MAC header moves in front of the new network header, the router alert offset of
+    /// the IPv6 control block follows what moved, and a `CHECKSUM_COMPLETE` checksum stays
+    /// right. Returns what `edit` returned, and whether the head had to be reallocated (too
+    /// little headroom, or shared with a clone).
+    pub(crate) fn grow_front<R>(
+        &mut self,
+        added: usize,
+        at: usize,
+        edit: impl FnOnce(&mut [u8]) -> R,
+    ) -> Result<(R, bool)> {
+        let added_u32 = u32::try_from(added).map_err(|_| EINVAL)?;
+        let at_u32 = u32::try_from(at).map_err(|_| EINVAL)?;
+        // On the receive path before routing, `data` is at the network header.
+        if self.data_offset(0) != Some(0) {
+            return Err(EINVAL);
+        }
+        let skb = self.raw();
+        // SAFETY: `skb` is ours for the hook (type invariant); on success its first `at` bytes
+        // are linear and private.
+        kernel::error::to_result(unsafe { sys::skb_ensure_writable(skb, at_u32) })?;
+        // SAFETY: `skb` is valid (type invariant).
+        let (head_before, mac_len) = unsafe { ((*skb).head, u32::from((*skb).mac_len)) };
+        let room = added_u32.checked_add(mac_len).ok_or(EINVAL)?;
+        // SAFETY: As above; on success the head is private with `room` bytes of headroom.
+        kernel::error::to_result(unsafe { sys::ioam_rs_skb_cow_head(skb, room) })?;
+        // SAFETY: `skb` is valid (type invariant); `skb_cow_head()` may have moved the head.
+        let reallocated = unsafe { (*skb).head } != head_before;
+        let total = added_u32.checked_add(at_u32).ok_or(EINVAL)?;
+        // SAFETY: The network header is at `data` (checked above), with `at` private linear
+        // bytes, and the head has `added + mac_len` bytes of private headroom: the push cannot
+        // underflow, the MAC header fits in front of the new network header, and `total` bytes
+        // from the new `data` are linear and private. Only `self` borrows the packet.
+        let buf = unsafe {
+            postpull_rcsum(skb, (*skb).data, at_u32);
+            sys::skb_push(skb, added_u32);
+            reset_network_header(skb)?;
+            // Before `edit` writes over the old MAC header's bytes.
+            sys::ioam_rs_skb_mac_header_rebuild(skb);
+            slice::from_raw_parts_mut((*skb).data, added.checked_add(at).ok_or(EINVAL)?)
+        };
+        let r = edit(buf);
+        // SAFETY: The `total` bytes at `data` are the packet's new first bytes (above).
+        unsafe { postpush_rcsum(skb, (*skb).data, total) };
+        self.shift_router_alert(at, added);
+        Ok((r, reallocated))
+    }
+
+    /// Moves the router alert option's offset in the IPv6 control block (set by the Hop-by-Hop
+    /// parser, relative to the network header) by `added` when the option lies behind `at`.
+    fn shift_router_alert(&mut self, at: usize, added: usize) {
+        // SAFETY: `skb` is ours for the hook; its control block holds the `inet6_skb_parm` of
+        // the IPv6 receive path, whose `ra` field (a `u16`, checked below) is at this offset.
+        let ra = unsafe {
+            self.raw()
+                .cast::<u8>()
+                .add(sys::IOAM_RS_OFFSET_SKB_CB + sys::IOAM_RS_OFFSET_IP6CB_RA)
+                .cast::<u16>()
+        };
+        // SAFETY: As above; the control block is 8-byte aligned and `ra` at an even offset.
+        let offset = unsafe { ra.read() };
+        if usize::from(offset) >= at {
+            if let Some(moved) = usize::from(offset)
+                .checked_add(added)
+                .and_then(|o| u16::try_from(o).ok())
+            {
+                // SAFETY: As above.
+                unsafe { ra.write(moved) };
+            }
+        }
     }
 
     /// Routes the packet now if it has no route yet, as the kernel's own Hop-by-Hop IOAM

@@ -111,6 +111,24 @@ impl Skb {
         unsafe { sys::ioam_rs_skb_is_gso(self.raw()) }
     }
 
+    /// Whether the packet leaves its route's MTU room for `added` more bytes of headers (for a
+    /// GSO packet: in each of its segments), as `ip6_forward()` will check. A packet without a
+    /// route has no such limit yet.
+    pub(crate) fn fits_route_mtu_after(&self, added: u32) -> bool {
+        let dst = self.dst();
+        if dst.is_null() {
+            return true;
+        }
+        // SAFETY: The route is alive while the packet holds it (type invariant).
+        let mtu = unsafe { sys::ioam_rs_dst_mtu(dst) };
+        let Some(room) = mtu.checked_sub(added) else {
+            return false;
+        };
+        // SAFETY: `skb` is valid (type invariant); this only reads its lengths.
+        self.len() <= room
+            || (self.is_gso() && unsafe { sys::skb_gso_validate_network_len(self.raw(), room) })
+    }
+
     /// The transmit queue index.
     pub(crate) fn queue_mapping(&self) -> u16 {
         // SAFETY: `skb` is valid (type invariant).
@@ -300,14 +318,26 @@ pub(crate) unsafe fn headers<'a>(skb: *const sys::sk_buff) -> &'a crate::net::la
 ///
 /// `skb` is valid and owned by the caller.
 unsafe fn set_headers_at_data(skb: *mut sys::sk_buff, transport: u16) -> Result {
+    // SAFETY: Per the requirements.
+    let offset = unsafe { reset_network_header(skb)? };
+    // SAFETY: Per the requirements.
+    let headers = unsafe { (*skb).__bindgen_anon_4.headers.as_mut() };
+    headers.transport_header = offset.checked_add(transport).ok_or(EINVAL)?;
+    Ok(())
+}
+
+/// `skb_reset_network_header()`: the network header at `data`. Returns its offset.
+///
+/// # Safety
+///
+/// `skb` is valid and owned by the caller.
+pub(crate) unsafe fn reset_network_header(skb: *mut sys::sk_buff) -> Result<u16> {
     // SAFETY: Per the requirements; `data` lies in the head buffer, after `head`.
     unsafe {
         let offset = u16::try_from((*skb).data.offset_from((*skb).head)).map_err(|_| EINVAL)?;
-        let headers = (*skb).__bindgen_anon_4.headers.as_mut();
-        headers.network_header = offset;
-        headers.transport_header = offset.checked_add(transport).ok_or(EINVAL)?;
+        (*skb).__bindgen_anon_4.headers.as_mut().network_header = offset;
+        Ok(offset)
     }
-    Ok(())
 }
 
 /// `skb_postpull_rcsum()`, called only when it has work: it changes nothing unless the
