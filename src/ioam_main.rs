@@ -29,6 +29,8 @@ pub mod wire {
     pub mod freq;
     #[path = "src/hbh.rs"]
     pub mod hbh;
+    #[path = "src/incremental.rs"]
+    pub mod incremental;
     #[path = "src/option.rs"]
     pub mod option;
     #[path = "src/route.rs"]

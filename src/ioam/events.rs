@@ -19,8 +19,10 @@ pub(crate) static EVENTS: EventGroup = EventGroup::new();
 /// Netlink attribute header plus alignment, per attribute.
 const NLA_OVERHEAD: usize = 8;
 
-/// Sends the event for `trace` (a trace header and its data) if anyone listens in `net`.
-pub(crate) fn trace(net: &Net, st: &NetState, guard: &rcu::Guard, trace: &[u8]) {
+/// Sends the event for `trace` (a trace header and its data) if anyone listens in `net`. The
+/// event carries the nodes' data, newest first, as the kernel's own event does: in a
+/// Pre-allocated Trace what follows the free space, in an `incremental` one all of it.
+pub(crate) fn trace(net: &Net, st: &NetState, guard: &rcu::Guard, trace: &[u8], incremental: bool) {
     let Some(sender) = EVENTS.listeners(guard, net) else {
         return;
     };
@@ -31,8 +33,13 @@ pub(crate) fn trace(net: &Net, st: &NetState, guard: &rcu::Guard, trace: &[u8]) 
     let (Some(hdr), Some(type_word)) = (TraceHeader::parse(trace), trace_type_word(trace)) else {
         return;
     };
-    // The filled part: from the end of the free space to the end of the option.
-    let filled_from = TRACE_HDR_LEN.saturating_add(usize::from(hdr.remaining_len) * 4);
+    // The filled part: from the end of the free space (if any) to the end of the option.
+    let free = if incremental {
+        0
+    } else {
+        usize::from(hdr.remaining_len) * 4
+    };
+    let filled_from = TRACE_HDR_LEN.saturating_add(free);
     let data = trace.get(filled_from..).unwrap_or(&[]);
     let payload = 4 * NLA_OVERHEAD + data.len();
     let sent = sender.send(event::TRACE, payload, |m| {

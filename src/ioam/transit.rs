@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Transit and decapsulating nodes: each IOAM Pre-allocated Trace option of a received
 //! packet gets this node's data (RFC 9197 §4.4), from a netfilter hook at the start of IPv6
-//! `PRE_ROUTING`, as the kernel's own `ipv6_hop_ioam()` does from the Hop-by-Hop parser.
+//! `PRE_ROUTING`, as the kernel's own `ipv6_hop_ioam()` does from the Hop-by-Hop parser; each
+//! Incremental Trace option gets this node's entry inserted, growing the packet (the kernel
+//! has no Incremental Trace).
 //!
 //! Every option is validated here, even where the kernel's handler already did (it may be
 //! configured differently); a malformed one drops the packet, counted by reason.
@@ -19,8 +21,13 @@ use crate::{
     },
     uapi::stat,
     wire::{
-        fill::{fill_node, FillOutcome, Malformed},
-        hbh::{check_trace, IoamOptions, TraceError},
+        fill::{fill_node, Entry, FillOutcome, Malformed, NodeData},
+        hbh::{check_trace, IoamOption, IoamOptions, TraceError},
+        incremental::{
+            check_incremental, insert_entry, plan_insert, IncrementalError, NoInsert,
+            IOAM_TYPE_INCREMENTAL,
+        },
+        option::{set_overflow_flag, IOAM_HDR_LEN, TRACE_HDR_LEN},
     },
 };
 
@@ -97,19 +104,29 @@ struct Node<'a> {
     hop_limit: u8,
 }
 
-/// One Pre-allocated Trace option found valid.
+/// An Incremental Trace option after this node's insertion.
+struct Grown {
+    /// Bytes the packet grew by (0 when nothing was inserted).
+    added: usize,
+    /// The trace header and data, as offsets from the new network header.
+    trace: core::ops::Range<usize>,
+}
+
+/// One trace option found valid.
 struct Found {
     namespace_id: u16,
     trace_type: u32,
     /// The trace header and data, as offsets from the IPv6 header.
     trace: core::ops::Range<usize>,
+    /// The Incremental Trace option, for an insertion; `None` for a Pre-allocated Trace.
+    incremental: Option<IoamOption>,
 }
 
 impl Node<'_> {
     /// Fills every IOAM trace option of the Hop-by-Hop header; `Err` holds the counter of
     /// the reason to drop the packet.
     fn process(&self, pkt: &mut RxPacket<'_>) -> Result<(), u16> {
-        let hbh_end = {
+        let mut hbh_end = {
             let b = pkt
                 .network_bytes(IPV6_HDR_LEN + 2)
                 .ok_or(stat::DROP_TRUNCATED)?;
@@ -163,35 +180,147 @@ impl Node<'_> {
             // Recorded as the hop limit the packet leaves with, as upstream (but never wrapping).
             let data =
                 facts.node_data(self.hop_limit.saturating_sub(1), (ns.data, ns.wide), schema);
-            let outcome = pkt
-                .edit(found.trace.clone(), |trace| fill_node(trace, &data))
-                .map_err(|_| stat::DROP_NOT_WRITABLE)?;
-            self.st.stats.bump(match outcome {
-                FillOutcome::Filled => stat::TRACE_FILLED,
-                FillOutcome::Overflow => stat::TRACE_OVERFLOW,
-                FillOutcome::AlreadyOverflowed => stat::TRACE_ALREADY_OVERFLOWED,
-                FillOutcome::Malformed(Malformed::InvalidSchema) => {
-                    // Schemas are validated when added: cannot happen. Nothing was written.
+            let trace = if let Some(opt) = found.incremental {
+                let Some(grown) = self.insert(pkt, hbh_end, &found, &opt, &data)? else {
                     continue;
-                }
-                FillOutcome::Malformed(m) => return Err(malformed_counter(m)),
-            });
-            if let Some(trace) = pkt.network_bytes(hbh_end).and_then(|b| b.get(found.trace)) {
-                events::trace(self.net, self.st, self.guard, trace);
+                };
+                // What lies behind the option stayed in place while the header's start moved.
+                hbh_end = hbh_end
+                    .checked_add(grown.added)
+                    .ok_or(stat::DROP_TRUNCATED)?;
+                position = position.and_then(|p| p.checked_add(grown.added));
+                grown.trace
+            } else {
+                let outcome = pkt
+                    .edit(found.trace.clone(), |trace| fill_node(trace, &data))
+                    .map_err(|_| stat::DROP_NOT_WRITABLE)?;
+                self.st.stats.bump(match outcome {
+                    FillOutcome::Filled => stat::TRACE_FILLED,
+                    FillOutcome::Overflow => stat::TRACE_OVERFLOW,
+                    FillOutcome::AlreadyOverflowed => stat::TRACE_ALREADY_OVERFLOWED,
+                    FillOutcome::Malformed(Malformed::InvalidSchema) => {
+                        // Schemas are validated when added: cannot happen. Nothing was written.
+                        continue;
+                    }
+                    FillOutcome::Malformed(m) => return Err(malformed_counter(m)),
+                });
+                found.trace
+            };
+            let incremental = found.incremental.is_some();
+            if let Some(trace) = pkt.network_bytes(hbh_end).and_then(|b| b.get(trace)) {
+                events::trace(self.net, self.st, self.guard, trace, incremental);
             }
         }
+    }
+
+    /// Inserts this node's entry into the Incremental Trace option `opt` (RFC 9197 §4.4), or
+    /// sets its Overflow flag when there is no room: not within RemainingLen or the option's
+    /// or the header's length limit, or not within the egress MTU. Returns how the packet grew
+    /// and where the option is now (`None`: nothing to report); `Err` holds the counter of the
+    /// reason to drop the packet.
+    fn insert(
+        &self,
+        pkt: &mut RxPacket<'_>,
+        hbh_end: usize,
+        found: &Found,
+        opt: &IoamOption,
+        data: &NodeData<'_>,
+    ) -> Result<Option<Grown>, u16> {
+        let Ok(entry) = Entry::new(found.trace_type, data) else {
+            // Schemas are validated when added: cannot happen. Nothing was written.
+            return Ok(None);
+        };
+        let unchanged = Some(Grown {
+            added: 0,
+            trace: found.trace.clone(),
+        });
+        let (plan, payload_len) = {
+            let bytes = pkt.network_bytes(hbh_end).ok_or(stat::DROP_TRUNCATED)?;
+            let hbh = bytes.get(IPV6_HDR_LEN..).ok_or(stat::DROP_TRUNCATED)?;
+            let payload_len = bytes
+                .get(4..6)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, u16::from_be_bytes);
+            (plan_insert(hbh, opt, entry.words()), payload_len)
+        };
+        let growth = match plan {
+            Ok(growth) => growth,
+            Err(NoInsert::AlreadyOverflowed) => {
+                self.st.stats.bump(stat::TRACE_ALREADY_OVERFLOWED);
+                return Ok(unchanged);
+            }
+            Err(NoInsert::Overflow) => return self.overflow(pkt, opt).map(|()| unchanged),
+            Err(NoInsert::Malformed(e)) => return Err(incremental_counter(e)),
+        };
+        let added = growth.added;
+        let new_payload_len = usize::from(payload_len)
+            .checked_add(added)
+            .and_then(|l| u16::try_from(l).ok());
+        let fits = u32::try_from(added).is_ok_and(|a| pkt.skb().fits_route_mtu_after(a));
+        // A jumbogram (payload length 0) or a packet past 64 KiB cannot say its new length.
+        let (Some(new_payload_len), true, true) = (new_payload_len, payload_len != 0, fits) else {
+            return self.overflow(pkt, opt).map(|()| unchanged);
+        };
+        // Everything up to the end of the trace header moves; the entries behind it stay.
+        let at = IPV6_HDR_LEN + opt.offset + IOAM_HDR_LEN + TRACE_HDR_LEN;
+        let (inserted, reallocated) = pkt
+            .grow_front(added, at, |buf| {
+                insert_entry(buf, IPV6_HDR_LEN, opt, &growth, &entry)?;
+                let len = buf.get_mut(4..6).ok_or(IncrementalError::Truncated)?;
+                len.copy_from_slice(&new_payload_len.to_be_bytes());
+                Ok(())
+            })
+            .map_err(|_| stat::DROP_NOT_WRITABLE)?;
+        if reallocated {
+            self.st.stats.bump(stat::INSERT_REALLOCATED);
+        }
+        // Only a plan for another header fails, after the packet has grown: drop it.
+        inserted.map_err(incremental_counter)?;
+        self.st.stats.bump(stat::TRACE_INSERTED);
+        // Offsets from the new network header: the option ends `added` bytes further, and its
+        // trace header sits right in front of the new entry.
+        let entry_len = (entry.words() as usize).wrapping_mul(4);
+        let start = found
+            .trace
+            .start
+            .wrapping_add(added)
+            .wrapping_sub(entry_len);
+        Ok(Some(Grown {
+            added,
+            trace: start..found.trace.end.wrapping_add(added),
+        }))
+    }
+
+    /// Sets the Overflow flag of the trace option `opt`: this node adds nothing.
+    fn overflow(&self, pkt: &mut RxPacket<'_>, opt: &IoamOption) -> Result<(), u16> {
+        let hdr = IPV6_HDR_LEN + opt.offset + IOAM_HDR_LEN;
+        pkt.edit(hdr..hdr + TRACE_HDR_LEN, set_overflow_flag)
+            .map_err(|_| stat::DROP_NOT_WRITABLE)?
+            .map_err(|_| stat::DROP_TRUNCATED)?;
+        self.st.stats.bump(stat::TRACE_OVERFLOW);
+        Ok(())
     }
 
     /// Checks one IOAM option of `hbh`: `Ok(None)` to leave it alone.
     fn check(&self, hbh: &[u8], opt: crate::wire::hbh::IoamOption) -> Result<Option<Found>, u16> {
         let bytes = hbh.get(opt.range()).ok_or(stat::DROP_TRUNCATED)?;
+        let r = opt.trace_range();
+        let trace = IPV6_HDR_LEN + r.start..IPV6_HDR_LEN + r.end;
         match check_trace(bytes, IPV6_HDR_LEN + opt.offset) {
-            Ok(hdr) => {
-                let r = opt.trace_range();
+            Ok(hdr) => Ok(Some(Found {
+                namespace_id: hdr.namespace_id,
+                trace_type: hdr.trace_type,
+                trace,
+                incremental: None,
+            })),
+            Err(TraceError::NotPrealloc) if opt.ioam_type == IOAM_TYPE_INCREMENTAL => {
+                let hdr = check_incremental(bytes, IPV6_HDR_LEN + opt.offset)
+                    .map_err(incremental_counter)?;
                 Ok(Some(Found {
                     namespace_id: hdr.namespace_id,
                     trace_type: hdr.trace_type,
-                    trace: IPV6_HDR_LEN + r.start..IPV6_HDR_LEN + r.end,
+                    trace,
+                    incremental: Some(opt),
                 }))
             }
             Err(TraceError::NotPrealloc) => {
@@ -204,6 +333,15 @@ impl Node<'_> {
             Err(TraceError::RemainingLenTooBig) => Err(stat::DROP_REMAINING_LEN),
             Err(TraceError::NodeLenMismatch) => Err(stat::DROP_NODE_LEN),
         }
+    }
+}
+
+/// The drop counter for a malformed Incremental Trace option.
+fn incremental_counter(e: IncrementalError) -> u16 {
+    match e {
+        IncrementalError::Truncated | IncrementalError::NotWords => stat::DROP_TRUNCATED,
+        IncrementalError::Misaligned => stat::DROP_MISALIGNED,
+        IncrementalError::NodeLenMismatch => stat::DROP_NODE_LEN,
     }
 }
 

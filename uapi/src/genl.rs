@@ -104,7 +104,8 @@ pub mod stat {
     pub const TRACE_ALREADY_OVERFLOWED: u16 = 4;
     /// Transit: a trace for a namespace this node does not know; left untouched.
     pub const TRACE_UNKNOWN_NAMESPACE: u16 = 5;
-    /// Transit: an IOAM option of another type than Pre-allocated Trace; left untouched.
+    /// Transit: an IOAM option of another type than Pre-allocated or Incremental Trace; left
+    /// untouched.
     pub const OPTION_NOT_PREALLOC: u16 = 6;
     /// Dropped: an IOAM option not at a multiple of 4 bytes from the IPv6 header.
     pub const DROP_MISALIGNED: u16 = 7;
@@ -130,12 +131,19 @@ pub mod stat {
     pub const ENCAP_NOT_SAMPLED: u16 = 17;
     /// Encapsulating node: packets dropped (no route to `tundst`, no memory, too big).
     pub const ENCAP_DROPPED: u16 = 18;
+    /// Transit: node data inserted into an Incremental Trace (the packet grew).
+    pub const TRACE_INSERTED: u16 = 19;
+    /// Transit: an insertion needed the packet's head reallocated (too little headroom, or
+    /// shared with a clone).
+    pub const INSERT_REALLOCATED: u16 = 20;
     /// Highest counter number this version knows.
-    pub const MAX: u16 = ENCAP_DROPPED;
+    pub const MAX: u16 = INSERT_REALLOCATED;
 
     /// Every counter with its name, as `ioamctl stats` prints it.
-    pub const NAMES: [(u16, &str); 17] = [
+    pub const NAMES: [(u16, &str); 19] = [
         (TRACE_FILLED, "trace_filled"),
+        (TRACE_INSERTED, "trace_inserted"),
+        (INSERT_REALLOCATED, "insert_reallocated"),
         (TRACE_OVERFLOW, "trace_overflow"),
         (TRACE_ALREADY_OVERFLOWED, "trace_already_overflowed"),
         (TRACE_UNKNOWN_NAMESPACE, "trace_unknown_namespace"),
