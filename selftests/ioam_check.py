@@ -13,6 +13,11 @@ independently of the module's own encoder.
                              comma-separated KEY=VALUE: hop, id, idw, in, out, inw, outw,
                              ts (unavail|any), nsd, nsdw, qd, sc (none|ID:HEX)
     --overflow               the O flag is expected set
+    --incremental R          an Incremental Trace option (IOAM Option-Type 1) sent with
+                             RemainingLen R and no data, each --node inserted by a hop (newest
+                             first on the wire); --size is not used. Only padding may precede it
+                             and follow it, but for --after
+    --after HEX              the bytes of the options that follow the trace option
     --absent                 the packets must carry no Hop-by-Hop header at all
     --timeout SEC            give up waiting (default 10)
     --case ADDR:TYPE:SIZE    one packet to ADDR (its inner destination in encap mode),
@@ -127,6 +132,76 @@ def expected_hbh(args, next_header):
     return exp, full_mask, approx
 
 
+def expected_incremental(args):
+    """The Incremental Trace option (from its type byte) each --node inserted, the mask of
+    bytes to compare exactly, and timestamp offsets as expected_node gives them."""
+    t, data, mask, approx = args.type, b"", b"", []
+    remlen = args.incremental
+    for node in args.node:
+        b, m, a = expected_node(t, parse_node(node), time.time())
+        approx = [(off + len(b), kind) for off, kind in approx] + a
+        data, mask = b + data, m + mask
+        remlen -= len(b) // 4
+    if remlen < 0:
+        raise SystemExit("bad expectation: node data exceeds RemainingLen")
+    flags_byte = (node_len(t) << 3) | (0x04 if args.overflow else 0)
+    opt = struct.pack(">BBBBHBBI", 0x31, 10 + len(data), 0, 1, args.ns, flags_byte, remlen, t << 8)
+    return opt + data, b"\xff" * len(opt) + mask, [(len(opt) + off, kind) for off, kind in approx]
+
+
+def skip_padding(hbh, pos):
+    """The offset of the first non-padding byte at or after pos."""
+    while pos < len(hbh) and hbh[pos] in (0, 1):
+        pos += 1 if hbh[pos] == 0 else 2 + (hbh[pos + 1] if pos + 1 < len(hbh) else 0)
+    return pos
+
+
+def check_incremental(hbh, args):
+    """None if the Hop-by-Hop header holds the expected Incremental Trace option, else a
+    message."""
+    exp, mask, approx = expected_incremental(args)
+    at = skip_padding(hbh, 2)
+    if at % 4:
+        return "trace option at offset %d of the Hop-by-Hop header, not 4n-aligned" % at
+    got = hbh[at:at + len(exp)]
+    for i, (a, b, m) in enumerate(zip(got, exp, mask)):
+        if m and a != b:
+            return "byte %d of the trace option is %02x, expected %02x (got %s, expected %s)" % (
+                i, a, b, hbh.hex(), exp.hex())
+    if len(got) < len(exp):
+        return "trace option cut short: %s" % hbh.hex()
+    err = check_timestamps(hbh, [(at + off, kind) for off, kind in approx])
+    if err:
+        return err
+    after = bytes.fromhex(args.after or "")
+    end = at + len(exp)
+    if hbh[end:end + len(after)] != after:
+        return "options after the trace are %s, expected %s" % (hbh[end:].hex(), after.hex())
+    if skip_padding(hbh, end + len(after)) != len(hbh):
+        return "more than padding after the options: %s" % hbh.hex()
+    return None
+
+
+def check_timestamps(hbh, approx):
+    for off, kind in approx:
+        val = struct.unpack_from(">I", hbh, off)[0]
+        if kind == "secs" and abs(val - int(time.time()) % (1 << 32)) > 120:
+            return "timestamp seconds %d is not the current time %d" % (val, time.time())
+        if kind == "usecs" and val >= 1000000:
+            return "timestamp fraction %d is not a number of microseconds" % val
+    return None
+
+
+def filled_data(pkt, args):
+    """The nodes' data of the (checked) packet's trace, as a trace event carries it."""
+    hbh = pkt[40:40 + (pkt[41] + 1) * 8]
+    if args.incremental is not None:
+        at = skip_padding(hbh, 2)
+        return hbh[at + 12:at + 2 + hbh[at + 1]].hex()
+    remlen = hbh[11] & 0x7F
+    return hbh[16 + remlen * 4:16 + args.size].hex()
+
+
 def check_packet(pkt, args):
     """Returns None if pkt (from the IPv6 header on) matches, else a message."""
     if len(pkt) < 40:
@@ -148,6 +223,8 @@ def check_packet(pkt, args):
     inner_nh = hbh[0]
     if args.mode == "encap" and inner_nh != 41:
         return "Hop-by-Hop next header %d, expected 41 (IPv6)" % inner_nh
+    if args.incremental is not None:
+        return check_incremental(hbh, args)
     exp, mask, approx = expected_hbh(args, inner_nh)
     if len(hbh) != len(exp):
         return "Hop-by-Hop header is %d bytes, expected %d" % (len(hbh), len(exp))
@@ -155,12 +232,9 @@ def check_packet(pkt, args):
         if m and a != b:
             return "byte %d of the Hop-by-Hop header is %02x, expected %02x (got %s, expected %s)" % (
                 i, a, b, hbh.hex(), exp.hex())
-    for off, kind in approx:
-        val = struct.unpack_from(">I", hbh, off)[0]
-        if kind == "secs" and abs(val - int(time.time()) % (1 << 32)) > 120:
-            return "timestamp seconds %d is not the current time %d" % (val, time.time())
-        if kind == "usecs" and val >= 1000000:
-            return "timestamp fraction %d is not a number of microseconds" % val
+    err = check_timestamps(hbh, approx)
+    if err:
+        return err
     if args.mode == "encap":
         inner = pkt[40 + hbh_len:]
         if len(inner) < 40 or inner[0] >> 4 != 6:
@@ -182,6 +256,8 @@ def parser():
     ap.add_argument("--size", type=lambda v: int(v, 0), default=0)
     ap.add_argument("--node", action="append", default=[])
     ap.add_argument("--overflow", action="store_true")
+    ap.add_argument("--incremental", type=lambda v: int(v, 0))
+    ap.add_argument("--after")
     ap.add_argument("--absent", action="store_true")
     # Long enough for a sender that starts slowly in a loaded guest; IOAM_RS_WAIT_SCALE
     # stretches it further for slow kernels (as the shell tests' waits).
@@ -294,8 +370,7 @@ def run(args, s):
             print("packet %d: %s" % (seen + 1, err))
             return 1
         if not args.absent:
-            remlen = pkt[40 + 11] & 0x7F
-            filled = pkt[40 + 16 + remlen * 4:40 + 16 + expected.size].hex()
+            filled = filled_data(pkt, expected)
         seen += 1
     if args.count_traced:
         print("traced %d untraced %d" % (counts[True], counts[False]))

@@ -33,6 +33,7 @@ malformed) Hop-by-Hop headers holding IOAM options out of an interface (packet s
     --frag               a Fragment header (offset 0, M=1, id 0x494f414d) after the HBH
     --trunc N            cut the IPv6 packet to N bytes; the payload length is not changed
     --plen N             payload length field override
+    --total N            grow the payload's data so that the IPv6 packet is N bytes long
     --print              print each IPv6 packet as one hex line instead of sending
     --src/--dst default to 2001:db8:1::1 and 2001:db8:2::1; IFACE and --dst-mac are only
     needed to send.
@@ -78,8 +79,8 @@ UDP_SPORT, UDP_DPORT, UDP_DATA = 40000, 9, b"ioam-rs\x00"
 FRAG_ID = 0x494F414D
 
 # Outcome categories of one IOAM option (or packet) at a transit node.
-OUTCOMES = ("fill", "overflow", "already_overflowed", "ignore", "kernel_drop", "drop:misaligned",
-            "drop:truncated", "drop:remaining_len", "drop:node_len")
+OUTCOMES = ("fill", "insert", "overflow", "already_overflowed", "ignore", "kernel_drop",
+            "drop:misaligned", "drop:truncated", "drop:remaining_len", "drop:node_len")
 
 
 
@@ -265,7 +266,9 @@ def seed_cases(src=DEFAULT_SRC, dst=DEFAULT_DST, ns=DEFAULT_NS, mtu=1500):
     kernel_drop (the IPv6 stack drops it without ipv6_hop_ioam running: header length checks,
     the Hop-by-Hop TLV walk). An IOAM option always comes before anything that would make the
     TLV walk fail, so each case has a single outcome; and, except for the misaligned cases,
-    the whole TLV walk is valid: classify(model="prerouting") gives the same outcomes."""
+    the whole TLV walk is valid: classify(model="prerouting") gives the same outcomes, but for
+    the Incremental Trace options (IOAM Option-Type 1), which upstream ignores and the module
+    processes (insert: its entry inserted)."""
     base = dict(src=src, dst=dst)
     cases, expect = {}, {}
 
@@ -306,6 +309,17 @@ def seed_cases(src=DEFAULT_SRC, dst=DEFAULT_DST, ns=DEFAULT_NS, mtu=1500):
     for k in (1, 2, 3, 255):
         add("unknown_ioam_type_%d" % k, "ignore", [tr(ioamtype=k)])
     add("unknown_namespace", "ignore", [tr(ns=(ns + 1) & 0xFFFF)])
+    # Incremental Trace options: the module inserts, overflows or drops where upstream ignores.
+    add("incremental", "ignore", [tr(ioamtype=1, size=0, remlen=4)])
+    add("incremental_4_byte_entry", "ignore", [tr(ioamtype=1, size=0, remlen=4, type=0x800000)])
+    add("incremental_with_entries", "ignore", [tr(ioamtype=1, type=0xC00000, size=16, remlen=2)])
+    add("incremental_not_words", "ignore", [("align", None), ("raw", struct.pack(
+        ">BBBBHBBI", IPV6_TLV_IOAM, 12, 0, 1, ns, 1 << 3, 4, 0x800000 << 8) + b"\0\0")])
+    add("incremental_nodelen_mismatch", "ignore", [tr(ioamtype=1, size=0, remlen=4, nodelen=2)])
+    add("incremental_no_room", "ignore", [tr(ioamtype=1, size=0, remlen=0)])
+    add("incremental_at_mtu", "ignore", [tr(ioamtype=1, size=0, remlen=4)], total=mtu)
+    add("incremental_unknown_namespace", "ignore",
+        [tr(ioamtype=1, size=0, remlen=4, ns=(ns + 1) & 0xFFFF)])
     add("at_mtu", "fill", [tr()], total=mtu)
     add("fragment", "fill", [tr()], frag=True)
     add("no_hbh", "ignore")
@@ -361,8 +375,65 @@ def ioam_outcome(pkt, off, known_ns, schema_words=0):
     return "fill"
 
 
-def classify(pkt, known_ns=(DEFAULT_NS,), model="inline", schema_words=0, max_opts=8,
-             netlabel=True):
+def incremental_outcome(pkt, off, pad_from, known_ns, schema_words, st):
+    """(outcome, bytes added): what ioam_rs does with the Incremental Trace option (IOAM
+    Option-Type 1) at offset off, behind padding from offset pad_from (src/wire's
+    check_incremental and plan_insert, then the payload length and the route's MTU). st holds
+    the packet's current hbh_len, plen, pktlen and the route's mtu."""
+    ol = pkt[off + 1]
+    if ol < 10:
+        return "drop:truncated", 0
+    if off & 3:
+        return "drop:misaligned", 0
+    if (ol - 10) % 4:
+        return "drop:truncated", 0
+    b6, b7 = pkt[off + 6], pkt[off + 7]
+    remlen, nodelen = b7 & 0x7F, b6 >> 3
+    t = pkt[off + 8] << 16 | pkt[off + 9] << 8 | pkt[off + 10]
+    if nodelen != node_len(t):
+        return "drop:node_len", 0
+    if (pkt[off + 4] << 8 | pkt[off + 5]) not in known_ns:
+        return "ignore", 0
+    if b6 & 4:
+        return "already_overflowed", 0
+    words = nodelen + (1 + schema_words if t & 2 else 0)
+    entry = 4 * words
+    if not remlen or remlen < words or ol + 2 + entry > 257:
+        return "overflow", 0
+    pad_old = off - pad_from
+    pad_new = pad_old if entry % 8 == 0 else pad_old - 4 if pad_old >= 4 else pad_old + 4
+    added = entry + pad_new - pad_old
+    if (st["hbh_len"] + added > 2048 or not st["plen"] or st["plen"] + added > 0xFFFF or
+            st["pktlen"] + added > st["mtu"]):
+        return "overflow", 0
+    return "insert", added
+
+
+def module_outcomes(pkt, ioam, n, end, known_ns, schema_words, mtu):
+    """The module's outcome for each IOAM option (offset, padding start) of ioam, in order, up
+    to a drop; later options account for the bytes earlier insertions added."""
+    st = dict(hbh_len=end - 40, plen=pkt[4] << 8 | pkt[5], pktlen=n, mtu=mtu)
+    outs = []
+    for off, pad_from in ioam:
+        if pkt[off + 1] >= 2 and pkt[off + 3] == 1 and not off & 3:
+            o, added = incremental_outcome(pkt, off, pad_from, known_ns, schema_words, st)
+            for k in ("hbh_len", "plen", "pktlen"):
+                st[k] += added
+        else:
+            o = ioam_outcome(pkt, off, known_ns, schema_words)
+        outs.append(o)
+        if o.startswith("drop:"):
+            break
+    return tuple(outs)
+
+
+def classify(pkt, **kw):
+    """(fate, outcomes) of expectation()."""
+    return expectation(pkt, **kw)[:2]
+
+
+def expectation(pkt, known_ns=(DEFAULT_NS,), model="inline", schema_words=0, max_opts=8,
+                netlabel=True, mtu=1500):
     """(fate, outcomes): what a Linux transit node does with pkt (from the IPv6 header on).
     fate is pass, drop (an IOAM check dropped it) or kernel_drop; outcomes holds one entry per
     IOAM option looked at. netlabel: the kernel has CONFIG_NETLABEL, so it drops every CALIPSO
@@ -370,74 +441,77 @@ def classify(pkt, known_ns=(DEFAULT_NS,), model="inline", schema_words=0, max_op
     model inline: upstream ipv6_hop_ioam() checks each IOAM option during the TLV walk, in
     order (IOAM enabled on ingress). model prerouting: upstream IOAM is disabled, so the walk
     only drops misaligned IOAM options (kernel_drop); the options of a packet that survives
-    the walk are then checked in order, as a PRE_ROUTING hook mirroring upstream would.
-    Ignores what happens after PRE_ROUTING (routing, hop limit, MTU)."""
+    the walk are then processed in order by ioam_rs's PRE_ROUTING hook, which also inserts
+    into Incremental Trace options (within mtu, the route's). Returns (fate, outcomes, seen):
+    seen holds what ioam_rs's hook does with the IOAM options of a packet the walk let
+    through (its outcomes, up to a drop of its own); after the walk, it ignores routing and
+    the hop limit."""
     n = len(pkt)
     if n < 40 or pkt[0] >> 4 != 6:
-        return "kernel_drop", ()
+        return "kernel_drop", (), ()
     plen, nh = pkt[4] << 8 | pkt[5], pkt[6]
     if plen or nh != NH_HOP:
         if plen + 40 > n:
-            return "kernel_drop", ()
+            return "kernel_drop", (), ()
         n = plen + 40
     if nh != NH_HOP:
-        return "pass", ()
+        return "pass", (), ()
     if n < 48:
-        return "kernel_drop", ()
+        return "kernel_drop", (), ()
     end = 40 + (pkt[41] + 1) * 8
     if end > n:
-        return "kernel_drop", ()
+        return "kernel_drop", (), ()
     inline = model == "inline"
-    off, padlen, count, outs, ioam = 42, 0, 0, [], []
+    off, padlen, count, outs, ioam, pad_from = 42, 0, 0, [], [], 42
     while off < end:
         t = pkt[off]
         if t == 0:
             padlen += 1
             if padlen > 7:
-                return "kernel_drop", tuple(outs)
+                return "kernel_drop", tuple(outs), ()
             off += 1
             continue
         if end - off < 2:
-            return "kernel_drop", tuple(outs)
+            return "kernel_drop", tuple(outs), ()
         ol = pkt[off + 1] + 2
         if ol > end - off:
-            return "kernel_drop", tuple(outs)
+            return "kernel_drop", tuple(outs), ()
         if t == 1:
             padlen += ol
             if padlen > 7 or any(pkt[off + 2:off + ol]):
-                return "kernel_drop", tuple(outs)
+                return "kernel_drop", tuple(outs), ()
         else:
             count += 1
             if count > max_opts:
-                return "kernel_drop", tuple(outs)
+                return "kernel_drop", tuple(outs), ()
             if t == IPV6_TLV_IOAM:
                 if inline:
                     o = ioam_outcome(pkt, off, known_ns, schema_words)
                     outs.append(o)
                     if o.startswith("drop:"):
-                        return "drop", tuple(outs)
+                        return "drop", tuple(outs), ()
                 elif off & 3:
-                    return "kernel_drop", tuple(outs)
-                else:
-                    ioam.append(off)
+                    return "kernel_drop", tuple(outs), ()
+                ioam.append((off, pad_from))
             elif t == 5:  # Router Alert
                 if ol != 4:
-                    return "kernel_drop", tuple(outs)
+                    return "kernel_drop", tuple(outs), ()
             elif t == 0xC2:  # Jumbo: never valid below 64 KiB
-                return "kernel_drop", tuple(outs)
+                return "kernel_drop", tuple(outs), ()
             elif t == 7:  # CALIPSO
                 if netlabel or ol < 10 or pkt[off + 6] * 4 + 8 > ol - 2:
-                    return "kernel_drop", tuple(outs)
+                    return "kernel_drop", tuple(outs), ()
             elif t & 0xC0:
-                return "kernel_drop", tuple(outs)
+                return "kernel_drop", tuple(outs), ()
             padlen = 0
+            pad_from = off + ol
         off += ol
-    for off in ioam:
-        o = ioam_outcome(pkt, off, known_ns, schema_words)
-        outs.append(o)
-        if o.startswith("drop:"):
-            return "drop", tuple(outs)
-    return "pass", tuple(outs)
+    seen = module_outcomes(pkt, ioam, n, end, known_ns, schema_words, mtu)
+    if inline:
+        return "pass", tuple(outs), seen
+    if seen and seen[-1].startswith("drop:"):
+        return "drop", seen, ()
+    return "pass", seen, seen
 
 
 def category(pkt, **kw):
@@ -698,6 +772,7 @@ def parser():
     ap.add_argument("--frag", action="store_true")
     ap.add_argument("--trunc", type=int)
     ap.add_argument("--plen", type=lambda v: int(v, 0))
+    ap.add_argument("--total", type=int)
     ap.add_argument("--print", action="store_true")
     ap.add_argument("--fuzz", type=int)
     ap.add_argument("--seed", type=int, default=1)
@@ -752,21 +827,22 @@ def send_all(sock, eth, packets, interval=0):
     return sent, errors, first
 
 
-def count_expected(tally, fate, outs):
-    """Adds one packet's expected fate and per-option outcomes to tally. Outcomes of packets
-    that are not dropped are also counted as "seen:OUTCOME": what a hook that runs after the
-    kernel's own checks gets to see when the kernel drops the whole packet."""
+def count_expected(tally, fate, outs, seen):
+    """Adds one packet's expected fate and per-option outcomes to tally, and, as
+    "seen:OUTCOME", what ioam_rs's hook does with the options of a packet the kernel's Hop-by-Hop
+    walk lets through (see expectation())."""
     tally[fate] = tally.get(fate, 0) + 1
     for o in outs:
         tally[o] = tally.get(o, 0) + 1
-        if fate not in ("drop", "kernel_drop"):
-            tally["seen:" + o] = tally.get("seen:" + o, 0) + 1
+    for o in seen:
+        tally["seen:" + o] = tally.get("seen:" + o, 0) + 1
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
     out = sys.stdout
-    kw = dict(known_ns=(args.ns,), model=args.model, netlabel=args.netlabel == "yes")
+    kw = dict(known_ns=(args.ns,), model=args.model, netlabel=args.netlabel == "yes",
+              mtu=args.mtu)
     tally = {}
     if args.fuzz is not None:
         fz = Fuzzer(args.seed, args.src, args.dst, args.ns, args.mtu)
@@ -783,7 +859,7 @@ def main(argv=None):
             for k in rng:
                 p = case(k)[1]
                 if args.expect:
-                    count_expected(tally, *classify(p, **kw))
+                    count_expected(tally, *expectation(p, **kw))
                 yield p
         packets = gen()
     elif args.seeds:
@@ -792,7 +868,7 @@ def main(argv=None):
         def seeds():
             for p in cases:
                 if args.expect:
-                    count_expected(tally, *classify(p, **kw))
+                    count_expected(tally, *expectation(p, **kw))
                 yield p
         packets = seeds()
     else:

@@ -289,6 +289,62 @@ test_transit_two_options() {
 	check_stat "$T1" trace_filled 6
 }
 
+# expect_sent "COUNT CHECK-ARGS" SEND-ARGS...: A sends crafted packets (ioam_send.py) to T1;
+# R must see them as ioam_check.py's CHECK-ARGS say.
+expect_sent() {
+	local check=$1 line mac
+	shift
+	mac=$(ip netns exec "$T1" cat /sys/class/net/left/address)
+	echo "$check" >&"${CHECKER[1]}"
+	checker_ready
+	expect_ok ip netns exec "$A" "${SEND[@]}" right --dst-mac "$mac" --src 2001:db8:1::1 --dst "$DST" "$@"
+	read -r -t "$(wait_s 60)" line <&"${CHECKER[0]}" || fail "no answer from the receiver"
+	[[ "$line" == ok* ]] || fail "$check: $line"
+	LAST_TRACE=${line##* trace }
+}
+
+# Incremental Trace options (RFC 9197 §4.4): each transit node inserts its entry, newest first,
+# the Hop-by-Hop header kept 8n long by the padding in front of the option; no room
+# (RemainingLen, the egress MTU) sets the Overflow flag; a malformed option drops the packet.
+test_transit_incremental() {
+	chain_topology 2 module
+	local inc="ns=$NS_ID,size=0,ioamtype=1" two dir
+	two="--node $(node_spec 1) --node $(node_spec 2)"
+	# A NodeLen that does not match the type: dropped by T1, counted.
+	expect_ok ip netns exec "$A" "${SEND[@]}" right --dst-mac "$(ip netns exec "$T1" cat /sys/class/net/left/address)" \
+		--src 2001:db8:1::1 --dst "$DST" --opt trace:"$inc",type=0xc00000,remlen=20,nodelen=3
+	# 8-byte entries: the header grows by 8 at each hop; an option behind stays as it was.
+	# T2's events carry both nodes, as R receives them.
+	dir=$(mktemp -d)
+	monitor_start "$T2" "$dir/mon"
+	expect_sent "3 --ns $NS_ID --type 0xc00000 --incremental 20 $two --after 3e021122" \
+		--count 3 --opt trace:"$inc",type=0xc00000,remlen=20 --opt raw:3e021122
+	monitor_stop
+	expect_ok "${EVENTS[@]}" "$dir/mon" 3 --ns "$NS_ID" --nodes 2 --node "$(node_spec 2)" --data "$LAST_TRACE"
+	# 4-byte entries: the padding in front shrinks (no growth) or grows by 4.
+	expect_sent "1 --ns $NS_ID --type 0x800000 --incremental 3 $two" \
+		--opt padn:6 --opt trace:"$inc",type=0x800000,remlen=3 --no-align
+	expect_sent "1 --ns $NS_ID --type 0x800000 --incremental 3 $two" --opt trace:"$inc",type=0x800000,remlen=3
+	# Timestamps and a UDP payload.
+	expect_sent "1 --ns $NS_ID --type 0xf00000 --incremental 8 $two" --payload udp --opt trace:"$inc",type=0xf00000,remlen=8
+	# Room for T1 only: T2 sets the Overflow flag.
+	expect_sent "1 --ns $NS_ID --type 0xc00000 --incremental 3 --node $(node_spec 1) --overflow" \
+		--opt trace:"$inc",type=0xc00000,remlen=3
+	# Room in RemainingLen, but not in the 1500-byte MTU after T1's 8 bytes.
+	expect_sent "1 --ns $NS_ID --type 0xc00000 --incremental 20 --node $(node_spec 1) --overflow" \
+		--total 1492 --opt trace:"$inc",type=0xc00000,remlen=20
+	# Overflowed already: left alone.
+	expect_sent "1 --ns $NS_ID --type 0xc00000 --incremental 20 --overflow" --opt trace:"$inc",type=0xc00000,remlen=20,o=1
+	check_stat "$T1" drop_node_len 1
+	check_stat "$T1" trace_inserted 8
+	check_stat "$T2" trace_inserted 6
+	check_stat "$T1" trace_overflow 0
+	check_stat "$T2" trace_overflow 2
+	check_stat "$T1" trace_already_overflowed 1
+	check_stat "$T2" trace_already_overflowed 1
+	check_stat "$T1" trace_filled 0
+}
+
 run_test transit_each_bit test_transit_each_bit
 run_test transit_every_size test_transit_every_size
 run_test transit_full_trace_sysctl test_transit_full_trace_sysctl
@@ -299,6 +355,7 @@ run_test events_rate_limit test_events_rate_limit
 run_test transit_interface_switch test_interface_switch
 run_test decap_and_domain_edge test_decap_and_domain_edge
 run_test transit_two_options test_transit_two_options
+run_test transit_incremental test_transit_incremental
 run_test receive_hook_under_traffic test_receive_hook_under_traffic
 run_test malformed_options_module_switch test_malformed_module
 run_test malformed_options_kernel_sysctl test_malformed_sysctl

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Host-side tests of selftests/ioam_check.py's --case mode (stdlib only, no root).
+"""Host-side tests of selftests/ioam_check.py's --case and --incremental modes (stdlib only,
+no root).
 
   cd selftests && python3 -m unittest tests_host.test_ioam_check
 """
@@ -70,6 +71,44 @@ class Cases(unittest.TestCase):
                       "2001:db8:2::100:1:0x800000:8", "2001:db8:2::100:2:0x800000:8")
         self.assertEqual(rc, 1)
         self.assertEqual(out, "saw 1 of 2 packets")
+
+
+def incremental_packet(remlen, after=b""):
+    """A packet as node 0x101 (hop 63) leaves it after inserting its entry for type 0x800000
+    into an Incremental Trace sent with RemainingLen 3: 6 bytes of padding in front (2 before),
+    the option, then the bytes `after`, padded to 8n."""
+    opt = bytes([0x31, 14, 0, 1, 0, 7, 1 << 3, remlen, 0x80, 0, 0, 0]) + bytes([63, 0, 1, 1])
+    return ioam_send.build_packet(src="2001:db8:1::1", dst="2001:db8:2::1",
+                                  opts=["padn:6", "raw:" + opt.hex(), "raw:" + after.hex()],
+                                  no_align=True)
+
+
+def run_incremental(pkt, *extra):
+    args = ioam_check.parser().parse_args(
+        ["c0", "1", "--ns", "7", "--type", "0x800000", "--incremental", "3", "--timeout", "0.2",
+         "--node", "hop=63,id=0x101"] + list(extra))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = ioam_check.run(args, FakeSocket([pkt]))
+    return rc, out.getvalue().strip()
+
+
+class Incremental(unittest.TestCase):
+    def test_inserted_entry_matches(self):
+        rc, out = run_incremental(incremental_packet(2))
+        self.assertEqual(rc, 0, out)
+
+    def test_remaining_len_not_decremented_fails(self):
+        rc, out = run_incremental(incremental_packet(3))
+        self.assertEqual(rc, 1)
+        self.assertIn("byte 7 of the trace option is 03, expected 02", out)
+
+    def test_options_behind_checked(self):
+        rc, out = run_incremental(incremental_packet(2, bytes.fromhex("3e021122")), "--after", "3e021122")
+        self.assertEqual(rc, 0, out)
+        rc, out = run_incremental(incremental_packet(2, bytes.fromhex("3e021122")))
+        self.assertEqual(rc, 1)
+        self.assertIn("more than padding after the options", out)
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ class BuildPacket(unittest.TestCase):
             a = argparse.Namespace(size=size, type=t, ns=7, overflow=False, node=[])
             exp, _, _ = ioam_check.expected_hbh(a, 58)
             self.assertEqual(p[40:40 + (p[41] + 1) * 8], exp, (hex(t), size))
-            a.mode, a.absent = "inline", False
+            a.mode, a.absent, a.incremental = "inline", False, None
             self.assertIsNone(ioam_check.check_packet(p, a))
 
     def test_shell_node_len_agrees_with_ioam_check(self):
@@ -368,14 +368,39 @@ class SeedCases(unittest.TestCase):
         short = s.build_packet(opts=[trace, ("raw", bytes([7, 6, 0, 0, 0, 1, 0, 0]))])
         self.assertEqual(s.classify(short, netlabel=False)[0], "kernel_drop")
 
+    # What ioam_rs does with the Incremental Trace options that upstream ignores.
+    MODULE_INCREMENTAL = {
+        "unknown_ioam_type_1": "insert", "incremental": "insert",
+        "incremental_4_byte_entry": "insert", "incremental_with_entries": "insert",
+        "incremental_not_words": "drop:truncated", "incremental_nodelen_mismatch": "drop:node_len",
+        "incremental_no_room": "overflow", "incremental_at_mtu": "overflow",
+        "incremental_unknown_namespace": "ignore"}
+
     def test_prerouting_model(self):
         """With upstream IOAM disabled, the stack drops the misaligned cases; the other seed
-        cases have a valid TLV walk and keep their outcome."""
+        cases have a valid TLV walk and keep their outcome, but for the Incremental Trace
+        options, which the module processes."""
         for name, pkt in s.SEED_CASES.items():
-            exp = s.SEED_EXPECT[name]
+            exp = self.MODULE_INCREMENTAL.get(name, s.SEED_EXPECT[name])
             if exp == "drop:misaligned":
                 exp = "kernel_drop"
             self.assertEqual(s.category(pkt, model="prerouting"), exp, name)
+
+    def test_module_sees_incremental_behind_the_kernel(self):
+        """With upstream IOAM on, the kernel ignores Incremental Trace options; the module's
+        hook then processes them ("seen" outcomes)."""
+        for name, exp in self.MODULE_INCREMENTAL.items():
+            fate, outs, seen = s.expectation(s.SEED_CASES[name])
+            self.assertEqual((fate, outs, seen), ("pass", ("ignore",), (exp,)), name)
+
+    def test_incremental_growth_counts_for_later_options(self):
+        """Two Incremental Trace options in a packet 8 bytes short of the MTU: the first entry
+        fits, the second would not."""
+        tr = ("trace", dict(ns=s.DEFAULT_NS, type=0xC00000, size=0, remlen=4, ioamtype=1))
+        p = s.build_packet(opts=[tr, tr], total=1492)
+        self.assertEqual(s.expectation(p, model="prerouting"),
+                         ("pass", ("insert", "overflow"), ("insert", "overflow")))
+        self.assertEqual(s.expectation(p, model="prerouting", mtu=1508)[1], ("insert", "insert"))
 
     def test_structure(self):
         c = s.SEED_CASES
