@@ -150,6 +150,7 @@ pub fn fill_node(option: &mut [u8], node: &NodeData<'_>) -> FillOutcome {
 
 /// One node's entry in a trace: its data fields in trace-type order, then its Opaque State
 /// Snapshot (bit 22). Shared by the Pre-allocated and the Incremental Trace.
+#[derive(Debug)]
 pub struct Entry<'n, 'a> {
     t: u32,
     node: &'n NodeData<'a>,

@@ -13,8 +13,8 @@
 use super::fill::Entry;
 use super::hbh::IoamOption;
 use super::option::{
-    TraceHeader, IOAM_HDR_LEN, IPV6_TLV_IOAM, IPV6_TLV_PAD1, IPV6_TLV_PADN, TRACE_HDR_LEN,
-    TRACE_OPT_LEN_MIN,
+    set_overflow_flag, validate_encap, TraceHeader, WireError, IOAM_HDR_LEN, IPV6_TLV_IOAM,
+    IPV6_TLV_PAD1, IPV6_TLV_PADN, TRACE_HDR_LEN, TRACE_OPT_LEN_MIN,
 };
 use super::trace::node_len;
 
@@ -262,6 +262,119 @@ fn write_padding(pad: &mut [u8]) {
     }
 }
 
+/// Length of the Hop-by-Hop header an encapsulating node starts an Incremental Trace with,
+/// before any entry: next header and length, a PadN of 2 (the option 4n-aligned), the IOAM
+/// option header and the trace header.
+pub const EMPTY_HBH_LEN: usize = 16;
+
+/// The Incremental Trace option of a header from [`write_empty_hbh`].
+pub const EMPTY_OPTION: IoamOption = IoamOption {
+    offset: 4,
+    len: 2 + TRACE_OPT_LEN_MIN,
+    ioam_type: IOAM_TYPE_INCREMENTAL,
+};
+
+/// Writes the Hop-by-Hop header an encapsulating node starts an Incremental Trace with: one
+/// option with no entries, RemainingLen `max_len / 4`, the growth all nodes together may add
+/// (this node's own entry included). `max_len` is checked as a Pre-allocated Trace's size
+/// ([`validate_encap`]: 4 to 244, a multiple of 4; the option's length byte allows no more).
+/// The next header is left 0 ([`Start::write`] sets it).
+pub fn write_empty_hbh(
+    namespace_id: u16,
+    trace_type: u32,
+    max_len: usize,
+) -> Result<[u8; EMPTY_HBH_LEN], WireError> {
+    validate_encap(trace_type, max_len).map_err(WireError::Encap)?;
+    let header = TraceHeader {
+        namespace_id,
+        node_len: u8::try_from(node_len(trace_type)).map_err(|_| WireError::FieldOutOfRange)?,
+        overflow: false,
+        remaining_len: u8::try_from(max_len / 4).map_err(|_| WireError::FieldOutOfRange)?,
+        trace_type,
+    };
+    let mut hbh = [0u8; EMPTY_HBH_LEN];
+    let (fixed, trace) = hbh
+        .split_first_chunk_mut::<8>()
+        .ok_or(WireError::BufferTooShort)?;
+    // One 8-byte unit beyond the first: 16 bytes; the option: 2 + 10 bytes.
+    *fixed = [
+        0,
+        1,
+        IPV6_TLV_PADN,
+        0,
+        IPV6_TLV_IOAM,
+        TRACE_OPT_LEN_MIN as u8,
+        0,
+        IOAM_TYPE_INCREMENTAL,
+    ];
+    trace.copy_from_slice(&header.to_bytes()?);
+    Ok(hbh)
+}
+
+/// What an encapsulating node's Hop-by-Hop header gets, decided before the packet grows:
+/// from [`Start::plan`].
+#[derive(Debug, Clone, Copy)]
+pub enum Start<'e, 'n, 'a> {
+    /// Its own entry, as the first one.
+    Insert(Growth, &'e Entry<'n, 'a>),
+    /// No room for its entry within RemainingLen: the Overflow flag, no entry.
+    Overflow,
+    /// No entry (this node has no data for the namespace).
+    Empty,
+}
+
+impl<'e, 'n, 'a> Start<'e, 'n, 'a> {
+    /// Plans `entry` (`None`: no data to add) into `template`, from [`write_empty_hbh`].
+    pub fn plan(template: &[u8; EMPTY_HBH_LEN], entry: Option<&'e Entry<'n, 'a>>) -> Self {
+        let Some(entry) = entry else {
+            return Self::Empty;
+        };
+        match plan_insert(template, &EMPTY_OPTION, entry.words()) {
+            Ok(growth) => Self::Insert(growth, entry),
+            Err(NoInsert::Overflow) => Self::Overflow,
+            // Not with a template of ours: send it as it is.
+            Err(NoInsert::AlreadyOverflowed | NoInsert::Malformed(_)) => Self::Empty,
+        }
+    }
+
+    /// The length of the header [`Start::write`] writes.
+    pub const fn hbh_len(&self) -> usize {
+        match self {
+            Self::Insert(growth, _) => EMPTY_HBH_LEN.saturating_add(growth.added),
+            Self::Overflow | Self::Empty => EMPTY_HBH_LEN,
+        }
+    }
+
+    /// Writes the header into `out`, [`Start::hbh_len`] bytes long, with `next_header`.
+    pub fn write(
+        &self,
+        out: &mut [u8],
+        template: &[u8; EMPTY_HBH_LEN],
+        next_header: u8,
+    ) -> Result<(), IncrementalError> {
+        if out.len() != self.hbh_len() {
+            return Err(IncrementalError::Truncated);
+        }
+        let added = self.hbh_len().wrapping_sub(EMPTY_HBH_LEN);
+        out.get_mut(added..)
+            .ok_or(IncrementalError::Truncated)?
+            .copy_from_slice(template);
+        match self {
+            Self::Insert(growth, entry) => insert_entry(out, 0, &EMPTY_OPTION, growth, entry)?,
+            Self::Overflow => {
+                let trace = EMPTY_OPTION.offset.wrapping_add(IOAM_HDR_LEN);
+                let hdr = out
+                    .get_mut(trace..trace.wrapping_add(TRACE_HDR_LEN))
+                    .ok_or(IncrementalError::Truncated)?;
+                set_overflow_flag(hdr).map_err(|_| IncrementalError::Truncated)?;
+            }
+            Self::Empty => {}
+        }
+        *out.first_mut().ok_or(IncrementalError::Truncated)? = next_header;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -467,6 +580,91 @@ mod tests {
         assert_eq!(
             check_incremental(&h[4..], IPV6 + 4),
             Err(IncrementalError::NotWords)
+        );
+    }
+
+    /// An encapsulating node's header for trace type `t` and `max_len`, with `NODE`'s entry.
+    fn start(t: u32, max_len: usize, next_header: u8) -> Vec<u8> {
+        let template = write_empty_hbh(0x7b, t, max_len).unwrap();
+        let entry = Entry::new(t, &NODE).unwrap();
+        let plan = Start::plan(&template, Some(&entry));
+        let mut out = vec![0xee; plan.hbh_len()];
+        plan.write(&mut out, &template, next_header).unwrap();
+        out
+    }
+
+    #[test]
+    fn the_empty_header_is_a_valid_incremental_trace() {
+        let t = trace_bit(0) | trace_bit(1);
+        let h = write_empty_hbh(0x7b, t, 40).unwrap();
+        assert_eq!(options(&h), vec![(IPV6_TLV_PADN, 2), (IPV6_TLV_IOAM, 12)]);
+        assert_eq!(first_ioam(&h), EMPTY_OPTION);
+        let hdr = check_incremental(&h[4..], IPV6 + 4).unwrap();
+        assert_eq!((hdr.namespace_id, hdr.trace_type), (0x7b, t));
+        assert_eq!((hdr.remaining_len, hdr.overflow), (10, false));
+        assert_eq!(
+            write_empty_hbh(0x7b, t, 248),
+            Err(WireError::Encap(
+                super::super::option::EncapError::SizeOutOfRange
+            ))
+        );
+    }
+
+    #[test]
+    fn the_encapsulating_node_starts_with_its_own_entry() {
+        // Every entry size of the short fields, every room from none to plenty.
+        for t in [
+            trace_bit(0),
+            trace_bit(0) | trace_bit(1),
+            0x00ff_f000,
+            trace_bit(2) | trace_bit(7) | trace_bit(9),
+        ] {
+            let words = node_len(t) as usize;
+            for max_len in (4..=244).step_by(4) {
+                let h = start(t, max_len, 17);
+                assert_eq!(h[0], 17, "next header");
+                assert_eq!(h.len() % 8, 0);
+                assert_eq!(usize::from(h[1]) * 8 + 8, h.len());
+                let opt = first_ioam(&h);
+                assert_eq!(opt.offset % 4, 0);
+                let hdr = check_incremental(&h[opt.offset..], IPV6 + opt.offset).unwrap();
+                if words * 4 <= max_len {
+                    assert!(!hdr.overflow);
+                    assert_eq!(usize::from(hdr.remaining_len), max_len / 4 - words);
+                    let data = &h[opt.offset + 12..opt.offset + opt.len];
+                    let (node, used) = parse_node(t, data).unwrap();
+                    assert_eq!(used, data.len(), "one entry");
+                    if t & trace_bit(0) != 0 {
+                        assert_eq!(node.hop_limit_node_id.unwrap().0, NODE.hop_limit);
+                    }
+                    // A transit node can insert behind it.
+                    if max_len / 4 >= 2 * words {
+                        let next = hop(&h, 7).unwrap();
+                        let added = next.len() - h.len();
+                        assert_eq!(added % 8, 0);
+                        assert!(added + 4 >= words * 4 && added <= words * 4 + 4);
+                    }
+                } else {
+                    assert!(hdr.overflow);
+                    assert_eq!(h.len(), EMPTY_HBH_LEN);
+                    assert_eq!(usize::from(hdr.remaining_len), max_len / 4);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_data_leaves_the_header_empty() {
+        let template = write_empty_hbh(0x7b, trace_bit(0), 8).unwrap();
+        let plan = Start::plan(&template, None);
+        let mut out = vec![0; plan.hbh_len()];
+        plan.write(&mut out, &template, 6).unwrap();
+        assert_eq!(out[0], 6);
+        assert_eq!(out[1..], template[1..]);
+        let mut short = vec![0; EMPTY_HBH_LEN - 1];
+        assert_eq!(
+            plan.write(&mut short, &template, 6),
+            Err(IncrementalError::Truncated)
         );
     }
 }

@@ -35,8 +35,20 @@ pub struct RouteAttrs<'a> {
     pub tunsrc: Option<&'a [u8]>,
     /// `IOAM6_IPTUNNEL_DST`: an IPv6 address.
     pub tundst: Option<&'a [u8]>,
-    /// `IOAM6_IPTUNNEL_TRACE`: the 8-byte trace header the user asks for.
+    /// `IOAM6_IPTUNNEL_TRACE`: the 8-byte header of a Pre-allocated Trace.
     pub trace: Option<&'a [u8]>,
+    /// The module's own `INCREMENTAL_TRACE` (`uapi/src/route.rs`): the 8-byte header of an
+    /// Incremental Trace.
+    pub incremental: Option<&'a [u8]>,
+}
+
+/// The IOAM option a route inserts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceOption {
+    /// Pre-allocated Trace: RemainingLen words of room in the packet from the start.
+    Prealloc,
+    /// Incremental Trace: each node inserts its entry, up to RemainingLen words in all.
+    Incremental,
 }
 
 /// A route's checked configuration.
@@ -50,6 +62,8 @@ pub struct RouteConfig {
     pub tundst: Option<[u8; 16]>,
     /// The tunnel's source, if given (else the kernel picks one per packet's route).
     pub tunsrc: Option<[u8; 16]>,
+    /// The option inserted.
+    pub option: TraceOption,
     /// Namespace, trace type and RemainingLen asked for; NodeLen and flags are the node's.
     pub trace: TraceHeader,
 }
@@ -65,8 +79,10 @@ pub enum RouteAttr {
     TunSrc,
     /// `tundst`.
     TunDst,
-    /// `trace`.
+    /// `trace` (pre-allocated).
     Trace,
+    /// `trace incremental`.
+    Incremental,
 }
 
 /// Why a route's configuration is refused.
@@ -88,12 +104,14 @@ pub enum RouteError {
     TunDstMissing,
     /// No trace attribute.
     TraceMissing,
-    /// A trace attribute that is not an 8-byte trace header.
-    TraceNotAHeader,
+    /// Both a pre-allocated and an incremental trace.
+    TwoTraces,
+    /// A trace attribute (pre-allocated or incremental) that is not an 8-byte trace header.
+    TraceNotAHeader(RouteAttr),
     /// A trace header with the Overflow flag or reserved bits set.
-    TraceFlags,
+    TraceFlags(RouteAttr),
     /// A trace type or size refused by [`validate_encap`] (its message).
-    Trace(&'static str),
+    Trace(RouteAttr, &'static str),
 }
 
 impl RouteAttr {
@@ -104,6 +122,7 @@ impl RouteAttr {
             Self::TunSrc => "tunsrc",
             Self::TunDst => "tundst",
             Self::Trace => "trace",
+            Self::Incremental => "incremental trace",
         }
     }
 }
@@ -116,9 +135,9 @@ impl RouteError {
             Self::UnknownMode(_) => RouteAttr::Mode,
             Self::NotAnAddress(a) | Self::UnspecifiedAddress(a) | Self::TunnelInline(a) => *a,
             Self::TunDstMissing => RouteAttr::TunDst,
-            Self::TraceMissing | Self::TraceNotAHeader | Self::TraceFlags | Self::Trace(_) => {
-                RouteAttr::Trace
-            }
+            Self::TwoTraces => RouteAttr::Incremental,
+            Self::TraceMissing => RouteAttr::Trace,
+            Self::TraceNotAHeader(a) | Self::TraceFlags(a) | Self::Trace(a, _) => *a,
         }
     }
 }
@@ -143,11 +162,14 @@ impl core::fmt::Display for RouteError {
             Self::TunnelInline(a) => write!(f, "{} needs mode encap or auto", a.keyword()),
             Self::TunDstMissing => f.write_str("mode encap and auto need a tundst"),
             Self::TraceMissing => f.write_str("missing trace"),
-            Self::TraceNotAHeader => f.write_str("trace must be an 8-byte trace header"),
-            Self::TraceFlags => {
+            Self::TwoTraces => {
+                f.write_str("a route inserts one trace: pre-allocated or incremental, not both")
+            }
+            Self::TraceNotAHeader(_) => f.write_str("trace must be an 8-byte trace header"),
+            Self::TraceFlags(_) => {
                 f.write_str("trace header has the overflow flag or reserved bits set")
             }
-            Self::Trace(message) => f.write_str(message),
+            Self::Trace(_, message) => f.write_str(message),
         }
     }
 }
@@ -197,23 +219,30 @@ pub fn check_route(attrs: &RouteAttrs<'_>) -> Result<RouteConfig, RouteError> {
         (Mode::Encap | Mode::Auto, _, false) => return Err(RouteError::TunDstMissing),
         _ => {}
     }
-    let raw: [u8; TRACE_HDR_LEN] = attrs
-        .trace
-        .ok_or(RouteError::TraceMissing)?
+    let (option, raw, which) = match (attrs.trace, attrs.incremental) {
+        (Some(raw), None) => (TraceOption::Prealloc, raw, RouteAttr::Trace),
+        (None, Some(raw)) => (TraceOption::Incremental, raw, RouteAttr::Incremental),
+        (None, None) => return Err(RouteError::TraceMissing),
+        (Some(_), Some(_)) => return Err(RouteError::TwoTraces),
+    };
+    let raw: [u8; TRACE_HDR_LEN] = raw
         .try_into()
-        .map_err(|_| RouteError::TraceNotAHeader)?;
+        .map_err(|_| RouteError::TraceNotAHeader(which))?;
     // The Overflow flag and the reserved bits are the nodes' to set, not the user's.
     if raw[2] & 0x07 != 0 || raw[3] & 0x80 != 0 || raw[7] != 0 {
-        return Err(RouteError::TraceFlags);
+        return Err(RouteError::TraceFlags(which));
     }
     let trace = TraceHeader::from_bytes(raw);
+    // For an Incremental Trace, the most all nodes may add: the same bounds, as the option's
+    // length byte allows no more.
     validate_encap(trace.trace_type, usize::from(trace.remaining_len) * 4)
-        .map_err(|e| RouteError::Trace(e.message()))?;
+        .map_err(|e| RouteError::Trace(which, e.message()))?;
     Ok(RouteConfig {
         mode,
         freq,
         tundst,
         tunsrc,
+        option,
         trace,
     })
 }
@@ -404,5 +433,48 @@ mod tests {
             ..RouteAttrs::default()
         };
         assert_eq!(message(&attrs).0, "trace size must be between 4 and 244");
+    }
+
+    #[test]
+    fn one_trace_pre_allocated_or_incremental() {
+        let c = check_route(&inline()).expect("valid");
+        assert_eq!(c.option, TraceOption::Prealloc);
+        let incremental = RouteAttrs {
+            incremental: Some(&TRACE),
+            ..RouteAttrs::default()
+        };
+        let c = check_route(&incremental).expect("valid");
+        assert_eq!(c.option, TraceOption::Incremental);
+        assert_eq!((c.trace.namespace_id, c.trace.remaining_len), (123, 3));
+        let both = RouteAttrs {
+            incremental: Some(&TRACE),
+            ..inline()
+        };
+        assert_eq!(
+            message(&both),
+            (
+                "a route inserts one trace: pre-allocated or incremental, not both".into(),
+                RouteAttr::Incremental
+            )
+        );
+        // The incremental header is checked as the pre-allocated one.
+        let mut flags = TRACE;
+        flags[2] |= 0x04;
+        let attrs = RouteAttrs {
+            incremental: Some(&flags),
+            ..RouteAttrs::default()
+        };
+        assert_eq!(
+            message(&attrs),
+            (
+                "trace header has the overflow flag or reserved bits set".into(),
+                RouteAttr::Incremental
+            )
+        );
+        let attrs = RouteAttrs {
+            incremental: Some(&TRACE[..4]),
+            ..RouteAttrs::default()
+        };
+        assert_eq!(message(&attrs).0, "trace must be an 8-byte trace header");
     }
 }
