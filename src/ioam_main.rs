@@ -16,9 +16,14 @@ mod ioam;
 mod net;
 mod sync;
 
-/// The generic netlink contract shared with `ioamctl` (`uapi/src/genl.rs`).
-#[path = "../uapi/src/genl.rs"]
-pub mod uapi;
+/// The netlink contract shared with `ioamctl` (`uapi/src`): the generic-netlink family and
+/// the route attributes.
+#[path = "../uapi/src"]
+pub mod uapi {
+    mod genl;
+    pub use genl::*;
+    pub mod route;
+}
 
 /// Packet formats, shared with the host-side tests (`src/wire`).
 #[forbid(unsafe_code)]

@@ -28,39 +28,35 @@ use crate::{
         pernet::{self, Net},
         skb::{OutputPacket, IPV6_HDR_LEN},
     },
+    uapi::route::attr,
     uapi::stat,
     wire::{
         freq::Freq,
-        option::{write_hbh, TraceHeader, HBH_LEN_MAX, TRACE_HDR_LEN},
-        route::{check_route, Mode, RouteAttr, RouteAttrs},
+        incremental::{write_empty_hbh, EMPTY_HBH_LEN},
+        option::{self, write_hbh, TraceHeader, HBH_LEN_MAX, TRACE_HDR_LEN},
+        route::{check_route, Mode, RouteAttr, RouteAttrs, TraceOption},
     },
 };
-
-/// Route attributes (`include/uapi/linux/ioam6_iptunnel.h`).
-mod attr {
-    pub(super) const MODE: u16 = 1;
-    pub(super) const DST: u16 = 2;
-    pub(super) const TRACE: u16 = 3;
-    pub(super) const FREQ_K: u16 = 4;
-    pub(super) const FREQ_N: u16 = 5;
-    pub(super) const SRC: u16 = 6;
-    pub(super) const COUNT: usize = 7;
-}
 
 const NEXTHDR_HOP: u8 = 0;
 const NEXTHDR_IPV6: u8 = 41;
 /// Offset of the trace header in the Hop-by-Hop header (after the PadN and option header).
 const TRACE_OFFSET: usize = 8;
 
-static POLICY: [PolicyEntry; attr::COUNT] = [
-    PolicyEntry::UNSPEC,
-    PolicyEntry::U8,     // MODE
-    PolicyEntry::BINARY, // DST: length checked by `check_route`
-    PolicyEntry::BINARY, // TRACE: length checked by `check_route`
-    PolicyEntry::U32,    // FREQ_K
-    PolicyEntry::U32,    // FREQ_N
-    PolicyEntry::BINARY, // SRC: length checked by `check_route`
-];
+/// The route attributes' types; lengths are checked by `check_route`. The numbers between
+/// the kernel's and the module's own are unused: `NLA_UNSPEC` under strict validation refuses
+/// them.
+static POLICY: [PolicyEntry; attr::MAX as usize + 1] = {
+    let mut policy = [PolicyEntry::UNSPEC; attr::MAX as usize + 1];
+    policy[attr::MODE as usize] = PolicyEntry::U8;
+    policy[attr::DST as usize] = PolicyEntry::BINARY;
+    policy[attr::TRACE as usize] = PolicyEntry::BINARY;
+    policy[attr::FREQ_K as usize] = PolicyEntry::U32;
+    policy[attr::FREQ_N as usize] = PolicyEntry::U32;
+    policy[attr::SRC as usize] = PolicyEntry::BINARY;
+    policy[attr::INCREMENTAL_TRACE as usize] = PolicyEntry::BINARY;
+    policy
+};
 
 /// One route's configuration and state.
 #[pin_data]
@@ -71,11 +67,17 @@ pub(crate) struct EncapRoute {
     window: Atomic<u32>,
     tundst: [u8; 16],
     tunsrc: Option<[u8; 16]>,
+    /// The option inserted.
+    option: TraceOption,
     /// The trace header as configured (NodeLen recomputed), for `ip route show`.
     trace: TraceHeader,
-    /// The Hop-by-Hop header to insert; read-only after build.
+    /// The Hop-by-Hop header to insert (for an Incremental Trace: without entries); read-only
+    /// after build.
     hbh: [u8; HBH_LEN_MAX],
     hbh_len: usize,
+    /// The longest Hop-by-Hop header inserted (an Incremental Trace's first entry adds up to
+    /// RemainingLen words, rounded up to 8 bytes).
+    hbh_len_max: usize,
     #[pin]
     routes: DstCache,
     tunnel: TunnelFinding,
@@ -89,6 +91,7 @@ fn attr_kind(which: RouteAttr) -> u16 {
         RouteAttr::TunSrc => attr::SRC,
         RouteAttr::TunDst => attr::DST,
         RouteAttr::Trace => attr::TRACE,
+        RouteAttr::Incremental => attr::INCREMENTAL_TRACE,
     }
 }
 
@@ -113,6 +116,7 @@ impl Encap for EncapRoute {
             tunsrc: payload(attr::SRC),
             tundst: payload(attr::DST),
             trace: payload(attr::TRACE),
+            incremental: payload(attr::INCREMENTAL_TRACE),
         })
         .map_err(|e| {
             if let Some(bad) = attrs.get(attr_kind(e.attr())) {
@@ -123,8 +127,20 @@ impl Encap for EncapRoute {
         let user = config.trace;
         let data_len = usize::from(user.remaining_len) * 4;
         let mut hbh = [0u8; HBH_LEN_MAX];
-        let hbh_len = write_hbh(&mut hbh, 0, user.namespace_id, user.trace_type, data_len)
-            .map_err(|_| EINVAL)?;
+        let hbh_len = match config.option {
+            TraceOption::Prealloc => {
+                write_hbh(&mut hbh, 0, user.namespace_id, user.trace_type, data_len)
+                    .map_err(|_| EINVAL)?
+            }
+            TraceOption::Incremental => {
+                let empty = write_empty_hbh(user.namespace_id, user.trace_type, data_len)
+                    .map_err(|_| EINVAL)?;
+                hbh.get_mut(..EMPTY_HBH_LEN)
+                    .ok_or(EINVAL)?
+                    .copy_from_slice(&empty);
+                EMPTY_HBH_LEN
+            }
+        };
         let trace = TraceHeader::parse(hbh.get(TRACE_OFFSET..).ok_or(EINVAL)?).ok_or(EINVAL)?;
         Ok(try_pin_init!(Self {
             mode: config.mode,
@@ -132,9 +148,11 @@ impl Encap for EncapRoute {
             window: Atomic::new(0),
             tundst: config.tundst.unwrap_or([0; 16]),
             tunsrc: config.tunsrc,
+            option: config.option,
             trace,
             hbh,
             hbh_len,
+            hbh_len_max: option::hbh_len(data_len),
             routes <- DstCache::new(),
             tunnel: TunnelFinding::new(),
         }))
@@ -146,7 +164,7 @@ impl Encap for EncapRoute {
         } else {
             IPV6_HDR_LEN
         };
-        u16::try_from(self.hbh_len + outer).unwrap_or(u16::MAX)
+        u16::try_from(self.hbh_len_max + outer).unwrap_or(u16::MAX)
     }
 
     fn redirects_output(&self) -> bool {
@@ -274,8 +292,14 @@ impl Encap for EncapRoute {
         if let Some(src) = &self.tunsrc {
             msg.put(attr::SRC, src)?;
         }
+        // A route of the module's own option shows in `ip -6 route` as `encap ioam6` alone:
+        // iproute2 prints nothing of a route without `TRACE`.
+        let kind = match self.option {
+            TraceOption::Prealloc => attr::TRACE,
+            TraceOption::Incremental => attr::INCREMENTAL_TRACE,
+        };
         msg.put(
-            attr::TRACE,
+            kind,
             self.hbh
                 .get(TRACE_OFFSET..TRACE_OFFSET + TRACE_HDR_LEN)
                 .ok_or(EINVAL)?,
@@ -299,6 +323,7 @@ impl Encap for EncapRoute {
             && self.freq == other.freq
             && self.tundst == other.tundst
             && self.tunsrc == other.tunsrc
+            && self.option == other.option
             && self.trace == other.trace
     }
 }

@@ -18,6 +18,10 @@ use crate::{
     },
 };
 
+/// The most attribute slots an encapsulation's policy may have (its attribute numbers are
+/// below this): the parsed table lives on the stack of the route request.
+const ENCAP_ATTRS: usize = 32;
+
 /// A lightweight-tunnel encapsulation type (`enum lwtunnel_encap_types`).
 #[derive(Clone, Copy)]
 pub(crate) struct EncapType(u16);
@@ -209,16 +213,16 @@ unsafe extern "C" fn build_state_callback<T: Encap>(
             ));
             return Err(EINVAL);
         }
-        // Room for any policy length; `N` is fixed, the policy decides what is read.
-        let mut tb = EncapAttrs::<'_, 16> {
-            tb: [ptr::null_mut(); 16],
+        // Room for any policy length up to `ENCAP_ATTRS`; the policy decides what is read.
+        let mut tb = EncapAttrs::<'_, ENCAP_ATTRS> {
+            tb: [ptr::null_mut(); ENCAP_ATTRS],
             _p: PhantomData,
         };
         let policy = T::policy();
         let maxtype = policy
             .len()
             .checked_sub(1)
-            .filter(|&m| m < 16)
+            .filter(|&m| m < ENCAP_ATTRS)
             .ok_or(EINVAL)?;
         // SAFETY: `nla` is the route's validated `RTA_ENCAP` attribute; `tb` has `maxtype + 1`
         // entries; `policy` has `maxtype + 1` entries.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Putting the trace into a packet: the route's Hop-by-Hop header inserted after the IPv6
-//! header (inline) or carried by an outer IPv6 header (encap), with this node's data filled.
+//! header (inline) or carried by an outer IPv6 header (encap), with this node's data: filled
+//! into a Pre-allocated Trace, or inserted as the first entry of an Incremental Trace (whose
+//! header's length then depends on the entry, so it is decided before the packet grows).
 
 use kernel::{prelude::*, sync::rcu};
 
@@ -9,14 +11,24 @@ use crate::{
     ioam::{node, state::NetState},
     net::skb::{OutputPacket, IPV6_HDR_LEN},
     wire::{
-        fill::{fill_node, FillOutcome},
+        fill::{fill_node, Entry, FillOutcome, NodeData},
+        incremental::{Start, EMPTY_HBH_LEN},
         option::TRACE_HDR_LEN,
+        route::TraceOption,
     },
 };
 
+/// One packet's Hop-by-Hop header, decided before the packet grows.
+enum Header<'e, 'n, 'a> {
+    /// The route's template, then this node's data filled in (none: unknown namespace).
+    Prealloc(Option<&'n NodeData<'a>>),
+    /// The route's empty Incremental Trace with this node's entry inserted (or not).
+    Incremental(Start<'e, 'n, 'a>),
+}
+
 impl EncapRoute {
-    /// Inserts the Hop-by-Hop header after the IPv6 header (which has none yet) and fills
-    /// this node's data.
+    /// Inserts the Hop-by-Hop header after the IPv6 header (which has none yet), with this
+    /// node's data.
     pub(super) fn insert_inline(
         &self,
         st: Option<&NetState>,
@@ -24,24 +36,25 @@ impl EncapRoute {
         facts: &node::Facts,
         guard: &rcu::Guard,
     ) -> Result<OutputPacket> {
-        let next_header = pkt.ipv6_header()[6];
+        let [.., next_header, hop_limit] = *pkt.ipv6_header().first_chunk::<8>().ok_or(EINVAL)?;
+        let data = self.node_data(st, hop_limit, facts, guard);
+        let entry = self.entry(data.as_ref());
+        let header = self.header(data.as_ref(), entry.as_ref());
+        let len = self.header_len(&header);
         let extra = pkt.route_dev(guard).map_or(0, |d| d.ll_reserved_space());
-        let len = self.hbh_len;
         let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
         let buf = pkt.push(len, extra, true)?;
         let (hdr, hbh) = buf.split_at_mut_checked(IPV6_HDR_LEN).ok_or(EINVAL)?;
         let hdr: &mut [u8; IPV6_HDR_LEN] = hdr.try_into().map_err(|_| EINVAL)?;
-        self.write_hbh(hbh, next_header);
+        self.write_header(hbh.get_mut(..len).ok_or(EINVAL)?, next_header, &header)?;
         hdr[6] = NEXTHDR_HOP;
         hdr[4..6].copy_from_slice(&payload_len.to_be_bytes());
-        let hop_limit = hdr[7];
-        self.fill_trace(st, hbh, hop_limit, facts, guard);
         pkt.finish_push(IPV6_HDR_LEN + len);
         Ok(pkt)
     }
 
     /// Wraps the packet in an outer IPv6 header from `saddr` to `tundst` carrying the
-    /// Hop-by-Hop header (RFC 2473), and fills this node's data.
+    /// Hop-by-Hop header (RFC 2473), with this node's data.
     pub(super) fn encapsulate(
         &self,
         st: Option<&NetState>,
@@ -50,58 +63,105 @@ impl EncapRoute {
         facts: &node::Facts,
         guard: &rcu::Guard,
     ) -> Result {
+        // The outer header copies the inner one's hop limit.
+        let hop_limit = pkt.ipv6_header()[7];
+        let data = self.node_data(st, hop_limit, facts, guard);
+        let entry = self.entry(data.as_ref());
+        let header = self.header(data.as_ref(), entry.as_ref());
+        let hbh_len = self.header_len(&header);
         let extra = pkt.route_dev(guard).map_or(0, |d| d.ll_reserved_space());
-        let len = IPV6_HDR_LEN + self.hbh_len;
+        let len = IPV6_HDR_LEN + hbh_len;
         let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
         pkt.prepare_ip6ip6()?;
         let buf = pkt.push(len, extra, false)?;
         let (outer, rest) = buf.split_at_mut_checked(IPV6_HDR_LEN).ok_or(EINVAL)?;
         let outer: &mut [u8; IPV6_HDR_LEN] = outer.try_into().map_err(|_| EINVAL)?;
-        let (hbh, inner) = rest.split_at_mut_checked(self.hbh_len).ok_or(EINVAL)?;
+        let (hbh, inner) = rest.split_at_mut_checked(hbh_len).ok_or(EINVAL)?;
         // The outer header copies the inner one, with our addresses.
         outer.copy_from_slice(inner.get(..IPV6_HDR_LEN).ok_or(EINVAL)?);
         outer[4..6].copy_from_slice(&payload_len.to_be_bytes());
         outer[6] = NEXTHDR_HOP;
         outer[8..24].copy_from_slice(saddr);
         outer[24..40].copy_from_slice(&self.tundst);
-        self.write_hbh(hbh, NEXTHDR_IPV6);
-        let hop_limit = outer[7];
-        self.fill_trace(st, hbh, hop_limit, facts, guard);
+        self.write_header(hbh, NEXTHDR_IPV6, &header)?;
         pkt.finish_push(len);
         Ok(())
     }
 
-    fn write_hbh(&self, hbh: &mut [u8], next_header: u8) {
-        if let (Some(dst), Some(src)) = (hbh.get_mut(..self.hbh_len), self.hbh.get(..self.hbh_len))
-        {
-            dst.copy_from_slice(src);
-            dst[0] = next_header;
+    /// This node's data for a packet that leaves with `hop_limit`; `None` when the namespace
+    /// is unknown here (the trace then goes out as configured, without this node's data).
+    fn node_data<'g>(
+        &self,
+        st: Option<&'g NetState>,
+        hop_limit: u8,
+        facts: &node::Facts,
+        guard: &'g rcu::Guard,
+    ) -> Option<NodeData<'g>> {
+        let ns = st?.namespace(self.trace.namespace_id, guard)?;
+        let schema = ns.schema.get(guard).map(|s| (s.id, &s.data[..]));
+        Some(facts.node_data(hop_limit, (ns.data, ns.wide), schema))
+    }
+
+    /// This node's entry for an Incremental Trace route.
+    fn entry<'n, 'a>(&self, data: Option<&'n NodeData<'a>>) -> Option<Entry<'n, 'a>> {
+        match self.option {
+            // Schemas are validated when added: a refusal cannot happen (then: no entry).
+            TraceOption::Incremental => Entry::new(self.trace.trace_type, data?).ok(),
+            TraceOption::Prealloc => None,
         }
     }
 
-    fn fill_trace(
+    fn header<'e, 'n, 'a>(
         &self,
-        st: Option<&NetState>,
-        hbh: &mut [u8],
-        hop_limit: u8,
-        facts: &node::Facts,
-        guard: &rcu::Guard,
-    ) {
+        data: Option<&'n NodeData<'a>>,
+        entry: Option<&'e Entry<'n, 'a>>,
+    ) -> Header<'e, 'n, 'a> {
+        match self.option {
+            TraceOption::Prealloc => Header::Prealloc(data),
+            TraceOption::Incremental => Header::Incremental(Start::plan(self.empty(), entry)),
+        }
+    }
+
+    /// The route's empty Incremental Trace header (the start of its template).
+    fn empty(&self) -> &[u8; EMPTY_HBH_LEN] {
+        self.hbh.first_chunk().unwrap_or(&[0; EMPTY_HBH_LEN])
+    }
+
+    fn header_len(&self, header: &Header<'_, '_, '_>) -> usize {
+        match header {
+            Header::Prealloc(_) => self.hbh_len,
+            Header::Incremental(start) => start.hbh_len(),
+        }
+    }
+
+    /// Writes `header` into `hbh`, [`Self::header_len`] bytes long.
+    fn write_header(&self, hbh: &mut [u8], next_header: u8, header: &Header<'_, '_, '_>) -> Result {
+        match header {
+            Header::Prealloc(data) => {
+                let template = self.hbh.get(..self.hbh_len).ok_or(EINVAL)?;
+                if hbh.len() != template.len() {
+                    return Err(EINVAL);
+                }
+                hbh.copy_from_slice(template);
+                *hbh.first_mut().ok_or(EINVAL)? = next_header;
+                if let Some(data) = data {
+                    self.fill_trace(hbh, data);
+                }
+                Ok(())
+            }
+            Header::Incremental(start) => start
+                .write(hbh, self.empty(), next_header)
+                .map_err(|_| EINVAL),
+        }
+    }
+
+    fn fill_trace(&self, hbh: &mut [u8], data: &NodeData<'_>) {
         let Some(option) = hbh.get_mut(
             TRACE_OFFSET..TRACE_OFFSET + TRACE_HDR_LEN + usize::from(self.trace.remaining_len) * 4,
         ) else {
             return;
         };
-        let Some(ns) = st.and_then(|st| st.namespace(self.trace.namespace_id, guard)) else {
-            return; // unknown namespace: the trace goes out empty
-        };
-        let schema = ns.schema.get(guard);
-        let data = facts.node_data(
-            hop_limit,
-            (ns.data, ns.wide),
-            schema.map(|s| (s.id, &s.data[..])),
-        );
-        if let FillOutcome::Malformed(_) = fill_node(option, &data) {
+        if let FillOutcome::Malformed(_) = fill_node(option, data) {
             // Cannot happen with our own template; nothing was written.
         }
     }
