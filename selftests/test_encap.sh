@@ -169,6 +169,13 @@ test_route_errors_raw() {
 	expect_err "reserved bit 23" "${p[@]}" hex:3:0001000100000100
 	expect_err "trace size must be between 4 and 244" "${p[@]}" hex:3:0001000080000000
 	expect_err "trace size must be between 4 and 244" "${p[@]}" hex:3:0001003e80000000
+	# The module's own Incremental Trace attribute (16): checked as the trace, alone.
+	expect_err "pre-allocated or incremental, not both" "${p[@]}" "$trace" hex:16:0001000180000000
+	expect_err "overflow flag or reserved bits" "${p[@]}" hex:16:0001040180000000
+	expect_err "trace size must be between 4 and 244" "${p[@]}" hex:16:0001003e80000000
+	expect_err "8-byte trace header" "${p[@]}" hex:16:00010001
+	# Numbers between the kernel's and the module's own are refused.
+	expect_err "Unsupported attribute" "${p[@]}" "$trace" hex:7:00
 	check_eq "no route added" "" "$(ip -n "$A" -6 route show 2001:db8:9::/64)"
 }
 

@@ -345,6 +345,41 @@ test_transit_incremental() {
 	check_stat "$T1" trace_filled 0
 }
 
+# The encapsulating node's Incremental Trace (the module's own route attribute, which stock
+# iproute2 cannot say, set here with the raw client): A starts the option with its own entry,
+# each transit node inserts its entry in front, R checks them all, inline and encap.
+test_encap_incremental() {
+	chain_topology 2 module
+	local mode prefix=2001:db8:3::/64
+	local route=(ip netns exec "$A" python3 "$SELFTEST_DIR/rtnl.py" --via 2001:db8:1::2 right "$prefix")
+	ip -n "$A" -6 route del "$prefix"
+	for mode in inline encap; do
+		local margs=u8:1:1
+		[ "$mode" = inline ] || margs="u8:1:2 addr:2:$DST"
+		# ns 123, type 0xc00000 (8-byte entries), room for 40 bytes.
+		# shellcheck disable=SC2086
+		expect_ok "${route[@]}" $margs hex:16:007b000ac0000000
+		# shellcheck disable=SC2046
+		expect_ping 2 $(check_args "$mode") --ns "$NS_ID" --type 0xc00000 --incremental 10 $(nodes_upto 2)
+		ip -n "$A" -6 route del "$prefix"
+	done
+	# Room for A and T1 only: T2 sets the Overflow flag. iproute2 shows "encap ioam6" alone.
+	expect_ok "${route[@]}" hex:16:007b000280000000
+	# shellcheck disable=SC2046
+	expect_ping 1 --mode inline --ns "$NS_ID" --type 0x800000 --incremental 2 $(nodes_upto 1) --overflow
+	local shown
+	shown=$(ip -n "$A" -6 route show "$prefix")
+	[[ "$shown" == *"encap ioam6 via"* ]] || fail "ip route show: $shown"
+	# Room for nothing: A sets the Overflow flag itself.
+	ip -n "$A" -6 route del "$prefix"
+	expect_ok "${route[@]}" hex:16:007b0001c0000000
+	expect_ping 1 --mode inline --ns "$NS_ID" --type 0xc00000 --incremental 1 --overflow
+	check_stat "$T1" trace_inserted 5
+	check_stat "$T2" trace_inserted 4
+	check_stat "$T2" trace_overflow 1
+	check_stat "$T1" trace_already_overflowed 1
+}
+
 run_test transit_each_bit test_transit_each_bit
 run_test transit_every_size test_transit_every_size
 run_test transit_full_trace_sysctl test_transit_full_trace_sysctl
@@ -356,6 +391,7 @@ run_test transit_interface_switch test_interface_switch
 run_test decap_and_domain_edge test_decap_and_domain_edge
 run_test transit_two_options test_transit_two_options
 run_test transit_incremental test_transit_incremental
+run_test encap_incremental test_encap_incremental
 run_test receive_hook_under_traffic test_receive_hook_under_traffic
 run_test malformed_options_module_switch test_malformed_module
 run_test malformed_options_kernel_sysctl test_malformed_sysctl
