@@ -16,6 +16,8 @@ use ioam_uapi::{EVENT_LIMIT_MAX, SCHEMA_DATA_MAX, SCHEMA_ID_MAX};
 
 use crate::format::OutputFormat;
 use crate::number::{parse_c_unsigned, Base};
+use crate::route::{Prefix, Route};
+use crate::route_args::{prefix, route_add};
 
 /// One request to the kernel, with every argument checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +57,19 @@ pub enum Command {
     SetEventLimit {
         rate: u32,
         burst: u32,
+    },
+    /// Add an `encap ioam6` route, or replace the route to its prefix.
+    AddRoute {
+        route: Route,
+        replace: bool,
+    },
+    /// Delete the route to a prefix.
+    DelRoute {
+        prefix: Prefix,
+    },
+    /// List the `encap ioam6` routes (to `prefix` only, if given).
+    ShowRoutes {
+        prefix: Option<Prefix>,
     },
 }
 
@@ -118,6 +133,11 @@ Commands of the ioam_rs module's own:
   ioamctl [-j [-p]] interface [show]
   ioamctl interface {{enable | disable}} DEV
   ioamctl events limit rate RATE burst BURST
+  ioamctl [-j [-p]] route [show [PREFIX]]
+  ioamctl route {{add | replace}} PREFIX encap ioam6 [freq K/N] [mode MODE]
+          [tunsrc ADDR] [tundst ADDR] trace {{prealloc type TYPE ns NS size SIZE |
+          incremental type TYPE ns NS maxlen LEN}} [via ADDR] [dev DEV]
+  ioamctl route del PREFIX
 
 Namespace ID: {ns_id}. DATA32: {data32}.
 Both are decimal, 0x-prefixed hex or 0-prefixed octal, as ip reads them.
@@ -199,6 +219,13 @@ enum Object {
         #[command(subcommand)]
         action: Option<EventsAction>,
     },
+    /// IPv6 routes that insert IOAM (`encap ioam6`), Incremental Trace included: show
+    /// (the default), add, replace, del
+    #[command(subcommand_value_name = "COMMAND")]
+    Route {
+        #[command(subcommand)]
+        action: Option<RouteAction>,
+    },
     /// Anything else, reported by [`parse`] in its own words.
     #[command(external_subcommand)]
     Unknown(
@@ -248,6 +275,44 @@ enum EventsAction {
         Vec<OsString>,
     ),
 }
+
+#[derive(Debug, Subcommand)]
+enum RouteAction {
+    /// List the encap ioam6 routes of the main table, or the one to PREFIX
+    #[command(override_usage = "ioamctl [-j [-p]] route show [PREFIX]")]
+    Show(Words),
+    /// Add a route to PREFIX that inserts IOAM
+    #[command(
+        override_usage = "ioamctl route add PREFIX encap ioam6 [freq K/N] \
+                          [mode {inline | encap | auto}] [tunsrc ADDR] [tundst ADDR] \
+                          trace {prealloc type TYPE ns NS size SIZE | \
+                          incremental type TYPE ns NS maxlen LEN} [via ADDR] [dev DEV]",
+        after_help = ROUTE_HELP
+    )]
+    Add(Words),
+    /// Add or replace the route to PREFIX, as add
+    #[command(
+        override_usage = "ioamctl route replace PREFIX encap ioam6 ... (as route add)",
+        after_help = ROUTE_HELP
+    )]
+    Replace(Words),
+    /// Delete the route to PREFIX
+    #[command(override_usage = "ioamctl route del PREFIX")]
+    Del(Words),
+    #[command(external_subcommand)]
+    Unknown(
+        #[expect(dead_code, reason = "parse_with reads every word through ArgMatches")]
+        Vec<OsString>,
+    ),
+}
+
+const ROUTE_HELP: &str = "\
+The words of `ip -6 route ... encap ioam6` (ip-route(8)), plus the Incremental
+Trace (RFC 9197 section 4.4), which iproute2 cannot express: each node inserts its
+data into the option, up to LEN bytes in all (the encapsulating node's included).
+`ip -6 route` shows such a route as \"encap ioam6\" alone.
+TYPE: the 24-bit trace type (0x800000 is bit 0). NS: the IOAM namespace id.
+SIZE, LEN: a multiple of 4 between 4 and 244 (bytes).";
 
 #[derive(Debug, Subcommand)]
 enum NamespaceAction {
@@ -353,6 +418,16 @@ where
         ("stats", _) => show(words, "stats show", Command::ShowStats)?,
         ("interface", "show") => show(words, "interface show", Command::ShowInterfaces)?,
         ("interface", _) => interface_switch(verb, words, index_of)?,
+        ("route", "show") => route_show(words)?,
+        ("route", "add" | "replace") => Command::AddRoute {
+            route: route_add(words, verb, index_of)?,
+            replace: verb == "replace",
+        },
+        ("route", _) => {
+            let prefix = prefix(words, "route del")?;
+            expect_end(words, "route del PREFIX")?;
+            Command::DelRoute { prefix }
+        }
         _ => events_limit(words)?,
     };
     Ok(Invocation { format, command })
@@ -370,7 +445,7 @@ fn leaf<'a>(
         // clap's external subcommand: `object` is the unknown word.
         return Err(ParseFailure::Invalid(format!(
             "unknown object {}: expected \"namespace\" (or \"ns\"), \"schema\", \"monitor\", \
-             \"stats\", \"interface\" or \"events\"",
+             \"stats\", \"interface\", \"events\" or \"route\"",
             quoted(OsStr::new(object))
         )));
     };
@@ -410,7 +485,7 @@ fn leaf<'a>(
 
 /// The verb an object means when none is given.
 fn default_verb(object: &str) -> Option<&'static str> {
-    matches!(object, "stats" | "interface").then_some("show")
+    matches!(object, "stats" | "interface" | "route").then_some("show")
 }
 
 /// The raw words of a leaf command (see [`Words`]).
@@ -478,7 +553,7 @@ fn help_text(path: &[&str]) -> String {
 }
 
 /// A word as it appears in messages: in double quotes, with control characters escaped.
-fn quoted(word: &OsStr) -> String {
+pub(crate) fn quoted(word: &OsStr) -> String {
     format!("{:?}", word.to_string_lossy())
 }
 
@@ -511,6 +586,16 @@ fn schema_add(words: &mut WordIter) -> Result<Command, ParseFailure> {
         )));
     }
     Ok(Command::AddSchema { id, data })
+}
+
+/// `route show [PREFIX]`.
+fn route_show(words: &mut WordIter) -> Result<Command, ParseFailure> {
+    let prefix = match words.clone().next() {
+        Some(_) => Some(prefix(words, "route show")?),
+        None => None,
+    };
+    expect_end(words, "route show PREFIX")?;
+    Ok(Command::ShowRoutes { prefix })
 }
 
 /// `schema del ID`.
@@ -588,14 +673,18 @@ fn event_limit(word: &OsStr, name: &str) -> Result<u32, ParseFailure> {
 }
 
 /// `word` as iproute2's `get_u*` reads it in `base`, if it fits `T` and `allowed` says yes.
-fn number<T: TryFrom<u64>>(word: &OsStr, base: Base, allowed: impl Fn(&T) -> bool) -> Option<T> {
+pub(crate) fn number<T: TryFrom<u64>>(
+    word: &OsStr,
+    base: Base,
+    allowed: impl Fn(&T) -> bool,
+) -> Option<T> {
     parse_c_unsigned(word.as_bytes(), base)
         .and_then(|value| T::try_from(value).ok())
         .filter(allowed)
 }
 
 /// `invalid WHAT "WORD": expected EXPECTED`.
-fn invalid(what: &str, word: &OsStr, expected: &str) -> ParseFailure {
+pub(crate) fn invalid(what: &str, word: &OsStr, expected: &str) -> ParseFailure {
     ParseFailure::Invalid(format!(
         "invalid {what} {}: expected {expected}",
         quoted(word)
@@ -611,7 +700,7 @@ fn asks_for_help(words: &[OsString]) -> bool {
 }
 
 /// The leaf words still to read.
-type WordIter<'a> = std::slice::Iter<'a, OsString>;
+pub(crate) type WordIter<'a> = std::slice::Iter<'a, OsString>;
 
 fn namespace_id_help() -> String {
     format!("ID, {}", namespace_id_range())
@@ -686,7 +775,7 @@ fn namespace_set(words: &mut WordIter) -> Result<Command, ParseFailure> {
 }
 
 /// The next word, which `keyword` needs; `expected` describes it.
-fn required<'a>(
+pub(crate) fn required<'a>(
     words: &mut WordIter<'a>,
     keyword: &str,
     expected: &str,
@@ -730,7 +819,12 @@ fn nothing_more(word: &OsStr, context: &str) -> String {
 
 /// A word that is not what the grammar allows after `context`: "unexpected" if it is a
 /// keyword in the wrong place (`misplaced_keywords`), "unknown" otherwise.
-fn stray(word: &OsStr, context: &str, expected: &str, misplaced_keywords: &[&str]) -> String {
+pub(crate) fn stray(
+    word: &OsStr,
+    context: &str,
+    expected: &str,
+    misplaced_keywords: &[&str],
+) -> String {
     if let Some(message) = misplaced_option(word, context) {
         return message;
     }
@@ -1264,7 +1358,7 @@ mod tests {
     }
 
     const OBJECTS: &str = "expected \"namespace\" (or \"ns\"), \"schema\", \"monitor\", \
-                           \"stats\", \"interface\" or \"events\"";
+                           \"stats\", \"interface\", \"events\" or \"route\"";
 
     #[test]
     fn unknown_objects_and_commands() {

@@ -4,6 +4,8 @@
 
 use ioam_uapi::stat;
 
+use crate::route::RouteInfo;
+
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
@@ -142,6 +144,14 @@ pub fn namespaces(list: &[NamespaceInfo], format: OutputFormat) -> String {
 }
 
 /// The whole output of `schema show`: one line each, or one JSON array.
+/// `encap ioam6` routes: one line each as `ip -6 route` prints them, or a JSON array.
+pub fn routes(list: &[RouteInfo], format: OutputFormat) -> String {
+    match format {
+        OutputFormat::Text => list.iter().map(|route| route.line() + "\n").collect(),
+        json => ip_json::to_string(list, json == OutputFormat::PrettyJson),
+    }
+}
+
 pub fn schemas(list: &[SchemaInfo], format: OutputFormat) -> String {
     match format {
         OutputFormat::Text => list.iter().map(schema_text).collect(),

@@ -22,6 +22,8 @@ pub mod ip_json;
 pub mod monitor;
 pub mod netlink;
 pub mod number;
+pub mod route;
+pub mod route_args;
 pub mod trace;
 
 use std::ffi::{CStr, OsString};
@@ -29,6 +31,7 @@ use std::io::{self, Write};
 
 use args::{Command, Invocation, ParseFailure};
 use netlink::{Client, Reply};
+use route::RouteClient;
 
 /// Success, including `--help` and `--version`.
 pub const EXIT_OK: u8 = 0;
@@ -57,8 +60,12 @@ where
         }
     };
 
-    if command == Command::Monitor {
-        return monitor::run(family_name, format);
+    match command {
+        Command::Monitor => return monitor::run(family_name, format),
+        Command::AddRoute { .. } | Command::DelRoute { .. } | Command::ShowRoutes { .. } => {
+            return route_command(&command, format)
+        }
+        _ => {}
     }
     let reply = Client::connect(family_name).and_then(|mut client| client.execute(&command));
     match reply {
@@ -69,6 +76,35 @@ where
         Ok(Reply::Interfaces(list)) => {
             print_stdout(&format::interfaces(&list, format, &device::name_of))
         }
+        Err(error) => {
+            eprintln!("ioamctl: {error}");
+            error.exit_code()
+        }
+    }
+}
+
+/// Carries out a route command over rtnetlink (the module need not be loaded: the kernel
+/// loads it for the first `encap ioam6` route).
+fn route_command(command: &Command, format: format::OutputFormat) -> u8 {
+    let result = RouteClient::connect().and_then(|mut client| match command {
+        Command::AddRoute { route: r, replace } => client.add(r, *replace).map(|()| None),
+        Command::DelRoute { prefix } => client.del(*prefix).map(|()| None),
+        Command::ShowRoutes { prefix } => client.dump().map(|messages| {
+            let mut routes = Vec::new();
+            for found in messages.iter().filter_map(route::route_of) {
+                match found {
+                    Ok(r) if prefix.is_none_or(|p| p == r.prefix) => routes.push(r),
+                    Ok(_) => {}
+                    Err(message) => eprintln!("ioamctl: an encap ioam6 route not shown: {message}"),
+                }
+            }
+            Some(route::describe(&routes, &device::name_of))
+        }),
+        _ => Ok(None),
+    });
+    match result {
+        Ok(None) => EXIT_OK,
+        Ok(Some(list)) => print_stdout(&format::routes(&list, format)),
         Err(error) => {
             eprintln!("ioamctl: {error}");
             error.exit_code()

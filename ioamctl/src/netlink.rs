@@ -101,10 +101,13 @@ pub struct Request {
 }
 
 /// The request that carries out `command`, attribute for attribute as `ip ioam` builds it;
-/// `None` for `monitor`, which only listens.
+/// `None` for `monitor`, which only listens, and for routes, which are rtnetlink's.
 pub fn request_for(command: &Command) -> Option<Request> {
     let (cmd, attrs, dump) = match command {
-        Command::Monitor => return None,
+        Command::Monitor
+        | Command::AddRoute { .. }
+        | Command::DelRoute { .. }
+        | Command::ShowRoutes { .. } => return None,
         Command::ShowNamespaces => (cmd::DUMP_NAMESPACES, vec![], true),
         Command::ShowSchemas => (cmd::DUMP_SCHEMAS, vec![], true),
         Command::ShowStats => (cmd::DUMP_STATS, vec![], true),
@@ -432,7 +435,7 @@ impl Client {
     /// warning on standard error, as `ip` does.
     pub fn execute(&mut self, command: &Command) -> Result<Reply, NetlinkError> {
         let request = request_for(command)
-            .ok_or_else(|| NetlinkError::Transport("monitor is not a request".to_owned()))?;
+            .ok_or_else(|| NetlinkError::Transport("not a request of the family".to_owned()))?;
         let replies = self.transact(self.family_id, FAMILY_VERSION, &request)?;
         if replies.interrupted {
             eprintln!("ioamctl: the dump was interrupted and may be inconsistent");
@@ -584,7 +587,7 @@ fn socket_errno(error: &neli::err::SocketError) -> Option<i32> {
 }
 
 /// `error` is the negative errno of `struct nlmsgerr`; `NLMSGERR_ATTR_MSG` is a C string.
-fn kernel_error(error: i32, ext_ack: &GenlBuffer<NlmsgerrAttr, Buffer>) -> NetlinkError {
+pub(crate) fn kernel_error(error: i32, ext_ack: &GenlBuffer<NlmsgerrAttr, Buffer>) -> NetlinkError {
     let message = ext_ack
         .iter()
         .find(|attr| *attr.nla_type().nla_type() == NlmsgerrAttr::Msg)

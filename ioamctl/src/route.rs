@@ -1,0 +1,444 @@
+//! IPv6 routes with an `encap ioam6` encapsulation, over rtnetlink: the routes `ip -6 route`
+//! configures, plus the IOAM options stock iproute2 cannot express (the Incremental Trace,
+//! an attribute of the module's own: `ioam_uapi::route`).
+//!
+//! A route's encapsulation is checked with `ioam_wire::route::check_route`, the function the
+//! module itself checks it with, before anything is sent.
+
+use std::ffi::OsStr;
+use std::net::Ipv6Addr;
+
+use ioam_uapi::route::attr;
+use ioam_wire::route::{check_route, Mode, RouteAttrs, RouteConfig, TraceOption};
+use neli::{
+    consts::{
+        nl::{NlmF, Nlmsg},
+        rtnl::{RtAddrFamily, RtScope, RtTable, Rta, Rtm, Rtn, Rtprot},
+        socket::NlFamily,
+    },
+    nl::{NlPayload, NlmsghdrBuilder},
+    rtnl::{Rtattr, RtattrBuilder, Rtmsg, RtmsgBuilder},
+    socket::synchronous::NlSocketHandle,
+    types::{Buffer, RtBuffer},
+    utils::Groups,
+};
+use serde::Serialize;
+
+use crate::netlink::{kernel_error, NetlinkError};
+
+/// `LWTUNNEL_ENCAP_IOAM6` (`include/uapi/linux/lwtunnel.h`).
+pub const LWTUNNEL_ENCAP_IOAM6: u16 = 9;
+/// Attribute type flags (`NLA_F_NESTED`, `NLA_F_NET_BYTEORDER`) that are not part of the
+/// type.
+const NLA_TYPE_MASK: u16 = 0x3fff;
+const NLA_F_NESTED: u16 = 0x8000;
+
+/// An IPv6 prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Prefix {
+    pub addr: Ipv6Addr,
+    pub len: u8,
+}
+
+impl std::fmt::Display for Prefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.len)
+    }
+}
+
+/// What an `encap ioam6` route inserts, as its attributes say (checked by `check_route`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Encap(pub RouteConfig);
+
+/// One route: where to, what to insert, and where the packets go next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub prefix: Prefix,
+    pub encap: Encap,
+    pub via: Option<Ipv6Addr>,
+    /// Interface index.
+    pub dev: Option<u32>,
+}
+
+impl Encap {
+    /// The encapsulation's attributes (`RTA_ENCAP`'s nested ones), as type and payload; the
+    /// defaults (`freq 1/1`, mode inline) are sent too, as iproute2 sends them.
+    pub fn attributes(&self) -> Vec<(u16, Vec<u8>)> {
+        let c = &self.0;
+        let mut attrs = vec![
+            (attr::FREQ_K, c.freq.k().to_ne_bytes().to_vec()),
+            (attr::FREQ_N, c.freq.n().to_ne_bytes().to_vec()),
+            (attr::MODE, vec![c.mode as u8]),
+        ];
+        if let Some(src) = c.tunsrc {
+            attrs.push((attr::SRC, src.to_vec()));
+        }
+        if let Some(dst) = c.tundst {
+            attrs.push((attr::DST, dst.to_vec()));
+        }
+        let kind = match c.option {
+            TraceOption::Prealloc => attr::TRACE,
+            TraceOption::Incremental => attr::INCREMENTAL_TRACE,
+        };
+        // NodeLen and the flags are the node's to set: sent as 0.
+        let mut trace = [0u8; 8];
+        trace[..2].copy_from_slice(&c.trace.namespace_id.to_be_bytes());
+        trace[3] = c.trace.remaining_len;
+        trace[4..].copy_from_slice(&(c.trace.trace_type << 8).to_be_bytes());
+        attrs.push((kind, trace.to_vec()));
+        attrs
+    }
+
+    /// Reads and checks an encapsulation from its attributes (unknown ones are ignored).
+    pub fn from_attributes(attrs: &[(u16, &[u8])]) -> Result<Encap, String> {
+        let find = |kind: u16| {
+            attrs
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, payload)| *payload)
+        };
+        check_route(&RouteAttrs {
+            mode: find(attr::MODE),
+            freq_k: find(attr::FREQ_K),
+            freq_n: find(attr::FREQ_N),
+            tunsrc: find(attr::SRC),
+            tundst: find(attr::DST),
+            trace: find(attr::TRACE),
+            incremental: find(attr::INCREMENTAL_TRACE),
+        })
+        .map(Encap)
+        .map_err(|error| error.to_string())
+    }
+}
+
+/// A route as `route show` prints it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RouteInfo {
+    pub dst: String,
+    pub encap: &'static str,
+    pub freqk: u32,
+    pub freqn: u32,
+    pub mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunsrc: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tundst: Option<String>,
+    /// `prealloc` or `incremental`.
+    pub trace: &'static str,
+    /// The trace type, `0x` and six hex digits.
+    #[serde(rename = "type")]
+    pub trace_type: String,
+    pub ns: u16,
+    /// Pre-allocated: the bytes reserved (`size`); incremental: the most all nodes may add
+    /// (`maxlen`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maxlen: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dev: Option<String>,
+}
+
+/// The keyword of a mode, as iproute2 writes it.
+pub fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Inline => "inline",
+        Mode::Encap => "encap",
+        Mode::Auto => "auto",
+    }
+}
+
+impl RouteInfo {
+    /// `route`'s description; `dev` names its interface.
+    pub fn of(route: &Route, dev: Option<String>) -> RouteInfo {
+        let c = &route.encap.0;
+        let len = u16::from(c.trace.remaining_len) * 4;
+        let incremental = c.option == TraceOption::Incremental;
+        RouteInfo {
+            dst: route.prefix.to_string(),
+            encap: "ioam6",
+            freqk: c.freq.k(),
+            freqn: c.freq.n(),
+            mode: mode_name(c.mode),
+            tunsrc: c.tunsrc.map(|a| Ipv6Addr::from(a).to_string()),
+            tundst: c.tundst.map(|a| Ipv6Addr::from(a).to_string()),
+            trace: if incremental {
+                "incremental"
+            } else {
+                "prealloc"
+            },
+            trace_type: format!("{:#08x}", c.trace.trace_type),
+            ns: c.trace.namespace_id,
+            size: (!incremental).then_some(len),
+            maxlen: incremental.then_some(len),
+            gateway: route.via.map(|a| a.to_string()),
+            dev,
+        }
+    }
+
+    /// One line, in `ip -6 route`'s words.
+    pub fn line(&self) -> String {
+        let mut line = format!(
+            "{} encap {} freq {}/{} mode {} ",
+            self.dst, self.encap, self.freqk, self.freqn, self.mode
+        );
+        if let Some(src) = &self.tunsrc {
+            line += &format!("tunsrc {src} ");
+        }
+        if let Some(dst) = &self.tundst {
+            line += &format!("tundst {dst} ");
+        }
+        line += &format!(
+            "trace {} type {} ns {} ",
+            self.trace, self.trace_type, self.ns
+        );
+        match (self.size, self.maxlen) {
+            (Some(size), _) => line += &format!("size {size}"),
+            (None, Some(maxlen)) => line += &format!("maxlen {maxlen}"),
+            (None, None) => {}
+        }
+        if let Some(gateway) = &self.gateway {
+            line += &format!(" via {gateway}");
+        }
+        if let Some(dev) = &self.dev {
+            line += &format!(" dev {dev}");
+        }
+        line
+    }
+}
+
+/// The route message for `route` (`RTM_NEWROUTE`'s body), or for deleting `prefix`.
+fn route_message(prefix: Prefix, route: Option<&Route>) -> Result<Rtmsg, NetlinkError> {
+    let build = |error: &dyn std::fmt::Display| {
+        NetlinkError::Transport(format!("cannot build the request: {error}"))
+    };
+    let rtattr = |kind: Rta, payload: &[u8]| {
+        RtattrBuilder::default()
+            .rta_type(kind)
+            .rta_payload(Buffer::from(payload))
+            .build()
+            .map_err(|e| build(&e))
+    };
+    let mut attrs: RtBuffer<Rta, Buffer> = RtBuffer::new();
+    attrs.push(rtattr(Rta::Dst, &prefix.addr.octets())?);
+    if let Some(route) = route {
+        if let Some(via) = route.via {
+            attrs.push(rtattr(Rta::Gateway, &via.octets())?);
+        }
+        if let Some(dev) = route.dev {
+            attrs.push(rtattr(Rta::Oif, &dev.to_ne_bytes())?);
+        }
+        attrs.push(rtattr(Rta::EncapType, &LWTUNNEL_ENCAP_IOAM6.to_ne_bytes())?);
+        let mut encap = rtattr(
+            Rta::UnrecognizedConst(u16::from(Rta::Encap) | NLA_F_NESTED),
+            &[],
+        )?;
+        for (kind, payload) in route.encap.attributes() {
+            let nested: Rtattr<u16, Buffer> = RtattrBuilder::default()
+                .rta_type(kind)
+                .rta_payload(Buffer::from(payload.as_slice()))
+                .build()
+                .map_err(|e| build(&e))?;
+            encap = encap.nest(&nested).map_err(|e| build(&e))?;
+        }
+        attrs.push(encap);
+    }
+    RtmsgBuilder::default()
+        .rtm_family(RtAddrFamily::Inet6)
+        .rtm_dst_len(prefix.len)
+        .rtm_src_len(0)
+        .rtm_tos(0)
+        .rtm_table(RtTable::Main)
+        .rtm_protocol(Rtprot::Boot)
+        .rtm_scope(RtScope::Universe)
+        .rtm_type(Rtn::Unicast)
+        .rtattrs(attrs)
+        .build()
+        .map_err(|e| build(&e))
+}
+
+/// Reads an `encap ioam6` route from a route message; `None` for any other route.
+pub fn route_of(msg: &Rtmsg) -> Option<Result<Route, String>> {
+    if *msg.rtm_family() != RtAddrFamily::Inet6 || *msg.rtm_table() != RtTable::Main {
+        return None;
+    }
+    let mut prefix = Prefix {
+        addr: Ipv6Addr::UNSPECIFIED,
+        len: *msg.rtm_dst_len(),
+    };
+    let (mut via, mut dev, mut encap_type, mut encap) = (None, None, None, None);
+    for attr in msg.rtattrs().iter() {
+        let payload = attr.rta_payload().as_ref();
+        match u16::from(*attr.rta_type()) & NLA_TYPE_MASK {
+            kind if kind == u16::from(Rta::Dst) => {
+                prefix.addr = <[u8; 16]>::try_from(payload).ok()?.into();
+            }
+            kind if kind == u16::from(Rta::Gateway) => {
+                via = <[u8; 16]>::try_from(payload).ok().map(Ipv6Addr::from);
+            }
+            kind if kind == u16::from(Rta::Oif) => {
+                dev = <[u8; 4]>::try_from(payload).ok().map(u32::from_ne_bytes);
+            }
+            kind if kind == u16::from(Rta::EncapType) => {
+                encap_type = <[u8; 2]>::try_from(payload).ok().map(u16::from_ne_bytes);
+            }
+            kind if kind == u16::from(Rta::Encap) => encap = Some(payload),
+            _ => {}
+        }
+    }
+    if encap_type != Some(LWTUNNEL_ENCAP_IOAM6) {
+        return None;
+    }
+    let nested = nested_attributes(encap?);
+    let nested: Vec<(u16, &[u8])> = nested.iter().map(|(k, p)| (*k, *p)).collect();
+    Some(Encap::from_attributes(&nested).map(|encap| Route {
+        prefix,
+        encap,
+        via,
+        dev,
+    }))
+}
+
+/// The attributes nested in `payload`, types without their flags; a truncated one ends the
+/// list.
+fn nested_attributes(payload: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut attrs = Vec::new();
+    let mut rest = payload;
+    while let Some((header, _)) = rest.split_first_chunk::<4>() {
+        let len = usize::from(u16::from_ne_bytes([header[0], header[1]]));
+        let kind = u16::from_ne_bytes([header[2], header[3]]) & NLA_TYPE_MASK;
+        let Some(body) = rest.get(4..len) else { break };
+        attrs.push((kind, body));
+        rest = rest.get((len + 3) & !3..).unwrap_or_default();
+    }
+    attrs
+}
+
+/// An rtnetlink socket.
+pub struct RouteClient {
+    socket: NlSocketHandle,
+    seq: u32,
+}
+
+impl RouteClient {
+    pub fn connect() -> Result<RouteClient, NetlinkError> {
+        let socket =
+            NlSocketHandle::connect(NlFamily::Route, None, Groups::empty()).map_err(|e| {
+                NetlinkError::Transport(format!("cannot open an rtnetlink socket: {e}"))
+            })?;
+        socket
+            .enable_ext_ack(true)
+            .map_err(|e| NetlinkError::Transport(format!("cannot enable extended acks: {e}")))?;
+        Ok(RouteClient { socket, seq: 0 })
+    }
+
+    /// Adds `route` (or replaces the route to its prefix).
+    pub fn add(&mut self, route: &Route, replace: bool) -> Result<(), NetlinkError> {
+        let flags = if replace {
+            NlmF::CREATE | NlmF::REPLACE
+        } else {
+            NlmF::CREATE | NlmF::EXCL
+        };
+        let message = route_message(route.prefix, Some(route))?;
+        self.transact(Rtm::Newroute, flags, message).map(drop)
+    }
+
+    /// Deletes the route to `prefix`.
+    pub fn del(&mut self, prefix: Prefix) -> Result<(), NetlinkError> {
+        let message = route_message(prefix, None)?;
+        self.transact(Rtm::Delroute, NlmF::empty(), message)
+            .map(drop)
+    }
+
+    /// Every IPv6 route of the main table, as the kernel dumps them.
+    pub fn dump(&mut self) -> Result<Vec<Rtmsg>, NetlinkError> {
+        let message = RtmsgBuilder::default()
+            .rtm_family(RtAddrFamily::Inet6)
+            .rtm_dst_len(0)
+            .rtm_src_len(0)
+            .rtm_tos(0)
+            .rtm_table(RtTable::Unspec)
+            .rtm_protocol(Rtprot::Unspec)
+            .rtm_scope(RtScope::Universe)
+            .rtm_type(Rtn::Unspec)
+            .build()
+            .map_err(|e| NetlinkError::Transport(format!("cannot build the request: {e}")))?;
+        self.transact(Rtm::Getroute, NlmF::DUMP, message)
+    }
+
+    /// Sends one request and reads its ack, or a dump's messages until its end.
+    fn transact(
+        &mut self,
+        kind: Rtm,
+        flags: NlmF,
+        message: Rtmsg,
+    ) -> Result<Vec<Rtmsg>, NetlinkError> {
+        let transport = |context: &str, e: &dyn std::fmt::Display| {
+            NetlinkError::Transport(format!("{context}: {e}"))
+        };
+        let dump = flags.contains(NlmF::DUMP);
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let flags = flags | NlmF::REQUEST | if dump { NlmF::empty() } else { NlmF::ACK };
+        let request = NlmsghdrBuilder::default()
+            .nl_type(kind)
+            .nl_flags(flags)
+            .nl_seq(seq)
+            .nl_payload(NlPayload::Payload(message))
+            .build()
+            .map_err(|e| transport("cannot build the request", &e))?;
+        self.socket
+            .send(&request)
+            .map_err(|e| transport("cannot send the request", &e))?;
+        let mut routes = Vec::new();
+        loop {
+            let (datagram, _) = self
+                .socket
+                .recv::<u16, Rtmsg>()
+                .map_err(|e| transport("cannot read the reply", &e))?;
+            for reply in datagram {
+                let reply = reply.map_err(|e| transport("cannot parse the reply", &e))?;
+                if *reply.nl_seq() != seq {
+                    continue;
+                }
+                match reply.nl_payload() {
+                    NlPayload::Payload(route) => routes.push(route.clone()),
+                    NlPayload::Err(error) => {
+                        return Err(kernel_error(*error.error(), error.ext_ack()))
+                    }
+                    NlPayload::DumpExtAck(done) if *done.error() != 0 => {
+                        return Err(kernel_error(*done.error(), done.ext_ack()))
+                    }
+                    NlPayload::Ack(_) | NlPayload::DumpExtAck(_) => return Ok(routes),
+                    NlPayload::Empty if *reply.nl_type() == u16::from(Nlmsg::Done) => {
+                        return Ok(routes)
+                    }
+                    NlPayload::Empty => {}
+                }
+            }
+        }
+    }
+}
+
+/// Interface names for `route show`: `name_of` finds one by index.
+pub fn describe(routes: &[Route], name_of: &dyn Fn(u32) -> Option<String>) -> Vec<RouteInfo> {
+    routes
+        .iter()
+        .map(|route| RouteInfo::of(route, route.dev.and_then(name_of)))
+        .collect()
+}
+
+/// `ip` accepts an address without a length as a /128.
+pub fn parse_prefix(word: &OsStr) -> Option<Prefix> {
+    let text = word.to_str()?;
+    let (addr, len) = match text.split_once('/') {
+        Some((addr, len)) => (addr, len.parse::<u8>().ok().filter(|l| *l <= 128)?),
+        None => (text, 128),
+    };
+    Some(Prefix {
+        addr: addr.parse().ok()?,
+        len,
+    })
+}
