@@ -345,39 +345,56 @@ test_transit_incremental() {
 	check_stat "$T1" trace_filled 0
 }
 
-# The encapsulating node's Incremental Trace (the module's own route attribute, which stock
-# iproute2 cannot say, set here with the raw client): A starts the option with its own entry,
-# each transit node inserts its entry in front, R checks them all, inline and encap.
+# The encapsulating node's Incremental Trace (a route attribute of the module's own, which
+# stock iproute2 cannot say: ioamctl route): A starts the option with its own entry, each
+# transit node inserts its entry in front, R checks them all, inline and encap.
 test_encap_incremental() {
 	chain_topology 2 module
-	local mode prefix=2001:db8:3::/64
-	local route=(ip netns exec "$A" python3 "$SELFTEST_DIR/rtnl.py" --via 2001:db8:1::2 right "$prefix")
+	local mode margs prefix=2001:db8:3::/64 next="via 2001:db8:1::2 dev right"
+	local route=(ip netns exec "$A" "$IOAMCTL" route)
 	ip -n "$A" -6 route del "$prefix"
 	for mode in inline encap; do
-		local margs=u8:1:1
-		[ "$mode" = inline ] || margs="u8:1:2 addr:2:$DST"
-		# ns 123, type 0xc00000 (8-byte entries), room for 40 bytes.
+		margs="mode inline"
+		[ "$mode" = inline ] || margs="mode encap tundst $DST"
+		# 8-byte entries, room for 40 bytes.
 		# shellcheck disable=SC2086
-		expect_ok "${route[@]}" $margs hex:16:007b000ac0000000
+		expect_ok "${route[@]}" add "$prefix" encap ioam6 $margs \
+			trace incremental type 0xc00000 ns "$NS_ID" maxlen 40 $next
+		check_eq "ioamctl route show" \
+			"$prefix encap ioam6 freq 1/1 $margs trace incremental type 0xc00000 ns $NS_ID maxlen 40 $next" \
+			"$("${route[@]}" show)"
 		# shellcheck disable=SC2046
 		expect_ping 2 $(check_args "$mode") --ns "$NS_ID" --type 0xc00000 --incremental 10 $(nodes_upto 2)
-		ip -n "$A" -6 route del "$prefix"
+		expect_ok "${route[@]}" del "$prefix"
 	done
 	# Room for A and T1 only: T2 sets the Overflow flag. iproute2 shows "encap ioam6" alone.
-	expect_ok "${route[@]}" hex:16:007b000280000000
+	# shellcheck disable=SC2086
+	expect_ok "${route[@]}" add "$prefix" encap ioam6 trace incremental type 0x800000 ns "$NS_ID" maxlen 8 $next
 	# shellcheck disable=SC2046
 	expect_ping 1 --mode inline --ns "$NS_ID" --type 0x800000 --incremental 2 $(nodes_upto 1) --overflow
 	local shown
 	shown=$(ip -n "$A" -6 route show "$prefix")
 	[[ "$shown" == *"encap ioam6 via"* ]] || fail "ip route show: $shown"
 	# Room for nothing: A sets the Overflow flag itself.
-	ip -n "$A" -6 route del "$prefix"
-	expect_ok "${route[@]}" hex:16:007b0001c0000000
+	# shellcheck disable=SC2086
+	expect_ok "${route[@]}" replace "$prefix" encap ioam6 trace incremental type 0xc00000 ns "$NS_ID" maxlen 4 $next
 	expect_ping 1 --mode inline --ns "$NS_ID" --type 0xc00000 --incremental 1 --overflow
 	check_stat "$T1" trace_inserted 5
 	check_stat "$T2" trace_inserted 4
 	check_stat "$T2" trace_overflow 1
 	check_stat "$T1" trace_already_overflowed 1
+	# A pre-allocated trace through the same command, shown by both tools.
+	# shellcheck disable=SC2086
+	expect_ok "${route[@]}" replace "$prefix" encap ioam6 freq 1/2 trace prealloc type 0x800000 ns "$NS_ID" size 12 $next
+	shown=$(ip -n "$A" -6 route show "$prefix")
+	[[ "$shown" == *"encap ioam6 freq 1/2 mode inline trace prealloc type 0x800000 ns $NS_ID size 12 via"* ]] ||
+		fail "ip route show: $shown"
+	check_eq "ioamctl -j route show" '[{"dst":"2001:db8:3::/64","encap":"ioam6","freqk":1,"freqn":2,"mode":"inline","trace":"prealloc","type":"0x800000","ns":123,"size":12,"gateway":"2001:db8:1::2","dev":"right"}]' \
+		"$(ip netns exec "$A" "$IOAMCTL" -j route show)"
+	# The kernel's refusals come back with its message.
+	# shellcheck disable=SC2086
+	expect_err "ioamctl: File exists" "${route[@]}" add "$prefix" encap ioam6 \
+		trace incremental type 0xc00000 ns "$NS_ID" maxlen 4 $next
 }
 
 run_test transit_each_bit test_transit_each_bit
