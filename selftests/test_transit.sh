@@ -353,6 +353,12 @@ test_encap_incremental() {
 	local mode margs prefix=2001:db8:3::/64 next="via 2001:db8:1::2 dev right"
 	local route=(ip netns exec "$A" "$IOAMCTL" route)
 	ip -n "$A" -6 route del "$prefix"
+	# R keeps every traced packet for tshark (Wireshark's dissector), run at the end.
+	local pcap dump
+	pcap=$(mktemp --suffix .pcap)
+	ip netns exec "$R" tcpdump -i left --immediate-mode -U -w "$pcap" "ip6 dst host $DST and ip6[6] == 0" 2>/dev/null &
+	dump=$!
+	for _ in $(seq 100); do [ ! -s "$pcap" ] || break; sleep 0.1; done
 	for mode in inline encap; do
 		margs="mode inline"
 		[ "$mode" = inline ] || margs="mode encap tundst $DST"
@@ -389,6 +395,25 @@ test_encap_incremental() {
 	shown=$(ip -n "$A" -6 route show "$prefix")
 	[[ "$shown" == *"encap ioam6 freq 1/2 mode inline trace prealloc type 0x800000 ns $NS_ID size 12 via"* ]] ||
 		fail "ip route show: $shown"
+	# shellcheck disable=SC2046
+	expect_ping 1 --mode inline --ns "$NS_ID" --type 0x800000 --size 12 $(nodes_upto 2)
+	sleep 0.5
+	kill "$dump"
+	wait "$dump" 2>/dev/null
+	# Per frame: the option decoded and the errors tshark reports. Wireshark (4.0) checks an
+	# Incremental Trace's RemainingLen as a Pre-allocated one's, against the data present:
+	# that error alone is not counted for incremental frames (RFC 9197 §4.4.1: it is the room
+	# left for growth).
+	local verdicts
+	verdicts=$(tshark -r "$pcap" -V 2>&1 | awk '
+		/^Frame [0-9]+:/ { if (n++) print kind, errors; kind = "none"; errors = 0 }
+		/Option-Type: Pre-allocated Trace/ { kind = "prealloc" }
+		/Option-Type: Incremental Trace/ { kind = "incremental" }
+		/Malformed/ { errors++ }
+		/Expert Info \(Error/ && !(kind == "incremental" && /IOAM RemLen: Invalid length/) { errors++ }
+		END { if (n) print kind, errors }' | sort | uniq -c | tr -s ' ' | tr '\n' ',')
+	check_eq "tshark's decoding (frames, option, errors)" " 6 incremental 0, 1 prealloc 0," "$verdicts"
+	rm -f "$pcap"
 	check_eq "ioamctl -j route show" '[{"dst":"2001:db8:3::/64","encap":"ioam6","freqk":1,"freqn":2,"mode":"inline","trace":"prealloc","type":"0x800000","ns":123,"size":12,"gateway":"2001:db8:1::2","dev":"right"}]' \
 		"$(ip netns exec "$A" "$IOAMCTL" -j route show)"
 	# The kernel's refusals come back with its message.
