@@ -12,7 +12,7 @@ mkdir -p "$CACHE_DIR"
 APT_PACKAGES=(
 	build-essential flex bison bc libelf-dev libssl-dev cpio kmod rsync
 	libclang-19-dev clang-19 lld-19 llvm-19
-	qemu-system-x86 udev busybox-static iputils-ping tcpdump tshark procps
+	qemu-system-x86 udev busybox-static iputils-ping tcpdump tshark procps ethtool
 	python3-pip libseccomp-dev libcap-ng-dev shellcheck nftables
 )
 
