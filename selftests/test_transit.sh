@@ -359,10 +359,10 @@ test_encap_incremental() {
 	ip netns exec "$R" tcpdump -i left --immediate-mode -U -w "$pcap" "ip6 dst host $DST and ip6[6] == 0" 2>/dev/null &
 	dump=$!
 	for _ in $(seq 100); do [ ! -s "$pcap" ] || break; sleep 0.1; done
-	for mode in inline encap; do
-		margs="mode inline"
-		[ "$mode" = inline ] || margs="mode encap tundst $DST"
-		# 8-byte entries, room for 40 bytes.
+	for mode in inline encap auto; do
+		margs="mode $mode"
+		[ "$mode" = inline ] || margs="mode $mode tundst $DST"
+		# 8-byte entries, room for 40 bytes. (A's own packets are local: auto inserts inline.)
 		# shellcheck disable=SC2086
 		expect_ok "${route[@]}" add "$prefix" encap ioam6 $margs \
 			trace incremental type 0xc00000 ns "$NS_ID" maxlen 40 $next
@@ -370,7 +370,7 @@ test_encap_incremental() {
 			"$prefix encap ioam6 freq 1/1 $margs trace incremental type 0xc00000 ns $NS_ID maxlen 40 $next" \
 			"$("${route[@]}" show)"
 		# shellcheck disable=SC2046
-		expect_ping 2 $(check_args "$mode") --ns "$NS_ID" --type 0xc00000 --incremental 10 $(nodes_upto 2)
+		expect_ping 2 $(check_args "${mode/auto/inline}") --ns "$NS_ID" --type 0xc00000 --incremental 10 $(nodes_upto 2)
 		expect_ok "${route[@]}" del "$prefix"
 	done
 	# Room for A and T1 only: T2 sets the Overflow flag. iproute2 shows "encap ioam6" alone.
@@ -385,8 +385,8 @@ test_encap_incremental() {
 	# shellcheck disable=SC2086
 	expect_ok "${route[@]}" replace "$prefix" encap ioam6 trace incremental type 0xc00000 ns "$NS_ID" maxlen 4 $next
 	expect_ping 1 --mode inline --ns "$NS_ID" --type 0xc00000 --incremental 1 --overflow
-	check_stat "$T1" trace_inserted 5
-	check_stat "$T2" trace_inserted 4
+	check_stat "$T1" trace_inserted 7
+	check_stat "$T2" trace_inserted 6
 	check_stat "$T2" trace_overflow 1
 	check_stat "$T1" trace_already_overflowed 1
 	# A pre-allocated trace through the same command, shown by both tools.
@@ -412,7 +412,7 @@ test_encap_incremental() {
 		/Malformed/ { errors++ }
 		/Expert Info \(Error/ && !(kind == "incremental" && /IOAM RemLen: Invalid length/) { errors++ }
 		END { if (n) print kind, errors }' | sort | uniq -c | tr -s ' ' | tr '\n' ',')
-	check_eq "tshark's decoding (frames, option, errors)" " 6 incremental 0, 1 prealloc 0," "$verdicts"
+	check_eq "tshark's decoding (frames, option, errors)" " 8 incremental 0, 1 prealloc 0," "$verdicts"
 	rm -f "$pcap"
 	check_eq "ioamctl -j route show" '[{"dst":"2001:db8:3::/64","encap":"ioam6","freqk":1,"freqn":2,"mode":"inline","trace":"prealloc","type":"0x800000","ns":123,"size":12,"gateway":"2001:db8:1::2","dev":"right"}]' \
 		"$(ip netns exec "$A" "$IOAMCTL" -j route show)"

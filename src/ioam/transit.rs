@@ -218,6 +218,9 @@ impl Node<'_> {
     /// or the header's length limit, or not within the egress MTU. Returns how the packet grew
     /// and where the option is now (`None`: nothing to report); `Err` holds the counter of the
     /// reason to drop the packet.
+    // Kept out of `hop_by_hop`: inlined, it doubles that function and costs the common
+    // Pre-allocated Trace path instructions (measured: `bench/`, transit_48).
+    #[inline(never)]
     fn insert(
         &self,
         pkt: &mut RxPacket<'_>,
