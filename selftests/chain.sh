@@ -144,6 +144,25 @@ expect_cases() {
 		"$(check_args "$mode") --ns $ns $nodes" "$@"
 }
 
+# capture_start NS FILTER: tcpdump on NS's left interface, into the file $CAPTURE, until
+# capture_stop; waits until it has started.
+capture_start() {
+	CAPTURE=$(mktemp --suffix .pcap)
+	ip netns exec "$1" tcpdump -i left --immediate-mode -B 16384 -U -w "$CAPTURE" "$2" 2>/dev/null &
+	CAPTURE_PID=$!
+	for _ in $(seq 100); do
+		[ ! -s "$CAPTURE" ] || return 0
+		sleep 0.1
+	done
+	fail "tcpdump did not start"
+}
+
+capture_stop() {
+	sleep 0.5 # let the last packets arrive
+	kill "$CAPTURE_PID"
+	wait "$CAPTURE_PID" 2>/dev/null
+}
+
 # stat NS NAME: one counter of ioamctl stats.
 stat() {
 	ip netns exec "$1" "$IOAMCTL" stats | awk -v n="$2" '$1 == n { print $2 }'

@@ -105,6 +105,34 @@ udp_to() {
 	ip netns exec "$ns" bash -c 'for a; do echo ioam >"/dev/udp/$a/9"; done' _ "$@"
 }
 
+# tcp_transfer FROM TO ADDR PORT MB: MB megabytes of random data over TCP from network
+# namespace FROM to ADDR:PORT, a listener in TO; they must arrive intact (length and SHA-256).
+tcp_transfer() {
+	local from=$1 to=$2 addr=$3 port=$4 mb=$5 sum_out pid sent
+	sum_out=$(mktemp)
+	ip netns exec "$to" timeout "$(wait_s 120)" python3 -c '
+import hashlib, socket, sys
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", int(sys.argv[1]))); s.listen(1); s.settimeout(60)
+c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(65536)
+    if not b: break
+    h.update(b); n += len(b)
+print(n, h.hexdigest())' "$port" >"$sum_out" &
+	pid=$!
+	sleep 1
+	sent=$(ip netns exec "$from" timeout "$(wait_s 120)" python3 -c '
+import hashlib, os, socket, sys
+data = os.urandom(int(sys.argv[3]) * 1024 * 1024)
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=60)
+s.sendall(data); s.close()
+print(len(data), hashlib.sha256(data).hexdigest())' "$addr" "$port" "$mb") || fail "TCP sender to $addr failed"
+	wait $pid || fail "TCP receiver at $addr failed"
+	check_eq "$mb MB over TCP to $addr" "$sent" "$(cat "$sum_out")"
+	rm -f "$sum_out"
+}
+
 # check_cases SRC DST DEV PREFIX ROUTE CHECK CASE...: each CASE (TYPE:SIZE) at once, one packet
 # each (a route change and a ping per case cost 0.8 s under TCG). Case I gets the address
 # PREFIX::100:I on DST's DEV and, in SRC, a /128 route to it: ROUTE, a printf format given the

@@ -354,11 +354,7 @@ test_encap_incremental() {
 	local route=(ip netns exec "$A" "$IOAMCTL" route)
 	ip -n "$A" -6 route del "$prefix"
 	# R keeps every traced packet for tshark (Wireshark's dissector), run at the end.
-	local pcap dump
-	pcap=$(mktemp --suffix .pcap)
-	ip netns exec "$R" tcpdump -i left --immediate-mode -U -w "$pcap" "ip6 dst host $DST and ip6[6] == 0" 2>/dev/null &
-	dump=$!
-	for _ in $(seq 100); do [ ! -s "$pcap" ] || break; sleep 0.1; done
+	capture_start "$R" "ip6 dst host $DST and ip6[6] == 0"
 	for mode in inline encap auto; do
 		margs="mode $mode"
 		[ "$mode" = inline ] || margs="mode $mode tundst $DST"
@@ -397,15 +393,13 @@ test_encap_incremental() {
 		fail "ip route show: $shown"
 	# shellcheck disable=SC2046
 	expect_ping 1 --mode inline --ns "$NS_ID" --type 0x800000 --size 12 $(nodes_upto 2)
-	sleep 0.5
-	kill "$dump"
-	wait "$dump" 2>/dev/null
+	capture_stop
 	# Per frame: the option decoded and the errors tshark reports. Wireshark (4.0) checks an
 	# Incremental Trace's RemainingLen as a Pre-allocated one's, against the data present:
 	# that error alone is not counted for incremental frames (RFC 9197 §4.4.1: it is the room
 	# left for growth).
 	local verdicts
-	verdicts=$(tshark -r "$pcap" -V 2>&1 | awk '
+	verdicts=$(tshark -r "$CAPTURE" -V 2>&1 | awk '
 		/^Frame [0-9]+:/ { if (n++) print kind, errors; kind = "none"; errors = 0 }
 		/Option-Type: Pre-allocated Trace/ { kind = "prealloc" }
 		/Option-Type: Incremental Trace/ { kind = "incremental" }
@@ -413,7 +407,7 @@ test_encap_incremental() {
 		/Expert Info \(Error/ && !(kind == "incremental" && /IOAM RemLen: Invalid length/) { errors++ }
 		END { if (n) print kind, errors }' | sort | uniq -c | tr -s ' ' | tr '\n' ',')
 	check_eq "tshark's decoding (frames, option, errors)" " 8 incremental 0, 1 prealloc 0," "$verdicts"
-	rm -f "$pcap"
+	rm -f "$CAPTURE"
 	check_eq "ioamctl -j route show" '[{"dst":"2001:db8:3::/64","encap":"ioam6","freqk":1,"freqn":2,"mode":"inline","trace":"prealloc","type":"0x800000","ns":123,"size":12,"gateway":"2001:db8:1::2","dev":"right"}]' \
 		"$(ip netns exec "$A" "$IOAMCTL" -j route show)"
 	# The kernel's refusals come back with its message.
@@ -427,43 +421,18 @@ test_encap_incremental() {
 # every packet R receives from A must carry the option, and the data must arrive intact.
 test_incremental_gso() {
 	chain_topology 2 module
-	local prefix=2001:db8:3::/64 pcap dump sum_out pid sent port=5301
+	local prefix=2001:db8:3::/64
 	ip -n "$A" -6 route del "$prefix"
 	ip netns exec "$A" "$IOAMCTL" route add "$prefix" encap ioam6 \
 		trace incremental type 0xc00000 ns "$NS_ID" maxlen 40 via 2001:db8:1::2 dev right ||
 		fail "ioamctl route add"
 	ip netns exec "$T2" ethtool -K right tso off gso off >/dev/null || fail "ethtool on T2"
-	pcap=$(mktemp --suffix .pcap)
-	ip netns exec "$R" tcpdump -i left --immediate-mode -B 16384 -s 128 -U -w "$pcap" "ip6 src host 2001:db8:1::1 and ip6 dst host $DST" 2>/dev/null &
-	dump=$!
-	for _ in $(seq 100); do [ ! -s "$pcap" ] || break; sleep 0.1; done
-	sum_out=$(mktemp)
-	ip netns exec "$R" timeout "$(wait_s 120)" python3 -c '
-import hashlib, socket, sys
-s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("::", int(sys.argv[1]))); s.listen(1); s.settimeout(60)
-c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(65536)
-    if not b: break
-    h.update(b); n += len(b)
-print(n, h.hexdigest())' $port >"$sum_out" &
-	pid=$!
-	sleep 1
-	sent=$(ip netns exec "$A" timeout "$(wait_s 120)" python3 -c '
-import hashlib, os, socket, sys
-data = os.urandom(2 * 1024 * 1024)
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=60)
-s.sendall(data); s.close()
-print(len(data), hashlib.sha256(data).hexdigest())' "$DST" $port) || fail "sender failed"
-	wait $pid || fail "receiver failed"
-	check_eq "2 MB through the Incremental Trace" "$sent" "$(cat "$sum_out")"
-	sleep 0.5
-	kill "$dump"
-	wait "$dump" 2>/dev/null
+	capture_start "$R" "ip6 src host 2001:db8:1::1 and ip6 dst host $DST"
+	tcp_transfer "$A" "$R" "$DST" 5301 2
+	capture_stop
 	local all traced
-	all=$(tcpdump -r "$pcap" 2>/dev/null | wc -l)
-	traced=$(tcpdump -r "$pcap" "ip6[6] == 0 and ip6[40] == 6" 2>/dev/null | wc -l)
+	all=$(tcpdump -r "$CAPTURE" 2>/dev/null | wc -l)
+	traced=$(tcpdump -r "$CAPTURE" "ip6[6] == 0 and ip6[40] == 6" 2>/dev/null | wc -l)
 	check_eq "packets from A with the option (of $all)" "$all" "$traced"
 	# The transit nodes saw GSO packets: far fewer insertions than the segments R got (of
 	# which the capture may miss some under TCG).
@@ -472,7 +441,7 @@ print(len(data), hashlib.sha256(data).hexdigest())' "$DST" $port) || fail "sende
 	[ "$all" -gt $((2 * inserted)) ] || fail "T1 inserted $inserted times for $all packets: no GSO"
 	check_eq "insertions at T1 and T2" "$inserted" "$(stat "$T2" trace_inserted)"
 	check_stat "$T2" trace_overflow 0
-	rm -f "$pcap" "$sum_out"
+	rm -f "$CAPTURE"
 }
 
 run_test transit_each_bit test_transit_each_bit

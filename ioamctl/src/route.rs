@@ -245,9 +245,15 @@ fn route_message(prefix: Prefix, route: Option<&Route>) -> Result<Rtmsg, Netlink
         }
         attrs.push(encap);
     }
+    rtmsg(prefix.len, attrs)
+}
+
+/// A unicast IPv6 route of the main table, as `ip -6 route` asks for one. (A dump request
+/// without strict checking reads none of these fields.)
+fn rtmsg(dst_len: u8, attrs: RtBuffer<Rta, Buffer>) -> Result<Rtmsg, NetlinkError> {
     RtmsgBuilder::default()
         .rtm_family(RtAddrFamily::Inet6)
-        .rtm_dst_len(prefix.len)
+        .rtm_dst_len(dst_len)
         .rtm_src_len(0)
         .rtm_tos(0)
         .rtm_table(RtTable::Main)
@@ -256,7 +262,7 @@ fn route_message(prefix: Prefix, route: Option<&Route>) -> Result<Rtmsg, Netlink
         .rtm_type(Rtn::Unicast)
         .rtattrs(attrs)
         .build()
-        .map_err(|e| build(&e))
+        .map_err(|e| NetlinkError::Transport(format!("cannot build the request: {e}")))
 }
 
 /// Reads an `encap ioam6` route from a route message; `None` for any other route.
@@ -354,18 +360,7 @@ impl RouteClient {
 
     /// Every IPv6 route of the main table, as the kernel dumps them.
     pub fn dump(&mut self) -> Result<Vec<Rtmsg>, NetlinkError> {
-        let message = RtmsgBuilder::default()
-            .rtm_family(RtAddrFamily::Inet6)
-            .rtm_dst_len(0)
-            .rtm_src_len(0)
-            .rtm_tos(0)
-            .rtm_table(RtTable::Unspec)
-            .rtm_protocol(Rtprot::Unspec)
-            .rtm_scope(RtScope::Universe)
-            .rtm_type(Rtn::Unspec)
-            .build()
-            .map_err(|e| NetlinkError::Transport(format!("cannot build the request: {e}")))?;
-        self.transact(Rtm::Getroute, NlmF::DUMP, message)
+        self.transact(Rtm::Getroute, NlmF::DUMP, rtmsg(0, RtBuffer::new())?)
     }
 
     /// Sends one request and reads its ack, or a dump's messages until its end.
