@@ -4,7 +4,8 @@
 #   scripts/bench.sh            full run: IOAM_RS_BENCH_ROUNDS rounds (default 5) of
 #                               IOAM_RS_BENCH_PACKETS packets (default 200000) per scenario and
 #                               kernel, the kernels alternating, then an allocation audit of
-#                               1000000 packets per scenario and kernel
+#                               IOAM_RS_BENCH_AUDIT_PACKETS packets (default 1000000) per
+#                               scenario and kernel
 #   scripts/bench.sh --smoke    one short round and a short audit: checks the harness only
 #   scripts/bench.sh --profile [SCENARIO...]
 #                               where the instructions go: a perf profile of each scenario
@@ -23,7 +24,8 @@ esac
 if [ $smoke = 1 ]; then
 	rounds=1 packets=5000 audit_packets=5000
 else
-	rounds=${IOAM_RS_BENCH_ROUNDS:-5} packets=${IOAM_RS_BENCH_PACKETS:-200000} audit_packets=1000000
+	rounds=${IOAM_RS_BENCH_ROUNDS:-5} packets=${IOAM_RS_BENCH_PACKETS:-200000}
+	audit_packets=${IOAM_RS_BENCH_AUDIT_PACKETS:-1000000}
 fi
 
 kdir=$(scripts/build-all.sh)
