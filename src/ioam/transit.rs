@@ -317,14 +317,7 @@ impl Node<'_> {
                 incremental: None,
             })),
             Err(TraceError::NotPrealloc) if opt.ioam_type == IOAM_TYPE_INCREMENTAL => {
-                let hdr = check_incremental(bytes, IPV6_HDR_LEN + opt.offset)
-                    .map_err(incremental_counter)?;
-                Ok(Some(Found {
-                    namespace_id: hdr.namespace_id,
-                    trace_type: hdr.trace_type,
-                    trace,
-                    incremental: Some(opt),
-                }))
+                check_incremental_option(bytes, opt, trace).map(Some)
             }
             Err(TraceError::NotPrealloc) => {
                 self.st.stats.bump(stat::OPTION_NOT_PREALLOC);
@@ -337,6 +330,24 @@ impl Node<'_> {
             Err(TraceError::NodeLenMismatch) => Err(stat::DROP_NODE_LEN),
         }
     }
+}
+
+/// Checks the Incremental Trace option `opt` (its `bytes`; `trace`: its trace header and data
+/// from the IPv6 header); `Err` holds the counter of the reason to drop the packet.
+// Out of line, as `Node::insert`: the Pre-allocated Trace's path stays as short as it was.
+#[inline(never)]
+fn check_incremental_option(
+    bytes: &[u8],
+    opt: IoamOption,
+    trace: core::ops::Range<usize>,
+) -> Result<Found, u16> {
+    let hdr = check_incremental(bytes, IPV6_HDR_LEN + opt.offset).map_err(incremental_counter)?;
+    Ok(Found {
+        namespace_id: hdr.namespace_id,
+        trace_type: hdr.trace_type,
+        trace,
+        incremental: Some(opt),
+    })
 }
 
 /// The drop counter for a malformed Incremental Trace option.
