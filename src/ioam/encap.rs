@@ -235,7 +235,7 @@ impl Encap for EncapRoute {
         }
     }
 
-    fn xmit(&self, net: &Net, pkt: OutputPacket) -> ffi::c_int {
+    fn xmit(&self, net: &Net, pkt: OutputPacket, guard: &rcu::Guard) -> ffi::c_int {
         let st = pernet::get::<NetState>(net);
         let inline = self.inline_for(pkt.was_received());
         let mut looped_source = None;
@@ -258,16 +258,13 @@ impl Encap for EncapRoute {
             count(st, stat::ENCAP_SKIPPED_HBH);
             return pkt.continue_xmit();
         }
-        let result = {
-            let guard = rcu::read_lock();
-            let facts = self.facts(net, &pkt, &guard);
-            match looped_source {
-                None => self.insert_inline(st, pkt, &facts, &guard),
-                Some(saddr) => {
-                    let mut pkt = pkt;
-                    self.encapsulate(st, &mut pkt, &saddr, &facts, &guard)
-                        .map(|()| pkt)
-                }
+        let facts = self.facts(net, &pkt, guard);
+        let result = match looped_source {
+            None => self.insert_inline(st, pkt, &facts, guard),
+            Some(saddr) => {
+                let mut pkt = pkt;
+                self.encapsulate(st, &mut pkt, &saddr, &facts, guard)
+                    .map(|()| pkt)
             }
         };
         match result {

@@ -113,7 +113,8 @@ pub(crate) trait Encap: Sized + Send + Sync + 'static {
     fn output(&self, net: &Net, ctx: &OutputContext<'_>, pkt: OutputPacket) -> ffi::c_int;
     /// Handles a packet about to be transmitted on the route's device, after the MTU check
     /// (which counted the state's headroom): return `pkt.continue_xmit()` to let it go on.
-    fn xmit(&self, net: &Net, pkt: OutputPacket) -> ffi::c_int;
+    /// Called inside an RCU read-side critical section, `guard`, that the handler may use.
+    fn xmit(&self, net: &Net, pkt: OutputPacket, guard: &rcu::Guard) -> ffi::c_int;
     /// Writes the attributes that describe the state (`ip route show`).
     fn fill(&self, msg: &mut Msg<'_>) -> Result;
     /// Size of what `fill` writes.
@@ -320,13 +321,17 @@ unsafe extern "C" fn xmit_callback<T: Encap>(skb: *mut sys::sk_buff) -> ffi::c_i
     if lwt.is_null() {
         return EINVAL.to_errno();
     }
-    let Some(net) = pkt.route_dev(&rcu::read_lock()).map(|d| d.net().as_ptr()) else {
+    // One read-side section for the whole call: the device's namespace is read in it, and
+    // the handler reads its configuration in it (a second section would cost a traced packet
+    // two more helper calls).
+    let guard = rcu::read_lock();
+    let Some(net) = pkt.route_dev(&guard).map(|d| d.net().as_ptr()) else {
         return EINVAL.to_errno();
     };
     // SAFETY: The packet's route has our state and holds it alive; the route's device holds
     // its namespace alive for longer than this call.
     let (st, net) = unsafe { (state::<T>(lwt), Net::from_raw(net)) };
-    st.xmit(net, pkt)
+    st.xmit(net, pkt, &guard)
 }
 
 /// # Safety
