@@ -80,12 +80,9 @@ impl Encap {
             TraceOption::Prealloc => attr::TRACE,
             TraceOption::Incremental => attr::INCREMENTAL_TRACE,
         };
-        // NodeLen and the flags are the node's to set: sent as 0.
-        let mut trace = [0u8; 8];
-        trace[..2].copy_from_slice(&c.trace.namespace_id.to_be_bytes());
-        trace[3] = c.trace.remaining_len;
-        trace[4..].copy_from_slice(&(c.trace.trace_type << 8).to_be_bytes());
-        attrs.push((kind, trace.to_vec()));
+        let t = &c.trace;
+        let payload = trace_payload(t.namespace_id, t.trace_type, t.remaining_len);
+        attrs.push((kind, payload.to_vec()));
         attrs
     }
 
@@ -109,6 +106,16 @@ impl Encap {
         .map(Encap)
         .map_err(|error| error.to_string())
     }
+}
+
+/// The payload of a trace attribute (`struct ioam6_trace_hdr`): namespace, RemainingLen and
+/// the 24-bit trace type; NodeLen and the flags are the node's to set, sent as 0.
+pub fn trace_payload(namespace_id: u16, trace_type: u32, remaining_len: u8) -> [u8; 8] {
+    let mut trace = [0u8; 8];
+    trace[..2].copy_from_slice(&namespace_id.to_be_bytes());
+    trace[3] = remaining_len;
+    trace[4..].copy_from_slice(&(trace_type << 8).to_be_bytes());
+    trace
 }
 
 /// A route as `route show` prints it.

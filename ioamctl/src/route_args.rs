@@ -18,7 +18,7 @@ use ioam_wire::option::validate_encap;
 
 use crate::args::{invalid, number, quoted, required, stray, ParseFailure, WordIter};
 use crate::number::Base;
-use crate::route::{parse_prefix, Encap, Prefix, Route};
+use crate::route::{parse_prefix, trace_payload, Encap, Prefix, Route};
 use ioam_uapi::route::attr;
 
 const PREFIX_FORM: &str = "an IPv6 prefix ADDR/LEN (ADDR alone is ADDR/128)";
@@ -165,10 +165,9 @@ pub(crate) fn route_add(
         ))
     })?;
     // The attributes the module will read, checked as it checks them.
-    let mut header = [0u8; 8];
-    header[..2].copy_from_slice(&trace.ns.to_be_bytes());
-    header[3] = u8::try_from(trace.len / 4).unwrap_or(u8::MAX);
-    header[4..].copy_from_slice(&(trace.trace_type << 8).to_be_bytes());
+    // `trace()` checked the length: at most 244 bytes.
+    let remaining_len = u8::try_from(trace.len / 4).unwrap_or(u8::MAX);
+    let header = trace_payload(trace.ns, trace.trace_type, remaining_len);
     let mut attrs: Vec<(u16, Vec<u8>)> = Vec::new();
     if let Some(m) = mode {
         attrs.push((attr::MODE, vec![m]));

@@ -12,8 +12,9 @@ use crate::net::{
     sys,
 };
 
-// The router alert offset that `RxPacket` moves is a `u16`.
+// The router alert offset that `RxPacket` moves is a `u16`, at an even offset in the skb.
 const _: () = assert!(sys::IOAM_RS_SIZE_IP6CB_RA == core::mem::size_of::<u16>());
+const _: () = assert!((sys::IOAM_RS_OFFSET_SKB_CB + sys::IOAM_RS_OFFSET_IP6CB_RA) % 2 == 0);
 
 /// A received IPv6 packet, lent to a netfilter hook for the duration of the hook.
 ///
@@ -136,7 +137,8 @@ impl<'a> RxPacket<'a> {
         kernel::error::to_result(unsafe { sys::ioam_rs_skb_cow_head(skb, room) })?;
         // SAFETY: `skb` is valid (type invariant); `skb_cow_head()` may have moved the head.
         let reallocated = unsafe { (*skb).head } != head_before;
-        let total = added_u32.checked_add(at_u32).ok_or(EINVAL)?;
+        let total_len = added.checked_add(at).ok_or(EINVAL)?;
+        let total = u32::try_from(total_len).map_err(|_| EINVAL)?;
         // SAFETY: The network header is at `data` (checked above), with `at` private linear
         // bytes, and the head has `added + mac_len` bytes of private headroom: the push cannot
         // underflow, the MAC header fits in front of the new network header, and `total` bytes
@@ -147,7 +149,7 @@ impl<'a> RxPacket<'a> {
             reset_network_header(skb)?;
             // Before `edit` writes over the old MAC header's bytes.
             sys::ioam_rs_skb_mac_header_rebuild(skb);
-            slice::from_raw_parts_mut((*skb).data, added.checked_add(at).ok_or(EINVAL)?)
+            slice::from_raw_parts_mut((*skb).data, total_len)
         };
         let r = edit(buf);
         // SAFETY: The `total` bytes at `data` are the packet's new first bytes (above).
@@ -167,7 +169,8 @@ impl<'a> RxPacket<'a> {
                 .add(sys::IOAM_RS_OFFSET_SKB_CB + sys::IOAM_RS_OFFSET_IP6CB_RA)
                 .cast::<u16>()
         };
-        // SAFETY: As above; the control block is 8-byte aligned and `ra` at an even offset.
+        // SAFETY: As above; the skb is 8-byte aligned and `ra` at an even offset (asserted at
+        // the top of this file).
         let offset = unsafe { ra.read() };
         if usize::from(offset) >= at {
             if let Some(moved) = usize::from(offset)

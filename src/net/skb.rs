@@ -124,9 +124,11 @@ impl Skb {
         let Some(room) = mtu.checked_sub(added) else {
             return false;
         };
-        // SAFETY: `skb` is valid (type invariant); this only reads its lengths.
-        self.len() <= room
-            || (self.is_gso() && unsafe { sys::skb_gso_validate_network_len(self.raw(), room) })
+        if self.len() <= room {
+            return true;
+        }
+        // SAFETY: `skb` is valid (type invariant); this only reads its lengths and GSO fields.
+        self.is_gso() && unsafe { sys::skb_gso_validate_network_len(self.raw(), room) }
     }
 
     /// The transmit queue index.
