@@ -56,7 +56,7 @@ installed=$(inroot scripts/dkms-install.sh --kernel "$kver" --print-module) ||
 	die "building or installing ioam_rs.ko for $kver with DKMS failed"
 # A warning-free build on this compiler too (scripts/test.sh checks the project's kernel's).
 # shellcheck disable=SC2016 # expanded by the root's shell
-warnings=$(inroot sh -c 'grep -h -A6 "^warning" /var/lib/dkms/ioam-rs/*/"$1"/*/log/make.log' sh "$kver" || true)
+warnings=$(inroot sh -c 'grep -h -A6 -E "^warning|: warning:" /var/lib/dkms/ioam-rs/*/"$1"/*/log/make.log' sh "$kver" || true)
 [ -z "$warnings" ] || { printf '%s\n' "$warnings" >&2; die "the module build for $kver printed warnings"; }
 if [[ $installed == *.xz ]]; then
 	# shellcheck disable=SC2016 # expanded by the root's shell

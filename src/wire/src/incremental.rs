@@ -355,10 +355,10 @@ impl<'e, 'n, 'a> Start<'e, 'n, 'a> {
         if out.len() != self.hbh_len() {
             return Err(IncrementalError::Truncated);
         }
-        let added = self.hbh_len().wrapping_sub(EMPTY_HBH_LEN);
-        out.get_mut(added..)
-            .ok_or(IncrementalError::Truncated)?
-            .copy_from_slice(template);
+        // The empty option ends the header; an insertion then moves its front to make room for
+        // the entry. A fixed-size copy: no length-mismatch panic path is compiled in.
+        *out.last_chunk_mut::<EMPTY_HBH_LEN>()
+            .ok_or(IncrementalError::Truncated)? = *template;
         match self {
             Self::Insert(growth, entry) => insert_entry(out, 0, &EMPTY_OPTION, growth, entry)?,
             Self::Overflow => {
