@@ -221,6 +221,14 @@ audit_stop() {
 	echo '!hist:keys=order:vals=hitcount' >"$TR/events/kmem/mm_page_alloc/trigger"
 }
 
+# hot_offsets NAME: the samples of NAME in the module, counted per function and offset
+# ("COUNT SYMBOL+0xOFFSET"), for scripts/bench-annotate.py to lay over the disassembly.
+hot_offsets() {
+	[ "$kernel" = ioam-rs ] || return 0
+	perf script -i "/tmp/perf-$1.data" -F ip,sym,symoff,dso 2>/dev/null |
+		awk '$NF ~ /ioam_rs/ { print $2 }' | sort | uniq -c | sort -rn
+}
+
 for name in "${SCENARIOS[@]}"; do
 	scenario "$name"
 	[ "$mode" != audit ] || audit_start
@@ -242,6 +250,7 @@ for name in "${SCENARIOS[@]}"; do
 	elif [ "$mode" = profile ]; then
 		perf report -q -i "/tmp/perf-$name.data" --stdio --no-children --sort dso,sym \
 			>"$out/profile-$kernel-$name.txt" 2>/dev/null
+		hot_offsets "$name" >"$out/offsets-$kernel-$name.txt"
 	else
 		echo "$kernel,$name,$packets,$((rx1 - rx0)),$((t1 - t0)),$((b1 - b0))" >>"$out/speed.csv"
 	fi

@@ -9,7 +9,8 @@
 #   scripts/bench.sh --smoke    one short round and a short audit: checks the harness only
 #   scripts/bench.sh --profile [SCENARIO...]
 #                               where the instructions go: a perf profile of each scenario
-#                               (default: all) on both kernels, for optimising
+#                               (default: all) on both kernels, and the module's hottest
+#                               functions instruction by instruction, for optimising
 # Results: bench/results/DATE/ (raw CSV, results.csv, results.md, results.png); the latest
 # full run is copied to bench/latest.* and its table into README.md.
 set -euo pipefail
@@ -48,7 +49,10 @@ run() { # run KERNEL PACKETS [audit]
 if [ $profile = 1 ]; then
 	run ioam-rs "$packets" profile
 	run upstream "$packets" profile
-	log "profiles: $out/profile-*.txt"
+	for f in "$out"/offsets-ioam-rs-*.txt; do
+		python3 scripts/bench-annotate.py "$f" ioam_rs.ko >"${f/offsets-/annotate-}"
+	done
+	log "profiles: $out/profile-*.txt; the module's hottest functions by instruction: $out/annotate-*.txt"
 	exit 0
 fi
 for r in $(seq "$rounds"); do
