@@ -28,6 +28,7 @@ use crate::{
         pernet::{self, Net},
         skb::{OutputPacket, IPV6_HDR_LEN},
     },
+    sync::relaxed,
     uapi::route::attr,
     uapi::stat,
     wire::{
@@ -338,7 +339,7 @@ impl EncapRoute {
         if self.freq.always() {
             return true;
         }
-        let mut pos = self.window.load(Relaxed);
+        let mut pos = relaxed::load(&self.window);
         loop {
             let (traced, next) = self.freq.step(pos);
             match self.window.cmpxchg(pos, next, Relaxed) {

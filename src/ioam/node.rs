@@ -18,19 +18,38 @@ const QUEUE_DEPTH: u32 = trace_bit(6);
 const U16_UNAVAILABLE: u16 = u16::MAX;
 const U32_UNAVAILABLE: u32 = u32::MAX;
 
-/// This node's facts about one packet, independent of the namespace.
+/// This node's facts about one packet, independent of the namespace: its node data with the
+/// namespace's fields left to [`Facts::node_data`], so that each option only sets those.
 pub(crate) struct Facts {
     /// The trace type bits these facts were gathered for.
     gathered: u32,
-    node_id: u32,
-    node_id_wide: u64,
-    ingress: Option<(u32, u32)>,
-    egress: Option<(u32, u32)>,
-    timestamp: Option<(u32, u32)>,
-    queue_depth: u32,
+    node: NodeData<'static>,
 }
 
 impl Facts {
+    /// Facts gathered for no trace type bit (every field unavailable).
+    pub(crate) const NONE: Self = Self {
+        gathered: 0,
+        node: NodeData {
+            hop_limit: 0,
+            node_id: U32_UNAVAILABLE,
+            ingress_if: U16_UNAVAILABLE,
+            egress_if: U16_UNAVAILABLE,
+            ts_secs: U32_UNAVAILABLE,
+            ts_frac: U32_UNAVAILABLE,
+            transit_delay: U32_UNAVAILABLE,
+            namespace_data: U32_UNAVAILABLE,
+            queue_depth: U32_UNAVAILABLE,
+            checksum_complement: U32_UNAVAILABLE,
+            node_id_wide: u64::MAX,
+            ingress_if_wide: U32_UNAVAILABLE,
+            egress_if_wide: U32_UNAVAILABLE,
+            namespace_data_wide: u64::MAX,
+            buffer_occupancy: U32_UNAVAILABLE,
+            schema: None,
+        },
+    };
+
     /// Gathers the facts that trace type `trace_type` records for `pkt`, received on
     /// `ingress_dev` (`None`: locally generated), in `net` (under RCU, on the packet path),
     /// once it has its route.
@@ -49,23 +68,40 @@ impl Facts {
             None
         };
         // A locally generated packet was never received: it has no timestamp (as upstream).
-        let timestamp = ingress_dev
+        let (ts_secs, ts_frac) = ingress_dev
             .filter(|_| wants(TIMESTAMPS))
-            .map(|_| split_timestamp(pkt.timestamp_ns()));
+            .map_or((U32_UNAVAILABLE, U32_UNAVAILABLE), |_| {
+                split_timestamp(pkt.timestamp_ns())
+            });
         let queue_depth = egress_dev
             .filter(|_| wants(QUEUE_DEPTH))
             .and_then(|d| d.tx_queue_backlog(pkt.queue_mapping()))
             .unwrap_or(U32_UNAVAILABLE);
-        let if_ids =
-            |dev: Option<&NetDevice>| dev.filter(|_| wants(IF_IDS)).and_then(NetDevice::ioam_ids);
+        let if_ids = |dev: Option<&NetDevice>| {
+            dev.filter(|_| wants(IF_IDS))
+                .and_then(NetDevice::ioam_ids)
+                // Interface ids are 16 bits in the short field: the sysctl's low bits, as
+                // upstream.
+                .map_or((U16_UNAVAILABLE, U32_UNAVAILABLE), |(id, wide)| {
+                    (id as u16, wide)
+                })
+        };
+        let (ingress_if, ingress_if_wide) = if_ids(ingress_dev);
+        let (egress_if, egress_if_wide) = if_ids(egress_dev);
         Self {
             gathered: trace_type,
-            node_id,
-            node_id_wide,
-            ingress: if_ids(ingress_dev),
-            egress: if_ids(egress_dev),
-            timestamp,
-            queue_depth,
+            node: NodeData {
+                node_id,
+                ingress_if,
+                egress_if,
+                ts_secs,
+                ts_frac,
+                queue_depth,
+                node_id_wide,
+                ingress_if_wide,
+                egress_if_wide,
+                ..Self::NONE.node
+            },
         }
     }
 
@@ -80,34 +116,19 @@ impl Facts {
     }
 
     /// The node data to write with hop limit `hop_limit`, for a namespace whose data and wide
-    /// data are `namespace_data`.
+    /// data are `namespace_data` and whose schema is `schema`.
     pub(crate) fn node_data<'a>(
         &self,
         hop_limit: u8,
         (namespace_data, namespace_data_wide): (u32, u64),
         schema: Option<(u32, &'a [u8])>,
     ) -> NodeData<'a> {
-        let (ts_secs, ts_frac) = self.timestamp.unwrap_or((U32_UNAVAILABLE, U32_UNAVAILABLE));
-        // Interface ids are 16 bits in the short field: the sysctl's low bits, as upstream.
-        let short = |ids: Option<(u32, u32)>| ids.map_or(U16_UNAVAILABLE, |(id, _)| id as u16);
-        let wide = |ids: Option<(u32, u32)>| ids.map_or(U32_UNAVAILABLE, |(_, id)| id);
         NodeData {
             hop_limit,
-            node_id: self.node_id,
-            ingress_if: short(self.ingress),
-            egress_if: short(self.egress),
-            ts_secs,
-            ts_frac,
-            transit_delay: U32_UNAVAILABLE,
             namespace_data,
-            queue_depth: self.queue_depth,
-            checksum_complement: U32_UNAVAILABLE,
-            node_id_wide: self.node_id_wide,
-            ingress_if_wide: wide(self.ingress),
-            egress_if_wide: wide(self.egress),
             namespace_data_wide,
-            buffer_occupancy: U32_UNAVAILABLE,
             schema,
+            ..self.node
         }
     }
 }

@@ -134,7 +134,7 @@ impl Node<'_> {
             IPV6_HDR_LEN + (usize::from(ext_len) + 1) * 8
         };
         let mut position = None;
-        let mut facts: Option<Facts> = None;
+        let mut facts = Facts::NONE;
         loop {
             let found = {
                 let bytes = pkt.network_bytes(hbh_end).ok_or(stat::DROP_TRUNCATED)?;
@@ -162,20 +162,16 @@ impl Node<'_> {
             // The egress interface is part of the node data: route first.
             pkt.route();
             let trace_type = found.trace_type;
-            let facts = match facts.take() {
-                Some(f) if f.cover(trace_type) => facts.insert(f),
-                // Another option's type, asking for more: gather again, for both.
-                other => {
-                    let wanted = trace_type | other.map_or(0, |f: Facts| f.gathered());
-                    facts.insert(Facts::of(
-                        pkt.skb(),
-                        self.net,
-                        Some(self.ingress),
-                        wanted,
-                        self.guard,
-                    ))
-                }
-            };
+            if !facts.cover(trace_type) {
+                // The first option, or one whose type asks for more: gather, for all so far.
+                facts = Facts::of(
+                    pkt.skb(),
+                    self.net,
+                    Some(self.ingress),
+                    trace_type | facts.gathered(),
+                    self.guard,
+                );
+            }
             let schema = ns.schema.get(self.guard).map(|s| (s.id, &s.data[..]));
             // Recorded as the hop limit the packet leaves with, as upstream (but never wrapping).
             let data =

@@ -141,11 +141,6 @@ struct net_device *ioam_rs_netdev_notifier_info_to_dev(const void *info)
 	return netdev_notifier_info_to_dev(info);
 }
 
-int ioam_rs_skb_network_offset(const struct sk_buff *skb)
-{
-	return skb_network_offset(skb);
-}
-
 bool ioam_rs_pskb_may_pull(struct sk_buff *skb, unsigned int len)
 {
 	return pskb_may_pull(skb, len);

@@ -57,7 +57,6 @@ struct nf_hook_state;
 struct nlattr;
 struct genl_family;
 struct net_device *ioam_rs_netdev_notifier_info_to_dev(const void *info);
-int ioam_rs_skb_network_offset(const struct sk_buff *skb);
 bool ioam_rs_pskb_may_pull(struct sk_buff *skb, unsigned int len);
 bool ioam_rs_skb_valid_dst(const struct sk_buff *skb);
 unsigned int ioam_rs_dst_mtu(const struct dst_entry *dst);

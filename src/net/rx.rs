@@ -50,11 +50,12 @@ impl<'a> RxPacket<'a> {
         unsafe { Skb::from_raw(self.raw()) }
     }
 
-    /// `skb->data` offset of the network header plus `len`, if that makes sense.
+    /// `skb->data` offset of the network header plus `len`, if that makes sense (the network
+    /// header is not in front of `data`): `skb_network_offset()`, read here rather than called.
     fn data_offset(&self, len: usize) -> Option<u32> {
-        // SAFETY: `skb` is valid.
-        let offset = unsafe { sys::ioam_rs_skb_network_offset(self.raw()) };
-        let offset = usize::try_from(offset).ok()?;
+        // SAFETY: `skb` is valid, its network header set (type invariant).
+        let (nh, data) = unsafe { (skb::network_header(self.raw()), (*self.raw()).data) };
+        let offset = (nh as usize).checked_sub(data as usize)?;
         u32::try_from(offset.checked_add(len)?).ok()
     }
 

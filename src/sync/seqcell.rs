@@ -4,7 +4,10 @@
 //! another one at work gives up instead of waiting. For caches: a reader that races a
 //! writer gets nothing, never a torn value, and a lost write is only a cache miss.
 
-use crate::compat::{smp_rmb, smp_wmb};
+use crate::{
+    compat::{smp_rmb, smp_wmb},
+    sync::relaxed,
+};
 use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
 
 /// `N` words, read and written whole.
@@ -33,10 +36,10 @@ impl<const N: usize> SeqCell<N> {
         if before & 1 != 0 {
             return None;
         }
-        let value = core::array::from_fn(|i| self.words[i].load(Relaxed));
+        let value = core::array::from_fn(|i| relaxed::load(&self.words[i]));
         // The words are read before `seq` is read again.
         smp_rmb();
-        (self.seq.load(Relaxed) == before).then_some(value)
+        (relaxed::load(&self.seq) == before).then_some(value)
     }
 
     /// Stores `value`, unless another writer is at work (then the value is dropped).

@@ -50,10 +50,8 @@ impl TunnelFinding {
         }
         match kind {
             Self::LOOPED => {
-                let mut saddr = [0u8; 16];
-                for (chunk, word) in saddr.chunks_exact_mut(4).zip([a, b, c, d]) {
-                    chunk.copy_from_slice(&word.to_ne_bytes());
-                }
+                let bytes = [a, b, c, d].map(u32::to_ne_bytes);
+                let saddr = bytes.as_flattened().try_into().ok()?;
                 Some(TunnelPath::Looped(saddr))
             }
             Self::ELSEWHERE => Some(TunnelPath::Elsewhere),
