@@ -434,11 +434,13 @@ test_incremental_gso() {
 	all=$(tcpdump -r "$CAPTURE" 2>/dev/null | wc -l)
 	traced=$(tcpdump -r "$CAPTURE" "ip6[6] == 0 and ip6[40] == 6" 2>/dev/null | wc -l)
 	check_eq "packets from A with the option (of $all)" "$all" "$traced"
-	# The transit nodes saw GSO packets: far fewer insertions than the segments R got (of
-	# which the capture may miss some under TCG).
+	# The transit nodes saw GSO packets: fewer insertions than the segments R got. The capture
+	# can only miss segments (under TCG it may), so more segments than insertions means some
+	# insertion went into a packet of several. How many a GSO packet holds depends on TCP's
+	# pacing, which a loaded host slows (1.9 segments each, measured on a busy machine).
 	local inserted
 	inserted=$(stat "$T1" trace_inserted)
-	[ "$all" -gt $((2 * inserted)) ] || fail "T1 inserted $inserted times for $all packets: no GSO"
+	[ "$all" -gt "$inserted" ] || fail "T1 inserted $inserted times for $all packets: no GSO"
 	check_eq "insertions at T1 and T2" "$inserted" "$(stat "$T2" trace_inserted)"
 	check_stat "$T2" trace_overflow 0
 	rm -f "$CAPTURE"
