@@ -10,17 +10,20 @@ use kernel::{
     ffi,
     prelude::*,
     sync::{
-        atomic::{Acquire, Atomic, Release},
+        atomic::{Atomic, Release},
         rcu,
     },
     types::Opaque,
     ThisModule,
 };
 
-use crate::net::{
-    netlink::{fail, Attr, Extack, Msg, PolicyEntry},
-    pernet::Net,
-    sys,
+use crate::{
+    net::{
+        netlink::{fail, Attr, Extack, Msg, PolicyEntry},
+        pernet::Net,
+        sys,
+    },
+    sync::relaxed,
 };
 
 /// The commands of a family: `doit` for requests, `dumpit` for dumps.
@@ -434,7 +437,8 @@ impl EventGroup {
         _guard: &'g rcu::Guard,
         net: &'g Net,
     ) -> Option<EventSender<'g>> {
-        let family = self.family.load(Acquire);
+        // Read as `rcu_dereference()` reads: inline, ordered by the address dependency.
+        let family = relaxed::load(&self.family);
         if family.is_null() {
             return None;
         }

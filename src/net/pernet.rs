@@ -8,11 +8,11 @@ use kernel::{
     error::from_result,
     ffi,
     prelude::*,
-    sync::atomic::{Acquire, Atomic, Release},
+    sync::atomic::{Atomic, Release},
     types::Opaque,
 };
 
-use crate::{compat, net::sys};
+use crate::{compat, net::sys, sync::relaxed};
 
 /// A network namespace.
 ///
@@ -104,15 +104,19 @@ pub(crate) trait PerNetData: Sized + Send + Sync + 'static {
 ///
 /// # Invariants
 ///
-/// While `live` is true, `id` holds the id of a registered `pernet_operations` whose
-/// per-namespace data has the type the id is used with.
+/// `published` is 0, or the id of a registered `pernet_operations` whose per-namespace data has
+/// the type the id is used with (the kernel never assigns 0: the first slots of a namespace's
+/// `net_generic` hold its own header).
 pub(crate) struct PerNetId {
+    /// Where the kernel writes the id when registering.
     id: Opaque<ffi::c_uint>,
-    live: Atomic<bool>,
+    /// The id once registered, for readers on the packet path: one inline load, the slot's
+    /// reads ordered after it by their address dependency.
+    published: Atomic<u32>,
 }
 
-// SAFETY: The kernel writes `id` once during registration, before `live` is set (with release
-// ordering); afterwards it is only read.
+// SAFETY: The kernel writes `id` once during registration, before `published` is set (with
+// release ordering); afterwards it is only read.
 unsafe impl Sync for PerNetId {}
 
 impl PerNetId {
@@ -120,20 +124,19 @@ impl PerNetId {
     pub(crate) const fn new() -> Self {
         Self {
             id: Opaque::zeroed(),
-            live: Atomic::new(false),
+            published: Atomic::new(0),
         }
     }
 }
 
 /// Where `T`'s state of `net` lives, if `T` is registered.
 fn data_ptr<T: PerNetData>(net: &Net) -> Option<*mut T> {
-    let this = T::id();
-    if !this.live.load(Acquire) {
+    let id = relaxed::load(&T::id().published);
+    if id == 0 {
         return None;
     }
-    // SAFETY: `live` is set, so the id was written by the kernel and is no longer changing.
-    let id = unsafe { *this.id.get() };
-    // SAFETY: `net` is alive by the type invariant; the id is registered, so the slot exists.
+    // SAFETY: `net` is alive by the type invariant; `id` is registered (type invariant of
+    // `PerNetId`), so the slot exists.
     Some(unsafe { sys::ioam_rs_net_generic(net.as_ptr(), id) }.cast::<T>())
 }
 
@@ -180,8 +183,10 @@ impl<T: PerNetData> Registration<T> {
                 }
                 // SAFETY: `ops` is pinned and outlives the registration (unregistered on drop).
                 kernel::error::to_result(unsafe { sys::register_pernet_subsys(ops) })?;
-                // INVARIANT: registered; the kernel has written the id.
-                id.live.store(true, Release);
+                // SAFETY: Registered: the kernel has written the id and no longer changes it.
+                let assigned = unsafe { *id.id.get() };
+                // INVARIANT: registered, and the kernel's ids are never 0.
+                id.published.store(assigned, Release);
                 Ok(())
             }),
             _t: PhantomData,
@@ -192,7 +197,7 @@ impl<T: PerNetData> Registration<T> {
 #[pinned_drop]
 impl<T: PerNetData> PinnedDrop for Registration<T> {
     fn drop(self: Pin<&mut Self>) {
-        T::id().live.store(false, Release);
+        T::id().published.store(0, Release);
         // SAFETY: `ops` was registered by `register` (type invariant).
         unsafe { sys::unregister_pernet_subsys(self.ops.get()) };
     }
@@ -202,7 +207,7 @@ impl<T: PerNetData> PinnedDrop for Registration<T> {
 ///
 /// Called by the kernel for a new namespace, with the id slot of `T` allocated and zeroed.
 unsafe extern "C" fn init_callback<T: PerNetData>(net: *mut sys::net) -> ffi::c_int {
-    // The id is written before any init callback runs, but `live` is not set yet when the
+    // The id is written before any init callback runs, but not published yet when the
     // callback runs for existing namespaces during registration; read the slot directly.
     // SAFETY: The kernel wrote the id before calling us.
     let id = unsafe { *T::id().id.get() };

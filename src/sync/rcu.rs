@@ -17,6 +17,8 @@ use kernel::{
 
 use kernel::bindings;
 
+use crate::sync::relaxed;
+
 /// A heap node that can be handed to `call_rcu()`.
 ///
 /// `repr(C)` keeps `head` at offset 0, so the `callback_head` pointer is the node pointer.
@@ -63,17 +65,6 @@ impl From<InsertError> for Error {
     }
 }
 
-/// The pointer published in `ptr`, read as C's `rcu_dereference()` reads it: `READ_ONCE()`,
-/// inline, the reads through the pointer ordered after it by their address dependency (LKMM).
-/// `Atomic::load(Acquire)` would order them too, at the price of a call to a C helper on the
-/// packet path, where a trace takes several such reads.
-#[inline(always)]
-fn dereference<T>(ptr: &Atomic<*mut T>) -> *mut T {
-    // SAFETY: `as_ptr()` is valid and aligned for as long as `ptr` is borrowed; a volatile read
-    // is `READ_ONCE()`, a marked access that races with no atomic operation under the LKMM.
-    unsafe { ptr.as_ptr().read_volatile() }
-}
-
 /// An optional `T` that readers get lock-free under RCU.
 ///
 /// Writers may race with each other: publishing uses compare-and-exchange and removal uses
@@ -104,7 +95,8 @@ impl<T: Send> RcuCell<T> {
 
     /// The value, valid as long as both the cell borrow and the RCU read lock last.
     pub(crate) fn get<'a>(&'a self, _guard: &'a rcu::Guard) -> Option<&'a T> {
-        let node = dereference(&self.ptr);
+        // Read as `rcu_dereference()` reads: inline, ordered by the address dependency.
+        let node = relaxed::load(&self.ptr);
         // SAFETY: A non-null `node` is live per the invariant; it is freed only after a grace
         // period that cannot end while `_guard` holds the RCU read lock.
         unsafe { node.as_ref() }.map(|n| &n.value)
