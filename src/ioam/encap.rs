@@ -221,8 +221,8 @@ impl Encap for EncapRoute {
         let mut pkt = pkt;
         let encapsulated = {
             let guard = rcu::read_lock();
-            let facts = self.facts(net, &pkt, &guard);
-            self.encapsulate(st, &mut pkt, &saddr, &facts, &guard)
+            let mut facts = self.facts(net, &pkt, &guard);
+            self.encapsulate(st, &mut pkt, &saddr, &mut facts, &guard)
         };
         match encapsulated {
             Ok(()) => {
@@ -259,12 +259,12 @@ impl Encap for EncapRoute {
             count(st, stat::ENCAP_SKIPPED_HBH);
             return pkt.continue_xmit();
         }
-        let facts = self.facts(net, &pkt, guard);
+        let mut facts = self.facts(net, &pkt, guard);
         let result = match looped_source {
-            None => self.insert_inline(st, pkt, &facts, guard),
+            None => self.insert_inline(st, pkt, &mut facts, guard),
             Some(saddr) => {
                 let mut pkt = pkt;
-                self.encapsulate(st, &mut pkt, &saddr, &facts, guard)
+                self.encapsulate(st, &mut pkt, &saddr, &mut facts, guard)
                     .map(|()| pkt)
             }
         };
@@ -351,7 +351,7 @@ impl EncapRoute {
 
     /// What this node records about `pkt`, gathered only for packets that get a trace: the
     /// ingress device costs a lookup by index.
-    fn facts(&self, net: &Net, pkt: &OutputPacket, guard: &rcu::Guard) -> node::Facts {
+    fn facts<'g>(&self, net: &Net, pkt: &OutputPacket, guard: &'g rcu::Guard) -> node::Facts<'g> {
         let ingress = pkt.received_on(net, guard);
         node::Facts::of(pkt, net, ingress, self.trace.trace_type, guard)
     }

@@ -18,15 +18,16 @@ const QUEUE_DEPTH: u32 = trace_bit(6);
 const U16_UNAVAILABLE: u16 = u16::MAX;
 const U32_UNAVAILABLE: u32 = u32::MAX;
 
-/// This node's facts about one packet, independent of the namespace: its node data with the
-/// namespace's fields left to [`Facts::node_data`], so that each option only sets those.
-pub(crate) struct Facts {
+/// This node's facts about one packet: its node data, the namespace's fields left to
+/// [`Facts::for_namespace`], so that each option only sets those (in place: the data is large
+/// enough for a copy per packet to show).
+pub(crate) struct Facts<'a> {
     /// The trace type bits these facts were gathered for.
     gathered: u32,
-    node: NodeData<'static>,
+    node: NodeData<'a>,
 }
 
-impl Facts {
+impl Facts<'static> {
     /// Facts gathered for no trace type bit (every field unavailable).
     pub(crate) const NONE: Self = Self {
         gathered: 0,
@@ -49,7 +50,9 @@ impl Facts {
             schema: None,
         },
     };
+}
 
+impl<'a> Facts<'a> {
     /// Gathers the facts that trace type `trace_type` records for `pkt`, received on
     /// `ingress_dev` (`None`: locally generated), in `net` (under RCU, on the packet path),
     /// once it has its route.
@@ -100,7 +103,7 @@ impl Facts {
                 node_id_wide,
                 ingress_if_wide,
                 egress_if_wide,
-                ..Self::NONE.node
+                ..Facts::NONE.node
             },
         }
     }
@@ -117,19 +120,18 @@ impl Facts {
 
     /// The node data to write with hop limit `hop_limit`, for a namespace whose data and wide
     /// data are `namespace_data` and whose schema is `schema`.
-    pub(crate) fn node_data<'a>(
-        &self,
+    pub(crate) fn for_namespace(
+        &mut self,
         hop_limit: u8,
         (namespace_data, namespace_data_wide): (u32, u64),
         schema: Option<(u32, &'a [u8])>,
-    ) -> NodeData<'a> {
-        NodeData {
-            hop_limit,
-            namespace_data,
-            namespace_data_wide,
-            schema,
-            ..self.node
-        }
+    ) -> &NodeData<'a> {
+        let node = &mut self.node;
+        node.hop_limit = hop_limit;
+        node.namespace_data = namespace_data;
+        node.namespace_data_wide = namespace_data_wide;
+        node.schema = schema;
+        node
     }
 }
 

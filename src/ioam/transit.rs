@@ -175,9 +175,9 @@ impl Node<'_> {
             let schema = ns.schema.get(self.guard).map(|s| (s.id, &s.data[..]));
             // Recorded as the hop limit the packet leaves with, as upstream (but never wrapping).
             let data =
-                facts.node_data(self.hop_limit.saturating_sub(1), (ns.data, ns.wide), schema);
+                facts.for_namespace(self.hop_limit.saturating_sub(1), (ns.data, ns.wide), schema);
             let trace = if let Some(opt) = found.incremental {
-                let Some(grown) = self.insert(pkt, hbh_end, &found, &opt, &data)? else {
+                let Some(grown) = self.insert(pkt, hbh_end, &found, &opt, data)? else {
                     continue;
                 };
                 // What lies behind the option stayed in place while the header's start moved.
@@ -188,7 +188,7 @@ impl Node<'_> {
                 grown.trace
             } else {
                 let outcome = pkt
-                    .edit(found.trace.clone(), |trace| fill_node(trace, &data))
+                    .edit(found.trace.clone(), |trace| fill_node(trace, data))
                     .map_err(|_| stat::DROP_NOT_WRITABLE)?;
                 self.st.stats.bump(match outcome {
                     FillOutcome::Filled => stat::TRACE_FILLED,

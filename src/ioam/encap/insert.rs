@@ -29,17 +29,17 @@ enum Header<'e, 'n, 'a> {
 impl EncapRoute {
     /// Inserts the Hop-by-Hop header after the IPv6 header (which has none yet), with this
     /// node's data.
-    pub(super) fn insert_inline(
+    pub(super) fn insert_inline<'g>(
         &self,
-        st: Option<&NetState>,
+        st: Option<&'g NetState>,
         mut pkt: OutputPacket,
-        facts: &node::Facts,
-        guard: &rcu::Guard,
+        facts: &mut node::Facts<'g>,
+        guard: &'g rcu::Guard,
     ) -> Result<OutputPacket> {
         let [.., next_header, hop_limit] = *pkt.ipv6_header().first_chunk::<8>().ok_or(EINVAL)?;
         let data = self.node_data(st, hop_limit, facts, guard);
-        let entry = self.entry(data.as_ref());
-        let header = self.header(data.as_ref(), entry.as_ref());
+        let entry = self.entry(data);
+        let header = self.header(data, entry.as_ref());
         let len = self.header_len(&header);
         let extra = pkt.route_dev(guard).map_or(0, |d| d.ll_reserved_space());
         let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
@@ -55,19 +55,19 @@ impl EncapRoute {
 
     /// Wraps the packet in an outer IPv6 header from `saddr` to `tundst` carrying the
     /// Hop-by-Hop header (RFC 2473), with this node's data.
-    pub(super) fn encapsulate(
+    pub(super) fn encapsulate<'g>(
         &self,
-        st: Option<&NetState>,
+        st: Option<&'g NetState>,
         pkt: &mut OutputPacket,
         saddr: &[u8; 16],
-        facts: &node::Facts,
-        guard: &rcu::Guard,
+        facts: &mut node::Facts<'g>,
+        guard: &'g rcu::Guard,
     ) -> Result {
         // The outer header copies the inner one's hop limit.
         let hop_limit = pkt.ipv6_header()[7];
         let data = self.node_data(st, hop_limit, facts, guard);
-        let entry = self.entry(data.as_ref());
-        let header = self.header(data.as_ref(), entry.as_ref());
+        let entry = self.entry(data);
+        let header = self.header(data, entry.as_ref());
         let hbh_len = self.header_len(&header);
         let extra = pkt.route_dev(guard).map_or(0, |d| d.ll_reserved_space());
         let len = IPV6_HDR_LEN + hbh_len;
@@ -90,16 +90,16 @@ impl EncapRoute {
 
     /// This node's data for a packet that leaves with `hop_limit`; `None` when the namespace
     /// is unknown here (the trace then goes out as configured, without this node's data).
-    fn node_data<'g>(
+    fn node_data<'f, 'g>(
         &self,
         st: Option<&'g NetState>,
         hop_limit: u8,
-        facts: &node::Facts,
+        facts: &'f mut node::Facts<'g>,
         guard: &'g rcu::Guard,
-    ) -> Option<NodeData<'g>> {
+    ) -> Option<&'f NodeData<'g>> {
         let ns = st?.namespace(self.trace.namespace_id, guard)?;
         let schema = ns.schema.get(guard).map(|s| (s.id, &s.data[..]));
-        Some(facts.node_data(hop_limit, (ns.data, ns.wide), schema))
+        Some(facts.for_namespace(hop_limit, (ns.data, ns.wide), schema))
     }
 
     /// This node's entry for an Incremental Trace route.
