@@ -6,6 +6,7 @@
 use pin_init::PinInit;
 
 /// `smp_rmb()`: loads before it are ordered before loads after it.
+#[cfg(not(CONFIG_X86_64))]
 #[inline(always)]
 pub(crate) fn smp_rmb() {
     #[cfg(not(kernel_7_3))]
@@ -15,6 +16,7 @@ pub(crate) fn smp_rmb() {
 }
 
 /// `smp_wmb()`: stores before it are ordered before stores after it.
+#[cfg(not(CONFIG_X86_64))]
 #[inline(always)]
 pub(crate) fn smp_wmb() {
     #[cfg(not(kernel_7_3))]

@@ -4,11 +4,11 @@
 //! another one at work gives up instead of waiting. For caches: a reader that races a
 //! writer gets nothing, never a torn value, and a lost write is only a cache miss.
 
-use crate::{
-    compat::{smp_rmb, smp_wmb},
-    sync::relaxed,
+use crate::sync::{
+    barrier::{smp_rmb, smp_wmb},
+    relaxed,
 };
-use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
+use kernel::sync::atomic::{Atomic, Relaxed, Release};
 
 /// `N` words, read and written whole.
 ///
@@ -32,10 +32,12 @@ impl<const N: usize> SeqCell<N> {
 
     /// The value, or `None` while a writer is at work.
     pub(crate) fn read(&self) -> Option<[u32; N]> {
-        let before = self.seq.load(Acquire);
+        // `read_seqcount_begin()`: the count, then the words.
+        let before = relaxed::load(&self.seq);
         if before & 1 != 0 {
             return None;
         }
+        smp_rmb();
         let value = core::array::from_fn(|i| relaxed::load(&self.words[i]));
         // The words are read before `seq` is read again.
         smp_rmb();
