@@ -11,7 +11,9 @@
 # "kernel,scenario,sent,kind,call_site,count" lines to OUT_DIR/alloc.csv instead; with
 # "profile", samples the CPU every 10,000 guest instructions (perf, cpu-clock under
 # instruction counting) and writes OUT_DIR/profile-KERNEL-SCENARIO.txt, symbols by share.
-# IOAM_RS_BENCH_SCENARIOS="NAME..." runs only these scenarios.
+# IOAM_RS_BENCH_SCENARIOS="NAME..." runs only these scenarios. IOAM_RS_BENCH_NAMESPACES=all gives
+# every node an IOAM namespace in every scenario (and so, with ioam_rs.ko, the receive hook):
+# for comparing with module versions that registered the hook everywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -114,6 +116,7 @@ switches_off() {
 # namespaces NODE...: the IOAM namespace registered on these nodes only (each its own data).
 ns_nodes=" "
 namespaces() {
+	[ "${IOAM_RS_BENCH_NAMESPACES:-}" != all ] || set -- A T R
 	local n data=0
 	for n in A T R; do
 		data=$((data + 1))
