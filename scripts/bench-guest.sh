@@ -113,7 +113,8 @@ switches_off() {
 	done
 	switched=()
 }
-# namespaces NODE...: the IOAM namespace registered on these nodes only (each its own data).
+# namespaces NODE...: the IOAM namespace registered on these nodes only (each its own data),
+# or on all of them with IOAM_RS_BENCH_NAMESPACES=all.
 ns_nodes=" "
 namespaces() {
 	[ "${IOAM_RS_BENCH_NAMESPACES:-}" != all ] || set -- A T R

@@ -19,8 +19,7 @@ const U16_UNAVAILABLE: u16 = u16::MAX;
 const U32_UNAVAILABLE: u32 = u32::MAX;
 
 /// This node's facts about one packet: its node data, the namespace's fields left to
-/// [`Facts::for_namespace`], so that each option only sets those (in place: the data is large
-/// enough for a copy per packet to show).
+/// [`Facts::for_namespace`], which sets them in place for each option (no copy of the data).
 pub(crate) struct Facts<'a> {
     /// The trace type bits these facts were gathered for.
     gathered: u32,
