@@ -12,10 +12,7 @@ mod tunnel;
 use kernel::{
     ffi,
     prelude::*,
-    sync::{
-        atomic::{Atomic, Relaxed},
-        rcu,
-    },
+    sync::atomic::{Atomic, Relaxed},
 };
 
 use self::tunnel::{TunnelFinding, TunnelPath};
@@ -28,7 +25,7 @@ use crate::{
         pernet::{self, Net},
         skb::{OutputPacket, IPV6_HDR_LEN},
     },
-    sync::relaxed,
+    sync::{rcu, relaxed},
     uapi::route::attr,
     uapi::stat,
     wire::{
@@ -173,13 +170,19 @@ impl Encap for EncapRoute {
         self.mode != Mode::Inline
     }
 
-    fn output(&self, net: &Net, ctx: &OutputContext<'_>, pkt: OutputPacket) -> ffi::c_int {
+    fn output(
+        &self,
+        net: &Net,
+        ctx: &OutputContext<'_>,
+        pkt: OutputPacket,
+        guard: &rcu::Guard,
+    ) -> ffi::c_int {
         if self.inline_for(pkt.was_received()) {
             // Inline insertion waits for `xmit`, after the MTU check: the route's MTU already
             // counts the inserted bytes, the packet must not yet.
             return ctx.orig_output(net, pkt);
         }
-        let st = pernet::get::<NetState>(net);
+        let st = pernet::get::<NetState>(net, guard);
         let (path, route) = match self.tunnel_path(net, &pkt, |dst| ctx.is_state_of(dst)) {
             Ok(found) => found,
             // No route to `tundst`: only the packets to trace are lost.
@@ -219,11 +222,8 @@ impl Encap for EncapRoute {
             return ctx.orig_output(net, pkt);
         }
         let mut pkt = pkt;
-        let encapsulated = {
-            let guard = rcu::read_lock();
-            let mut facts = self.facts(net, &pkt, &guard);
-            self.encapsulate(st, &mut pkt, &saddr, &mut facts, &guard)
-        };
+        let mut facts = self.facts(net, &pkt, guard);
+        let encapsulated = self.encapsulate(st, &mut pkt, &saddr, &mut facts, guard);
         match encapsulated {
             Ok(()) => {
                 count(st, stat::ENCAP_TRACED);
@@ -237,7 +237,7 @@ impl Encap for EncapRoute {
     }
 
     fn xmit(&self, net: &Net, pkt: OutputPacket, guard: &rcu::Guard) -> ffi::c_int {
-        let st = pernet::get::<NetState>(net);
+        let st = pernet::get::<NetState>(net, guard);
         let inline = self.inline_for(pkt.was_received());
         let mut looped_source = None;
         if !inline {

@@ -4,11 +4,10 @@
 //! `GFP_ATOMIC`), and rate-limited per network namespace: events over the limit are counted
 //! and dropped, never queued.
 
-use kernel::sync::rcu;
-
 use crate::{
     ioam::state::NetState,
     net::{genl::EventGroup, pernet::Net},
+    sync::rcu,
     uapi::{event, stat},
     wire::option::{trace_type_word, TraceHeader, TRACE_HDR_LEN},
 };

@@ -2,10 +2,9 @@
 //! What a node records about itself and a packet: ids from the IOAM sysctls, timestamps
 //! and queue depth, gathered from the kernel into plain values.
 
-use kernel::sync::rcu;
-
 use crate::{
     net::{device::NetDevice, pernet::Net, skb::Skb},
+    sync::rcu,
     wire::{fill::NodeData, trace::trace_bit},
 };
 

@@ -9,7 +9,7 @@ use kernel::{
     alloc::{flags::GFP_KERNEL, KVec},
     new_mutex,
     prelude::*,
-    sync::{rcu, Arc, Mutex},
+    sync::{Arc, Mutex},
 };
 
 use crate::{
@@ -18,7 +18,7 @@ use crate::{
         device::NetDevice,
         pernet::{Net, PerNetData, PerNetId},
     },
-    sync::rcu::{RcuCell, RcuTable},
+    sync::rcu::{self, RcuCell, RcuTable},
     uapi::{EVENT_BURST_DEFAULT, EVENT_RATE_DEFAULT},
 };
 

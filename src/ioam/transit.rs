@@ -8,7 +8,7 @@
 //! Every option is validated here, even where the kernel's handler already did (it may be
 //! configured differently); a malformed one drops the packet, counted by reason.
 
-use kernel::{prelude::*, sync::rcu};
+use kernel::prelude::*;
 
 use crate::{
     ioam::{events, node::Facts, state::NetState},
@@ -19,6 +19,7 @@ use crate::{
         rx::RxPacket,
         skb::IPV6_HDR_LEN,
     },
+    sync::rcu,
     uapi::stat,
     wire::{
         fill::{fill_node, Entry, FillOutcome, Malformed, NodeData},
@@ -51,11 +52,13 @@ impl RxHook for Transit {
     }
 
     #[inline]
-    fn hook(net: &Net, ingress: &NetDevice, pkt: &mut RxPacket<'_>) -> Verdict {
+    fn hook(net: &Net, ingress: &NetDevice, pkt: &mut RxPacket<'_>, guard: &rcu::Guard) -> Verdict {
         // Every IPv6 packet comes here; most have no Hop-by-Hop header and leave at once,
         // without paying for the frame of the rest.
         match pkt.network_bytes(IPV6_HDR_LEN).and_then(|h| h.get(6..8)) {
-            Some(&[NEXTHDR_HOP, hop_limit]) => Self::hop_by_hop(net, ingress, pkt, hop_limit),
+            Some(&[NEXTHDR_HOP, hop_limit]) => {
+                Self::hop_by_hop(net, ingress, pkt, hop_limit, guard)
+            }
             // Not ours to judge when shorter: the stack checked the header.
             _ => Verdict::Accept,
         }
@@ -69,19 +72,19 @@ impl Transit {
         ingress: &NetDevice,
         pkt: &mut RxPacket<'_>,
         hop_limit: u8,
+        guard: &rcu::Guard,
     ) -> Verdict {
-        let Some(st) = pernet::get::<NetState>(net) else {
+        let Some(st) = pernet::get::<NetState>(net, guard) else {
             return Verdict::Accept;
         };
-        let guard = rcu::read_lock();
-        if !st.ioam_enabled(ingress, &guard) {
+        if !st.ioam_enabled(ingress, guard) {
             return Verdict::Accept;
         }
         let node = Node {
             net,
             st,
             ingress,
-            guard: &guard,
+            guard,
             hop_limit,
         };
         match node.process(pkt) {

@@ -12,6 +12,7 @@
 #include <net/ip_tunnels.h>
 #include <net/lwtunnel.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include <net/netlink.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv6.h>
@@ -97,6 +98,10 @@ IOAM_RS_OFFSET(NET_IOAM6_ID, struct net, ipv6.sysctl.ioam6_id);
 IOAM_RS_SIZE(NET_IOAM6_ID, struct net, ipv6.sysctl.ioam6_id);
 IOAM_RS_OFFSET(NET_IOAM6_ID_WIDE, struct net, ipv6.sysctl.ioam6_id_wide);
 IOAM_RS_SIZE(NET_IOAM6_ID_WIDE, struct net, ipv6.sysctl.ioam6_id_wide);
+/* net_generic(), inline: the array's pointer and where its slots start. */
+IOAM_RS_OFFSET(NET_GEN, struct net, gen);
+IOAM_RS_SIZE(NET_GEN, struct net, gen);
+IOAM_RS_OFFSET(NET_GENERIC_PTR, struct net_generic, ptr);
 
 /* The router alert option's offset in the IPv6 control block (IP6CB()), read at these offsets. */
 IOAM_RS_OFFSET(SKB_CB, struct sk_buff, cb);

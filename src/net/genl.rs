@@ -9,10 +9,7 @@ use kernel::{
     error::from_result,
     ffi,
     prelude::*,
-    sync::{
-        atomic::{Atomic, Release},
-        rcu,
-    },
+    sync::atomic::{Atomic, Release},
     types::Opaque,
     ThisModule,
 };
@@ -23,7 +20,7 @@ use crate::{
         pernet::Net,
         sys,
     },
-    sync::relaxed,
+    sync::{rcu, relaxed},
 };
 
 /// The commands of a family: `doit` for requests, `dumpit` for dumps.

@@ -5,7 +5,7 @@
 //! C header: [`include/net/lwtunnel.h`](srctree/include/net/lwtunnel.h)
 
 use core::{marker::PhantomData, mem::size_of, ptr};
-use kernel::{error::from_result, ffi, prelude::*, sync::rcu, types::Opaque, ThisModule};
+use kernel::{error::from_result, ffi, prelude::*, types::Opaque, ThisModule};
 
 use crate::{
     compat,
@@ -16,6 +16,7 @@ use crate::{
         skb::OutputPacket,
         sys,
     },
+    sync::rcu,
 };
 
 /// The most attribute slots an encapsulation's policy may have (its attribute numbers are
@@ -109,8 +110,15 @@ pub(crate) trait Encap: Sized + Send + Sync + 'static {
     /// Whether packets go through [`Encap::output`] (else only through [`Encap::xmit`]): each
     /// redirect costs a lightweight-tunnel dispatch per packet.
     fn redirects_output(&self) -> bool;
-    /// Handles a packet routed through this state (`lwt`), before `ip6_output`.
-    fn output(&self, net: &Net, ctx: &OutputContext<'_>, pkt: OutputPacket) -> ffi::c_int;
+    /// Handles a packet routed through this state (`lwt`), before `ip6_output`. Called inside
+    /// an RCU read-side critical section, `guard`, that the handler may use.
+    fn output(
+        &self,
+        net: &Net,
+        ctx: &OutputContext<'_>,
+        pkt: OutputPacket,
+        guard: &rcu::Guard,
+    ) -> ffi::c_int;
     /// Handles a packet about to be transmitted on the route's device, after the MTU check
     /// (which counted the state's headroom): return `pkt.continue_xmit()` to let it go on.
     /// Called inside an RCU read-side critical section, `guard`, that the handler may use.
@@ -281,7 +289,7 @@ unsafe extern "C" fn destroy_state_callback<T: Encap>(lws: *mut sys::lwtunnel_st
 
 /// # Safety
 ///
-/// Called by the kernel for a packet whose route has our state, under RCU.
+/// Called by the kernel (`lwtunnel_output`) for a packet whose route has our state, under RCU.
 unsafe extern "C" fn output_callback<T: Encap>(
     net: *mut sys::net,
     sk: *mut sys::sock,
@@ -305,7 +313,10 @@ unsafe extern "C" fn output_callback<T: Encap>(
         lwt,
         _p: PhantomData,
     };
-    st.output(net, &ctx, pkt)
+    // SAFETY: `lwtunnel_output()` calls us inside its RCU read-side critical section, which
+    // outlasts this call.
+    let guard = unsafe { rcu::Guard::held() };
+    st.output(net, &ctx, pkt, &guard)
 }
 
 /// # Safety
@@ -321,10 +332,10 @@ unsafe extern "C" fn xmit_callback<T: Encap>(skb: *mut sys::sk_buff) -> ffi::c_i
     if lwt.is_null() {
         return EINVAL.to_errno();
     }
-    // One read-side section for the whole call: the device's namespace is read in it, and
-    // the handler reads its configuration in it (a second section would cost a traced packet
-    // two more helper calls).
-    let guard = rcu::read_lock();
+    // SAFETY: `lwtunnel_xmit()` calls us inside its RCU read-side critical section, which
+    // outlasts this call: the device's namespace is read in it, and the handler reads its
+    // configuration in it.
+    let guard = unsafe { rcu::Guard::held() };
     let Some(net) = pkt.route_dev(&guard).map(|d| d.net().as_ptr()) else {
         return EINVAL.to_errno();
     };

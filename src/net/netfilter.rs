@@ -7,11 +7,14 @@
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::{ffi, new_mutex, prelude::*, sync::Mutex};
 
-use crate::net::{
-    device::NetDevice,
-    pernet::{Net, PerNetData, PerNetId},
-    rx::RxPacket,
-    sys,
+use crate::{
+    net::{
+        device::NetDevice,
+        pernet::{Net, PerNetData, PerNetId},
+        rx::RxPacket,
+        sys,
+    },
+    sync::rcu,
 };
 
 /// What becomes of a packet after a hook.
@@ -29,8 +32,9 @@ pub(crate) trait RxHook: 'static {
     fn ops() -> &'static HookOps;
     /// The id slot of its per-namespace registration (one `static` per hook).
     fn pernet_id() -> &'static PerNetId;
-    /// Looks at (and may change) `pkt`, received on `ingress` in `net`.
-    fn hook(net: &Net, ingress: &NetDevice, pkt: &mut RxPacket<'_>) -> Verdict;
+    /// Looks at (and may change) `pkt`, received on `ingress` in `net`, inside the RCU
+    /// read-side critical section `guard`.
+    fn hook(net: &Net, ingress: &NetDevice, pkt: &mut RxPacket<'_>, guard: &rcu::Guard) -> Verdict;
 }
 
 /// A hook description, shareable by all network namespaces (as the kernel's own static ops).
@@ -183,7 +187,10 @@ unsafe extern "C" fn hook_callback<H: RxHook>(
     let (net, dev) = unsafe { (Net::from_raw(net), NetDevice::from_raw(dev)) };
     // SAFETY: Netfilter lends us the packet, network header set, under RCU, for this call.
     let mut pkt = unsafe { RxPacket::from_raw(skb) };
-    match H::hook(net, dev, &mut pkt) {
+    // SAFETY: `nf_hook()` runs the hooks inside its RCU read-side critical section, which
+    // outlasts this call.
+    let guard = unsafe { rcu::Guard::held() };
+    match H::hook(net, dev, &mut pkt, &guard) {
         Verdict::Accept => sys::IOAM_RS_NF_ACCEPT,
         Verdict::Drop => sys::IOAM_RS_NF_DROP,
     }

@@ -12,7 +12,11 @@ use kernel::{
     types::Opaque,
 };
 
-use crate::{compat, net::sys, sync::relaxed};
+use crate::{
+    compat,
+    net::sys,
+    sync::{rcu, relaxed},
+};
 
 /// A network namespace.
 ///
@@ -88,6 +92,7 @@ const _: () = {
     assert!(sys::IOAM_RS_SIZE_NET_ADDR_GENID == size_of::<u32>());
     assert!(sys::IOAM_RS_SIZE_NET_IOAM6_ID == size_of::<u32>());
     assert!(sys::IOAM_RS_SIZE_NET_IOAM6_ID_WIDE == size_of::<u64>());
+    assert!(sys::IOAM_RS_SIZE_NET_GEN == size_of::<*const u8>());
 };
 
 /// State kept for every network namespace while a [`Registration`] is live.
@@ -129,23 +134,31 @@ impl PerNetId {
     }
 }
 
-/// Where `T`'s state of `net` lives, if `T` is registered.
-fn data_ptr<T: PerNetData>(net: &Net) -> Option<*mut T> {
+/// The state of type `T` of `net`, or `None` when `T` is not registered.
+///
+/// `net_generic()`, inline: the namespace's array of states (`net->gen`) is replaced, under
+/// RCU, when a registration needs more slots; the states it points to stay where they are
+/// for the namespace's life, so the result outlives `_guard`.
+pub(crate) fn get<'n, T: PerNetData>(net: &'n Net, _guard: &rcu::Guard) -> Option<&'n T> {
     let id = relaxed::load(&T::id().published);
     if id == 0 {
         return None;
     }
-    // SAFETY: `net` is alive by the type invariant; `id` is registered (type invariant of
-    // `PerNetId`), so the slot exists.
-    Some(unsafe { sys::ioam_rs_net_generic(net.as_ptr(), id) }.cast::<T>())
-}
-
-/// The state of type `T` of `net`, or `None` when `T` is not registered.
-pub(crate) fn get<T: PerNetData>(net: &Net) -> Option<&T> {
-    let ptr = data_ptr::<T>(net)?;
+    // SAFETY: `net` is alive (type invariant of `Net`) and `gen` is an RCU-published pointer to
+    // its `struct net_generic`, read as `rcu_dereference()` reads it, under `_guard`.
+    let generic: *const u8 = unsafe { net.read_field(sys::IOAM_RS_OFFSET_NET_GEN) };
+    // SAFETY: `id` is registered (type invariant of `PerNetId`), so every namespace's array has
+    // its slot, a pointer at `ptr[id]`; the array stays alive under `_guard`.
+    let slot = unsafe {
+        generic
+            .add(sys::IOAM_RS_OFFSET_NET_GENERIC_PTR)
+            .cast::<*mut T>()
+            .add(id as usize)
+            .read()
+    };
     // SAFETY: The slot of a live registration holds a `T` initialised by `init_callback` that is
     // only dropped by `exit_callback`, when the namespace itself goes away, so it outlives `net`.
-    Some(unsafe { &*ptr })
+    unsafe { slot.as_ref() }
 }
 
 /// A registered `pernet_operations` for `T`; unregisters (running `exit` for every namespace)

@@ -5,9 +5,12 @@
 //! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
 
 use core::{ptr::NonNull, slice};
-use kernel::{ffi, prelude::*, sync::rcu, types::Opaque};
+use kernel::{ffi, prelude::*, types::Opaque};
 
-use crate::net::{device::NetDevice, dst::DstRef, pernet::Net, sys};
+use crate::{
+    net::{device::NetDevice, dst::DstRef, pernet::Net, sys},
+    sync::rcu,
+};
 
 /// Length of the fixed IPv6 header.
 pub(crate) const IPV6_HDR_LEN: usize = 40;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! RCU-protected storage: values readers reach lock-free under [`rcu::Guard`], replaced by
+//! RCU-protected storage: values readers reach lock-free under a [`Guard`], replaced by
 //! writers and freed only after a grace period.
 //!
 //! C header: [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h)
@@ -8,16 +8,16 @@ use core::ptr;
 use kernel::{
     alloc::{flags::GFP_KERNEL_ACCOUNT, AllocError, KBox},
     prelude::*,
-    sync::{
-        atomic::{Atomic, Relaxed, Release},
-        rcu,
-    },
+    sync::atomic::{Atomic, Relaxed, Release},
     types::Opaque,
 };
 
 use kernel::bindings;
 
 use crate::sync::relaxed;
+
+mod guard;
+pub(crate) use guard::{read_lock, Guard};
 
 /// A heap node that can be handed to `call_rcu()`.
 ///
@@ -94,7 +94,7 @@ impl<T: Send> RcuCell<T> {
     }
 
     /// The value, valid as long as both the cell borrow and the RCU read lock last.
-    pub(crate) fn get<'a>(&'a self, _guard: &'a rcu::Guard) -> Option<&'a T> {
+    pub(crate) fn get<'a>(&'a self, _guard: &'a Guard) -> Option<&'a T> {
         // Read as `rcu_dereference()` reads: inline, ordered by the address dependency.
         let node = relaxed::load(&self.ptr);
         // SAFETY: A non-null `node` is live per the invariant; it is freed only after a grace
@@ -261,7 +261,7 @@ impl<T: Send + Sync> RcuTable<T> {
     }
 
     /// The entry for `id`.
-    pub(crate) fn get<'a>(&'a self, id: u16, guard: &'a rcu::Guard) -> Option<&'a T> {
+    pub(crate) fn get<'a>(&'a self, id: u16, guard: &'a Guard) -> Option<&'a T> {
         let (high, low) = split(id);
         self.page(high)?.get(guard)?.slots.get(low)?.get(guard)
     }
@@ -281,7 +281,7 @@ impl<T: Send + Sync> RcuTable<T> {
         }
         // Allocated before the RCU read lock: allocating may sleep.
         let value = RcuValue::new(value)?;
-        let guard = rcu::read_lock();
+        let guard = read_lock();
         // `page` is set, unless a concurrent `clear` (namespace exit) just retired it.
         let slot = page
             .get(&guard)
@@ -293,7 +293,7 @@ impl<T: Send + Sync> RcuTable<T> {
     /// Removes the entry for `id`; it is freed after a grace period. False if there was none.
     pub(crate) fn remove(&self, id: u16) -> bool {
         let (high, low) = split(id);
-        let guard = rcu::read_lock();
+        let guard = read_lock();
         self.page(high)
             .and_then(|page| page.get(&guard))
             .and_then(|p| p.slots.get(low))
@@ -304,7 +304,7 @@ impl<T: Send + Sync> RcuTable<T> {
     pub(crate) fn iter_from<'a>(
         &'a self,
         start: u16,
-        guard: &'a rcu::Guard,
+        guard: &'a Guard,
     ) -> impl Iterator<Item = (u16, &'a T)> + 'a {
         let (start_high, start_low) = split(start);
         let used_pages = self
@@ -331,7 +331,7 @@ impl<T: Send + Sync> RcuTable<T> {
     pub(crate) fn clear(&self) {
         for page in &self.pages {
             {
-                let guard = rcu::read_lock();
+                let guard = read_lock();
                 if let Some(p) = page.get(&guard) {
                     for slot in &p.slots {
                         slot.take();

@@ -4,12 +4,13 @@
 //! into a Pre-allocated Trace, or inserted as the first entry of an Incremental Trace (whose
 //! header's length then depends on the entry, so it is decided before the packet grows).
 
-use kernel::{prelude::*, sync::rcu};
+use kernel::prelude::*;
 
 use super::{EncapRoute, NEXTHDR_HOP, NEXTHDR_IPV6, TRACE_OFFSET};
 use crate::{
     ioam::{node, state::NetState},
     net::skb::{OutputPacket, IPV6_HDR_LEN},
+    sync::rcu,
     wire::{
         fill::{fill_node, Entry, FillOutcome, NodeData},
         incremental::{Start, EMPTY_HBH_LEN},

@@ -2,7 +2,7 @@
 //! Where an encap route's outer packets go: the route to `tundst` and its source address, and
 //! whether that route is the encap route itself, kept per routing generation.
 
-use kernel::{prelude::*, sync::rcu};
+use kernel::prelude::*;
 
 use super::EncapRoute;
 use crate::{
@@ -12,7 +12,7 @@ use crate::{
         pernet::Net,
         skb::OutputPacket,
     },
-    sync::seqcell::SeqCell,
+    sync::{rcu, seqcell::SeqCell},
 };
 
 /// A route to `tundst` and the outer source address to send with.
