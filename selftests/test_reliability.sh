@@ -559,6 +559,24 @@ if len(depths) != n or bad or not out:
 	rel_rmmod_within "$REL_RELEASE_WAIT" "A's route was deleted"
 }
 
+# The counters are per CPU (each CPU adds to its own copy, `ioamctl stats` sums them): packets
+# handled on every CPU must all count. Pings pinned to each CPU in turn (a veth delivers on the
+# sending CPU, so T1 receives there too) must add up exactly on A and on T1.
+test_rel_counters_per_cpu() {
+	local cpus cpu n=0 each=20
+	cpus=$(nproc)
+	[ "$cpus" -ge 2 ] || skip "one CPU: nothing to sum"
+	rel_chain 1 module
+	route_trace inline 0xc00000 16
+	for cpu in $(seq 0 $((cpus - 1))); do
+		ip netns exec "$A" taskset -c "$cpu" ping -6 -q -c "$each" -i 0.01 -W 1 "$DST" >/dev/null ||
+			fail "ping from CPU $cpu"
+		n=$((n + each))
+	done
+	check_stat "$A" encap_traced "$n"
+	check_stat "$T1" trace_filled "$n"
+}
+
 # Upstream cached a route's own dst in its own cache ("fix dst ref loops in rpl, seg6 and
 # ioam6 lwtunnels"; tools/testing/selftests/net/lwt_dst_cache_ref_loop.sh): the route could
 # never be freed. For each route shape, traffic, then the route deleted, then rmmod within
@@ -722,6 +740,7 @@ run_test "reliability: rmmod refused while routes exist, then succeeds" test_rel
 run_test "reliability: generic netlink fuzz, $REL_FUZZ_COUNT messages as root" test_rel_fuzz_root
 run_test "reliability: generic netlink fuzz, $REL_FUZZ_COUNT messages without CAP_NET_ADMIN: EPERM" test_rel_fuzz_nobody
 run_test "reliability: regression: NodeLen trusted from the packet" test_rel_nodelen
+run_test "reliability: counters per CPU add up over every CPU" test_rel_counters_per_cpu
 run_test "reliability: regression: queue-index out of bounds" test_rel_queue_index
 run_test "reliability: regression: destination-cache reference loop" test_rel_dst_ref_loop
 run_test "reliability: regression: lwtunnel recursion" test_rel_lwt_recursion

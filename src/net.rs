@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Safe wrappers of the kernel's networking facilities, one per file. With [`crate::sync`] this
 //! is the only layer with `unsafe`: `sys` (the module's bindgen output and the C wrappers of
-//! static inline functions) is private to it.
+//! static inline functions) is for these two layers only.
 
-mod sys;
+pub(crate) mod sys;
 
 pub(crate) mod device;
 pub(crate) mod dst;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Synchronisation for the packet path: values published under RCU, a sequence cell, inline
-//! relaxed loads and barriers, on the `kernel` crate's RCU, atomics and barriers.
+//! Synchronisation for the packet path: values published under RCU, a sequence cell, per-CPU
+//! counters, inline relaxed loads and barriers, on the `kernel` crate's RCU, atomics and barriers.
 
 pub(crate) mod barrier;
+pub(crate) mod percpu;
 pub(crate) mod rcu;
 pub(crate) mod relaxed;
 pub(crate) mod seqcell;

@@ -101,7 +101,7 @@ impl PerNetData for NetState {
             ),
             namespaces: RcuTable::new(),
             interfaces: RcuCell::new(),
-            stats: Stats::new(),
+            stats: Stats::new()?,
             event_limit: RateLimit::new(EVENT_RATE_DEFAULT, EVENT_BURST_DEFAULT),
         })
     }

@@ -9,6 +9,8 @@
 #include <net/sch_generic.h>
 #include <linux/netfilter.h>
 #include <net/dst_metadata.h>
+#include <linux/percpu.h>
+#include <linux/cpumask.h>
 
 #include "helpers.h"
 
@@ -99,6 +101,26 @@ u32 ioam_rs_tx_queue_backlog(const struct net_device *dev, unsigned int queue)
 	qdisc_qstats_qlen_backlog(rcu_dereference(netdev_get_tx_queue(dev, queue)->qdisc),
 				  &qlen, &backlog);
 	return backlog;
+}
+
+void __percpu *ioam_rs_alloc_percpu(size_t size, size_t align)
+{
+	return __alloc_percpu(size, align);
+}
+
+bool ioam_rs_cpu_possible(unsigned int cpu)
+{
+	return cpu_possible(cpu);
+}
+
+u64 *ioam_rs_per_cpu_ptr(u64 __percpu *ptr, unsigned int cpu)
+{
+	return per_cpu_ptr(ptr, cpu);
+}
+
+void ioam_rs_this_cpu_add_u64(u64 __percpu *ptr, u64 n)
+{
+	this_cpu_add(*ptr, n);
 }
 
 unsigned int ioam_rs_ll_reserved_space(const struct net_device *dev)

@@ -52,6 +52,12 @@ void ioam_rs_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol);
  */
 struct user_namespace *ioam_rs_net_user_ns(const struct net *net);
 
+/* Per-CPU counters (src/sync/percpu.rs). */
+void __percpu *ioam_rs_alloc_percpu(size_t size, size_t align);
+bool ioam_rs_cpu_possible(unsigned int cpu);
+u64 *ioam_rs_per_cpu_ptr(u64 __percpu *ptr, unsigned int cpu);
+void ioam_rs_this_cpu_add_u64(u64 __percpu *ptr, u64 n);
+
 /* Transit node (netfilter hook on IPv6 receive). */
 struct nf_hook_state;
 struct nlattr;
