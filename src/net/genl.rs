@@ -9,7 +9,7 @@ use kernel::{
     error::from_result,
     ffi,
     prelude::*,
-    sync::atomic::{Atomic, Release},
+    sync::atomic::{Atomic, Relaxed, Release},
     types::Opaque,
     ThisModule,
 };
@@ -81,6 +81,20 @@ pub(crate) struct FamilySpec<const OPS: usize, const ATTRS: usize> {
 // SAFETY: A `FamilySpec` is immutable; its raw pointers are function pointers and null.
 unsafe impl<const OPS: usize, const ATTRS: usize> Sync for FamilySpec<OPS, ATTRS> {}
 
+/// Whether a socket has joined a multicast group of a family this module registered, since the
+/// module was loaded (never cleared). Until one has, no sender asks the kernel whether anyone
+/// listens (`netlink_has_listeners()`, a call and an RCU section per message not built).
+static GROUP_JOINED: Atomic<bool> = Atomic::new(false);
+
+/// # Safety
+///
+/// Called by the kernel (`genl_bind()`) when a socket joins one of our families' groups,
+/// before it is a member.
+unsafe extern "C" fn bind_callback(_group: ffi::c_int) -> ffi::c_int {
+    GROUP_JOINED.store(true, Relaxed);
+    0
+}
+
 /// A registered generic netlink family; unregistered on drop.
 ///
 /// # Invariants
@@ -144,6 +158,7 @@ impl Family {
                 // SAFETY: `this` points to the `Family` being initialised; `mcgrp` was
                 // initialised above and is pinned with it.
                 fam.mcgrps = unsafe { (*this.as_ptr()).mcgrp.get() };
+                fam.bind = Some(bind_callback);
                 fam.module = module.as_ptr().cast();
                 // SAFETY: `fam` is fully initialised, pinned, and outlives the registration
                 // (unregistered on drop); `spec` is `'static`.
@@ -434,6 +449,11 @@ impl EventGroup {
         _guard: &'g rcu::Guard,
         net: &'g Net,
     ) -> Option<EventSender<'g>> {
+        // A socket that joins is a member only after this is set: an event sent meanwhile
+        // would not have reached it either.
+        if !relaxed::load(&GROUP_JOINED) {
+            return None;
+        }
         // Read as `rcu_dereference()` reads: inline, ordered by the address dependency.
         let family = relaxed::load(&self.family);
         if family.is_null() {
