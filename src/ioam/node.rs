@@ -27,7 +27,7 @@ pub(crate) struct Facts<'a> {
 
 impl Facts<'static> {
     /// Facts gathered for no trace type bit (every field unavailable).
-    pub(crate) const NONE: Self = Self {
+    const NONE: Self = Self {
         gathered: 0,
         node: NodeData {
             hop_limit: 0,

@@ -137,7 +137,8 @@ impl Node<'_> {
             IPV6_HDR_LEN + (usize::from(ext_len) + 1) * 8
         };
         let mut position = None;
-        let mut facts = Facts::NONE;
+        // None until the first option that needs them: no default facts to copy over.
+        let mut facts: Option<Facts<'_>> = None;
         loop {
             let found = {
                 let bytes = pkt.network_bytes(hbh_end).ok_or(stat::DROP_TRUNCATED)?;
@@ -165,16 +166,20 @@ impl Node<'_> {
             // The egress interface is part of the node data: route first.
             pkt.route();
             let trace_type = found.trace_type;
-            if !facts.cover(trace_type) {
+            let facts = match &mut facts {
+                Some(f) if f.cover(trace_type) => f,
                 // The first option, or one whose type asks for more: gather, for all so far.
-                facts = Facts::of(
-                    pkt.skb(),
-                    self.net,
-                    Some(self.ingress),
-                    trace_type | facts.gathered(),
-                    self.guard,
-                );
-            }
+                slot => {
+                    let bits = trace_type | slot.as_ref().map_or(0, Facts::gathered);
+                    slot.insert(Facts::of(
+                        pkt.skb(),
+                        self.net,
+                        Some(self.ingress),
+                        bits,
+                        self.guard,
+                    ))
+                }
+            };
             let schema = ns.schema.get(self.guard).map(|s| (s.id, &s.data[..]));
             // Recorded as the hop limit the packet leaves with, as upstream (but never wrapping).
             let data =
