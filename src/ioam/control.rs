@@ -36,7 +36,7 @@ const _: () = assert!(
 );
 
 fn state<'a>(net: &'a pernet::Net, ack: &Extack<'_>) -> Result<&'a NetState> {
-    pernet::get::<NetState>(net, &rcu::read_lock())
+    pernet::lookup::<NetState>(net)
         .ok_or_else(|| fail!(ack, ENODEV, "ioam_rs: no state for this network namespace"))
 }
 
@@ -47,7 +47,7 @@ fn state<'a>(net: &'a pernet::Net, ack: &Extack<'_>) -> Result<&'a NetState> {
 
 /// Registers the receive hook of `net`, before a change that may give it work.
 fn receive_hook_on(net: &Net, ack: &Extack<'_>) -> Result {
-    pernet::get::<PerNetHook<Transit>>(net, &rcu::read_lock())
+    pernet::lookup::<PerNetHook<Transit>>(net)
         .ok_or(ENODEV)
         .and_then(|hook| hook.set(true))
         .inspect_err(|_| ack.message(format_args!("ioam_rs: cannot register the receive hook")))
@@ -56,7 +56,7 @@ fn receive_hook_on(net: &Net, ack: &Extack<'_>) -> Result {
 /// Takes the receive hook of `net` down if it has no work left.
 fn receive_hook_follow(net: &Net, st: &NetState, reg: &Registry) {
     if !st.has_receive_work(reg) {
-        if let Some(hook) = pernet::get::<PerNetHook<Transit>>(net, &rcu::read_lock()) {
+        if let Some(hook) = pernet::lookup::<PerNetHook<Transit>>(net) {
             // Unregistering cannot fail.
             let _ = hook.set(false);
         }
@@ -68,7 +68,7 @@ impl NetdevEvents for NetState {
     // device operations' exit (which unregisters them) before the subsystems' exit.
     fn unregistering(dev: &NetDevice) {
         let net = dev.net();
-        if let Some(st) = pernet::get::<NetState>(net, &rcu::read_lock()) {
+        if let Some(st) = pernet::lookup::<NetState>(net) {
             let reg = st.registry.lock();
             st.forget_interface(&reg, dev.ifindex());
             receive_hook_follow(net, st, &reg);
@@ -251,7 +251,7 @@ fn set_schema(req: &Request<'_>) -> Result {
 }
 
 fn dump_namespaces(dump: &mut Dump<'_>) -> Result {
-    let Some(st) = pernet::get::<NetState>(dump.net(), &rcu::read_lock()) else {
+    let Some(st) = pernet::lookup::<NetState>(dump.net()) else {
         return Ok(());
     };
     let Ok(start) = u16::try_from(dump.cursor()) else {
@@ -282,7 +282,7 @@ fn dump_namespaces(dump: &mut Dump<'_>) -> Result {
 }
 
 fn dump_schemas(dump: &mut Dump<'_>) -> Result {
-    let Some(st) = pernet::get::<NetState>(dump.net(), &rcu::read_lock()) else {
+    let Some(st) = pernet::lookup::<NetState>(dump.net()) else {
         return Ok(());
     };
     let start = dump.cursor();
@@ -398,7 +398,7 @@ fn set_event_limit(req: &Request<'_>) -> Result {
 }
 
 fn dump_interfaces(dump: &mut Dump<'_>) -> Result {
-    let Some(st) = pernet::get::<NetState>(dump.net(), &rcu::read_lock()) else {
+    let Some(st) = pernet::lookup::<NetState>(dump.net()) else {
         return Ok(());
     };
     let start = usize::try_from(dump.cursor()).unwrap_or(usize::MAX);
@@ -425,7 +425,7 @@ fn dump_interfaces(dump: &mut Dump<'_>) -> Result {
 }
 
 fn dump_stats(dump: &mut Dump<'_>) -> Result {
-    let Some(st) = pernet::get::<NetState>(dump.net(), &rcu::read_lock()) else {
+    let Some(st) = pernet::lookup::<NetState>(dump.net()) else {
         return Ok(());
     };
     if dump.cursor() != 0 {

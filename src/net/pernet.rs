@@ -161,6 +161,13 @@ pub(crate) fn get<'n, T: PerNetData>(net: &'n Net, _guard: &rcu::Guard) -> Optio
     unsafe { slot.as_ref() }
 }
 
+/// [`get`] for process context: the lookup's RCU read-side section is its own, closed before
+/// this returns, so the caller may sleep while it uses the state (a guard made in the caller's
+/// expression would live until the end of its statement, `if let` block included).
+pub(crate) fn lookup<T: PerNetData>(net: &Net) -> Option<&T> {
+    get(net, &rcu::read_lock())
+}
+
 /// A registered `pernet_operations` for `T`; unregisters (running `exit` for every namespace)
 /// on drop.
 ///
