@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* See helpers.h: one kernel static inline or macro per function, nothing else. */
 #include <net/genetlink.h>
-#include <net/netns/generic.h>
 #include <net/sock.h>
 #include <net/addrconf.h>
 #include <net/dst.h>
@@ -37,11 +36,6 @@ struct net *ioam_rs_dump_net(const struct netlink_callback *cb)
 u32 ioam_rs_dump_portid(const struct netlink_callback *cb)
 {
 	return NETLINK_CB(cb->skb).portid;
-}
-
-void *ioam_rs_net_generic(const struct net *net, unsigned int id)
-{
-	return net_generic(net, id);
 }
 
 int ioam_rs_skb_cow_head(struct sk_buff *skb, unsigned int headroom)

@@ -18,7 +18,6 @@ void ioam_rs_genlmsg_cancel(struct sk_buff *skb, void *hdr);
 struct net *ioam_rs_genl_info_net(const struct genl_info *info);
 struct net *ioam_rs_dump_net(const struct netlink_callback *cb);
 u32 ioam_rs_dump_portid(const struct netlink_callback *cb);
-void *ioam_rs_net_generic(const struct net *net, unsigned int id);
 
 /* Encapsulating node (lwtunnel output path). */
 struct dst_entry;

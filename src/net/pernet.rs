@@ -42,7 +42,7 @@ impl Net {
 
     /// Whether a device with index `ifindex` exists in the namespace.
     pub(crate) fn device_exists(&self, ifindex: i32) -> bool {
-        let _guard = kernel::sync::rcu::read_lock();
+        let _guard = rcu::read_lock();
         // SAFETY: The namespace is alive; the RCU read lock is held for the lookup.
         !unsafe { sys::dev_get_by_index_rcu(self.as_ptr(), ifindex) }.is_null()
     }
@@ -138,27 +138,37 @@ impl PerNetId {
 ///
 /// `net_generic()`, inline: the namespace's array of states (`net->gen`) is replaced, under
 /// RCU, when a registration needs more slots; the states it points to stay where they are
-/// for the namespace's life, so the result outlives `_guard`.
-pub(crate) fn get<'n, T: PerNetData>(net: &'n Net, _guard: &rcu::Guard) -> Option<&'n T> {
+/// for the namespace's life, so the result outlives `guard`.
+pub(crate) fn get<'n, T: PerNetData>(net: &'n Net, guard: &rcu::Guard) -> Option<&'n T> {
     let id = relaxed::load(&T::id().published);
     if id == 0 {
         return None;
     }
+    // SAFETY: `id` is registered (type invariant of `PerNetId`).
+    let slot = unsafe { slot_of::<T>(net, id, guard) };
+    // SAFETY: The slot of a live registration holds a `T` initialised by `init_callback` that is
+    // only dropped by `exit_callback`, when the namespace itself goes away, so it outlives `net`.
+    unsafe { slot.as_ref() }
+}
+
+/// Where `net` keeps the state of the `pernet_operations` with id `id` (`net_generic()`).
+///
+/// # Safety
+///
+/// `id` is the id of a registered `pernet_operations` (its slot exists in every namespace).
+unsafe fn slot_of<T>(net: &Net, id: u32, _guard: &rcu::Guard) -> *mut T {
     // SAFETY: `net` is alive (type invariant of `Net`) and `gen` is an RCU-published pointer to
     // its `struct net_generic`, read as `rcu_dereference()` reads it, under `_guard`.
     let generic: *const u8 = unsafe { net.read_field(sys::IOAM_RS_OFFSET_NET_GEN) };
-    // SAFETY: `id` is registered (type invariant of `PerNetId`), so every namespace's array has
-    // its slot, a pointer at `ptr[id]`; the array stays alive under `_guard`.
-    let slot = unsafe {
+    // SAFETY: Per the function's requirements the array has the slot, a pointer at `ptr[id]`;
+    // the array stays alive under `_guard`.
+    unsafe {
         generic
             .add(sys::IOAM_RS_OFFSET_NET_GENERIC_PTR)
             .cast::<*mut T>()
             .add(id as usize)
             .read()
-    };
-    // SAFETY: The slot of a live registration holds a `T` initialised by `init_callback` that is
-    // only dropped by `exit_callback`, when the namespace itself goes away, so it outlives `net`.
-    unsafe { slot.as_ref() }
+    }
 }
 
 /// [`get`] for process context: the lookup's RCU read-side section is its own, closed before
@@ -231,10 +241,11 @@ unsafe extern "C" fn init_callback<T: PerNetData>(net: *mut sys::net) -> ffi::c_
     // callback runs for existing namespaces during registration; read the slot directly.
     // SAFETY: The kernel wrote the id before calling us.
     let id = unsafe { *T::id().id.get() };
-    // SAFETY: `net` is alive and its slot for `id` holds `size_of::<T>()` zeroed bytes.
-    let slot = unsafe { sys::ioam_rs_net_generic(net, id) }.cast::<T>();
     // SAFETY: The kernel passes a live namespace, which outlives this call.
     let net = unsafe { Net::from_raw(net) };
+    // SAFETY: `id` is being registered: its slot exists and holds `size_of::<T>()` zeroed
+    // bytes. The read-side section ends with the statement, before `init` may sleep.
+    let slot = unsafe { slot_of::<T>(net, id, &rcu::read_lock()) };
     // SAFETY: `slot` is valid for writes and is never moved (it lives as long as the namespace).
     let init = unsafe { compat::pin_init_raw(slot, T::init(net)) };
     from_result(|| init.map(|()| 0))
@@ -246,8 +257,11 @@ unsafe extern "C" fn init_callback<T: PerNetData>(net: *mut sys::net) -> ffi::c_
 unsafe extern "C" fn exit_callback<T: PerNetData>(net: *mut sys::net) {
     // SAFETY: The id was written before any callback.
     let id = unsafe { *T::id().id.get() };
-    // SAFETY: `init_callback` initialised this slot, and the kernel calls exit once.
-    let slot = unsafe { sys::ioam_rs_net_generic(net, id) }.cast::<T>();
+    // SAFETY: The kernel passes a live namespace, which outlives this call.
+    let net = unsafe { Net::from_raw(net) };
+    // SAFETY: `id` is registered; `init_callback` initialised this slot, and the kernel calls
+    // exit once. The read-side section ends with the statement.
+    let slot = unsafe { slot_of::<T>(net, id, &rcu::read_lock()) };
     // SAFETY: As above; the kernel frees the memory itself afterwards.
     unsafe {
         (*slot).exit();
