@@ -28,6 +28,8 @@ pub mod uapi {
 /// Packet formats, shared with the host-side tests (`src/wire`).
 #[forbid(unsafe_code)]
 pub mod wire {
+    #[path = "src/dex.rs"]
+    pub mod dex;
     #[path = "src/fill.rs"]
     pub mod fill;
     #[path = "src/freq.rs"]

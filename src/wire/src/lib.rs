@@ -9,6 +9,7 @@
     clippy::arithmetic_side_effects
 )]
 
+pub mod dex;
 pub mod fill;
 pub mod freq;
 pub mod hbh;

@@ -47,6 +47,8 @@ pub enum WireError {
     FieldOutOfRange,
     /// The trace configuration is invalid.
     Encap(EncapError),
+    /// The Direct Export configuration is invalid.
+    Dex(super::dex::DexError),
 }
 
 /// The Pre-allocated Trace option header (RFC 9197 §4.4.1), 8 bytes in network order:
