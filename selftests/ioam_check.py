@@ -18,6 +18,10 @@ independently of the module's own encoder.
                              first on the wire); --size is not used. Only padding may precede it
                              and follow it, but for --after
     --after HEX              the bytes of the options that follow the trace option
+    --dex EXT                a Direct Export option (IOAM Option-Type 4) with --ns, --type
+                             and Extension-Flags EXT instead of a trace; with --flow-id ID
+                             (flag 0x80) and --seq-from N (flag 0x40: the packets carry N,
+                             N+1, ... in order)
     --absent                 the packets must carry no Hop-by-Hop header at all
     --timeout SEC            give up waiting (default 10)
     --case ADDR:TYPE:SIZE    one packet to ADDR (its inner destination in encap mode),
@@ -149,6 +153,20 @@ def expected_incremental(args):
     return opt + data, b"\xff" * len(opt) + mask, [(len(opt) + off, kind) for off, kind in approx]
 
 
+def expected_dex_hbh(args, next_header, seq):
+    """The whole Hop-by-Hop header of a DEX route for the packet with Sequence Number seq."""
+    fields = b""
+    if args.dex & 0x80:
+        fields += struct.pack(">I", args.flow_id)
+    if args.dex & 0x40:
+        fields += struct.pack(">I", seq & 0xFFFFFFFF)
+    opt = struct.pack(">BBBBHBBI", 0x31, 10 + len(fields), 0, 4, args.ns, 0, args.dex, args.type << 8)
+    body = bytes([1, 0]) + opt + fields
+    if (2 + len(body)) % 8:
+        body += bytes([1, 2, 0, 0])
+    return bytes([next_header, (2 + len(body)) // 8 - 1]) + body
+
+
 def skip_padding(hbh, pos):
     """The offset of the first non-padding byte at or after pos."""
     while pos < len(hbh) and hbh[pos] in (0, 1):
@@ -198,6 +216,8 @@ def filled_data(pkt, args):
     if args.incremental is not None:
         at = skip_padding(hbh, 2)
         return hbh[at + 12:at + 2 + hbh[at + 1]].hex()
+    if args.dex is not None:
+        return ""  # no node data in the packet
     remlen = hbh[11] & 0x7F
     return hbh[16 + remlen * 4:16 + args.size].hex()
 
@@ -225,6 +245,12 @@ def check_packet(pkt, args):
         return "Hop-by-Hop next header %d, expected 41 (IPv6)" % inner_nh
     if args.incremental is not None:
         return check_incremental(hbh, args)
+    if args.dex is not None:
+        exp = expected_dex_hbh(args, inner_nh, args.seq_from)
+        if hbh != exp:
+            return "Hop-by-Hop header is %s, expected %s" % (hbh.hex(), exp.hex())
+        args.seq_from += 1
+        return None
     exp, mask, approx = expected_hbh(args, inner_nh)
     if len(hbh) != len(exp):
         return "Hop-by-Hop header is %d bytes, expected %d" % (len(hbh), len(exp))
@@ -258,6 +284,9 @@ def parser():
     ap.add_argument("--overflow", action="store_true")
     ap.add_argument("--incremental", type=lambda v: int(v, 0))
     ap.add_argument("--after")
+    ap.add_argument("--dex", type=lambda v: int(v, 0))
+    ap.add_argument("--flow-id", type=lambda v: int(v, 0), default=0)
+    ap.add_argument("--seq-from", type=lambda v: int(v, 0), default=0)
     ap.add_argument("--absent", action="store_true")
     # Long enough for a sender that starts slowly in a loaded guest; IOAM_RS_WAIT_SCALE
     # stretches it further for slow kernels (as the shell tests' waits).

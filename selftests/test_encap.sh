@@ -170,10 +170,21 @@ test_route_errors_raw() {
 	expect_err "trace size must be between 4 and 244" "${p[@]}" hex:3:0001000080000000
 	expect_err "trace size must be between 4 and 244" "${p[@]}" hex:3:0001003e80000000
 	# The module's own Incremental Trace attribute (16): checked as the trace, alone.
-	expect_err "pre-allocated or incremental, not both" "${p[@]}" "$trace" hex:16:0001000180000000
+	expect_err "one IOAM option per route: a pre-allocated or incremental trace, or DEX" "${p[@]}" "$trace" hex:16:0001000180000000
 	expect_err "overflow flag or reserved bits" "${p[@]}" hex:16:0001040180000000
 	expect_err "trace size must be between 4 and 244" "${p[@]}" hex:16:0001003e80000000
 	expect_err "8-byte trace header" "${p[@]}" hex:16:00010001
+	# DEX (17) and its Flow ID (18): alone, the flags matching the values given.
+	expect_err "one IOAM option per route" "${p[@]}" "$trace" hex:17:00010000f0000000
+	expect_err "8-byte DEX header" "${p[@]}" hex:17:00010000f00000
+	expect_err "DEX flags must be 0" "${p[@]}" hex:17:00010100f0000000
+	expect_err "DEX flags must be 0" "${p[@]}" hex:17:00010080f0000000
+	expect_err "DEX flags must be 0" "${p[@]}" hex:17:00010000f0000000 u32:18:5
+	expect_err "DEX flags must be 0" "${p[@]}" hex:17:00010020f0000000
+	expect_err "DEX trace type must be 24 bits, nonzero, without bits 7, 12-21, 23" "${p[@]}" hex:17:0001000001000000
+	expect_err "a flow id needs dex" "${p[@]}" "$trace" u32:18:5
+	expect_ok "${p[@]}" hex:17:000100c0f0000000 u32:18:5
+	ip -n "$A" -6 route del 2001:db8:9::/64
 	# Numbers between the kernel's and the module's own are refused.
 	expect_err "Unsupported attribute" "${p[@]}" "$trace" hex:7:00
 	check_eq "no route added" "" "$(ip -n "$A" -6 route show 2001:db8:9::/64)"

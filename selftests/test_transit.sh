@@ -416,6 +416,58 @@ test_encap_incremental() {
 		trace incremental type 0xc00000 ns "$NS_ID" maxlen 4 $next
 }
 
+# A Direct Export option (RFC 9326) from A in every mode, through T1 and T2 (both with the
+# namespace and the module's switch on): the Hop-by-Hop header R receives is the one A sent,
+# byte for byte, with the route's Flow ID and consecutive Sequence Numbers from 0 per route;
+# tshark decodes the packets without an error.
+test_encap_dex() {
+	chain_topology 2 module
+	local mode margs prefix=2001:db8:3::/64 next="via 2001:db8:1::2 dev right"
+	local route=(ip netns exec "$A" "$IOAMCTL" route)
+	ip -n "$A" -6 route del "$prefix"
+	capture_start "$R" "ip6 dst host $DST and ip6[6] == 0"
+	for mode in inline encap auto; do
+		margs="mode $mode"
+		[ "$mode" = inline ] || margs="mode $mode tundst $DST"
+		# shellcheck disable=SC2086
+		expect_ok "${route[@]}" add "$prefix" encap ioam6 $margs \
+			dex type 0xf00000 ns "$NS_ID" flowid 77 seqnum $next
+		check_eq "ioamctl route show" \
+			"$prefix encap ioam6 freq 1/1 $margs dex type 0xf00000 ns $NS_ID flowid 77 seqnum $next" \
+			"$("${route[@]}" show)"
+		# shellcheck disable=SC2046
+		expect_ping 3 $(check_args "${mode/auto/inline}") --ns "$NS_ID" --type 0xf00000 \
+			--dex 0xc0 --flow-id 77 --seq-from 0
+		# shellcheck disable=SC2046
+		expect_ping 2 $(check_args "${mode/auto/inline}") --ns "$NS_ID" --type 0xf00000 \
+			--dex 0xc0 --flow-id 77 --seq-from 3
+		expect_ok "${route[@]}" del "$prefix"
+	done
+	# Each optional field alone, and none: 24, 24 and 16 bytes of Hop-by-Hop header.
+	# shellcheck disable=SC2086
+	expect_ok "${route[@]}" add "$prefix" encap ioam6 dex type 0x800000 ns "$NS_ID" seqnum $next
+	expect_ping 2 --mode inline --ns "$NS_ID" --type 0x800000 --dex 0x40 --seq-from 0
+	# shellcheck disable=SC2086
+	expect_ok "${route[@]}" replace "$prefix" encap ioam6 dex type 0x800000 ns "$NS_ID" flowid 0xffffffff $next
+	expect_ping 1 --mode inline --ns "$NS_ID" --type 0x800000 --dex 0x80 --flow-id 0xffffffff
+	# shellcheck disable=SC2086
+	expect_ok "${route[@]}" replace "$prefix" encap ioam6 dex type 0xc00000 ns "$NS_ID" $next
+	local shown
+	shown=$(ip -n "$A" -6 route show "$prefix")
+	[[ "$shown" == *"encap ioam6 via"* ]] || fail "ip route show: $shown"
+	expect_ping 1 --mode inline --ns "$NS_ID" --type 0xc00000 --dex 0
+	capture_stop
+	local verdicts
+	verdicts=$(tshark -r "$CAPTURE" -V 2>&1 | awk '
+		/^Frame [0-9]+:/ { if (n++) print errors; errors = 0 }
+		/Malformed|Expert Info \(Error/ { errors++ }
+		END { if (n) print errors }' | sort | uniq -c | tr -s ' ' | tr '\n' ',')
+	check_eq "tshark's decoding (frames, errors)" " 19 0," "$verdicts"
+	rm -f "$CAPTURE"
+	check_eq "ioamctl -j route show" '[{"dst":"2001:db8:3::/64","encap":"ioam6","freqk":1,"freqn":1,"mode":"inline","trace":"dex","type":"0xc00000","ns":123,"gateway":"2001:db8:1::2","dev":"right"}]' \
+		"$(ip netns exec "$A" "$IOAMCTL" -j route show)"
+}
+
 # GSO packets with an Incremental Trace: A's TCP segments leave as GSO packets with A's entry,
 # T1 and T2 insert theirs into the GSO packets, and T2 segments them (GSO off on its egress):
 # every packet R receives from A must carry the option, and the data must arrive intact.
@@ -458,6 +510,7 @@ run_test decap_and_domain_edge test_decap_and_domain_edge
 run_test transit_two_options test_transit_two_options
 run_test transit_incremental test_transit_incremental
 run_test encap_incremental test_encap_incremental
+run_test encap_dex test_encap_dex
 run_test incremental_gso test_incremental_gso
 run_test receive_hook_under_traffic test_receive_hook_under_traffic
 run_test malformed_options_module_switch test_malformed_module

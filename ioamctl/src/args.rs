@@ -135,8 +135,9 @@ Commands of the ioam_rs module's own:
   ioamctl events limit rate RATE burst BURST
   ioamctl [-j [-p]] route [show [PREFIX]]
   ioamctl route {{add | replace}} PREFIX encap ioam6 [freq K/N] [mode MODE]
-          [tunsrc ADDR] [tundst ADDR] trace {{prealloc type TYPE ns NS size SIZE |
-          incremental type TYPE ns NS maxlen LEN}} [via ADDR] [dev DEV]
+          [tunsrc ADDR] [tundst ADDR] {{trace {{prealloc type TYPE ns NS size SIZE |
+          incremental type TYPE ns NS maxlen LEN}} | dex type TYPE ns NS [flowid ID]
+          [seqnum]}} [via ADDR] [dev DEV]
   ioamctl route del PREFIX
 
 Namespace ID: {ns_id}. DATA32: {data32}.
@@ -285,8 +286,9 @@ enum RouteAction {
     #[command(
         override_usage = "ioamctl route add PREFIX encap ioam6 [freq K/N] \
                           [mode {inline | encap | auto}] [tunsrc ADDR] [tundst ADDR] \
-                          trace {prealloc type TYPE ns NS size SIZE | \
-                          incremental type TYPE ns NS maxlen LEN} [via ADDR] [dev DEV]",
+                          {trace {prealloc type TYPE ns NS size SIZE | \
+                          incremental type TYPE ns NS maxlen LEN} | \
+                          dex type TYPE ns NS [flowid ID] [seqnum]} [via ADDR] [dev DEV]",
         after_help = ROUTE_HELP
     )]
     Add(Words),
@@ -311,6 +313,10 @@ The words of `ip -6 route ... encap ioam6` (ip-route(8)), plus the Incremental
 Trace (RFC 9197 section 4.4), which iproute2 cannot express: each node inserts its
 data into the option, up to LEN bytes in all (the encapsulating node's included).
 `ip -6 route` shows such a route as \"encap ioam6\" alone.
+dex inserts a Direct Export option (RFC 9326) instead: no node data in the packet,
+each node exports what TYPE names; flowid ID sends the Flow ID, seqnum a Sequence
+Number counting the route's DEX packets from 0. Also shown by `ip -6 route` as
+\"encap ioam6\" alone.
 TYPE: the 24-bit trace type (0x800000 is bit 0). NS: the IOAM namespace id.
 SIZE, LEN: a multiple of 4 between 4 and 244 (bytes).";
 

@@ -9,6 +9,7 @@ use std::ffi::OsStr;
 use std::net::Ipv6Addr;
 
 use ioam_uapi::route::attr;
+use ioam_wire::dex::EXT_SEQUENCE;
 use ioam_wire::route::{check_route, Mode, RouteAttrs, RouteConfig, TraceOption};
 use neli::{
     consts::{
@@ -76,12 +77,26 @@ impl Encap {
         if let Some(dst) = c.tundst {
             attrs.push((attr::DST, dst.to_vec()));
         }
-        let kind = match c.option {
-            TraceOption::Prealloc => attr::TRACE,
-            TraceOption::Incremental => attr::INCREMENTAL_TRACE,
-        };
         let t = &c.trace;
-        let payload = trace_payload(t.namespace_id, t.trace_type, t.remaining_len);
+        let (kind, payload) = match c.option {
+            TraceOption::Prealloc => (
+                attr::TRACE,
+                trace_payload(t.namespace_id, t.trace_type, t.remaining_len),
+            ),
+            TraceOption::Incremental => (
+                attr::INCREMENTAL_TRACE,
+                trace_payload(t.namespace_id, t.trace_type, t.remaining_len),
+            ),
+            TraceOption::Dex { ext_flags, flow_id } => {
+                if let Some(id) = flow_id {
+                    attrs.push((attr::DEX_FLOW_ID, id.to_ne_bytes().to_vec()));
+                }
+                (
+                    attr::DEX,
+                    dex_payload(t.namespace_id, t.trace_type, ext_flags),
+                )
+            }
+        };
         attrs.push((kind, payload.to_vec()));
         attrs
     }
@@ -102,6 +117,8 @@ impl Encap {
             tundst: find(attr::DST),
             trace: find(attr::TRACE),
             incremental: find(attr::INCREMENTAL_TRACE),
+            dex: find(attr::DEX),
+            dex_flow_id: find(attr::DEX_FLOW_ID),
         })
         .map(Encap)
         .map_err(|error| error.to_string())
@@ -118,6 +135,16 @@ pub fn trace_payload(namespace_id: u16, trace_type: u32, remaining_len: u8) -> [
     trace
 }
 
+/// The payload of a DEX attribute: namespace, flags (0), Extension-Flags, the 24-bit trace
+/// type, reserved (0).
+pub fn dex_payload(namespace_id: u16, trace_type: u32, ext_flags: u8) -> [u8; 8] {
+    let mut dex = [0u8; 8];
+    dex[..2].copy_from_slice(&namespace_id.to_be_bytes());
+    dex[3] = ext_flags;
+    dex[4..].copy_from_slice(&(trace_type << 8).to_be_bytes());
+    dex
+}
+
 /// A route as `route show` prints it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RouteInfo {
@@ -130,7 +157,7 @@ pub struct RouteInfo {
     pub tunsrc: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tundst: Option<String>,
-    /// `prealloc` or `incremental`.
+    /// `prealloc`, `incremental` or `dex`.
     pub trace: &'static str,
     /// The trace type, `0x` and six hex digits.
     #[serde(rename = "type")]
@@ -142,6 +169,12 @@ pub struct RouteInfo {
     pub size: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub maxlen: Option<u16>,
+    /// DEX: the Flow ID sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flowid: Option<u32>,
+    /// DEX: whether a Sequence Number is sent.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub seqnum: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,7 +195,13 @@ impl RouteInfo {
     pub fn of(route: &Route, dev: Option<String>) -> RouteInfo {
         let c = &route.encap.0;
         let len = u16::from(c.trace.remaining_len) * 4;
-        let incremental = c.option == TraceOption::Incremental;
+        let (trace, size, maxlen, flowid, seqnum) = match c.option {
+            TraceOption::Prealloc => ("prealloc", Some(len), None, None, false),
+            TraceOption::Incremental => ("incremental", None, Some(len), None, false),
+            TraceOption::Dex { ext_flags, flow_id } => {
+                ("dex", None, None, flow_id, ext_flags & EXT_SEQUENCE != 0)
+            }
+        };
         RouteInfo {
             dst: route.prefix.to_string(),
             encap: "ioam6",
@@ -171,15 +210,13 @@ impl RouteInfo {
             mode: mode_name(c.mode),
             tunsrc: c.tunsrc.map(|a| Ipv6Addr::from(a).to_string()),
             tundst: c.tundst.map(|a| Ipv6Addr::from(a).to_string()),
-            trace: if incremental {
-                "incremental"
-            } else {
-                "prealloc"
-            },
+            trace,
             trace_type: format!("{:#08x}", c.trace.trace_type),
             ns: c.trace.namespace_id,
-            size: (!incremental).then_some(len),
-            maxlen: incremental.then_some(len),
+            size,
+            maxlen,
+            flowid,
+            seqnum,
             gateway: route.via.map(|a| a.to_string()),
             dev,
         }
@@ -197,10 +234,20 @@ impl RouteInfo {
         if let Some(dst) = &self.tundst {
             line += &format!("tundst {dst} ");
         }
-        line += &format!(
-            "trace {} type {} ns {} ",
-            self.trace, self.trace_type, self.ns
-        );
+        if self.trace == "dex" {
+            line += &format!("dex type {} ns {}", self.trace_type, self.ns);
+            if let Some(id) = self.flowid {
+                line += &format!(" flowid {id}");
+            }
+            if self.seqnum {
+                line += " seqnum";
+            }
+        } else {
+            line += &format!(
+                "trace {} type {} ns {} ",
+                self.trace, self.trace_type, self.ns
+            );
+        }
         match (self.size, self.maxlen) {
             (Some(size), _) => line += &format!("size {size}"),
             (None, Some(maxlen)) => line += &format!("maxlen {maxlen}"),

@@ -1,10 +1,11 @@
 //! The grammar of `ioamctl route`: `ip -6 route`'s words for an `encap ioam6` route, with
-//! `trace incremental ... maxlen LEN` beside iproute2's `trace prealloc ... size SIZE`.
+//! `trace incremental ... maxlen LEN` and `dex ...` beside iproute2's `trace prealloc ...`.
 //!
 //! ```text
 //! route {add | replace} PREFIX encap ioam6 [freq K/N] [mode {inline | encap | auto}]
 //!       [tunsrc ADDR] [tundst ADDR]
-//!       trace {prealloc type TYPE ns NS size SIZE | incremental type TYPE ns NS maxlen LEN}
+//!       {trace {prealloc type TYPE ns NS size SIZE | incremental type TYPE ns NS maxlen LEN}
+//!        | dex type TYPE ns NS [flowid ID] [seqnum]}
 //!       [via ADDR] [dev DEV]
 //! route del PREFIX
 //! route show [PREFIX]
@@ -14,11 +15,12 @@
 use std::ffi::OsStr;
 use std::net::Ipv6Addr;
 
+use ioam_wire::dex::{EXT_FLOW_ID, EXT_SEQUENCE};
 use ioam_wire::option::validate_encap;
 
 use crate::args::{invalid, number, quoted, required, stray, ParseFailure, WordIter};
 use crate::number::Base;
-use crate::route::{parse_prefix, trace_payload, Encap, Prefix, Route};
+use crate::route::{dex_payload, parse_prefix, trace_payload, Encap, Prefix, Route};
 use ioam_uapi::route::attr;
 
 const PREFIX_FORM: &str = "an IPv6 prefix ADDR/LEN (ADDR alone is ADDR/128)";
@@ -57,6 +59,63 @@ struct Trace {
     len: u32,
 }
 
+/// The words after `dex`: `type`, `ns`, and the optional fields asked for.
+struct DexWords {
+    trace_type: u32,
+    ns: u16,
+    flow_id: Option<u32>,
+    seqnum: bool,
+}
+
+/// The IOAM option a route inserts.
+enum Inserted {
+    Trace(Trace),
+    Dex(DexWords),
+}
+
+/// `type TYPE ns NS` of a trace or DEX.
+fn type_and_ns(words: &mut WordIter, context: &str) -> Result<(u32, u16), ParseFailure> {
+    keyword(words, context, "type")?;
+    let word = required(words, "type", "TYPE, a 24-bit trace type such as 0x800000")?;
+    let trace_type = number::<u32>(word, Base::Auto, |_| true)
+        .ok_or_else(|| invalid("trace type", word, "a 24-bit trace type such as 0x800000"))?;
+    keyword(words, context, "ns")?;
+    let word = required(words, "ns", "NS, an integer 0..65535")?;
+    let ns = number::<u16>(word, Base::Auto, |_| true)
+        .ok_or_else(|| invalid("namespace id", word, "an integer 0..65535"))?;
+    Ok((trace_type, ns))
+}
+
+/// `dex type TYPE ns NS [flowid ID] [seqnum]`, after `dex`; the words that follow it are
+/// left for the caller.
+fn dex(words: &mut WordIter) -> Result<DexWords, ParseFailure> {
+    let (trace_type, ns) = type_and_ns(words, "dex")?;
+    let mut dex = DexWords {
+        trace_type,
+        ns,
+        flow_id: None,
+        seqnum: false,
+    };
+    loop {
+        match words.as_slice().first().and_then(|w| w.to_str()) {
+            Some("flowid") if dex.flow_id.is_none() => {
+                words.next();
+                let form = "ID, an integer 0..4294967295";
+                let word = required(words, "flowid", form)?;
+                dex.flow_id = Some(
+                    number::<u32>(word, Base::Auto, |_| true)
+                        .ok_or_else(|| invalid("flowid", word, form))?,
+                );
+            }
+            Some("seqnum") if !dex.seqnum => {
+                words.next();
+                dex.seqnum = true;
+            }
+            _ => return Ok(dex),
+        }
+    }
+}
+
 fn trace(words: &mut WordIter) -> Result<Trace, ParseFailure> {
     let kind = required(words, "trace", "\"prealloc\" or \"incremental\"")?;
     let (incremental, len_keyword) = match kind.to_str() {
@@ -69,14 +128,7 @@ fn trace(words: &mut WordIter) -> Result<Trace, ParseFailure> {
     } else {
         "trace prealloc"
     };
-    keyword(words, context, "type")?;
-    let word = required(words, "type", "TYPE, a 24-bit trace type such as 0x800000")?;
-    let trace_type = number::<u32>(word, Base::Auto, |_| true)
-        .ok_or_else(|| invalid("trace type", word, "a 24-bit trace type such as 0x800000"))?;
-    keyword(words, context, "ns")?;
-    let word = required(words, "ns", "NS, an integer 0..65535")?;
-    let ns = number::<u16>(word, Base::Auto, |_| true)
-        .ok_or_else(|| invalid("namespace id", word, "an integer 0..65535"))?;
+    let (trace_type, ns) = type_and_ns(words, context)?;
     keyword(words, context, len_keyword)?;
     let form = "a multiple of 4 between 4 and 244 (bytes)";
     let word = required(words, len_keyword, form)?;
@@ -125,7 +177,7 @@ pub(crate) fn route_add(
     let (mut freq_kn, mut mode, mut tunsrc, mut tundst, mut found) = (None, None, None, None, None);
     let mut via = None;
     let mut dev = None;
-    let keywords = "freq, mode, tunsrc, tundst, trace, via or dev";
+    let keywords = "freq, mode, tunsrc, tundst, trace, dex, via or dev";
     while let Some(word) = words.next() {
         match word.to_str() {
             Some("freq") if found.is_none() => freq_kn = Some(freq(words)?),
@@ -141,7 +193,8 @@ pub(crate) fn route_add(
             }
             Some("tunsrc") if found.is_none() => tunsrc = Some(address(words, "tunsrc")?),
             Some("tundst") if found.is_none() => tundst = Some(address(words, "tundst")?),
-            Some("trace") if found.is_none() => found = Some(trace(words)?),
+            Some("trace") if found.is_none() => found = Some(Inserted::Trace(trace(words)?)),
+            Some("dex") if found.is_none() => found = Some(Inserted::Dex(dex(words)?)),
             Some("via") => via = Some(address(words, "via")?),
             Some("dev") => {
                 let name = required(words, "dev", "DEV, an interface name")?;
@@ -154,20 +207,18 @@ pub(crate) fn route_add(
                     word,
                     &format!("{context} PREFIX encap ioam6"),
                     keywords,
-                    &["freq", "mode", "tunsrc", "tundst", "trace"],
+                    &["freq", "mode", "tunsrc", "tundst", "trace", "dex"],
                 )))
             }
         }
     }
-    let trace = found.ok_or_else(|| {
+    let inserted = found.ok_or_else(|| {
         ParseFailure::Invalid(format!(
-            "{context} needs a trace: trace {{prealloc ... size SIZE | incremental ... maxlen LEN}}"
+            "{context} needs a trace or DEX: trace {{prealloc ... size SIZE | incremental ... \
+             maxlen LEN}} or dex type TYPE ns NS [flowid ID] [seqnum]"
         ))
     })?;
     // The attributes the module will read, checked as it checks them.
-    // `trace()` checked the length: at most 244 bytes.
-    let remaining_len = u8::try_from(trace.len / 4).unwrap_or(u8::MAX);
-    let header = trace_payload(trace.ns, trace.trace_type, remaining_len);
     let mut attrs: Vec<(u16, Vec<u8>)> = Vec::new();
     if let Some(m) = mode {
         attrs.push((attr::MODE, vec![m]));
@@ -182,12 +233,31 @@ pub(crate) fn route_add(
     if let Some(a) = tundst {
         attrs.push((attr::DST, a.octets().to_vec()));
     }
-    let kind = if trace.incremental {
-        attr::INCREMENTAL_TRACE
-    } else {
-        attr::TRACE
-    };
-    attrs.push((kind, header.to_vec()));
+    match inserted {
+        Inserted::Trace(trace) => {
+            // `trace()` checked the length: at most 244 bytes.
+            let remaining_len = u8::try_from(trace.len / 4).unwrap_or(u8::MAX);
+            let header = trace_payload(trace.ns, trace.trace_type, remaining_len);
+            let kind = if trace.incremental {
+                attr::INCREMENTAL_TRACE
+            } else {
+                attr::TRACE
+            };
+            attrs.push((kind, header.to_vec()));
+        }
+        Inserted::Dex(dex) => {
+            let mut ext_flags = 0;
+            if let Some(id) = dex.flow_id {
+                ext_flags |= EXT_FLOW_ID;
+                attrs.push((attr::DEX_FLOW_ID, id.to_ne_bytes().to_vec()));
+            }
+            if dex.seqnum {
+                ext_flags |= EXT_SEQUENCE;
+            }
+            let header = dex_payload(dex.ns, dex.trace_type, ext_flags);
+            attrs.push((attr::DEX, header.to_vec()));
+        }
+    }
     let borrowed: Vec<(u16, &[u8])> = attrs.iter().map(|(k, p)| (*k, p.as_slice())).collect();
     let encap = Encap::from_attributes(&borrowed)
         .map_err(|message| ParseFailure::Invalid(format!("invalid encap ioam6: {message}")))?;
@@ -260,6 +330,77 @@ mod tests {
              tundst 2001:db8:3::2 trace incremental type 0xc00000 ns 123 maxlen 40 \
              via 2001:db8:1::2 dev right"
         );
+    }
+
+    #[test]
+    fn dex_routes() {
+        let r = route(
+            "route add 2001:db8:3::/64 encap ioam6 freq 1/10 mode inline dex type 0xf00000 \
+             ns 123 flowid 0x10 seqnum via 2001:db8:1::2",
+        );
+        let c = r.encap.0;
+        assert_eq!(
+            c.option,
+            TraceOption::Dex {
+                ext_flags: 0xc0,
+                flow_id: Some(16)
+            }
+        );
+        assert_eq!((c.trace.namespace_id, c.trace.trace_type), (123, 0xf0_0000));
+        let info = RouteInfo::of(&r, None);
+        assert_eq!(
+            info.line(),
+            "2001:db8:3::/64 encap ioam6 freq 1/10 mode inline dex type 0xf00000 ns 123 \
+             flowid 16 seqnum via 2001:db8:1::2"
+        );
+        let json = serde_json::to_string(&info).unwrap();
+        assert!(json.contains("\"trace\":\"dex\"") && json.contains("\"flowid\":16"));
+        assert!(json.contains("\"seqnum\":true") && !json.contains("size"));
+        // Either optional field alone, in either order with the next keywords.
+        let r = route("route add ::/0 encap ioam6 dex type 0x800000 ns 1 seqnum dev right");
+        assert_eq!(
+            r.encap.0.option,
+            TraceOption::Dex {
+                ext_flags: 0x40,
+                flow_id: None
+            }
+        );
+        assert_eq!(r.dev, Some(7));
+        let line = RouteInfo::of(&r, None).line();
+        assert!(line.ends_with("dex type 0x800000 ns 1 seqnum"), "{line}");
+        let r = route("route add ::/0 encap ioam6 dex type 0x800000 ns 1");
+        assert_eq!(
+            r.encap.0.option,
+            TraceOption::Dex {
+                ext_flags: 0,
+                flow_id: None
+            }
+        );
+    }
+
+    #[test]
+    fn bad_dex_words_are_named() {
+        let add = "route add 2001:db8::/64 encap ioam6";
+        assert_eq!(
+            error(&format!("{add} dex type 0x000100 ns 1")),
+            format!(
+                "invalid encap ioam6: {}",
+                ioam_wire::dex::DexError::TraceType.message()
+            )
+        );
+        assert!(error(&format!("{add} dex ns 1")).contains("expected \"type\""));
+        assert_eq!(
+            error(&format!("{add} dex type 0x800000 ns 1 flowid x")),
+            "invalid flowid \"x\": expected ID, an integer 0..4294967295"
+        );
+        assert!(
+            error(&format!("{add} dex type 0x800000 ns 1 seqnum seqnum"))
+                .starts_with("unknown argument \"seqnum\"")
+        );
+        assert!(error(&format!(
+            "{add} dex type 0x800000 ns 1 trace prealloc type 0x800000 ns 1 size 4"
+        ))
+        .starts_with("unexpected argument \"trace\""));
     }
 
     #[test]

@@ -111,5 +111,37 @@ class Incremental(unittest.TestCase):
         self.assertIn("more than padding after the options", out)
 
 
+def dex_packet(seq):
+    """A packet of a DEX route for namespace 7, type 0xf00000, Flow ID 5 and Sequence Number
+    seq, as RFC 9326 lays the option out (written here byte by byte)."""
+    opt = bytes([0x31, 18, 0, 4, 0, 7, 0, 0xC0, 0xF0, 0, 0, 0, 0, 0, 0, 5]) + seq.to_bytes(4, "big")
+    return ioam_send.build_packet(src="2001:db8:1::1", dst="2001:db8:2::1",
+                                  opts=["padn:2", "raw:" + opt.hex()], no_align=True)
+
+
+def run_dex(packets, *extra):
+    args = ioam_check.parser().parse_args(
+        ["c0", str(len(packets)), "--ns", "7", "--type", "0xf00000", "--dex", "0xc0",
+         "--flow-id", "5", "--timeout", "0.2"] + list(extra))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = ioam_check.run(args, FakeSocket(packets))
+    return rc, out.getvalue().strip()
+
+
+class Dex(unittest.TestCase):
+    def test_consecutive_sequence_numbers_match(self):
+        self.assertEqual((dex_packet(0)[41] + 1) * 8, 24)
+        rc, out = run_dex([dex_packet(3), dex_packet(4)], "--seq-from", "3")
+        self.assertEqual(rc, 0, out)
+
+    def test_sequence_gap_or_other_flow_fails(self):
+        rc, out = run_dex([dex_packet(3), dex_packet(5)], "--seq-from", "3")
+        self.assertEqual(rc, 1)
+        self.assertIn("packet 2: Hop-by-Hop header is", out)
+        rc, out = run_dex([dex_packet(0)], "--flow-id", "6")
+        self.assertEqual(rc, 1)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -99,7 +99,7 @@ class BuildPacket(unittest.TestCase):
             a = argparse.Namespace(size=size, type=t, ns=7, overflow=False, node=[])
             exp, _, _ = ioam_check.expected_hbh(a, 58)
             self.assertEqual(p[40:40 + (p[41] + 1) * 8], exp, (hex(t), size))
-            a.mode, a.absent, a.incremental = "inline", False, None
+            a.mode, a.absent, a.incremental, a.dex = "inline", False, None, None
             self.assertIsNone(ioam_check.check_packet(p, a))
 
     def test_shell_node_len_agrees_with_ioam_check(self):

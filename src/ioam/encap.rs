@@ -29,6 +29,7 @@ use crate::{
     uapi::route::attr,
     uapi::stat,
     wire::{
+        dex::{sequence_offset, write_dex_hbh, Dex, DEX_HBH_LEN_MAX, DEX_HDR_LEN, EXT_SEQUENCE},
         freq::Freq,
         incremental::{write_empty_hbh, EMPTY_HBH_LEN},
         option::{self, write_hbh, TraceHeader, HBH_LEN_MAX, TRACE_HDR_LEN},
@@ -53,8 +54,13 @@ static POLICY: [PolicyEntry; attr::MAX as usize + 1] = {
     policy[attr::FREQ_N as usize] = PolicyEntry::U32;
     policy[attr::SRC as usize] = PolicyEntry::BINARY;
     policy[attr::INCREMENTAL_TRACE as usize] = PolicyEntry::BINARY;
+    policy[attr::DEX as usize] = PolicyEntry::BINARY;
+    policy[attr::DEX_FLOW_ID as usize] = PolicyEntry::U32;
     policy
 };
+
+// A route's template holds any of its options' headers.
+const _: () = assert!(DEX_HBH_LEN_MAX <= HBH_LEN_MAX);
 
 /// One route's configuration and state.
 #[pin_data]
@@ -76,6 +82,10 @@ pub(crate) struct EncapRoute {
     /// The longest Hop-by-Hop header inserted (an Incremental Trace's first entry adds up to
     /// RemainingLen words, rounded up to 8 bytes).
     hbh_len_max: usize,
+    /// DEX: where the Sequence Number goes in `hbh`, if it is flagged.
+    sequence_at: Option<usize>,
+    /// DEX: the next Sequence Number (the route is the flow: one count per route, wrapping).
+    sequence: Atomic<u32>,
     #[pin]
     routes: DstCache,
     tunnel: TunnelFinding,
@@ -90,6 +100,8 @@ fn attr_kind(which: RouteAttr) -> u16 {
         RouteAttr::TunDst => attr::DST,
         RouteAttr::Trace => attr::TRACE,
         RouteAttr::Incremental => attr::INCREMENTAL_TRACE,
+        RouteAttr::Dex => attr::DEX,
+        RouteAttr::DexFlowId => attr::DEX_FLOW_ID,
     }
 }
 
@@ -115,6 +127,8 @@ impl Encap for EncapRoute {
             tundst: payload(attr::DST),
             trace: payload(attr::TRACE),
             incremental: payload(attr::INCREMENTAL_TRACE),
+            dex: payload(attr::DEX),
+            dex_flow_id: payload(attr::DEX_FLOW_ID),
         })
         .map_err(|e| {
             if let Some(bad) = attrs.get(attr_kind(e.attr())) {
@@ -125,6 +139,7 @@ impl Encap for EncapRoute {
         let user = config.trace;
         let data_len = usize::from(user.remaining_len) * 4;
         let mut hbh = [0u8; HBH_LEN_MAX];
+        let mut sequence_at = None;
         let hbh_len = match config.option {
             TraceOption::Prealloc => {
                 write_hbh(&mut hbh, 0, user.namespace_id, user.trace_type, data_len)
@@ -138,8 +153,30 @@ impl Encap for EncapRoute {
                     .copy_from_slice(&empty);
                 EMPTY_HBH_LEN
             }
+            TraceOption::Dex { ext_flags, flow_id } => {
+                let dex = Dex {
+                    namespace_id: user.namespace_id,
+                    flags: 0,
+                    ext_flags,
+                    trace_type: user.trace_type,
+                    flow_id,
+                    sequence: (ext_flags & EXT_SEQUENCE != 0).then_some(0),
+                };
+                sequence_at = sequence_offset(ext_flags);
+                write_dex_hbh(&mut hbh, 0, &dex).map_err(|_| EINVAL)?
+            }
         };
-        let trace = TraceHeader::parse(hbh.get(TRACE_OFFSET..).ok_or(EINVAL)?).ok_or(EINVAL)?;
+        let trace = match config.option {
+            // The namespace and trace type, checked by `check_route`.
+            TraceOption::Dex { .. } => user,
+            TraceOption::Prealloc | TraceOption::Incremental => {
+                TraceHeader::parse(hbh.get(TRACE_OFFSET..).ok_or(EINVAL)?).ok_or(EINVAL)?
+            }
+        };
+        let hbh_len_max = match config.option {
+            TraceOption::Dex { .. } => hbh_len,
+            TraceOption::Prealloc | TraceOption::Incremental => option::hbh_len(data_len),
+        };
         Ok(try_pin_init!(Self {
             mode: config.mode,
             freq: config.freq,
@@ -150,7 +187,9 @@ impl Encap for EncapRoute {
             trace,
             hbh,
             hbh_len,
-            hbh_len_max: option::hbh_len(data_len),
+            hbh_len_max,
+            sequence_at,
+            sequence: Atomic::new(0),
             routes <- DstCache::new(),
             tunnel: TunnelFinding::new(),
         }))
@@ -290,12 +329,20 @@ impl Encap for EncapRoute {
         if let Some(src) = &self.tunsrc {
             msg.put(attr::SRC, src)?;
         }
-        // A route of the module's own option shows in `ip -6 route` as `encap ioam6` alone:
+        // A route of the module's own options shows in `ip -6 route` as `encap ioam6` alone:
         // iproute2 prints nothing of a route without `TRACE`.
         let kind = match self.option {
             TraceOption::Prealloc => attr::TRACE,
             TraceOption::Incremental => attr::INCREMENTAL_TRACE,
+            TraceOption::Dex { flow_id, .. } => {
+                if let Some(id) = flow_id {
+                    msg.put_u32(attr::DEX_FLOW_ID, id)?;
+                }
+                attr::DEX
+            }
         };
+        // Both headers are 8 bytes at the same place of the template.
+        const _: () = assert!(DEX_HDR_LEN == TRACE_HDR_LEN);
         msg.put(
             kind,
             self.hbh
@@ -312,6 +359,12 @@ impl Encap for EncapRoute {
         }
         if self.tunsrc.is_some() {
             size += attr_size(16);
+        }
+        if let TraceOption::Dex {
+            flow_id: Some(_), ..
+        } = self.option
+        {
+            size += attr_size(4);
         }
         size
     }
@@ -352,8 +405,14 @@ impl EncapRoute {
     /// What this node records about `pkt`, gathered only for packets that get a trace: the
     /// ingress device costs a lookup by index.
     fn facts<'g>(&self, net: &Net, pkt: &OutputPacket, guard: &'g rcu::Guard) -> node::Facts<'g> {
-        let ingress = pkt.received_on(net, guard);
-        node::Facts::of(pkt, net, ingress, self.trace.trace_type, guard)
+        // A DEX packet carries no node data: nothing to look up.
+        let (bits, ingress) = match self.option {
+            TraceOption::Dex { .. } => (0, None),
+            TraceOption::Prealloc | TraceOption::Incremental => {
+                (self.trace.trace_type, pkt.received_on(net, guard))
+            }
+        };
+        node::Facts::of(pkt, net, ingress, bits, guard)
     }
 
     /// Whether a packet (forwarded or locally generated) gets the trace inline. Both stages

@@ -31,6 +31,13 @@ pub mod attr {
     /// may add, in 4-byte words (the encapsulating node's own entry included). Exclusive with
     /// [`TRACE`]. `ip -6 route` shows such a route as `encap ioam6` alone.
     pub const INCREMENTAL_TRACE: u16 = OWN_FIRST;
+    /// 8 bytes: the header of a Direct Export option to insert (RFC 9326): namespace id (16
+    /// bits), flags (8, zero), Extension-Flags (8: 0x80 Flow ID, 0x40 Sequence Number), trace
+    /// type (24), reserved (8, zero). Exclusive with [`TRACE`] and [`INCREMENTAL_TRACE`]. A
+    /// flagged Sequence Number counts the route's DEX packets from 0.
+    pub const DEX: u16 = OWN_FIRST + 1;
+    /// `u32`: the Flow ID a [`DEX`] route sends; present exactly when its Flow ID flag is set.
+    pub const DEX_FLOW_ID: u16 = OWN_FIRST + 2;
     /// Highest attribute number this version knows.
-    pub const MAX: u16 = INCREMENTAL_TRACE;
+    pub const MAX: u16 = DEX_FLOW_ID;
 }

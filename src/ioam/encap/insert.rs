@@ -4,7 +4,7 @@
 //! into a Pre-allocated Trace, or inserted as the first entry of an Incremental Trace (whose
 //! header's length then depends on the entry, so it is decided before the packet grows).
 
-use kernel::prelude::*;
+use kernel::{prelude::*, sync::atomic::Relaxed};
 
 use super::{EncapRoute, NEXTHDR_HOP, NEXTHDR_IPV6, TRACE_OFFSET};
 use crate::{
@@ -25,6 +25,8 @@ enum Header<'e, 'n, 'a> {
     Prealloc(Option<&'n NodeData<'a>>),
     /// The route's empty Incremental Trace with this node's entry inserted (or not).
     Incremental(Start<'e, 'n, 'a>),
+    /// The route's Direct Export option, with this packet's Sequence Number if flagged.
+    Dex,
 }
 
 impl EncapRoute {
@@ -108,7 +110,7 @@ impl EncapRoute {
         match self.option {
             // Schemas are validated when added: a refusal cannot happen (then: no entry).
             TraceOption::Incremental => Entry::new(self.trace.trace_type, data?).ok(),
-            TraceOption::Prealloc => None,
+            TraceOption::Prealloc | TraceOption::Dex { .. } => None,
         }
     }
 
@@ -120,6 +122,7 @@ impl EncapRoute {
         match self.option {
             TraceOption::Prealloc => Header::Prealloc(data),
             TraceOption::Incremental => Header::Incremental(Start::plan(self.empty(), entry)),
+            TraceOption::Dex { .. } => Header::Dex,
         }
     }
 
@@ -130,7 +133,7 @@ impl EncapRoute {
 
     fn header_len(&self, header: &Header<'_, '_, '_>) -> usize {
         match header {
-            Header::Prealloc(_) => self.hbh_len,
+            Header::Prealloc(_) | Header::Dex => self.hbh_len,
             Header::Incremental(start) => start.hbh_len(),
         }
     }
@@ -139,14 +142,19 @@ impl EncapRoute {
     fn write_header(&self, hbh: &mut [u8], next_header: u8, header: &Header<'_, '_, '_>) -> Result {
         match header {
             Header::Prealloc(data) => {
-                let template = self.hbh.get(..self.hbh_len).ok_or(EINVAL)?;
-                if hbh.len() != template.len() {
-                    return Err(EINVAL);
-                }
-                hbh.copy_from_slice(template);
-                *hbh.first_mut().ok_or(EINVAL)? = next_header;
+                self.copy_template(hbh, next_header)?;
                 if let Some(data) = data {
                     self.fill_trace(hbh, data);
+                }
+                Ok(())
+            }
+            Header::Dex => {
+                self.copy_template(hbh, next_header)?;
+                if let Some(at) = self.sequence_at {
+                    let number = self.sequence.fetch_add(1, Relaxed);
+                    hbh.get_mut(at..at + 4)
+                        .ok_or(EINVAL)?
+                        .copy_from_slice(&number.to_be_bytes());
                 }
                 Ok(())
             }
@@ -154,6 +162,17 @@ impl EncapRoute {
                 .write(hbh, self.empty(), next_header)
                 .map_err(|_| EINVAL),
         }
+    }
+
+    /// Copies the route's template into `hbh`, exactly as long, with `next_header`.
+    fn copy_template(&self, hbh: &mut [u8], next_header: u8) -> Result {
+        let template = self.hbh.get(..self.hbh_len).ok_or(EINVAL)?;
+        if hbh.len() != template.len() {
+            return Err(EINVAL);
+        }
+        hbh.copy_from_slice(template);
+        *hbh.first_mut().ok_or(EINVAL)? = next_header;
+        Ok(())
     }
 
     fn fill_trace(&self, hbh: &mut [u8], data: &NodeData<'_>) {

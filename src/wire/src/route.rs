@@ -4,8 +4,10 @@
 //!
 //! Pure: the module reads the attributes, this decides; host-tested.
 
+use super::dex::{validate_dex, Dex, DexError, DEX_HDR_LEN, EXT_SEQUENCE};
 use super::freq::Freq;
 use super::option::{validate_encap, TraceHeader, TRACE_HDR_LEN};
+use super::trace::node_len;
 
 /// Largest K and N of `freq K/N` (as upstream).
 pub const FREQ_MAX: u32 = 1_000_000;
@@ -40,6 +42,10 @@ pub struct RouteAttrs<'a> {
     /// The module's own `INCREMENTAL_TRACE` (`uapi/src/route.rs`): the 8-byte header of an
     /// Incremental Trace.
     pub incremental: Option<&'a [u8]>,
+    /// The module's own `DEX`: the 8-byte header of a Direct Export option.
+    pub dex: Option<&'a [u8]>,
+    /// The module's own `DEX_FLOW_ID`: a native-endian `u32`.
+    pub dex_flow_id: Option<&'a [u8]>,
 }
 
 /// The IOAM option a route inserts.
@@ -49,6 +55,14 @@ pub enum TraceOption {
     Prealloc,
     /// Incremental Trace: each node inserts its entry, up to RemainingLen words in all.
     Incremental,
+    /// Direct Export (RFC 9326): no node data in the packet; the Extension-Flags and the Flow
+    /// ID to send (a Sequence Number, when flagged, is the route's count of packets).
+    Dex {
+        /// Extension-Flags: Flow ID and Sequence Number, as asked for.
+        ext_flags: u8,
+        /// The Flow ID, with its flag.
+        flow_id: Option<u32>,
+    },
 }
 
 /// A route's checked configuration.
@@ -65,6 +79,7 @@ pub struct RouteConfig {
     /// The option inserted.
     pub option: TraceOption,
     /// Namespace, trace type and RemainingLen asked for; NodeLen and flags are the node's.
+    /// For DEX: namespace and trace type (NodeLen computed, RemainingLen 0).
     pub trace: TraceHeader,
 }
 
@@ -83,6 +98,10 @@ pub enum RouteAttr {
     Trace,
     /// `trace incremental`.
     Incremental,
+    /// `dex`.
+    Dex,
+    /// `dex ... flowid`.
+    DexFlowId,
 }
 
 /// Why a route's configuration is refused.
@@ -104,8 +123,14 @@ pub enum RouteError {
     TunDstMissing,
     /// No trace attribute.
     TraceMissing,
-    /// Both a pre-allocated and an incremental trace.
+    /// More than one of a pre-allocated trace, an incremental trace and DEX.
     TwoTraces,
+    /// A DEX attribute that is not an 8-byte DEX header.
+    DexNotAHeader,
+    /// A DEX header refused by [`validate_dex`] (with the Flow ID as given).
+    Dex(DexError),
+    /// A Flow ID without DEX, or not a 4-byte value.
+    FlowIdWithoutDex,
     /// A trace attribute (pre-allocated or incremental) that is not an 8-byte trace header.
     TraceNotAHeader(RouteAttr),
     /// A trace header with the Overflow flag or reserved bits set.
@@ -123,6 +148,8 @@ impl RouteAttr {
             Self::TunDst => "tundst",
             Self::Trace => "trace",
             Self::Incremental => "incremental trace",
+            Self::Dex => "dex",
+            Self::DexFlowId => "dex flowid",
         }
     }
 }
@@ -136,6 +163,8 @@ impl RouteError {
             Self::NotAnAddress(a) | Self::UnspecifiedAddress(a) | Self::TunnelInline(a) => *a,
             Self::TunDstMissing => RouteAttr::TunDst,
             Self::TwoTraces => RouteAttr::Incremental,
+            Self::DexNotAHeader | Self::Dex(_) => RouteAttr::Dex,
+            Self::FlowIdWithoutDex => RouteAttr::DexFlowId,
             Self::TraceMissing => RouteAttr::Trace,
             Self::TraceNotAHeader(a) | Self::TraceFlags(a) | Self::Trace(a, _) => *a,
         }
@@ -162,9 +191,12 @@ impl core::fmt::Display for RouteError {
             Self::TunnelInline(a) => write!(f, "{} needs mode encap or auto", a.keyword()),
             Self::TunDstMissing => f.write_str("mode encap and auto need a tundst"),
             Self::TraceMissing => f.write_str("missing trace"),
-            Self::TwoTraces => {
-                f.write_str("a route inserts one trace: pre-allocated or incremental, not both")
-            }
+            Self::TwoTraces => f.write_str(
+                "one IOAM option per route: a pre-allocated or incremental trace, or DEX",
+            ),
+            Self::DexNotAHeader => f.write_str("dex must be an 8-byte DEX header"),
+            Self::Dex(e) => f.write_str(e.message()),
+            Self::FlowIdWithoutDex => f.write_str("a flow id needs dex and is 4 bytes long"),
             Self::TraceNotAHeader(_) => f.write_str("trace must be an 8-byte trace header"),
             Self::TraceFlags(_) => {
                 f.write_str("trace header has the overflow flag or reserved bits set")
@@ -219,12 +251,26 @@ pub fn check_route(attrs: &RouteAttrs<'_>) -> Result<RouteConfig, RouteError> {
         (Mode::Encap | Mode::Auto, _, false) => return Err(RouteError::TunDstMissing),
         _ => {}
     }
-    let (option, raw, which) = match (attrs.trace, attrs.incremental) {
-        (Some(raw), None) => (TraceOption::Prealloc, raw, RouteAttr::Trace),
-        (None, Some(raw)) => (TraceOption::Incremental, raw, RouteAttr::Incremental),
-        (None, None) => return Err(RouteError::TraceMissing),
-        (Some(_), Some(_)) => return Err(RouteError::TwoTraces),
+    let (option, raw, which) = match (attrs.trace, attrs.incremental, attrs.dex) {
+        (Some(raw), None, None) => (TraceOption::Prealloc, raw, RouteAttr::Trace),
+        (None, Some(raw), None) => (TraceOption::Incremental, raw, RouteAttr::Incremental),
+        (None, None, Some(raw)) => {
+            let (option, trace) = check_dex(raw, attrs.dex_flow_id)?;
+            return Ok(RouteConfig {
+                mode,
+                freq,
+                tundst,
+                tunsrc,
+                option,
+                trace,
+            });
+        }
+        (None, None, None) => return Err(RouteError::TraceMissing),
+        _ => return Err(RouteError::TwoTraces),
     };
+    if attrs.dex_flow_id.is_some() {
+        return Err(RouteError::FlowIdWithoutDex);
+    }
     let raw: [u8; TRACE_HDR_LEN] = raw
         .try_into()
         .map_err(|_| RouteError::TraceNotAHeader(which))?;
@@ -245,6 +291,40 @@ pub fn check_route(attrs: &RouteAttrs<'_>) -> Result<RouteConfig, RouteError> {
         option,
         trace,
     })
+}
+
+/// Checks a DEX route's header and Flow ID: the option and the namespace and trace type.
+fn check_dex(raw: &[u8], flow_id: Option<&[u8]>) -> Result<(TraceOption, TraceHeader), RouteError> {
+    let raw: [u8; DEX_HDR_LEN] = raw.try_into().map_err(|_| RouteError::DexNotAHeader)?;
+    let flow_id = flow_id
+        .map(|p| u32_of(p).ok_or(RouteError::FlowIdWithoutDex))
+        .transpose()?;
+    if raw[7] != 0 {
+        return Err(RouteError::Dex(DexError::Flags));
+    }
+    let dex = Dex {
+        namespace_id: u16::from_be_bytes([raw[0], raw[1]]),
+        flags: raw[2],
+        ext_flags: raw[3],
+        trace_type: u32::from_be_bytes([0, raw[4], raw[5], raw[6]]),
+        flow_id,
+        // Checked for its flag only: the value is the route's count.
+        sequence: (raw[3] & EXT_SEQUENCE != 0).then_some(0),
+    };
+    validate_dex(&dex).map_err(RouteError::Dex)?;
+    let trace = TraceHeader {
+        namespace_id: dex.namespace_id,
+        // At most 25 words: fits NodeLen's 5 bits.
+        node_len: node_len(dex.trace_type) as u8,
+        overflow: false,
+        remaining_len: 0,
+        trace_type: dex.trace_type,
+    };
+    let option = TraceOption::Dex {
+        ext_flags: dex.ext_flags,
+        flow_id,
+    };
+    Ok((option, trace))
 }
 
 #[cfg(test)]
@@ -453,7 +533,7 @@ mod tests {
         assert_eq!(
             message(&both),
             (
-                "a route inserts one trace: pre-allocated or incremental, not both".into(),
+                "one IOAM option per route: a pre-allocated or incremental trace, or DEX".into(),
                 RouteAttr::Incremental
             )
         );
@@ -476,5 +556,99 @@ mod tests {
             ..RouteAttrs::default()
         };
         assert_eq!(message(&attrs).0, "trace must be an 8-byte trace header");
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod dex_tests {
+    extern crate std;
+    use super::*;
+    use crate::dex::{EXT_FLOW_ID, EXT_KNOWN};
+    use std::string::ToString;
+
+    /// A DEX header for namespace 123, type 0xf00000, with the Extension-Flags `ext`.
+    const fn header(ext: u8) -> [u8; 8] {
+        [0, 123, 0, ext, 0xf0, 0, 0, 0]
+    }
+
+    fn check(dex: &[u8], flow: Option<&[u8]>) -> Result<RouteConfig, RouteError> {
+        check_route(&RouteAttrs {
+            dex: Some(dex),
+            dex_flow_id: flow,
+            ..RouteAttrs::default()
+        })
+    }
+
+    #[test]
+    fn dex_routes() {
+        let flow = 77u32.to_ne_bytes();
+        let c = check(&header(EXT_KNOWN), Some(&flow)).expect("valid");
+        assert_eq!(
+            c.option,
+            TraceOption::Dex {
+                ext_flags: EXT_KNOWN,
+                flow_id: Some(77)
+            }
+        );
+        assert_eq!((c.trace.namespace_id, c.trace.trace_type), (123, 0xf00000));
+        assert_eq!((c.trace.node_len, c.trace.remaining_len), (4, 0));
+        let c = check(&header(0), None).expect("valid");
+        assert_eq!(
+            c.option,
+            TraceOption::Dex {
+                ext_flags: 0,
+                flow_id: None
+            }
+        );
+    }
+
+    #[test]
+    fn dex_refusals() {
+        let flow = 1u32.to_ne_bytes();
+        let refused = |dex: &[u8], flow: Option<&[u8]>| {
+            let e = check(dex, flow).expect_err("refused");
+            (e.to_string(), e.attr())
+        };
+        let flags = DexError::Flags.message().to_string();
+        assert_eq!(
+            refused(&header(EXT_FLOW_ID), None),
+            (flags.clone(), RouteAttr::Dex)
+        );
+        assert_eq!(refused(&header(0), Some(&flow)).0, flags);
+        assert_eq!(refused(&header(0x20), None).0, flags);
+        let mut rsv = header(0);
+        rsv[7] = 1;
+        assert_eq!(refused(&rsv, None).0, flags);
+        let mut sum = header(0);
+        sum[4] = 0x01;
+        assert_eq!(refused(&sum, None).0, DexError::TraceType.message());
+        assert_eq!(
+            refused(&header(0)[..7], None),
+            ("dex must be an 8-byte DEX header".into(), RouteAttr::Dex)
+        );
+        assert_eq!(
+            refused(&header(EXT_FLOW_ID), Some(&flow[..2])),
+            (
+                "a flow id needs dex and is 4 bytes long".into(),
+                RouteAttr::DexFlowId
+            )
+        );
+        let trace = [0, 123, 0, 3, 0x80, 0, 0, 0];
+        let both = RouteAttrs {
+            trace: Some(&trace),
+            dex: Some(&header(0)),
+            ..RouteAttrs::default()
+        };
+        assert!(matches!(check_route(&both), Err(RouteError::TwoTraces)));
+        let stray = RouteAttrs {
+            trace: Some(&trace),
+            dex_flow_id: Some(&flow),
+            ..RouteAttrs::default()
+        };
+        assert!(matches!(
+            check_route(&stray),
+            Err(RouteError::FlowIdWithoutDex)
+        ));
     }
 }
