@@ -12,6 +12,8 @@ ioam_rs selftests.
                  comma-separated KEY=VALUE among hop, id, in, out, nsd, qd, idw, inw, outw, nsdw
                  (others, like ts, are not compared)
     --data HEX   the last event's raw trace data is HEX (what the next hop received)
+    --dex        every event is a DEX event (RFC 9326), with --flow-id ID if given (else
+                 none) and, with --seq-from N, Sequence Numbers N, N+1, ... in order
 Prints "ok" or what differs, and exits 0 or 1.
 """
 import argparse
@@ -36,6 +38,9 @@ def main():
     ap.add_argument("--nodes", type=int)
     ap.add_argument("--node")
     ap.add_argument("--data")
+    ap.add_argument("--dex", action="store_true")
+    ap.add_argument("--flow-id", type=lambda v: int(v, 0))
+    ap.add_argument("--seq-from", type=lambda v: int(v, 0))
     args = ap.parse_args()
     lines = [l for l in open(args.file) if l.strip()]
     if len(lines) != args.count:
@@ -50,6 +55,13 @@ def main():
     for i, ev in enumerate(events):
         if args.ns is not None and ev.get("namespace") != args.ns:
             return "event %d: namespace %s" % (i, ev.get("namespace"))
+        if (ev.get("option") == "dex") != args.dex:
+            return "event %d: option %s: %s" % (i, ev.get("option", "trace"), ev)
+        if args.dex and ev.get("flowid") != args.flow_id:
+            return "event %d: flow id %s, expected %s" % (i, ev.get("flowid"), args.flow_id)
+        seq = None if args.seq_from is None else args.seq_from + i
+        if args.dex and ev.get("seqnum") != seq:
+            return "event %d: sequence number %s, expected %s" % (i, ev.get("seqnum"), seq)
         nodes = ev.get("nodes", [])
         if args.nodes is not None and len(nodes) != args.nodes:
             return "event %d: %d nodes, expected %d: %s" % (i, len(nodes), args.nodes, ev)

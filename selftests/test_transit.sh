@@ -419,11 +419,13 @@ test_encap_incremental() {
 # A Direct Export option (RFC 9326) from A in every mode, through T1 and T2 (both with the
 # namespace and the module's switch on): the Hop-by-Hop header R receives is the one A sent,
 # byte for byte, with the route's Flow ID and consecutive Sequence Numbers from 0 per route;
-# tshark decodes the packets without an error.
+# T1 and T2 each export their own data for every packet as a DEX event; tshark decodes the
+# packets without an error.
 test_encap_dex() {
 	chain_topology 2 module
-	local mode margs prefix=2001:db8:3::/64 next="via 2001:db8:1::2 dev right"
+	local mode margs k dir prefix=2001:db8:3::/64 next="via 2001:db8:1::2 dev right"
 	local route=(ip netns exec "$A" "$IOAMCTL" route)
+	dir=$(mktemp -d)
 	ip -n "$A" -6 route del "$prefix"
 	capture_start "$R" "ip6 dst host $DST and ip6[6] == 0"
 	for mode in inline encap auto; do
@@ -435,14 +437,28 @@ test_encap_dex() {
 		check_eq "ioamctl route show" \
 			"$prefix encap ioam6 freq 1/1 $margs dex type 0xf00000 ns $NS_ID flowid 77 seqnum $next" \
 			"$("${route[@]}" show)"
+		for k in 1 2; do monitor_start "$(ns_of $k)" "$dir/mon.$mode.$k"; done
 		# shellcheck disable=SC2046
 		expect_ping 3 $(check_args "${mode/auto/inline}") --ns "$NS_ID" --type 0xf00000 \
 			--dex 0xc0 --flow-id 77 --seq-from 0
 		# shellcheck disable=SC2046
 		expect_ping 2 $(check_args "${mode/auto/inline}") --ns "$NS_ID" --type 0xf00000 \
 			--dex 0xc0 --flow-id 77 --seq-from 3
+		monitor_stop
+		for k in 1 2; do
+			expect_ok "${EVENTS[@]}" "$dir/mon.$mode.$k" 5 --ns "$NS_ID" --nodes 1 --node "$(node_spec $k)" \
+				--dex --flow-id 77 --seq-from 0
+		done
 		expect_ok "${route[@]}" del "$prefix"
 	done
+	# Without the optional fields: the events have none either.
+	monitor_start "$T1" "$dir/mon.plain"
+	# shellcheck disable=SC2086
+	expect_ok "${route[@]}" add "$prefix" encap ioam6 dex type 0xc00000 ns "$NS_ID" $next
+	expect_ping 1 --mode inline --ns "$NS_ID" --type 0xc00000 --dex 0
+	monitor_stop
+	expect_ok "${EVENTS[@]}" "$dir/mon.plain" 1 --ns "$NS_ID" --nodes 1 --node "$(node_spec 1)" --dex
+	expect_ok "${route[@]}" del "$prefix"
 	# Each optional field alone, and none: 24, 24 and 16 bytes of Hop-by-Hop header.
 	# shellcheck disable=SC2086
 	expect_ok "${route[@]}" add "$prefix" encap ioam6 dex type 0x800000 ns "$NS_ID" seqnum $next
@@ -457,12 +473,18 @@ test_encap_dex() {
 	[[ "$shown" == *"encap ioam6 via"* ]] || fail "ip route show: $shown"
 	expect_ping 1 --mode inline --ns "$NS_ID" --type 0xc00000 --dex 0
 	capture_stop
+	# Every DEX packet counted by both transit nodes, one event each while monitored.
+	for k in 1 2; do
+		check_stat "$(ns_of $k)" dex_received 20
+		check_stat "$(ns_of $k)" events_sent 16
+	done
+	rm -rf "$dir"
 	local verdicts
 	verdicts=$(tshark -r "$CAPTURE" -V 2>&1 | awk '
 		/^Frame [0-9]+:/ { if (n++) print errors; errors = 0 }
 		/Malformed|Expert Info \(Error/ { errors++ }
 		END { if (n) print errors }' | sort | uniq -c | tr -s ' ' | tr '\n' ',')
-	check_eq "tshark's decoding (frames, errors)" " 19 0," "$verdicts"
+	check_eq "tshark's decoding (frames, errors)" " 20 0," "$verdicts"
 	rm -f "$CAPTURE"
 	check_eq "ioamctl -j route show" '[{"dst":"2001:db8:3::/64","encap":"ioam6","freqk":1,"freqn":1,"mode":"inline","trace":"dex","type":"0xc00000","ns":123,"gateway":"2001:db8:1::2","dev":"right"}]' \
 		"$(ip netns exec "$A" "$IOAMCTL" -j route show)"

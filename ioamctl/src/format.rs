@@ -552,9 +552,10 @@ mod tests {
         assert_eq!(lines.len(), stat::NAMES.len() + 2);
         assert_eq!(lines[0], "trace_filled 20");
         assert_eq!(lines[1], "trace_inserted 190");
-        assert_eq!(lines[18], "encap_dropped 180");
-        assert_eq!(lines[19], "event_rate 1");
-        assert_eq!(lines[20], "event_burst 4294967295");
+        assert_eq!(lines[3], "dex_received 210");
+        assert_eq!(lines[19], "encap_dropped 180");
+        assert_eq!(lines[20], "event_rate 1");
+        assert_eq!(lines[21], "event_burst 4294967295");
     }
 
     #[test]

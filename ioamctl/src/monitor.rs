@@ -80,7 +80,7 @@ pub fn run(family_name: &CStr, format: OutputFormat) -> u8 {
         }
     };
     loop {
-        let events = match client.receive(event::TRACE) {
+        let events = match client.receive(&[event::TRACE, event::DEX]) {
             Ok(events) => events,
             Err(error) => match error.raw_os_error() {
                 Some(libc::EINTR | libc::EAGAIN) => continue,
@@ -94,8 +94,8 @@ pub fn run(family_name: &CStr, format: OutputFormat) -> u8 {
                 }
             },
         };
-        for attrs in &events {
-            let event = TraceEvent::from_attributes(attrs);
+        for (cmd, attrs) in &events {
+            let event = TraceEvent::from_attributes(*cmd == event::DEX, attrs);
             if let Some(status) = write_line(&event_line(&event, format)) {
                 return status;
             }
@@ -110,18 +110,21 @@ mod tests {
     use ioam_uapi::event::attr as event_attr;
 
     fn trace_event(namespace: u16, data: &[u8]) -> TraceEvent {
-        TraceEvent::from_attributes(&attributes(vec![
-            (
-                event_attr::TRACE_NAMESPACE,
-                namespace.to_ne_bytes().to_vec(),
-            ),
-            (event_attr::TRACE_NODELEN, vec![1]),
-            (
-                event_attr::TRACE_TYPE,
-                0x8000_0000u32.to_ne_bytes().to_vec(),
-            ),
-            (event_attr::TRACE_DATA, data.to_vec()),
-        ]))
+        TraceEvent::from_attributes(
+            false,
+            &attributes(vec![
+                (
+                    event_attr::TRACE_NAMESPACE,
+                    namespace.to_ne_bytes().to_vec(),
+                ),
+                (event_attr::TRACE_NODELEN, vec![1]),
+                (
+                    event_attr::TRACE_TYPE,
+                    0x8000_0000u32.to_ne_bytes().to_vec(),
+                ),
+                (event_attr::TRACE_DATA, data.to_vec()),
+            ]),
+        )
     }
 
     #[test]
@@ -140,6 +143,34 @@ mod tests {
             event_line(&two_nodes, OutputFormat::PrettyJson),
             event_line(&two_nodes, OutputFormat::Json),
             "one line per event, -p or not"
+        );
+    }
+
+    #[test]
+    fn dex_event_lines() {
+        let event = TraceEvent::from_attributes(
+            true,
+            &attributes(vec![
+                (event_attr::TRACE_NAMESPACE, 123u16.to_ne_bytes().to_vec()),
+                (event_attr::TRACE_NODELEN, vec![2]),
+                (
+                    event_attr::TRACE_TYPE,
+                    0xc000_0000u32.to_ne_bytes().to_vec(),
+                ),
+                (event_attr::DEX_FLOW_ID, 77u32.to_ne_bytes().to_vec()),
+                (event_attr::DEX_SEQUENCE, 5u32.to_ne_bytes().to_vec()),
+                (event_attr::TRACE_DATA, vec![0x3f, 0, 0, 2, 0, 1, 0, 3]),
+            ]),
+        );
+        assert_eq!(
+            event_line(&event, OutputFormat::Text),
+            "[DEX] Namespace=123 FlowID=77 SeqNum=5 NodeLen=2 Type=0xc0000000 Data=3f00000200010003\n"
+        );
+        assert_eq!(
+            event_line(&event, OutputFormat::Json),
+            "{\"option\":\"dex\",\"flowid\":77,\"seqnum\":5,\"namespace\":123,\"nodelen\":2,\
+             \"type\":\"0xc00000\",\"data\":\"3f00000200010003\",\"nodes\":[{\"hop_limit\":63,\
+             \"node_id\":2,\"ingress_if\":1,\"egress_if\":3}]}\n"
         );
     }
 

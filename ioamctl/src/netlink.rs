@@ -360,7 +360,7 @@ impl Client {
     /// Waits for the next datagram of the groups joined ([`Client::join_group`]) and
     /// returns the attributes of its messages of this family with command `cmd`. A failed
     /// receive comes back as the socket's `io::Error` (`EINTR`, `ENOBUFS`, ...).
-    pub fn receive(&self, cmd: u8) -> io::Result<Vec<Attributes>> {
+    pub fn receive(&self, cmds: &[u8]) -> io::Result<Vec<(u8, Attributes)>> {
         let (datagram, _groups) =
             self.socket
                 .recv::<u16, GenlMessage>()
@@ -371,7 +371,7 @@ impl Client {
                     },
                     other => io::Error::other(other.to_string()),
                 })?;
-        Ok(messages_of(datagram, self.family_id, cmd))
+        Ok(messages_of(datagram, self.family_id, cmds))
     }
 
     /// Joins the family's multicast group `name`, with a receive buffer of
@@ -565,14 +565,16 @@ impl Client {
 fn messages_of<E>(
     messages: impl IntoIterator<Item = Result<Nlmsghdr<u16, GenlMessage>, E>>,
     family_id: u16,
-    cmd: u8,
-) -> Vec<Attributes> {
+    cmds: &[u8],
+) -> Vec<(u8, Attributes)> {
     messages
         .into_iter()
         .map_while(Result::ok)
         .filter(|message| *message.nl_type() == family_id)
         .filter_map(|message| match message.nl_payload() {
-            NlPayload::Payload(genl) if *genl.cmd() == cmd => Some(genl.attrs().clone()),
+            NlPayload::Payload(genl) if cmds.contains(genl.cmd()) => {
+                Some((*genl.cmd(), genl.attrs().clone()))
+            }
             _ => None,
         })
         .collect()
@@ -741,24 +743,25 @@ mod tests {
     fn messages_of_the_family_and_command() {
         const FAMILY: u16 = 0x22;
         const TRACE: u8 = 1;
+        const DEX: u8 = 2;
         let attrs = |namespace: u16| attributes(vec![(1, namespace.to_ne_bytes().to_vec())]);
         let datagram: Vec<Result<_, ()>> = vec![
             Ok(message(FAMILY, TRACE, attrs(123))),
-            Ok(message(FAMILY, TRACE + 1, attrs(1))),
+            Ok(message(FAMILY, DEX + 1, attrs(1))),
             Ok(message(FAMILY + 1, TRACE, attrs(2))),
-            Ok(message(FAMILY, TRACE, attrs(7))),
+            Ok(message(FAMILY, DEX, attrs(7))),
             Err(()),
             Ok(message(FAMILY, TRACE, attrs(8))),
         ];
-        let found: Vec<Option<Vec<u8>>> = messages_of(datagram, FAMILY, TRACE)
+        let found: Vec<(u8, Option<Vec<u8>>)> = messages_of(datagram, FAMILY, &[TRACE, DEX])
             .iter()
-            .map(|attrs| find(attrs, 1).map(<[u8]>::to_vec))
+            .map(|(cmd, attrs)| (*cmd, find(attrs, 1).map(<[u8]>::to_vec)))
             .collect();
         assert_eq!(
             found,
             [
-                Some(123u16.to_ne_bytes().to_vec()),
-                Some(7u16.to_ne_bytes().to_vec())
+                (TRACE, Some(123u16.to_ne_bytes().to_vec())),
+                (DEX, Some(7u16.to_ne_bytes().to_vec()))
             ],
             "other families and commands skipped; nothing after what neli could not parse"
         );

@@ -1,5 +1,7 @@
 //! Trace events of the `ioam6_events` group: `ip ioam monitor`'s text line, and a JSON
-//! object with the node data decoded field by field (RFC 9197, section 4.4).
+//! object with the node data decoded field by field (RFC 9197, section 4.4). DEX events
+//! (RFC 9326) carry one node's data the same way, with the option's Flow ID and Sequence
+//! Number.
 //!
 //! Everything here is a pure function of the event's attributes, so it is tested with
 //! constructed messages; nothing can panic whatever the bytes (see the random tests).
@@ -19,9 +21,13 @@ use serde::{Serialize, Serializer};
 use crate::format::c_alternate_hex;
 use crate::netlink::{find, Attributes};
 
-/// One `TRACE` event. Each attribute is optional, as `ip ioam monitor` takes them.
+/// One `TRACE` or `DEX` event. Each attribute is optional, as `ip ioam monitor` takes them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TraceEvent {
+    /// A `DEX` event: this node's data for a Direct Export option.
+    pub dex: bool,
+    pub flow_id: Option<u32>,
+    pub sequence: Option<u32>,
     pub namespace: Option<u16>,
     pub nodelen: Option<u8>,
     /// `TRACE_TYPE` as sent: the trace type word, the 24-bit type above the reserved octet.
@@ -38,10 +44,13 @@ fn leading<const N: usize>(attrs: &Attributes, kind: u16) -> Option<[u8; N]> {
 }
 
 impl TraceEvent {
-    /// The event carried by the attributes of one `event::TRACE` message (native byte
-    /// order, as `nla_put_u16` and friends write them).
-    pub fn from_attributes(attrs: &Attributes) -> TraceEvent {
+    /// The event carried by the attributes of one `event::TRACE` message, or of an
+    /// `event::DEX` one (native byte order, as `nla_put_u16` and friends write them).
+    pub fn from_attributes(dex: bool, attrs: &Attributes) -> TraceEvent {
         TraceEvent {
+            dex,
+            flow_id: leading(attrs, event_attr::DEX_FLOW_ID).map(u32::from_ne_bytes),
+            sequence: leading(attrs, event_attr::DEX_SEQUENCE).map(u32::from_ne_bytes),
             namespace: leading(attrs, event_attr::TRACE_NAMESPACE).map(u16::from_ne_bytes),
             nodelen: leading::<1>(attrs, event_attr::TRACE_NODELEN).map(|[byte]| byte),
             trace_type: leading(attrs, event_attr::TRACE_TYPE).map(u32::from_ne_bytes),
@@ -54,9 +63,15 @@ impl TraceEvent {
 /// `[TRACE] Namespace=%u NodeLen=%u Type=%#08x Data=%02x...` and a newline, each of
 /// the first three only if its attribute is there.
 pub fn event_text(event: &TraceEvent) -> String {
-    let mut line = String::from("[TRACE] ");
+    let mut line = String::from(if event.dex { "[DEX] " } else { "[TRACE] " });
     if let Some(namespace) = event.namespace {
         line.push_str(&format!("Namespace={namespace} "));
+    }
+    if let Some(id) = event.flow_id {
+        line.push_str(&format!("FlowID={id} "));
+    }
+    if let Some(number) = event.sequence {
+        line.push_str(&format!("SeqNum={number} "));
     }
     if let Some(nodelen) = event.nodelen {
         line.push_str(&format!("NodeLen={nodelen} "));
@@ -94,6 +109,9 @@ pub fn event_json(event: &TraceEvent) -> String {
         _ => (Vec::new(), data),
     };
     let json = EventJson {
+        option: event.dex.then_some("dex"),
+        flowid: event.flow_id,
+        seqnum: event.sequence,
         namespace: event.namespace,
         nodelen: event.nodelen,
         trace_type: trace_type.map(|trace_type| format!("{trace_type:#08x}")),
@@ -115,6 +133,13 @@ fn hex(bytes: &[u8]) -> String {
 /// The JSON object of one event.
 #[derive(Serialize)]
 struct EventJson {
+    /// `"dex"` for a DEX event; absent for a trace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    option: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flowid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seqnum: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     namespace: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -275,6 +300,7 @@ mod tests {
             nodelen: Some(nodelen),
             trace_type: Some(trace_type << 8),
             data: Some(data),
+            ..TraceEvent::default()
         }
     }
 
@@ -342,12 +368,13 @@ mod tests {
             (99, vec![9]),
         ]);
         assert_eq!(
-            TraceEvent::from_attributes(&attrs),
+            TraceEvent::from_attributes(false, &attrs),
             TraceEvent {
                 namespace: Some(123),
                 nodelen: Some(2),
                 trace_type: Some(0xc000_0000),
                 data: Some(vec![1, 2, 3]),
+                ..TraceEvent::default()
             }
         );
         let short = attributes(vec![
@@ -355,7 +382,10 @@ mod tests {
             (event_attr::TRACE_TYPE, vec![1, 2]),
             (event_attr::TRACE_NODELEN, vec![]),
         ]);
-        assert_eq!(TraceEvent::from_attributes(&short), TraceEvent::default());
+        assert_eq!(
+            TraceEvent::from_attributes(false, &short),
+            TraceEvent::default()
+        );
     }
 
     #[test]
@@ -618,6 +648,7 @@ mod tests {
                 nodelen,
                 trace_type,
                 data,
+                ..TraceEvent::default()
             })
     }
 

@@ -1,15 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Trace events: one multicast message per IOAM option a node processes, with the trace as
-//! it leaves the node. Built only when someone listens (the packet path's only allocation,
-//! `GFP_ATOMIC`), and rate-limited per network namespace: events over the limit are counted
-//! and dropped, never queued.
+//! it leaves the node, or for a Direct Export option this node's own data. Built only when
+//! someone listens (the packet path's only allocation, `GFP_ATOMIC`), and rate-limited per
+//! network namespace: events over the limit are counted and dropped, never queued.
 
 use crate::{
     ioam::state::NetState,
-    net::{genl::EventGroup, pernet::Net},
+    net::{
+        genl::{EventGroup, EventSender},
+        pernet::Net,
+    },
     sync::rcu,
     uapi::{event, stat},
-    wire::option::{trace_type_word, TraceHeader, TRACE_HDR_LEN},
+    wire::{
+        dex::Dex,
+        fill::Entry,
+        option::{trace_type_word, TraceHeader, TRACE_HDR_LEN},
+        trace::node_len,
+    },
 };
 
 /// The trace-event group of the family (`control::FAMILY` registers it).
@@ -47,6 +55,48 @@ pub(crate) fn trace(net: &Net, st: &NetState, guard: &rcu::Guard, trace: &[u8], 
         // As received, reserved octet included, as the kernel's own family sends it.
         m.put_u32(event::attr::TRACE_TYPE, type_word)?;
         m.put(event::attr::TRACE_DATA, data)
+    });
+    st.stats.bump(if sent.is_ok() {
+        stat::EVENTS_SENT
+    } else {
+        stat::EVENTS_FAILED
+    });
+}
+
+/// A sender for one DEX event in `net`: `None` when nobody listens, or over the rate limit
+/// (counted), so that the caller gathers this node's data only for an event that goes out.
+pub(crate) fn dex_sender<'g>(
+    net: &'g Net,
+    st: &NetState,
+    guard: &'g rcu::Guard,
+) -> Option<EventSender<'g>> {
+    let sender = EVENTS.listeners(guard, net)?;
+    if !st.event_limit.allow() {
+        st.stats.bump(stat::EVENTS_RATE_LIMITED);
+        return None;
+    }
+    Some(sender)
+}
+
+/// Sends the DEX event for option `dex`: this node's `entry` (a trace entry of the option's
+/// type), written straight into the message.
+pub(crate) fn dex(sender: &EventSender<'_>, st: &NetState, dex: &Dex, entry: &Entry<'_, '_>) {
+    // At most 25 + 256 words: cannot wrap.
+    let len = (entry.words() as usize).wrapping_mul(4);
+    let payload = 6 * NLA_OVERHEAD + len;
+    let sent = sender.send(event::DEX, payload, |m| {
+        m.put_u16(event::attr::TRACE_NAMESPACE, dex.namespace_id)?;
+        // At most 25: fits.
+        m.put_u8(event::attr::TRACE_NODELEN, node_len(dex.trace_type) as u8)?;
+        // As a trace event's: the 24-bit type above the reserved octet.
+        m.put_u32(event::attr::TRACE_TYPE, dex.trace_type << 8)?;
+        if let Some(id) = dex.flow_id {
+            m.put_u32(event::attr::DEX_FLOW_ID, id)?;
+        }
+        if let Some(number) = dex.sequence {
+            m.put_u32(event::attr::DEX_SEQUENCE, number)?;
+        }
+        m.put_with(event::attr::TRACE_DATA, len, |buf| entry.write(buf))
     });
     st.stats.bump(if sent.is_ok() {
         stat::EVENTS_SENT

@@ -3,7 +3,8 @@
 //! packet gets this node's data (RFC 9197 §4.4), from a netfilter hook at the start of IPv6
 //! `PRE_ROUTING`, as the kernel's own `ipv6_hop_ioam()` does from the Hop-by-Hop parser; each
 //! Incremental Trace option gets this node's entry inserted, growing the packet (the kernel
-//! has no Incremental Trace).
+//! has no Incremental Trace); for each Direct Export option (RFC 9326) this node's data is
+//! exported as a DEX event, the packet left as it is.
 //!
 //! Every option is validated here, even where the kernel's handler already did (it may be
 //! configured differently); a malformed one drops the packet, counted by reason.
@@ -11,7 +12,11 @@
 use kernel::prelude::*;
 
 use crate::{
-    ioam::{events, node::Facts, state::NetState},
+    ioam::{
+        events,
+        node::Facts,
+        state::{Namespace, NetState},
+    },
     net::{
         device::NetDevice,
         netfilter::{HookOps, RxHook, Verdict},
@@ -22,6 +27,7 @@ use crate::{
     sync::rcu,
     uapi::stat,
     wire::{
+        dex::{parse_dex, Dex, IOAM_TYPE_DEX},
         fill::{fill_node, Entry, FillOutcome, Malformed, NodeData},
         hbh::{check_trace, IoamOption, IoamOptions, TraceError},
         incremental::{
@@ -29,6 +35,7 @@ use crate::{
             IOAM_TYPE_INCREMENTAL,
         },
         option::{set_overflow_flag, IOAM_HDR_LEN, TRACE_HDR_LEN},
+        trace::trace_bit,
     },
 };
 
@@ -123,9 +130,11 @@ struct Found {
     trace: core::ops::Range<usize>,
     /// The Incremental Trace option, for an insertion; `None` for a Pre-allocated Trace.
     incremental: Option<IoamOption>,
+    /// A Direct Export option: nothing to write, this node's data to export.
+    dex: Option<Dex>,
 }
 
-impl Node<'_> {
+impl<'a> Node<'a> {
     /// Fills every IOAM trace option of the Hop-by-Hop header; `Err` holds the counter of
     /// the reason to drop the packet.
     fn process(&self, pkt: &mut RxPacket<'_>) -> Result<(), u16> {
@@ -163,27 +172,11 @@ impl Node<'_> {
                 self.st.stats.bump(stat::TRACE_UNKNOWN_NAMESPACE);
                 continue;
             };
-            // The egress interface is part of the node data: route first.
-            pkt.route();
-            let trace_type = found.trace_type;
-            let facts = match &mut facts {
-                Some(f) if f.cover(trace_type) => f,
-                // The first option, or one whose type asks for more: gather, for all so far.
-                slot => {
-                    let bits = trace_type | slot.as_ref().map_or(0, Facts::gathered);
-                    slot.insert(Facts::of(
-                        pkt.skb(),
-                        self.net,
-                        Some(self.ingress),
-                        bits,
-                        self.guard,
-                    ))
-                }
-            };
-            let schema = ns.schema.get(self.guard).map(|s| (s.id, &s.data[..]));
-            // Recorded as the hop limit the packet leaves with, as upstream (but never wrapping).
-            let data =
-                facts.for_namespace(self.hop_limit.saturating_sub(1), (ns.data, ns.wide), schema);
+            if let Some(dex) = &found.dex {
+                self.export(pkt, dex, ns, &mut facts);
+                continue;
+            }
+            let data = self.node_data(pkt, found.trace_type, ns, &mut facts);
             let trace = if let Some(opt) = found.incremental {
                 let Some(grown) = self.insert(pkt, hbh_end, &found, &opt, data)? else {
                     continue;
@@ -214,6 +207,63 @@ impl Node<'_> {
             if let Some(trace) = pkt.network_bytes(hbh_end).and_then(|b| b.get(trace)) {
                 events::trace(self.net, self.st, self.guard, trace, incremental);
             }
+        }
+    }
+
+    /// This node's data for an option of `trace_type` in namespace `ns`, with the facts about
+    /// the packet gathered once for all its options (again only for a type that asks for more).
+    fn node_data<'f>(
+        &self,
+        pkt: &mut RxPacket<'_>,
+        trace_type: u32,
+        ns: &'a Namespace,
+        slot: &'f mut Option<Facts<'a>>,
+    ) -> &'f NodeData<'a> {
+        // The egress interface is part of the node data: route first.
+        pkt.route();
+        // The first option, or one whose type asks for more: gather, for all so far.
+        let gathered = slot.as_ref().map_or(0, Facts::gathered);
+        if slot.as_ref().is_some_and(|f| !f.cover(trace_type)) {
+            *slot = None;
+        }
+        let facts = slot.get_or_insert_with(|| {
+            Facts::of(
+                pkt.skb(),
+                self.net,
+                Some(self.ingress),
+                trace_type | gathered,
+                self.guard,
+            )
+        });
+        let schema = ns.schema.get(self.guard).map(|s| (s.id, &s.data[..]));
+        // Recorded as the hop limit the packet leaves with, as upstream (but never wrapping).
+        facts.for_namespace(self.hop_limit.saturating_sub(1), (ns.data, ns.wide), schema)
+    }
+
+    /// Exports this node's data for the Direct Export option `dex` (RFC 9326) as a DEX event,
+    /// gathered only when the event goes out; the packet is left as it is.
+    // Out of line, as `insert`: traces never need it.
+    #[inline(never)]
+    fn export(
+        &self,
+        pkt: &mut RxPacket<'_>,
+        dex: &Dex,
+        ns: &'a Namespace,
+        facts: &mut Option<Facts<'a>>,
+    ) {
+        self.st.stats.bump(stat::DEX_RECEIVED);
+        let Some(sender) = events::dex_sender(self.net, self.st, self.guard) else {
+            return;
+        };
+        // RFC 9326: transit and decapsulating nodes ignore the checksum complement (bit 7).
+        let dex = Dex {
+            trace_type: dex.trace_type & !trace_bit(7),
+            ..*dex
+        };
+        let data = self.node_data(pkt, dex.trace_type, ns, facts);
+        // Schemas are validated when added: a refusal cannot happen (then: no event).
+        if let Ok(entry) = Entry::new(dex.trace_type, data) {
+            events::dex(&sender, self.st, &dex, &entry);
         }
     }
 
@@ -319,9 +369,13 @@ impl Node<'_> {
                 trace_type: hdr.trace_type,
                 trace,
                 incremental: None,
+                dex: None,
             })),
             Err(TraceError::NotPrealloc) if opt.ioam_type == IOAM_TYPE_INCREMENTAL => {
                 check_incremental_option(bytes, opt, trace).map(Some)
+            }
+            Err(TraceError::NotPrealloc) if opt.ioam_type == IOAM_TYPE_DEX => {
+                check_dex_option(bytes, opt).map(Some)
             }
             Err(TraceError::NotPrealloc) => {
                 self.st.stats.bump(stat::OPTION_NOT_PREALLOC);
@@ -351,6 +405,27 @@ fn check_incremental_option(
         trace_type: hdr.trace_type,
         trace,
         incremental: Some(opt),
+        dex: None,
+    })
+}
+
+/// Checks the Direct Export option `opt` (its `bytes`): 4n-aligned as every IOAM option, as
+/// long as its Extension-Flags announce; `Err` holds the counter of the reason to drop the
+/// packet.
+// Out of line, as `Node::export`.
+#[inline(never)]
+fn check_dex_option(bytes: &[u8], opt: IoamOption) -> Result<Found, u16> {
+    if (IPV6_HDR_LEN + opt.offset) & 3 != 0 {
+        return Err(stat::DROP_MISALIGNED);
+    }
+    let data = bytes.get(IOAM_HDR_LEN..).ok_or(stat::DROP_TRUNCATED)?;
+    let dex = parse_dex(data).map_err(|_| stat::DROP_TRUNCATED)?;
+    Ok(Found {
+        namespace_id: dex.namespace_id,
+        trace_type: dex.trace_type,
+        trace: 0..0,
+        incremental: None,
+        dex: Some(dex),
     })
 }
 

@@ -204,6 +204,32 @@ impl<'a> Msg<'a> {
             sys::nla_put(self.skb, i32::from(kind), len, data.as_ptr().cast())
         })
     }
+    /// Appends attribute `kind` with `len` bytes of payload, zeroed, then written by `write`
+    /// in place (no copy through a buffer of the caller's).
+    pub(crate) fn put_with(
+        &mut self,
+        kind: u16,
+        len: usize,
+        write: impl FnOnce(&mut [u8]),
+    ) -> Result {
+        let attr_len = i32::try_from(len).map_err(|_| EMSGSIZE)?;
+        // SAFETY: By the type invariant `skb` is the message being built.
+        let attr = unsafe { sys::nla_reserve(self.skb, i32::from(kind), attr_len) };
+        if attr.is_null() {
+            return Err(EMSGSIZE);
+        }
+        // SAFETY: `nla_reserve` put the attribute's header (`struct nlattr`, 4 bytes, already
+        // aligned) and room for `len` bytes of payload right behind it, in the message's
+        // linear data, which only `self` writes; zeroed before the slice is made.
+        let payload = unsafe {
+            let data = attr.cast::<u8>().add(size_of::<sys::nlattr>());
+            core::ptr::write_bytes(data, 0, len);
+            core::slice::from_raw_parts_mut(data, len)
+        };
+        write(payload);
+        Ok(())
+    }
+
     /// Appends a `u16` attribute.
     pub(crate) fn put_u16(&mut self, kind: u16, v: u16) -> Result {
         self.put(kind, &v.to_ne_bytes())

@@ -76,8 +76,12 @@ pub mod attr {
 
 /// Trace events, sent on [`EVENTS_GROUP_NAME`] with `genlmsghdr.cmd` set to the event type.
 pub mod event {
-    /// A node processed a Pre-allocated Trace option.
+    /// A node processed a Pre-allocated or Incremental Trace option.
     pub const TRACE: u8 = 1;
+    /// A node processed a Direct Export option (RFC 9326): its own data for it, as one node's
+    /// entry of a trace of the option's type, with the option's namespace, type, and Flow ID
+    /// and Sequence Number when the option has them.
+    pub const DEX: u8 = 2;
     /// Attributes of an event.
     pub mod attr {
         /// Namespace id, `u16`.
@@ -86,8 +90,12 @@ pub mod event {
         pub const TRACE_NODELEN: u16 = 2;
         /// The trace type word as received: the 24-bit type above the reserved octet, `u32`.
         pub const TRACE_TYPE: u16 = 3;
-        /// The filled part of the trace data, binary.
+        /// The filled part of the trace data, binary; of a DEX event, this node's entry.
         pub const TRACE_DATA: u16 = 4;
+        /// DEX: the option's Flow ID, `u32`.
+        pub const DEX_FLOW_ID: u16 = 5;
+        /// DEX: the option's Sequence Number, `u32`.
+        pub const DEX_SEQUENCE: u16 = 6;
     }
 }
 
@@ -136,14 +144,18 @@ pub mod stat {
     /// Transit: an insertion needed the packet's head reallocated (too little headroom, or
     /// shared with a clone).
     pub const INSERT_REALLOCATED: u16 = 20;
+    /// Transit: Direct Export options processed (this node's data exported as a DEX event if
+    /// someone listens, within the event rate limit).
+    pub const DEX_RECEIVED: u16 = 21;
     /// Highest counter number this version knows.
-    pub const MAX: u16 = INSERT_REALLOCATED;
+    pub const MAX: u16 = DEX_RECEIVED;
 
     /// Every counter with its name, as `ioamctl stats` prints it.
-    pub const NAMES: [(u16, &str); 19] = [
+    pub const NAMES: [(u16, &str); 20] = [
         (TRACE_FILLED, "trace_filled"),
         (TRACE_INSERTED, "trace_inserted"),
         (INSERT_REALLOCATED, "insert_reallocated"),
+        (DEX_RECEIVED, "dex_received"),
         (TRACE_OVERFLOW, "trace_overflow"),
         (TRACE_ALREADY_OVERFLOWED, "trace_already_overflowed"),
         (TRACE_UNKNOWN_NAMESPACE, "trace_unknown_namespace"),
