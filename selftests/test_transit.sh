@@ -419,12 +419,16 @@ test_encap_incremental() {
 # A Direct Export option (RFC 9326) from A in every mode, through T1 and T2 (both with the
 # namespace and the module's switch on): the Hop-by-Hop header R receives is the one A sent,
 # byte for byte, with the route's Flow ID and consecutive Sequence Numbers from 0 per route;
-# T1 and T2 each export their own data for every packet as a DEX event; tshark decodes the
-# packets without an error.
+# T1, T2 and R (the destination, or the tunnel's end) each export their own data for every
+# packet as a DEX event; tshark decodes the packets without an error.
 test_encap_dex() {
 	chain_topology 2 module
 	local mode margs k dir prefix=2001:db8:3::/64 next="via 2001:db8:1::2 dev right"
 	local route=(ip netns exec "$A" "$IOAMCTL" route)
+	# R's own node data: only what does not depend on how the packet reached it.
+	local r_node
+	r_node="hop=61,id=$(node_id 3),in=$(if_id 3 1)"
+	switch_on "$R" left module
 	dir=$(mktemp -d)
 	ip -n "$A" -6 route del "$prefix"
 	capture_start "$R" "ip6 dst host $DST and ip6[6] == 0"
@@ -437,7 +441,7 @@ test_encap_dex() {
 		check_eq "ioamctl route show" \
 			"$prefix encap ioam6 freq 1/1 $margs dex type 0xf00000 ns $NS_ID flowid 77 seqnum $next" \
 			"$("${route[@]}" show)"
-		for k in 1 2; do monitor_start "$(ns_of $k)" "$dir/mon.$mode.$k"; done
+		for k in 1 2 3; do monitor_start "$(ns_of $k)" "$dir/mon.$mode.$k"; done
 		# shellcheck disable=SC2046
 		expect_ping 3 $(check_args "${mode/auto/inline}") --ns "$NS_ID" --type 0xf00000 \
 			--dex 0xc0 --flow-id 77 --seq-from 0
@@ -449,6 +453,8 @@ test_encap_dex() {
 			expect_ok "${EVENTS[@]}" "$dir/mon.$mode.$k" 5 --ns "$NS_ID" --nodes 1 --node "$(node_spec $k)" \
 				--dex --flow-id 77 --seq-from 0
 		done
+		expect_ok "${EVENTS[@]}" "$dir/mon.$mode.3" 5 --ns "$NS_ID" --nodes 1 --node "$r_node" \
+			--dex --flow-id 77 --seq-from 0
 		expect_ok "${route[@]}" del "$prefix"
 	done
 	# Without the optional fields: the events have none either.
@@ -473,11 +479,11 @@ test_encap_dex() {
 	[[ "$shown" == *"encap ioam6 via"* ]] || fail "ip route show: $shown"
 	expect_ping 1 --mode inline --ns "$NS_ID" --type 0xc00000 --dex 0
 	capture_stop
-	# Every DEX packet counted by both transit nodes, one event each while monitored.
-	for k in 1 2; do
+	# Every DEX packet counted by both transit nodes and R; T1 monitored throughout.
+	for k in 1 2 3; do
 		check_stat "$(ns_of $k)" dex_received 20
-		check_stat "$(ns_of $k)" events_sent 16
 	done
+	check_stat "$T1" events_sent 16
 	rm -rf "$dir"
 	local verdicts
 	verdicts=$(tshark -r "$CAPTURE" -V 2>&1 | awk '
