@@ -251,26 +251,31 @@ pub fn check_route(attrs: &RouteAttrs<'_>) -> Result<RouteConfig, RouteError> {
         (Mode::Encap | Mode::Auto, _, false) => return Err(RouteError::TunDstMissing),
         _ => {}
     }
-    let (option, raw, which) = match (attrs.trace, attrs.incremental, attrs.dex) {
-        (Some(raw), None, None) => (TraceOption::Prealloc, raw, RouteAttr::Trace),
-        (None, Some(raw), None) => (TraceOption::Incremental, raw, RouteAttr::Incremental),
-        (None, None, Some(raw)) => {
-            let (option, trace) = check_dex(raw, attrs.dex_flow_id)?;
-            return Ok(RouteConfig {
-                mode,
-                freq,
-                tundst,
-                tunsrc,
-                option,
-                trace,
-            });
-        }
+    let (option, trace) = match (attrs.trace, attrs.incremental, attrs.dex) {
+        (Some(raw), None, None) => (TraceOption::Prealloc, check_trace(raw, RouteAttr::Trace)?),
+        (None, Some(raw), None) => (
+            TraceOption::Incremental,
+            check_trace(raw, RouteAttr::Incremental)?,
+        ),
+        (None, None, Some(raw)) => check_dex(raw, attrs.dex_flow_id)?,
         (None, None, None) => return Err(RouteError::TraceMissing),
         _ => return Err(RouteError::TwoTraces),
     };
-    if attrs.dex_flow_id.is_some() {
+    if attrs.dex_flow_id.is_some() && !matches!(option, TraceOption::Dex { .. }) {
         return Err(RouteError::FlowIdWithoutDex);
     }
+    Ok(RouteConfig {
+        mode,
+        freq,
+        tundst,
+        tunsrc,
+        option,
+        trace,
+    })
+}
+
+/// Checks the header of a trace route (attribute `which`, pre-allocated or incremental).
+fn check_trace(raw: &[u8], which: RouteAttr) -> Result<TraceHeader, RouteError> {
     let raw: [u8; TRACE_HDR_LEN] = raw
         .try_into()
         .map_err(|_| RouteError::TraceNotAHeader(which))?;
@@ -283,14 +288,7 @@ pub fn check_route(attrs: &RouteAttrs<'_>) -> Result<RouteConfig, RouteError> {
     // length byte allows no more.
     validate_encap(trace.trace_type, usize::from(trace.remaining_len) * 4)
         .map_err(|e| RouteError::Trace(which, e.message()))?;
-    Ok(RouteConfig {
-        mode,
-        freq,
-        tundst,
-        tunsrc,
-        option,
-        trace,
-    })
+    Ok(trace)
 }
 
 /// Checks a DEX route's header and Flow ID: the option and the namespace and trace type.
