@@ -4,6 +4,8 @@
 //! someone listens (the packet path's only allocation, `GFP_ATOMIC`), and rate-limited per
 //! network namespace: events over the limit are counted and dropped, never queued.
 
+use kernel::prelude::*;
+
 use crate::{
     ioam::state::NetState,
     net::{
@@ -56,11 +58,17 @@ pub(crate) fn trace(net: &Net, st: &NetState, guard: &rcu::Guard, trace: &[u8], 
         m.put_u32(event::attr::TRACE_TYPE, type_word)?;
         m.put(event::attr::TRACE_DATA, data)
     });
-    st.stats.bump(if sent.is_ok() {
-        stat::EVENTS_SENT
-    } else {
-        stat::EVENTS_FAILED
-    });
+    count(st, sent);
+}
+
+/// Counts an event by what became of it: sent, or failed; none when nobody in this network
+/// namespace listened (the listener check is across namespaces).
+fn count(st: &NetState, sent: Result) {
+    match sent {
+        Ok(()) => st.stats.bump(stat::EVENTS_SENT),
+        Err(e) if e == ESRCH => {}
+        Err(_) => st.stats.bump(stat::EVENTS_FAILED),
+    }
 }
 
 /// A sender for one DEX event in `net`: `None` when nobody listens, or over the rate limit
@@ -98,9 +106,5 @@ pub(crate) fn dex(sender: &EventSender<'_>, st: &NetState, dex: &Dex, entry: &En
         }
         m.put_with(event::attr::TRACE_DATA, len, |buf| entry.write(buf))
     });
-    st.stats.bump(if sent.is_ok() {
-        stat::EVENTS_SENT
-    } else {
-        stat::EVENTS_FAILED
-    });
+    count(st, sent);
 }

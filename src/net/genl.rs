@@ -443,7 +443,8 @@ impl EventGroup {
     }
 
     /// A sender to the group's listeners in `net`, or `None` when there are none (so that no
-    /// message is built for nobody).
+    /// message is built for nobody). The kernel keeps one listener set per protocol, not per
+    /// network namespace: with listeners elsewhere only, [`EventSender::send`] finds out.
     pub(crate) fn listeners<'g>(
         &self,
         _guard: &'g rcu::Guard,
@@ -479,7 +480,8 @@ pub(crate) struct EventSender<'g> {
 
 impl EventSender<'_> {
     /// Builds (with `GFP_ATOMIC`: never sleeps) and multicasts one message of command `cmd`,
-    /// with room for `payload` bytes of attributes, filled by `fill`.
+    /// with room for `payload` bytes of attributes, filled by `fill`. `ESRCH`: nobody in this
+    /// network namespace listens (any more); the message is dropped.
     pub(crate) fn send(
         &self,
         cmd: u8,
@@ -515,10 +517,8 @@ impl EventSender<'_> {
                 sys::IOAM_RS_GFP_ATOMIC,
             )
         };
-        // ESRCH: the last listener left meanwhile.
         match ret {
             0 => Ok(()),
-            r if r == ESRCH.to_errno() => Ok(()),
             r => Err(Error::from_errno(r)),
         }
     }
