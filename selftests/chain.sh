@@ -240,6 +240,7 @@ malformed_seeds() {
 	[ "$enable" = module ] || seen=seen:
 	check_stat "$T1" trace_filled "$(tally_of "$tally" ${seen}fill)"
 	check_stat "$T1" trace_inserted "$(tally_of "$tally" ${seen}insert)"
+	check_stat "$T1" dex_received "$(tally_of "$tally" ${seen}dex)"
 	check_stat "$T1" trace_overflow "$(tally_of "$tally" ${seen}overflow)"
 	check_stat "$T1" trace_already_overflowed "$(tally_of "$tally" ${seen}already_overflowed)"
 	check_eq "ignored options" "$(tally_of "$tally" ${seen}ignore)" \

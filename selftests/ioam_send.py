@@ -79,7 +79,7 @@ UDP_SPORT, UDP_DPORT, UDP_DATA = 40000, 9, b"ioam-rs\x00"
 FRAG_ID = 0x494F414D
 
 # Outcome categories of one IOAM option (or packet) at a transit node.
-OUTCOMES = ("fill", "insert", "overflow", "already_overflowed", "ignore", "kernel_drop",
+OUTCOMES = ("fill", "insert", "dex", "overflow", "already_overflowed", "ignore", "kernel_drop",
             "drop:misaligned", "drop:truncated", "drop:remaining_len", "drop:node_len")
 
 
@@ -267,8 +267,9 @@ def seed_cases(src=DEFAULT_SRC, dst=DEFAULT_DST, ns=DEFAULT_NS, mtu=1500):
     the Hop-by-Hop TLV walk). An IOAM option always comes before anything that would make the
     TLV walk fail, so each case has a single outcome; and, except for the misaligned cases,
     the whole TLV walk is valid: classify(model="prerouting") gives the same outcomes, but for
-    the Incremental Trace options (IOAM Option-Type 1), which upstream ignores and the module
-    processes (insert: its entry inserted)."""
+    the Incremental Trace options (IOAM Option-Type 1) and the Direct Export options (4), which
+    upstream ignores and the module processes (insert: its entry inserted; dex: its data
+    exported)."""
     base = dict(src=src, dst=dst)
     cases, expect = {}, {}
 
@@ -320,6 +321,17 @@ def seed_cases(src=DEFAULT_SRC, dst=DEFAULT_DST, ns=DEFAULT_NS, mtu=1500):
     add("incremental_at_mtu", "ignore", [tr(ioamtype=1, size=0, remlen=4)], total=mtu)
     add("incremental_unknown_namespace", "ignore",
         [tr(ioamtype=1, size=0, remlen=4, ns=(ns + 1) & 0xFFFF)])
+    # Direct Export options: the module exports this node's data where upstream ignores them.
+    def dex(ext, fields, opt_len=None, dex_ns=ns):
+        body = struct.pack(">HBBI", dex_ns, 0, ext, 0xC00000 << 8) + b"".join(
+            struct.pack(">I", f) for f in fields)
+        return [("align", None), ("raw", bytes([IPV6_TLV_IOAM, opt_len or 2 + len(body), 0, 4]) + body)]
+    add("dex", "ignore", dex(0xC0, (7, 1)))
+    add("dex_no_fields", "ignore", dex(0, ()))
+    add("dex_unknown_flag", "ignore", dex(0x60, (1, 2)))
+    add("dex_fields_missing", "ignore", dex(0xC0, (7,)))
+    add("dex_header_cut", "ignore", [("align", None), ("raw", bytes([IPV6_TLV_IOAM, 6, 0, 4, 0, ns & 0xFF, 0, 0]))])
+    add("dex_unknown_namespace", "ignore", dex(0x80, (7,), dex_ns=(ns + 1) & 0xFFFF))
     add("at_mtu", "fill", [tr()], total=mtu)
     add("fragment", "fill", [tr()], frag=True)
     add("no_hbh", "ignore")
@@ -409,6 +421,18 @@ def incremental_outcome(pkt, off, pad_from, known_ns, schema_words, st):
     return "insert", added
 
 
+def dex_outcome(pkt, off, known_ns):
+    """What ioam_rs does with the aligned Direct Export option (IOAM Option-Type 4) at offset
+    off (src/wire's parse_dex): dex (this node's data exported; the packet is not written),
+    unless it is shorter than its Extension-Flags announce (one 4-byte field per flag)."""
+    data_len = pkt[off + 1] - 2
+    if data_len < 8 or data_len < 8 + 4 * bin(pkt[off + 7]).count("1"):
+        return "drop:truncated"
+    if (pkt[off + 4] << 8 | pkt[off + 5]) not in known_ns:
+        return "ignore"
+    return "dex"
+
+
 def module_outcomes(pkt, ioam, n, end, known_ns, schema_words, mtu):
     """The module's outcome for each IOAM option (offset, padding start) of ioam, in order, up
     to a drop; later options account for the bytes earlier insertions added."""
@@ -419,6 +443,8 @@ def module_outcomes(pkt, ioam, n, end, known_ns, schema_words, mtu):
             o, added = incremental_outcome(pkt, off, pad_from, known_ns, schema_words, st)
             for k in ("hbh_len", "plen", "pktlen"):
                 st[k] += added
+        elif pkt[off + 1] >= 2 and pkt[off + 3] == 4 and not off & 3:
+            o = dex_outcome(pkt, off, known_ns)
         else:
             o = ioam_outcome(pkt, off, known_ns, schema_words)
         outs.append(o)

@@ -368,20 +368,23 @@ class SeedCases(unittest.TestCase):
         short = s.build_packet(opts=[trace, ("raw", bytes([7, 6, 0, 0, 0, 1, 0, 0]))])
         self.assertEqual(s.classify(short, netlabel=False)[0], "kernel_drop")
 
-    # What ioam_rs does with the Incremental Trace options that upstream ignores.
-    MODULE_INCREMENTAL = {
+    # What ioam_rs does with the options upstream ignores: Incremental Trace and DEX.
+    MODULE_ONLY = {
         "unknown_ioam_type_1": "insert", "incremental": "insert",
         "incremental_4_byte_entry": "insert", "incremental_with_entries": "insert",
         "incremental_not_words": "drop:truncated", "incremental_nodelen_mismatch": "drop:node_len",
         "incremental_no_room": "overflow", "incremental_at_mtu": "overflow",
-        "incremental_unknown_namespace": "ignore"}
+        "incremental_unknown_namespace": "ignore",
+        "dex": "dex", "dex_no_fields": "dex", "dex_unknown_flag": "dex",
+        "dex_fields_missing": "drop:truncated", "dex_header_cut": "drop:truncated",
+        "dex_unknown_namespace": "ignore"}
 
     def test_prerouting_model(self):
         """With upstream IOAM disabled, the stack drops the misaligned cases; the other seed
         cases have a valid TLV walk and keep their outcome, but for the Incremental Trace
         options, which the module processes."""
         for name, pkt in s.SEED_CASES.items():
-            exp = self.MODULE_INCREMENTAL.get(name, s.SEED_EXPECT[name])
+            exp = self.MODULE_ONLY.get(name, s.SEED_EXPECT[name])
             if exp == "drop:misaligned":
                 exp = "kernel_drop"
             self.assertEqual(s.category(pkt, model="prerouting"), exp, name)
@@ -389,7 +392,7 @@ class SeedCases(unittest.TestCase):
     def test_module_sees_incremental_behind_the_kernel(self):
         """With upstream IOAM on, the kernel ignores Incremental Trace options; the module's
         hook then processes them ("seen" outcomes)."""
-        for name, exp in self.MODULE_INCREMENTAL.items():
+        for name, exp in self.MODULE_ONLY.items():
             fate, outs, seen = s.expectation(s.SEED_CASES[name])
             self.assertEqual((fate, outs, seen), ("pass", ("ignore",), (exp,)), name)
 
