@@ -125,24 +125,24 @@ impl Encap {
     }
 }
 
+/// An 8-byte option header as the route attributes carry it: namespace, a zero byte, `fourth`,
+/// the 24-bit trace type and a zero byte (the trace and DEX headers share this layout).
+fn header_payload(namespace_id: u16, fourth: u8, trace_type: u32) -> [u8; 8] {
+    let [ns_hi, ns_lo] = namespace_id.to_be_bytes();
+    let [_, t0, t1, t2] = trace_type.to_be_bytes();
+    [ns_hi, ns_lo, 0, fourth, t0, t1, t2, 0]
+}
+
 /// The payload of a trace attribute (`struct ioam6_trace_hdr`): namespace, RemainingLen and
 /// the 24-bit trace type; NodeLen and the flags are the node's to set, sent as 0.
 pub fn trace_payload(namespace_id: u16, trace_type: u32, remaining_len: u8) -> [u8; 8] {
-    let mut trace = [0u8; 8];
-    trace[..2].copy_from_slice(&namespace_id.to_be_bytes());
-    trace[3] = remaining_len;
-    trace[4..].copy_from_slice(&(trace_type << 8).to_be_bytes());
-    trace
+    header_payload(namespace_id, remaining_len, trace_type)
 }
 
 /// The payload of a DEX attribute: namespace, flags (0), Extension-Flags, the 24-bit trace
 /// type, reserved (0).
 pub fn dex_payload(namespace_id: u16, trace_type: u32, ext_flags: u8) -> [u8; 8] {
-    let mut dex = [0u8; 8];
-    dex[..2].copy_from_slice(&namespace_id.to_be_bytes());
-    dex[3] = ext_flags;
-    dex[4..].copy_from_slice(&(trace_type << 8).to_be_bytes());
-    dex
+    header_payload(namespace_id, ext_flags, trace_type)
 }
 
 /// A route as `route show` prints it.

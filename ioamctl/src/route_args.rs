@@ -15,7 +15,7 @@
 use std::ffi::OsStr;
 use std::net::Ipv6Addr;
 
-use ioam_wire::dex::{EXT_FLOW_ID, EXT_SEQUENCE};
+use ioam_wire::dex::{validate_dex, Dex, EXT_FLOW_ID, EXT_SEQUENCE};
 use ioam_wire::option::validate_encap;
 
 use crate::args::{invalid, number, quoted, required, stray, ParseFailure, WordIter};
@@ -111,9 +111,22 @@ fn dex(words: &mut WordIter) -> Result<DexWords, ParseFailure> {
                 words.next();
                 dex.seqnum = true;
             }
-            _ => return Ok(dex),
+            _ => break,
         }
     }
+    // Checked here too, as `trace()` checks its type: the attribute holds 24 bits only, a
+    // wider type would be cut.
+    let checked = Dex {
+        namespace_id: ns,
+        flags: 0,
+        ext_flags: 0,
+        trace_type,
+        flow_id: None,
+        sequence: None,
+    };
+    validate_dex(&checked)
+        .map_err(|e| ParseFailure::Invalid(format!("invalid dex: {}", e.message())))?;
+    Ok(dex)
 }
 
 fn trace(words: &mut WordIter) -> Result<Trace, ParseFailure> {
@@ -381,13 +394,13 @@ mod tests {
     #[test]
     fn bad_dex_words_are_named() {
         let add = "route add 2001:db8::/64 encap ioam6";
-        assert_eq!(
-            error(&format!("{add} dex type 0x000100 ns 1")),
-            format!(
-                "invalid encap ioam6: {}",
-                ioam_wire::dex::DexError::TraceType.message()
-            )
+        let bad_type = format!(
+            "invalid dex: {}",
+            ioam_wire::dex::DexError::TraceType.message()
         );
+        assert_eq!(error(&format!("{add} dex type 0x000100 ns 1")), bad_type);
+        // 0x800000 once cut to the attribute's 24 bits: refused, not cut.
+        assert_eq!(error(&format!("{add} dex type 0x1800000 ns 1")), bad_type);
         assert!(error(&format!("{add} dex ns 1")).contains("expected \"type\""));
         assert_eq!(
             error(&format!("{add} dex type 0x800000 ns 1 flowid x")),
