@@ -62,6 +62,11 @@ static POLICY: [PolicyEntry; attr::MAX as usize + 1] = {
 // A route's template holds any of its options' headers.
 const _: () = assert!(DEX_HBH_LEN_MAX <= HBH_LEN_MAX);
 
+/// The trace header of a trace route's template, as written (NodeLen computed).
+fn written_trace(hbh: &[u8]) -> Result<TraceHeader> {
+    TraceHeader::parse(hbh.get(TRACE_OFFSET..).ok_or(EINVAL)?).ok_or(EINVAL)
+}
+
 /// One route's configuration and state.
 #[pin_data]
 pub(crate) struct EncapRoute {
@@ -139,11 +144,13 @@ impl Encap for EncapRoute {
         let user = config.trace;
         let data_len = usize::from(user.remaining_len) * 4;
         let mut hbh = [0u8; HBH_LEN_MAX];
-        let mut sequence_at = None;
-        let hbh_len = match config.option {
+        // The header to insert, the longest it gets, the trace header shown, and where a DEX
+        // Sequence Number goes.
+        let (hbh_len, hbh_len_max, trace, sequence_at) = match config.option {
             TraceOption::Prealloc => {
-                write_hbh(&mut hbh, 0, user.namespace_id, user.trace_type, data_len)
-                    .map_err(|_| EINVAL)?
+                let len = write_hbh(&mut hbh, 0, user.namespace_id, user.trace_type, data_len)
+                    .map_err(|_| EINVAL)?;
+                (len, option::hbh_len(data_len), written_trace(&hbh)?, None)
             }
             TraceOption::Incremental => {
                 let empty = write_empty_hbh(user.namespace_id, user.trace_type, data_len)
@@ -151,7 +158,8 @@ impl Encap for EncapRoute {
                 hbh.get_mut(..EMPTY_HBH_LEN)
                     .ok_or(EINVAL)?
                     .copy_from_slice(&empty);
-                EMPTY_HBH_LEN
+                let max = option::hbh_len(data_len);
+                (EMPTY_HBH_LEN, max, written_trace(&hbh)?, None)
             }
             TraceOption::Dex { ext_flags, flow_id } => {
                 let dex = Dex {
@@ -162,20 +170,10 @@ impl Encap for EncapRoute {
                     flow_id,
                     sequence: (ext_flags & EXT_SEQUENCE != 0).then_some(0),
                 };
-                sequence_at = sequence_offset(ext_flags);
-                write_dex_hbh(&mut hbh, 0, &dex).map_err(|_| EINVAL)?
+                let len = write_dex_hbh(&mut hbh, 0, &dex).map_err(|_| EINVAL)?;
+                // The namespace and trace type, checked by `check_route`.
+                (len, len, user, sequence_offset(ext_flags))
             }
-        };
-        let trace = match config.option {
-            // The namespace and trace type, checked by `check_route`.
-            TraceOption::Dex { .. } => user,
-            TraceOption::Prealloc | TraceOption::Incremental => {
-                TraceHeader::parse(hbh.get(TRACE_OFFSET..).ok_or(EINVAL)?).ok_or(EINVAL)?
-            }
-        };
-        let hbh_len_max = match config.option {
-            TraceOption::Dex { .. } => hbh_len,
-            TraceOption::Prealloc | TraceOption::Incremental => option::hbh_len(data_len),
         };
         Ok(try_pin_init!(Self {
             mode: config.mode,

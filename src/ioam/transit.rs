@@ -375,7 +375,7 @@ impl<'a> Node<'a> {
                 check_incremental_option(bytes, opt, trace).map(Some)
             }
             Err(TraceError::NotPrealloc) if opt.ioam_type == IOAM_TYPE_DEX => {
-                check_dex_option(bytes, opt).map(Some)
+                check_dex_option(bytes).map(Some)
             }
             Err(TraceError::NotPrealloc) => {
                 self.st.stats.bump(stat::OPTION_NOT_PREALLOC);
@@ -409,15 +409,12 @@ fn check_incremental_option(
     })
 }
 
-/// Checks the Direct Export option `opt` (its `bytes`): 4n-aligned as every IOAM option, as
-/// long as its Extension-Flags announce; `Err` holds the counter of the reason to drop the
+/// Checks a Direct Export option (its `bytes`, found 4n-aligned by `check_trace`): as long
+/// as its Extension-Flags announce; `Err` holds the counter of the reason to drop the
 /// packet.
 // Out of line, as `Node::export`.
 #[inline(never)]
-fn check_dex_option(bytes: &[u8], opt: IoamOption) -> Result<Found, u16> {
-    if (IPV6_HDR_LEN + opt.offset) & 3 != 0 {
-        return Err(stat::DROP_MISALIGNED);
-    }
+fn check_dex_option(bytes: &[u8]) -> Result<Found, u16> {
     let data = bytes.get(IOAM_HDR_LEN..).ok_or(stat::DROP_TRUNCATED)?;
     let dex = parse_dex(data).map_err(|_| stat::DROP_TRUNCATED)?;
     Ok(Found {

@@ -92,7 +92,8 @@ impl EncapRoute {
     }
 
     /// This node's data for a packet that leaves with `hop_limit`; `None` when the namespace
-    /// is unknown here (the trace then goes out as configured, without this node's data).
+    /// is unknown here (the trace then goes out as configured, without this node's data), and
+    /// for DEX, whose packets carry none.
     fn node_data<'f, 'g>(
         &self,
         st: Option<&'g NetState>,
@@ -100,6 +101,9 @@ impl EncapRoute {
         facts: &'f mut node::Facts<'g>,
         guard: &'g rcu::Guard,
     ) -> Option<&'f NodeData<'g>> {
+        if let TraceOption::Dex { .. } = self.option {
+            return None;
+        }
         let ns = st?.namespace(self.trace.namespace_id, guard)?;
         let schema = ns.schema.get(guard).map(|s| (s.id, &s.data[..]));
         Some(facts.for_namespace(hop_limit, (ns.data, ns.wide), schema))
