@@ -32,6 +32,8 @@ pub mod wire {
     pub mod dex;
     #[path = "src/fill.rs"]
     pub mod fill;
+    #[path = "src/flags.rs"]
+    pub mod flags;
     #[path = "src/freq.rs"]
     pub mod freq;
     #[path = "src/hbh.rs"]

@@ -6,13 +6,16 @@
 //! wrote parses back to the node given, and that the header still walks to the same options.
 //! Incremental Trace options accepted by `check_incremental` are grown (up to three times) on
 //! another copy: the header stays a whole TLV chain of 8n bytes, the bytes behind the option
-//! stay, and the entry inserted parses back to the node.
+//! stay, and the entry inserted parses back to the node. The filled header's RFC 9322 loopback
+//! copy is the IPv6 and Hop-by-Hop headers sent back to the source, and is never looped back
+//! again.
 #![no_main]
 
 use std::ops::Range;
 
 use ioam_wire::fill::Entry;
 use ioam_wire::fill::{fill_node, FillOutcome, Malformed, NodeData};
+use ioam_wire::flags::{loopback_allowed, write_loopback_copy, NoLoopback, NEXTHDR_NONE};
 use ioam_wire::hbh::{check_trace, IoamOption, IoamOptions};
 use ioam_wire::incremental::{
     check_incremental, insert_entry, plan_insert, NoInsert, IOAM_TYPE_INCREMENTAL,
@@ -159,6 +162,27 @@ fn grow_checked(mut hbh: Vec<u8>, from_end: usize, hbh_offset: usize, node: &Nod
     }
 }
 
+/// The loopback copy of an IPv6 packet with Hop-by-Hop header `hbh` (8n bytes) and a payload.
+fn loopback_checked(hbh: &[u8]) {
+    const SOURCE: [u8; 16] = [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    const ME: [u8; 16] = [0x20, 1, 0xd, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+    let mut packet = vec![0x60, 0, 0, 0, 0, 0, 0, 64];
+    packet.extend_from_slice(&SOURCE);
+    packet.extend_from_slice(&[0xfe; 16]);
+    packet.extend_from_slice(hbh);
+    packet.extend_from_slice(&[0xaa; 24]);
+    let mut out = vec![0u8; packet.len()];
+    let n = write_loopback_copy(&packet, hbh.len(), &ME, 7, &mut out).expect("copy refused");
+    assert_eq!(n, 40 + hbh.len());
+    assert_eq!(usize::from(u16::from_be_bytes([out[4], out[5]])), hbh.len());
+    assert_eq!((out[6], out[7]), (0, 7));
+    assert_eq!((&out[8..24], &out[24..40]), (&ME[..], &SOURCE[..]));
+    assert_eq!(out[40], NEXTHDR_NONE);
+    assert_eq!(out[41..n], hbh[1..]);
+    // A copy is never looped back again, whatever its trace.
+    assert_eq!(loopback_allowed(0x80_0000, out[40]), Err(NoLoopback::Copy));
+}
+
 fuzz_target!(|data: &[u8]| {
     let input = Input::decode(data);
     let hbh = input.hbh;
@@ -206,4 +230,5 @@ fuzz_target!(|data: &[u8]| {
         .map_while(Result::ok)
         .collect();
     assert_eq!(again, options, "the fills changed the options");
+    loopback_checked(&buf[..hdr_len]);
 });

@@ -11,6 +11,7 @@
 
 pub mod dex;
 pub mod fill;
+pub mod flags;
 pub mod freq;
 pub mod hbh;
 pub mod incremental;

@@ -5,6 +5,7 @@
 //! Pure: the module reads the attributes, this decides; host-tested.
 
 use super::dex::{validate_dex, Dex, DexError, DEX_HDR_LEN, EXT_SEQUENCE};
+use super::flags::{Flags, LOOPBACK_TRACE_TYPE};
 use super::freq::Freq;
 use super::option::{validate_encap, TraceHeader, TRACE_HDR_LEN};
 use super::trace::node_len;
@@ -81,6 +82,9 @@ pub struct RouteConfig {
     /// Namespace, trace type and RemainingLen asked for; NodeLen and flags are the node's.
     /// For DEX: namespace and trace type (NodeLen computed, RemainingLen 0).
     pub trace: TraceHeader,
+    /// The RFC 9322 flags asked for (never for DEX): Active on every packet traced, Loopback
+    /// on those within the loopback rate limit.
+    pub flags: Flags,
 }
 
 /// The attribute a [`RouteError`] is about.
@@ -135,6 +139,8 @@ pub enum RouteError {
     TraceNotAHeader(RouteAttr),
     /// A trace header with the Overflow flag or reserved bits set.
     TraceFlags(RouteAttr),
+    /// The Loopback flag with a trace type other than [`LOOPBACK_TRACE_TYPE`].
+    LoopbackTraceType(RouteAttr),
     /// A trace type or size refused by [`validate_encap`] (its message).
     Trace(RouteAttr, &'static str),
 }
@@ -166,7 +172,10 @@ impl RouteError {
             Self::DexNotAHeader | Self::Dex(_) => RouteAttr::Dex,
             Self::FlowIdWithoutDex => RouteAttr::DexFlowId,
             Self::TraceMissing => RouteAttr::Trace,
-            Self::TraceNotAHeader(a) | Self::TraceFlags(a) | Self::Trace(a, _) => *a,
+            Self::TraceNotAHeader(a)
+            | Self::TraceFlags(a)
+            | Self::LoopbackTraceType(a)
+            | Self::Trace(a, _) => *a,
         }
     }
 }
@@ -201,6 +210,9 @@ impl core::fmt::Display for RouteError {
             Self::TraceFlags(_) => {
                 f.write_str("trace header has the overflow flag or reserved bits set")
             }
+            Self::LoopbackTraceType(_) => {
+                f.write_str("loopback needs trace type 0x800000 alone (RFC 9322)")
+            }
             Self::Trace(_, message) => f.write_str(message),
         }
     }
@@ -225,7 +237,8 @@ fn address(payload: Option<&[u8]>, attr: RouteAttr) -> Result<Option<[u8; 16]>, 
 
 /// Checks a route's attributes as upstream's `ioam6_build_state` does, with its defaults
 /// (mode inline, freq 1/1), plus what it lets through: `::` as an address, and trace headers
-/// with flags or reserved bits the nodes alone may set.
+/// with the Overflow flag or reserved bits, which the nodes alone may set. The Loopback and
+/// Active flags (RFC 9322, which upstream does not know) are the user's to ask for.
 pub fn check_route(attrs: &RouteAttrs<'_>) -> Result<RouteConfig, RouteError> {
     let freq = match (attrs.freq_k, attrs.freq_n) {
         (None, None) => Freq::new(1, 1),
@@ -251,13 +264,16 @@ pub fn check_route(attrs: &RouteAttrs<'_>) -> Result<RouteConfig, RouteError> {
         (Mode::Encap | Mode::Auto, _, false) => return Err(RouteError::TunDstMissing),
         _ => {}
     }
-    let (option, trace) = match (attrs.trace, attrs.incremental, attrs.dex) {
+    let (option, (trace, flags)) = match (attrs.trace, attrs.incremental, attrs.dex) {
         (Some(raw), None, None) => (TraceOption::Prealloc, check_trace(raw, RouteAttr::Trace)?),
         (None, Some(raw), None) => (
             TraceOption::Incremental,
             check_trace(raw, RouteAttr::Incremental)?,
         ),
-        (None, None, Some(raw)) => check_dex(raw, attrs.dex_flow_id)?,
+        (None, None, Some(raw)) => {
+            let (option, trace) = check_dex(raw, attrs.dex_flow_id)?;
+            (option, (trace, Flags::default()))
+        }
         (None, None, None) => return Err(RouteError::TraceMissing),
         _ => return Err(RouteError::TwoTraces),
     };
@@ -271,24 +287,29 @@ pub fn check_route(attrs: &RouteAttrs<'_>) -> Result<RouteConfig, RouteError> {
         tunsrc,
         option,
         trace,
+        flags,
     })
 }
 
 /// Checks the header of a trace route (attribute `which`, pre-allocated or incremental).
-fn check_trace(raw: &[u8], which: RouteAttr) -> Result<TraceHeader, RouteError> {
+fn check_trace(raw: &[u8], which: RouteAttr) -> Result<(TraceHeader, Flags), RouteError> {
     let raw: [u8; TRACE_HDR_LEN] = raw
         .try_into()
         .map_err(|_| RouteError::TraceNotAHeader(which))?;
     // The Overflow flag and the reserved bits are the nodes' to set, not the user's.
-    if raw[2] & 0x07 != 0 || raw[3] & 0x80 != 0 || raw[7] != 0 {
+    let trace = TraceHeader::from_bytes(raw);
+    if trace.overflow || raw[3] & 0x80 != 0 || raw[7] != 0 {
         return Err(RouteError::TraceFlags(which));
     }
-    let trace = TraceHeader::from_bytes(raw);
+    let flags = Flags::of(&raw).unwrap_or_default();
+    if flags.loopback && trace.trace_type != LOOPBACK_TRACE_TYPE {
+        return Err(RouteError::LoopbackTraceType(which));
+    }
     // For an Incremental Trace, the most all nodes may add: the same bounds, as the option's
     // length byte allows no more.
     validate_encap(trace.trace_type, usize::from(trace.remaining_len) * 4)
         .map_err(|e| RouteError::Trace(which, e.message()))?;
-    Ok(trace)
+    Ok((trace, flags))
 }
 
 /// Checks a DEX route's header and Flow ID: the option and the namespace and trace type.
@@ -484,7 +505,7 @@ mod tests {
             ..RouteAttrs::default()
         };
         assert_eq!(message(&short).0, "trace must be an 8-byte trace header");
-        for (byte, bits) in [(2, 0x01), (2, 0x04), (3, 0x80), (7, 0x01)] {
+        for (byte, bits) in [(2, 0x04), (3, 0x80), (7, 0x01)] {
             let mut t = TRACE;
             t[byte] |= bits;
             let attrs = RouteAttrs {
@@ -511,6 +532,57 @@ mod tests {
             ..RouteAttrs::default()
         };
         assert_eq!(message(&attrs).0, "trace size must be between 4 and 244");
+    }
+
+    #[test]
+    fn rfc9322_flags_are_the_users() {
+        assert_eq!(
+            check_route(&inline()).expect("valid").flags,
+            Flags::default()
+        );
+        for (bits, loopback, active) in
+            [(0x02, true, false), (0x01, false, true), (0x03, true, true)]
+        {
+            for which in [RouteAttr::Trace, RouteAttr::Incremental] {
+                let mut t = TRACE;
+                t[2] |= bits;
+                let attrs = match which {
+                    RouteAttr::Trace => RouteAttrs {
+                        trace: Some(&t),
+                        ..RouteAttrs::default()
+                    },
+                    _ => RouteAttrs {
+                        incremental: Some(&t),
+                        ..RouteAttrs::default()
+                    },
+                };
+                let c = check_route(&attrs).expect("valid");
+                assert_eq!(c.flags, Flags { loopback, active });
+                assert_eq!(c.trace.trace_type, 0x80_0000);
+            }
+        }
+        // Loopback with more than node ids: refused, pointing at the trace.
+        let mut t = TRACE;
+        t[2] |= 0x02;
+        t[4] = 0xc0;
+        let attrs = RouteAttrs {
+            trace: Some(&t),
+            ..RouteAttrs::default()
+        };
+        assert_eq!(
+            message(&attrs),
+            (
+                "loopback needs trace type 0x800000 alone (RFC 9322)".into(),
+                RouteAttr::Trace
+            )
+        );
+        // Active alone takes any type.
+        t[2] = (t[2] & !0x03) | 0x01;
+        let attrs = RouteAttrs {
+            trace: Some(&t),
+            ..RouteAttrs::default()
+        };
+        assert!(check_route(&attrs).expect("valid").flags.active);
     }
 
     #[test]
