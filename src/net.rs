@@ -15,3 +15,4 @@ pub(crate) mod netlink;
 pub(crate) mod pernet;
 pub(crate) mod rx;
 pub(crate) mod skb;
+pub(crate) mod tx;

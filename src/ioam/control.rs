@@ -11,6 +11,7 @@ use kernel::{
 use crate::{
     ioam::{
         events,
+        ratelimit::RateLimit,
         state::{Namespace, NetState, Registry, Schema, SchemaEntry},
         transit::Transit,
     },
@@ -376,16 +377,40 @@ fn replace_interfaces(
 }
 
 fn set_event_limit(req: &Request<'_>) -> Result {
+    set_limit(req, (attr::EVENT_RATE, attr::EVENT_BURST), "event", |st| {
+        &st.event_limit
+    })
+}
+
+fn set_loopback_limit(req: &Request<'_>) -> Result {
+    set_limit(
+        req,
+        (attr::LOOPBACK_RATE, attr::LOOPBACK_BURST),
+        "loopback",
+        |st| &st.loopback_limit,
+    )
+}
+
+/// Sets the rate limit `limit` of the namespace from attributes `(rate, burst)`; `what` names
+/// it in messages.
+fn set_limit(
+    req: &Request<'_>,
+    (rate_attr, burst_attr): (u16, u16),
+    what: &str,
+    limit: impl FnOnce(&NetState) -> &RateLimit,
+) -> Result {
     let ack = req.extack();
-    let rate = required(req.u32(attr::EVENT_RATE)?, &ack, "event rate")?;
-    let burst = required(req.u32(attr::EVENT_BURST)?, &ack, "event burst")?;
-    for (what, v) in [("rate", rate), ("burst", burst)] {
+    let missing = |field: &str| fail!(ack, EINVAL, "missing {} {}", what, field);
+    let rate = req.u32(rate_attr)?.ok_or_else(|| missing("rate"))?;
+    let burst = req.u32(burst_attr)?.ok_or_else(|| missing("burst"))?;
+    for (field, v) in [("rate", rate), ("burst", burst)] {
         if !(1..=EVENT_LIMIT_MAX).contains(&v) {
             return Err(fail!(
                 ack,
                 EINVAL,
-                "event {} {} is out of range: 1 to {}",
+                "{} {} {} is out of range: 1 to {}",
                 what,
+                field,
                 v,
                 EVENT_LIMIT_MAX
             ));
@@ -393,7 +418,7 @@ fn set_event_limit(req: &Request<'_>) -> Result {
     }
     let st = state(req.net(), &ack)?;
     let _reg = st.registry.lock();
-    st.event_limit.set(rate, burst);
+    limit(st).set(rate, burst);
     Ok(())
 }
 
@@ -432,6 +457,7 @@ fn dump_stats(dump: &mut Dump<'_>) -> Result {
         return Ok(());
     }
     let (rate, burst) = st.event_limit.get();
+    let (loopback_rate, loopback_burst) = st.loopback_limit.get();
     let added = dump.add(cmd::DUMP_STATS, |m| {
         m.nest(attr::STATS, |m| {
             for (id, _) in stat::NAMES {
@@ -440,7 +466,9 @@ fn dump_stats(dump: &mut Dump<'_>) -> Result {
             Ok(())
         })?;
         m.put_u32(attr::EVENT_RATE, rate)?;
-        m.put_u32(attr::EVENT_BURST, burst)
+        m.put_u32(attr::EVENT_BURST, burst)?;
+        m.put_u32(attr::LOOPBACK_RATE, loopback_rate)?;
+        m.put_u32(attr::LOOPBACK_BURST, loopback_burst)
     })?;
     if added {
         dump.set_cursor(1);
@@ -461,6 +489,7 @@ impl genl::Handler for Control {
             cmd::NS_SET_SCHEMA => set_schema(req),
             cmd::SET_INTERFACE => set_interface(req),
             cmd::SET_EVENT_LIMIT => set_event_limit(req),
+            cmd::SET_LOOPBACK_LIMIT => set_loopback_limit(req),
             _ => Err(EINVAL),
         }
     }
@@ -477,7 +506,7 @@ impl genl::Handler for Control {
 }
 
 /// The family: the `IOAM6` commands and attributes, with their policy.
-pub(crate) static FAMILY: genl::FamilySpec<11, { attr::MAX as usize + 1 }> = genl::FamilySpec {
+pub(crate) static FAMILY: genl::FamilySpec<12, { attr::MAX as usize + 1 }> = genl::FamilySpec {
     name: crate::uapi::FAMILY_NAME,
     version: crate::uapi::FAMILY_VERSION as u32,
     ops: [
@@ -492,6 +521,7 @@ pub(crate) static FAMILY: genl::FamilySpec<11, { attr::MAX as usize + 1 }> = gen
         genl::Op::doit::<Control>(cmd::SET_INTERFACE),
         genl::Op::dump::<Control>(cmd::DUMP_INTERFACES),
         genl::Op::doit::<Control>(cmd::SET_EVENT_LIMIT),
+        genl::Op::doit::<Control>(cmd::SET_LOOPBACK_LIMIT),
     ],
     policy: [
         PolicyEntry::UNSPEC,
@@ -507,6 +537,8 @@ pub(crate) static FAMILY: genl::FamilySpec<11, { attr::MAX as usize + 1 }> = gen
         PolicyEntry::UNSPEC, // STATS: sent, never received
         PolicyEntry::U32,    // EVENT_RATE
         PolicyEntry::U32,    // EVENT_BURST
+        PolicyEntry::U32,    // LOOPBACK_RATE
+        PolicyEntry::U32,    // LOOPBACK_BURST
     ],
     mcast_group: crate::uapi::EVENTS_GROUP_NAME,
     events: &events::EVENTS,

@@ -30,6 +30,7 @@ use crate::{
     uapi::stat,
     wire::{
         dex::{sequence_offset, write_dex_hbh, Dex, DEX_HBH_LEN_MAX, DEX_HDR_LEN, EXT_SEQUENCE},
+        flags::Flags,
         freq::Freq,
         incremental::{write_empty_hbh, EMPTY_HBH_LEN},
         option::{self, write_hbh, TraceHeader, HBH_LEN_MAX, TRACE_HDR_LEN},
@@ -80,6 +81,9 @@ pub(crate) struct EncapRoute {
     option: TraceOption,
     /// The trace header as configured (NodeLen recomputed), for `ip route show`.
     trace: TraceHeader,
+    /// RFC 9322 flags: Active set on every packet traced, Loopback on those the namespace's
+    /// loopback limit lets through. Not in the template: set per packet.
+    flags: Flags,
     /// The Hop-by-Hop header to insert (for an Incremental Trace: without entries); read-only
     /// after build.
     hbh: [u8; HBH_LEN_MAX],
@@ -183,6 +187,7 @@ impl Encap for EncapRoute {
             tunsrc: config.tunsrc,
             option: config.option,
             trace,
+            flags: config.flags,
             hbh,
             hbh_len,
             hbh_len_max,
@@ -341,12 +346,14 @@ impl Encap for EncapRoute {
         };
         // Both headers are 8 bytes at the same place of the template.
         const _: () = assert!(DEX_HDR_LEN == TRACE_HDR_LEN);
-        msg.put(
-            kind,
+        let mut header = [0u8; TRACE_HDR_LEN];
+        header.copy_from_slice(
             self.hbh
                 .get(TRACE_OFFSET..TRACE_OFFSET + TRACE_HDR_LEN)
                 .ok_or(EINVAL)?,
-        )
+        );
+        self.flags.set_in(&mut header).map_err(|_| EINVAL)?;
+        msg.put(kind, &header)
     }
 
     fn fill_size(&self) -> usize {
@@ -374,6 +381,7 @@ impl Encap for EncapRoute {
             && self.tunsrc == other.tunsrc
             && self.option == other.option
             && self.trace == other.trace
+            && self.flags == other.flags
     }
 }
 

@@ -17,6 +17,7 @@ use crate::{
     wire::{
         dex::Dex,
         fill::Entry,
+        flags::Flags,
         option::{trace_type_word, TraceHeader, TRACE_HDR_LEN},
         trace::node_len,
     },
@@ -30,8 +31,42 @@ const NLA_OVERHEAD: usize = 8;
 
 /// Sends the event for `trace` (a trace header and its data) if anyone listens in `net`. The
 /// event carries the nodes' data, newest first, as the kernel's own event does: in a
-/// Pre-allocated Trace what follows the free space, in an `incremental` one all of it.
+/// Pre-allocated Trace what follows the free space, in an `incremental` one all of it; and
+/// the trace's RFC 9322 flags when it has any.
 pub(crate) fn trace(net: &Net, st: &NetState, guard: &rcu::Guard, trace: &[u8], incremental: bool) {
+    send_trace(net, st, guard, event::TRACE, trace, incremental, None);
+}
+
+/// Sends the LOOPBACK event for a loopback copy `source` sent back to this node, its `trace`
+/// as in [`trace`].
+pub(crate) fn loopback(
+    net: &Net,
+    st: &NetState,
+    guard: &rcu::Guard,
+    trace: &[u8],
+    incremental: bool,
+    source: &[u8; 16],
+) {
+    send_trace(
+        net,
+        st,
+        guard,
+        event::LOOPBACK,
+        trace,
+        incremental,
+        Some(source),
+    );
+}
+
+fn send_trace(
+    net: &Net,
+    st: &NetState,
+    guard: &rcu::Guard,
+    kind: u8,
+    trace: &[u8],
+    incremental: bool,
+    source: Option<&[u8; 16]>,
+) {
     let Some(sender) = EVENTS.listeners(guard, net) else {
         return;
     };
@@ -39,7 +74,11 @@ pub(crate) fn trace(net: &Net, st: &NetState, guard: &rcu::Guard, trace: &[u8], 
         st.stats.bump(stat::EVENTS_RATE_LIMITED);
         return;
     }
-    let (Some(hdr), Some(type_word)) = (TraceHeader::parse(trace), trace_type_word(trace)) else {
+    let (Some(hdr), Some(type_word), Some(flags)) = (
+        TraceHeader::parse(trace),
+        trace_type_word(trace),
+        Flags::of(trace),
+    ) else {
         return;
     };
     // The filled part: from the end of the free space (if any) to the end of the option.
@@ -50,12 +89,18 @@ pub(crate) fn trace(net: &Net, st: &NetState, guard: &rcu::Guard, trace: &[u8], 
     };
     let filled_from = TRACE_HDR_LEN.saturating_add(free);
     let data = trace.get(filled_from..).unwrap_or(&[]);
-    let payload = 4 * NLA_OVERHEAD + data.len();
-    let sent = sender.send(event::TRACE, payload, |m| {
+    let payload = 6 * NLA_OVERHEAD + 16 + data.len();
+    let sent = sender.send(kind, payload, |m| {
         m.put_u16(event::attr::TRACE_NAMESPACE, hdr.namespace_id)?;
         m.put_u8(event::attr::TRACE_NODELEN, hdr.node_len)?;
         // As received, reserved octet included, as the kernel's own family sends it.
         m.put_u32(event::attr::TRACE_TYPE, type_word)?;
+        if flags.any() {
+            m.put_u8(event::attr::TRACE_FLAGS, flags.bits())?;
+        }
+        if let Some(source) = source {
+            m.put(event::attr::LOOPBACK_SOURCE, source)?;
+        }
         m.put(event::attr::TRACE_DATA, data)
     });
     count(st, sent);

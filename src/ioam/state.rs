@@ -19,7 +19,9 @@ use crate::{
         pernet::{Net, PerNetData, PerNetId},
     },
     sync::rcu::{self, RcuCell, RcuTable},
-    uapi::{EVENT_BURST_DEFAULT, EVENT_RATE_DEFAULT},
+    uapi::{
+        EVENT_BURST_DEFAULT, EVENT_RATE_DEFAULT, LOOPBACK_BURST_DEFAULT, LOOPBACK_RATE_DEFAULT,
+    },
 };
 
 /// An Opaque State Snapshot schema. Immutable once registered.
@@ -81,6 +83,9 @@ pub(crate) struct NetState {
     pub(crate) interfaces: RcuCell<KVec<i32>>,
     pub(crate) stats: Stats,
     pub(crate) event_limit: RateLimit,
+    /// RFC 9322 Loopback: what this node marks as encapsulating node and copies back as
+    /// transit node, together (amplification).
+    pub(crate) loopback_limit: RateLimit,
 }
 
 static NET_STATE_ID: PerNetId = PerNetId::new();
@@ -103,6 +108,7 @@ impl PerNetData for NetState {
             interfaces: RcuCell::new(),
             stats: Stats::new()?,
             event_limit: RateLimit::new(EVENT_RATE_DEFAULT, EVENT_BURST_DEFAULT),
+            loopback_limit: RateLimit::new(LOOPBACK_RATE_DEFAULT, LOOPBACK_BURST_DEFAULT),
         })
     }
 

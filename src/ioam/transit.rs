@@ -4,7 +4,9 @@
 //! `PRE_ROUTING`, as the kernel's own `ipv6_hop_ioam()` does from the Hop-by-Hop parser; each
 //! Incremental Trace option gets this node's entry inserted, growing the packet (the kernel
 //! has no Incremental Trace); for each Direct Export option (RFC 9326) this node's data is
-//! exported as a DEX event, the packet left as it is.
+//! exported as a DEX event, the packet left as it is. RFC 9322: a trace with the Loopback
+//! flag gets a copy sent back to its source (`loop_back`), a loopback copy addressed here is
+//! reported and ends here, and so does an Active packet addressed here.
 //!
 //! Every option is validated here, even where the kernel's handler already did (it may be
 //! configured differently); a malformed one drops the packet, counted by reason.
@@ -23,12 +25,14 @@ use crate::{
         pernet::{self, Net, PerNetId},
         rx::RxPacket,
         skb::IPV6_HDR_LEN,
+        tx,
     },
     sync::rcu,
     uapi::stat,
     wire::{
         dex::{parse_dex, Dex, IOAM_TYPE_DEX},
         fill::{fill_node, Entry, FillOutcome, Malformed, NodeData},
+        flags::{loopback_allowed, write_loopback_copy, Flags, NoLoopback, NEXTHDR_NONE},
         hbh::{check_trace, IoamOption, IoamOptions, TraceError},
         incremental::{
             check_incremental, insert_entry, plan_insert, IncrementalError, NoInsert,
@@ -132,6 +136,22 @@ struct Found {
     incremental: Option<IoamOption>,
     /// A Direct Export option: nothing to write, this node's data to export.
     dex: Option<Dex>,
+    /// The trace's RFC 9322 flags.
+    flags: Flags,
+}
+
+/// Where a packet with a flagged trace stands (RFC 9322).
+struct Standing {
+    /// What follows the Hop-by-Hop header: "none" in a loopback copy.
+    next_header: u8,
+    /// Whether the packet is addressed to this node: it ends here.
+    for_us: bool,
+}
+
+impl Standing {
+    fn is_copy(&self) -> bool {
+        self.next_header == NEXTHDR_NONE
+    }
 }
 
 impl<'a> Node<'a> {
@@ -148,6 +168,8 @@ impl<'a> Node<'a> {
         let mut position = None;
         // None until the first option that needs them: no default facts to copy over.
         let mut facts: Option<Facts<'_>> = None;
+        // An active packet addressed here ends here, once all its options are processed.
+        let mut terminate = false;
         loop {
             let found = {
                 let bytes = pkt.network_bytes(hbh_end).ok_or(stat::DROP_TRUNCATED)?;
@@ -160,6 +182,7 @@ impl<'a> Node<'a> {
                 let next = options.next();
                 position = Some(options.position());
                 match next {
+                    None if terminate => return Err(stat::ACTIVE_TERMINATED),
                     None => return Ok(()),
                     Some(Err(_)) => return Err(stat::DROP_TRUNCATED),
                     Some(Ok(opt)) => self.check(hbh, opt)?,
@@ -175,6 +198,18 @@ impl<'a> Node<'a> {
             if let Some(dex) = &found.dex {
                 self.export(pkt, dex, ns, &mut facts);
                 continue;
+            }
+            let standing = if found.flags.any() {
+                Some(self.standing(pkt, hbh_end)?)
+            } else {
+                None
+            };
+            if let Some(standing) = &standing {
+                if found.flags.loopback && standing.is_copy() && standing.for_us {
+                    // A copy looped back to us: its journey ends here.
+                    self.report_copy(pkt, hbh_end, &found);
+                    return Err(stat::LOOPBACK_RECEIVED);
+                }
             }
             let data = self.node_data(pkt, found.trace_type, ns, &mut facts);
             let trace = if let Some(opt) = found.incremental {
@@ -207,7 +242,80 @@ impl<'a> Node<'a> {
             if let Some(trace) = pkt.network_bytes(hbh_end).and_then(|b| b.get(trace)) {
                 events::trace(self.net, self.st, self.guard, trace, incremental);
             }
+            if let Some(standing) = standing {
+                if found.flags.loopback {
+                    self.loop_back(pkt, hbh_end, found.trace_type, standing.next_header);
+                }
+                terminate |= found.flags.active && standing.for_us && !standing.is_copy();
+            }
         }
+    }
+
+    /// Where the packet stands, for a trace with RFC 9322 flags (`hbh_end`: the end of its
+    /// Hop-by-Hop header from the IPv6 header).
+    // Out of line, as what follows it: only flagged traces need it.
+    #[inline(never)]
+    fn standing(&self, pkt: &mut RxPacket<'_>, hbh_end: usize) -> Result<Standing, u16> {
+        let bytes = pkt.network_bytes(hbh_end).ok_or(stat::DROP_TRUNCATED)?;
+        let next_header = *bytes.get(IPV6_HDR_LEN).ok_or(stat::DROP_TRUNCATED)?;
+        let daddr: &[u8; 16] = bytes
+            .get(24..40)
+            .and_then(|a| a.try_into().ok())
+            .ok_or(stat::DROP_TRUNCATED)?;
+        Ok(Standing {
+            next_header,
+            for_us: self.net.has_address(daddr),
+        })
+    }
+
+    /// Reports the loopback copy addressed to this node (the trace `found`, as received) as
+    /// a LOOPBACK event.
+    #[inline(never)]
+    fn report_copy(&self, pkt: &mut RxPacket<'_>, hbh_end: usize, found: &Found) {
+        let Some(bytes) = pkt.network_bytes(hbh_end) else {
+            return;
+        };
+        let (Some(trace), Some(source)) = (
+            bytes.get(found.trace.clone()),
+            bytes.get(8..24).and_then(|a| <&[u8; 16]>::try_from(a).ok()),
+        ) else {
+            return;
+        };
+        let incremental = found.incremental.is_some();
+        events::loopback(self.net, self.st, self.guard, trace, incremental, source);
+    }
+
+    /// Sends the loopback copy of the packet (RFC 9322 §4: its headers, this node's data in,
+    /// truncated after the Hop-by-Hop header, which ends at `hbh_end`) back to its source,
+    /// unless it is a copy itself, its trace type forbids it, or the namespace's loopback
+    /// limit is reached; each counted.
+    #[inline(never)]
+    fn loop_back(&self, pkt: &mut RxPacket<'_>, hbh_end: usize, trace_type: u32, next_header: u8) {
+        match loopback_allowed(trace_type, next_header) {
+            Ok(()) => {}
+            // Filled on its way back, never looped again.
+            Err(NoLoopback::Copy) => return,
+            Err(NoLoopback::TraceType) => return self.st.stats.bump(stat::LOOPBACK_REFUSED),
+        }
+        if !self.st.loopback_limit.allow() {
+            return self.st.stats.bump(stat::LOOPBACK_RATE_LIMITED);
+        }
+        let sent = pkt.network_bytes(hbh_end).ok_or(EINVAL).and_then(|bytes| {
+            let back_to: &[u8; 16] = bytes
+                .get(8..24)
+                .and_then(|a| a.try_into().ok())
+                .ok_or(EINVAL)?;
+            let hbh_len = hbh_end.wrapping_sub(IPV6_HDR_LEN);
+            tx::send_new(self.net, back_to, hbh_end, |buf, how| {
+                write_loopback_copy(bytes, hbh_len, &how.source, how.hop_limit, buf)
+                    .map(|_| ())
+                    .map_err(|_| EINVAL)
+            })
+        });
+        self.st.stats.bump(match sent {
+            Ok(()) => stat::LOOPBACK_SENT,
+            Err(_) => stat::LOOPBACK_FAILED,
+        });
     }
 
     /// This node's data for an option of `trace_type` in namespace `ns`, with the facts about
@@ -367,6 +475,7 @@ impl<'a> Node<'a> {
             Ok(hdr) => Ok(Some(Found {
                 namespace_id: hdr.namespace_id,
                 trace_type: hdr.trace_type,
+                flags: trace_flags(bytes),
                 trace,
                 incremental: None,
                 dex: None,
@@ -403,6 +512,7 @@ fn check_incremental_option(
     Ok(Found {
         namespace_id: hdr.namespace_id,
         trace_type: hdr.trace_type,
+        flags: trace_flags(bytes),
         trace,
         incremental: Some(opt),
         dex: None,
@@ -420,10 +530,19 @@ fn check_dex_option(bytes: &[u8]) -> Result<Found, u16> {
     Ok(Found {
         namespace_id: dex.namespace_id,
         trace_type: dex.trace_type,
+        flags: Flags::default(),
         trace: 0..0,
         incremental: None,
         dex: Some(dex),
     })
+}
+
+/// The RFC 9322 flags of the trace option `bytes` (checked: at least its header long).
+fn trace_flags(bytes: &[u8]) -> Flags {
+    bytes
+        .get(IOAM_HDR_LEN..)
+        .and_then(Flags::of)
+        .unwrap_or_default()
 }
 
 /// The drop counter for a malformed Incremental Trace option.

@@ -8,6 +8,8 @@
 #include <net/addrconf.h>
 #include <net/dst_cache.h>
 #include <net/genetlink.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
 #include <net/gso.h>
 #include <net/ip_tunnels.h>
 #include <net/lwtunnel.h>

@@ -7,7 +7,7 @@
 use core::ptr::NonNull;
 use kernel::{prelude::*, types::Opaque};
 
-use crate::net::{pernet::Net, sys};
+use crate::net::{device::NetDevice, pernet::Net, sys};
 
 /// `EHOSTUNREACH`, which the `kernel` crate does not name: no route to a tunnel's destination.
 pub(crate) fn host_unreachable() -> Error {
@@ -37,6 +37,25 @@ impl DstRef {
     pub(crate) fn lwtstate(&self) -> *const sys::lwtunnel_state {
         // SAFETY: The reference keeps the route alive.
         unsafe { (*self.ptr.as_ptr()).lwtstate }
+    }
+
+    /// The route's device, if it has one.
+    pub(crate) fn dev(&self) -> Option<&NetDevice> {
+        // SAFETY: The reference keeps the route alive, and the route holds its device
+        // (`netdev_hold` in `dst_init`) until the route is destroyed: alive for the borrow.
+        // `dst_dev()` reads the pointer once (unregistering swaps in the blackhole device).
+        unsafe {
+            let dev = sys::read_once(&raw const (*self.ptr.as_ptr()).__bindgen_anon_1.dev);
+            (!dev.is_null()).then(|| NetDevice::from_raw(dev))
+        }
+    }
+
+    /// The hop limit of packets sent along the route (`ip6_dst_hoplimit()`: the route's
+    /// metric, else the device's or the namespace's default).
+    pub(crate) fn hop_limit(&self) -> u8 {
+        // SAFETY: The reference keeps the route alive.
+        let limit = unsafe { sys::ip6_dst_hoplimit(self.ptr.as_ptr()) };
+        u8::try_from(limit).unwrap_or(u8::MAX)
     }
 
     /// Whether the route goes through a lightweight tunnel.

@@ -202,3 +202,13 @@ void ioam_rs_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
 {
 	nla_nest_end(skb, start);
 }
+
+struct sk_buff *ioam_rs_alloc_skb_atomic(unsigned int size)
+{
+	return alloc_skb(size, GFP_ATOMIC);
+}
+
+void ioam_rs_skb_reserve(struct sk_buff *skb, int len)
+{
+	skb_reserve(skb, len);
+}

@@ -66,6 +66,10 @@ bool ioam_rs_pskb_may_pull(struct sk_buff *skb, unsigned int len);
 bool ioam_rs_skb_valid_dst(const struct sk_buff *skb);
 unsigned int ioam_rs_dst_mtu(const struct dst_entry *dst);
 
+/* Packets made here (RFC 9322 loopback copies). */
+struct sk_buff *ioam_rs_alloc_skb_atomic(unsigned int size);
+void ioam_rs_skb_reserve(struct sk_buff *skb, int len);
+
 /* Trace events (generic netlink multicast from the packet path). */
 bool ioam_rs_genl_has_listeners(const struct genl_family *family, struct net *net, unsigned int group);
 struct sk_buff *ioam_rs_genlmsg_new(size_t payload, gfp_t flags);

@@ -40,6 +40,15 @@ impl Net {
         self.0.get()
     }
 
+    /// Whether `addr` is one of the namespace's own addresses (`ipv6_chk_addr()`, on any
+    /// device).
+    pub(crate) fn has_address(&self, addr: &[u8; 16]) -> bool {
+        let mut a: sys::in6_addr = pin_init::zeroed();
+        a.in6_u.u6_addr8 = *addr;
+        // SAFETY: The namespace is alive; the address is valid for the call; no device given.
+        unsafe { sys::ipv6_chk_addr(self.as_ptr(), &a, core::ptr::null(), 0) != 0 }
+    }
+
     /// Whether a device with index `ifindex` exists in the namespace.
     pub(crate) fn device_exists(&self, ifindex: i32) -> bool {
         let _guard = rcu::read_lock();

@@ -331,6 +331,18 @@ unsafe fn set_headers_at_data(skb: *mut sys::sk_buff, transport: u16) -> Result 
     Ok(())
 }
 
+/// The header offsets and fields of a packet, to write (`skb->headers`).
+///
+/// # Safety
+///
+/// `skb` is valid and owned by the caller for the returned lifetime.
+pub(crate) unsafe fn headers_mut<'a>(
+    skb: *mut sys::sk_buff,
+) -> &'a mut crate::net::layout::SkbHeaders {
+    // SAFETY: Per the function's requirements; `headers` is the named view of the group.
+    unsafe { (*skb).__bindgen_anon_4.headers.as_mut() }
+}
+
 /// `skb_reset_network_header()`: the network header at `data`. Returns its offset.
 ///
 /// # Safety

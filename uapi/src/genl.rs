@@ -31,7 +31,8 @@ pub mod cmd {
     /// Bind a schema to a namespace: `NS_ID` and `SC_ID`, or `NS_ID` and `SC_NONE` to unbind.
     pub const NS_SET_SCHEMA: u8 = 7;
     /// Dump the namespace's counters and event limits: one message with `STATS` (nested,
-    /// attributes of [`super::stat`]), `EVENT_RATE` and `EVENT_BURST`.
+    /// attributes of [`super::stat`]), `EVENT_RATE`, `EVENT_BURST`, `LOOPBACK_RATE` and
+    /// `LOOPBACK_BURST`.
     pub const DUMP_STATS: u8 = 8;
     /// Turn the module's own IOAM switch of an interface on or off: `IFINDEX`, `IF_ENABLED`.
     pub const SET_INTERFACE: u8 = 9;
@@ -40,8 +41,12 @@ pub mod cmd {
     /// Set the trace-event rate limit of the network namespace: `EVENT_RATE` (events per
     /// second) and `EVENT_BURST` (bucket size), both in `1..=EVENT_LIMIT_MAX`.
     pub const SET_EVENT_LIMIT: u8 = 11;
+    /// Set the loopback rate limit of the network namespace (RFC 9322 Loopback: packets marked
+    /// as encapsulating node and copies sent back, together): `LOOPBACK_RATE` (per second) and
+    /// `LOOPBACK_BURST`, both in `1..=EVENT_LIMIT_MAX`.
+    pub const SET_LOOPBACK_LIMIT: u8 = 12;
     /// Highest command number this version knows.
-    pub const MAX: u8 = SET_EVENT_LIMIT;
+    pub const MAX: u8 = SET_LOOPBACK_LIMIT;
 }
 
 /// Attributes of the commands above.
@@ -70,8 +75,12 @@ pub mod attr {
     pub const EVENT_RATE: u16 = 11;
     /// Trace events allowed in a burst, `u32`.
     pub const EVENT_BURST: u16 = 12;
+    /// Loopback packets (marked or copied) allowed per second, `u32`.
+    pub const LOOPBACK_RATE: u16 = 13;
+    /// Loopback packets allowed in a burst, `u32`.
+    pub const LOOPBACK_BURST: u16 = 14;
     /// Highest attribute number this version knows.
-    pub const MAX: u16 = EVENT_BURST;
+    pub const MAX: u16 = LOOPBACK_BURST;
 }
 
 /// Trace events, sent on [`EVENTS_GROUP_NAME`] with `genlmsghdr.cmd` set to the event type.
@@ -82,6 +91,9 @@ pub mod event {
     /// entry of a trace of the option's type, with the option's namespace, type, and Flow ID
     /// and Sequence Number when the option has them.
     pub const DEX: u8 = 2;
+    /// The encapsulating node received a loopback copy (RFC 9322): the copy's trace, as a
+    /// trace event's, and the address of the node that sent it back.
+    pub const LOOPBACK: u8 = 3;
     /// Attributes of an event.
     pub mod attr {
         /// Namespace id, `u16`.
@@ -96,6 +108,11 @@ pub mod event {
         pub const DEX_FLOW_ID: u16 = 5;
         /// DEX: the option's Sequence Number, `u32`.
         pub const DEX_SEQUENCE: u16 = 6;
+        /// The trace's RFC 9322 flags, when it has any: the low bits of the NodeLen byte
+        /// (Loopback 0x02, Active 0x01), `u8`.
+        pub const TRACE_FLAGS: u16 = 7;
+        /// LOOPBACK: the source address of the copy (the node that looped it back), 16 bytes.
+        pub const LOOPBACK_SOURCE: u16 = 8;
     }
 }
 
@@ -147,11 +164,28 @@ pub mod stat {
     /// Transit: Direct Export options processed (this node's data exported as a DEX event if
     /// someone listens, within the event rate limit).
     pub const DEX_RECEIVED: u16 = 21;
+    /// Encapsulating node: packets sent with the Loopback flag (RFC 9322).
+    pub const LOOPBACK_MARKED: u16 = 22;
+    /// Transit: loopback copies sent back to the encapsulating node.
+    pub const LOOPBACK_SENT: u16 = 23;
+    /// Encapsulating node: loopback copies received (reported as LOOPBACK events, then
+    /// dropped: their journey ends here).
+    pub const LOOPBACK_RECEIVED: u16 = 24;
+    /// Loopback over the namespace's loopback limit: a packet sent without the flag, or a copy
+    /// not sent.
+    pub const LOOPBACK_RATE_LIMITED: u16 = 25;
+    /// Transit: the Loopback flag on a trace type other than 0x800000, which RFC 9322 forbids
+    /// to loop back: no copy.
+    pub const LOOPBACK_REFUSED: u16 = 26;
+    /// Transit: a loopback copy not sent (no memory, no route back).
+    pub const LOOPBACK_FAILED: u16 = 27;
+    /// Decapsulating node: packets with the Active flag terminated (RFC 9322 §5).
+    pub const ACTIVE_TERMINATED: u16 = 28;
     /// Highest counter number this version knows.
-    pub const MAX: u16 = DEX_RECEIVED;
+    pub const MAX: u16 = ACTIVE_TERMINATED;
 
     /// Every counter with its name, as `ioamctl stats` prints it.
-    pub const NAMES: [(u16, &str); 20] = [
+    pub const NAMES: [(u16, &str); 27] = [
         (TRACE_FILLED, "trace_filled"),
         (TRACE_INSERTED, "trace_inserted"),
         (INSERT_REALLOCATED, "insert_reallocated"),
@@ -172,6 +206,13 @@ pub mod stat {
         (ENCAP_SKIPPED_HBH, "encap_skipped_hbh"),
         (ENCAP_NOT_SAMPLED, "encap_not_sampled"),
         (ENCAP_DROPPED, "encap_dropped"),
+        (LOOPBACK_MARKED, "loopback_marked"),
+        (LOOPBACK_SENT, "loopback_sent"),
+        (LOOPBACK_RECEIVED, "loopback_received"),
+        (LOOPBACK_RATE_LIMITED, "loopback_rate_limited"),
+        (LOOPBACK_REFUSED, "loopback_refused"),
+        (LOOPBACK_FAILED, "loopback_failed"),
+        (ACTIVE_TERMINATED, "active_terminated"),
     ];
 }
 
@@ -181,6 +222,10 @@ pub const EVENT_LIMIT_MAX: u32 = 1_000_000;
 pub const EVENT_RATE_DEFAULT: u32 = 1000;
 /// Trace-event burst of a new network namespace.
 pub const EVENT_BURST_DEFAULT: u32 = 1000;
+/// Loopback rate of a new network namespace, per second.
+pub const LOOPBACK_RATE_DEFAULT: u32 = 100;
+/// Loopback burst of a new network namespace.
+pub const LOOPBACK_BURST_DEFAULT: u32 = 100;
 
 /// Largest schema id: Opaque State Snapshot schema ids have 24 bits, and 0xFFFFFF is the
 /// snapshot header's "no schema" marker.

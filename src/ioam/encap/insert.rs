@@ -11,8 +11,10 @@ use crate::{
     ioam::{node, state::NetState},
     net::skb::{OutputPacket, IPV6_HDR_LEN},
     sync::rcu,
+    uapi::stat,
     wire::{
         fill::{fill_node, Entry, FillOutcome, NodeData},
+        flags::Flags,
         incremental::{Start, EMPTY_HBH_LEN},
         option::TRACE_HDR_LEN,
         route::TraceOption,
@@ -46,10 +48,14 @@ impl EncapRoute {
         let len = self.header_len(&header);
         let extra = pkt.route_dev(guard).map_or(0, |d| d.ll_reserved_space());
         let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
+        // A copy goes back to the packet's source: only a packet from here may ask for one.
+        let from_here = !pkt.was_received();
         let buf = pkt.push(len, extra, true)?;
         let (hdr, hbh) = buf.split_at_mut_checked(IPV6_HDR_LEN).ok_or(EINVAL)?;
         let hdr: &mut [u8; IPV6_HDR_LEN] = hdr.try_into().map_err(|_| EINVAL)?;
-        self.write_header(hbh.get_mut(..len).ok_or(EINVAL)?, next_header, &header)?;
+        let hbh = hbh.get_mut(..len).ok_or(EINVAL)?;
+        self.write_header(hbh, next_header, &header)?;
+        self.set_flags(st, hbh, from_here);
         hdr[6] = NEXTHDR_HOP;
         hdr[4..6].copy_from_slice(&payload_len.to_be_bytes());
         pkt.finish_push(IPV6_HDR_LEN + len);
@@ -87,6 +93,7 @@ impl EncapRoute {
         outer[8..24].copy_from_slice(saddr);
         outer[24..40].copy_from_slice(&self.tundst);
         self.write_header(hbh, NEXTHDR_IPV6, &header)?;
+        self.set_flags(st, hbh, true);
         pkt.finish_push(len);
         Ok(())
     }
@@ -168,6 +175,23 @@ impl EncapRoute {
         }
     }
 
+    /// Sets the route's RFC 9322 flags in the trace of `hbh`: Loopback only on a packet whose
+    /// source address is this node's (`from_here`), within the namespace's loopback limit.
+    fn set_flags(&self, st: Option<&NetState>, hbh: &mut [u8], from_here: bool) {
+        if !self.flags.any() {
+            return;
+        }
+        let loopback = self.flags.loopback && from_here && st.is_some_and(loopback_allowed);
+        let flags = Flags {
+            loopback,
+            active: self.flags.active,
+        };
+        if let Some(trace) = hbh.get_mut(TRACE_OFFSET..) {
+            // The template holds a trace header there: cannot fail.
+            let _ = flags.set_in(trace);
+        }
+    }
+
     /// Copies the route's template into `hbh`, exactly as long, with `next_header`.
     fn copy_template(&self, hbh: &mut [u8], next_header: u8) -> Result {
         let template = self.hbh.get(..self.hbh_len).ok_or(EINVAL)?;
@@ -189,4 +213,15 @@ impl EncapRoute {
             // Cannot happen with our own template; nothing was written.
         }
     }
+}
+
+/// Whether the namespace's loopback limit lets one more packet ask for copies (counted).
+fn loopback_allowed(st: &NetState) -> bool {
+    let allowed = st.loopback_limit.allow();
+    st.stats.bump(if allowed {
+        stat::LOOPBACK_MARKED
+    } else {
+        stat::LOOPBACK_RATE_LIMITED
+    });
+    allowed
 }
