@@ -58,6 +58,12 @@ pub enum Command {
         rate: u32,
         burst: u32,
     },
+    /// Set the loopback rate limit (RFC 9322): `rate` packets marked or copies sent per
+    /// second, bursts of `burst`.
+    SetLoopbackLimit {
+        rate: u32,
+        burst: u32,
+    },
     /// Add an `encap ioam6` route, or replace the route to its prefix.
     AddRoute {
         route: Route,
@@ -133,19 +139,20 @@ Commands of the ioam_rs module's own:
   ioamctl [-j [-p]] interface [show]
   ioamctl interface {{enable | disable}} DEV
   ioamctl events limit rate RATE burst BURST
+  ioamctl loopback limit rate RATE burst BURST
   ioamctl [-j [-p]] route [show [PREFIX]]
   ioamctl route {{add | replace}} PREFIX encap ioam6 [freq K/N] [mode MODE]
           [tunsrc ADDR] [tundst ADDR] {{trace {{prealloc type TYPE ns NS size SIZE |
-          incremental type TYPE ns NS maxlen LEN}} | dex type TYPE ns NS [flowid ID]
-          [seqnum]}} [via ADDR] [dev DEV]
+          incremental type TYPE ns NS maxlen LEN}} [loopback] [active] |
+          dex type TYPE ns NS [flowid ID] [seqnum]}} [via ADDR] [dev DEV]
   ioamctl route del PREFIX
 
 Namespace ID: {ns_id}. DATA32: {data32}.
 Both are decimal, 0x-prefixed hex or 0-prefixed octal, as ip reads them.
 DATA64: {data64} (\"wide 10\" is 0x10).
 Schema ID and SCHEMA_ID: {schema_id}. DATA: {schema_data}.
-DEV: an interface name. RATE (trace events per second) and BURST: {limit},
-in the same bases.
+DEV: an interface name. RATE (trace events, or loopback packets marked or
+copied, per second) and BURST: {limit}, in the same bases.
 
 monitor prints one line per trace event, as `ip ioam monitor` does, until
 interrupted (SIGINT or SIGTERM: status 0); with -j one JSON object per line.
@@ -220,6 +227,12 @@ enum Object {
         #[command(subcommand)]
         action: Option<EventsAction>,
     },
+    /// The loopback rate limit (RFC 9322): limit
+    #[command(subcommand_value_name = "COMMAND")]
+    Loopback {
+        #[command(subcommand)]
+        action: Option<LoopbackAction>,
+    },
     /// IPv6 routes that insert IOAM (`encap ioam6`), Incremental Trace included: show
     /// (the default), add, replace, del
     #[command(subcommand_value_name = "COMMAND")]
@@ -269,6 +282,19 @@ enum InterfaceAction {
 enum EventsAction {
     /// Allow RATE trace events per second, in bursts of up to BURST
     #[command(override_usage = "ioamctl events limit rate RATE burst BURST")]
+    Limit(Words),
+    #[command(external_subcommand)]
+    Unknown(
+        #[expect(dead_code, reason = "parse_with reads every word through ArgMatches")]
+        Vec<OsString>,
+    ),
+}
+
+#[derive(Debug, Subcommand)]
+enum LoopbackAction {
+    /// Allow RATE loopback packets (marked as encapsulating node, or copied back as transit
+    /// node) per second, in bursts of up to BURST
+    #[command(override_usage = "ioamctl loopback limit rate RATE burst BURST")]
     Limit(Words),
     #[command(external_subcommand)]
     Unknown(
@@ -434,7 +460,14 @@ where
             expect_end(words, "route del PREFIX")?;
             Command::DelRoute { prefix }
         }
-        _ => events_limit(words)?,
+        ("loopback", _) => {
+            let (rate, burst) = limit(words, "loopback limit")?;
+            Command::SetLoopbackLimit { rate, burst }
+        }
+        _ => {
+            let (rate, burst) = limit(words, "events limit")?;
+            Command::SetEventLimit { rate, burst }
+        }
     };
     Ok(Invocation { format, command })
 }
@@ -451,7 +484,7 @@ fn leaf<'a>(
         // clap's external subcommand: `object` is the unknown word.
         return Err(ParseFailure::Invalid(format!(
             "unknown object {}: expected \"namespace\" (or \"ns\"), \"schema\", \"monitor\", \
-             \"stats\", \"interface\", \"events\" or \"route\"",
+             \"stats\", \"interface\", \"events\", \"loopback\" or \"route\"",
             quoted(OsStr::new(object))
         )));
     };
@@ -631,12 +664,12 @@ fn interface_switch(
     })
 }
 
-/// The words after `events limit`: `rate RATE` and `burst BURST`, both needed, in
-/// either order.
-fn events_limit(words: &mut WordIter) -> Result<Command, ParseFailure> {
+/// The words after `events limit` or `loopback limit` (`object`): `rate RATE` and
+/// `burst BURST`, both needed, in either order.
+fn limit(words: &mut WordIter, object: &str) -> Result<(u32, u32), ParseFailure> {
     let mut rate = None;
     let mut burst = None;
-    let mut context = String::from("events limit");
+    let mut context = String::from(object);
     while let Some(word) = words.next() {
         if word == "rate" && rate.is_none() {
             let value = required(words, "rate", &format!("RATE, {}", event_limit_range()))?;
@@ -657,10 +690,10 @@ fn events_limit(words: &mut WordIter) -> Result<Command, ParseFailure> {
         }
     }
     match (rate, burst) {
-        (Some(rate), Some(burst)) => Ok(Command::SetEventLimit { rate, burst }),
-        (None, None) => Err(ParseFailure::Invalid(
-            "\"events limit\" needs \"rate RATE\" and \"burst BURST\"".to_owned(),
-        )),
+        (Some(rate), Some(burst)) => Ok((rate, burst)),
+        (None, None) => Err(ParseFailure::Invalid(format!(
+            "\"{object}\" needs \"rate RATE\" and \"burst BURST\""
+        ))),
         (Some(_), None) => Err(ParseFailure::Invalid(format!(
             "{context:?} needs \"burst BURST\""
         ))),
@@ -1364,7 +1397,7 @@ mod tests {
     }
 
     const OBJECTS: &str = "expected \"namespace\" (or \"ns\"), \"schema\", \"monitor\", \
-                           \"stats\", \"interface\", \"events\" or \"route\"";
+                           \"stats\", \"interface\", \"events\", \"loopback\" or \"route\"";
 
     #[test]
     fn unknown_objects_and_commands() {
@@ -1607,6 +1640,26 @@ mod tests {
                 rate: 1,
                 burst: EVENT_LIMIT_MAX
             }
+        );
+    }
+
+    #[test]
+    fn loopback_limit_forms() {
+        assert_eq!(
+            command("loopback limit rate 10 burst 0x5"),
+            Command::SetLoopbackLimit { rate: 10, burst: 5 }
+        );
+        assert_eq!(
+            error("loopback limit rate 10"),
+            "\"loopback limit rate RATE\" needs \"burst BURST\""
+        );
+        assert_eq!(
+            error("loopback limit"),
+            "\"loopback limit\" needs \"rate RATE\" and \"burst BURST\""
+        );
+        assert_eq!(
+            error("loopback limit rate 0 burst 1"),
+            "invalid rate \"0\": expected an integer 1..1000000"
         );
     }
 

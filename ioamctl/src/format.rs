@@ -169,6 +169,8 @@ pub struct StatsInfo {
     pub counters: Vec<(u16, u64)>,
     pub event_rate: Option<u32>,
     pub event_burst: Option<u32>,
+    pub loopback_rate: Option<u32>,
+    pub loopback_burst: Option<u32>,
 }
 
 impl StatsInfo {
@@ -202,15 +204,21 @@ impl StatsInfo {
     }
 }
 
-/// The output of `stats`: `name value` per line, counters then `event_rate` and
-/// `event_burst`; or one JSON object with the same names as keys and numbers as values.
+/// The output of `stats`: `name value` per line, counters then `event_rate`, `event_burst`,
+/// `loopback_rate` and `loopback_burst`; or one JSON object with the same names as keys and
+/// numbers as values.
 pub fn stats(info: &StatsInfo, format: OutputFormat) -> String {
     let mut entries = info.named_counters();
-    if let Some(rate) = info.event_rate {
-        entries.push(("event_rate".to_owned(), rate.into()));
-    }
-    if let Some(burst) = info.event_burst {
-        entries.push(("event_burst".to_owned(), burst.into()));
+    let limits = [
+        ("event_rate", info.event_rate),
+        ("event_burst", info.event_burst),
+        ("loopback_rate", info.loopback_rate),
+        ("loopback_burst", info.loopback_burst),
+    ];
+    for (name, value) in limits {
+        if let Some(value) = value {
+            entries.push((name.to_owned(), value.into()));
+        }
     }
     if format == OutputFormat::Text {
         return entries
@@ -524,6 +532,7 @@ mod tests {
             ],
             event_rate: Some(1000),
             event_burst: Some(50),
+            ..StatsInfo::default()
         }
     }
 
@@ -546,16 +555,22 @@ mod tests {
                 .collect(),
             event_rate: Some(1),
             event_burst: Some(u32::MAX),
+            loopback_rate: Some(100),
+            loopback_burst: Some(7),
         };
         let text = stats(&info, OutputFormat::Text);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), stat::NAMES.len() + 2);
+        assert_eq!(lines.len(), stat::NAMES.len() + 4);
         assert_eq!(lines[0], "trace_filled 20");
         assert_eq!(lines[1], "trace_inserted 190");
         assert_eq!(lines[3], "dex_received 210");
         assert_eq!(lines[19], "encap_dropped 180");
-        assert_eq!(lines[20], "event_rate 1");
-        assert_eq!(lines[21], "event_burst 4294967295");
+        assert_eq!(lines[20], "loopback_marked 220");
+        assert_eq!(lines[26], "active_terminated 280");
+        assert_eq!(lines[27], "event_rate 1");
+        assert_eq!(lines[28], "event_burst 4294967295");
+        assert_eq!(lines[29], "loopback_rate 100");
+        assert_eq!(lines[30], "loopback_burst 7");
     }
 
     #[test]
@@ -569,6 +584,7 @@ mod tests {
             counters: vec![(stat::ENCAP_DROPPED, u64::MAX)],
             event_rate: None,
             event_burst: None,
+            ..StatsInfo::default()
         };
         assert_eq!(
             stats(&info, OutputFormat::PrettyJson),

@@ -80,7 +80,7 @@ pub fn run(family_name: &CStr, format: OutputFormat) -> u8 {
         }
     };
     loop {
-        let events = match client.receive(&[event::TRACE, event::DEX]) {
+        let events = match client.receive(&[event::TRACE, event::DEX, event::LOOPBACK]) {
             Ok(events) => events,
             Err(error) => match error.raw_os_error() {
                 Some(libc::EINTR | libc::EAGAIN) => continue,
@@ -95,7 +95,7 @@ pub fn run(family_name: &CStr, format: OutputFormat) -> u8 {
             },
         };
         for (cmd, attrs) in &events {
-            let event = TraceEvent::from_attributes(*cmd == event::DEX, attrs);
+            let event = TraceEvent::from_attributes(*cmd, attrs);
             if let Some(status) = write_line(&event_line(&event, format)) {
                 return status;
             }
@@ -111,7 +111,7 @@ mod tests {
 
     fn trace_event(namespace: u16, data: &[u8]) -> TraceEvent {
         TraceEvent::from_attributes(
-            false,
+            event::TRACE,
             &attributes(vec![
                 (
                     event_attr::TRACE_NAMESPACE,
@@ -147,9 +147,51 @@ mod tests {
     }
 
     #[test]
+    fn loopback_event_lines() {
+        let from: std::net::Ipv6Addr = "2001:db8:2::2".parse().unwrap();
+        let attrs = |flags: u8| {
+            attributes(vec![
+                (event_attr::TRACE_NAMESPACE, 9u16.to_ne_bytes().to_vec()),
+                (event_attr::TRACE_NODELEN, vec![1]),
+                (
+                    event_attr::TRACE_TYPE,
+                    0x8000_0000u32.to_ne_bytes().to_vec(),
+                ),
+                (event_attr::TRACE_FLAGS, vec![flags]),
+                (event_attr::LOOPBACK_SOURCE, from.octets().to_vec()),
+                (event_attr::TRACE_DATA, vec![0x3f, 0, 0, 2, 0x40, 0, 0, 1]),
+            ])
+        };
+        let event = TraceEvent::from_attributes(event::LOOPBACK, &attrs(0x02));
+        assert_eq!(
+            event_line(&event, OutputFormat::Text),
+            "[LOOPBACK] From=2001:db8:2::2 Namespace=9 Flags=L NodeLen=1 Type=0x80000000 \
+             Data=3f00000240000001\n"
+        );
+        assert_eq!(
+            event_line(&event, OutputFormat::Json),
+            "{\"option\":\"loopback\",\"from\":\"2001:db8:2::2\",\"loopback\":true,\
+             \"namespace\":9,\"nodelen\":1,\"type\":\"0x800000\",\"data\":\"3f00000240000001\",\
+             \"nodes\":[{\"hop_limit\":63,\"node_id\":2},{\"hop_limit\":64,\"node_id\":1}]}\n"
+        );
+        // A trace event with the Active flag: a TRACE line with its flags.
+        let event = TraceEvent::from_attributes(event::TRACE, &attrs(0x03));
+        let text = event_line(&event, OutputFormat::Text);
+        assert!(
+            text.starts_with("[TRACE] From=2001:db8:2::2 Namespace=9 Flags=LA "),
+            "{text}"
+        );
+        let json = event_line(&event, OutputFormat::Json);
+        assert!(
+            json.starts_with("{\"from\":\"2001:db8:2::2\",\"loopback\":true,\"active\":true,"),
+            "{json}"
+        );
+    }
+
+    #[test]
     fn dex_event_lines() {
         let event = TraceEvent::from_attributes(
-            true,
+            event::DEX,
             &attributes(vec![
                 (event_attr::TRACE_NAMESPACE, 123u16.to_ne_bytes().to_vec()),
                 (event_attr::TRACE_NODELEN, vec![2]),

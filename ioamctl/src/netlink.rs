@@ -128,6 +128,14 @@ pub fn request_for(command: &Command) -> Option<Request> {
             ],
             false,
         ),
+        Command::SetLoopbackLimit { rate, burst } => (
+            cmd::SET_LOOPBACK_LIMIT,
+            vec![
+                (attr::LOOPBACK_RATE, rate.to_ne_bytes().to_vec()),
+                (attr::LOOPBACK_BURST, burst.to_ne_bytes().to_vec()),
+            ],
+            false,
+        ),
         Command::AddNamespace { id, data, wide } => {
             let mut attrs = vec![(attr::NS_ID, id.to_ne_bytes().to_vec())];
             if let Some(data) = data {
@@ -264,7 +272,7 @@ pub fn decode_schema(attrs: &Attributes) -> Result<SchemaInfo, NetlinkError> {
 
 /// The message of a `DUMP_STATS` reply: the counters nested in `STATS` (`PAD` skipped,
 /// and counters of this version's numbers that are not 8 bytes refused; unknown ones
-/// of another size skipped), `EVENT_RATE` and `EVENT_BURST`.
+/// of another size skipped), `EVENT_RATE`, `EVENT_BURST`, `LOOPBACK_RATE` and `LOOPBACK_BURST`.
 pub fn decode_stats(attrs: &Attributes) -> Result<StatsInfo, NetlinkError> {
     let nested = attrs
         .iter()
@@ -294,6 +302,9 @@ pub fn decode_stats(attrs: &Attributes) -> Result<StatsInfo, NetlinkError> {
         counters,
         event_rate: fixed(attrs, attr::EVENT_RATE, "EVENT_RATE")?.map(u32::from_ne_bytes),
         event_burst: fixed(attrs, attr::EVENT_BURST, "EVENT_BURST")?.map(u32::from_ne_bytes),
+        loopback_rate: fixed(attrs, attr::LOOPBACK_RATE, "LOOPBACK_RATE")?.map(u32::from_ne_bytes),
+        loopback_burst: fixed(attrs, attr::LOOPBACK_BURST, "LOOPBACK_BURST")?
+            .map(u32::from_ne_bytes),
     })
 }
 
@@ -804,6 +815,8 @@ mod tests {
             (attr::STATS | 0x8000, nested.clone()),
             (attr::EVENT_RATE, 1000u32.to_ne_bytes().to_vec()),
             (attr::EVENT_BURST, 50u32.to_ne_bytes().to_vec()),
+            (attr::LOOPBACK_RATE, 100u32.to_ne_bytes().to_vec()),
+            (attr::LOOPBACK_BURST, 10u32.to_ne_bytes().to_vec()),
         ]);
         assert_eq!(
             decode_stats(&attrs),
@@ -815,6 +828,8 @@ mod tests {
                 ],
                 event_rate: Some(1000),
                 event_burst: Some(50),
+                loopback_rate: Some(100),
+                loopback_burst: Some(10),
             })
         );
         let bad = attribute_bytes(&[(stat::TRACE_FILLED, &12u32.to_ne_bytes())]);

@@ -10,6 +10,7 @@ use std::net::Ipv6Addr;
 
 use ioam_uapi::route::attr;
 use ioam_wire::dex::EXT_SEQUENCE;
+use ioam_wire::flags::Flags;
 use ioam_wire::route::{check_route, Mode, RouteAttrs, RouteConfig, TraceOption};
 use neli::{
     consts::{
@@ -81,11 +82,11 @@ impl Encap {
         let (kind, payload) = match c.option {
             TraceOption::Prealloc => (
                 attr::TRACE,
-                trace_payload(t.namespace_id, t.trace_type, t.remaining_len),
+                trace_payload(t.namespace_id, t.trace_type, t.remaining_len, c.flags),
             ),
             TraceOption::Incremental => (
                 attr::INCREMENTAL_TRACE,
-                trace_payload(t.namespace_id, t.trace_type, t.remaining_len),
+                trace_payload(t.namespace_id, t.trace_type, t.remaining_len, c.flags),
             ),
             TraceOption::Dex { ext_flags, flow_id } => {
                 if let Some(id) = flow_id {
@@ -133,10 +134,19 @@ fn header_payload(namespace_id: u16, fourth: u8, trace_type: u32) -> [u8; 8] {
     [ns_hi, ns_lo, 0, fourth, t0, t1, t2, 0]
 }
 
-/// The payload of a trace attribute (`struct ioam6_trace_hdr`): namespace, RemainingLen and
-/// the 24-bit trace type; NodeLen and the flags are the node's to set, sent as 0.
-pub fn trace_payload(namespace_id: u16, trace_type: u32, remaining_len: u8) -> [u8; 8] {
-    header_payload(namespace_id, remaining_len, trace_type)
+/// The payload of a trace attribute (`struct ioam6_trace_hdr`): namespace, the RFC 9322
+/// `flags` asked for, RemainingLen and the 24-bit trace type; NodeLen and the Overflow flag
+/// are the node's to set, sent as 0.
+pub fn trace_payload(
+    namespace_id: u16,
+    trace_type: u32,
+    remaining_len: u8,
+    flags: Flags,
+) -> [u8; 8] {
+    let mut header = header_payload(namespace_id, remaining_len, trace_type);
+    // The header is 8 bytes: cannot fail.
+    let _ = flags.set_in(&mut header);
+    header
 }
 
 /// The payload of a DEX attribute: namespace, flags (0), Extension-Flags, the 24-bit trace
@@ -175,6 +185,12 @@ pub struct RouteInfo {
     /// DEX: whether a Sequence Number is sent.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub seqnum: bool,
+    /// RFC 9322: whether packets ask for loopback copies.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub loopback: bool,
+    /// RFC 9322: whether packets are marked active.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -217,6 +233,8 @@ impl RouteInfo {
             maxlen,
             flowid,
             seqnum,
+            loopback: c.flags.loopback,
+            active: c.flags.active,
             gateway: route.via.map(|a| a.to_string()),
             dev,
         }
@@ -252,6 +270,12 @@ impl RouteInfo {
             (Some(size), _) => line += &format!("size {size}"),
             (None, Some(maxlen)) => line += &format!("maxlen {maxlen}"),
             (None, None) => {}
+        }
+        if self.loopback {
+            line += " loopback";
+        }
+        if self.active {
+            line += " active";
         }
         if let Some(gateway) = &self.gateway {
             line += &format!(" via {gateway}");

@@ -5,6 +5,7 @@
 //! route {add | replace} PREFIX encap ioam6 [freq K/N] [mode {inline | encap | auto}]
 //!       [tunsrc ADDR] [tundst ADDR]
 //!       {trace {prealloc type TYPE ns NS size SIZE | incremental type TYPE ns NS maxlen LEN}
+//!              [loopback] [active]
 //!        | dex type TYPE ns NS [flowid ID] [seqnum]}
 //!       [via ADDR] [dev DEV]
 //! route del PREFIX
@@ -16,6 +17,7 @@ use std::ffi::OsStr;
 use std::net::Ipv6Addr;
 
 use ioam_wire::dex::{validate_dex, Dex, EXT_FLOW_ID, EXT_SEQUENCE};
+use ioam_wire::flags::{Flags, LOOPBACK_TRACE_TYPE};
 use ioam_wire::option::validate_encap;
 
 use crate::args::{invalid, number, quoted, required, stray, ParseFailure, WordIter};
@@ -57,6 +59,8 @@ struct Trace {
     trace_type: u32,
     ns: u16,
     len: u32,
+    /// RFC 9322 `loopback` and `active`.
+    flags: Flags,
 }
 
 /// The words after `dex`: `type`, `ns`, and the optional fields asked for.
@@ -150,11 +154,27 @@ fn trace(words: &mut WordIter) -> Result<Trace, ParseFailure> {
     let checked = usize::try_from(len).unwrap_or(usize::MAX);
     validate_encap(trace_type, checked)
         .map_err(|e| ParseFailure::Invalid(format!("invalid {context}: {}", e.message())))?;
+    let mut flags = Flags::default();
+    loop {
+        match words.as_slice().first().and_then(|w| w.to_str()) {
+            Some("loopback") if !flags.loopback => flags.loopback = true,
+            Some("active") if !flags.active => flags.active = true,
+            _ => break,
+        }
+        words.next();
+    }
+    if flags.loopback && trace_type != LOOPBACK_TRACE_TYPE {
+        return Err(ParseFailure::Invalid(format!(
+            "invalid {context}: loopback needs trace type {LOOPBACK_TRACE_TYPE:#08x} alone \
+             (RFC 9322), not {trace_type:#08x}"
+        )));
+    }
     Ok(Trace {
         incremental,
         trace_type,
         ns,
         len,
+        flags,
     })
 }
 
@@ -250,7 +270,7 @@ pub(crate) fn route_add(
         Inserted::Trace(trace) => {
             // `trace()` checked the length: at most 244 bytes.
             let remaining_len = u8::try_from(trace.len / 4).unwrap_or(u8::MAX);
-            let header = trace_payload(trace.ns, trace.trace_type, remaining_len);
+            let header = trace_payload(trace.ns, trace.trace_type, remaining_len, trace.flags);
             let kind = if trace.incremental {
                 attr::INCREMENTAL_TRACE
             } else {
@@ -285,7 +305,7 @@ pub(crate) fn route_add(
 #[cfg(test)]
 mod tests {
     use crate::args::{parse_with, Command, ParseFailure};
-    use crate::route::{route_of, Prefix, Route, RouteInfo};
+    use crate::route::{route_of, Encap, Prefix, Route, RouteInfo};
     use ioam_wire::route::{Mode, TraceOption};
 
     fn parse(line: &str) -> Result<Command, ParseFailure> {
@@ -305,6 +325,50 @@ mod tests {
             Err(ParseFailure::Invalid(message)) => message,
             other => panic!("{line}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn rfc9322_flags() {
+        let r = route(
+            "route add 2001:db8::/64 encap ioam6 mode encap tundst 2001:db8::9 trace prealloc \
+             type 0x800000 ns 1 size 12 loopback active via 2001:db8:1::2",
+        );
+        assert!(r.encap.0.flags.loopback && r.encap.0.flags.active);
+        let info = RouteInfo::of(&r, None);
+        assert!(
+            info.line()
+                .ends_with("size 12 loopback active via 2001:db8:1::2"),
+            "{}",
+            info.line()
+        );
+        let json = serde_json::to_string(&info).unwrap();
+        assert!(json.contains("\"loopback\":true,\"active\":true"), "{json}");
+        // Either order, incremental too; each once.
+        let r = route(
+            "route add ::/0 encap ioam6 trace incremental type 0xc00000 ns 1 maxlen 40 active \
+             dev right",
+        );
+        assert!(r.encap.0.flags.active && !r.encap.0.flags.loopback);
+        let add = "route add ::/0 encap ioam6 trace prealloc type 0x800000 ns 1 size 12";
+        assert!(
+            route(&format!("{add} active loopback"))
+                .encap
+                .0
+                .flags
+                .loopback
+        );
+        assert!(
+            error(&format!("{add} loopback loopback")).starts_with("unknown argument \"loopback\"")
+        );
+        assert_eq!(
+            error("route add ::/0 encap ioam6 trace prealloc type 0xc00000 ns 1 size 12 loopback"),
+            "invalid trace prealloc: loopback needs trace type 0x800000 alone (RFC 9322), \
+             not 0xc00000"
+        );
+        // The attributes carry the flags in the trace header, and read back the same.
+        let attrs = r.encap.attributes();
+        let borrowed: Vec<(u16, &[u8])> = attrs.iter().map(|(k, p)| (*k, p.as_slice())).collect();
+        assert_eq!(Encap::from_attributes(&borrowed), Ok(r.encap));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Trace events of the `ioam6_events` group: `ip ioam monitor`'s text line, and a JSON
 //! object with the node data decoded field by field (RFC 9197, section 4.4). DEX events
 //! (RFC 9326) carry one node's data the same way, with the option's Flow ID and Sequence
-//! Number.
+//! Number. RFC 9322: a trace's Loopback and Active flags come with its event, and a
+//! LOOPBACK event (a loopback copy back at the encapsulating node) says which node sent it.
 //!
 //! Everything here is a pure function of the event's attributes, so it is tested with
 //! constructed messages; nothing can panic whatever the bytes (see the random tests).
@@ -13,7 +14,11 @@
 //! fields follow in trace-type bit order, bit 0 being the most significant bit of the
 //! 24-bit type; every field is big-endian.
 
+use std::net::Ipv6Addr;
+
+use ioam_uapi::event;
 use ioam_uapi::event::attr as event_attr;
+use ioam_wire::flags::Flags;
 use ioam_wire::parse::{Nodes, ParsedNode, Snapshot};
 use ioam_wire::trace::{node_len, SCHEMA_ID_NONE};
 use serde::{Serialize, Serializer};
@@ -21,11 +26,17 @@ use serde::{Serialize, Serializer};
 use crate::format::c_alternate_hex;
 use crate::netlink::{find, Attributes};
 
-/// One `TRACE` or `DEX` event. Each attribute is optional, as `ip ioam monitor` takes them.
+/// One `TRACE`, `DEX` or `LOOPBACK` event. Each attribute is optional, as `ip ioam monitor`
+/// takes them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TraceEvent {
     /// A `DEX` event: this node's data for a Direct Export option.
     pub dex: bool,
+    /// A `LOOPBACK` event: a loopback copy came back; `from` sent it.
+    pub loopback: bool,
+    pub from: Option<Ipv6Addr>,
+    /// The trace's RFC 9322 flags (`TRACE_FLAGS`).
+    pub flags: Option<u8>,
     pub flow_id: Option<u32>,
     pub sequence: Option<u32>,
     pub namespace: Option<u16>,
@@ -44,11 +55,14 @@ fn leading<const N: usize>(attrs: &Attributes, kind: u16) -> Option<[u8; N]> {
 }
 
 impl TraceEvent {
-    /// The event carried by the attributes of one `event::TRACE` message, or of an
-    /// `event::DEX` one (native byte order, as `nla_put_u16` and friends write them).
-    pub fn from_attributes(dex: bool, attrs: &Attributes) -> TraceEvent {
+    /// The event carried by the attributes of one message of event type `cmd` (native byte
+    /// order, as `nla_put_u16` and friends write them).
+    pub fn from_attributes(cmd: u8, attrs: &Attributes) -> TraceEvent {
         TraceEvent {
-            dex,
+            dex: cmd == event::DEX,
+            loopback: cmd == event::LOOPBACK,
+            from: leading::<16>(attrs, event_attr::LOOPBACK_SOURCE).map(Ipv6Addr::from),
+            flags: leading::<1>(attrs, event_attr::TRACE_FLAGS).map(|[byte]| byte),
             flow_id: leading(attrs, event_attr::DEX_FLOW_ID).map(u32::from_ne_bytes),
             sequence: leading(attrs, event_attr::DEX_SEQUENCE).map(u32::from_ne_bytes),
             namespace: leading(attrs, event_attr::TRACE_NAMESPACE).map(u16::from_ne_bytes),
@@ -63,9 +77,26 @@ impl TraceEvent {
 /// `[TRACE] Namespace=%u NodeLen=%u Type=%#08x Data=%02x...` and a newline, each of
 /// the first three only if its attribute is there.
 pub fn event_text(event: &TraceEvent) -> String {
-    let mut line = String::from(if event.dex { "[DEX] " } else { "[TRACE] " });
+    let mut line = String::from(match (event.dex, event.loopback) {
+        (true, _) => "[DEX] ",
+        (_, true) => "[LOOPBACK] ",
+        _ => "[TRACE] ",
+    });
+    if let Some(from) = event.from {
+        line.push_str(&format!("From={from} "));
+    }
     if let Some(namespace) = event.namespace {
         line.push_str(&format!("Namespace={namespace} "));
+    }
+    let flags = event.rfc9322_flags();
+    if flags.any() {
+        let names = [(flags.loopback, "L"), (flags.active, "A")];
+        let set: String = names
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| *n)
+            .collect();
+        line.push_str(&format!("Flags={set} "));
     }
     if let Some(id) = event.flow_id {
         line.push_str(&format!("FlowID={id} "));
@@ -108,8 +139,16 @@ pub fn event_json(event: &TraceEvent) -> String {
         }
         _ => (Vec::new(), data),
     };
+    let flags = event.rfc9322_flags();
     let json = EventJson {
-        option: event.dex.then_some("dex"),
+        option: match (event.dex, event.loopback) {
+            (true, _) => Some("dex"),
+            (_, true) => Some("loopback"),
+            _ => None,
+        },
+        from: event.from.map(|a| a.to_string()),
+        loopback: flags.loopback,
+        active: flags.active,
         flowid: event.flow_id,
         seqnum: event.sequence,
         namespace: event.namespace,
@@ -125,6 +164,15 @@ pub fn event_json(event: &TraceEvent) -> String {
     line
 }
 
+impl TraceEvent {
+    /// The RFC 9322 flags `TRACE_FLAGS` carries (none when absent).
+    fn rfc9322_flags(&self) -> Flags {
+        let byte = self.flags.unwrap_or(0);
+        // The attribute holds the flags as the trace header's NodeLen byte does.
+        Flags::of(&[0, 0, byte]).unwrap_or_default()
+    }
+}
+
 /// Lower-case hex digits, two per byte, nothing between.
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
@@ -133,9 +181,17 @@ fn hex(bytes: &[u8]) -> String {
 /// The JSON object of one event.
 #[derive(Serialize)]
 struct EventJson {
-    /// `"dex"` for a DEX event; absent for a trace.
+    /// `"dex"` for a DEX event, `"loopback"` for a LOOPBACK one; absent for a trace.
     #[serde(skip_serializing_if = "Option::is_none")]
     option: Option<&'static str>,
+    /// LOOPBACK: the node that sent the copy back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<String>,
+    /// RFC 9322 flags of the trace, each only when set.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    loopback: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     flowid: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -368,7 +424,7 @@ mod tests {
             (99, vec![9]),
         ]);
         assert_eq!(
-            TraceEvent::from_attributes(false, &attrs),
+            TraceEvent::from_attributes(event::TRACE, &attrs),
             TraceEvent {
                 namespace: Some(123),
                 nodelen: Some(2),
@@ -383,7 +439,7 @@ mod tests {
             (event_attr::TRACE_NODELEN, vec![]),
         ]);
         assert_eq!(
-            TraceEvent::from_attributes(false, &short),
+            TraceEvent::from_attributes(event::TRACE, &short),
             TraceEvent::default()
         );
     }
