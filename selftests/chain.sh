@@ -172,6 +172,17 @@ check_stat() {
 	check_eq "$2 on $1" "$3" "$(stat "$1" "$2")"
 }
 
+# await_stat NS NAME VALUE: wait (up to 10 s) until counter NAME of NS reaches VALUE, then
+# check it is exactly VALUE.
+await_stat() {
+	local _
+	for _ in $(seq "$(wait_s 100)"); do
+		[ "$(stat "$1" "$2")" -lt "$3" ] || break
+		sleep 0.1
+	done
+	check_stat "$@"
+}
+
 # listening_sockets NS: generic netlink sockets (Eth 16) in NS with a multicast group joined
 # (/proc/net/netlink's Groups bitmap shows the first 32; ours is among them).
 listening_sockets() {
@@ -243,6 +254,11 @@ malformed_seeds() {
 	check_stat "$T1" dex_received "$(tally_of "$tally" ${seen}dex)"
 	check_stat "$T1" trace_overflow "$(tally_of "$tally" ${seen}overflow)"
 	check_stat "$T1" trace_already_overflowed "$(tally_of "$tally" ${seen}already_overflowed)"
+	# RFC 9322 Loopback: each copy sent back to A or over T1's loopback limit, none failed.
+	check_stat "$T1" loopback_refused "$(tally_of "$tally" ${seen}loopback_refused)"
+	check_eq "loopback copies sent or rate-limited" "$(tally_of "$tally" ${seen}loopback)" \
+		$(($(stat "$T1" loopback_sent) + $(stat "$T1" loopback_rate_limited)))
+	check_stat "$T1" loopback_failed 0
 	check_eq "ignored options" "$(tally_of "$tally" ${seen}ignore)" \
 		$(($(stat "$T1" option_not_prealloc) + $(stat "$T1" trace_unknown_namespace)))
 	if [ "$enable" = module ]; then

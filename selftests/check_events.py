@@ -14,6 +14,10 @@ ioam_rs selftests.
     --data HEX   the last event's raw trace data is HEX (what the next hop received)
     --dex        every event is a DEX event (RFC 9326), with --flow-id ID if given (else
                  none) and, with --seq-from N, Sequence Numbers N, N+1, ... in order
+    --copy FROM=ID,ID,...  every event is a LOOPBACK event (RFC 9322) from one of the --copy
+                 addresses, with these node ids, newest first; each --copy matches
+                 COUNT / (number of --copy) events
+    --flags F    every event has these RFC 9322 flags: L, A, LA, or - for none
 Prints "ok" or what differs, and exits 0 or 1.
 """
 import argparse
@@ -41,7 +45,15 @@ def main():
     ap.add_argument("--dex", action="store_true")
     ap.add_argument("--flow-id", type=lambda v: int(v, 0))
     ap.add_argument("--seq-from", type=lambda v: int(v, 0))
+    ap.add_argument("--copy", action="append", default=[])
+    ap.add_argument("--flags")
     args = ap.parse_args()
+    copies = {}
+    for c in args.copy:
+        source, ids = c.split("=", 1)
+        copies[source] = [int(i, 0) for i in ids.split(",")]
+    seen = dict.fromkeys(copies, 0)
+    option = "dex" if args.dex else "loopback" if copies else None
     lines = [l for l in open(args.file) if l.strip()]
     if len(lines) != args.count:
         return "%d events, expected %d" % (len(lines), args.count)
@@ -55,8 +67,17 @@ def main():
     for i, ev in enumerate(events):
         if args.ns is not None and ev.get("namespace") != args.ns:
             return "event %d: namespace %s" % (i, ev.get("namespace"))
-        if (ev.get("option") == "dex") != args.dex:
+        if ev.get("option") != option:
             return "event %d: option %s: %s" % (i, ev.get("option", "trace"), ev)
+        if args.flags is not None:
+            flags = ("L" if ev.get("loopback") else "") + ("A" if ev.get("active") else "")
+            if flags != args.flags.strip("-"):
+                return "event %d: flags %r, expected %r: %s" % (i, flags, args.flags, ev)
+        if copies:
+            ids = [n.get("node_id") for n in ev.get("nodes", [])]
+            if copies.get(ev.get("from")) != ids:
+                return "event %d: a copy from %s with node ids %s: %s" % (i, ev.get("from"), ids, ev)
+            seen[ev["from"]] += 1
         if args.dex and ev.get("flowid") != args.flow_id:
             return "event %d: flow id %s, expected %s" % (i, ev.get("flowid"), args.flow_id)
         seq = None if args.seq_from is None else args.seq_from + i
@@ -76,6 +97,9 @@ def main():
                     got = int(got, 16)
                 if trace_type & bit and got != v:
                     return "event %d: %s is %s, expected %#x: %s" % (i, field, me.get(field), v, me)
+    for source, n in seen.items():
+        if n != args.count // len(copies):
+            return "%d copies from %s, expected %d" % (n, source, args.count // len(copies))
     if args.data is not None and events and events[-1].get("data") != args.data:
         return "last event's data %s, expected %s" % (events[-1].get("data"), args.data)
     return None

@@ -13,6 +13,7 @@ independently of the module's own encoder.
                              comma-separated KEY=VALUE: hop, id, idw, in, out, inw, outw,
                              ts (unavail|any), nsd, nsdw, qd, sc (none|ID:HEX)
     --overflow               the O flag is expected set
+    --flags F                the RFC 9322 flags expected set besides: 0x02 Loopback, 0x01 Active
     --incremental R          an Incremental Trace option (IOAM Option-Type 1) sent with
                              RemainingLen R and no data, each --node inserted by a hop (newest
                              first on the wire); --size is not used. Only padding may precede it
@@ -127,7 +128,7 @@ def expected_hbh(args, next_header):
         mask[start:start + len(b)] = m
         approx += [(16 + start + off, kind) for off, kind in a]
         remlen -= len(b) // 4
-    flags_byte = (node_len(t) << 3) | (0x04 if overflow else 0)
+    flags_byte = (node_len(t) << 3) | (0x04 if overflow else 0) | args.flags
     hdr = bytes([next_header, total // 8 - 1, 1, 0, 49, 10 + size, 0, 0])
     hdr += struct.pack(">HBBI", ns, flags_byte, remlen, t << 8)
     pad = bytes([1, 2, 0, 0]) if size % 8 else b""
@@ -148,7 +149,7 @@ def expected_incremental(args):
         remlen -= len(b) // 4
     if remlen < 0:
         raise SystemExit("bad expectation: node data exceeds RemainingLen")
-    flags_byte = (node_len(t) << 3) | (0x04 if args.overflow else 0)
+    flags_byte = (node_len(t) << 3) | (0x04 if args.overflow else 0) | args.flags
     opt = struct.pack(">BBBBHBBI", 0x31, 10 + len(data), 0, 1, args.ns, flags_byte, remlen, t << 8)
     return opt + data, b"\xff" * len(opt) + mask, [(len(opt) + off, kind) for off, kind in approx]
 
@@ -282,6 +283,7 @@ def parser():
     ap.add_argument("--size", type=lambda v: int(v, 0), default=0)
     ap.add_argument("--node", action="append", default=[])
     ap.add_argument("--overflow", action="store_true")
+    ap.add_argument("--flags", type=lambda v: int(v, 0), default=0)
     ap.add_argument("--incremental", type=lambda v: int(v, 0))
     ap.add_argument("--after")
     ap.add_argument("--dex", type=lambda v: int(v, 0))

@@ -307,6 +307,16 @@ def seed_cases(src=DEFAULT_SRC, dst=DEFAULT_DST, ns=DEFAULT_NS, mtu=1500):
     add("no_room", "overflow", [tr(type=0xC00000, size=12, prefill=bytes(8))])
     add("o_flag_set", "already_overflowed", [tr(o=1)])
     add("reserved_bits_set", "fill", [tr(flags=7, rsvd=0xFF, hrsvd=0xFF)])
+    # RFC 9322 flags (flags field: 4 Loopback, 2 Active), which upstream ignores: the module
+    # sends a copy back for a node-id trace that is not a copy itself (nothing after the
+    # Hop-by-Hop header), refuses other types, and lets an Active packet not for it pass.
+    add("loopback", "fill", [tr(flags=4)])
+    add("loopback_copy", "fill", [tr(flags=4)], payload="none")
+    add("loopback_wide_type", "fill", [tr(flags=4, type=0xC00000, size=16)])
+    add("loopback_overflowed", "already_overflowed", [tr(flags=0xC)])
+    add("loopback_unknown_namespace", "ignore", [tr(flags=4, ns=(ns + 1) & 0xFFFF)])
+    add("incremental_loopback", "ignore", [tr(ioamtype=1, size=0, remlen=4, flags=4)])
+    add("active", "fill", [tr(flags=2)])
     for k in (1, 2, 3, 255):
         add("unknown_ioam_type_%d" % k, "ignore", [tr(ioamtype=k)])
     add("unknown_namespace", "ignore", [tr(ns=(ns + 1) & 0xFFFF)])
@@ -433,9 +443,21 @@ def dex_outcome(pkt, off, known_ns):
     return "dex"
 
 
+def loopback_outcome(pkt, off):
+    """RFC 9322 Loopback at the module, for the trace option at offset off that it processed
+    (not dropped): loopback (a copy sent back, or rate-limited), loopback_refused (a type other
+    than node id alone), or None (no Loopback flag, or a copy: nothing after the Hop-by-Hop
+    header)."""
+    if not pkt[off + 6] & 0x02 or pkt[40] == NH_NONE:
+        return None
+    t = pkt[off + 8] << 16 | pkt[off + 9] << 8 | pkt[off + 10]
+    return "loopback" if t == 0x800000 else "loopback_refused"
+
+
 def module_outcomes(pkt, ioam, n, end, known_ns, schema_words, mtu):
     """The module's outcome for each IOAM option (offset, padding start) of ioam, in order, up
-    to a drop; later options account for the bytes earlier insertions added."""
+    to a drop, each followed by its loopback_outcome() if any; later options account for the
+    bytes earlier insertions added."""
     st = dict(hbh_len=end - 40, plen=pkt[4] << 8 | pkt[5], pktlen=n, mtu=mtu)
     outs = []
     for off, pad_from in ioam:
@@ -450,6 +472,10 @@ def module_outcomes(pkt, ioam, n, end, known_ns, schema_words, mtu):
         outs.append(o)
         if o.startswith("drop:"):
             break
+        if o in ("fill", "overflow", "already_overflowed", "insert"):
+            lo = loopback_outcome(pkt, off)
+            if lo:
+                outs.append(lo)
     return tuple(outs)
 
 

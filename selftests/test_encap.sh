@@ -164,6 +164,13 @@ test_route_errors_raw() {
 	expect_err "overflow flag or reserved bits" "${p[@]}" hex:3:0001040180000000
 	expect_err "overflow flag or reserved bits" "${p[@]}" hex:3:0001008180000000
 	expect_err "overflow flag or reserved bits" "${p[@]}" hex:3:0001000180000001
+	# RFC 9322's Loopback (0x02) and Active (0x01): the user's; Loopback on node ids alone.
+	expect_err "loopback needs trace type 0x800000 alone (RFC 9322)" "${p[@]}" hex:3:00010201c0000000
+	expect_err "loopback needs trace type 0x800000 alone (RFC 9322)" "${p[@]}" hex:16:00010201c0000000
+	expect_ok "${p[@]}" hex:3:0001030180000000
+	check_eq "ioamctl route show" "2001:db8:9::/64 encap ioam6 freq 1/1 mode inline trace prealloc type 0x800000 ns 1 size 4 loopback active dev a0" \
+		"$(ip netns exec "$A" "$IOAMCTL" route show 2001:db8:9::/64)"
+	ip -n "$A" -6 route del 2001:db8:9::/64
 	expect_err "trace type must not be 0" "${p[@]}" hex:3:0001000100000000
 	expect_err "undefined bits" "${p[@]}" hex:3:0001000100080000
 	expect_err "reserved bit 23" "${p[@]}" hex:3:0001000100000100

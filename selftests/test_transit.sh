@@ -508,6 +508,120 @@ test_encap_dex() {
 	rm -rf "$dir"
 }
 
+# RFC 9322 Loopback: A marks its packets; T1, T2 and R each send a copy back (their data in,
+# nothing after the Hop-by-Hop header), which the nodes on the way back fill too (their
+# interfaces towards A are in the domain); A reports each copy as a LOOPBACK event and consumes
+# it. Counted exactly. A's loopback limit bounds what it marks; each marked packet brings back
+# its three copies, never more.
+test_encap_loopback() {
+	chain_topology 2 module
+	local mode margs dir k n=0 prefix=2001:db8:3::/64 next="via 2001:db8:1::2 dev right" count=4
+	local route=(ip netns exec "$A" "$IOAMCTL" route) a t1 t2 r
+	a=$(node_id 0) t1=$(node_id 1) t2=$(node_id 2) r=$(node_id 3)
+	switch_on "$R" left module
+	for k in 0 1 2; do switch_on "$(ns_of $k)" right module; done
+	dir=$(mktemp -d)
+	ip -n "$A" -6 route del "$prefix"
+	# shellcheck disable=SC2086
+	expect_err "loopback needs trace type 0x800000 alone (RFC 9322), not 0xc00000" "${route[@]}" \
+		add "$prefix" encap ioam6 trace prealloc type 0xc00000 ns "$NS_ID" size 24 loopback $next
+	for mode in inline encap; do
+		margs="mode $mode"
+		[ "$mode" = inline ] || margs="mode $mode tundst $DST"
+		# shellcheck disable=SC2086
+		expect_ok "${route[@]}" add "$prefix" encap ioam6 $margs \
+			trace prealloc type 0x800000 ns "$NS_ID" size 24 loopback $next
+		check_eq "ioamctl route show" \
+			"$prefix encap ioam6 freq 1/1 $margs trace prealloc type 0x800000 ns $NS_ID size 24 loopback $next" \
+			"$("${route[@]}" show)"
+		monitor_start "$A" "$dir/mon.$mode"
+		# shellcheck disable=SC2046
+		expect_ping $count $(check_args $mode) --ns "$NS_ID" --type 0x800000 --size 24 \
+			--flags 0x02 $(nodes_upto 2)
+		n=$((n + count))
+		await_stat "$A" loopback_received $((3 * n))
+		monitor_stop
+		expect_ok "${EVENTS[@]}" "$dir/mon.$mode" $((3 * count)) --ns "$NS_ID" --flags L \
+			--copy "2001:db8:1::2=$t1,$a" --copy "2001:db8:2::2=$t1,$t2,$t1,$a" \
+			--copy "2001:db8:3::2=$t1,$t2,$r,$t2,$t1,$a"
+		expect_ok "${route[@]}" del "$prefix"
+	done
+	check_stat "$A" loopback_marked $n
+	for k in 1 2 3; do
+		check_stat "$(ns_of $k)" loopback_sent $n
+		check_stat "$(ns_of $k)" loopback_rate_limited 0
+	done
+	# Forward, then on the way back the copies of the nodes behind.
+	check_stat "$T1" trace_filled $((3 * n))
+	check_stat "$T2" trace_filled $((2 * n))
+	check_stat "$R" trace_filled $n
+	# A's limit: 3 at once, then 1 a second. Packets over it leave unmarked, and bring nothing back.
+	expect_err "invalid rate" ip netns exec "$A" "$IOAMCTL" loopback limit rate 0 burst 3
+	expect_err "loopback burst 1000001 is out of range" genl_in "$A" "do" set_loopback_limit \
+		u32:loopback_rate:1 u32:loopback_burst:1000001
+	expect_err "missing loopback burst" genl_in "$A" "do" set_loopback_limit u32:loopback_rate:1
+	expect_ok ip netns exec "$A" "$IOAMCTL" loopback limit rate 1 burst 3
+	check_stat "$A" loopback_rate 1
+	check_stat "$A" loopback_burst 3
+	# shellcheck disable=SC2086
+	expect_ok "${route[@]}" add "$prefix" encap ioam6 \
+		trace prealloc type 0x800000 ns "$NS_ID" size 24 loopback $next
+	local start=$SECONDS marked limited
+	ip netns exec "$A" ping -6 -q -c 10 -i 0.01 -W 1 "$DST" >/dev/null || fail "A -> R, limited"
+	local elapsed=$((SECONDS - start + 1))
+	marked=$(($(stat "$A" loopback_marked) - n))
+	limited=$(stat "$A" loopback_rate_limited)
+	check_eq "packets marked or over the limit" 10 $((marked + limited))
+	{ [ "$marked" -ge 3 ] && [ "$marked" -le $((3 + elapsed)) ]; } ||
+		fail "$marked packets marked in $elapsed s with rate 1 burst 3"
+	await_stat "$A" loopback_received $((3 * (n + marked)))
+	for k in 1 2 3; do check_stat "$(ns_of $k)" loopback_sent $((n + marked)); done
+	check_stat "$A" loopback_failed 0
+	rm -rf "$dir"
+}
+
+# RFC 9322 Active: the flag on every packet of the route, transit nodes forward them as usual,
+# R (the decapsulating node, the packets' destination) reports and terminates them: no replies.
+test_encap_active() {
+	chain_topology 2 module
+	local mode margs dir prefix=2001:db8:3::/64 next="via 2001:db8:1::2 dev right" n=0
+	local route=(ip netns exec "$A" "$IOAMCTL" route) replies
+	switch_on "$R" left module
+	dir=$(mktemp -d)
+	ip -n "$A" -6 route del "$prefix"
+	replies=$(snmp6 "$A" Icmp6InEchoReplies)
+	for mode in inline encap; do
+		margs="mode $mode"
+		[ "$mode" = inline ] || margs="mode $mode tundst $DST"
+		# shellcheck disable=SC2086
+		expect_ok "${route[@]}" add "$prefix" encap ioam6 $margs \
+			trace incremental type 0xc00000 ns "$NS_ID" maxlen 32 active $next
+		check_eq "ioamctl -j route show (active)" true \
+			"$(ip netns exec "$A" "$IOAMCTL" -j route show | python3 -c 'import json, sys; print(str(json.load(sys.stdin)[0]["active"]).lower())')"
+		monitor_start "$R" "$dir/mon.$mode"
+		# shellcheck disable=SC2046
+		expect_ping 3 $(check_args $mode) --ns "$NS_ID" --type 0xc00000 --incremental 8 \
+			--flags 0x01 $(nodes_upto 2)
+		n=$((n + 3))
+		await_stat "$R" active_terminated $n
+		monitor_stop
+		expect_ok "${EVENTS[@]}" "$dir/mon.$mode" 3 --ns "$NS_ID" --nodes 4 --flags A
+		expect_ok "${route[@]}" del "$prefix"
+	done
+	# None answered; the transit nodes forwarded every packet.
+	check_stat "$A" encap_traced $n
+	check_eq "echo replies A received" "$replies" "$(snmp6 "$A" Icmp6InEchoReplies)"
+	check_stat "$T1" trace_inserted $n
+	check_stat "$T2" trace_inserted $n
+	check_stat "$R" trace_inserted $n
+	# Without the flag, answered again.
+	# shellcheck disable=SC2086
+	expect_ok "${route[@]}" add "$prefix" encap ioam6 trace incremental type 0xc00000 ns "$NS_ID" maxlen 32 $next
+	ip netns exec "$A" ping -6 -q -c 1 -W 2 "$DST" >/dev/null || fail "A -> R without active"
+	check_stat "$R" active_terminated $n
+	rm -rf "$dir"
+}
+
 # GSO packets with an Incremental Trace: A's TCP segments leave as GSO packets with A's entry,
 # T1 and T2 insert theirs into the GSO packets, and T2 segments them (GSO off on its egress):
 # every packet R receives from A must carry the option, and the data must arrive intact.
@@ -551,6 +665,8 @@ run_test transit_two_options test_transit_two_options
 run_test transit_incremental test_transit_incremental
 run_test encap_incremental test_encap_incremental
 run_test encap_dex test_encap_dex
+run_test encap_loopback test_encap_loopback
+run_test encap_active test_encap_active
 run_test incremental_gso test_incremental_gso
 run_test receive_hook_under_traffic test_receive_hook_under_traffic
 run_test malformed_options_module_switch test_malformed_module

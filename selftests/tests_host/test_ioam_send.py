@@ -96,7 +96,7 @@ class BuildPacket(unittest.TestCase):
         for t, size in ((0x800000, 12), (0xFFF002, 128), (0xC00000, 8), (0x800000, 244),
                         (0xF00000, 0), (0x00E000, 48)):
             p = s.build_packet(opts=["trace:ns=7,type=%d,size=%d" % (t, size)])
-            a = argparse.Namespace(size=size, type=t, ns=7, overflow=False, node=[])
+            a = argparse.Namespace(size=size, type=t, ns=7, overflow=False, flags=0, node=[])
             exp, _, _ = ioam_check.expected_hbh(a, 58)
             self.assertEqual(p[40:40 + (p[41] + 1) * 8], exp, (hex(t), size))
             a.mode, a.absent, a.incremental, a.dex = "inline", False, None, None
@@ -377,7 +377,14 @@ class SeedCases(unittest.TestCase):
         "incremental_unknown_namespace": "ignore",
         "dex": "dex", "dex_no_fields": "dex", "dex_unknown_flag": "dex",
         "dex_fields_missing": "drop:truncated", "dex_header_cut": "drop:truncated",
-        "dex_unknown_namespace": "ignore"}
+        "dex_unknown_namespace": "ignore", "incremental_loopback": "insert+loopback"}
+    # Cases the kernel fills and the module loops back (or refuses to): (outs, seen).
+    FLAGGED = {
+        "reserved_bits_set": ("fill+loopback", ("fill", "loopback")),
+        "loopback": ("fill+loopback", ("fill", "loopback")),
+        "loopback_wide_type": ("fill+loopback_refused", ("fill", "loopback_refused")),
+        "loopback_overflowed": ("already_overflowed+loopback",
+                                ("already_overflowed", "loopback"))}
 
     def test_prerouting_model(self):
         """With upstream IOAM disabled, the stack drops the misaligned cases; the other seed
@@ -385,6 +392,7 @@ class SeedCases(unittest.TestCase):
         options, which the module processes."""
         for name, pkt in s.SEED_CASES.items():
             exp = self.MODULE_ONLY.get(name, s.SEED_EXPECT[name])
+            exp = self.FLAGGED.get(name, (exp,))[0]
             if exp == "drop:misaligned":
                 exp = "kernel_drop"
             self.assertEqual(s.category(pkt, model="prerouting"), exp, name)
@@ -394,7 +402,19 @@ class SeedCases(unittest.TestCase):
         hook then processes them ("seen" outcomes)."""
         for name, exp in self.MODULE_ONLY.items():
             fate, outs, seen = s.expectation(s.SEED_CASES[name])
-            self.assertEqual((fate, outs, seen), ("pass", ("ignore",), (exp,)), name)
+            self.assertEqual((fate, outs, seen), ("pass", ("ignore",), tuple(exp.split("+"))), name)
+
+    def test_module_loops_back_behind_the_kernel(self):
+        """RFC 9322 Loopback is the module's: behind the kernel's fill, its hook sends the copy
+        (or refuses to); a copy, an Active packet for elsewhere and an unknown namespace get
+        nothing more."""
+        for name, (_, seen) in self.FLAGGED.items():
+            fate, outs, got = s.expectation(s.SEED_CASES[name])
+            self.assertEqual((fate, outs, got), ("pass", seen[:1], seen), name)
+        for name in ("loopback_copy", "active"):
+            self.assertEqual(s.expectation(s.SEED_CASES[name]), ("pass", ("fill",), ("fill",)), name)
+        self.assertEqual(s.expectation(s.SEED_CASES["loopback_unknown_namespace"]),
+                         ("pass", ("ignore",), ("ignore",)))
 
     def test_incremental_growth_counts_for_later_options(self):
         """Two Incremental Trace options in a packet 8 bytes short of the MTU: the first entry
