@@ -18,4 +18,5 @@ pub mod incremental;
 pub mod option;
 pub mod parse;
 pub mod route;
+pub mod timestamp;
 pub mod trace;
