@@ -44,6 +44,8 @@ pub mod wire {
     pub mod option;
     #[path = "src/route.rs"]
     pub mod route;
+    #[path = "src/timestamp.rs"]
+    pub mod timestamp;
     #[path = "src/trace.rs"]
     pub mod trace;
 }

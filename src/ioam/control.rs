@@ -27,7 +27,7 @@ use crate::{
         attr, cmd, stat, EVENT_LIMIT_MAX, NAMESPACES_PER_NET_MAX, NS_DATA_UNAVAILABLE,
         NS_DATA_WIDE_UNAVAILABLE, SCHEMAS_PER_NET_MAX, SCHEMA_DATA_MAX, SCHEMA_ID_MAX,
     },
-    wire::trace::OssHeader,
+    wire::{timestamp::TsFormat, trace::OssHeader},
 };
 
 // The netlink contract and the packet format state the snapshot limits separately.
@@ -90,6 +90,17 @@ fn add_namespace(req: &Request<'_>) -> Result {
             .u64(attr::NS_DATA_WIDE)?
             .unwrap_or(NS_DATA_WIDE_UNAVAILABLE),
         schema: RcuCell::new(),
+        tsformat: match req.u8(attr::NS_TSFORMAT)? {
+            None => TsFormat::Posix,
+            Some(v) => TsFormat::from_u8(v).ok_or_else(|| {
+                fail!(
+                    ack,
+                    EINVAL,
+                    "timestamp format {} is unknown: 0 posix, 1 ptp, 2 ntp",
+                    v
+                )
+            })?,
+        },
     };
     let st = state(req.net(), &ack)?;
     let mut reg = st.registry.lock();
@@ -270,6 +281,9 @@ fn dump_namespaces(dump: &mut Dump<'_>) -> Result {
             }
             if let Some(sc) = ns.schema.get(&guard) {
                 m.put_u32(attr::SC_ID, sc.id)?;
+            }
+            if ns.tsformat != TsFormat::Posix {
+                m.put_u8(attr::NS_TSFORMAT, ns.tsformat as u8)?;
             }
             Ok(())
         })?;
@@ -539,6 +553,7 @@ pub(crate) static FAMILY: genl::FamilySpec<12, { attr::MAX as usize + 1 }> = gen
         PolicyEntry::U32,    // EVENT_BURST
         PolicyEntry::U32,    // LOOPBACK_RATE
         PolicyEntry::U32,    // LOOPBACK_BURST
+        PolicyEntry::U8,     // NS_TSFORMAT
     ],
     mcast_group: crate::uapi::EVENTS_GROUP_NAME,
     events: &events::EVENTS,

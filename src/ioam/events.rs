@@ -10,6 +10,7 @@ use crate::{
     ioam::state::NetState,
     net::{
         genl::{EventGroup, EventSender},
+        netlink::Msg,
         pernet::Net,
     },
     sync::rcu,
@@ -19,6 +20,7 @@ use crate::{
         fill::Entry,
         flags::Flags,
         option::{trace_type_word, TraceHeader, TRACE_HDR_LEN},
+        timestamp::TsFormat,
         trace::node_len,
     },
 };
@@ -31,10 +33,19 @@ const NLA_OVERHEAD: usize = 8;
 
 /// Sends the event for `trace` (a trace header and its data) if anyone listens in `net`. The
 /// event carries the nodes' data, newest first, as the kernel's own event does: in a
-/// Pre-allocated Trace what follows the free space, in an `incremental` one all of it; and
-/// the trace's RFC 9322 flags when it has any.
-pub(crate) fn trace(net: &Net, st: &NetState, guard: &rcu::Guard, trace: &[u8], incremental: bool) {
-    send_trace(net, st, guard, event::TRACE, trace, incremental, None);
+/// Pre-allocated Trace what follows the free space, in an incremental one all of it; the
+/// trace's RFC 9322 flags when it has any, and the namespace's timestamp format unless POSIX.
+pub(crate) fn trace(net: &Net, st: &NetState, guard: &rcu::Guard, trace: &[u8], traced: Traced) {
+    send_trace(net, st, guard, event::TRACE, trace, traced, None);
+}
+
+/// How a trace is laid out and its timestamps written, for its event.
+#[derive(Clone, Copy)]
+pub(crate) struct Traced {
+    /// An Incremental Trace (all of its data is filled).
+    pub(crate) incremental: bool,
+    /// The namespace's timestamp format at this node.
+    pub(crate) tsformat: TsFormat,
 }
 
 /// Sends the LOOPBACK event for a loopback copy `source` sent back to this node, its `trace`
@@ -44,18 +55,11 @@ pub(crate) fn loopback(
     st: &NetState,
     guard: &rcu::Guard,
     trace: &[u8],
-    incremental: bool,
+    traced: Traced,
     source: &[u8; 16],
 ) {
-    send_trace(
-        net,
-        st,
-        guard,
-        event::LOOPBACK,
-        trace,
-        incremental,
-        Some(source),
-    );
+    let kind = event::LOOPBACK;
+    send_trace(net, st, guard, kind, trace, traced, Some(source));
 }
 
 fn send_trace(
@@ -64,7 +68,7 @@ fn send_trace(
     guard: &rcu::Guard,
     kind: u8,
     trace: &[u8],
-    incremental: bool,
+    traced: Traced,
     source: Option<&[u8; 16]>,
 ) {
     let Some(sender) = EVENTS.listeners(guard, net) else {
@@ -82,14 +86,14 @@ fn send_trace(
         return;
     };
     // The filled part: from the end of the free space (if any) to the end of the option.
-    let free = if incremental {
+    let free = if traced.incremental {
         0
     } else {
         usize::from(hdr.remaining_len) * 4
     };
     let filled_from = TRACE_HDR_LEN.saturating_add(free);
     let data = trace.get(filled_from..).unwrap_or(&[]);
-    let payload = 6 * NLA_OVERHEAD + 16 + data.len();
+    let payload = 7 * NLA_OVERHEAD + 16 + data.len();
     let sent = sender.send(kind, payload, |m| {
         m.put_u16(event::attr::TRACE_NAMESPACE, hdr.namespace_id)?;
         m.put_u8(event::attr::TRACE_NODELEN, hdr.node_len)?;
@@ -101,6 +105,7 @@ fn send_trace(
         if let Some(source) = source {
             m.put(event::attr::LOOPBACK_SOURCE, source)?;
         }
+        put_tsformat(m, traced.tsformat)?;
         m.put(event::attr::TRACE_DATA, data)
     });
     count(st, sent);
@@ -131,12 +136,26 @@ pub(crate) fn dex_sender<'g>(
     Some(sender)
 }
 
+/// The namespace's timestamp format, unless POSIX (the kernel's events have none).
+fn put_tsformat(m: &mut Msg<'_>, tsformat: TsFormat) -> Result {
+    if tsformat == TsFormat::Posix {
+        return Ok(());
+    }
+    m.put_u8(event::attr::TRACE_TSFORMAT, tsformat as u8)
+}
+
 /// Sends the DEX event for option `dex`: this node's `entry` (a trace entry of the option's
-/// type), written straight into the message.
-pub(crate) fn dex(sender: &EventSender<'_>, st: &NetState, dex: &Dex, entry: &Entry<'_, '_>) {
+/// type, its timestamps in `tsformat`), written straight into the message.
+pub(crate) fn dex(
+    sender: &EventSender<'_>,
+    st: &NetState,
+    dex: &Dex,
+    entry: &Entry<'_, '_>,
+    tsformat: TsFormat,
+) {
     // At most 25 + 256 words: cannot wrap.
     let len = (entry.words() as usize).wrapping_mul(4);
-    let payload = 6 * NLA_OVERHEAD + len;
+    let payload = 7 * NLA_OVERHEAD + len;
     let sent = sender.send(event::DEX, payload, |m| {
         m.put_u16(event::attr::TRACE_NAMESPACE, dex.namespace_id)?;
         // At most 25: fits.
@@ -149,6 +168,7 @@ pub(crate) fn dex(sender: &EventSender<'_>, st: &NetState, dex: &Dex, entry: &En
         if let Some(number) = dex.sequence {
             m.put_u32(event::attr::DEX_SEQUENCE, number)?;
         }
+        put_tsformat(m, tsformat)?;
         m.put_with(event::attr::TRACE_DATA, len, |buf| entry.write(buf))
     });
     count(st, sent);

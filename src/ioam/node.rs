@@ -2,10 +2,12 @@
 //! What a node records about itself and a packet: ids from the IOAM sysctls, timestamps
 //! and queue depth, gathered from the kernel into plain values.
 
+use kernel::time::{ClockSource, RealTime, Tai};
+
 use crate::{
     net::{device::NetDevice, pernet::Net, skb::Skb},
     sync::rcu,
-    wire::{fill::NodeData, trace::trace_bit},
+    wire::{fill::NodeData, timestamp::TsFormat, trace::trace_bit},
 };
 
 /// Trace type bits whose fields need a lookup: only those asked for are gathered.
@@ -22,6 +24,9 @@ const U32_UNAVAILABLE: u32 = u32::MAX;
 pub(crate) struct Facts<'a> {
     /// The trace type bits these facts were gathered for.
     gathered: u32,
+    /// When the packet was received (ns since the Unix epoch), if it was and the type asks:
+    /// written in each namespace's timestamp format.
+    received_ns: Option<i64>,
     node: NodeData<'a>,
 }
 
@@ -29,6 +34,7 @@ impl Facts<'static> {
     /// Facts gathered for no trace type bit (every field unavailable).
     const NONE: Self = Self {
         gathered: 0,
+        received_ns: None,
         node: NodeData {
             hop_limit: 0,
             node_id: U32_UNAVAILABLE,
@@ -69,11 +75,9 @@ impl<'a> Facts<'a> {
             None
         };
         // A locally generated packet was never received: it has no timestamp (as upstream).
-        let (ts_secs, ts_frac) = ingress_dev
+        let received_ns = ingress_dev
             .filter(|_| wants(TIMESTAMPS))
-            .map_or((U32_UNAVAILABLE, U32_UNAVAILABLE), |_| {
-                split_timestamp(pkt.timestamp_ns())
-            });
+            .map(|_| pkt.timestamp_ns());
         let queue_depth = egress_dev
             .filter(|_| wants(QUEUE_DEPTH))
             .and_then(|d| d.tx_queue_backlog(pkt.queue_mapping()))
@@ -91,12 +95,11 @@ impl<'a> Facts<'a> {
         let (egress_if, egress_if_wide) = if_ids(egress_dev);
         Self {
             gathered: trace_type,
+            received_ns,
             node: NodeData {
                 node_id,
                 ingress_if,
                 egress_if,
-                ts_secs,
-                ts_frac,
                 queue_depth,
                 node_id_wide,
                 ingress_if_wide,
@@ -117,14 +120,27 @@ impl<'a> Facts<'a> {
     }
 
     /// The node data to write with hop limit `hop_limit`, for a namespace whose data and wide
-    /// data are `namespace_data` and whose schema is `schema`.
+    /// data are `namespace_data`, whose schema is `schema` and whose timestamps are written
+    /// in `tsformat`.
     pub(crate) fn for_namespace(
         &mut self,
         hop_limit: u8,
         (namespace_data, namespace_data_wide): (u32, u64),
         schema: Option<(u32, &'a [u8])>,
+        tsformat: TsFormat,
     ) -> &NodeData<'a> {
         let node = &mut self.node;
+        (node.ts_secs, node.ts_frac) =
+            self.received_ns
+                .map_or((U32_UNAVAILABLE, U32_UNAVAILABLE), |ns| {
+                    // Read only for PTP: two clock reads.
+                    let tai_offset = if tsformat == TsFormat::Ptp {
+                        tai_offset_s()
+                    } else {
+                        0
+                    };
+                    tsformat.split(ns, tai_offset)
+                });
         node.hop_limit = hop_limit;
         node.namespace_data = namespace_data;
         node.namespace_data_wide = namespace_data_wide;
@@ -133,11 +149,11 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// Seconds (truncated to 32 bits, as on the wire) and microseconds of a time in ns.
-fn split_timestamp(ns: i64) -> (u32, u32) {
-    let secs = ns.div_euclid(1_000_000_000);
-    let micros = ns.rem_euclid(1_000_000_000) / 1000;
-    (secs as u32, micros as u32)
+/// TAI - UTC in seconds, as the kernel keeps it (`adjtimex`), for PTP timestamps.
+fn tai_offset_s() -> i64 {
+    let ns = Tai::ktime_get().wrapping_sub(RealTime::ktime_get());
+    // Whole seconds: rounded over the time between the two reads.
+    ns.wrapping_add(500_000_000).div_euclid(1_000_000_000)
 }
 
 /// The source address the kernel would pick to reach `daddr` from `dev`.

@@ -22,6 +22,7 @@ use crate::{
     uapi::{
         EVENT_BURST_DEFAULT, EVENT_RATE_DEFAULT, LOOPBACK_BURST_DEFAULT, LOOPBACK_RATE_DEFAULT,
     },
+    wire::timestamp::TsFormat,
 };
 
 /// An Opaque State Snapshot schema. Immutable once registered.
@@ -39,6 +40,8 @@ pub(crate) struct Namespace {
     pub(crate) wide: u64,
     /// The bound schema, if any.
     pub(crate) schema: RcuCell<Arc<Schema>>,
+    /// How its traces' timestamps are written.
+    pub(crate) tsformat: TsFormat,
 }
 
 /// A registered schema and the namespace it is bound to.

@@ -15,7 +15,7 @@ use kernel::prelude::*;
 
 use crate::{
     ioam::{
-        events,
+        events::{self, Traced},
         node::Facts,
         state::{Namespace, NetState},
     },
@@ -39,6 +39,7 @@ use crate::{
             IOAM_TYPE_INCREMENTAL,
         },
         option::{set_overflow_flag, IOAM_HDR_LEN, TRACE_HDR_LEN},
+        timestamp::TsFormat,
         trace::trace_bit,
     },
 };
@@ -207,7 +208,7 @@ impl<'a> Node<'a> {
             if let Some(standing) = &standing {
                 if found.flags.loopback && standing.is_copy() && standing.for_us {
                     // A copy looped back to us: its journey ends here.
-                    self.report_copy(pkt, hbh_end, &found);
+                    self.report_copy(pkt, hbh_end, &found, ns.tsformat);
                     return Err(stat::LOOPBACK_RECEIVED);
                 }
             }
@@ -238,9 +239,12 @@ impl<'a> Node<'a> {
                 });
                 found.trace
             };
-            let incremental = found.incremental.is_some();
+            let traced = Traced {
+                incremental: found.incremental.is_some(),
+                tsformat: ns.tsformat,
+            };
             if let Some(trace) = pkt.network_bytes(hbh_end).and_then(|b| b.get(trace)) {
-                events::trace(self.net, self.st, self.guard, trace, incremental);
+                events::trace(self.net, self.st, self.guard, trace, traced);
             }
             if let Some(standing) = standing {
                 if found.flags.loopback {
@@ -271,7 +275,7 @@ impl<'a> Node<'a> {
     /// Reports the loopback copy addressed to this node (the trace `found`, as received) as
     /// a LOOPBACK event.
     #[inline(never)]
-    fn report_copy(&self, pkt: &mut RxPacket<'_>, hbh_end: usize, found: &Found) {
+    fn report_copy(&self, pkt: &mut RxPacket<'_>, hbh_end: usize, found: &Found, ts: TsFormat) {
         let Some(bytes) = pkt.network_bytes(hbh_end) else {
             return;
         };
@@ -281,8 +285,11 @@ impl<'a> Node<'a> {
         ) else {
             return;
         };
-        let incremental = found.incremental.is_some();
-        events::loopback(self.net, self.st, self.guard, trace, incremental, source);
+        let traced = Traced {
+            incremental: found.incremental.is_some(),
+            tsformat: ts,
+        };
+        events::loopback(self.net, self.st, self.guard, trace, traced, source);
     }
 
     /// Sends the loopback copy of the packet (RFC 9322 §4: its headers, this node's data in,
@@ -345,7 +352,12 @@ impl<'a> Node<'a> {
         });
         let schema = ns.schema.get(self.guard).map(|s| (s.id, &s.data[..]));
         // Recorded as the hop limit the packet leaves with, as upstream (but never wrapping).
-        facts.for_namespace(self.hop_limit.saturating_sub(1), (ns.data, ns.wide), schema)
+        facts.for_namespace(
+            self.hop_limit.saturating_sub(1),
+            (ns.data, ns.wide),
+            schema,
+            ns.tsformat,
+        )
     }
 
     /// Exports this node's data for the Direct Export option `dex` (RFC 9326) as a DEX event,
@@ -371,7 +383,7 @@ impl<'a> Node<'a> {
         let data = self.node_data(pkt, dex.trace_type, ns, facts);
         // Schemas are validated when added: a refusal cannot happen (then: no event).
         if let Ok(entry) = Entry::new(dex.trace_type, data) {
-            events::dex(&sender, self.st, &dex, &entry);
+            events::dex(&sender, self.st, &dex, &entry, ns.tsformat);
         }
     }
 

@@ -16,11 +16,12 @@ pub const EVENTS_GROUP_NAME: &CStr = c"ioam6_events";
 
 /// Commands (`genlmsghdr.cmd`).
 pub mod cmd {
-    /// Add a namespace: `NS_ID`, optional `NS_DATA`, `NS_DATA_WIDE`.
+    /// Add a namespace: `NS_ID`, optional `NS_DATA`, `NS_DATA_WIDE`, `NS_TSFORMAT`.
     pub const ADD_NAMESPACE: u8 = 1;
     /// Delete a namespace: `NS_ID`.
     pub const DEL_NAMESPACE: u8 = 2;
-    /// Dump namespaces: `NS_ID`, `NS_DATA` and `NS_DATA_WIDE` unless unavailable, `SC_ID` if bound.
+    /// Dump namespaces: `NS_ID`, `NS_DATA` and `NS_DATA_WIDE` unless unavailable, `SC_ID` if bound,
+    /// `NS_TSFORMAT` unless POSIX.
     pub const DUMP_NAMESPACES: u8 = 3;
     /// Add a schema: `SC_ID`, `SC_DATA`.
     pub const ADD_SCHEMA: u8 = 4;
@@ -79,8 +80,10 @@ pub mod attr {
     pub const LOOPBACK_RATE: u16 = 13;
     /// Loopback packets allowed in a burst, `u32`.
     pub const LOOPBACK_BURST: u16 = 14;
+    /// The namespace's timestamp format (RFC 9197 §5), `u8`: one of [`super::tsformat`].
+    pub const NS_TSFORMAT: u16 = 15;
     /// Highest attribute number this version knows.
-    pub const MAX: u16 = LOOPBACK_BURST;
+    pub const MAX: u16 = NS_TSFORMAT;
 }
 
 /// Trace events, sent on [`EVENTS_GROUP_NAME`] with `genlmsghdr.cmd` set to the event type.
@@ -113,7 +116,20 @@ pub mod event {
         pub const TRACE_FLAGS: u16 = 7;
         /// LOOPBACK: the source address of the copy (the node that looped it back), 16 bytes.
         pub const LOOPBACK_SOURCE: u16 = 8;
+        /// The namespace's timestamp format at the sending node, unless POSIX, `u8`: one of
+        /// [`super::super::tsformat`].
+        pub const TRACE_TSFORMAT: u16 = 9;
     }
+}
+
+/// Timestamp formats (RFC 9197 §5), as `NS_TSFORMAT` and `TRACE_TSFORMAT` carry them.
+pub mod tsformat {
+    /// Seconds since 1970 (UTC) and microseconds; the default, as upstream.
+    pub const POSIX: u8 = 0;
+    /// PTP truncated: seconds since 1970 in TAI and nanoseconds.
+    pub const PTP: u8 = 1;
+    /// NTP 64-bit: seconds since 1900 (UTC) and a fraction of 2^-32 s.
+    pub const NTP: u8 = 2;
 }
 
 /// Counters of a network namespace, the attributes nested in `attr::STATS`. Each is a `u64`

@@ -113,7 +113,7 @@ impl EncapRoute {
         }
         let ns = st?.namespace(self.trace.namespace_id, guard)?;
         let schema = ns.schema.get(guard).map(|s| (s.id, &s.data[..]));
-        Some(facts.for_namespace(hop_limit, (ns.data, ns.wide), schema))
+        Some(facts.for_namespace(hop_limit, (ns.data, ns.wide), schema, ns.tsformat))
     }
 
     /// This node's entry for an Incremental Trace route.
