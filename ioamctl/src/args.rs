@@ -13,6 +13,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use clap::{error::ErrorKind, ArgMatches, Args, CommandFactory, Parser, Subcommand};
 use ioam_uapi::{EVENT_LIMIT_MAX, SCHEMA_DATA_MAX, SCHEMA_ID_MAX};
+use ioam_wire::timestamp::TsFormat;
 
 use crate::format::OutputFormat;
 use crate::number::{parse_c_unsigned, Base};
@@ -27,6 +28,8 @@ pub enum Command {
         id: u16,
         data: Option<u32>,
         wide: Option<u64>,
+        /// The timestamp format (RFC 9197 §5); `None`: the default, POSIX.
+        tsformat: Option<TsFormat>,
     },
     DelNamespace {
         id: u16,
@@ -126,7 +129,7 @@ fn after_help() -> String {
         "\
 Commands, arguments and output are those of `ip ioam` (ip-ioam(8)):
   ioamctl [-j [-p]] namespace show
-  ioamctl namespace add ID [data DATA32] [wide DATA64]
+  ioamctl namespace add ID [data DATA32] [wide DATA64] [tsformat {{posix | ptp | ntp}}]
   ioamctl namespace del ID
   ioamctl namespace set ID schema {{SCHEMA_ID | none}}
   ioamctl [-j [-p]] schema show
@@ -754,9 +757,20 @@ fn namespace_add(words: &mut WordIter) -> Result<Command, ParseFailure> {
     let id = namespace_id(required(words, "namespace add", &namespace_id_help())?)?;
     let mut data = None;
     let mut wide = None;
+    let mut tsformat = None;
     let mut context = String::from("namespace add ID");
     while let Some(word) = words.next() {
-        if word == "data" && data.is_none() && wide.is_none() {
+        if word == "tsformat" && tsformat.is_none() {
+            let form = "\"posix\", \"ptp\" or \"ntp\"";
+            let value = required(words, "tsformat", form)?;
+            tsformat = Some(
+                value
+                    .to_str()
+                    .and_then(TsFormat::from_name)
+                    .ok_or_else(|| invalid("tsformat", value, form))?,
+            );
+            context.push_str(" tsformat FORMAT");
+        } else if word == "data" && data.is_none() && wide.is_none() {
             let value = required(words, "data", "DATA32, a 32-bit integer")?;
             data = Some(data32(value)?);
             context.push_str(" data DATA32");
@@ -765,19 +779,43 @@ fn namespace_add(words: &mut WordIter) -> Result<Command, ParseFailure> {
             wide = Some(data64(value)?);
             context.push_str(" wide DATA64");
         } else {
-            let message = match (data, wide) {
-                (_, Some(_)) if word == "data" && data.is_none() => format!(
+            if word == "data" && data.is_none() && wide.is_some() {
+                return Err(ParseFailure::Invalid(format!(
                     "unexpected argument \"data\" after {context}: \
                      \"data DATA32\" must come before \"wide DATA64\""
+                )));
+            }
+            let open = [
+                (data.is_none() && wide.is_none(), "\"data DATA32\""),
+                (wide.is_none(), "\"wide DATA64\""),
+                (tsformat.is_none(), "\"tsformat FORMAT\""),
+            ];
+            let expected: Vec<&str> = open.iter().filter(|(o, _)| *o).map(|(_, k)| *k).collect();
+            let given = [
+                (data.is_some(), "data"),
+                (wide.is_some(), "wide"),
+                (tsformat.is_some(), "tsformat"),
+            ];
+            let given: Vec<&str> = given.iter().filter(|(g, _)| *g).map(|(_, k)| *k).collect();
+            let message = match expected.as_slice() {
+                [] => nothing_more(word, &context),
+                [one] => stray(word, &context, one, &given),
+                [rest @ .., last] => stray(
+                    word,
+                    &context,
+                    &format!("{} or {last}", rest.join(", ")),
+                    &given,
                 ),
-                (_, Some(_)) => nothing_more(word, &context),
-                (Some(_), None) => stray(word, &context, "\"wide DATA64\"", &["data"]),
-                (None, None) => stray(word, &context, "\"data DATA32\" or \"wide DATA64\"", &[]),
             };
             return Err(ParseFailure::Invalid(message));
         }
     }
-    Ok(Command::AddNamespace { id, data, wide })
+    Ok(Command::AddNamespace {
+        id,
+        data,
+        wide,
+        tsformat,
+    })
 }
 
 /// `namespace set ID schema {SCHEMA_ID | none}`.
@@ -955,7 +993,12 @@ mod tests {
     }
 
     fn add_namespace(id: u16, data: Option<u32>, wide: Option<u64>) -> Command {
-        Command::AddNamespace { id, data, wide }
+        Command::AddNamespace {
+            id,
+            data,
+            wide,
+            tsformat: None,
+        }
     }
 
     #[test]
@@ -1007,6 +1050,23 @@ mod tests {
         );
         assert_eq!(command("ns add 2 data 7"), add_namespace(2, Some(7), None));
         assert_eq!(command("ns add 3 wide 1"), add_namespace(3, None, Some(1)));
+        let ptp = Command::AddNamespace {
+            id: 4,
+            data: Some(1),
+            wide: None,
+            tsformat: Some(TsFormat::Ptp),
+        };
+        assert_eq!(command("ns add 4 data 1 tsformat ptp"), ptp);
+        assert_eq!(command("ns add 4 tsformat ptp data 1"), ptp);
+        assert_eq!(
+            error("ns add 4 tsformat tai"),
+            "invalid tsformat \"tai\": expected \"posix\", \"ptp\" or \"ntp\""
+        );
+        assert_eq!(
+            error("ns add 4 tsformat ntp tsformat ntp"),
+            "unexpected argument \"tsformat\" after namespace add ID tsformat FORMAT: \
+             expected \"data DATA32\" or \"wide DATA64\""
+        );
     }
 
     #[test]
@@ -1131,7 +1191,8 @@ mod tests {
         );
         assert_eq!(
             error("ns add 123 foo"),
-            "unknown argument \"foo\" after namespace add ID: expected \"data DATA32\" or \"wide DATA64\""
+            "unknown argument \"foo\" after namespace add ID: expected \"data DATA32\", \
+             \"wide DATA64\" or \"tsformat FORMAT\""
         );
         assert_eq!(
             error("ns add 1 data"),
@@ -1147,11 +1208,13 @@ mod tests {
         );
         assert_eq!(
             error("ns add 1 data 1 foo"),
-            "unknown argument \"foo\" after namespace add ID data DATA32: expected \"wide DATA64\""
+            "unknown argument \"foo\" after namespace add ID data DATA32: expected \
+             \"wide DATA64\" or \"tsformat FORMAT\""
         );
         assert_eq!(
             error("ns add 1 data 1 data 2"),
-            "unexpected argument \"data\" after namespace add ID data DATA32: expected \"wide DATA64\""
+            "unexpected argument \"data\" after namespace add ID data DATA32: expected \
+             \"wide DATA64\" or \"tsformat FORMAT\""
         );
         assert_eq!(
             error("ns add 1 wide 1 data 2"),
@@ -1160,11 +1223,18 @@ mod tests {
         );
         assert_eq!(
             error("ns add 1 wide 1 wide 2"),
-            "unexpected argument \"wide\" after namespace add ID wide DATA64: expected nothing more"
+            "unexpected argument \"wide\" after namespace add ID wide DATA64: expected \
+             \"tsformat FORMAT\""
         );
         assert_eq!(
             error("ns add 1 data 1 wide 2 x"),
-            "unexpected argument \"x\" after namespace add ID data DATA32 wide DATA64: expected nothing more"
+            "unknown argument \"x\" after namespace add ID data DATA32 wide DATA64: expected \
+             \"tsformat FORMAT\""
+        );
+        assert_eq!(
+            error("ns add 1 data 1 wide 2 tsformat ntp x"),
+            "unexpected argument \"x\" after namespace add ID data DATA32 wide DATA64 \
+             tsformat FORMAT: expected nothing more"
         );
     }
 

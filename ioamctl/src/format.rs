@@ -3,6 +3,7 @@
 //! module's own `stats` and `interface show`.
 
 use ioam_uapi::stat;
+use ioam_wire::timestamp::TsFormat;
 
 use crate::route::RouteInfo;
 
@@ -20,6 +21,8 @@ pub struct NamespaceInfo {
     pub wide: Option<u64>,
     /// The schema bound to this namespace, if any.
     pub schema: Option<u32>,
+    /// `NS_TSFORMAT` as sent: absent for POSIX.
+    pub tsformat: Option<u8>,
 }
 
 /// One schema as a dump reports it. `data` holds every byte of the attribute, including
@@ -52,7 +55,13 @@ pub(crate) fn c_alternate_hex(value: u64, width: usize) -> String {
     }
 }
 
-/// `namespace 123 [schema 777], data 0xdeadbeef, wide 0xcafec0caf00dc0de` and a newline.
+/// A timestamp format's name, or its number for one this version does not know.
+pub fn tsformat_name(format: u8) -> String {
+    TsFormat::from_u8(format).map_or_else(|| format!("tsformat_{format}"), |f| f.name().to_owned())
+}
+
+/// `namespace 123 [schema 777], data 0xdeadbeef, wide 0xcafec0caf00dc0de` and a newline, then
+/// `, tsformat ptp` for a format other than POSIX.
 pub fn namespace_text(namespace: &NamespaceInfo) -> String {
     let mut line = format!("namespace {}", namespace.id);
     if let Some(schema) = namespace.schema {
@@ -63,6 +72,9 @@ pub fn namespace_text(namespace: &NamespaceInfo) -> String {
     }
     if let Some(wide) = namespace.wide {
         line.push_str(&format!(", wide {}", c_alternate_hex(wide, 18)));
+    }
+    if let Some(format) = namespace.tsformat {
+        line.push_str(&format!(", tsformat {}", tsformat_name(format)));
     }
     line.push('\n');
     line
@@ -94,6 +106,8 @@ struct NamespaceJson {
     data: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     wide: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tsformat: Option<String>,
 }
 
 impl From<&NamespaceInfo> for NamespaceJson {
@@ -107,6 +121,7 @@ impl From<&NamespaceInfo> for NamespaceJson {
                 0 => "0".to_owned(),
                 _ => format!("{wide:#x}"),
             }),
+            tsformat: namespace.tsformat.map(tsformat_name),
         }
     }
 }
@@ -304,7 +319,29 @@ mod tests {
             data: Some(0xdead_beef),
             wide: Some(0xcafe_c0ca_f00d_c0de),
             schema: Some(777),
+            tsformat: None,
         }
+    }
+
+    #[test]
+    fn timestamp_formats_other_than_posix_are_shown() {
+        let ptp = NamespaceInfo {
+            tsformat: Some(1),
+            ..bare_namespace()
+        };
+        assert_eq!(namespace_text(&ptp), "namespace 5, tsformat ptp\n");
+        assert_eq!(
+            namespaces(&[ptp], OutputFormat::Json),
+            "[{\"namespace\":5,\"tsformat\":\"ptp\"}]\n"
+        );
+        let unknown = NamespaceInfo {
+            tsformat: Some(9),
+            ..bare_namespace()
+        };
+        assert_eq!(
+            namespace_text(&unknown),
+            "namespace 5, tsformat tsformat_9\n"
+        );
     }
 
     fn bare_namespace() -> NamespaceInfo {
@@ -378,6 +415,7 @@ mod tests {
             data: Some(0),
             wide: Some(0),
             schema: Some(0),
+            tsformat: None,
         };
         assert_eq!(
             namespace_text(&zeros),
@@ -409,6 +447,7 @@ mod tests {
             data: Some(0xab),
             wide: Some(0x1),
             schema: None,
+            tsformat: None,
         };
         assert_eq!(
             namespaces(&[small], OutputFormat::Json),

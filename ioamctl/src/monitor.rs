@@ -26,6 +26,20 @@ pub fn event_line(event: &TraceEvent, format: OutputFormat) -> String {
     }
 }
 
+/// TAI - UTC in seconds as the kernel keeps it (`adjtimex`), which PTP timestamps count in;
+/// 0 when it cannot be read.
+fn tai_offset_s() -> i64 {
+    // SAFETY: All zeroes is a valid `timex`.
+    let mut timex: libc::timex = unsafe { std::mem::zeroed() };
+    // SAFETY: `modes` 0 only reads the clock's state into `timex`, which is valid.
+    let state = unsafe { libc::adjtimex(&mut timex) };
+    if state < 0 {
+        0
+    } else {
+        i64::from(timex.tai)
+    }
+}
+
 extern "C" fn exit_now(_signal: libc::c_int) {
     // SAFETY: `_exit` is async-signal-safe. Every line is flushed when written, so
     // nothing is lost by skipping the rest of the program.
@@ -95,7 +109,10 @@ pub fn run(family_name: &CStr, format: OutputFormat) -> u8 {
             },
         };
         for (cmd, attrs) in &events {
-            let event = TraceEvent::from_attributes(*cmd, attrs);
+            let event = TraceEvent {
+                tai_offset_s: tai_offset_s(),
+                ..TraceEvent::from_attributes(*cmd, attrs)
+            };
             if let Some(status) = write_line(&event_line(&event, format)) {
                 return status;
             }

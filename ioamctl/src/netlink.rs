@@ -136,13 +136,21 @@ pub fn request_for(command: &Command) -> Option<Request> {
             ],
             false,
         ),
-        Command::AddNamespace { id, data, wide } => {
+        Command::AddNamespace {
+            id,
+            data,
+            wide,
+            tsformat,
+        } => {
             let mut attrs = vec![(attr::NS_ID, id.to_ne_bytes().to_vec())];
             if let Some(data) = data {
                 attrs.push((attr::NS_DATA, data.to_ne_bytes().to_vec()));
             }
             if let Some(wide) = wide {
                 attrs.push((attr::NS_DATA_WIDE, wide.to_ne_bytes().to_vec()));
+            }
+            if let Some(format) = tsformat {
+                attrs.push((attr::NS_TSFORMAT, vec![*format as u8]));
             }
             (cmd::ADD_NAMESPACE, attrs, false)
         }
@@ -256,6 +264,7 @@ pub fn decode_namespace(attrs: &Attributes) -> Result<NamespaceInfo, NetlinkErro
         data: fixed(attrs, attr::NS_DATA, "NS_DATA")?.map(u32::from_ne_bytes),
         wide: fixed(attrs, attr::NS_DATA_WIDE, "NS_DATA_WIDE")?.map(u64::from_ne_bytes),
         schema: fixed(attrs, attr::SC_ID, "SC_ID")?.map(u32::from_ne_bytes),
+        tsformat: fixed::<1>(attrs, attr::NS_TSFORMAT, "NS_TSFORMAT")?.map(|[v]| v),
     })
 }
 
@@ -910,6 +919,7 @@ mod tests {
             id: 0x1234,
             data: Some(0xdead_beef),
             wide: Some(0xcafe_c0ca_f00d_c0de),
+            tsformat: Some(ioam_wire::timestamp::TsFormat::Ntp),
         });
         assert_eq!(full.cmd, cmd::ADD_NAMESPACE);
         assert!(!full.dump);
@@ -922,12 +932,14 @@ mod tests {
                     attr::NS_DATA_WIDE,
                     0xcafe_c0ca_f00d_c0deu64.to_ne_bytes().to_vec()
                 ),
+                (attr::NS_TSFORMAT, vec![2]),
             ]
         );
         let bare = request(Command::AddNamespace {
             id: 1,
             data: None,
             wide: None,
+            tsformat: None,
         });
         assert_eq!(bare.attrs, vec![(attr::NS_ID, 1u16.to_ne_bytes().to_vec())]);
         // A value equal to the "unavailable" marker is still sent: the kernel decides.
@@ -935,6 +947,7 @@ mod tests {
             id: 1,
             data: Some(NS_DATA_UNAVAILABLE),
             wide: None,
+            tsformat: None,
         });
         assert_eq!(marker.attrs.len(), 2);
     }
@@ -1012,6 +1025,7 @@ mod tests {
                 0xcafe_c0ca_f00d_c0deu64.to_ne_bytes().to_vec(),
             ),
             (attr::SC_ID, 777u32.to_ne_bytes().to_vec()),
+            (attr::NS_TSFORMAT, vec![1]),
         ]);
         assert_eq!(
             decode_namespace(&attrs),
@@ -1020,6 +1034,7 @@ mod tests {
                 data: Some(0xdead_beef),
                 wide: Some(0xcafe_c0ca_f00d_c0de),
                 schema: Some(777),
+                tsformat: Some(1),
             })
         );
     }
@@ -1036,7 +1051,8 @@ mod tests {
                 id: 5,
                 data: None,
                 wide: None,
-                schema: None
+                schema: None,
+                tsformat: None,
             })
         );
     }

@@ -20,6 +20,7 @@ use ioam_uapi::event;
 use ioam_uapi::event::attr as event_attr;
 use ioam_wire::flags::Flags;
 use ioam_wire::parse::{Nodes, ParsedNode, Snapshot};
+use ioam_wire::timestamp::TsFormat;
 use ioam_wire::trace::{node_len, SCHEMA_ID_NONE};
 use serde::{Serialize, Serializer};
 
@@ -37,6 +38,10 @@ pub struct TraceEvent {
     pub from: Option<Ipv6Addr>,
     /// The trace's RFC 9322 flags (`TRACE_FLAGS`).
     pub flags: Option<u8>,
+    /// The namespace's timestamp format at the sending node (`TRACE_TSFORMAT`; absent: POSIX).
+    pub tsformat: Option<u8>,
+    /// TAI - UTC in seconds on this machine, to read PTP timestamps (not an attribute).
+    pub tai_offset_s: i64,
     pub flow_id: Option<u32>,
     pub sequence: Option<u32>,
     pub namespace: Option<u16>,
@@ -63,6 +68,8 @@ impl TraceEvent {
             loopback: cmd == event::LOOPBACK,
             from: leading::<16>(attrs, event_attr::LOOPBACK_SOURCE).map(Ipv6Addr::from),
             flags: leading::<1>(attrs, event_attr::TRACE_FLAGS).map(|[byte]| byte),
+            tsformat: leading::<1>(attrs, event_attr::TRACE_TSFORMAT).map(|[byte]| byte),
+            tai_offset_s: 0,
             flow_id: leading(attrs, event_attr::DEX_FLOW_ID).map(u32::from_ne_bytes),
             sequence: leading(attrs, event_attr::DEX_SEQUENCE).map(u32::from_ne_bytes),
             namespace: leading(attrs, event_attr::TRACE_NAMESPACE).map(u16::from_ne_bytes),
@@ -134,7 +141,14 @@ pub fn event_json(event: &TraceEvent) -> String {
                 .is_none_or(|nodelen| u32::from(nodelen) == node_len(trace_type)) =>
         {
             let mut nodes = Nodes::new(trace_type, data);
-            let decoded = nodes.by_ref().map(NodeJson::from).collect();
+            let clock = Clock {
+                // No attribute: POSIX, as the kernel's own events are.
+                format: event
+                    .tsformat
+                    .map_or(Some(TsFormat::Posix), TsFormat::from_u8),
+                tai_offset_s: event.tai_offset_s,
+            };
+            let decoded = nodes.by_ref().map(|n| NodeJson::new(n, clock)).collect();
             (decoded, nodes.remainder())
         }
         _ => (Vec::new(), data),
@@ -147,6 +161,7 @@ pub fn event_json(event: &TraceEvent) -> String {
             _ => None,
         },
         from: event.from.map(|a| a.to_string()),
+        tsformat: event.tsformat.map(crate::format::tsformat_name),
         loopback: flags.loopback,
         active: flags.active,
         flowid: event.flow_id,
@@ -187,6 +202,9 @@ struct EventJson {
     /// LOOPBACK: the node that sent the copy back.
     #[serde(skip_serializing_if = "Option::is_none")]
     from: Option<String>,
+    /// The timestamp format, unless POSIX.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tsformat: Option<String>,
     /// RFC 9322 flags of the trace, each only when set.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     loopback: bool,
@@ -265,8 +283,32 @@ struct NodeJson {
     schema_data: Option<String>,
 }
 
-impl From<ParsedNode<'_>> for NodeJson {
-    fn from(node: ParsedNode<'_>) -> Self {
+/// How an event's timestamps read: the format (`None`: one this version does not know) and
+/// this machine's TAI offset.
+#[derive(Clone, Copy)]
+struct Clock {
+    format: Option<TsFormat>,
+    tai_offset_s: i64,
+}
+
+impl Clock {
+    /// The RFC 3339 time of a node's timestamp fields; `None` when unavailable (all ones in
+    /// both, or a fraction out of range) or of an unknown format.
+    fn rfc3339(self, seconds: u32, frac: u32) -> Option<String> {
+        match self.format {
+            Some(TsFormat::Posix) => rfc3339(seconds, frac),
+            _ if (seconds, frac) == (u32::MAX, u32::MAX) => None,
+            Some(format) => {
+                let (unix, nanos) = format.join(seconds, frac, self.tai_offset_s)?;
+                rfc3339_ns(unix, nanos)
+            }
+            None => None,
+        }
+    }
+}
+
+impl NodeJson {
+    fn new(node: ParsedNode<'_>, clock: Clock) -> Self {
         let no_schema = |snapshot: &Snapshot<'_>| {
             snapshot.schema_id == SCHEMA_ID_NONE && snapshot.data.is_empty()
         };
@@ -280,7 +322,7 @@ impl From<ParsedNode<'_>> for NodeJson {
             timestamp: node
                 .ts_secs
                 .zip(node.ts_frac)
-                .and_then(|(seconds, micros)| rfc3339(seconds, micros)),
+                .and_then(|(seconds, frac)| clock.rfc3339(seconds, frac)),
             transit_delay: node.transit_delay,
             namespace_data: node.namespace_data,
             queue_depth: node.queue_depth,
@@ -321,6 +363,24 @@ pub fn rfc3339(seconds: u32, micros: u32) -> Option<String> {
         time / 60 % 60,
         time % 60
     ))
+}
+
+/// `2026-11-27T14:00:00.123456789Z` for `seconds` since the epoch and `nanos`, or `None`
+/// for nanoseconds out of range or a year past 9999.
+pub fn rfc3339_ns(seconds: i64, nanos: u32) -> Option<String> {
+    if nanos >= 1_000_000_000 {
+        return None;
+    }
+    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
+    let time = seconds.rem_euclid(86_400);
+    (0..=9999).contains(&year).then(|| {
+        format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
+            time / 3600,
+            time / 60 % 60,
+            time % 60
+        )
+    })
 }
 
 /// Year, month and day of `days` since 1970-01-01 in the proleptic Gregorian calendar
@@ -550,6 +610,63 @@ mod tests {
         let value = json(&event(1, 2, 0x30_0000, unavailable));
         assert_eq!(value["nodes"][0]["timestamp_secs"], u32::MAX);
         assert!(value["nodes"][0].get("timestamp").is_none());
+    }
+
+    #[test]
+    fn timestamps_in_each_format() {
+        let at = |tsformat: Option<u8>, tai: i64, seconds: u32, frac: u32| {
+            let mut data = seconds.to_be_bytes().to_vec();
+            data.extend(frac.to_be_bytes());
+            let e = TraceEvent {
+                tsformat,
+                tai_offset_s: tai,
+                ..event(1, 2, 0x30_0000, data)
+            };
+            json(&e)
+        };
+        // PTP: TAI seconds and nanoseconds, back to UTC with this machine's offset.
+        let value = at(Some(1), 37, 1_795_788_037, 123_456_789);
+        assert_eq!(value["tsformat"], "ptp");
+        assert_eq!(
+            value["nodes"][0]["timestamp"],
+            "2026-11-27T14:00:00.123456789Z"
+        );
+        assert_eq!(value["nodes"][0]["timestamp_frac"], 123_456_789);
+        // NTP: seconds since 1900, a binary fraction (0.5 s).
+        let value = at(Some(2), 0, 4_004_776_800, 0x8000_0000);
+        assert_eq!(value["tsformat"], "ntp");
+        assert_eq!(
+            value["nodes"][0]["timestamp"],
+            "2026-11-27T14:00:00.500000000Z"
+        );
+        // Unavailable in every format; an unknown format is not decoded.
+        for format in [Some(1), Some(2)] {
+            assert!(at(format, 0, u32::MAX, u32::MAX)["nodes"][0]
+                .get("timestamp")
+                .is_none());
+        }
+        assert!(at(Some(1), 0, 5, 1_000_000_000)["nodes"][0]
+            .get("timestamp")
+            .is_none());
+        let value = at(Some(7), 0, 5, 5);
+        assert_eq!(value["tsformat"], "tsformat_7");
+        assert!(value["nodes"][0].get("timestamp").is_none());
+        // POSIX is the default: no key.
+        assert!(at(None, 0, 5, 5).get("tsformat").is_none());
+    }
+
+    #[test]
+    fn rfc3339_with_nanoseconds() {
+        assert_eq!(
+            rfc3339_ns(0, 1).as_deref(),
+            Some("1970-01-01T00:00:00.000000001Z")
+        );
+        assert_eq!(
+            rfc3339_ns(-1, 0).as_deref(),
+            Some("1969-12-31T23:59:59.000000000Z")
+        );
+        assert_eq!(rfc3339_ns(0, 1_000_000_000), None);
+        assert_eq!(rfc3339_ns(i64::MAX / 2, 0), None);
     }
 
     #[test]

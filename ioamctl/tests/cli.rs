@@ -27,7 +27,7 @@ fn bad_arguments_give_one_line_and_status_1() {
         ),
         (
             &["ns", "add", "1", "foo"],
-            "ioamctl: unknown argument \"foo\" after namespace add ID: expected \"data DATA32\" or \"wide DATA64\"\n",
+            "ioamctl: unknown argument \"foo\" after namespace add ID: expected \"data DATA32\", \"wide DATA64\" or \"tsformat FORMAT\"\n",
         ),
         (
             &["ns", "add", "1", "data"],
