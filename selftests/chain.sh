@@ -172,6 +172,19 @@ check_stat() {
 	check_eq "$2 on $1" "$3" "$(stat "$1" "$2")"
 }
 
+# set_tai_offset SECONDS: the guest's TAI - UTC (adjtimex ADJ_TAI, the machine's own: every
+# network namespace shares it).
+set_tai_offset() {
+	python3 - "$1" <<-'PY' || fail "adjtimex ADJ_TAI $1"
+		import ctypes, struct, sys
+		# struct timex on 64-bit Linux: modes (0), constant (48); 0x80 is ADJ_TAI.
+		buf = ctypes.create_string_buffer(256)
+		struct.pack_into("=I", buf, 0, 0x80)
+		struct.pack_into("=q", buf, 48, int(sys.argv[1]))
+		sys.exit(ctypes.CDLL(None, use_errno=True).adjtimex(buf) < 0)
+	PY
+}
+
 # await_stat NS NAME VALUE: wait (up to 10 s) until counter NAME of NS reaches VALUE, then
 # check it is exactly VALUE.
 await_stat() {

@@ -90,6 +90,53 @@ test_transit_namespace_cases() {
 	check_stat "$T1" trace_filled 2
 }
 
+# Timestamp formats per IOAM namespace (RFC 9197 §5): T1 writes its receive time as POSIX
+# (seconds, microseconds), PTP (TAI seconds, nanoseconds; the guest's TAI offset set to 37 s)
+# and NTP (seconds since 1900, a binary fraction); ioamctl -j monitor reads each back to UTC.
+test_namespace_tsformat() {
+	chain_topology 1 module
+	local format dir
+	dir=$(mktemp -d)
+	expect_err "timestamp format 3 is unknown: 0 posix, 1 ptp, 2 ntp" \
+		genl_in "$T1" "do" add_namespace u16:ns_id:7 u8:ns_tsformat:3
+	expect_err "invalid tsformat \"tai\"" ip netns exec "$T1" "$IOAMCTL" namespace add 7 tsformat tai
+	set_tai_offset 37
+	route_trace inline 0x300000 16
+	for format in posix ptp ntp; do
+		ip netns exec "$T1" "$IOAMCTL" namespace del "$NS_ID"
+		expect_ok ip netns exec "$T1" "$IOAMCTL" namespace add "$NS_ID" data "$(ns_data 1)" \
+			wide "$(ns_wide 1)" tsformat $format
+		local suffix=", tsformat $format"
+		[ $format != posix ] || suffix=
+		check_eq "namespace show" \
+			"namespace $NS_ID, data $(ns_data 1), wide $(ns_wide 1)$suffix" \
+			"$(ip netns exec "$T1" "$IOAMCTL" namespace show)"
+		monitor_start "$T1" "$dir/mon.$format"
+		ip netns exec "$A" ping -6 -q -c 2 -i 0.05 -W 1 "$DST" >/dev/null || fail "A -> R, $format"
+		monitor_stop
+		expect_ok python3 - "$dir/mon.$format" $format "$(date +%s)" <<-'PY'
+			import datetime, json, sys
+			path, fmt, now = sys.argv[1], sys.argv[2], int(sys.argv[3])
+			events = [json.loads(l) for l in open(path) if l.strip()]
+			assert len(events) == 2, events
+			base, frac_max = {"posix": (0, 10**6), "ptp": (37, 10**9), "ntp": (2208988800, 2**32)}[fmt]
+			for ev in events:
+			    assert ev.get("tsformat") == (None if fmt == "posix" else fmt), ev
+			    me = ev["nodes"][0]
+			    assert abs(me["timestamp_secs"] - base - now) < 10, (me, now)
+			    assert me["timestamp_frac"] < frac_max, me
+			    t = datetime.datetime.strptime(me["timestamp"][:19], "%Y-%m-%dT%H:%M:%S")
+			    utc = t.replace(tzinfo=datetime.timezone.utc).timestamp()
+			    assert abs(utc - now) < 10, (me, now)
+			    assert len(me["timestamp"]) == (27 if fmt == "posix" else 30), me
+			    # A's entry: a locally generated packet has no receive time.
+			    assert ev["nodes"][1]["timestamp_secs"] == 0xFFFFFFFF, ev
+		PY
+	done
+	set_tai_offset 0
+	rm -rf "$dir"
+}
+
 # A chain of four transit nodes; each sends one event per packet, equal to what the next hop
 # sees, and counts the packets.
 test_transit_chain_and_events() {
@@ -657,6 +704,7 @@ run_test transit_every_size test_transit_every_size
 run_test transit_full_trace_sysctl test_transit_full_trace_sysctl
 run_test transit_full_trace_module test_transit_full_trace_module
 run_test transit_namespace_cases test_transit_namespace_cases
+run_test namespace_tsformat test_namespace_tsformat
 run_test transit_chain_and_events test_transit_chain_and_events
 run_test events_rate_limit test_events_rate_limit
 run_test transit_interface_switch test_interface_switch
