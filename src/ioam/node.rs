@@ -27,6 +27,8 @@ pub(crate) struct Facts<'a> {
     /// When the packet was received (ns since the Unix epoch), if it was and the type asks:
     /// written in each namespace's timestamp format.
     received_ns: Option<i64>,
+    /// The format the timestamps in `node` are in: POSIX from the start, the usual case.
+    ts_format: TsFormat,
     node: NodeData<'a>,
 }
 
@@ -35,6 +37,7 @@ impl Facts<'static> {
     const NONE: Self = Self {
         gathered: 0,
         received_ns: None,
+        ts_format: TsFormat::Posix,
         node: NodeData {
             hop_limit: 0,
             node_id: U32_UNAVAILABLE,
@@ -78,6 +81,7 @@ impl<'a> Facts<'a> {
         let received_ns = ingress_dev
             .filter(|_| wants(TIMESTAMPS))
             .map(|_| pkt.timestamp_ns());
+        let (ts_secs, ts_frac) = split(received_ns, TsFormat::Posix);
         let queue_depth = egress_dev
             .filter(|_| wants(QUEUE_DEPTH))
             .and_then(|d| d.tx_queue_backlog(pkt.queue_mapping()))
@@ -96,10 +100,13 @@ impl<'a> Facts<'a> {
         Self {
             gathered: trace_type,
             received_ns,
+            ts_format: TsFormat::Posix,
             node: NodeData {
                 node_id,
                 ingress_if,
                 egress_if,
+                ts_secs,
+                ts_frac,
                 queue_depth,
                 node_id_wide,
                 ingress_if_wide,
@@ -130,23 +137,29 @@ impl<'a> Facts<'a> {
         tsformat: TsFormat,
     ) -> &NodeData<'a> {
         let node = &mut self.node;
-        (node.ts_secs, node.ts_frac) =
-            self.received_ns
-                .map_or((U32_UNAVAILABLE, U32_UNAVAILABLE), |ns| {
-                    // Read only for PTP: two clock reads.
-                    let tai_offset = if tsformat == TsFormat::Ptp {
-                        tai_offset_s()
-                    } else {
-                        0
-                    };
-                    tsformat.split(ns, tai_offset)
-                });
+        if tsformat != self.ts_format {
+            (node.ts_secs, node.ts_frac) = split(self.received_ns, tsformat);
+            self.ts_format = tsformat;
+        }
         node.hop_limit = hop_limit;
         node.namespace_data = namespace_data;
         node.namespace_data_wide = namespace_data_wide;
         node.schema = schema;
         node
     }
+}
+
+/// The timestamp fields of the time `received_ns` in `tsformat` (unavailable without one).
+fn split(received_ns: Option<i64>, tsformat: TsFormat) -> (u32, u32) {
+    received_ns.map_or((U32_UNAVAILABLE, U32_UNAVAILABLE), |ns| {
+        // Read only for PTP: two clock reads.
+        let tai_offset = if tsformat == TsFormat::Ptp {
+            tai_offset_s()
+        } else {
+            0
+        };
+        tsformat.split(ns, tai_offset)
+    })
 }
 
 /// TAI - UTC in seconds, as the kernel keeps it (`adjtimex`), for PTP timestamps.
