@@ -89,6 +89,11 @@ route_plain() { ip -n benchA -6 route replace 2001:db8:3::/64 via 2001:db8:2::2 
 route_ioam() {
 	ip -n benchA -6 route replace 2001:db8:3::/64 encap ioam6 "$@" via 2001:db8:2::2 dev right
 }
+# route_ioamctl ARGS...: the same, for the options only ioamctl (and ioam_rs.ko) know.
+route_ioamctl() {
+	in_ns A target/release/ioamctl route replace 2001:db8:3::/64 encap ioam6 "$@" \
+		via 2001:db8:2::2 dev right
+}
 # switch NODE sysctl|module: IOAM on at NODE's ingress, with the kernel's sysctl or the
 # module's own switch (the C code has only the sysctl: there "module" is the sysctl too);
 # switches_off: every switch turned on since, off.
@@ -177,6 +182,20 @@ scenario() {
 		route_ioam mode encap tundst "$DST" trace prealloc type 0xffc000 ns $NS_ID size 96
 		switch R sysctl
 		;;
+	incremental_48 | dex_44)
+		# The module's own options: A inserts an Incremental Trace with its 48-byte entry, T
+		# inserts its own (the packet grows); or A inserts a DEX option (Flow ID, Sequence
+		# Number; the same fields but the checksum complement, which DEX leaves out: 44 bytes
+		# a node) and T, with nobody listening for its export, only checks and counts it.
+		namespaces A T
+		schema none
+		if [ "$name" = incremental_48 ]; then
+			route_ioamctl mode inline trace incremental type 0xffc000 ns $NS_ID maxlen 96
+		else
+			route_ioamctl mode inline dex type 0xfec000 ns $NS_ID flowid 7 seqnum
+		fi
+		switch T module
+		;;
 	freq_1000 | freq_1000_ip6ip6)
 		local m=(inline)
 		[ "$name" = freq_1000 ] || m=(encap tundst "$DST")
@@ -190,7 +209,8 @@ scenario() {
 
 SCENARIOS=(baseline encap_inline_8 encap_inline_40 encap_inline_72 encap_inline_244
 	encap_ip6ip6_8 encap_ip6ip6_40 encap_ip6ip6_72 encap_ip6ip6_244 encap_ip6ip6_tunsrc_8
-	transit_48_off transit_48 transit_48_module decap_48 freq_1000 freq_1000_ip6ip6)
+	transit_48_off transit_48 transit_48_module decap_48 incremental_48 dex_44 freq_1000
+	freq_1000_ip6ip6)
 # shellcheck disable=SC2206
 [ -z "${IOAM_RS_BENCH_SCENARIOS:-}" ] || SCENARIOS=($IOAM_RS_BENCH_SCENARIOS)
 
@@ -233,7 +253,11 @@ hot_offsets() {
 		awk '$NF ~ /ioam_rs/ { print $2 }' | sort | uniq -c | sort -rn
 }
 
+# Scenarios of the module's own options, which the kernel's own IOAM cannot run.
+MODULE_ONLY=" incremental_48 dex_44 "
+
 for name in "${SCENARIOS[@]}"; do
+	[[ $kernel = ioam-rs || $MODULE_ONLY != *" $name "* ]] || continue
 	scenario "$name"
 	[ "$mode" != audit ] || audit_start
 	rx0=$(rx_packets)
