@@ -69,7 +69,7 @@ MAXATTR = U["attr"]["max"]
 ATTR_POLICY = {"ns_id": "u16", "ns_data": "u32", "ns_data_wide": "u64", "sc_id": "u32",
                "sc_data": "binary", "sc_none": "flag", "pad": "unspec", "ifindex": "u32",
                "if_enabled": "u8", "stats": "unspec", "event_rate": "u32", "event_burst": "u32",
-               "loopback_rate": "u32", "loopback_burst": "u32"}
+               "loopback_rate": "u32", "loopback_burst": "u32", "ns_tsformat": "u8"}
 POLICY = {U["attr"][n]: kind for n, kind in ATTR_POLICY.items() if n in U["attr"]}
 FIXED_LEN = {"u8": 1, "u16": 2, "u32": 4, "u64": 8}  # nla_attr_len[]: exact with STRICT_ATTRS
 PACK = {"u8": "=B", "u16": "=H", "u32": "=I", "u64": "=Q"}
@@ -228,7 +228,8 @@ def value(rng, name, kind):
         return rng.randbytes(n)
     bits = FIXED_LEN[kind] * 8
     small = {"ns_id": 63, "sc_id": 63, "ifindex": 5, "if_enabled": 2, "event_rate": 2000,
-             "event_burst": 2000, "loopback_rate": 2000, "loopback_burst": 2000}.get(name)
+             "event_burst": 2000, "loopback_rate": 2000, "loopback_burst": 2000,
+             "ns_tsformat": 3}.get(name)
     if small is not None and rng.random() < 0.85:
         v = rng.randint(0 if name != "ifindex" else 1, small)
     elif name == "sc_id" and rng.random() < 0.5:
@@ -242,7 +243,8 @@ def value(rng, name, kind):
 def valid_attrs(rng, cmd_name):
     pick = []
     if cmd_name == "add_namespace":
-        pick = ["ns_id"] + [a for a in ("ns_data", "ns_data_wide") if rng.random() < 0.5]
+        pick = ["ns_id"] + [a for a in ("ns_data", "ns_data_wide", "ns_tsformat")
+                            if rng.random() < 0.5]
     elif cmd_name in ("del_namespace",):
         pick = ["ns_id"]
     elif cmd_name == "add_schema":
