@@ -6,7 +6,7 @@
 //! its Hop-by-Hop header (RFC 9322 §4: the payload is truncated): that is how every node
 //! tells a copy from a packet to loop back, and never loops a copy back again.
 
-use super::option::{WireError, TRACE_HDR_LEN};
+use super::option::{set_flag_bits, WireError, TRACE_HDR_LEN};
 
 /// Offset in the trace header of the byte holding NodeLen and the flags.
 const FLAGS_BYTE: usize = 2;
@@ -55,11 +55,7 @@ impl Flags {
 
     /// Sets these flags (leaving the others) in the trace header starting at `trace_hdr`.
     pub fn set_in(self, trace_hdr: &mut [u8]) -> Result<(), WireError> {
-        let b = trace_hdr
-            .get_mut(FLAGS_BYTE)
-            .ok_or(WireError::BufferTooShort)?;
-        *b |= self.bits();
-        Ok(())
+        set_flag_bits(trace_hdr, self.bits())
     }
 }
 

@@ -131,10 +131,16 @@ pub fn overflow_flag(trace_hdr: &[u8]) -> Option<bool> {
 
 /// Sets the Overflow flag of the trace header starting at `trace_hdr`, in place.
 pub fn set_overflow_flag(trace_hdr: &mut [u8]) -> Result<(), WireError> {
+    set_flag_bits(trace_hdr, OVERFLOW_FLAG)
+}
+
+/// Sets `bits` (flags: Overflow 0x04, Loopback 0x02, Active 0x01) in the NodeLen byte of the
+/// trace header starting at `trace_hdr`, in place, leaving the others.
+pub(crate) fn set_flag_bits(trace_hdr: &mut [u8], bits: u8) -> Result<(), WireError> {
     let b = trace_hdr
         .get_mut(NODE_LEN_BYTE)
         .ok_or(WireError::BufferTooShort)?;
-    *b |= OVERFLOW_FLAG;
+    *b |= bits;
     Ok(())
 }
 
