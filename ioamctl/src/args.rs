@@ -316,7 +316,7 @@ enum RouteAction {
         override_usage = "ioamctl route add PREFIX encap ioam6 [freq K/N] \
                           [mode {inline | encap | auto}] [tunsrc ADDR] [tundst ADDR] \
                           {trace {prealloc type TYPE ns NS size SIZE | \
-                          incremental type TYPE ns NS maxlen LEN} | \
+                          incremental type TYPE ns NS maxlen LEN} [loopback] [active] | \
                           dex type TYPE ns NS [flowid ID] [seqnum]} [via ADDR] [dev DEV]",
         after_help = ROUTE_HELP
     )]
@@ -346,6 +346,9 @@ dex inserts a Direct Export option (RFC 9326) instead: no node data in the packe
 each node exports what TYPE names; flowid ID sends the Flow ID, seqnum a Sequence
 Number counting the route's DEX packets from 0. Also shown by `ip -6 route` as
 \"encap ioam6\" alone.
+After a trace, RFC 9322's flags: loopback asks every later node for a copy back
+(TYPE 0x800000 only; within `ioamctl loopback limit`), active makes the
+destination terminate the packets.
 TYPE: the 24-bit trace type (0x800000 is bit 0). NS: the IOAM namespace id.
 SIZE, LEN: a multiple of 4 between 4 and 244 (bytes).";
 
@@ -354,10 +357,13 @@ enum NamespaceAction {
     /// List namespaces: id, bound schema, data and wide data
     #[command(override_usage = "ioamctl [-j [-p]] namespace show")]
     Show(Words),
-    /// Add namespace ID with optional 32-bit and 64-bit data
+    /// Add namespace ID with optional 32-bit and 64-bit data and timestamp format
     #[command(
-        override_usage = "ioamctl namespace add ID [data DATA32] [wide DATA64]",
-        after_help = "DATA64 is always hexadecimal: \"wide 10\" is 0x10."
+        override_usage = "ioamctl namespace add ID [data DATA32] [wide DATA64] \
+                          [tsformat {posix | ptp | ntp}]",
+        after_help = "DATA64 is always hexadecimal: \"wide 10\" is 0x10. tsformat: how \
+                      timestamps are written (RFC 9197 section 5): posix (the default, \
+                      seconds and microseconds), ptp (TAI seconds and nanoseconds) or ntp."
     )]
     Add(Words),
     /// Delete namespace ID
