@@ -29,7 +29,9 @@ command -v vng >/dev/null || die "vng not found: run scripts/provision.sh"
 mkdir -p "$logdir"
 logdir=$(cd "$logdir" && pwd)
 dmesg_log="$logdir/guest-dmesg.log"
-rm -f "$dmesg_log"
+# The kernel log as it is written, for a guest that dies before it can save dmesg.
+live_log="$logdir/guest-kmsg-live.log"
+rm -f "$dmesg_log" "$live_log"
 
 # The guest does not inherit this environment: the suite's own settings (IOAM_RS_*, REL_*)
 # are passed on.
@@ -40,7 +42,7 @@ done < <(compgen -e | grep -E '^(IOAM_RS_|REL_)' || true)
 # The command runs from the repository root; the guest's kernel log is saved at the end. A
 # marker in that log separates boot from the command's run.
 marker='ioam-rs: guest command starts'
-guest_cmd="echo '$marker' >/dev/kmsg; cd $(printf %q "$REPO_ROOT") && $(printf '%q ' "${forward[@]}" "$@"); rc=\$?; dmesg > $(printf %q "$dmesg_log"); exit \$rc"
+guest_cmd="echo '$marker' >/dev/kmsg; (cat /dev/kmsg >$(printf %q "$live_log") 2>/dev/null &); cd $(printf %q "$REPO_ROOT") && $(printf '%q ' "${forward[@]}" "$@"); rc=\$?; dmesg > $(printf %q "$dmesg_log"); exit \$rc"
 # The init's PATH starts with scripts/guest (kernel parameters it does not know reach init as
 # its environment; the initramfs of a modular kernel needs the usual directories after it).
 guest_path="$REPO_ROOT/scripts/guest:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -58,8 +60,13 @@ timeout --kill-after=30 "$vm_timeout" vng --run "$image" --disable-kvm --user ro
 [ "$rc" -ne 124 ] || log "the guest did not finish within ${vm_timeout} s (IOAM_RS_VM_TIMEOUT)"
 if [ ! -s "$dmesg_log" ]; then
 	log "the guest left no kernel log (boot failure or crash?); vng exit status $rc"
+	if [ -s "$live_log" ]; then
+		log "the last lines it logged (all of them in $live_log):"
+		tail -n 40 "$live_log" >&2
+	fi
 	exit $((rc ? rc : 1))
 fi
+rm -f "$live_log"
 # Any of these in the guest's log fails the run, whatever the tests said.
 # (kmemleak reports, not its start-up lines, which debug kernels print.)
 splat='WARNING:|BUG:|Oops|KASAN|UBSAN|kmemleak: [0-9]+ new suspected|possible recursive locking|circular locking dependency|suspicious RCU usage|INFO: task .* blocked|rcu_.*detected stall|Kernel panic|general protection fault|Call Trace:'
