@@ -355,32 +355,30 @@ pub fn rfc3339(seconds: u32, micros: u32) -> Option<String> {
     if seconds == u32::MAX || micros >= 1_000_000 {
         return None;
     }
-    let (year, month, day) = civil_from_days(i64::from(seconds / 86_400));
-    let time = seconds % 86_400;
-    Some(format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-        time / 3600,
-        time / 60 % 60,
-        time % 60
+    Some(rfc3339_fraction(
+        i64::from(seconds),
+        &format!("{micros:06}"),
     ))
 }
 
 /// `2026-11-27T14:00:00.123456789Z` for `seconds` since the epoch and `nanos`, or `None`
 /// for nanoseconds out of range or a year past 9999.
 pub fn rfc3339_ns(seconds: i64, nanos: u32) -> Option<String> {
-    if nanos >= 1_000_000_000 {
-        return None;
-    }
+    let year_ok = (0..=9999).contains(&civil_from_days(seconds.div_euclid(86_400)).0);
+    (nanos < 1_000_000_000 && year_ok).then(|| rfc3339_fraction(seconds, &format!("{nanos:09}")))
+}
+
+/// The RFC 3339 UTC time of `seconds` since the epoch, with `fraction` as its digits after
+/// the second.
+fn rfc3339_fraction(seconds: i64, fraction: &str) -> String {
     let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
     let time = seconds.rem_euclid(86_400);
-    (0..=9999).contains(&year).then(|| {
-        format!(
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
-            time / 3600,
-            time / 60 % 60,
-            time % 60
-        )
-    })
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{fraction}Z",
+        time / 3600,
+        time / 60 % 60,
+        time % 60
+    )
 }
 
 /// Year, month and day of `days` since 1970-01-01 in the proleptic Gregorian calendar

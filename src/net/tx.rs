@@ -10,7 +10,7 @@ use kernel::prelude::*;
 use crate::net::{
     dst::{self, DstRef},
     pernet::Net,
-    skb::{headers_mut, reset_network_header, IPV6_HDR_LEN},
+    skb::{headers_mut, network_header, reset_network_header, IPV6_HDR_LEN},
     sys,
 };
 
@@ -45,12 +45,8 @@ pub(crate) fn send_new(
             .ok_or_else(dst::host_unreachable)?,
         hop_limit: route.hop_limit(),
     };
-    let headroom = dev.ll_reserved_space();
-    let len_u32 = u32::try_from(len).map_err(|_| EINVAL)?;
-    let size = len_u32.checked_add(headroom).ok_or(EINVAL)?;
-    let mut pkt = NewPacket::alloc(size)?;
-    let bytes = pkt.append(headroom, len_u32)?;
-    write(bytes, &sending)?;
+    let mut pkt = NewPacket::new(dev.ll_reserved_space(), len)?;
+    write(pkt.data(), &sending)?;
     pkt.send(net, route)
 }
 
@@ -58,36 +54,43 @@ pub(crate) fn send_new(
 ///
 /// # Invariants
 ///
-/// `skb` is a valid `sk_buff` owned by this object alone.
+/// `skb` is a valid `sk_buff` owned by this object alone, whose network header is at `data`
+/// with `len` linear bytes from there.
 struct NewPacket {
     skb: core::ptr::NonNull<sys::sk_buff>,
+    len: usize,
 }
 
 impl NewPacket {
-    /// An empty packet with room for `size` bytes.
-    fn alloc(size: u32) -> Result<Self> {
+    /// A packet of `len` bytes of (stale) data, its network header at the start, `headroom`
+    /// bytes in front of it.
+    fn new(headroom: u32, len: usize) -> Result<Self> {
+        let len_u32 = u32::try_from(len).map_err(|_| EINVAL)?;
+        let size = len_u32.checked_add(headroom).ok_or(EINVAL)?;
+        let headroom_i32 = i32::try_from(headroom).map_err(|_| EINVAL)?;
         // SAFETY: Allocation with `GFP_ATOMIC` may be called from any context.
-        let skb = unsafe { sys::ioam_rs_alloc_skb_atomic(size) };
-        // INVARIANT: a fresh buffer, ours alone.
-        Ok(Self {
-            skb: core::ptr::NonNull::new(skb).ok_or(ENOMEM)?,
-        })
+        let skb = core::ptr::NonNull::new(unsafe { sys::ioam_rs_alloc_skb_atomic(size) })
+            .ok_or(ENOMEM)?;
+        // From here the packet is freed on every error.
+        let mut pkt = Self { skb, len: 0 };
+        // SAFETY: The packet is fresh and ours, with room for `headroom + len` bytes (allocated
+        // above): neither the reservation nor the put can overrun it.
+        unsafe {
+            sys::ioam_rs_skb_reserve(skb.as_ptr(), headroom_i32);
+            sys::skb_put(skb.as_ptr(), len_u32);
+            reset_network_header(skb.as_ptr())?;
+            headers_mut(skb.as_ptr()).protocol = sys::IOAM_RS_ETH_P_IPV6_BE;
+        }
+        // INVARIANT: `len` bytes were put at `data`, where the network header now is.
+        pkt.len = len;
+        Ok(pkt)
     }
 
-    /// Reserves `headroom` bytes, then adds `len` bytes of data, its network header at the
-    /// start; returns them. Only once, on a fresh packet of at least `headroom + len` bytes.
-    fn append(&mut self, headroom: u32, len: u32) -> Result<&mut [u8]> {
-        let skb = self.skb.as_ptr();
-        let headroom_i32 = i32::try_from(headroom).map_err(|_| EINVAL)?;
-        // SAFETY: The packet is ours (type invariant) and empty, with room for `headroom + len`
-        // bytes (the caller's requirement, from `alloc`): neither call can overrun it.
-        unsafe {
-            sys::ioam_rs_skb_reserve(skb, headroom_i32);
-            let data = sys::skb_put(skb, len).cast::<u8>();
-            reset_network_header(skb)?;
-            headers_mut(skb).protocol = sys::IOAM_RS_ETH_P_IPV6_BE;
-            Ok(slice::from_raw_parts_mut(data, len as usize))
-        }
+    /// The packet's bytes, from its network header.
+    fn data(&mut self) -> &mut [u8] {
+        // SAFETY: `len` linear bytes at the network header (type invariant), borrowed through
+        // `&mut self` alone.
+        unsafe { slice::from_raw_parts_mut(network_header(self.skb.as_ptr()), self.len) }
     }
 
     /// Sends the packet along `route`, as a local socket would (`ip6_local_out()`).
