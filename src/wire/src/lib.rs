@@ -10,6 +10,7 @@
 )]
 
 pub mod dex;
+pub mod egress;
 pub mod fill;
 pub mod flags;
 pub mod freq;
