@@ -6,9 +6,11 @@
 #![forbid(unsafe_code)]
 
 pub(crate) mod control;
+pub(crate) mod egress;
 pub(crate) mod encap;
 pub(crate) mod events;
 pub(crate) mod node;
+pub(crate) mod parked;
 pub(crate) mod ratelimit;
 pub(crate) mod state;
 pub(crate) mod stats;

@@ -30,6 +30,8 @@ pub mod uapi {
 pub mod wire {
     #[path = "src/dex.rs"]
     pub mod dex;
+    #[path = "src/egress.rs"]
+    pub mod egress;
     #[path = "src/fill.rs"]
     pub mod fill;
     #[path = "src/flags.rs"]
@@ -97,6 +99,10 @@ struct IoamModule {
     /// `ioam::control`). Before the per-namespace state, which the hook reads.
     #[pin]
     transit: pernet::Registration<netfilter::PerNetHook<ioam::transit::Transit>>,
+    /// Where the egress hook is registered (once a packet needs it). After the receive hook,
+    /// the only one that asks for it: its exit finds nobody asking any more.
+    #[pin]
+    egress: pernet::Registration<netfilter::LazyNetHook<ioam::egress::Egress>>,
     /// Before the per-namespace state, which it updates.
     #[pin]
     netdev: device::Registration<NetState>,
@@ -110,6 +116,7 @@ impl kernel::InPlaceModule for IoamModule {
         try_pin_init!(Self {
             rcu_barrier: RcuBarrier,
             net_state <- pernet::Registration::register(),
+            egress <- pernet::Registration::register(),
             // After the state: in a new namespace the hook comes after the state, and at its
             // exit it goes first (pernet runs exits in reverse order).
             transit <- pernet::Registration::register(),

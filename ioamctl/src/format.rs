@@ -606,10 +606,11 @@ mod tests {
         assert_eq!(lines[19], "encap_dropped 180");
         assert_eq!(lines[20], "loopback_marked 220");
         assert_eq!(lines[26], "active_terminated 280");
-        assert_eq!(lines[27], "event_rate 1");
-        assert_eq!(lines[28], "event_burst 4294967295");
-        assert_eq!(lines[29], "loopback_rate 100");
-        assert_eq!(lines[30], "loopback_burst 7");
+        assert_eq!(lines[27], "egress_completed 290");
+        assert_eq!(lines[28], "event_rate 1");
+        assert_eq!(lines[29], "event_burst 4294967295");
+        assert_eq!(lines[30], "loopback_rate 100");
+        assert_eq!(lines[31], "loopback_burst 7");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use kernel::{
 
 use crate::{
     ioam::{
+        egress::Egress,
         events,
         ratelimit::RateLimit,
         state::{Namespace, NetState, Registry, Schema, SchemaEntry},
@@ -18,7 +19,7 @@ use crate::{
     net::{
         device::{NetDevice, NetdevEvents},
         genl::{self, Dump, Request},
-        netfilter::PerNetHook,
+        netfilter::{LazyNetHook, PerNetHook},
         netlink::{fail, Extack, PolicyEntry},
         pernet::{self, Net},
     },
@@ -54,12 +55,16 @@ fn receive_hook_on(net: &Net, ack: &Extack<'_>) -> Result {
         .inspect_err(|_| ack.message(format_args!("ioam_rs: cannot register the receive hook")))
 }
 
-/// Takes the receive hook of `net` down if it has no work left.
+/// Takes the receive hook of `net` down if it has no work left, and the egress hook with it
+/// (registered again when a packet needs it).
 fn receive_hook_follow(net: &Net, st: &NetState, reg: &Registry) {
     if !st.has_receive_work(reg) {
         if let Some(hook) = pernet::lookup::<PerNetHook<Transit>>(net) {
             // Unregistering cannot fail.
             let _ = hook.set(false);
+        }
+        if let Some(hook) = pernet::lookup::<LazyNetHook<Egress>>(net) {
+            hook.take_down();
         }
     }
 }

@@ -418,7 +418,7 @@ impl EncapRoute {
                 (self.trace.trace_type, pkt.received_on(net, guard))
             }
         };
-        node::Facts::of(pkt, net, ingress, bits, guard)
+        node::Facts::of(pkt, net, ingress, bits, node::Stage::Transmit, guard)
     }
 
     /// Whether a packet (forwarded or locally generated) gets the trace inline. Both stages

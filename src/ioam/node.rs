@@ -7,13 +7,27 @@ use kernel::time::{ClockSource, RealTime, Tai};
 use crate::{
     net::{device::NetDevice, pernet::Net, skb::Skb},
     sync::rcu,
-    wire::{fill::NodeData, timestamp::TsFormat, trace::trace_bit},
+    wire::{egress::TRANSIT_DELAY_BIT, fill::NodeData, timestamp::TsFormat, trace::trace_bit},
 };
 
 /// Trace type bits whose fields need a lookup: only those asked for are gathered.
 const IF_IDS: u32 = trace_bit(1) | trace_bit(9);
 const TIMESTAMPS: u32 = trace_bit(2) | trace_bit(3);
 const QUEUE_DEPTH: u32 = trace_bit(6);
+/// The receive time is part of the transit delay, which the egress completes.
+const RECEIVE_TIME: u32 = TIMESTAMPS | TRANSIT_DELAY_BIT;
+
+/// Where the node writes its entry, which decides what it can know of the egress.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// On receive (transit and decapsulating nodes): the transit delay and queue depth are
+    /// left unavailable, for the egress hook to complete (`ioam::egress`) if the packet leaves.
+    Receive,
+    /// At the output or transmit stage (encapsulating node): the queue depth is read now, the
+    /// transit delay stays unavailable (the receive time of a forwarded packet is cleared by
+    /// then).
+    Transmit,
+}
 
 /// RFC 9197's "field unavailable" values.
 const U16_UNAVAILABLE: u16 = u16::MAX;
@@ -62,12 +76,13 @@ impl Facts<'static> {
 impl<'a> Facts<'a> {
     /// Gathers the facts that trace type `trace_type` records for `pkt`, received on
     /// `ingress_dev` (`None`: locally generated), in `net` (under RCU, on the packet path),
-    /// once it has its route.
+    /// once it has its route, at `stage`.
     pub(crate) fn of(
         pkt: &Skb,
         net: &Net,
         ingress_dev: Option<&NetDevice>,
         trace_type: u32,
+        stage: Stage,
         guard: &rcu::Guard,
     ) -> Self {
         let wants = |bits: u32| trace_type & bits != 0;
@@ -79,12 +94,12 @@ impl<'a> Facts<'a> {
         };
         // A locally generated packet was never received: it has no timestamp (as upstream).
         let received_ns = ingress_dev
-            .filter(|_| wants(TIMESTAMPS))
+            .filter(|_| wants(RECEIVE_TIME))
             .map(|_| pkt.timestamp_ns());
         let (ts_secs, ts_frac) = split(received_ns, TsFormat::Posix);
         let queue_depth = egress_dev
-            .filter(|_| wants(QUEUE_DEPTH))
-            .and_then(|d| d.tx_queue_backlog(pkt.queue_mapping()))
+            .filter(|_| wants(QUEUE_DEPTH) && stage == Stage::Transmit)
+            .and_then(|d| pkt.egress_backlog(d))
             .unwrap_or(U32_UNAVAILABLE);
         let if_ids = |dev: Option<&NetDevice>| {
             dev.filter(|_| wants(IF_IDS))
@@ -124,6 +139,12 @@ impl<'a> Facts<'a> {
     /// The trace type bits these facts were gathered for.
     pub(crate) fn gathered(&self) -> u32 {
         self.gathered
+    }
+
+    /// When the packet was received (ns since the Unix epoch), if it was and the trace type
+    /// asked for a timestamp or the transit delay.
+    pub(crate) fn received_ns(&self) -> Option<i64> {
+        self.received_ns
     }
 
     /// The node data to write with hop limit `hop_limit`, for a namespace whose data and wide

@@ -13,7 +13,7 @@ use kernel::{
 };
 
 use crate::{
-    ioam::{ratelimit::RateLimit, stats::Stats},
+    ioam::{parked::EgressSlots, ratelimit::RateLimit, stats::Stats},
     net::{
         device::NetDevice,
         pernet::{Net, PerNetData, PerNetId},
@@ -89,6 +89,9 @@ pub(crate) struct NetState {
     /// RFC 9322 Loopback: what this node marks as encapsulating node and copies back as
     /// transit node, together (amplification).
     pub(crate) loopback_limit: RateLimit,
+    /// Per CPU: the entries of the last packet received whose transit delay and queue depth
+    /// wait for its egress.
+    pub(crate) egress: EgressSlots,
 }
 
 static NET_STATE_ID: PerNetId = PerNetId::new();
@@ -112,6 +115,7 @@ impl PerNetData for NetState {
             stats: Stats::new()?,
             event_limit: RateLimit::new(EVENT_RATE_DEFAULT, EVENT_BURST_DEFAULT),
             loopback_limit: RateLimit::new(LOOPBACK_RATE_DEFAULT, LOOPBACK_BURST_DEFAULT),
+            egress: EgressSlots::new()?,
         })
     }
 

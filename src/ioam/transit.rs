@@ -15,13 +15,15 @@ use kernel::prelude::*;
 
 use crate::{
     ioam::{
+        egress::Egress,
         events::{self, Traced},
-        node::Facts,
+        node::{Facts, Stage},
+        parked::Parked,
         state::{Namespace, NetState},
     },
     net::{
         device::NetDevice,
-        netfilter::{HookOps, RxHook, Verdict},
+        netfilter::{HookOps, LazyNetHook, NetHooks, RxHook, Verdict},
         pernet::{self, Net, PerNetId},
         rx::RxPacket,
         skb::IPV6_HDR_LEN,
@@ -31,6 +33,7 @@ use crate::{
     uapi::stat,
     wire::{
         dex::{parse_dex, Dex, IOAM_TYPE_DEX},
+        egress::{prealloc_entry_offset, EgressFields, EGRESS_BITS, INCREMENTAL_ENTRY_OFFSET},
         fill::{fill_node, Entry, FillOutcome, Malformed, NodeData},
         flags::{loopback_allowed, write_loopback_copy, Flags, NoLoopback, NEXTHDR_NONE},
         hbh::{check_trace, IoamOption, IoamOptions, TraceError},
@@ -51,18 +54,20 @@ const NEXTHDR_HOP: u8 = 0;
 /// (registered and taken down by `control`).
 pub(crate) struct Transit;
 
-static TRANSIT_HOOK: HookOps = HookOps::pre_routing::<Transit>();
+static TRANSIT_HOOKS: [HookOps; 1] = [HookOps::pre_routing::<Transit>()];
 static TRANSIT_HOOK_ID: PerNetId = PerNetId::new();
 
-impl RxHook for Transit {
-    fn ops() -> &'static HookOps {
-        &TRANSIT_HOOK
+impl NetHooks for Transit {
+    fn ops() -> &'static [HookOps] {
+        &TRANSIT_HOOKS
     }
 
     fn pernet_id() -> &'static PerNetId {
         &TRANSIT_HOOK_ID
     }
+}
 
+impl RxHook for Transit {
     #[inline]
     fn hook(net: &Net, ingress: &NetDevice, pkt: &mut RxPacket<'_>, guard: &rcu::Guard) -> Verdict {
         // Every IPv6 packet comes here; most have no Hop-by-Hop header and leave at once,
@@ -169,6 +174,8 @@ impl<'a> Node<'a> {
         let mut position = None;
         // None until the first option that needs them: no default facts to copy over.
         let mut facts: Option<Facts<'_>> = None;
+        // This node's entries whose transit delay and queue depth wait for the egress.
+        let mut parked = Parked::new();
         // An active packet addressed here ends here, once all its options are processed.
         let mut terminate = false;
         loop {
@@ -184,7 +191,18 @@ impl<'a> Node<'a> {
                 position = Some(options.position());
                 match next {
                     None if terminate => return Err(stat::ACTIVE_TERMINATED),
-                    None => return Ok(()),
+                    None => {
+                        let received = facts.as_ref().and_then(Facts::received_ns);
+                        if self.st.egress.park(parked, pkt, received) {
+                            // The egress hook, registered the first time it has work here.
+                            if let Some(hook) =
+                                pernet::get::<LazyNetHook<Egress>>(self.net, self.guard)
+                            {
+                                hook.request();
+                            }
+                        }
+                        return Ok(());
+                    }
                     Some(Err(_)) => return Err(stat::DROP_TRUNCATED),
                     Some(Ok(opt)) => self.check(hbh, opt)?,
                 }
@@ -217,6 +235,17 @@ impl<'a> Node<'a> {
                 let Some(grown) = self.insert(pkt, hbh_end, &found, &opt, data)? else {
                     continue;
                 };
+                if grown.added != 0 {
+                    let entry = INCREMENTAL_ENTRY_OFFSET;
+                    self.park_later(
+                        pkt,
+                        hbh_end,
+                        &grown.trace,
+                        found.trace_type,
+                        Some(entry),
+                        &mut parked,
+                    );
+                }
                 // What lies behind the option stayed in place while the header's start moved.
                 hbh_end = hbh_end
                     .checked_add(grown.added)
@@ -227,6 +256,16 @@ impl<'a> Node<'a> {
                 let outcome = pkt
                     .edit(found.trace.clone(), |trace| fill_node(trace, data))
                     .map_err(|_| stat::DROP_NOT_WRITABLE)?;
+                if outcome == FillOutcome::Filled {
+                    self.park_later(
+                        pkt,
+                        hbh_end,
+                        &found.trace,
+                        found.trace_type,
+                        None,
+                        &mut parked,
+                    );
+                }
                 self.st.stats.bump(match outcome {
                     FillOutcome::Filled => stat::TRACE_FILLED,
                     FillOutcome::Overflow => stat::TRACE_OVERFLOW,
@@ -253,6 +292,37 @@ impl<'a> Node<'a> {
                 terminate |= found.flags.active && standing.for_us && !standing.is_copy();
             }
         }
+    }
+
+    /// Notes where the transit delay and queue depth of the entry this node has just written
+    /// into the trace at `trace` (from the IPv6 header; `hbh_end`: the end of the Hop-by-Hop
+    /// header) lie, if its type has them, for the egress to complete; `entry`: the entry's
+    /// offset from the trace header, `None` to read it from a Pre-allocated Trace's header.
+    fn park_later(
+        &self,
+        pkt: &mut RxPacket<'_>,
+        hbh_end: usize,
+        trace: &core::ops::Range<usize>,
+        trace_type: u32,
+        entry: Option<usize>,
+        parked: &mut Parked,
+    ) {
+        if trace_type & EGRESS_BITS == 0 {
+            return;
+        }
+        let Some(hdr) = pkt
+            .network_bytes(hbh_end)
+            .and_then(|b| b.get(trace.start..trace.start.wrapping_add(TRACE_HDR_LEN)))
+        else {
+            return;
+        };
+        let (Some(entry), Some(first)) = (
+            entry.or_else(|| prealloc_entry_offset(hdr)),
+            hdr.first_chunk::<4>(),
+        ) else {
+            return;
+        };
+        parked.add(trace.start, *first, EgressFields::of(trace_type, entry));
     }
 
     /// Where the packet stands, for a trace with RFC 9322 flags (`hbh_end`: the end of its
@@ -347,6 +417,7 @@ impl<'a> Node<'a> {
                 self.net,
                 Some(self.ingress),
                 trace_type | gathered,
+                Stage::Receive,
                 self.guard,
             )
         });

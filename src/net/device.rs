@@ -91,6 +91,27 @@ impl NetDevice {
         Some(unsafe { sys::ioam_rs_tx_queue_backlog(self.raw(), queue.into()) })
     }
 
+    /// How many transmit queues the device uses (`real_num_tx_queues`).
+    pub(crate) fn tx_queue_count(&self) -> u32 {
+        // SAFETY: The device is alive; the count changes under RTNL, so it is read once.
+        unsafe { sys::read_once(&raw const (*self.raw()).real_num_tx_queues) }
+    }
+
+    /// Whether the driver chooses the transmit queue of each packet (`ndo_select_queue`).
+    pub(crate) fn selects_own_queue(&self) -> bool {
+        // SAFETY: The device is alive; `netdev_ops` is set at registration, and the table is
+        // static while the device is registered.
+        unsafe {
+            let ops = (*self.raw()).netdev_ops;
+            ops.is_null() || (*ops).ndo_select_queue.is_some()
+        }
+    }
+
+    /// The `net_device` pointer, for calls into the kernel.
+    pub(crate) fn as_ptr(&self) -> *mut sys::net_device {
+        self.raw()
+    }
+
     /// The device's network namespace.
     pub(crate) fn net(&self) -> &Net {
         // SAFETY: A live device holds its namespace alive; `dev_net()` reads `nd_net` once

@@ -112,6 +112,16 @@ u64 *ioam_rs_per_cpu_ptr(u64 __percpu *ptr, unsigned int cpu)
 	return per_cpu_ptr(ptr, cpu);
 }
 
+void *ioam_rs_this_cpu_ptr(void __percpu *ptr)
+{
+	return this_cpu_ptr(ptr);
+}
+
+bool ioam_rs_in_bh(void)
+{
+	return in_softirq() && !in_hardirq() && !in_nmi();
+}
+
 void ioam_rs_this_cpu_add_u64(u64 __percpu *ptr, u64 n)
 {
 	this_cpu_add(*ptr, n);

@@ -56,6 +56,8 @@ void __percpu *ioam_rs_alloc_percpu(size_t size, size_t align);
 bool ioam_rs_cpu_possible(unsigned int cpu);
 u64 *ioam_rs_per_cpu_ptr(u64 __percpu *ptr, unsigned int cpu);
 void ioam_rs_this_cpu_add_u64(u64 __percpu *ptr, u64 n);
+void *ioam_rs_this_cpu_ptr(void __percpu *ptr);
+bool ioam_rs_in_bh(void);
 
 /* Transit node (netfilter hook on IPv6 receive). */
 struct nf_hook_state;

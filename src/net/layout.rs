@@ -23,7 +23,6 @@ same_offset! {
     IOAM_RS_OFFSET_SKB_DATA_LEN == offset_of!(sys::sk_buff, data_len);
     IOAM_RS_OFFSET_SKB_HEAD == offset_of!(sys::sk_buff, head);
     IOAM_RS_OFFSET_SKB_DATA == offset_of!(sys::sk_buff, data);
-    IOAM_RS_OFFSET_SKB_QUEUE_MAPPING == offset_of!(sys::sk_buff, queue_mapping);
     IOAM_RS_OFFSET_SKB_REFDST == offset_of!(sys::sk_buff, __bindgen_anon_3) + offset_of!(sys::sk_buff__bindgen_ty_3__bindgen_ty_1, _skb_refdst);
     IOAM_RS_OFFSET_SKB_HEADERS == offset_of!(sys::sk_buff, __bindgen_anon_4);
     IOAM_RS_OFFSET_SKB_NETWORK_HEADER == offset_of!(sys::sk_buff, __bindgen_anon_4) + offset_of!(SkbHeaders, network_header);
@@ -34,6 +33,8 @@ same_offset! {
     IOAM_RS_OFFSET_DEV_IFINDEX == offset_of!(sys::net_device, ifindex);
     IOAM_RS_OFFSET_DEV_IP6_PTR == offset_of!(sys::net_device, ip6_ptr);
     IOAM_RS_OFFSET_DEV_NUM_TX_QUEUES == offset_of!(sys::net_device, num_tx_queues);
+    IOAM_RS_OFFSET_DEV_REAL_NUM_TX_QUEUES == offset_of!(sys::net_device, real_num_tx_queues);
+    IOAM_RS_OFFSET_DEV_NETDEV_OPS == offset_of!(sys::net_device, netdev_ops);
     IOAM_RS_OFFSET_DEV_ND_NET == offset_of!(sys::net_device, nd_net);
     IOAM_RS_OFFSET_IDEV_CNF == offset_of!(sys::inet6_dev, cnf);
     IOAM_RS_OFFSET_DEVCONF_IOAM6_ID == offset_of!(sys::ipv6_devconf, ioam6_id);
@@ -44,6 +45,7 @@ same_offset! {
     IOAM_RS_OFFSET_DST_ERROR == offset_of!(sys::dst_entry, error);
     IOAM_RS_OFFSET_NF_STATE_IN == offset_of!(sys::nf_hook_state, in_);
     IOAM_RS_OFFSET_NF_STATE_NET == offset_of!(sys::nf_hook_state, net);
+    IOAM_RS_OFFSET_NF_STATE_OUT == offset_of!(sys::nf_hook_state, out);
     IOAM_RS_OFFSET_LWT_TYPE == offset_of!(sys::lwtunnel_state, type_);
     IOAM_RS_OFFSET_LWT_FLAGS == offset_of!(sys::lwtunnel_state, flags);
     IOAM_RS_OFFSET_LWT_HEADROOM == offset_of!(sys::lwtunnel_state, headroom);
@@ -57,4 +59,9 @@ same_offset! {
     IOAM_RS_OFFSET_NETLINK_CB_NLH == offset_of!(sys::netlink_callback, nlh);
     IOAM_RS_OFFSET_NETLINK_CB_EXTACK == offset_of!(sys::netlink_callback, extack);
     IOAM_RS_OFFSET_NETLINK_CB_DATA == offset_of!(sys::netlink_callback, data);
+}
+
+#[cfg(CONFIG_XPS)]
+same_offset! {
+    IOAM_RS_OFFSET_SKB_SENDER_CPU == offset_of!(sys::sk_buff, __bindgen_anon_4) + offset_of!(SkbHeaders, __bindgen_anon_3);
 }

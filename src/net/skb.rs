@@ -69,6 +69,47 @@ impl Skb {
         (!dev.is_null()).then(|| unsafe { NetDevice::from_raw(dev) })
     }
 
+    /// Byte backlog of the qdisc of the transmit queue of `dev` this packet is about to leave
+    /// by, chosen as `netdev_core_pick_tx()` will choose it: the only queue of a single-queue
+    /// device, else `netdev_pick_tx()` (socket, XPS, hash). `None` when the driver chooses
+    /// (`ndo_select_queue`), which cannot be asked without side effects. Called where the
+    /// packet is about to be transmitted on `dev`, in the same softirq or process context.
+    pub(crate) fn egress_backlog(&self, dev: &NetDevice) -> Option<u32> {
+        let queues = dev.tx_queue_count();
+        let queue = if queues == 1 {
+            0
+        } else if dev.selects_own_queue() {
+            return None;
+        } else {
+            self.claim_sender_cpu();
+            // SAFETY: The device is alive and the packet valid, under RCU (type invariants);
+            // `netdev_pick_tx()` reads them and may record the choice in the packet's socket,
+            // as transmission will.
+            let q = unsafe { sys::netdev_pick_tx(dev.as_ptr(), self.raw(), core::ptr::null_mut()) };
+            if u32::from(q) >= queues {
+                return None;
+            }
+            q
+        };
+        dev.tx_queue_backlog(queue)
+    }
+
+    /// `skb->sender_cpu` set to this CPU when it does not hold one (it shares its place with
+    /// the receive NAPI id), as `netdev_core_pick_tx()` sets it moments later on this same
+    /// CPU: XPS chooses the queue by it.
+    #[cfg(CONFIG_XPS)]
+    fn claim_sender_cpu(&self) {
+        // SAFETY: `skb` is valid (type invariant) and lent to the caller, who is about to
+        // transmit it: nobody else reads or writes the field meanwhile.
+        let sender = unsafe { &mut headers_mut(self.raw()).__bindgen_anon_3.sender_cpu };
+        if sender.wrapping_sub(1) >= kernel::cpu::nr_cpu_ids() {
+            *sender = kernel::cpu::CpuId::current().as_u32().wrapping_add(1);
+        }
+    }
+
+    #[cfg(not(CONFIG_XPS))]
+    fn claim_sender_cpu(&self) {}
+
     /// The packet's current route (`skb_dst()`), null if none.
     fn dst(&self) -> *mut sys::dst_entry {
         // The low bit of `_skb_refdst` says whether the skb holds a reference.
@@ -132,12 +173,6 @@ impl Skb {
         }
         // SAFETY: `skb` is valid (type invariant); this only reads its lengths and GSO fields.
         self.is_gso() && unsafe { sys::skb_gso_validate_network_len(self.raw(), room) }
-    }
-
-    /// The transmit queue index.
-    pub(crate) fn queue_mapping(&self) -> u16 {
-        // SAFETY: `skb` is valid (type invariant).
-        unsafe { (*self.raw()).queue_mapping }
     }
 
     /// The packet mark.

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Per-CPU counters: each CPU adds to its own copy, with no atomic operation and no cache
 //! line shared between CPUs (on x86-64 one instruction, `this_cpu_add()`'s); a read sums the
-//! copies. For counters bumped on the packet path of every CPU.
+//! copies. For counters bumped on the packet path of every CPU. And per-CPU scratch state of
+//! the packet path, used with bottom halves off.
 //!
 //! C header: [`include/linux/percpu.h`](srctree/include/linux/percpu.h)
 
-use core::ptr::NonNull;
+use core::{marker::PhantomData, ptr::NonNull};
 use kernel::prelude::*;
 
 use crate::net::sys;
@@ -100,4 +101,77 @@ fn this_cpu_add(counter: *mut u64, n: u64) {
 fn this_cpu_add(counter: *mut u64, n: u64) {
     // SAFETY: `counter` is a per-CPU address (the callers' invariant).
     unsafe { sys::ioam_rs_this_cpu_add_u64(counter.cast(), n) };
+}
+
+/// Proof that bottom halves are off on the current CPU (in a softirq, or in process context
+/// between `local_bh_disable()` and `local_bh_enable()`): no softirq runs on this CPU and the
+/// task stays on it until the proof's scope ends.
+///
+/// # Invariants
+///
+/// Only lent, by [`BhOff::with`], to a closure that runs while bottom halves are off.
+pub(crate) struct BhOff(PhantomData<*mut ()>);
+
+impl BhOff {
+    /// Runs `f` with the proof if bottom halves are off here (and this is not a hard interrupt
+    /// or an NMI); `None` otherwise.
+    #[inline]
+    pub(crate) fn with<R>(f: impl FnOnce(&mut BhOff) -> R) -> Option<R> {
+        // SAFETY: Reads the current context's preemption count.
+        if !unsafe { sys::ioam_rs_in_bh() } {
+            return None;
+        }
+        // INVARIANT: Bottom halves are off (checked above) and stay off while `f` runs: it
+        // cannot turn them on (only the code that turned them off does, after we return).
+        Some(f(&mut BhOff(PhantomData)))
+    }
+}
+
+/// One `T` per possible CPU, each used only by its CPU with bottom halves off: per-CPU scratch
+/// state of the packet path, shared with no other context.
+///
+/// # Invariants
+///
+/// `base` is a per-CPU allocation of a zeroed `T` from `__alloc_percpu()`, owned by this value;
+/// each CPU's copy is only accessed through [`PerCpu::with_local`], on that CPU.
+pub(crate) struct PerCpu<T: Zeroable> {
+    base: NonNull<T>,
+}
+
+// SAFETY: The allocation is owned (freed by `Drop` alone); the copies are `T`s, each used by
+// one CPU at a time.
+unsafe impl<T: Zeroable + Send> Send for PerCpu<T> {}
+// SAFETY: `&self` gives access to the current CPU's copy only, with bottom halves off.
+unsafe impl<T: Zeroable + Send> Sync for PerCpu<T> {}
+
+impl<T: Zeroable> PerCpu<T> {
+    /// A zeroed `T` per CPU. Allocates (may sleep).
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: Any size and a power-of-two alignment are valid; the memory is zeroed, a
+        // valid `T` (`Zeroable`).
+        let base = unsafe { sys::ioam_rs_alloc_percpu(size_of::<T>(), align_of::<T>()) };
+        // INVARIANT: A fresh zeroed allocation of one `T` per CPU.
+        Ok(Self {
+            base: NonNull::new(base.cast::<T>()).ok_or(ENOMEM)?,
+        })
+    }
+
+    /// Runs `f` on the current CPU's copy.
+    #[inline]
+    pub(crate) fn with_local<R>(&self, _bh: &mut BhOff, f: impl FnOnce(&mut T) -> R) -> R {
+        // SAFETY: `base` is a live per-CPU allocation (type invariant).
+        let local = unsafe { sys::ioam_rs_this_cpu_ptr(self.base.as_ptr().cast()) }.cast::<T>();
+        // SAFETY: `local` is this CPU's copy, a valid `T`. Bottom halves are off (`_bh`), so
+        // this CPU runs no other softirq and this task no other code meanwhile, hard
+        // interrupts never touch it, and `_bh` is borrowed for the call, so `f` cannot nest
+        // another `with_local`: the reference is unique while `f` runs.
+        f(unsafe { &mut *local })
+    }
+}
+
+impl<T: Zeroable> Drop for PerCpu<T> {
+    fn drop(&mut self) {
+        // SAFETY: `base` came from `__alloc_percpu()` and is freed once, here.
+        unsafe { sys::free_percpu(self.base.as_ptr().cast()) };
+    }
 }

@@ -197,11 +197,14 @@ pub mod stat {
     pub const LOOPBACK_FAILED: u16 = 27;
     /// Decapsulating node: packets with the Active flag terminated (RFC 9322 §5).
     pub const ACTIVE_TERMINATED: u16 = 28;
+    /// Transit: entries whose transit delay or queue depth was written as the packet left this
+    /// node (at IPv6 `POST_ROUTING`).
+    pub const EGRESS_COMPLETED: u16 = 29;
     /// Highest counter number this version knows.
-    pub const MAX: u16 = ACTIVE_TERMINATED;
+    pub const MAX: u16 = EGRESS_COMPLETED;
 
     /// Every counter with its name, as `ioamctl stats` prints it.
-    pub const NAMES: [(u16, &str); 27] = [
+    pub const NAMES: [(u16, &str); 28] = [
         (TRACE_FILLED, "trace_filled"),
         (TRACE_INSERTED, "trace_inserted"),
         (INSERT_REALLOCATED, "insert_reallocated"),
@@ -229,6 +232,7 @@ pub mod stat {
         (LOOPBACK_REFUSED, "loopback_refused"),
         (LOOPBACK_FAILED, "loopback_failed"),
         (ACTIVE_TERMINATED, "active_terminated"),
+        (EGRESS_COMPLETED, "egress_completed"),
     ];
 }
 

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+//! This node's trace entries whose transit delay and queue depth wait for the packet's egress
+//! (`ioam::egress`): parked by the receive hook in a per-CPU slot of the network namespace,
+//! taken by the egress hook when the same packet leaves. A forwarded packet goes from one hook
+//! to the other on one CPU, in one softirq; a packet that never leaves is replaced by the next
+//! one parked on that CPU.
+
+use kernel::prelude::*;
+
+use crate::{
+    net::rx::RxPacket,
+    sync::percpu::{BhOff, PerCpu},
+    wire::egress::EgressFields,
+};
+
+/// A network namespace's slots, one per CPU.
+pub(crate) struct EgressSlots {
+    slots: PerCpu<Parked>,
+}
+
+impl EgressSlots {
+    /// Empty slots. Allocates (may sleep).
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
+            slots: PerCpu::new()?,
+        })
+    }
+
+    /// Parks `parked`, the entries of `pkt` received at `received_ns` if known, in this CPU's
+    /// slot, replacing what was there; whether there was anything to park. Nothing when bottom
+    /// halves are on (the receive hook always runs with them off).
+    pub(crate) fn park(
+        &self,
+        mut parked: Parked,
+        pkt: &RxPacket<'_>,
+        received_ns: Option<i64>,
+    ) -> bool {
+        if parked.is_empty() {
+            return false;
+        }
+        parked.skb = pkt.skb().raw() as usize;
+        parked.len = pkt.skb().len();
+        parked.received_ns = received_ns.unwrap_or(0);
+        parked.has_received = received_ns.is_some();
+        BhOff::with(|bh| self.slots.with_local(bh, |slot| *slot = parked));
+        true
+    }
+
+    /// What this CPU's slot holds for `pkt`, taken out of it: the packet has come to its
+    /// egress. `None` when it holds another packet (or bottom halves are on).
+    #[inline]
+    pub(crate) fn take(&self, pkt: &RxPacket<'_>) -> Option<Parked> {
+        let skb = pkt.skb().raw() as usize;
+        BhOff::with(|bh| {
+            self.slots.with_local(bh, |slot| {
+                (slot.skb == skb).then(|| core::mem::replace(slot, Parked::new()))
+            })
+        })
+        .flatten()
+    }
+}
+
+/// How many trace options of one packet can have their egress fields completed (more than one
+/// IOAM namespace on one path is rare; the others keep theirs unavailable).
+const ENTRIES_MAX: usize = 2;
+
+/// One entry's egress fields, as offsets from the IPv6 header.
+#[derive(Clone, Copy, Zeroable)]
+pub(crate) struct ParkedEntry {
+    /// Where the trace header is, and its first four octets (Namespace-ID, NodeLen, Flags,
+    /// RemainingLen) after this node's write: checked again at the egress.
+    pub(crate) header_at: u16,
+    pub(crate) header: [u8; 4],
+    /// The transit delay field; 0: none (the IPv6 header is there).
+    pub(crate) delay_at: u16,
+    /// The queue depth field; 0: none.
+    pub(crate) queue_at: u16,
+}
+
+/// The entries of one packet waiting for its egress.
+#[derive(Clone, Copy, Zeroable)]
+pub(crate) struct Parked {
+    /// The packet's address, compared and never dereferenced; 0: none.
+    skb: usize,
+    /// Its length when parked: a later packet at the same address is another one.
+    len: u32,
+    /// When it was received (ns since the Unix epoch); `has_received` says whether it is known.
+    received_ns: i64,
+    has_received: bool,
+    count: u8,
+    entries: [ParkedEntry; ENTRIES_MAX],
+}
+
+impl Parked {
+    /// Nothing parked.
+    pub(crate) const fn new() -> Self {
+        Self {
+            skb: 0,
+            len: 0,
+            received_ns: 0,
+            has_received: false,
+            count: 0,
+            entries: [ParkedEntry {
+                header_at: 0,
+                header: [0; 4],
+                delay_at: 0,
+                queue_at: 0,
+            }; ENTRIES_MAX],
+        }
+    }
+
+    /// Adds the egress `fields` (offsets from the trace header) of the entry this node wrote
+    /// into the trace whose header is at `header_at` from the IPv6 header and begins with
+    /// `header`; ignored beyond [`ENTRIES_MAX`] or offsets past 64 KiB.
+    pub(crate) fn add(&mut self, header_at: usize, header: [u8; 4], fields: EgressFields) {
+        let at = |field: Option<usize>| {
+            field.map_or(Some(0), |f| {
+                header_at.checked_add(f).and_then(|o| u16::try_from(o).ok())
+            })
+        };
+        let (Some(header_at), Some(delay_at), Some(queue_at)) = (
+            u16::try_from(header_at).ok(),
+            at(fields.transit_delay),
+            at(fields.queue_depth),
+        ) else {
+            return;
+        };
+        if let Some(slot) = self.entries.get_mut(usize::from(self.count)) {
+            *slot = ParkedEntry {
+                header_at,
+                header,
+                delay_at,
+                queue_at,
+            };
+            self.count = self.count.wrapping_add(1);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Whether these entries were parked for a packet of `pkt`'s length: a later packet at
+    /// the same address, of another length, is another packet.
+    pub(crate) fn same_length(&self, pkt: &RxPacket<'_>) -> bool {
+        self.len == pkt.skb().len()
+    }
+
+    /// When the packet was received (ns since the Unix epoch), if known.
+    pub(crate) fn received_ns(&self) -> Option<i64> {
+        self.has_received.then_some(self.received_ns)
+    }
+
+    /// The parked entries.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &ParkedEntry> {
+        self.entries.iter().take(usize::from(self.count))
+    }
+}
