@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 //! This node's trace entries whose transit delay and queue depth wait for the packet's egress
-//! (`ioam::egress`): parked by the receive hook in a per-CPU slot of the network namespace,
+//! (`ioam::egress`): parked by the receive hook in a per-CPU ring of the network namespace,
 //! taken by the egress hook when the same packet leaves. A forwarded packet goes from one hook
-//! to the other on one CPU, in one softirq; a packet that never leaves is replaced by the next
-//! one parked on that CPU.
+//! to the other on one CPU, in one softirq; with list receive (GRO, `gro_normal_batch`
+//! packets at a time) a batch passes the receive hook before the first of it is forwarded,
+//! hence a ring. A packet that never leaves is overwritten in time.
 
 use kernel::prelude::*;
 
@@ -13,21 +14,34 @@ use crate::{
     wire::egress::EgressFields,
 };
 
-/// A network namespace's slots, one per CPU.
+/// Packets parked per CPU: twice the kernel's default receive batch (`gro_normal_batch`, 8).
+const RING_LEN: usize = 16;
+
+/// One CPU's parked packets, the oldest overwritten first.
+#[derive(Clone, Copy, Zeroable)]
+pub(crate) struct Ring {
+    next: u8,
+    /// The packets' addresses, compared and never dereferenced (0: none); apart from the
+    /// entries, so that the egress looks through two cache lines, not twelve.
+    skbs: [usize; RING_LEN],
+    packets: [Parked; RING_LEN],
+}
+
+/// A network namespace's rings, one per CPU.
 pub(crate) struct EgressSlots {
-    slots: PerCpu<Parked>,
+    rings: PerCpu<Ring>,
 }
 
 impl EgressSlots {
-    /// Empty slots. Allocates (may sleep).
+    /// Empty rings. Allocates (may sleep).
     pub(crate) fn new() -> Result<Self> {
         Ok(Self {
-            slots: PerCpu::new()?,
+            rings: PerCpu::new()?,
         })
     }
 
     /// Parks `parked`, the entries of `pkt` received at `received_ns` if known, in this CPU's
-    /// slot, replacing what was there; whether there was anything to park. Nothing when bottom
+    /// ring, over its oldest packet; whether there was anything to park. Nothing when bottom
     /// halves are on (the receive hook always runs with them off).
     pub(crate) fn park(
         &self,
@@ -38,22 +52,36 @@ impl EgressSlots {
         if parked.is_empty() {
             return false;
         }
-        parked.skb = pkt.skb().raw() as usize;
+        let skb = pkt.skb().raw() as usize;
         parked.len = pkt.skb().len();
         parked.received_ns = received_ns.unwrap_or(0);
         parked.has_received = received_ns.is_some();
-        BhOff::with(|bh| self.slots.with_local(bh, |slot| *slot = parked));
+        BhOff::with(|bh| {
+            self.rings.with_local(bh, |ring| {
+                let i = usize::from(ring.next) % RING_LEN;
+                if let (Some(addr), Some(slot)) = (ring.skbs.get_mut(i), ring.packets.get_mut(i)) {
+                    *addr = skb;
+                    *slot = parked;
+                }
+                // i < RING_LEN <= u8::MAX.
+                ring.next = ((i + 1) % RING_LEN) as u8;
+            })
+        });
         true
     }
 
-    /// What this CPU's slot holds for `pkt`, taken out of it: the packet has come to its
-    /// egress. `None` when it holds another packet (or bottom halves are on).
+    /// What this CPU's ring holds for `pkt`, taken out of it: the packet has come to its
+    /// egress. `None` when it holds nothing for it (or bottom halves are on).
     #[inline]
     pub(crate) fn take(&self, pkt: &RxPacket<'_>) -> Option<Parked> {
         let skb = pkt.skb().raw() as usize;
         BhOff::with(|bh| {
-            self.slots.with_local(bh, |slot| {
-                (slot.skb == skb).then(|| core::mem::replace(slot, Parked::new()))
+            self.rings.with_local(bh, |ring| {
+                let i = ring.skbs.iter().position(|&a| a == skb)?;
+                if let Some(addr) = ring.skbs.get_mut(i) {
+                    *addr = 0;
+                }
+                ring.packets.get(i).copied()
             })
         })
         .flatten()
@@ -80,9 +108,7 @@ pub(crate) struct ParkedEntry {
 /// The entries of one packet waiting for its egress.
 #[derive(Clone, Copy, Zeroable)]
 pub(crate) struct Parked {
-    /// The packet's address, compared and never dereferenced; 0: none.
-    skb: usize,
-    /// Its length when parked: a later packet at the same address is another one.
+    /// The packet's length when parked: a later packet at the same address is another one.
     len: u32,
     /// When it was received (ns since the Unix epoch); `has_received` says whether it is known.
     received_ns: i64,
@@ -95,7 +121,6 @@ impl Parked {
     /// Nothing parked.
     pub(crate) const fn new() -> Self {
         Self {
-            skb: 0,
             len: 0,
             received_ns: 0,
             has_received: false,

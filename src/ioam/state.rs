@@ -89,8 +89,8 @@ pub(crate) struct NetState {
     /// RFC 9322 Loopback: what this node marks as encapsulating node and copies back as
     /// transit node, together (amplification).
     pub(crate) loopback_limit: RateLimit,
-    /// Per CPU: the entries of the last packet received whose transit delay and queue depth
-    /// wait for its egress.
+    /// Per CPU: the entries of the last packets received whose transit delay and queue depth
+    /// wait for their egress.
     pub(crate) egress: EgressSlots,
 }
 
