@@ -109,7 +109,7 @@ node_spec() {
 	if [ "$k" -eq 0 ]; then
 		echo "hop=64,id=0xa1,idw=0xa1a1a1a1a1,in=0xffff,out=$(if_id 0 2),inw=0xffffffff,outw=$(if_id_wide 0 2),ts=unavail,nsd=$(ns_data 0),nsdw=$(ns_wide 0),qd=0"
 	else
-		echo "hop=$hop,id=$(node_id "$k"),idw=$(node_id_wide "$k"),in=$(if_id "$k" 1),out=$(if_id "$k" 2),inw=$(if_id_wide "$k" 1),outw=$(if_id_wide "$k" 2),ts=any,nsd=$(ns_data "$k"),nsdw=$(ns_wide "$k"),qd=0"
+		echo "hop=$hop,id=$(node_id "$k"),idw=$(node_id_wide "$k"),in=$(if_id "$k" 1),out=$(if_id "$k" 2),inw=$(if_id_wide "$k" 1),outw=$(if_id_wide "$k" 2),ts=any,td=any,egress=late,nsd=$(ns_data "$k"),nsdw=$(ns_wide "$k"),qd=0"
 	fi
 }
 

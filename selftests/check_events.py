@@ -9,9 +9,12 @@ ioam_rs selftests.
     --nodes K    every event carries K nodes' data
     --node SPEC  the most recent node (written by the node that sent the event) has these
                  values, for the fields its trace type carries; SPEC as ioam_check.py's:
-                 comma-separated KEY=VALUE among hop, id, in, out, nsd, qd, idw, inw, outw, nsdw
-                 (others, like ts, are not compared)
-    --data HEX   the last event's raw trace data is HEX (what the next hop received)
+                 comma-separated KEY=VALUE among hop, id, in, out, nsd, idw, inw, outw, nsdw
+                 (others, like ts, are not compared). Its transit delay and queue depth,
+                 written as the packet leaves, after the event, must be unavailable.
+    --data HEX   the last event's raw trace data is HEX (what the next hop received), but
+                 for the most recent node's transit delay and queue depth, unavailable in
+                 the event
     --dex        every event is a DEX event (RFC 9326), with --flow-id ID if given (else
                  none) and, with --seq-from N, Sequence Numbers N, N+1, ... in order
     --copy FROM=ID,ID,...  every event is a LOOPBACK event (RFC 9322) from one of the --copy
@@ -24,11 +27,15 @@ import argparse
 import json
 import sys
 
+# The fields a node writes as the packet leaves it, after its event: (JSON field, trace type bit).
+EGRESS_FIELDS = (("transit_delay", 0x080000), ("queue_depth", 0x020000))
+U32_NA = 0xFFFFFFFF
+
 # Spec key: (JSON field, the trace type bit that carries it).
 FIELDS = {
     "hop": ("hop_limit", 0x800000), "id": ("node_id", 0x800000),
     "in": ("ingress_if", 0x400000), "out": ("egress_if", 0x400000),
-    "nsd": ("namespace_data", 0x040000), "qd": ("queue_depth", 0x020000),
+    "nsd": ("namespace_data", 0x040000),
     "idw": ("node_id_wide", 0x008000), "inw": ("ingress_if_wide", 0x004000),
     "outw": ("egress_if_wide", 0x004000), "nsdw": ("namespace_data_wide", 0x002000),
 }
@@ -97,12 +104,30 @@ def main():
                     got = int(got, 16)
                 if trace_type & bit and got != v:
                     return "event %d: %s is %s, expected %#x: %s" % (i, field, me.get(field), v, me)
+            for field, bit in EGRESS_FIELDS:
+                if trace_type & bit and me.get(field) != U32_NA:
+                    return "event %d: %s is %s, expected unavailable: %s" % (i, field, me.get(field), me)
     for source, n in seen.items():
         if n != args.count // len(copies):
             return "%d copies from %s, expected %d" % (n, source, args.count // len(copies))
-    if args.data is not None and events and events[-1].get("data") != args.data:
-        return "last event's data %s, expected %s" % (events[-1].get("data"), args.data)
+    if args.data is not None and events:
+        last = events[-1]
+        expected = with_egress_unavailable(args.data, int(last.get("type", "0"), 16))
+        if last.get("data") != expected:
+            return "last event's data %s, expected %s (%s on the wire)" % (
+                last.get("data"), expected, args.data)
     return None
+
+
+def with_egress_unavailable(data, trace_type):
+    """The trace data HEX with the most recent entry's (the first's) egress fields unavailable.
+    Bits 0-7 are 4 octets each: a field's offset counts the bits in front of it."""
+    raw = bytearray.fromhex(data)
+    for _, bit in EGRESS_FIELDS:
+        if trace_type & bit:
+            off = 4 * bin(trace_type & 0xFF0000 & ~((bit << 1) - 1)).count("1")
+            raw[off:off + 4] = b"\xff" * 4
+    return raw.hex()
 
 
 if __name__ == "__main__":

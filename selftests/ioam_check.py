@@ -11,7 +11,12 @@ independently of the module's own encoder.
     --ns N --type T --size S trace configuration of the route
     --node SPEC              one filled node, oldest first; repeat per node. SPEC is
                              comma-separated KEY=VALUE: hop, id, idw, in, out, inw, outw,
-                             ts (unavail|any), nsd, nsdw, qd, sc (none|ID:HEX)
+                             ts (unavail|any), td (unavail|any: a transit delay below
+                             1 s), nsd, nsdw, qd (a number, unavail, or any: a backlog,
+                             not 0xFFFFFFFF), sc (none|ID:HEX), egress=late: the node writes
+                             td and qd as the packet leaves, once its egress hook is in
+                             place: both may be unavailable until this receiver has seen
+                             them written by the node (its id), never after
     --overflow               the O flag is expected set
     --flags F                the RFC 9322 flags expected set besides: 0x02 Loopback, 0x01 Active
     --incremental R          an Incremental Trace option (IOAM Option-Type 1) sent with
@@ -82,12 +87,20 @@ def expected_node(t, node, now):
         if ts_any:
             approx.append((len(out), "usecs"))
         put(struct.pack(">I", U32_NA if not ts_any else 0), not ts_any)
+    late = nid if node.get("egress") == "late" else None
     if t & 0x080000:
-        put(struct.pack(">I", U32_NA))
+        td_any = node.get("td", "unavail") == "any"
+        if td_any:
+            approx.append((len(out), ("delay", late)))
+        put(struct.pack(">I", U32_NA if not td_any else 0), not td_any)
     if t & 0x040000:
         put(struct.pack(">I", num(node.get("nsd"), U32_NA)))
     if t & 0x020000:
-        put(struct.pack(">I", num(node.get("qd"), U32_NA)))
+        qd = node.get("qd", "unavail")
+        exact = qd not in ("unavail", "any")
+        if qd == "any" or (exact and late is not None):
+            approx.append((len(out), ("backlog", num(qd) if exact else None, late)))
+        put(struct.pack(">I", num(qd) if exact else U32_NA), qd == "unavail" or (exact and late is None))
     if t & 0x010000:
         put(struct.pack(">I", U32_NA))
     if t & 0x008000:
@@ -201,13 +214,32 @@ def check_incremental(hbh, args):
     return None
 
 
+# Ids of the nodes (egress=late) whose egress fields this receiver has seen written.
+EGRESS_SEEN = set()
+
+
 def check_timestamps(hbh, approx):
+    """Checks the fields compared by plausibility rather than exactly."""
+    late_unwritten = set()
     for off, kind in approx:
         val = struct.unpack_from(">I", hbh, off)[0]
         if kind == "secs" and abs(val - int(time.time()) % (1 << 32)) > 120:
             return "timestamp seconds %d is not the current time %d" % (val, time.time())
         if kind == "usecs" and val >= 1000000:
             return "timestamp fraction %d is not a number of microseconds" % val
+        if kind in ("secs", "usecs"):
+            continue
+        late = kind[-1]
+        if val == U32_NA and late is not None and late not in EGRESS_SEEN:
+            late_unwritten.add(late)
+            continue
+        if kind[0] == "delay" and val >= 10**9:
+            return "transit delay %#x is not below 1 s" % val
+        if kind[0] == "backlog" and (val == U32_NA or kind[1] not in (None, val)):
+            return "queue depth %#x, expected %s" % (val, "a backlog" if kind[1] is None else kind[1])
+    for off, kind in approx:
+        if kind not in ("secs", "usecs") and kind[-1] is not None and kind[-1] not in late_unwritten:
+            EGRESS_SEEN.add(kind[-1])
     return None
 
 

@@ -137,6 +137,59 @@ test_namespace_tsformat() {
 	rm -rf "$dir"
 }
 
+# RFC 9197 §4.4.2.5, §4.4.2.7: T1 writes its transit delay and queue depth as the packet
+# leaves (IPv6 POST_ROUTING), for the transmit queue it leaves by. Its egress hook is
+# registered by the first packet that needs it: that one may leave before it is in place,
+# every later one must be completed. A rate-limited qdisc on T1's egress builds a backlog,
+# which T1's entries must show; R, where the packets end, and A, which keeps no receive time,
+# leave the transit delay unavailable; T1's own events, sent on receive, show both unavailable.
+test_egress_fields() {
+	chain_topology 1 module
+	local type=0x8a0000 n=20 dir strict first
+	dir=$(mktemp -d)
+	strict=$(node_spec 1 | sed 's/,egress=late//')
+	route_trace inline $type 24
+	expect_ping 1 --mode inline --ns "$NS_ID" --type $type --size 24 --node "$(node_spec 0)" \
+		--node "$(node_spec 1)"
+	first=$(stat "$T1" egress_completed)
+	[ "$first" -le 1 ] || fail "egress_completed $first after one packet"
+	expect_ping 3 --mode inline --ns "$NS_ID" --type $type --size 24 --node "$(node_spec 0)" \
+		--node "$strict"
+	check_stat "$T1" egress_completed $((first + 3))
+	ip netns exec "$R" "$IOAMCTL" interface enable left || fail "interface enable on R"
+	route_trace inline $type 36
+	# The project's kernel has no rate-limiting qdisc (Debian's has, where CI runs this file).
+	local backlog=yes
+	if ! tc -n "$T1" qdisc add dev right root tbf rate 200kbit burst 1600 limit 100000 2>/dev/null; then
+		echo "# no tbf qdisc in this kernel: the backlog is not checked"
+		backlog=no
+	fi
+	monitor_start "$R" "$dir/mon.R"
+	monitor_start "$T1" "$dir/mon.T1"
+	ip netns exec "$A" ping -6 -q -c $n -i 0.005 -s 1000 -W 5 "$DST" >/dev/null 2>&1
+	monitor_stop
+	expect_ok "${EVENTS[@]}" "$dir/mon.T1" $n --nodes 2 --node "$(node_spec 1)"
+	expect_ok python3 - "$dir/mon.R" $n $backlog <<-'PY'
+		import json, sys
+		events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+		assert len(events) == int(sys.argv[2]), len(events)
+		NA = 0xFFFFFFFF
+		depths = []
+		for ev in events:
+		    r, t1, a = ev["nodes"]
+		    assert r["transit_delay"] == NA and r["queue_depth"] == NA, r
+		    assert a["transit_delay"] == NA and a["queue_depth"] == 0, a
+		    assert 0 < t1["transit_delay"] < 10**9, t1
+		    assert t1["queue_depth"] != NA and t1["queue_depth"] <= 100000, t1
+		    depths.append(t1["queue_depth"])
+		# 20 packets of 1,048 bytes every 5 ms into 200 kbit/s: the later ones wait.
+		assert max(depths) >= 2 * 1048 if sys.argv[3] == "yes" else max(depths) == 0, depths
+		print("# T1's queue depths", depths)
+	PY
+	check_stat "$T1" egress_completed $((first + 3 + n))
+	rm -rf "$dir"
+}
+
 # A chain of four transit nodes; each sends one event per packet, equal to what the next hop
 # sees, and counts the packets.
 test_transit_chain_and_events() {
@@ -270,10 +323,12 @@ test_decap_and_domain_edge() {
 
 # T1's receive hook comes and goes with its namespace and its module switch while a flood of
 # traced packets passes, and the kernel's ioam6_enabled, which notifies nobody, is flipped
-# meanwhile: T1 fills exactly when it has the namespace and either switch on.
+# meanwhile: T1 fills exactly when it has the namespace and either switch on. The flood's
+# trace has a queue depth, so the egress hook comes back with the traffic each time and goes
+# with the receive hook.
 test_receive_hook_under_traffic() {
 	chain_topology 1 none
-	route_trace inline 0x800000 8
+	route_trace inline 0x820000 16
 	local t1=(ip netns exec "$T1") flood unknown
 	ip netns exec "$A" ping -6 -q -i 0.005 -w "$(wait_s 300)" "$DST" >/dev/null 2>&1 &
 	flood=$!
@@ -288,7 +343,9 @@ test_receive_hook_under_traffic() {
 	kill "$flood"
 	wait "$flood" 2>/dev/null || true
 	[ "$(stat "$T1" trace_filled)" -gt 0 ] || fail "T1 filled nothing while the flood ran"
-	check_receive_hooks "$T1" 1 "with a namespace"
+	[ "$(stat "$T1" egress_completed)" -gt 0 ] || fail "T1 completed nothing while the flood ran"
+	check_receive_hooks "$T1" 2 "with a namespace, after traffic that needs the egress hook"
+	route_trace inline 0x800000 8
 	# shellcheck disable=SC2046
 	expect_ping 2 --mode inline --ns "$NS_ID" --type 0x800000 --size 8 $(nodes_upto 0)
 	"${t1[@]}" sysctl -qw net.ipv6.conf.left.ioam6_enabled=1
@@ -705,6 +762,7 @@ run_test transit_full_trace_sysctl test_transit_full_trace_sysctl
 run_test transit_full_trace_module test_transit_full_trace_module
 run_test transit_namespace_cases test_transit_namespace_cases
 run_test namespace_tsformat test_namespace_tsformat
+run_test egress_fields test_egress_fields
 run_test transit_chain_and_events test_transit_chain_and_events
 run_test events_rate_limit test_events_rate_limit
 run_test transit_interface_switch test_interface_switch

@@ -8,6 +8,7 @@ import contextlib
 import io
 import os
 import socket
+import struct
 import sys
 import unittest
 
@@ -141,6 +142,32 @@ class Dex(unittest.TestCase):
         self.assertIn("packet 2: Hop-by-Hop header is", out)
         rc, out = run_dex([dex_packet(0)], "--flow-id", "6")
         self.assertEqual(rc, 1)
+
+
+
+class EgressFields(unittest.TestCase):
+    """Transit delay and queue depth, written at a node's egress (spec td, qd, egress=late)."""
+
+    NA = struct.pack(">II", 0xFFFFFFFF, 0xFFFFFFFF)
+    FILLED = struct.pack(">II", 1234, 0)
+
+    def setUp(self):
+        ioam_check.EGRESS_SEEN.clear()
+
+    def test_late_node_unavailable_until_seen_written_then_never(self):
+        approx = [(0, ("delay", 0x101)), (4, ("backlog", 0, 0x101))]
+        self.assertIsNone(ioam_check.check_timestamps(self.NA, approx))
+        self.assertIsNone(ioam_check.check_timestamps(self.FILLED, approx))
+        self.assertIn("transit delay", ioam_check.check_timestamps(self.NA, approx))
+
+    def test_strict_node_is_never_unavailable(self):
+        self.assertIn("transit delay", ioam_check.check_timestamps(self.NA, [(0, ("delay", None))]))
+        self.assertIn("queue depth", ioam_check.check_timestamps(self.NA, [(4, ("backlog", None, None))]))
+
+    def test_queue_depth_compared_when_given(self):
+        approx = [(4, ("backlog", 7, None))]
+        self.assertIn("expected 7", ioam_check.check_timestamps(self.FILLED, approx))
+        self.assertIsNone(ioam_check.check_timestamps(struct.pack(">II", 0, 7), approx))
 
 
 if __name__ == "__main__":
