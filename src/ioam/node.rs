@@ -43,6 +43,9 @@ pub(crate) struct Facts<'a> {
     received_ns: Option<i64>,
     /// The format the timestamps in `node` are in: POSIX from the start, the usual case.
     ts_format: TsFormat,
+    /// Whether the packet's route sends it out of a device (not delivered here), if the type
+    /// asks for a field written at the egress.
+    leaves: bool,
     node: NodeData<'a>,
 }
 
@@ -52,6 +55,7 @@ impl Facts<'static> {
         gathered: 0,
         received_ns: None,
         ts_format: TsFormat::Posix,
+        leaves: false,
         node: NodeData {
             hop_limit: 0,
             node_id: U32_UNAVAILABLE,
@@ -87,7 +91,8 @@ impl<'a> Facts<'a> {
     ) -> Self {
         let wants = |bits: u32| trace_type & bits != 0;
         let (node_id, node_id_wide) = net.ioam_node_ids();
-        let egress_dev = if wants(IF_IDS | QUEUE_DEPTH) {
+        // Locally delivered packets have loopback as their route's device.
+        let egress_dev = if wants(IF_IDS | QUEUE_DEPTH | TRANSIT_DELAY_BIT) {
             pkt.route_dev(guard).filter(|d| !d.is_loopback())
         } else {
             None
@@ -116,6 +121,7 @@ impl<'a> Facts<'a> {
             gathered: trace_type,
             received_ns,
             ts_format: TsFormat::Posix,
+            leaves: egress_dev.is_some(),
             node: NodeData {
                 node_id,
                 ingress_if,
@@ -145,6 +151,12 @@ impl<'a> Facts<'a> {
     /// asked for a timestamp or the transit delay.
     pub(crate) fn received_ns(&self) -> Option<i64> {
         self.received_ns
+    }
+
+    /// Whether the packet leaves this node by a device (its route is not local delivery), as
+    /// far as the trace types gathered for ask (the transit delay or queue depth do).
+    pub(crate) fn leaves(&self) -> bool {
+        self.leaves
     }
 
     /// The node data to write with hop limit `hop_limit`, for a namespace whose data and wide

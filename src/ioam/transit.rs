@@ -192,8 +192,10 @@ impl<'a> Node<'a> {
                 match next {
                     None if terminate => return Err(stat::ACTIVE_TERMINATED),
                     None => {
-                        let received = facts.as_ref().and_then(Facts::received_ns);
-                        if self.st.egress.park(parked, pkt, received) {
+                        // A packet delivered here has no egress to wait for.
+                        let leaving = facts.as_ref().filter(|f| f.leaves());
+                        let received = leaving.and_then(Facts::received_ns);
+                        if leaving.is_some() && self.st.egress.park(parked, pkt, received) {
                             // The egress hook, registered the first time it has work here.
                             if let Some(hook) =
                                 pernet::get::<LazyNetHook<Egress>>(self.net, self.guard)
