@@ -333,22 +333,10 @@ unsafe extern "C" fn hook_callback<H: RxHook>(
     skb: *mut sys::sk_buff,
     state: *const sys::nf_hook_state,
 ) -> ffi::c_uint {
-    // SAFETY: `state` is valid for the call; its namespace and input device are alive.
+    // SAFETY: `state` is valid for the call.
     let (net, dev) = unsafe { ((*state).net, (*state).in_) };
-    let (Some(skb), false, false) = (NonNull::new(skb), net.is_null(), dev.is_null()) else {
-        return sys::IOAM_RS_NF_ACCEPT;
-    };
-    // SAFETY: As above, for the duration of the call.
-    let (net, dev) = unsafe { (Net::from_raw(net), NetDevice::from_raw(dev)) };
-    // SAFETY: Netfilter lends us the packet, network header set, under RCU, for this call.
-    let mut pkt = unsafe { RxPacket::from_raw(skb) };
-    // SAFETY: `nf_hook()` runs the hooks inside its RCU read-side critical section, which
-    // outlasts this call.
-    let guard = unsafe { rcu::Guard::held() };
-    match H::hook(net, dev, &mut pkt, &guard) {
-        Verdict::Accept => sys::IOAM_RS_NF_ACCEPT,
-        Verdict::Drop => sys::IOAM_RS_NF_DROP,
-    }
+    // SAFETY: As the function's requirements; `dev` is the state's input device.
+    unsafe { run_hook(skb, net, dev, H::hook) }
 }
 
 /// # Safety
@@ -359,19 +347,38 @@ unsafe extern "C" fn egress_callback<H: EgressHook>(
     skb: *mut sys::sk_buff,
     state: *const sys::nf_hook_state,
 ) -> ffi::c_uint {
-    // SAFETY: `state` is valid for the call; its namespace and output device are alive.
+    // SAFETY: `state` is valid for the call.
     let (net, dev) = unsafe { ((*state).net, (*state).out) };
+    // SAFETY: As the function's requirements; `dev` is the state's output device.
+    unsafe { run_hook(skb, net, dev, H::hook) }
+}
+
+/// Runs `hook` on a netfilter hook's packet `skb`, in `net`, through `dev`; accepts the
+/// packet when any is null.
+///
+/// # Safety
+///
+/// Called from a netfilter hook function with its valid `skb` (network header set), the
+/// state's namespace and one of its devices (alive for the call, or null), inside the RCU
+/// read-side critical section `nf_hook()` holds.
+#[inline(always)]
+unsafe fn run_hook(
+    skb: *mut sys::sk_buff,
+    net: *mut sys::net,
+    dev: *mut sys::net_device,
+    hook: impl FnOnce(&Net, &NetDevice, &mut RxPacket<'_>, &rcu::Guard) -> Verdict,
+) -> ffi::c_uint {
     let (Some(skb), false, false) = (NonNull::new(skb), net.is_null(), dev.is_null()) else {
         return sys::IOAM_RS_NF_ACCEPT;
     };
-    // SAFETY: As above, for the duration of the call.
+    // SAFETY: Alive for the duration of the call (the function's requirements).
     let (net, dev) = unsafe { (Net::from_raw(net), NetDevice::from_raw(dev)) };
-    // SAFETY: Netfilter lends us the packet, network header set (the IPv6 output path), under
-    // RCU, for this call.
+    // SAFETY: Netfilter lends us the packet, network header set, under RCU, for this call.
     let mut pkt = unsafe { RxPacket::from_raw(skb) };
-    // SAFETY: `nf_hook()` runs the hooks inside its RCU read-side critical section.
+    // SAFETY: `nf_hook()` runs the hooks inside its RCU read-side critical section, which
+    // outlasts this call.
     let guard = unsafe { rcu::Guard::held() };
-    match H::hook(net, dev, &mut pkt, &guard) {
+    match hook(net, dev, &mut pkt, &guard) {
         Verdict::Accept => sys::IOAM_RS_NF_ACCEPT,
         Verdict::Drop => sys::IOAM_RS_NF_DROP,
     }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Socket buffers on the IPv6 receive path, as a netfilter hook sees them: read and written
-//! in place, never freed or queued here.
+//! Socket buffers as an IPv6 netfilter hook sees them (on receive, and at `POST_ROUTING` on
+//! the way out): read and written in place, never freed or queued here.
 //!
 //! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
 
@@ -16,7 +16,7 @@ use crate::net::{
 const _: () = assert!(sys::IOAM_RS_SIZE_IP6CB_RA == core::mem::size_of::<u16>());
 const _: () = assert!((sys::IOAM_RS_OFFSET_SKB_CB + sys::IOAM_RS_OFFSET_IP6CB_RA) % 2 == 0);
 
-/// A received IPv6 packet, lent to a netfilter hook for the duration of the hook.
+/// An IPv6 packet lent to a netfilter hook for the duration of the hook.
 ///
 /// # Invariants
 ///
