@@ -77,7 +77,12 @@ impl EgressSlots {
         let skb = pkt.skb().raw() as usize;
         BhOff::with(|bh| {
             self.rings.with_local(bh, |ring| {
-                let i = ring.skbs.iter().position(|&a| a == skb)?;
+                // Newest first: an older entry at this address belongs to a packet that is
+                // gone (one that never left: its address was free for this one).
+                let next = usize::from(ring.next);
+                let i = (1..=RING_LEN)
+                    .map(|back| (next + RING_LEN - back) % RING_LEN)
+                    .find(|&i| ring.skbs.get(i) == Some(&skb))?;
                 if let Some(addr) = ring.skbs.get_mut(i) {
                     *addr = 0;
                 }
