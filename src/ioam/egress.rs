@@ -80,7 +80,7 @@ fn complete(st: &NetState, egress: &NetDevice, pkt: &mut RxPacket<'_>, parked: &
         // One writable range from the trace header to the last field: the header is checked
         // in it, then the fields written.
         let wrote = pkt.edit(start..end, |bytes| {
-            if bytes.get(..4) != Some(&e.header[..]) {
+            if bytes.get(..e.header.len()) != Some(&e.header[..]) {
                 return false;
             }
             let mut put = |at: u16, value: u32| {

@@ -6,12 +6,18 @@
 //! packets at a time) a batch passes the receive hook before the first of it is forwarded,
 //! hence a ring. A packet that never leaves is overwritten in time.
 
-use kernel::prelude::*;
+use kernel::{
+    prelude::*,
+    sync::atomic::{Atomic, Relaxed},
+};
 
 use crate::{
     net::rx::RxPacket,
-    sync::percpu::{BhOff, PerCpu},
-    wire::egress::EgressFields,
+    sync::{
+        percpu::{BhOff, PerCpu},
+        relaxed,
+    },
+    wire::{egress::EgressFields, option::TRACE_HDR_LEN},
 };
 
 /// Packets parked per CPU: twice the kernel's default receive batch (`gro_normal_batch`, 8).
@@ -27,8 +33,19 @@ pub(crate) struct Ring {
     packets: [Parked; RING_LEN],
 }
 
+impl Ring {
+    /// Forgets the entries at address `skb`.
+    fn forget(&mut self, skb: usize) {
+        for addr in self.skbs.iter_mut().filter(|a| **a == skb) {
+            *addr = 0;
+        }
+    }
+}
+
 /// A network namespace's rings, one per CPU.
 pub(crate) struct EgressSlots {
+    /// Whether an entry was ever parked here.
+    used: Atomic<bool>,
     rings: PerCpu<Ring>,
 }
 
@@ -36,28 +53,40 @@ impl EgressSlots {
     /// Empty rings. Allocates (may sleep).
     pub(crate) fn new() -> Result<Self> {
         Ok(Self {
+            used: Atomic::new(false),
             rings: PerCpu::new()?,
         })
     }
 
     /// Parks `parked`, the entries of `pkt` received at `received_ns` if known, in this CPU's
-    /// ring, over its oldest packet; whether there was anything to park. Nothing when bottom
-    /// halves are on (the receive hook always runs with them off).
+    /// ring, over its oldest packet; whether there was anything to park. Every packet the
+    /// receive hook processes comes here, parked or not: an entry left at its address by a
+    /// packet that never left (dropped, delivered elsewhere, or gone before the egress hook was
+    /// registered) is forgotten, so that the egress cannot take it for this one. Nothing when
+    /// bottom halves are on (the receive hook always runs with them off).
     pub(crate) fn park(
         &self,
         mut parked: Parked,
         pkt: &RxPacket<'_>,
         received_ns: Option<i64>,
     ) -> bool {
+        let skb = pkt.skb().raw() as usize;
         if parked.is_empty() {
+            // Until the first entry is parked the rings are empty: nothing to forget.
+            if relaxed::load(&self.used) {
+                BhOff::with(|bh| self.rings.with_local(bh, |ring| ring.forget(skb)));
+            }
             return false;
         }
-        let skb = pkt.skb().raw() as usize;
+        if !relaxed::load(&self.used) {
+            self.used.store(true, Relaxed);
+        }
         parked.len = pkt.skb().len();
         parked.received_ns = received_ns.unwrap_or(0);
         parked.has_received = received_ns.is_some();
         BhOff::with(|bh| {
             self.rings.with_local(bh, |ring| {
+                ring.forget(skb);
                 let i = usize::from(ring.next) % RING_LEN;
                 if let (Some(addr), Some(slot)) = (ring.skbs.get_mut(i), ring.packets.get_mut(i)) {
                     *addr = skb;
@@ -77,12 +106,8 @@ impl EgressSlots {
         let skb = pkt.skb().raw() as usize;
         BhOff::with(|bh| {
             self.rings.with_local(bh, |ring| {
-                // Newest first: an older entry at this address belongs to a packet that is
-                // gone (one that never left: its address was free for this one).
-                let next = usize::from(ring.next);
-                let i = (1..=RING_LEN)
-                    .map(|back| (next + RING_LEN - back) % RING_LEN)
-                    .find(|&i| ring.skbs.get(i) == Some(&skb))?;
+                // One entry at most per address (`park` forgets older ones).
+                let i = ring.skbs.iter().position(|&a| a == skb)?;
                 if let Some(addr) = ring.skbs.get_mut(i) {
                     *addr = 0;
                 }
@@ -100,10 +125,10 @@ const ENTRIES_MAX: usize = 2;
 /// One entry's egress fields, as offsets from the IPv6 header.
 #[derive(Clone, Copy, Zeroable)]
 pub(crate) struct ParkedEntry {
-    /// Where the trace header is, and its first four octets (Namespace-ID, NodeLen, Flags,
-    /// RemainingLen) after this node's write: checked again at the egress.
+    /// Where the trace header is, and its eight octets (Namespace-ID, NodeLen, Flags,
+    /// RemainingLen, trace type) after this node's write: checked again at the egress.
     pub(crate) header_at: u16,
-    pub(crate) header: [u8; 4],
+    pub(crate) header: [u8; TRACE_HDR_LEN],
     /// The transit delay field; 0: none (the IPv6 header is there).
     pub(crate) delay_at: u16,
     /// The queue depth field; 0: none.
@@ -132,7 +157,7 @@ impl Parked {
             count: 0,
             entries: [ParkedEntry {
                 header_at: 0,
-                header: [0; 4],
+                header: [0; TRACE_HDR_LEN],
                 delay_at: 0,
                 queue_at: 0,
             }; ENTRIES_MAX],
@@ -142,7 +167,12 @@ impl Parked {
     /// Adds the egress `fields` (offsets from the trace header) of the entry this node wrote
     /// into the trace whose header is at `header_at` from the IPv6 header and begins with
     /// `header`; ignored beyond [`ENTRIES_MAX`] or offsets past 64 KiB.
-    pub(crate) fn add(&mut self, header_at: usize, header: [u8; 4], fields: EgressFields) {
+    pub(crate) fn add(
+        &mut self,
+        header_at: usize,
+        header: [u8; TRACE_HDR_LEN],
+        fields: EgressFields,
+    ) {
         let at = |field: Option<usize>| {
             field.map_or(Some(0), |f| {
                 header_at.checked_add(f).and_then(|o| u16::try_from(o).ok())

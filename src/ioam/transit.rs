@@ -192,10 +192,16 @@ impl<'a> Node<'a> {
                 match next {
                     None if terminate => return Err(stat::ACTIVE_TERMINATED),
                     None => {
-                        // A packet delivered here has no egress to wait for.
+                        // A packet delivered here has no egress to wait for; parked or not,
+                        // any stale entry at its address goes.
                         let leaving = facts.as_ref().filter(|f| f.leaves());
                         let received = leaving.and_then(Facts::received_ns);
-                        if leaving.is_some() && self.st.egress.park(parked, pkt, received) {
+                        let parked = if leaving.is_some() {
+                            parked
+                        } else {
+                            Parked::new()
+                        };
+                        if self.st.egress.park(parked, pkt, received) {
                             // The egress hook, registered the first time it has work here.
                             if let Some(hook) =
                                 pernet::get::<LazyNetHook<Egress>>(self.net, self.guard)
@@ -320,7 +326,7 @@ impl<'a> Node<'a> {
         };
         let (Some(entry), Some(first)) = (
             entry.or_else(|| prealloc_entry_offset(hdr)),
-            hdr.first_chunk::<4>(),
+            hdr.first_chunk::<TRACE_HDR_LEN>(),
         ) else {
             return;
         };
