@@ -514,7 +514,8 @@ test_rel_nodelen() {
 # PRE_ROUTING. A's link to T1 has 16 queues, T1's egress 4; REL_QUEUE_FLOWS flows (one source
 # address each) spread over A's queues. T1 writes the queue depth as each packet leaves, for
 # the egress queue the packet leaves by: every one R receives must be that queue's backlog, 0
-# (no qdisc backlog on a veth), never "unavailable" (the receive index, out of range) or stale.
+# (no qdisc backlog on a veth), never "unavailable" (the receive index, out of range) or stale,
+# but for the first, which registers T1's egress hook and may leave before it is in place.
 test_rel_queue_index() {
 	rel_chain 1 module
 	rel_relink 1 numtxqueues 16 numrxqueues 16

@@ -4,7 +4,8 @@
 //! taken by the egress hook when the same packet leaves. A forwarded packet goes from one hook
 //! to the other on one CPU, in one softirq; with list receive (GRO, `gro_normal_batch`
 //! packets at a time) a batch passes the receive hook before the first of it is forwarded,
-//! hence a ring. A packet that never leaves is overwritten in time.
+//! hence a ring. A packet that never leaves is overwritten in time, and its entry forgotten as
+//! soon as the receive hook sees another packet at its address.
 
 use kernel::{
     prelude::*,
