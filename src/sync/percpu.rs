@@ -103,6 +103,77 @@ fn this_cpu_add(counter: *mut u64, n: u64) {
     unsafe { sys::ioam_rs_this_cpu_add_u64(counter.cast(), n) };
 }
 
+// The per-CPU variables behind `preempt_count()` and `this_cpu_ptr()` on x86-64, read
+// `gs`-relative as the kernel's inline functions read them (both exported to modules).
+#[cfg(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_PREEMPT_RT)))]
+extern "C" {
+    static __preempt_count: i32;
+    static this_cpu_off: usize;
+}
+
+/// `in_softirq() && !in_hardirq() && !in_nmi()`: one `gs`-relative load of the preemption
+/// count, as `preempt_count()` is, instead of a call (softirq and hard interrupt nesting are
+/// counted there unless the kernel is PREEMPT_RT).
+#[cfg(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_PREEMPT_RT)))]
+#[inline(always)]
+fn in_bh() -> bool {
+    let count: u32;
+    // SAFETY: `__preempt_count` is a per-CPU variable: relative to `gs`, which the kernel
+    // points at the current CPU's area, it is this CPU's count. A plain read, as the kernel's.
+    unsafe {
+        core::arch::asm!(
+            "mov {count:e}, dword ptr gs:[{var}]",
+            count = out(reg) count,
+            var = sym __preempt_count,
+            options(nostack, readonly, preserves_flags),
+        )
+    };
+    count & sys::IOAM_RS_SOFTIRQ_MASK != 0 && count & sys::IOAM_RS_HARDIRQ_NMI_MASK == 0
+}
+
+/// `in_softirq() && !in_hardirq() && !in_nmi()`, the kernel's generic version.
+#[cfg(not(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_PREEMPT_RT))))]
+#[inline(always)]
+fn in_bh() -> bool {
+    // SAFETY: Reads the current context's preemption count.
+    unsafe { sys::ioam_rs_in_bh() }
+}
+
+/// `this_cpu_ptr(ptr)`: `ptr` plus this CPU's offset, one `gs`-relative load (the kernel's
+/// `arch_raw_cpu_ptr()`).
+///
+/// # Safety
+///
+/// `ptr` is a per-CPU address; the caller stays on this CPU while it uses the result.
+#[cfg(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_PREEMPT_RT)))]
+#[inline(always)]
+unsafe fn this_cpu_ptr<T>(ptr: *mut T) -> *mut T {
+    let offset: usize;
+    // SAFETY: `this_cpu_off` is a per-CPU variable, read `gs`-relative as above: this CPU's
+    // offset of its per-CPU area.
+    unsafe {
+        core::arch::asm!(
+            "mov {offset}, qword ptr gs:[{var}]",
+            offset = out(reg) offset,
+            var = sym this_cpu_off,
+            options(nostack, readonly, preserves_flags),
+        )
+    };
+    ptr.cast::<u8>().wrapping_add(offset).cast::<T>()
+}
+
+/// `this_cpu_ptr(ptr)`, the kernel's generic version.
+///
+/// # Safety
+///
+/// As above.
+#[cfg(not(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_PREEMPT_RT))))]
+#[inline(always)]
+unsafe fn this_cpu_ptr<T>(ptr: *mut T) -> *mut T {
+    // SAFETY: `ptr` is a per-CPU address (the caller's contract).
+    unsafe { sys::ioam_rs_this_cpu_ptr(ptr.cast()) }.cast::<T>()
+}
+
 /// Proof that bottom halves are off on the current CPU (in a softirq, or in process context
 /// between `local_bh_disable()` and `local_bh_enable()`): no softirq runs on this CPU and the
 /// task stays on it until the proof's scope ends.
@@ -117,8 +188,7 @@ impl BhOff {
     /// or an NMI); `None` otherwise.
     #[inline]
     pub(crate) fn with<R>(f: impl FnOnce(&mut BhOff) -> R) -> Option<R> {
-        // SAFETY: Reads the current context's preemption count.
-        if !unsafe { sys::ioam_rs_in_bh() } {
+        if !in_bh() {
             return None;
         }
         // INVARIANT: Bottom halves are off (checked above) and stay off while `f` runs: it
@@ -160,7 +230,7 @@ impl<T: Zeroable> PerCpu<T> {
     #[inline]
     pub(crate) fn with_local<R>(&self, _bh: &mut BhOff, f: impl FnOnce(&mut T) -> R) -> R {
         // SAFETY: `base` is a live per-CPU allocation (type invariant).
-        let local = unsafe { sys::ioam_rs_this_cpu_ptr(self.base.as_ptr().cast()) }.cast::<T>();
+        let local = unsafe { this_cpu_ptr(self.base.as_ptr()) };
         // SAFETY: `local` is this CPU's copy, a valid `T`. Bottom halves are off (`_bh`), so
         // this CPU runs no other softirq and this task no other code meanwhile, hard
         // interrupts never touch it, and `_bh` is borrowed for the call, so `f` cannot nest
