@@ -81,11 +81,12 @@ impl Skb {
         } else if dev.selects_own_queue() {
             return None;
         } else {
-            self.claim_sender_cpu();
-            // SAFETY: The device is alive and the packet valid, under RCU (type invariants);
-            // `netdev_pick_tx()` reads them and may record the choice in the packet's socket,
-            // as transmission will.
-            let q = unsafe { sys::netdev_pick_tx(dev.as_ptr(), self.raw(), core::ptr::null_mut()) };
+            let q = self.with_sender_cpu(|| {
+                // SAFETY: The device is alive and the packet valid, under RCU (type
+                // invariants); `netdev_pick_tx()` reads them and may record the choice in the
+                // packet's socket, as transmission will.
+                unsafe { sys::netdev_pick_tx(dev.as_ptr(), self.raw(), core::ptr::null_mut()) }
+            });
             if u32::from(q) >= queues {
                 return None;
             }
@@ -94,21 +95,29 @@ impl Skb {
         dev.tx_queue_backlog(queue)
     }
 
-    /// `skb->sender_cpu` set to this CPU when it does not hold one (it shares its place with
-    /// the receive NAPI id), as `netdev_core_pick_tx()` sets it moments later on this same
-    /// CPU: XPS chooses the queue by it.
+    /// Runs `pick` with `skb->sender_cpu` set to this CPU when it holds none (it shares its
+    /// place with the receive NAPI id), as `netdev_core_pick_tx()` sets it before it picks
+    /// (XPS chooses the queue by it), and puts the field back afterwards: the core sets its
+    /// own on the CPU that transmits, which in process context need not be this one.
     #[cfg(CONFIG_XPS)]
-    fn claim_sender_cpu(&self) {
+    fn with_sender_cpu<R>(&self, pick: impl FnOnce() -> R) -> R {
         // SAFETY: `skb` is valid (type invariant) and lent to the caller, who is about to
         // transmit it: nobody else reads or writes the field meanwhile.
         let sender = unsafe { &mut headers_mut(self.raw()).__bindgen_anon_3.sender_cpu };
-        if sender.wrapping_sub(1) >= kernel::cpu::nr_cpu_ids() {
+        let found = *sender;
+        if found.wrapping_sub(1) >= kernel::cpu::nr_cpu_ids() {
             *sender = kernel::cpu::CpuId::current().as_u32().wrapping_add(1);
         }
+        let picked = pick();
+        // SAFETY: As above.
+        unsafe { headers_mut(self.raw()).__bindgen_anon_3.sender_cpu = found };
+        picked
     }
 
     #[cfg(not(CONFIG_XPS))]
-    fn claim_sender_cpu(&self) {}
+    fn with_sender_cpu<R>(&self, pick: impl FnOnce() -> R) -> R {
+        pick()
+    }
 
     /// The packet's current route (`skb_dst()`), null if none.
     fn dst(&self) -> *mut sys::dst_entry {
