@@ -148,11 +148,14 @@ trace_of() {
 schema_of() { case $1 in 72 | 244) echo "$1" ;; *) echo none ;; esac; }
 
 # scenario NAME: A's route, the namespaces and the switches of NAME. Nodes without a part in
-# it have no IOAM configuration at all (for ioam_rs.ko: no receive hook there).
+# it have no IOAM configuration at all (for ioam_rs.ko: no receive hook there). Every scenario
+# starts from no namespace anywhere, so that none inherits state from the one before (for
+# ioam_rs.ko: an egress hook registered by an earlier trace stays as long as the namespace).
 scenario() {
 	local name=$1
 	route_plain
 	switches_off
+	namespaces
 	case $name in
 	baseline) namespaces ;;
 	encap_inline_* | encap_ip6ip6_*)
