@@ -4,9 +4,14 @@
 //!
 //! - [`ipfix`]: the protocol encoding: field specifiers, templates, messages, and a
 //!   session that numbers messages and (re)sends templates.
+//! - [`elements`]: the information elements, IANA ones and the enterprise-specific IOAM
+//!   node fields.
+//! - [`records`]: a [`TraceEvent`](ioamctl::trace::TraceEvent) as per-hop and path records.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod elements;
 pub mod ipfix;
+pub mod records;
