@@ -7,6 +7,7 @@
 //! - [`elements`]: the information elements, IANA ones and the enterprise-specific IOAM
 //!   node fields.
 //! - [`records`]: a [`TraceEvent`](ioamctl::trace::TraceEvent) as per-hop and path records.
+//! - [`pmacct`]: the element file that nfacctd reads (`aggregate_primitives`).
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
@@ -14,4 +15,5 @@
 
 pub mod elements;
 pub mod ipfix;
+pub mod pmacct;
 pub mod records;
