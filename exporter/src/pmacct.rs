@@ -9,9 +9,6 @@ use std::fmt::Write;
 
 use crate::elements::{DataType, Element, BASIC_LIST, ENTERPRISE_ELEMENTS};
 
-/// Name of the primitive that holds a path record's node-id list (the raw basicList).
-pub const PATH_NODE_IDS: &str = "ioam_path_node_ids";
-
 /// The primitive name of an element: its IPFIX name in snake case (`ioamNodeId`:
 /// `ioam_node_id`).
 pub fn primitive_name(element: &Element) -> String {
@@ -53,11 +50,15 @@ pub fn primitives_file(pen: u32) -> String {
             element.id,
         );
     }
+    // nfacctd 1.7.7 (and pmacct's master branch as of this writing) fills a
+    // variable-length raw primitive only for enterprise-specific fields: for an IANA field
+    // below 384 it copies hex into the fixed-size area, so `field_type=291 len=vlen`
+    // prints "" (src/pkt_handlers.c, NF_custom_primitives_handler).
     let _ = writeln!(
         file,
-        "! basicList (RFC 6313) of the path record: semantic, element id, element length,\n\
-         ! PEN, then the node ids, first node first\n\
-         name={PATH_NODE_IDS}\tfield_type={}\tlen=vlen\tsemantics=raw",
+        "! Not listed: the path record's node ids, an IANA basicList (field type {}):\n\
+         ! nfacctd fills variable-length primitives of enterprise-specific fields only.\n\
+         ! The per-hop records carry each node id with its ioam_hop_index.",
         BASIC_LIST.element_id
     );
     file
@@ -97,9 +98,8 @@ mod tests {
         assert!(
             file.contains("name=ioam_snapshot_data\tfield_type=99:24\tlen=vlen\tsemantics=raw\n")
         );
-        assert!(file.contains("name=ioam_path_node_ids\tfield_type=291\tlen=vlen\tsemantics=raw\n"));
         let rules = file.lines().filter(|l| l.starts_with("name=")).count();
-        assert_eq!(rules, ENTERPRISE_ELEMENTS.len() + 1);
+        assert_eq!(rules, ENTERPRISE_ELEMENTS.len());
         assert_eq!(primitive_name(&NODE_ID), "ioam_node_id");
         assert_eq!(primitive_name(&NODE_ID_WIDE), "ioam_node_id_wide");
     }
