@@ -9,8 +9,9 @@
 //! (no reduced-size encoding, so that collectors that read integers of 1, 2, 4 or 8 octets,
 //! as pmacct does, read them all). Node ids of 24 and 56 bits go in 4 and 8 octets.
 //!
-//! A node that cannot provide a field fills it with all ones (RFC 9197 §4.4.2); the
-//! exporter passes the value on as received, so "unavailable" reads as the field's
+//! A node that cannot provide a field fills it with all ones (RFC 9197 §4.4; Linux's
+//! `IOAM6_U*_UNAVAILABLE`); the exporter passes the value on as received, so
+//! "unavailable" reads as the field's
 //! all-ones value at its IOAM width: `0xFFFFFF` for a short node id (in 4 octets),
 //! `0x00FFFFFFFFFFFFFF` for a wide one, `0xFFFF` for a short interface id, `0xFFFFFFFF`
 //! for the 4-octet fields, `0xFFFFFFFFFFFFFFFF` for wide namespace data.

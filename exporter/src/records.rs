@@ -380,7 +380,7 @@ mod tests {
 
     #[test]
     fn unavailable_fields_are_exported_as_all_ones() -> Result<(), RecordError> {
-        // Bits 0, 1, 5, 8, 10: a node that fills all of them with ones (RFC 9197 §4.4.2).
+        // Bits 0, 1, 5, 8, 10: a node that fills all of them with ones.
         let trace_type = trace_bit(0) | trace_bit(1) | trace_bit(5) | trace_bit(8) | trace_bit(10);
         let words = usize::try_from(node_len(trace_type)).unwrap_or(0);
         let records = event_records(&event(trace_type, vec![0xff; words * 4]), PEN)?;

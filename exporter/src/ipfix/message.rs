@@ -140,7 +140,7 @@ mod tests {
         );
     }
 
-    /// RFC 7011 Appendix A.2.1: the template set of template 256 (source, destination and
+    /// RFC 7011 Appendix A's template set: template 256 (source, destination and
     /// next-hop IPv4 addresses, packetDeltaCount, octetDeltaCount, 4 octets each).
     fn rfc7011_template() -> Result<Template, EncodeError> {
         Template::new(
@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn rfc7011_data_set_example() -> Result<(), EncodeError> {
-        // RFC 7011 Appendix A.2.3: three records of template 256.
+        // RFC 7011 Appendix A's data set: three records of template 256.
         let flows = [
             (
                 [192, 0, 2, 12],
