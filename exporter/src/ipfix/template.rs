@@ -1,0 +1,135 @@
+//! Template records and data records (RFC 7011 §3.4). A [`Record`] carries its field
+//! specifiers with its values, so its template is derived from it and cannot disagree.
+
+use super::field::{FieldSpecifier, Value};
+use super::EncodeError;
+
+/// Set id of a template set.
+pub const TEMPLATE_SET_ID: u16 = 2;
+/// Lowest template id (and data set id); 0-255 are reserved for set ids.
+pub const MIN_TEMPLATE_ID: u16 = 256;
+
+/// A template: its id and field specifiers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Template {
+    id: u16,
+    fields: Vec<FieldSpecifier>,
+}
+
+impl Template {
+    /// A template of id `id` (at least 256) with `fields` (at least one).
+    pub fn new(id: u16, fields: Vec<FieldSpecifier>) -> Result<Self, EncodeError> {
+        if id < MIN_TEMPLATE_ID {
+            return Err(EncodeError::TemplateIdReserved(id));
+        }
+        if fields.is_empty() {
+            return Err(EncodeError::EmptyTemplate(id));
+        }
+        if u16::try_from(fields.len()).is_err() {
+            return Err(EncodeError::TooManyFields {
+                id,
+                count: fields.len(),
+            });
+        }
+        Ok(Self { id, fields })
+    }
+
+    pub fn id(&self) -> u16 {
+        self.id
+    }
+
+    pub fn fields(&self) -> &[FieldSpecifier] {
+        &self.fields
+    }
+
+    /// The template record: template id, field count, field specifiers.
+    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        let count = u16::try_from(self.fields.len()).map_err(|_| EncodeError::TooManyFields {
+            id: self.id,
+            count: self.fields.len(),
+        })?;
+        let mut out = Vec::with_capacity(4 + self.fields.len() * 8);
+        out.extend(self.id.to_be_bytes());
+        out.extend(count.to_be_bytes());
+        for field in &self.fields {
+            field.write(&mut out)?;
+        }
+        Ok(out)
+    }
+}
+
+/// A data record of template `template_id`: each field's specifier and value, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub template_id: u16,
+    pub fields: Vec<(FieldSpecifier, Value)>,
+}
+
+impl Record {
+    /// The template this record is described by.
+    pub fn template(&self) -> Result<Template, EncodeError> {
+        Template::new(
+            self.template_id,
+            self.fields.iter().map(|(spec, _)| *spec).collect(),
+        )
+    }
+
+    /// The record's octets: each value at its field's length.
+    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        let mut out = Vec::new();
+        for (spec, value) in &self.fields {
+            value.write(spec.length, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// The value of the first field with this specifier.
+    pub fn value(&self, spec: &FieldSpecifier) -> Option<&Value> {
+        self.fields
+            .iter()
+            .find(|(field, _)| field == spec)
+            .map(|(_, value)| value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipfix::field::VARIABLE_LENGTH;
+
+    #[test]
+    fn template_ids_below_256_are_refused() {
+        let fields = vec![FieldSpecifier::iana(8, 4)];
+        assert_eq!(
+            Template::new(255, fields.clone()),
+            Err(EncodeError::TemplateIdReserved(255))
+        );
+        assert!(Template::new(256, fields).is_ok());
+        assert_eq!(
+            Template::new(300, vec![]),
+            Err(EncodeError::EmptyTemplate(300))
+        );
+    }
+
+    #[test]
+    fn record_encodes_fixed_and_variable_fields() {
+        let record = Record {
+            template_id: 400,
+            fields: vec![
+                (FieldSpecifier::iana(4, 1), Value::U8(17)),
+                (
+                    FieldSpecifier::enterprise(23, VARIABLE_LENGTH, 32473),
+                    Value::Octets(b"abc".to_vec()),
+                ),
+            ],
+        };
+        assert_eq!(record.encode(), Ok(vec![17, 3, b'a', b'b', b'c']));
+        let template = record.template().and_then(|t| t.encode());
+        assert_eq!(
+            template,
+            Ok(vec![
+                1, 0x90, 0, 2, 0, 4, 0, 1, 0x80, 23, 0xff, 0xff, 0, 0, 0x7e, 0xd9
+            ])
+        );
+    }
+}
