@@ -137,6 +137,8 @@ pub trait Transport {
     /// Sends one message. `ErrorKind::NotConnected` when there is no connection (the
     /// message was not attempted).
     fn send(&mut self, message: &[u8], now: Instant) -> io::Result<()>;
+    /// Whether messages can be sent without connecting first.
+    fn is_up(&self) -> bool;
 }
 
 /// UDP: connected to the collector's address so that ICMP errors come back as send errors.
@@ -176,6 +178,10 @@ impl UdpTransport {
 impl Transport for UdpTransport {
     fn poll_link(&mut self, _now: Instant) -> Link {
         Link::Up
+    }
+
+    fn is_up(&self) -> bool {
+        true
     }
 
     fn send(&mut self, message: &[u8], _now: Instant) -> io::Result<()> {
@@ -280,6 +286,10 @@ fn peer_closed(stream: &TcpStream) -> bool {
 }
 
 impl Transport for TcpTransport {
+    fn is_up(&self) -> bool {
+        self.stream.is_some()
+    }
+
     fn poll_link(&mut self, now: Instant) -> Link {
         if self.stream.is_some() {
             return Link::Up;

@@ -199,6 +199,9 @@ impl<T: Transport> Exporter<T> {
                 }
             }
         }
+        self.metrics
+            .collector_up
+            .set(i64::from(self.transport.is_up()));
     }
 
     /// Counts lost records, and as lost events those whose path record is among them
@@ -267,6 +270,10 @@ mod tests {
             }
             self.sent.push(message.to_vec());
             Ok(())
+        }
+
+        fn is_up(&self) -> bool {
+            !self.down
         }
     }
 
