@@ -22,7 +22,7 @@ use ioam_exporter::daemon::collector::{
 };
 use ioam_exporter::daemon::exporter::Exporter;
 use ioam_exporter::daemon::http::MetricsEndpoint;
-use ioam_exporter::daemon::metrics::{LossReason, Metrics, RecordKind};
+use ioam_exporter::daemon::metrics::{EventKind, LossReason, Metrics, RecordKind};
 use ioam_exporter::daemon::source::{spawn_reader, SourceItem};
 use ioam_exporter::daemon::{run, INPUT_QUEUE};
 use ioam_exporter::elements::DOCUMENTATION_PEN;
@@ -237,6 +237,9 @@ fn tcp_collector_restarted_mid_stream() {
         assert!(sent_events < 20_000, "the daemon does not reconnect");
         std::thread::sleep(Duration::from_millis(2));
     }
+    // Stopped once the loop has taken every event (the stop drains only what was read).
+    let taken = || u64::from(sent_events) == daemon.metrics.events_received_count(EventKind::Trace);
+    assert!(within(Duration::from_secs(5), taken));
     let metrics = daemon.stop();
     let after = second.received();
     assert!(within(Duration::from_secs(5), || {

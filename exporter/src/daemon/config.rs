@@ -330,6 +330,17 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_is_valid() -> Result<(), ConfigError> {
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/ioam-exporter.toml.example");
+        let settings = load_args(&["--config", example])?;
+        assert_eq!(settings.collector.to_string(), "udp://127.0.0.1:4739");
+        assert_eq!(settings.session, SessionConfig::udp(0));
+        assert_eq!(settings.receive_buffer, DEFAULT_RECEIVE_BUFFER);
+        assert_eq!(settings.enterprise_number, DOCUMENTATION_PEN);
+        Ok(())
+    }
+
+    #[test]
     fn each_bad_setting_is_named() {
         for (args, named) in [
             (&["--collector", "http://x"][..], "bad setting collector"),
