@@ -58,6 +58,12 @@ fn main() -> ExitCode {
 }
 
 fn serve(settings: &Settings) -> Result<(), Failure> {
+    // First, so that a signal during start-up also ends the program with status 0.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .map_err(|error| Failure::Runtime(format!("cannot handle signal {signal}: {error}")))?;
+    }
     let (metrics, registry) = Metrics::new();
     let endpoint = MetricsEndpoint::start(settings.metrics_listen, registry)
         .map_err(|message| Failure::Config(format!("bad setting metrics-listen: {message}")))?;
@@ -71,11 +77,11 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
                     settings.collector
                 ))
             })?;
-            export(settings, session, transport, metrics, &endpoint)
+            export(settings, session, transport, metrics, &endpoint, &stop)
         }
         Scheme::Tcp => {
             let transport = TcpTransport::new(settings.collector.clone());
-            export(settings, session, transport, metrics, &endpoint)
+            export(settings, session, transport, metrics, &endpoint, &stop)
         }
     }
 }
@@ -86,6 +92,7 @@ fn export<T: Transport>(
     transport: T,
     metrics: Metrics,
     endpoint: &MetricsEndpoint,
+    stop: &AtomicBool,
 ) -> Result<(), Failure> {
     let (source, granted) =
         NetlinkSource::subscribe(ioam_uapi::FAMILY_NAME, settings.receive_buffer)
@@ -93,16 +100,14 @@ fn export<T: Transport>(
     metrics
         .receive_buffer_bytes
         .set(i64::try_from(granted).unwrap_or(i64::MAX));
+    metrics
+        .receive_buffer_requested_bytes
+        .set(i64::try_from(settings.receive_buffer).unwrap_or(i64::MAX));
     if granted < settings.receive_buffer {
         log::warn!(
             "receive buffer: {granted} bytes granted of {} asked (SO_RCVBUFFORCE needs CAP_NET_ADMIN; else net.core.rmem_max caps it)",
             settings.receive_buffer
         );
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))
-            .map_err(|error| Failure::Runtime(format!("cannot handle signal {signal}: {error}")))?;
     }
     let (sender, inputs) = mpsc::sync_channel(INPUT_QUEUE);
     spawn_reader(source, sender)
@@ -121,6 +126,6 @@ fn export<T: Transport>(
         settings.enterprise_number,
         settings.flush_interval,
     );
-    run(&mut exporter, &inputs, &SystemClock, &stop)
+    run(&mut exporter, &inputs, &SystemClock, stop)
         .map_err(|error| Failure::Runtime(error.to_string()))
 }

@@ -96,6 +96,7 @@ pub struct Metrics {
     pub collector_connects: Counter,
     pub collector_up: Gauge,
     pub receive_buffer_bytes: Gauge,
+    pub receive_buffer_requested_bytes: Gauge,
 }
 
 impl Metrics {
@@ -160,8 +161,13 @@ impl Metrics {
         );
         registry.register(
             "receive_buffer_bytes",
-            "The netlink socket's receive buffer as the kernel granted it",
+            "The netlink socket's receive buffer as the kernel granted it (twice the request, when granted)",
             metrics.receive_buffer_bytes.clone(),
+        );
+        registry.register(
+            "receive_buffer_requested_bytes",
+            "The receive buffer asked for (--receive-buffer)",
+            metrics.receive_buffer_requested_bytes.clone(),
         );
         (metrics, registry)
     }
