@@ -26,6 +26,8 @@ pub type Connections = Arc<Mutex<Vec<Vec<Received>>>>;
 pub struct TcpCollector {
     pub port: u16,
     pub connections: Connections,
+    /// What could not be decoded: the test fails on the next look at what was received.
+    errors: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -37,9 +39,11 @@ impl TcpCollector {
         let port = listener.local_addr().expect("address").port();
         listener.set_nonblocking(true).expect("nonblocking");
         let connections: Connections = Arc::default();
+        let errors: Arc<Mutex<Vec<String>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
             let (connections, stop) = (Arc::clone(&connections), Arc::clone(&stop));
+            let errors = Arc::clone(&errors);
             std::thread::spawn(move || {
                 let mut readers = Vec::new();
                 while !stop.load(Ordering::SeqCst) {
@@ -51,8 +55,13 @@ impl TcpCollector {
                                 all.len() - 1
                             };
                             let (connections, stop) = (Arc::clone(&connections), Arc::clone(&stop));
+                            let errors = Arc::clone(&errors);
                             readers.push(std::thread::spawn(move || {
-                                read_messages(stream, &connections, index, &stop)
+                                if let Err(error) =
+                                    read_messages(stream, &connections, index, &stop)
+                                {
+                                    errors.lock().expect("lock").push(error);
+                                }
                             }));
                         }
                         Err(_) => std::thread::sleep(Duration::from_millis(5)),
@@ -66,12 +75,19 @@ impl TcpCollector {
         TcpCollector {
             port,
             connections,
+            errors,
             stop,
             thread: Some(thread),
         }
     }
 
+    /// The messages of each connection; fails the test if one could not be decoded.
     pub fn received(&self) -> Vec<Vec<Received>> {
+        let errors = self.errors.lock().expect("lock").clone();
+        assert!(
+            errors.is_empty(),
+            "the collector could not decode: {errors:?}"
+        );
         self.connections.lock().expect("lock").clone()
     }
 
@@ -99,7 +115,7 @@ fn read_messages(
     connections: &Connections,
     index: usize,
     stop: &AtomicBool,
-) {
+) -> Result<(), String> {
     stream.set_nonblocking(false).expect("blocking");
     stream
         .set_read_timeout(Some(Duration::from_millis(20)))
@@ -109,30 +125,30 @@ fn read_messages(
     let mut chunk = [0u8; 65536];
     while !stop.load(Ordering::SeqCst) {
         match stream.read(&mut chunk) {
-            Ok(0) => return,
+            Ok(0) => return Ok(()),
             Ok(n) => buffer.extend_from_slice(&chunk[..n]),
             Err(e)
                 if matches!(
                     e.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) => {}
-            Err(_) => return,
+            Err(_) => return Ok(()),
         }
         while buffer.len() >= 16 {
-            let length = usize::from(u16::from_be_bytes([buffer[2], buffer[3]]));
-            assert_eq!(
-                u16::from_be_bytes([buffer[0], buffer[1]]),
-                10,
-                "IPFIX version"
-            );
+            let version = u16_at(&buffer, 0);
+            if version != 10 {
+                return Err(format!("a message of version {version}"));
+            }
+            let length = usize::from(u16_at(&buffer, 2));
             if buffer.len() < length {
                 break;
             }
             let message: Vec<u8> = buffer.drain(..length).collect();
-            let received = decode(&message, &mut templates);
+            let received = decode(&message, &mut templates)?;
             connections.lock().expect("lock")[index].push(received);
         }
     }
+    Ok(())
 }
 
 fn u16_at(bytes: &[u8], offset: usize) -> u16 {
@@ -149,8 +165,8 @@ fn u32_at(bytes: &[u8], offset: usize) -> u32 {
 }
 
 /// Decodes a message, learning its templates (field lengths) and counting data records
-/// with them; a data set of an unknown template fails the test.
-pub fn decode(message: &[u8], templates: &mut HashMap<u16, Vec<u16>>) -> Received {
+/// with them; a data set of a template not (yet) received is an error.
+pub fn decode(message: &[u8], templates: &mut HashMap<u16, Vec<u16>>) -> Result<Received, String> {
     let mut received = Received {
         sequence: u32_at(message, 8),
         domain: u32_at(message, 12),
@@ -181,7 +197,7 @@ pub fn decode(message: &[u8], templates: &mut HashMap<u16, Vec<u16>>) -> Receive
         } else {
             let lengths = templates
                 .get(&set_id)
-                .unwrap_or_else(|| panic!("data set {set_id} before its template"));
+                .ok_or_else(|| format!("data set {set_id} before its template"))?;
             // A record is at least one octet a field: what is left after the last is padding.
             while at + lengths.len() <= end {
                 for &length in lengths {
@@ -201,5 +217,5 @@ pub fn decode(message: &[u8], templates: &mut HashMap<u16, Vec<u16>>) -> Receive
         }
         offset = end;
     }
-    received
+    Ok(received)
 }
