@@ -398,3 +398,35 @@ fn metrics_endpoint_serves_the_counters() {
     let (head, _) = http_get(address, "/other");
     assert!(head.contains(" 404 "), "{head}");
 }
+
+#[test]
+fn udp_send_errors_are_counted_and_not_fatal() {
+    // A port nobody listens on: the kernel answers with ICMP port unreachable, and the
+    // connected socket's next send fails with ECONNREFUSED.
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .and_then(|socket| socket.local_addr())
+        .expect("a free port")
+        .port();
+    let transport = UdpTransport::connect(&CollectorAddress {
+        scheme: Scheme::Udp,
+        host: "127.0.0.1".into(),
+        port,
+    })
+    .expect("udp");
+    let daemon = Daemon::start(SessionConfig::udp(DOMAIN), transport, Metrics::new().0);
+    let mut sent_events = 0;
+    let give_up = Instant::now() + Duration::from_secs(5);
+    while daemon.metrics.send_errors.get() == 0 {
+        daemon.send(trace_event(2));
+        sent_events += 1;
+        assert!(Instant::now() < give_up, "no send error counted");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let metrics = daemon.finish();
+    let exported = metrics.records_exported_count(RecordKind::Path)
+        + metrics.records_exported_count(RecordKind::Hop);
+    let lost = metrics.records_lost_count(LossReason::CollectorUnreachable);
+    assert!(lost >= 1);
+    assert_eq!(exported + lost, u64::from(records_of(sent_events, 2)));
+    assert_eq!(metrics.collector_up.get(), 1, "UDP stays up");
+}
