@@ -8,11 +8,13 @@
 //!   node fields.
 //! - [`records`]: a [`TraceEvent`](ioamctl::trace::TraceEvent) as per-hop and path records.
 //! - [`pmacct`]: the element file that nfacctd reads (`aggregate_primitives`).
+//! - [`daemon`]: the `ioam-exporter` daemon's parts (its `main` is `src/main.rs`).
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod daemon;
 pub mod elements;
 pub mod ipfix;
 pub mod pmacct;

@@ -422,6 +422,50 @@ impl Client {
             })
     }
 
+    /// Sets the receive buffer to `size` bytes with `SO_RCVBUFFORCE`, which may exceed
+    /// `net.core.rmem_max` but needs `CAP_NET_ADMIN`; without it, `SO_RCVBUF` (capped at
+    /// `rmem_max`). Returns the size the kernel granted, as `SO_RCVBUF` reads it back (the
+    /// kernel doubles the request for its bookkeeping). neli sets only `SO_RCVBUF`.
+    pub fn set_receive_buffer(&self, size: usize) -> io::Result<usize> {
+        use std::os::unix::io::AsRawFd;
+        let fd = self.socket.as_raw_fd();
+        let requested = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
+        let set = |option: libc::c_int| {
+            // SAFETY: `fd` is this socket's; the value is a `c_int` of the given length.
+            let status = unsafe {
+                libc::setsockopt(
+                    fd,
+                    libc::SOL_SOCKET,
+                    option,
+                    std::ptr::from_ref(&requested).cast(),
+                    socklen_of::<libc::c_int>(),
+                )
+            };
+            if status == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            }
+        };
+        set(libc::SO_RCVBUFFORCE).or_else(|_| set(libc::SO_RCVBUF))?;
+        let mut granted: libc::c_int = 0;
+        let mut length = socklen_of::<libc::c_int>();
+        // SAFETY: `granted` and `length` are valid for writing, `length` holds its size.
+        let status = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                std::ptr::from_mut(&mut granted).cast(),
+                &mut length,
+            )
+        };
+        if status != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        usize::try_from(granted).map_err(io::Error::other)
+    }
+
     /// `CTRL_CMD_GETFAMILY`; the controller answers `ENOENT` for an unknown name.
     fn resolve(&mut self, family_name: &CStr) -> Result<(u16, MulticastGroups), NetlinkError> {
         let request = Request {
@@ -598,6 +642,11 @@ fn messages_of<E>(
             _ => None,
         })
         .collect()
+}
+
+/// The size of `T` as a socket option length.
+fn socklen_of<T>() -> libc::socklen_t {
+    libc::socklen_t::try_from(std::mem::size_of::<T>()).unwrap_or(libc::socklen_t::MAX)
 }
 
 /// The `errno` of a failed socket call, if it was one.

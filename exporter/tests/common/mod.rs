@@ -3,6 +3,9 @@
 
 #![allow(dead_code)] // each test file uses part of it
 
+pub mod nfacctd;
+pub mod tcp_collector;
+
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 

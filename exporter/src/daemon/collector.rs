@@ -1,0 +1,463 @@
+//! The collector: its address (`udp://HOST:PORT`, `tcp://HOST:PORT`) and the transports
+//! that carry messages to it. UDP sends are never fatal; TCP connects when due, and after a
+//! write error drops the connection and reconnects with exponential backoff.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+/// IANA's port for IPFIX (RFC 7011 §10.3.2 / §10.2.3).
+pub const IPFIX_PORT: u16 = 4739;
+
+/// How long one TCP connection attempt may take: the exporter loop waits for it.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// A collector that stops reading blocks writes this long before it counts as gone.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Reconnect delays: the first retry after this, doubling up to the maximum.
+pub const BACKOFF_INITIAL: Duration = Duration::from_millis(100);
+pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    Udp,
+    Tcp,
+}
+
+/// A collector's URL, as given (a host name is resolved when used).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectorAddress {
+    pub scheme: Scheme,
+    pub host: String,
+    pub port: u16,
+}
+
+impl fmt::Display for CollectorAddress {
+    fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        let scheme = match self.scheme {
+            Scheme::Udp => "udp",
+            Scheme::Tcp => "tcp",
+        };
+        if self.host.contains(':') {
+            write!(formatter, "{scheme}://[{}]:{}", self.host, self.port)
+        } else {
+            write!(formatter, "{scheme}://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl FromStr for CollectorAddress {
+    type Err = String;
+
+    /// `udp://HOST[:PORT]` or `tcp://HOST[:PORT]`; an IPv6 literal in brackets (or bare,
+    /// without a port); port 4739 when none is given.
+    fn from_str(url: &str) -> Result<Self, String> {
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| format!("'{url}' is not udp://HOST:PORT or tcp://HOST:PORT"))?;
+        let scheme = match scheme {
+            "udp" => Scheme::Udp,
+            "tcp" => Scheme::Tcp,
+            other => return Err(format!("scheme '{other}' in '{url}': udp or tcp expected")),
+        };
+        let (host, port) = if let Some(bracketed) = rest.strip_prefix('[') {
+            let (host, after) = bracketed
+                .split_once(']')
+                .ok_or_else(|| format!("'{url}': no ']' after the IPv6 address"))?;
+            if host.parse::<Ipv6Addr>().is_err() {
+                return Err(format!("'{url}': '{host}' is not an IPv6 address"));
+            }
+            match after {
+                "" => (host, None),
+                _ => match after.strip_prefix(':') {
+                    Some(port) => (host, Some(port)),
+                    None => return Err(format!("'{url}': ':PORT' expected after ']'")),
+                },
+            }
+        } else if rest.parse::<Ipv6Addr>().is_ok() {
+            (rest, None)
+        } else {
+            match rest.rsplit_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (rest, None),
+            }
+        };
+        let valid_name = |name: &str| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+        };
+        if !valid_name(host) {
+            return Err(format!("'{url}': '{host}' is not a host name or address"));
+        }
+        let port = match port {
+            None => IPFIX_PORT,
+            Some(text) => match text.parse::<u16>() {
+                Ok(port) if port != 0 => port,
+                _ => return Err(format!("'{url}': port '{text}' is not 1-65535")),
+            },
+        };
+        Ok(CollectorAddress {
+            scheme,
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
+impl CollectorAddress {
+    /// The addresses the host resolves to.
+    pub fn resolve(&self) -> io::Result<Vec<SocketAddr>> {
+        let found: Vec<SocketAddr> = (self.host.as_str(), self.port).to_socket_addrs()?.collect();
+        if found.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} resolves to no address", self.host),
+            ));
+        }
+        Ok(found)
+    }
+}
+
+/// Whether messages can be sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    Up,
+    /// Up, on a new transport session: numbering and templates start again.
+    NewSession,
+    Down,
+}
+
+/// What carries messages to the collector.
+pub trait Transport {
+    /// Connects if down and an attempt is due; says whether messages can be sent.
+    fn poll_link(&mut self, now: Instant) -> Link;
+    /// Sends one message. `ErrorKind::NotConnected` when there is no connection (the
+    /// message was not attempted).
+    fn send(&mut self, message: &[u8], now: Instant) -> io::Result<()>;
+    /// Whether messages can be sent without connecting first.
+    fn is_up(&self) -> bool;
+}
+
+/// UDP: connected to the collector's address so that ICMP errors come back as send errors.
+#[derive(Debug)]
+pub struct UdpTransport {
+    socket: UdpSocket,
+    /// Only the first of a run of errors is logged at warning level.
+    failing: bool,
+}
+
+impl UdpTransport {
+    pub fn connect(address: &CollectorAddress) -> io::Result<UdpTransport> {
+        let mut last_error = None;
+        for target in address.resolve()? {
+            let local: SocketAddr = if target.is_ipv6() {
+                (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+            } else {
+                (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+            };
+            match UdpSocket::bind(local).and_then(|socket| {
+                socket.connect(target)?;
+                Ok(socket)
+            }) {
+                Ok(socket) => {
+                    return Ok(UdpTransport {
+                        socket,
+                        failing: false,
+                    })
+                }
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| io::Error::from(io::ErrorKind::NotFound)))
+    }
+}
+
+impl Transport for UdpTransport {
+    fn poll_link(&mut self, _now: Instant) -> Link {
+        Link::Up
+    }
+
+    fn is_up(&self) -> bool {
+        true
+    }
+
+    fn send(&mut self, message: &[u8], _now: Instant) -> io::Result<()> {
+        match self.socket.send(message) {
+            Ok(_) => {
+                self.failing = false;
+                Ok(())
+            }
+            Err(error) => {
+                if !self.failing {
+                    log::warn!("collector: cannot send: {error} (counted; sending goes on)");
+                }
+                self.failing = true;
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Exponential backoff between reconnect attempts.
+#[derive(Clone, Copy, Debug)]
+pub struct Backoff {
+    next: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            next: BACKOFF_INITIAL,
+        }
+    }
+}
+
+impl Backoff {
+    /// The delay before the next attempt; the one after doubles, up to the maximum.
+    pub fn next_delay(&mut self) -> Duration {
+        let delay = self.next;
+        self.next = (self.next * 2).min(BACKOFF_MAX);
+        delay
+    }
+}
+
+/// TCP: one connection at a time; a lost one is dropped and made again.
+#[derive(Debug)]
+pub struct TcpTransport {
+    address: CollectorAddress,
+    stream: Option<TcpStream>,
+    backoff: Backoff,
+    retry_at: Option<Instant>,
+    /// Failed attempts since the last connection (only the first is logged as an error).
+    failures: u32,
+}
+
+impl TcpTransport {
+    /// A transport that connects at its first [`Transport::poll_link`].
+    pub fn new(address: CollectorAddress) -> TcpTransport {
+        TcpTransport {
+            address,
+            stream: None,
+            backoff: Backoff::default(),
+            retry_at: None,
+            failures: 0,
+        }
+    }
+
+    fn connect(&self) -> io::Result<TcpStream> {
+        let mut last_error = None;
+        for target in self.address.resolve()? {
+            match TcpStream::connect_timeout(&target, CONNECT_TIMEOUT) {
+                Ok(stream) => {
+                    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+                    return Ok(stream);
+                }
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| io::Error::from(io::ErrorKind::NotFound)))
+    }
+
+    fn drop_connection(&mut self, now: Instant) {
+        self.stream = None;
+        self.backoff = Backoff::default();
+        // The collector may be back at once (a restart): try right away.
+        self.retry_at = Some(now);
+    }
+}
+
+/// Whether the collector closed its end: collectors send nothing over IPFIX/TCP, so a
+/// readable end of stream (or an error) means it is gone. Checked before each write, since
+/// a write into a closed connection still succeeds once and its data is lost.
+fn peer_closed(stream: &TcpStream) -> bool {
+    if stream.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let mut byte = [0u8; 1];
+    let closed = match (&*stream).read(&mut byte) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(error) => error.kind() != io::ErrorKind::WouldBlock,
+    };
+    stream.set_nonblocking(false).is_err() || closed
+}
+
+impl Transport for TcpTransport {
+    fn is_up(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    fn poll_link(&mut self, now: Instant) -> Link {
+        if self.stream.is_some() {
+            return Link::Up;
+        }
+        if self.retry_at.is_some_and(|at| now < at) {
+            return Link::Down;
+        }
+        match self.connect() {
+            Ok(stream) => {
+                log::info!("collector {}: connected", self.address);
+                self.stream = Some(stream);
+                self.backoff = Backoff::default();
+                self.retry_at = None;
+                self.failures = 0;
+                Link::NewSession
+            }
+            Err(error) => {
+                let delay = self.backoff.next_delay();
+                if self.failures == 0 {
+                    log::error!(
+                        "collector {} unreachable: {error}; retrying (every {} ms, backing off to {} s)",
+                        self.address,
+                        BACKOFF_INITIAL.as_millis(),
+                        BACKOFF_MAX.as_secs()
+                    );
+                } else {
+                    log::debug!("collector {}: still unreachable: {error}", self.address);
+                }
+                self.failures = self.failures.saturating_add(1);
+                self.retry_at = Some(now + delay);
+                Link::Down
+            }
+        }
+    }
+
+    fn send(&mut self, message: &[u8], now: Instant) -> io::Result<()> {
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(io::Error::from(io::ErrorKind::NotConnected));
+        };
+        let result = if peer_closed(stream) {
+            Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "the collector closed the connection",
+            ))
+        } else {
+            stream.write_all(message)
+        };
+        if let Err(error) = &result {
+            log::warn!(
+                "collector {}: connection lost: {error}; reconnecting",
+                self.address
+            );
+            self.drop_connection(now);
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(url: &str) -> Result<(Scheme, String, u16), String> {
+        url.parse::<CollectorAddress>()
+            .map(|a| (a.scheme, a.host, a.port))
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            parse("udp://192.0.2.1:2055"),
+            Ok((Scheme::Udp, "192.0.2.1".into(), 2055))
+        );
+        assert_eq!(
+            parse("tcp://collector.example"),
+            Ok((Scheme::Tcp, "collector.example".into(), 4739))
+        );
+        assert_eq!(
+            parse("tcp://[2001:db8::1]:9995"),
+            Ok((Scheme::Tcp, "2001:db8::1".into(), 9995))
+        );
+        assert_eq!(parse("udp://[::1]"), Ok((Scheme::Udp, "::1".into(), 4739)));
+        assert_eq!(parse("udp://::1"), Ok((Scheme::Udp, "::1".into(), 4739)));
+        assert_eq!(
+            "tcp://[::1]:9"
+                .parse::<CollectorAddress>()
+                .map(|a| a.to_string()),
+            Ok("tcp://[::1]:9".into())
+        );
+    }
+
+    #[test]
+    fn bad_urls() {
+        for (url, says) in [
+            ("http://x:1", "scheme 'http'"),
+            ("192.0.2.1:4739", "is not udp://"),
+            ("udp://:4739", "not a host"),
+            ("udp://x:0", "port '0'"),
+            ("udp://x:70000", "port '70000'"),
+            ("udp://[::1", "no ']'"),
+            ("udp://[zz]:1", "not an IPv6"),
+            ("udp://a b:1", "not a host"),
+        ] {
+            let error = parse(url).err().unwrap_or_default();
+            assert!(error.contains(says), "{url}: {error}");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_maximum() {
+        let mut backoff = Backoff::default();
+        let delays: Vec<u128> = (0..8).map(|_| backoff.next_delay().as_millis()).collect();
+        assert_eq!(delays, [100, 200, 400, 800, 1600, 3200, 5000, 5000]);
+    }
+
+    #[test]
+    fn tcp_reconnects_after_the_collector_closes() -> io::Result<()> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let mut transport = TcpTransport::new(CollectorAddress {
+            scheme: Scheme::Tcp,
+            host: "127.0.0.1".into(),
+            port,
+        });
+        let now = Instant::now();
+        assert_eq!(transport.poll_link(now), Link::NewSession);
+        assert_eq!(transport.poll_link(now), Link::Up);
+        let (mut accepted, _) = listener.accept()?;
+        transport.send(b"abc", now)?;
+        let mut got = [0u8; 3];
+        accepted.read_exact(&mut got)?;
+        assert_eq!(&got, b"abc");
+        drop(accepted);
+        // The close is seen before the next write.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while transport.send(b"x", now).is_ok() {
+            assert!(Instant::now() < deadline, "the close is never seen");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(
+            transport.send(b"x", now).map_err(|e| e.kind()),
+            Err(io::ErrorKind::NotConnected)
+        );
+        assert_eq!(transport.poll_link(now), Link::NewSession);
+        drop(listener);
+        Ok(())
+    }
+
+    #[test]
+    fn tcp_unreachable_backs_off() -> io::Result<()> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut transport = TcpTransport::new(CollectorAddress {
+            scheme: Scheme::Tcp,
+            host: "127.0.0.1".into(),
+            port,
+        });
+        let now = Instant::now();
+        assert_eq!(transport.poll_link(now), Link::Down);
+        // Not retried before the first delay.
+        assert_eq!(
+            transport.poll_link(now + Duration::from_millis(50)),
+            Link::Down
+        );
+        assert_eq!(transport.failures, 1);
+        assert_eq!(transport.poll_link(now + BACKOFF_INITIAL), Link::Down);
+        assert_eq!(transport.failures, 2);
+        Ok(())
+    }
+}

@@ -1,0 +1,491 @@
+//! The exporter's decisions, driven by the daemon loop with the time as a parameter:
+//! events become records (the library's `records`), records wait in a [`Batch`] until a
+//! message is full or `flush_interval` has passed, the IPFIX [`Session`] numbers the
+//! messages and adds templates, and the [`Transport`] carries them. Every record that is
+//! not sent is counted, by reason.
+
+use std::time::{Duration, Instant};
+
+use crate::ipfix::session::Session;
+use crate::ipfix::template::Record;
+use crate::records::{event_records, PATH_TEMPLATE_ID};
+
+use super::batch::Batch;
+use super::clock::Now;
+use super::collector::{Link, Transport};
+use super::metrics::{EventKind, LossReason, Metrics, RecordKind};
+use super::source::SourceItem;
+
+/// The exporter: one IPFIX session to one collector.
+pub struct Exporter<T: Transport> {
+    session: Session,
+    transport: T,
+    batch: Batch,
+    metrics: Metrics,
+    /// Enterprise number of the IOAM elements.
+    pen: u32,
+    flush_interval: Duration,
+    /// When idle work (template refresh, reconnect) is next looked at.
+    next_tick: Option<Instant>,
+    link: Link,
+    /// Overruns seen: the first is logged as a warning, later ones at debug level.
+    overruns: u64,
+}
+
+impl<T: Transport> Exporter<T> {
+    pub fn new(
+        session: Session,
+        transport: T,
+        metrics: Metrics,
+        pen: u32,
+        flush_interval: Duration,
+    ) -> Exporter<T> {
+        let batch = Batch::new(session.config().max_message_size);
+        Exporter {
+            session,
+            transport,
+            batch,
+            metrics,
+            pen,
+            flush_interval,
+            next_tick: None,
+            link: Link::Down,
+            overruns: 0,
+        }
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The transport (tests look at what was sent).
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// Takes one item of the source.
+    pub fn on_item(&mut self, item: SourceItem, now: Now) {
+        let event = match item {
+            SourceItem::Overrun => {
+                self.overruns += 1;
+                if self.overruns == 1 {
+                    log::warn!("events lost: the netlink receive buffer overran (ENOBUFS); counted in ioam_exporter_events_lost_total{{reason=\"enobufs\"}}");
+                } else {
+                    log::debug!("events lost: receive buffer overrun {}", self.overruns);
+                }
+                self.metrics.events_lost(LossReason::Enobufs, 1);
+                return;
+            }
+            SourceItem::Event(event) => event,
+        };
+        self.metrics
+            .event_received(match (event.dex, event.loopback) {
+                (true, _) => EventKind::Dex,
+                (_, true) => EventKind::Loopback,
+                _ => EventKind::Trace,
+            });
+        let records = match event_records(&event, self.pen) {
+            Ok(records) => records.into_records(),
+            Err(error) => {
+                log::debug!("an event gives no records: {error}");
+                self.metrics.events_lost(LossReason::DecodeError, 1);
+                return;
+            }
+        };
+        for record in records {
+            if self.batch.is_full_for(&record) {
+                self.flush(now);
+            }
+            self.batch.push(record, now.monotonic);
+        }
+    }
+
+    /// When [`Exporter::tick`] is next due.
+    pub fn next_deadline(&self, now: Now) -> Instant {
+        let tick = self.next_tick.unwrap_or(now.monotonic);
+        match self.batch.deadline(self.flush_interval) {
+            Some(flush) => flush.min(tick),
+            None => tick,
+        }
+    }
+
+    /// The timed work: sends the batch when its deadline has passed, reconnects a lost
+    /// TCP collector when due, and sends templates that are due (UDP refresh, a new TCP
+    /// session) even with no records.
+    pub fn tick(&mut self, now: Now) {
+        if self
+            .batch
+            .deadline(self.flush_interval)
+            .is_some_and(|deadline| now.monotonic >= deadline)
+        {
+            self.flush(now);
+        }
+        if self.next_tick.is_none_or(|at| now.monotonic >= at) {
+            self.next_tick = Some(now.monotonic + self.flush_interval);
+            if self.poll_link(now) {
+                self.send(now, &[]);
+            }
+        }
+    }
+
+    /// Sends what is pending (the end of the program).
+    pub fn shutdown(&mut self, now: Now) {
+        self.flush(now);
+    }
+
+    /// Whether messages can be sent; a new session restarts numbering and templates.
+    fn poll_link(&mut self, now: Now) -> bool {
+        let link = self.transport.poll_link(now.monotonic);
+        if link == Link::NewSession {
+            self.session.restart();
+            self.metrics.collector_connects.inc();
+        }
+        self.metrics.collector_up.set(i64::from(link != Link::Down));
+        self.link = link;
+        link != Link::Down
+    }
+
+    /// Sends the pending records.
+    fn flush(&mut self, now: Now) {
+        let records = self.batch.take();
+        if records.is_empty() {
+            return;
+        }
+        if !self.poll_link(now) {
+            self.lost(&records, LossReason::CollectorUnreachable);
+            return;
+        }
+        self.send(now, &records);
+    }
+
+    /// Encodes `records` (with the templates due) and sends each message, counting the
+    /// data records of each as exported or lost.
+    fn send(&mut self, now: Now, records: &[Record]) {
+        let first = self.session.sequence_number();
+        let messages = match self.session.encode(now.wall, records) {
+            Ok(messages) => messages,
+            Err(error) => {
+                log::error!("cannot encode {} records: {error}", records.len());
+                self.lost(records, LossReason::EncodeError);
+                return;
+            }
+        };
+        let end = self.session.sequence_number();
+        let mut offset = 0usize;
+        for (index, message) in messages.iter().enumerate() {
+            // Records go into messages in order; a message's count is the difference of
+            // its sequence number and the next one's.
+            let this = sequence_number(message).unwrap_or(first);
+            let next = messages
+                .get(index + 1)
+                .and_then(|m| sequence_number(m))
+                .unwrap_or(end);
+            let count = usize::try_from(next.wrapping_sub(this)).unwrap_or(usize::MAX);
+            let carried = records.get(offset..).unwrap_or_default();
+            let carried = carried.get(..count).unwrap_or(carried);
+            offset = offset.saturating_add(count);
+            match self.transport.send(message, now.monotonic) {
+                Ok(()) => {
+                    self.metrics.messages_sent.inc();
+                    self.counted(carried, |metrics, kind, n| {
+                        metrics.records_exported(kind, n)
+                    });
+                }
+                Err(error) => {
+                    if error.kind() != std::io::ErrorKind::NotConnected {
+                        self.metrics.send_errors.inc();
+                    }
+                    self.lost(carried, LossReason::CollectorUnreachable);
+                }
+            }
+        }
+        self.metrics
+            .collector_up
+            .set(i64::from(self.transport.is_up()));
+    }
+
+    /// Counts lost records, and as lost events those whose path record is among them
+    /// (an event has exactly one).
+    fn lost(&self, records: &[Record], reason: LossReason) {
+        let metrics = &self.metrics;
+        metrics.records_lost(reason, records.len() as u64);
+        let paths = records
+            .iter()
+            .filter(|r| r.template_id == PATH_TEMPLATE_ID)
+            .count();
+        metrics.events_lost(reason, paths as u64);
+    }
+
+    fn counted(&self, records: &[Record], count: impl Fn(&Metrics, RecordKind, u64)) {
+        let paths = records
+            .iter()
+            .filter(|r| r.template_id == PATH_TEMPLATE_ID)
+            .count() as u64;
+        count(&self.metrics, RecordKind::Path, paths);
+        count(&self.metrics, RecordKind::Hop, records.len() as u64 - paths);
+    }
+}
+
+/// The sequence number in a message's header.
+fn sequence_number(message: &[u8]) -> Option<u32> {
+    let bytes: [u8; 4] = message.get(8..12)?.try_into().ok()?;
+    Some(u32::from_be_bytes(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipfix::session::SessionConfig;
+    use ioamctl::trace::TraceEvent;
+    use std::io;
+    use std::time::SystemTime;
+
+    /// A transport that keeps what it is given; the link is what the test says.
+    #[derive(Default)]
+    struct Recorder {
+        sent: Vec<Vec<u8>>,
+        down: bool,
+        /// The next poll starts a new session.
+        new_session: bool,
+        fail_sends: bool,
+    }
+
+    impl Transport for Recorder {
+        fn poll_link(&mut self, _now: Instant) -> Link {
+            if self.down {
+                Link::Down
+            } else if std::mem::take(&mut self.new_session) {
+                Link::NewSession
+            } else {
+                Link::Up
+            }
+        }
+
+        fn send(&mut self, message: &[u8], _now: Instant) -> io::Result<()> {
+            if self.down {
+                return Err(io::ErrorKind::NotConnected.into());
+            }
+            if self.fail_sends {
+                return Err(io::ErrorKind::ConnectionRefused.into());
+            }
+            self.sent.push(message.to_vec());
+            Ok(())
+        }
+
+        fn is_up(&self) -> bool {
+            !self.down
+        }
+    }
+
+    /// A trace of `hops` nodes with only hop limit and node id (4 octets a node).
+    fn event(hops: u8) -> SourceItem {
+        SourceItem::Event(TraceEvent {
+            namespace: Some(1),
+            nodelen: Some(1),
+            trace_type: Some(0x8000_0000),
+            data: Some((0..hops).flat_map(|n| [64 - n, 0, 0, n]).collect()),
+            ..TraceEvent::default()
+        })
+    }
+
+    struct Clock {
+        start: Instant,
+    }
+
+    impl Clock {
+        fn at(&self, ms: u64) -> Now {
+            Now {
+                monotonic: self.start + Duration::from_millis(ms),
+                wall: SystemTime::UNIX_EPOCH
+                    + Duration::from_secs(1_800_000_000)
+                    + Duration::from_millis(ms),
+            }
+        }
+    }
+
+    fn exporter(config: SessionConfig, transport: Recorder) -> (Exporter<Recorder>, Clock) {
+        let session = Session::new(config).unwrap();
+        let (metrics, _) = Metrics::new();
+        (
+            Exporter::new(
+                session,
+                transport,
+                metrics,
+                32473,
+                Duration::from_millis(100),
+            ),
+            Clock {
+                start: Instant::now(),
+            },
+        )
+    }
+
+    fn u16_at(message: &[u8], offset: usize) -> u16 {
+        u16::from_be_bytes([message[offset], message[offset + 1]])
+    }
+
+    /// Set ids of a message, in order.
+    fn set_ids(message: &[u8]) -> Vec<u16> {
+        let mut ids = Vec::new();
+        let mut offset = 16;
+        while offset < message.len() {
+            ids.push(u16_at(message, offset));
+            offset += usize::from(u16_at(message, offset + 2));
+        }
+        ids
+    }
+
+    #[test]
+    fn records_wait_for_the_flush_deadline() {
+        let (mut exporter, clock) = exporter(SessionConfig::udp(1), Recorder::default());
+        exporter.tick(clock.at(0));
+        exporter.on_item(event(2), clock.at(10));
+        assert_eq!(
+            exporter.next_deadline(clock.at(10)),
+            clock.at(100).monotonic
+        );
+        exporter.tick(clock.at(100));
+        assert!(exporter.transport().sent.is_empty(), "not before 100 ms");
+        exporter.tick(clock.at(110));
+        let sent = &exporter.transport().sent;
+        assert_eq!(sent.len(), 1);
+        assert_eq!(set_ids(&sent[0]), [2, 256, 258]);
+        let metrics = exporter.metrics();
+        assert_eq!(metrics.records_exported_count(RecordKind::Path), 1);
+        assert_eq!(metrics.records_exported_count(RecordKind::Hop), 2);
+        assert_eq!(metrics.messages_sent.get(), 1);
+    }
+
+    #[test]
+    fn a_busy_exporter_sends_full_messages_before_the_deadline() {
+        let (mut exporter, clock) = exporter(SessionConfig::udp(1), Recorder::default());
+        for _ in 0..200 {
+            exporter.on_item(event(4), clock.at(0));
+        }
+        let sent = exporter.transport().sent.clone();
+        assert!(sent.len() >= 5, "{} messages", sent.len());
+        assert!(sent.iter().all(|message| message.len() <= 1400));
+        // Messages are full (to within a record) but for one: the batch that went out
+        // with the templates spills over into a short message.
+        let short = sent
+            .iter()
+            .filter(|message| message.len() <= 1400 - 40)
+            .count();
+        assert_eq!(
+            short,
+            1,
+            "{:?}",
+            sent.iter().map(Vec::len).collect::<Vec<_>>()
+        );
+        exporter.shutdown(clock.at(1));
+        let metrics = exporter.metrics();
+        assert_eq!(metrics.records_exported_count(RecordKind::Path), 200);
+        assert_eq!(metrics.records_exported_count(RecordKind::Hop), 800);
+        // Sequence numbers count the data records before each message.
+        let last = exporter.transport().sent.last().cloned().unwrap();
+        assert!(sequence_number(&last).unwrap() < 1000);
+        assert_eq!(exporter.session.sequence_number(), 1000);
+    }
+
+    #[test]
+    fn udp_templates_are_refreshed_when_idle() {
+        let (mut exporter, clock) = exporter(SessionConfig::udp(1), Recorder::default());
+        exporter.on_item(event(1), clock.at(0));
+        exporter.tick(clock.at(100));
+        assert_eq!(exporter.transport().sent.len(), 1);
+        exporter.tick(clock.at(30_000));
+        assert_eq!(exporter.transport().sent.len(), 1, "not due yet");
+        exporter.tick(clock.at(60_100));
+        let sent = &exporter.transport().sent;
+        assert_eq!(sent.len(), 2);
+        assert_eq!(set_ids(&sent[1]), [2], "templates alone");
+    }
+
+    #[test]
+    fn records_of_an_unreachable_collector_are_counted_lost() {
+        let recorder = Recorder {
+            new_session: true,
+            ..Recorder::default()
+        };
+        let (mut exporter, clock) = exporter(SessionConfig::tcp(1), recorder);
+        exporter.on_item(event(1), clock.at(0));
+        exporter.tick(clock.at(100));
+        assert_eq!(set_ids(&exporter.transport().sent[0]), [2, 256, 258]);
+
+        exporter.transport.down = true;
+        exporter.on_item(event(3), clock.at(200));
+        exporter.on_item(event(3), clock.at(201));
+        exporter.tick(clock.at(300));
+        let metrics = exporter.metrics().clone();
+        assert_eq!(
+            metrics.records_lost_count(LossReason::CollectorUnreachable),
+            8
+        );
+        assert_eq!(
+            metrics.events_lost_count(LossReason::CollectorUnreachable),
+            2
+        );
+        assert_eq!(metrics.collector_up.get(), 0);
+
+        // The collector is back: a new session, templates at once, numbering from 0.
+        exporter.transport.down = false;
+        exporter.transport.new_session = true;
+        exporter.tick(clock.at(400));
+        exporter.on_item(event(1), clock.at(400));
+        exporter.tick(clock.at(500));
+        let sent = &exporter.transport().sent;
+        assert_eq!(sent.len(), 3);
+        assert_eq!(
+            set_ids(&sent[1]),
+            [2],
+            "templates go out on the new session"
+        );
+        assert_eq!(sequence_number(&sent[1]), Some(0));
+        assert_eq!(set_ids(&sent[2]), [256, 258]);
+        assert_eq!(sequence_number(&sent[2]), Some(0));
+        assert_eq!(metrics.collector_connects.get(), 2);
+        assert_eq!(metrics.collector_up.get(), 1);
+        assert_eq!(metrics.records_exported_count(RecordKind::Path), 2);
+    }
+
+    #[test]
+    fn send_errors_lose_the_records_of_their_message() {
+        let recorder = Recorder {
+            fail_sends: true,
+            ..Recorder::default()
+        };
+        let (mut exporter, clock) = exporter(SessionConfig::udp(1), recorder);
+        exporter.on_item(event(2), clock.at(0));
+        exporter.shutdown(clock.at(1));
+        let metrics = exporter.metrics();
+        assert_eq!(metrics.send_errors.get(), 1);
+        assert_eq!(
+            metrics.records_lost_count(LossReason::CollectorUnreachable),
+            3
+        );
+        assert_eq!(
+            metrics.events_lost_count(LossReason::CollectorUnreachable),
+            1
+        );
+        assert_eq!(metrics.records_exported_count(RecordKind::Hop), 0);
+    }
+
+    #[test]
+    fn overruns_and_undecodable_events_are_counted() {
+        let (mut exporter, clock) = exporter(SessionConfig::udp(1), Recorder::default());
+        exporter.on_item(SourceItem::Overrun, clock.at(0));
+        exporter.on_item(SourceItem::Overrun, clock.at(0));
+        exporter.on_item(
+            SourceItem::Event(TraceEvent {
+                dex: true,
+                ..TraceEvent::default()
+            }),
+            clock.at(0),
+        );
+        let metrics = exporter.metrics();
+        assert_eq!(metrics.events_lost_count(LossReason::Enobufs), 2);
+        assert_eq!(metrics.events_lost_count(LossReason::DecodeError), 1);
+        assert_eq!(metrics.events_received_count(EventKind::Dex), 1);
+        assert_eq!(metrics.events_received_count(EventKind::Trace), 0);
+    }
+}

@@ -1,0 +1,226 @@
+//! The exporter's counters, in a `prometheus-client` registry that the HTTP endpoint
+//! encodes. The crate is used (rather than hand-written text) for its typed counters,
+//! gauges and, for a later step, histograms with label families, and its exposition
+//! encoders; its cost is a handful of small crates.
+//!
+//! Metric families (prefix `ioam_exporter_`): adding one (per-hop-pair delay histograms,
+//! the module's counters) is a field here and a `register` call in [`Metrics::new`].
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+/// A single-label label set: the crate's own `(key, value)` array encoding.
+type Label = [(&'static str, &'static str); 1];
+
+/// The kind of a received event (`kind` label).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    Trace,
+    Dex,
+    Loopback,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 3] = [EventKind::Trace, EventKind::Dex, EventKind::Loopback];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Trace => "trace",
+            EventKind::Dex => "dex",
+            EventKind::Loopback => "loopback",
+        }
+    }
+}
+
+/// The kind of an exported record (`template` label).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordKind {
+    Path,
+    Hop,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 2] = [RecordKind::Path, RecordKind::Hop];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Path => "path",
+            RecordKind::Hop => "hop",
+        }
+    }
+}
+
+/// Why events or records were not exported (`reason` label).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LossReason {
+    /// The netlink socket's receive buffer overran; the kernel does not say how many
+    /// events it dropped, so each overrun counts as one (a lower bound).
+    Enobufs,
+    /// No TCP connection, or sending failed.
+    CollectorUnreachable,
+    /// The event could not be turned into records.
+    DecodeError,
+    /// The records could not be encoded into messages.
+    EncodeError,
+}
+
+impl LossReason {
+    pub const ALL: [LossReason; 4] = [
+        LossReason::Enobufs,
+        LossReason::CollectorUnreachable,
+        LossReason::DecodeError,
+        LossReason::EncodeError,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LossReason::Enobufs => "enobufs",
+            LossReason::CollectorUnreachable => "collector_unreachable",
+            LossReason::DecodeError => "decode_error",
+            LossReason::EncodeError => "encode_error",
+        }
+    }
+}
+
+/// Handles to every metric; clones share the values.
+#[derive(Clone, Debug, Default)]
+pub struct Metrics {
+    events_received: Family<Label, Counter>,
+    events_lost: Family<Label, Counter>,
+    records_exported: Family<Label, Counter>,
+    records_lost: Family<Label, Counter>,
+    pub messages_sent: Counter,
+    pub send_errors: Counter,
+    pub collector_connects: Counter,
+    pub collector_up: Gauge,
+    pub receive_buffer_bytes: Gauge,
+    pub receive_buffer_requested_bytes: Gauge,
+}
+
+impl Metrics {
+    /// The metrics, every labelled series present at 0, and the registry that holds them.
+    pub fn new() -> (Metrics, Registry) {
+        let metrics = Metrics::default();
+        // Adding 0 creates each series, so that a scrape shows every label from the start.
+        for kind in EventKind::ALL {
+            metrics
+                .events_received
+                .get_or_create(&[("kind", kind.as_str())])
+                .inc_by(0);
+        }
+        for reason in LossReason::ALL {
+            metrics.events_lost(reason, 0);
+            metrics.records_lost(reason, 0);
+        }
+        for kind in RecordKind::ALL {
+            metrics.records_exported(kind, 0);
+        }
+
+        let mut registry = Registry::with_prefix("ioam_exporter");
+        registry.register(
+            "events_received",
+            "Trace events received from the kernel module, by kind",
+            metrics.events_received.clone(),
+        );
+        registry.register(
+            "events_lost",
+            "Events not exported, by reason; for enobufs, socket overruns (each lost one or more events: a lower bound)",
+            metrics.events_lost.clone(),
+        );
+        registry.register(
+            "records_exported",
+            "IPFIX data records sent, by template kind",
+            metrics.records_exported.clone(),
+        );
+        registry.register(
+            "records_lost",
+            "IPFIX data records not sent, by reason",
+            metrics.records_lost.clone(),
+        );
+        registry.register(
+            "messages_sent",
+            "IPFIX messages sent to the collector",
+            metrics.messages_sent.clone(),
+        );
+        registry.register(
+            "send_errors",
+            "Messages the collector transport refused (UDP errors such as ECONNREFUSED, TCP write errors)",
+            metrics.send_errors.clone(),
+        );
+        registry.register(
+            "collector_connects",
+            "TCP connections made to the collector (the first and every reconnect)",
+            metrics.collector_connects.clone(),
+        );
+        registry.register(
+            "collector_up",
+            "1 when messages can be sent to the collector (UDP: always), else 0",
+            metrics.collector_up.clone(),
+        );
+        registry.register(
+            "receive_buffer_bytes",
+            "The netlink socket's receive buffer as the kernel granted it (twice the request, when granted)",
+            metrics.receive_buffer_bytes.clone(),
+        );
+        registry.register(
+            "receive_buffer_requested_bytes",
+            "The receive buffer asked for (--receive-buffer)",
+            metrics.receive_buffer_requested_bytes.clone(),
+        );
+        (metrics, registry)
+    }
+
+    pub fn event_received(&self, kind: EventKind) {
+        self.events_received
+            .get_or_create(&[("kind", kind.as_str())])
+            .inc();
+    }
+
+    pub fn events_lost(&self, reason: LossReason, count: u64) {
+        self.events_lost
+            .get_or_create(&[("reason", reason.as_str())])
+            .inc_by(count);
+    }
+
+    pub fn records_exported(&self, kind: RecordKind, count: u64) {
+        self.records_exported
+            .get_or_create(&[("template", kind.as_str())])
+            .inc_by(count);
+    }
+
+    pub fn records_lost(&self, reason: LossReason, count: u64) {
+        self.records_lost
+            .get_or_create(&[("reason", reason.as_str())])
+            .inc_by(count);
+    }
+
+    /// The value of `events_lost{reason}` (for tests and logs).
+    pub fn events_lost_count(&self, reason: LossReason) -> u64 {
+        self.events_lost
+            .get_or_create(&[("reason", reason.as_str())])
+            .get()
+    }
+
+    /// The value of `records_lost{reason}`.
+    pub fn records_lost_count(&self, reason: LossReason) -> u64 {
+        self.records_lost
+            .get_or_create(&[("reason", reason.as_str())])
+            .get()
+    }
+
+    /// The value of `records_exported{template}`.
+    pub fn records_exported_count(&self, kind: RecordKind) -> u64 {
+        self.records_exported
+            .get_or_create(&[("template", kind.as_str())])
+            .get()
+    }
+
+    /// The value of `events_received{kind}`.
+    pub fn events_received_count(&self, kind: EventKind) -> u64 {
+        self.events_received
+            .get_or_create(&[("kind", kind.as_str())])
+            .get()
+    }
+}

@@ -1,0 +1,74 @@
+//! The `ioam-exporter` daemon: the module's trace events to one IPFIX collector, with
+//! Prometheus metrics. Its parts are library modules so that host tests drive the real
+//! loop with a synthetic event source and a test clock:
+//!
+//! - [`config`]: options and the TOML file;
+//! - [`source`]: the event source (netlink; a channel in tests) and its reading thread;
+//! - [`exporter`]: batching, the IPFIX session, loss accounting;
+//! - [`collector`]: the collector's address, UDP and TCP (reconnecting) transports;
+//! - [`metrics`], [`http`]: the counters and their endpoint;
+//! - [`clock`]: the time the decisions are made by.
+
+pub mod batch;
+pub mod clock;
+pub mod collector;
+pub mod config;
+pub mod exporter;
+pub mod http;
+pub mod metrics;
+pub mod source;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use clock::Clock;
+use collector::Transport;
+use exporter::Exporter;
+use source::{Input, SourceError};
+
+/// Depth of the channel between the reading thread and the loop, in events.
+pub const INPUT_QUEUE: usize = 8192;
+/// The longest the loop waits before it looks at the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(100);
+
+/// Runs `exporter` on `inputs` until the source ends or fails, or `stop` is set (a
+/// signal); then sends what is pending. Returns the source's error, if it failed.
+pub fn run<T: Transport>(
+    exporter: &mut Exporter<T>,
+    inputs: &Receiver<Input>,
+    clock: &dyn Clock,
+    stop: &AtomicBool,
+) -> Result<(), SourceError> {
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            // What was read before the signal is still exported.
+            while let Ok(Input::Item(item)) = inputs.try_recv() {
+                exporter.on_item(item, clock.now());
+            }
+            exporter.shutdown(clock.now());
+            return Ok(());
+        }
+        let now = clock.now();
+        let wait = exporter
+            .next_deadline(now)
+            .saturating_duration_since(now.monotonic)
+            .min(STOP_POLL);
+        match inputs.recv_timeout(wait) {
+            Ok(Input::Item(item)) => exporter.on_item(item, clock.now()),
+            Ok(Input::Failed(error)) => {
+                exporter.shutdown(clock.now());
+                return Err(error);
+            }
+            Ok(Input::Ended) | Err(RecvTimeoutError::Disconnected) => {
+                exporter.shutdown(clock.now());
+                return Ok(());
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        let now = clock.now();
+        if now.monotonic >= exporter.next_deadline(now) {
+            exporter.tick(now);
+        }
+    }
+}

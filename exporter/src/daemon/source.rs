@@ -1,0 +1,120 @@
+//! Where events come from: the module's `ioam6_events` group in production (through
+//! `ioamctl`'s netlink client, as `ioamctl monitor` reads it), a channel in tests.
+
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::thread::JoinHandle;
+
+use ioam_uapi::{event, EVENTS_GROUP_NAME};
+use ioamctl::netlink::{Client, NetlinkError};
+use ioamctl::trace::TraceEvent;
+
+/// What a source yields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceItem {
+    Event(TraceEvent),
+    /// The socket's receive buffer overran (`ENOBUFS`): one or more events were dropped
+    /// by the kernel, which does not say how many.
+    Overrun,
+}
+
+/// Why a source stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{0}")]
+    Subscribe(NetlinkError),
+    #[error("netlink: cannot read events: {0}")]
+    Receive(std::io::Error),
+}
+
+/// A blocking supply of events.
+pub trait EventSource: Send {
+    /// Waits for the next items; `None` when the source has ended (test sources).
+    fn receive(&mut self) -> Option<Result<Vec<SourceItem>, SourceError>>;
+}
+
+/// A channel of items: the test source.
+impl EventSource for Receiver<SourceItem> {
+    fn receive(&mut self) -> Option<Result<Vec<SourceItem>, SourceError>> {
+        self.recv().ok().map(|item| Ok(vec![item]))
+    }
+}
+
+/// The module's trace events.
+pub struct NetlinkSource {
+    client: Client,
+}
+
+impl NetlinkSource {
+    /// Joins the events group of `family` with a receive buffer of `receive_buffer`
+    /// bytes; returns the source and the buffer size the kernel granted.
+    pub fn subscribe(
+        family: &std::ffi::CStr,
+        receive_buffer: usize,
+    ) -> Result<(NetlinkSource, usize), SourceError> {
+        let mut client = Client::connect(family).map_err(SourceError::Subscribe)?;
+        client
+            .join_group(EVENTS_GROUP_NAME, receive_buffer)
+            .map_err(SourceError::Subscribe)?;
+        // After joining: join_group sets only SO_RCVBUF, capped at net.core.rmem_max.
+        let granted = client.set_receive_buffer(receive_buffer).map_err(|error| {
+            SourceError::Subscribe(NetlinkError::Transport(format!(
+                "cannot set the receive buffer: {error}"
+            )))
+        })?;
+        Ok((NetlinkSource { client }, granted))
+    }
+}
+
+impl EventSource for NetlinkSource {
+    fn receive(&mut self) -> Option<Result<Vec<SourceItem>, SourceError>> {
+        let received = self
+            .client
+            .receive(&[event::TRACE, event::DEX, event::LOOPBACK]);
+        Some(match received {
+            Ok(events) => Ok(events
+                .iter()
+                .map(|(cmd, attrs)| SourceItem::Event(TraceEvent::from_attributes(*cmd, attrs)))
+                .collect()),
+            Err(error) => match error.raw_os_error() {
+                Some(libc::EINTR | libc::EAGAIN) => Ok(Vec::new()),
+                Some(libc::ENOBUFS) => Ok(vec![SourceItem::Overrun]),
+                _ => Err(SourceError::Receive(error)),
+            },
+        })
+    }
+}
+
+/// What the reading thread hands the exporter loop.
+#[derive(Debug)]
+pub enum Input {
+    Item(SourceItem),
+    Failed(SourceError),
+    Ended,
+}
+
+/// Reads `source` on its own thread into `sender`, so that the exporter loop can wait with
+/// a timeout (the netlink read cannot). The channel is bounded: an exporter that falls
+/// behind stops the reader, and the kernel then counts the overrun in the socket.
+pub fn spawn_reader(
+    mut source: impl EventSource + 'static,
+    sender: SyncSender<Input>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("ioam-events".into())
+        .spawn(move || loop {
+            let input = match source.receive() {
+                Some(Ok(items)) => {
+                    for item in items {
+                        if sender.send(Input::Item(item)).is_err() {
+                            return;
+                        }
+                    }
+                    continue;
+                }
+                Some(Err(error)) => Input::Failed(error),
+                None => Input::Ended,
+            };
+            let _ = sender.send(input);
+            return;
+        })
+}

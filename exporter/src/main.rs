@@ -1,0 +1,131 @@
+//! `ioam-exporter`: see `ioam-exporter --help` and the `daemon` module.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::{mpsc, Arc};
+
+use ioam_exporter::daemon::clock::SystemClock;
+use ioam_exporter::daemon::collector::{Scheme, TcpTransport, Transport, UdpTransport};
+use ioam_exporter::daemon::config::{self, LoadFailure, Settings};
+use ioam_exporter::daemon::exporter::Exporter;
+use ioam_exporter::daemon::http::MetricsEndpoint;
+use ioam_exporter::daemon::metrics::Metrics;
+use ioam_exporter::daemon::source::{spawn_reader, NetlinkSource};
+use ioam_exporter::daemon::{run, INPUT_QUEUE};
+use ioam_exporter::ipfix::session::Session;
+
+/// Bad configuration, including a port in use or a collector that does not resolve.
+const EXIT_CONFIG: u8 = 2;
+/// The daemon could not run: the module is not loaded, netlink failed.
+const EXIT_RUNTIME: u8 = 1;
+
+/// Why the daemon stopped.
+enum Failure {
+    Config(String),
+    Runtime(String),
+}
+
+fn main() -> ExitCode {
+    let settings = match config::load(std::env::args_os()) {
+        Ok(settings) => settings,
+        Err(LoadFailure::Info(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(LoadFailure::Bad(error)) => {
+            eprintln!("ioam-exporter: {error}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let level = match settings.verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level)).init();
+    match serve(&settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Config(message)) => {
+            eprintln!("ioam-exporter: {message}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+        Err(Failure::Runtime(message)) => {
+            eprintln!("ioam-exporter: {message}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
+
+fn serve(settings: &Settings) -> Result<(), Failure> {
+    // First, so that a signal during start-up also ends the program with status 0.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .map_err(|error| Failure::Runtime(format!("cannot handle signal {signal}: {error}")))?;
+    }
+    let (metrics, registry) = Metrics::new();
+    let endpoint = MetricsEndpoint::start(settings.metrics_listen, registry)
+        .map_err(|message| Failure::Config(format!("bad setting metrics-listen: {message}")))?;
+    let session = Session::new(settings.session)
+        .map_err(|error| Failure::Config(format!("bad setting max-message-size: {error}")))?;
+    match settings.collector.scheme {
+        Scheme::Udp => {
+            let transport = UdpTransport::connect(&settings.collector).map_err(|error| {
+                Failure::Config(format!(
+                    "bad setting collector: {}: {error}",
+                    settings.collector
+                ))
+            })?;
+            export(settings, session, transport, metrics, &endpoint, &stop)
+        }
+        Scheme::Tcp => {
+            let transport = TcpTransport::new(settings.collector.clone());
+            export(settings, session, transport, metrics, &endpoint, &stop)
+        }
+    }
+}
+
+fn export<T: Transport>(
+    settings: &Settings,
+    session: Session,
+    transport: T,
+    metrics: Metrics,
+    endpoint: &MetricsEndpoint,
+    stop: &AtomicBool,
+) -> Result<(), Failure> {
+    let (source, granted) =
+        NetlinkSource::subscribe(ioam_uapi::FAMILY_NAME, settings.receive_buffer)
+            .map_err(|error| Failure::Runtime(error.to_string()))?;
+    metrics
+        .receive_buffer_bytes
+        .set(i64::try_from(granted).unwrap_or(i64::MAX));
+    metrics
+        .receive_buffer_requested_bytes
+        .set(i64::try_from(settings.receive_buffer).unwrap_or(i64::MAX));
+    if granted < settings.receive_buffer {
+        log::warn!(
+            "receive buffer: {granted} bytes granted of {} asked (SO_RCVBUFFORCE needs CAP_NET_ADMIN; else net.core.rmem_max caps it)",
+            settings.receive_buffer
+        );
+    }
+    let (sender, inputs) = mpsc::sync_channel(INPUT_QUEUE);
+    spawn_reader(source, sender)
+        .map_err(|error| Failure::Runtime(format!("cannot start the reader thread: {error}")))?;
+    log::info!(
+        "exporting to {}, metrics at http://{}/metrics",
+        settings.collector,
+        endpoint
+            .address()
+            .map_or_else(|| settings.metrics_listen.to_string(), |a| a.to_string())
+    );
+    let mut exporter = Exporter::new(
+        session,
+        transport,
+        metrics,
+        settings.enterprise_number,
+        settings.flush_interval,
+    );
+    run(&mut exporter, &inputs, &SystemClock, stop)
+        .map_err(|error| Failure::Runtime(error.to_string()))
+}

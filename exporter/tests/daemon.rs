@@ -1,0 +1,432 @@
+//! The daemon's loop, driven by a synthetic event source (a channel, read by the daemon's
+//! own reading thread), exporting to real collectors: nfacctd over UDP, and a TCP collector
+//! written here that checks the message headers; a TCP collector that goes away and comes
+//! back; the metrics endpoint scraped over HTTP.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use common::nfacctd::{find, printed, start, within};
+use common::tcp_collector::TcpCollector;
+use common::*;
+use ioam_exporter::daemon::clock::SystemClock;
+use ioam_exporter::daemon::collector::{
+    CollectorAddress, Scheme, TcpTransport, Transport, UdpTransport,
+};
+use ioam_exporter::daemon::exporter::Exporter;
+use ioam_exporter::daemon::http::MetricsEndpoint;
+use ioam_exporter::daemon::metrics::{EventKind, LossReason, Metrics, RecordKind};
+use ioam_exporter::daemon::source::{spawn_reader, SourceItem};
+use ioam_exporter::daemon::{run, INPUT_QUEUE};
+use ioam_exporter::elements::DOCUMENTATION_PEN;
+use ioam_exporter::ipfix::session::{Session, SessionConfig};
+use ioamctl::trace::TraceEvent;
+
+/// The daemon running on a thread: the test feeds `events`; closing it ends the source,
+/// and the daemon sends what is pending and returns.
+struct Daemon {
+    events: Sender<SourceItem>,
+    metrics: Metrics,
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+impl Daemon {
+    fn start<T: Transport + Send + 'static>(
+        config: SessionConfig,
+        transport: T,
+        metrics: Metrics,
+    ) -> Daemon {
+        let (events, source) = mpsc::channel();
+        let (sender, inputs) = mpsc::sync_channel(INPUT_QUEUE);
+        spawn_reader(source, sender).expect("reader thread");
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut exporter = Exporter::new(
+            Session::new(config).expect("session"),
+            transport,
+            metrics.clone(),
+            DOCUMENTATION_PEN,
+            Duration::from_millis(20),
+        );
+        let thread = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                run(&mut exporter, &inputs, &SystemClock, &stop).expect("the source does not fail")
+            })
+        };
+        Daemon {
+            events,
+            metrics,
+            stop,
+            thread,
+        }
+    }
+
+    fn send(&self, event: TraceEvent) {
+        self.events
+            .send(SourceItem::Event(event))
+            .expect("daemon running");
+    }
+
+    /// Ends the source; waits for the daemon to flush and return.
+    fn finish(self) -> Metrics {
+        drop(self.events);
+        self.thread.join().expect("the daemon does not panic");
+        self.metrics
+    }
+
+    /// Stops it as a signal would.
+    fn stop(self) -> Metrics {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.join().expect("the daemon does not panic");
+        self.metrics
+    }
+}
+
+fn tcp_address(port: u16) -> CollectorAddress {
+    CollectorAddress {
+        scheme: Scheme::Tcp,
+        host: "127.0.0.1".into(),
+        port,
+    }
+}
+
+#[test]
+fn udp_to_nfacctd() {
+    let Some(nfacctd) = tool("nfacctd") else {
+        return;
+    };
+    let dir = Scratch::dir("daemon-nfacctd");
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .and_then(|socket| socket.local_addr())
+        .expect("a free port")
+        .port();
+    let _collector = start(&nfacctd, &dir.0, port);
+    let address = CollectorAddress {
+        scheme: Scheme::Udp,
+        host: "127.0.0.1".into(),
+        port,
+    };
+    let transport = UdpTransport::connect(&address).expect("udp");
+    let daemon = Daemon::start(SessionConfig::udp(DOMAIN), transport, Metrics::new().0);
+    daemon.send(trace_event(3));
+    daemon.send(unavailable_event());
+    let metrics = daemon.finish();
+    assert_eq!(metrics.records_exported_count(RecordKind::Path), 2);
+    assert_eq!(metrics.records_exported_count(RecordKind::Hop), 4);
+
+    let all_printed = within(Duration::from_secs(5), || printed(&dir.0).len() >= 6);
+    let records = printed(&dir.0);
+    assert!(all_printed, "6 records expected: {records:#?}");
+    for n in 1..=3u8 {
+        let index = (n - 1).to_string();
+        let hop = find(
+            &records,
+            &[
+                ("ioam_event_kind", "1"),
+                ("ioam_hop_count", "0"),
+                ("ioam_hop_index", &index),
+            ],
+        );
+        assert_eq!(
+            hop["ioam_node_id"],
+            node(n).node_id.to_string().as_str(),
+            "{hop}"
+        );
+        assert_eq!(
+            hop["ioam_transit_delay"],
+            node(n).transit_delay.to_string().as_str()
+        );
+    }
+    find(
+        &records,
+        &[("ioam_event_kind", "2"), ("ioam_node_id", "16777215")],
+    );
+}
+
+/// Data records of `events` traces of `hops` nodes: a path record and one a hop.
+fn records_of(events: u32, hops: u32) -> u32 {
+    events * (1 + hops)
+}
+
+#[test]
+fn tcp_templates_once_and_sequence_numbers() {
+    let collector = TcpCollector::start(0);
+    let transport = TcpTransport::new(tcp_address(collector.port));
+    let daemon = Daemon::start(SessionConfig::tcp(DOMAIN), transport, Metrics::new().0);
+    // Bursts apart in time, so that several messages go out.
+    for _ in 0..4 {
+        for _ in 0..50 {
+            daemon.send(trace_event(3));
+        }
+        let sent = collector.data_records();
+        assert!(within(Duration::from_secs(5), || collector.data_records() > sent));
+    }
+    let metrics = daemon.finish();
+    assert!(within(Duration::from_secs(5), || collector.data_records()
+        == records_of(200, 3)));
+
+    let connections = collector.received();
+    assert_eq!(connections.len(), 1, "one connection");
+    let messages = &connections[0];
+    assert!(messages.len() >= 4, "{messages:?}");
+    assert!(!messages[0].templates.is_empty(), "templates first");
+    assert!(
+        messages[1..].iter().all(|m| m.templates.is_empty()),
+        "templates once a connection"
+    );
+    let mut expected = 0;
+    for message in messages {
+        assert_eq!(message.sequence, expected, "{messages:?}");
+        assert_eq!(message.domain, DOMAIN);
+        expected += message.data_records;
+    }
+    assert_eq!(metrics.records_exported_count(RecordKind::Path), 200);
+    assert_eq!(metrics.records_exported_count(RecordKind::Hop), 600);
+    assert_eq!(metrics.messages_sent.get(), messages.len() as u64);
+    assert_eq!(metrics.collector_connects.get(), 1);
+}
+
+#[test]
+fn tcp_collector_restarted_mid_stream() {
+    let first = TcpCollector::start(0);
+    let port = first.port;
+    let daemon = Daemon::start(
+        SessionConfig::tcp(DOMAIN),
+        TcpTransport::new(tcp_address(port)),
+        Metrics::new().0,
+    );
+    let mut sent_events = 0;
+    for _ in 0..10 {
+        daemon.send(trace_event(2));
+        sent_events += 1;
+    }
+    assert!(within(Duration::from_secs(5), || first.data_records()
+        == records_of(10, 2)));
+    let before = first.received();
+    drop(first); // the collector goes away, closing its connection
+
+    // Events while it is away are lost, and counted.
+    let lost = || {
+        daemon
+            .metrics
+            .records_lost_count(LossReason::CollectorUnreachable)
+    };
+    let give_up = Instant::now() + Duration::from_secs(5);
+    while lost() == 0 {
+        daemon.send(trace_event(2));
+        sent_events += 1;
+        assert!(
+            Instant::now() < give_up,
+            "no loss counted while the collector is away"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(daemon.metrics.collector_up.get(), 0);
+
+    let second = TcpCollector::start(port);
+    let give_up = Instant::now() + Duration::from_secs(5);
+    while second.data_records() == 0 {
+        daemon.send(trace_event(2));
+        sent_events += 1;
+        assert!(Instant::now() < give_up, "the daemon does not reconnect");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // Stopped once the loop has taken every event (the stop drains only what was read).
+    let taken = || u64::from(sent_events) == daemon.metrics.events_received_count(EventKind::Trace);
+    assert!(within(Duration::from_secs(5), taken));
+    let metrics = daemon.stop();
+    let after = second.received();
+    assert!(within(Duration::from_secs(5), || {
+        let exported = metrics.records_exported_count(RecordKind::Path)
+            + metrics.records_exported_count(RecordKind::Hop);
+        u64::from(
+            before.iter().flatten().map(|m| m.data_records).sum::<u32>() + second.data_records(),
+        ) == exported
+    }));
+    assert_eq!(after.len(), 1, "one new connection");
+    let messages = &second.received()[0];
+    assert!(
+        !messages[0].templates.is_empty(),
+        "templates again on the new connection"
+    );
+    assert_eq!(messages[0].sequence, 0, "numbering restarts");
+    let mut expected = 0;
+    for message in messages {
+        assert_eq!(message.sequence, expected);
+        expected += message.data_records;
+    }
+    assert_eq!(metrics.collector_connects.get(), 2);
+    // Every record is exported or counted lost.
+    let exported = metrics.records_exported_count(RecordKind::Path)
+        + metrics.records_exported_count(RecordKind::Hop);
+    let lost = metrics.records_lost_count(LossReason::CollectorUnreachable);
+    assert_eq!(exported + lost, u64::from(records_of(sent_events, 2)));
+    assert!(metrics.events_lost_count(LossReason::CollectorUnreachable) >= 1);
+}
+
+/// `GET path` over HTTP/1.0: the status line, headers and body.
+fn http_get(address: SocketAddr, path: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(address).expect("connect to the endpoint");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: test\r\n\r\n").expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .expect("a header and a body");
+    (head.to_owned(), body.to_owned())
+}
+
+#[test]
+fn metrics_endpoint_serves_the_counters() {
+    let (metrics, registry) = Metrics::new();
+    let endpoint =
+        MetricsEndpoint::start("127.0.0.1:0".parse().expect("address"), registry).expect("listen");
+    let address = endpoint.address().expect("bound");
+    let receiver = UdpSocket::bind("127.0.0.1:0").expect("receiver");
+    let port = receiver.local_addr().expect("address").port();
+    let transport = UdpTransport::connect(&CollectorAddress {
+        scheme: Scheme::Udp,
+        host: "127.0.0.1".into(),
+        port,
+    })
+    .expect("udp");
+    metrics.receive_buffer_bytes.set(4096);
+    let daemon = Daemon::start(SessionConfig::udp(DOMAIN), transport, metrics);
+    daemon.send(trace_event(3));
+    daemon.send(trace_event(3));
+    daemon.send(unavailable_event());
+    daemon.send(TraceEvent::default()); // no namespace: no records
+    daemon.events.send(SourceItem::Overrun).expect("running");
+    daemon.finish();
+
+    let (head, body) = http_get(address, "/metrics");
+    assert!(
+        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+        "{head}"
+    );
+    assert!(head.contains("text/plain; version=0.0.4"), "{head}");
+    // Every line is a comment (HELP, TYPE) or `name{labels} value`.
+    for line in body.lines() {
+        let valid = line.starts_with("# HELP ioam_exporter_")
+            || line.starts_with("# TYPE ioam_exporter_")
+            || (line.starts_with("ioam_exporter_")
+                && line
+                    .rsplit_once(' ')
+                    .is_some_and(|(_, v)| v.parse::<f64>().is_ok()));
+        assert!(valid, "not exposition format: {line:?}");
+    }
+    let scrape =
+        prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned()))).expect("parses");
+    let value = |name: &str, label: Option<(&str, &str)>| -> f64 {
+        let sample = scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
+            .unwrap_or_else(|| panic!("no {name} {label:?} in:\n{body}"));
+        match sample.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            ref other => panic!("{name}: {other:?}"),
+        }
+    };
+    assert_eq!(
+        value(
+            "ioam_exporter_events_received_total",
+            Some(("kind", "trace"))
+        ),
+        3.0
+    );
+    assert_eq!(
+        value("ioam_exporter_events_received_total", Some(("kind", "dex"))),
+        1.0
+    );
+    assert_eq!(
+        value(
+            "ioam_exporter_events_received_total",
+            Some(("kind", "loopback"))
+        ),
+        0.0
+    );
+    assert_eq!(
+        value(
+            "ioam_exporter_records_exported_total",
+            Some(("template", "path"))
+        ),
+        3.0
+    );
+    assert_eq!(
+        value(
+            "ioam_exporter_records_exported_total",
+            Some(("template", "hop"))
+        ),
+        7.0
+    );
+    assert_eq!(
+        value(
+            "ioam_exporter_events_lost_total",
+            Some(("reason", "enobufs"))
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            "ioam_exporter_events_lost_total",
+            Some(("reason", "decode_error"))
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            "ioam_exporter_events_lost_total",
+            Some(("reason", "collector_unreachable"))
+        ),
+        0.0
+    );
+    assert_eq!(value("ioam_exporter_messages_sent_total", None), 1.0);
+    assert_eq!(value("ioam_exporter_receive_buffer_bytes", None), 4096.0);
+    assert_eq!(value("ioam_exporter_collector_up", None), 1.0);
+
+    let (head, _) = http_get(address, "/other");
+    assert!(head.contains(" 404 "), "{head}");
+}
+
+#[test]
+fn udp_send_errors_are_counted_and_not_fatal() {
+    // A port nobody listens on: the kernel answers with ICMP port unreachable, and the
+    // connected socket's next send fails with ECONNREFUSED.
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .and_then(|socket| socket.local_addr())
+        .expect("a free port")
+        .port();
+    let transport = UdpTransport::connect(&CollectorAddress {
+        scheme: Scheme::Udp,
+        host: "127.0.0.1".into(),
+        port,
+    })
+    .expect("udp");
+    let daemon = Daemon::start(SessionConfig::udp(DOMAIN), transport, Metrics::new().0);
+    let mut sent_events = 0;
+    let give_up = Instant::now() + Duration::from_secs(5);
+    while daemon.metrics.send_errors.get() == 0 {
+        daemon.send(trace_event(2));
+        sent_events += 1;
+        assert!(Instant::now() < give_up, "no send error counted");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let metrics = daemon.finish();
+    let exported = metrics.records_exported_count(RecordKind::Path)
+        + metrics.records_exported_count(RecordKind::Hop);
+    let lost = metrics.records_lost_count(LossReason::CollectorUnreachable);
+    assert!(lost >= 1);
+    assert_eq!(exported + lost, u64::from(records_of(sent_events, 2)));
+    assert_eq!(metrics.collector_up.get(), 1, "UDP stays up");
+}
