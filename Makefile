@@ -31,7 +31,7 @@ MODDIR ?= $(ROOT)
 KMAKE_ARGS ?= $(shell source $(ROOT)scripts/common.sh && kernel_make_args $(KDIR))
 KMAKE = $(MAKE) -C $(KDIR) M=$(MODDIR) $(if $(RUST_LIB_SRC),RUST_LIB_SRC=$(RUST_LIB_SRC)) LIBCLANG_PATH=$(LIBCLANG_PATH) $(KMAKE_ARGS)
 
-.PHONY: default modules kernel clean test demo rust-analyzer ioamctl install dkms dkms-clean dkms-install bench bench-smoke check-debug
+.PHONY: default modules kernel clean test demo rust-analyzer ioamctl ioam-exporter install dkms dkms-clean dkms-install bench bench-smoke check-debug
 
 default: modules
 
@@ -45,9 +45,19 @@ kernel:
 ioamctl:
 	cargo build --release -p ioamctl
 
-install: ioamctl
+ioam-exporter:
+	cargo build --release -p ioam-exporter
+
+# The exporter's unit runs $(PREFIX)/bin/ioam-exporter with /etc/ioam-exporter.toml (from the
+# example): systemd reads units from $(PREFIX)/lib/systemd/system for PREFIX /usr/local.
+install: ioamctl ioam-exporter
 	install -D -m 0755 $(ROOT)target/release/ioamctl $(DESTDIR)$(PREFIX)/bin/ioamctl
 	install -D -m 0644 $(ROOT)ioamctl/README.md $(DESTDIR)$(PREFIX)/share/doc/ioamctl/README.md
+	install -D -m 0755 $(ROOT)target/release/ioam-exporter $(DESTDIR)$(PREFIX)/bin/ioam-exporter
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' $(ROOT)exporter/ioam-exporter.service | \
+		install -D -m 0644 /dev/stdin $(DESTDIR)$(PREFIX)/lib/systemd/system/ioam-exporter.service
+	install -D -m 0644 $(ROOT)exporter/ioam-exporter.toml.example \
+		$(DESTDIR)$(PREFIX)/share/doc/ioam-exporter/ioam-exporter.toml.example
 
 # DKMS builds in a copy of the sources; the kernel build directory comes from the installed
 # headers, completed with the Rust build products (scripts/kbuild-prepare.sh).

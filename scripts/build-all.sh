@@ -26,5 +26,5 @@ out=$(make -C "$REPO_ROOT" -s KDIR="$kdir" 2>&1) || { printf '%s\n' "$out" >&2; 
 [ -z "$out" ] || printf '%s\n' "$out" >&2
 if grep -qiE 'warning|error' <<<"$out"; then die "the module build printed warnings"; fi
 log "building ioamctl"
-(cd "$REPO_ROOT" && cargo build --quiet --release -p ioamctl) >&2
+(cd "$REPO_ROOT" && cargo build --quiet --release -p ioamctl -p ioam-exporter) >&2
 echo "$kdir"

@@ -156,9 +156,10 @@ cargo clippy --quiet --workspace --all-targets -- -D warnings
 log "host: DKMS preflight checks (in the Debian 13 root)"
 scripts/debian-root.sh run selftests/host/dkms_preflight.sh
 
-log "host: ioamctl with Debian 13's cargo, as users install it"
+log "host: ioamctl and ioam-exporter with Debian 13's cargo, as users install them"
 scripts/debian-root.sh run env CARGO_TARGET_DIR="$CACHE_DIR/debian-root/target" \
-	CARGO_HOME="$CACHE_DIR/debian-root/cargo-home" cargo build --quiet --locked --release -p ioamctl
+	CARGO_HOME="$CACHE_DIR/debian-root/cargo-home" cargo build --quiet --locked --release \
+	-p ioamctl -p ioam-exporter
 
 log "module: rebuilding for the project's kernel with CLIPPY=1; any warning fails"
 make -s KDIR="$kdir" clean >/dev/null
