@@ -125,6 +125,7 @@ fn export<T: Transport>(
         metrics,
         settings.enterprise_number,
         settings.flush_interval,
+        settings.max_hop_pairs,
     );
     run(&mut exporter, &inputs, &SystemClock, stop)
         .map_err(|error| Failure::Runtime(error.to_string()))
