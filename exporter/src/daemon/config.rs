@@ -18,6 +18,7 @@ use crate::ipfix::session::{
 
 use super::collector::{CollectorAddress, Scheme};
 use super::hop_metrics::DEFAULT_MAX_HOP_PAIRS;
+use super::module_stats::DEFAULT_MODULE_STATS_INTERVAL;
 
 pub const DEFAULT_FLUSH: Duration = Duration::from_millis(100);
 pub const DEFAULT_RECEIVE_BUFFER: usize = 8 << 20;
@@ -38,8 +39,10 @@ pub const MAX_HOP_PAIRS_LIMIT: usize = 65536;
 generic-netlink group, as `ioamctl monitor` shows them) as IPFIX (RFC 7011) records to one \
 collector, over UDP or TCP: a path record per event and a record per hop, with the element \
 file in exporter/elements/ for the collector. Records are batched into full messages, sent at \
-the latest after --flush-ms. Every event not exported is counted; the counters are served in \
-the Prometheus text format at http://METRICS-LISTEN/metrics.\n\nRuns in the foreground, logs \
+the latest after --flush-ms. Every event not exported is counted; the counters, one-way delay \
+histograms per pair of consecutive nodes, hop counts, and the module's own counters (as \
+`ioamctl stats` reads them) are served in the Prometheus text format at \
+http://METRICS-LISTEN/metrics.\n\nRuns in the foreground, logs \
 to stderr (-v, -vv or RUST_LOG for more); SIGINT or SIGTERM sends what is pending and exits."
 )]
 pub struct Flags {
@@ -75,6 +78,10 @@ pub struct Flags {
     /// pairs are counted in ioam_exporter_hop_pairs_overflow_total [default: 1024, at most 65536]
     #[arg(long, value_name = "N")]
     pub max_hop_pairs: Option<usize>,
+    /// The module's counters are read when scraped, at most once in this many seconds
+    /// (0: every scrape) [default: 5]
+    #[arg(long, value_name = "SECS")]
+    pub module_stats_interval: Option<u64>,
     /// More log output (-v debug, -vv trace)
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -93,6 +100,7 @@ struct FileSettings {
     metrics_listen: Option<String>,
     enterprise_number: Option<u32>,
     max_hop_pairs: Option<usize>,
+    module_stats_interval: Option<u64>,
     verbose: Option<u8>,
 }
 
@@ -106,6 +114,7 @@ pub struct Settings {
     pub metrics_listen: SocketAddr,
     pub enterprise_number: u32,
     pub max_hop_pairs: usize,
+    pub module_stats_interval: Duration,
     pub verbose: u8,
 }
 
@@ -270,6 +279,10 @@ fn settings(flags: Flags, file: FileSettings) -> Result<Settings, ConfigError> {
             format!("{max_hop_pairs} pairs: 1 to {MAX_HOP_PAIRS_LIMIT} expected"),
         ));
     }
+    let module_stats_interval = flags
+        .module_stats_interval
+        .or(file.module_stats_interval)
+        .map_or(DEFAULT_MODULE_STATS_INTERVAL, Duration::from_secs);
     Ok(Settings {
         collector,
         session,
@@ -281,6 +294,7 @@ fn settings(flags: Flags, file: FileSettings) -> Result<Settings, ConfigError> {
             .or(file.enterprise_number)
             .unwrap_or(DOCUMENTATION_PEN),
         max_hop_pairs,
+        module_stats_interval,
         verbose: flags.verbose.max(file.verbose.unwrap_or(0)),
     })
 }
@@ -303,6 +317,7 @@ mod tests {
         assert_eq!(udp.session, SessionConfig::udp(0));
         assert_eq!(udp.flush_interval, DEFAULT_FLUSH);
         assert_eq!(udp.max_hop_pairs, 1024);
+        assert_eq!(udp.module_stats_interval, Duration::from_secs(5));
         assert_eq!(
             udp.metrics_listen,
             "[::1]:9464"
@@ -326,7 +341,7 @@ mod tests {
         let file = dir.join("exporter.toml");
         std::fs::write(
             &file,
-            "collector = \"tcp://[::1]:9995\"\nflush-ms = 250\nobservation-domain = 3\nmax-hop-pairs = 10\n",
+            "collector = \"tcp://[::1]:9995\"\nflush-ms = 250\nobservation-domain = 3\nmax-hop-pairs = 10\nmodule-stats-interval = 0\n",
         )
         .map_err(|e| ConfigError::Usage(e.to_string()))?;
         let path = file.to_string_lossy().to_string();
@@ -335,6 +350,7 @@ mod tests {
         assert_eq!(settings.flush_interval, Duration::from_millis(250));
         assert_eq!(settings.session.observation_domain_id, 4);
         assert_eq!(settings.max_hop_pairs, 10);
+        assert_eq!(settings.module_stats_interval, Duration::ZERO);
         let settings = load_args(&["--config", &path, "--max-hop-pairs", "20"])?;
         assert_eq!(settings.max_hop_pairs, 20);
 
@@ -363,6 +379,10 @@ mod tests {
         assert_eq!(settings.receive_buffer, DEFAULT_RECEIVE_BUFFER);
         assert_eq!(settings.enterprise_number, DOCUMENTATION_PEN);
         assert_eq!(settings.max_hop_pairs, DEFAULT_MAX_HOP_PAIRS);
+        assert_eq!(
+            settings.module_stats_interval,
+            DEFAULT_MODULE_STATS_INTERVAL
+        );
         Ok(())
     }
 
@@ -406,6 +426,10 @@ mod tests {
             (
                 &["--collector", "udp://x", "--max-hop-pairs", "65537"],
                 "bad setting max-hop-pairs: 65537 pairs",
+            ),
+            (
+                &["--collector", "udp://x", "--module-stats-interval", "5s"],
+                "'--module-stats-interval <SECS>'",
             ),
             (&["--colector", "udp://x"], "'--colector'"),
         ] {

@@ -4,7 +4,8 @@
 //! encoders; its cost is a handful of small crates.
 //!
 //! Metric families (prefix `ioam_exporter_`): adding one is a field here and a `register`
-//! call in [`Metrics::new`]. The path metrics are [`HopMetrics`].
+//! call in [`Metrics::new`]. The path metrics are [`HopMetrics`]; the module's own counters
+//! ([`super::module_stats`]) are a collector registered next to these, without the prefix.
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -104,6 +105,8 @@ pub struct Metrics {
 
 impl Metrics {
     /// The metrics, every labelled series present at 0, and the registry that holds them
+    /// (under a sub-registry of prefix `ioam_exporter`: the root is for collectors of
+    /// other prefixes).
     pub fn new() -> (Metrics, Registry) {
         let metrics = Metrics::default();
         // Adding 0 creates each series, so that a scrape shows every label from the start.
