@@ -30,7 +30,7 @@ pub struct HopDelay {
 
 impl HopDelay {
     pub fn seconds(&self) -> f64 {
-        // Delays are far below 2^53 ns (104 days): exact enough as a double.
+        // Exact below 2^53 ns (104 days); beyond, a bogus delay only loses low digits.
         self.delay_ns as f64 / 1e9
     }
 }

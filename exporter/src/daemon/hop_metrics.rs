@@ -178,7 +178,13 @@ impl HopRecorder {
                 to_node: delay.to_node,
             };
             if !self.track(&labels) {
-                self.metrics.overflow.inc();
+                // Once: the cap is reached for good, until a restart.
+                if self.metrics.overflow.inc() == 0 {
+                    log::warn!(
+                        "{} hop pairs have delay series (--max-hop-pairs): delays of new pairs are only counted in ioam_exporter_hop_pairs_overflow_total",
+                        self.max_pairs
+                    );
+                }
                 continue;
             }
             // A negative delay is no delay: the two clocks are not synchronised. In the
