@@ -11,6 +11,7 @@ use ioam_exporter::daemon::config::{self, LoadFailure, Settings};
 use ioam_exporter::daemon::exporter::Exporter;
 use ioam_exporter::daemon::http::MetricsEndpoint;
 use ioam_exporter::daemon::metrics::Metrics;
+use ioam_exporter::daemon::module_stats::{ModuleStats, NetlinkStatsReader};
 use ioam_exporter::daemon::source::{spawn_reader, NetlinkSource};
 use ioam_exporter::daemon::{run, INPUT_QUEUE};
 use ioam_exporter::ipfix::session::Session;
@@ -64,7 +65,12 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .map_err(|error| Failure::Runtime(format!("cannot handle signal {signal}: {error}")))?;
     }
-    let (metrics, registry) = Metrics::new();
+    let (metrics, mut registry) = Metrics::new();
+    registry.register_collector(Box::new(ModuleStats::new(
+        NetlinkStatsReader::new(ioam_uapi::FAMILY_NAME),
+        settings.module_stats_interval,
+        Box::new(std::time::Instant::now),
+    )));
     let endpoint = MetricsEndpoint::start(settings.metrics_listen, registry)
         .map_err(|message| Failure::Config(format!("bad setting metrics-listen: {message}")))?;
     let session = Session::new(settings.session)
@@ -125,6 +131,7 @@ fn export<T: Transport>(
         metrics,
         settings.enterprise_number,
         settings.flush_interval,
+        settings.max_hop_pairs,
     );
     run(&mut exporter, &inputs, &SystemClock, stop)
         .map_err(|error| Failure::Runtime(error.to_string()))

@@ -69,6 +69,19 @@ fn bad_settings_are_named_on_one_line() {
             ][..],
             "--observation-domain",
         ),
+        (
+            &["--collector", "udp://127.0.0.1", "--max-hop-pairs", "0"][..],
+            "bad setting max-hop-pairs",
+        ),
+        (
+            &[
+                "--collector",
+                "udp://127.0.0.1",
+                "--module-stats-interval",
+                "often",
+            ][..],
+            "--module-stats-interval",
+        ),
         (&["--collectr", "udp://127.0.0.1"][..], "--collectr"),
         (&[][..], "bad setting collector"),
     ] {

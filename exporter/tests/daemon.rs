@@ -21,6 +21,7 @@ use ioam_exporter::daemon::collector::{
     CollectorAddress, Scheme, TcpTransport, Transport, UdpTransport,
 };
 use ioam_exporter::daemon::exporter::Exporter;
+use ioam_exporter::daemon::hop_metrics::{DEFAULT_MAX_HOP_PAIRS as PAIRS, DELAY_BUCKETS};
 use ioam_exporter::daemon::http::MetricsEndpoint;
 use ioam_exporter::daemon::metrics::{EventKind, LossReason, Metrics, RecordKind};
 use ioam_exporter::daemon::source::{spawn_reader, SourceItem};
@@ -43,6 +44,7 @@ impl Daemon {
         config: SessionConfig,
         transport: T,
         metrics: Metrics,
+        max_hop_pairs: usize,
     ) -> Daemon {
         let (events, source) = mpsc::channel();
         let (sender, inputs) = mpsc::sync_channel(INPUT_QUEUE);
@@ -54,6 +56,7 @@ impl Daemon {
             metrics.clone(),
             DOCUMENTATION_PEN,
             Duration::from_millis(20),
+            max_hop_pairs,
         );
         let thread = {
             let stop = Arc::clone(&stop);
@@ -115,7 +118,12 @@ fn udp_to_nfacctd() {
         port,
     };
     let transport = UdpTransport::connect(&address).expect("udp");
-    let daemon = Daemon::start(SessionConfig::udp(DOMAIN), transport, Metrics::new().0);
+    let daemon = Daemon::start(
+        SessionConfig::udp(DOMAIN),
+        transport,
+        Metrics::new().0,
+        PAIRS,
+    );
     daemon.send(trace_event(3));
     daemon.send(unavailable_event());
     let metrics = daemon.finish();
@@ -160,7 +168,12 @@ fn records_of(events: u32, hops: u32) -> u32 {
 fn tcp_templates_once_and_sequence_numbers() {
     let collector = TcpCollector::start(0);
     let transport = TcpTransport::new(tcp_address(collector.port));
-    let daemon = Daemon::start(SessionConfig::tcp(DOMAIN), transport, Metrics::new().0);
+    let daemon = Daemon::start(
+        SessionConfig::tcp(DOMAIN),
+        transport,
+        Metrics::new().0,
+        PAIRS,
+    );
     // Bursts apart in time, so that several messages go out.
     for _ in 0..4 {
         for _ in 0..50 {
@@ -202,6 +215,7 @@ fn tcp_collector_restarted_mid_stream() {
         SessionConfig::tcp(DOMAIN),
         TcpTransport::new(tcp_address(port)),
         Metrics::new().0,
+        PAIRS,
     );
     let mut sent_events = 0;
     for _ in 0..10 {
@@ -299,7 +313,7 @@ fn metrics_endpoint_serves_the_counters() {
     })
     .expect("udp");
     metrics.receive_buffer_bytes.set(4096);
-    let daemon = Daemon::start(SessionConfig::udp(DOMAIN), transport, metrics);
+    let daemon = Daemon::start(SessionConfig::udp(DOMAIN), transport, metrics, PAIRS);
     daemon.send(trace_event(3));
     daemon.send(trace_event(3));
     daemon.send(unavailable_event());
@@ -413,7 +427,12 @@ fn udp_send_errors_are_counted_and_not_fatal() {
         port,
     })
     .expect("udp");
-    let daemon = Daemon::start(SessionConfig::udp(DOMAIN), transport, Metrics::new().0);
+    let daemon = Daemon::start(
+        SessionConfig::udp(DOMAIN),
+        transport,
+        Metrics::new().0,
+        PAIRS,
+    );
     let mut sent_events = 0;
     let give_up = Instant::now() + Duration::from_secs(5);
     while daemon.metrics.send_errors.get() == 0 {
@@ -429,4 +448,147 @@ fn udp_send_errors_are_counted_and_not_fatal() {
     assert!(lost >= 1);
     assert_eq!(exported + lost, u64::from(records_of(sent_events, 2)));
     assert_eq!(metrics.collector_up.get(), 1, "UDP stays up");
+}
+
+/// A POSIX-timestamped trace (node id, seconds, fraction: type 0xb00000) of nodes
+/// `(id, µs after a fixed second)` in path order; `None`: timestamp unavailable.
+fn timed_event(namespace: u16, nodes: &[(u32, Option<u32>)]) -> TraceEvent {
+    let data = nodes
+        .iter()
+        .rev()
+        .flat_map(|&(id, micros)| {
+            let mut entry = ((63 << 24) | id).to_be_bytes().to_vec();
+            let (secs, frac) = match micros {
+                // Past a second: the seconds field carries it.
+                Some(m) => (1_796_392_800 + m / 1_000_000, m % 1_000_000),
+                None => (u32::MAX, u32::MAX),
+            };
+            entry.extend(secs.to_be_bytes());
+            entry.extend(frac.to_be_bytes());
+            entry
+        })
+        .collect();
+    TraceEvent {
+        namespace: Some(namespace),
+        nodelen: Some(3),
+        trace_type: Some(0xb0_0000 << 8),
+        data: Some(data),
+        ..TraceEvent::default()
+    }
+}
+
+/// Cumulative bucket counts: `steps` (bound, observations at or below it) held until the
+/// next step; every bound from the first step on counts at least as many.
+fn cumulative(bounds: &[f64], steps: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    bounds
+        .iter()
+        .copied()
+        .chain([f64::INFINITY])
+        .map(|bound| {
+            let count = steps
+                .iter()
+                .filter(|(at, _)| *at <= bound)
+                .map(|(_, count)| *count)
+                .next_back()
+                .unwrap_or(0.0);
+            (bound, count)
+        })
+        .collect()
+}
+
+#[test]
+fn hop_delays_and_counts_through_the_loop() {
+    let (metrics, registry) = Metrics::new();
+    let endpoint =
+        MetricsEndpoint::start("127.0.0.1:0".parse().expect("address"), registry).expect("listen");
+    let receiver = UdpSocket::bind("127.0.0.1:0").expect("receiver");
+    let transport = UdpTransport::connect(&CollectorAddress {
+        scheme: Scheme::Udp,
+        host: "127.0.0.1".into(),
+        port: receiver.local_addr().expect("address").port(),
+    })
+    .expect("udp");
+    // Two pairs at most: (1,2) and (2,3) come first; (3,4) overflows.
+    let daemon = Daemon::start(SessionConfig::udp(DOMAIN), transport, metrics, 2);
+    daemon.send(timed_event(
+        5,
+        &[(1, Some(0)), (2, Some(15)), (3, Some(3_015))],
+    ));
+    daemon.send(timed_event(
+        5,
+        &[(1, Some(0)), (2, Some(7)), (3, Some(2_500_007))],
+    ));
+    daemon.send(timed_event(5, &[(1, Some(0)), (2, None), (3, Some(40))]));
+    daemon.send(timed_event(5, &[(1, Some(100)), (2, Some(40))])); // negative
+    let mut dex = timed_event(5, &[(2, Some(0))]);
+    dex.dex = true;
+    daemon.send(dex);
+    let mut copy = timed_event(5, &[(1, Some(0)), (2, Some(20))]);
+    copy.loopback = true;
+    daemon.send(copy);
+    daemon.send(timed_event(5, &[(3, Some(0)), (4, Some(10))]));
+    daemon.finish();
+
+    let (_, body) = http_get(endpoint.address().expect("bound"), "/metrics");
+    let scrape =
+        prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned()))).expect("parses");
+    let find = |metric: &str, labels: &[(&str, &str)]| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == metric && labels.iter().all(|(k, v)| s.labels.get(k) == Some(v)))
+            .map(|s| s.value.clone())
+            .unwrap_or_else(|| panic!("no {metric} {labels:?} in:\n{body}"))
+    };
+    let buckets = |metric: &str, labels: &[(&str, &str)]| match find(metric, labels) {
+        prometheus_parse::Value::Histogram(buckets) => buckets
+            .iter()
+            .map(|b| (b.less_than, b.count))
+            .collect::<Vec<_>>(),
+        other => panic!("{metric}: {other:?}"),
+    };
+    // A histogram's `_sum` and `_count` parse as untyped samples.
+    let scalar = |metric: &str, labels: &[(&str, &str)]| match find(metric, labels) {
+        prometheus_parse::Value::Counter(v)
+        | prometheus_parse::Value::Gauge(v)
+        | prometheus_parse::Value::Untyped(v) => v,
+        other => panic!("{metric}: {other:?}"),
+    };
+    let pair = |from, to| [("namespace", "5"), ("from_node", from), ("to_node", to)];
+
+    // (1,2): 15 µs, 7 µs, and the loopback copy's 20 µs (on a bound: le is inclusive).
+    assert_eq!(
+        buckets("ioam_exporter_hop_delay_seconds", &pair("1", "2")),
+        cumulative(&DELAY_BUCKETS, &[(0.000_01, 1.0), (0.000_02, 3.0)])
+    );
+    // (2,3): 3 ms and 2.5 s; the trace with node 2 unavailable gives no (1,3) pair.
+    assert_eq!(
+        buckets("ioam_exporter_hop_delay_seconds", &pair("2", "3")),
+        cumulative(&DELAY_BUCKETS, &[(0.005, 1.0), (5.0, 2.0)])
+    );
+    let sum = scalar("ioam_exporter_hop_delay_seconds_sum", &pair("2", "3"));
+    assert!((sum - 2.503).abs() < 1e-9, "{sum}");
+    assert!(!body.contains("from_node=\"1\",to_node=\"3\""), "{body}");
+    assert!(!body.contains("to_node=\"4\""), "{body}");
+    assert_eq!(
+        scalar("ioam_exporter_hop_delay_negative_total", &pair("1", "2")),
+        1.0
+    );
+    assert_eq!(
+        scalar(
+            "ioam_exporter_hop_delay_unavailable_total",
+            &[("namespace", "5")]
+        ),
+        1.0
+    );
+    assert_eq!(scalar("ioam_exporter_hop_pairs_overflow_total", &[]), 1.0);
+    assert_eq!(scalar("ioam_exporter_hop_pairs", &[]), 2.0);
+    // Hop counts of the five traces (not the DEX event, not the loopback copy): 3, 3, 3, 2, 2.
+    assert_eq!(
+        buckets("ioam_exporter_trace_hops", &[("namespace", "5")]),
+        cumulative(
+            &ioam_exporter::daemon::hop_metrics::HOP_COUNT_BUCKETS,
+            &[(2.0, 2.0), (3.0, 5.0)]
+        )
+    );
 }

@@ -17,12 +17,17 @@ use crate::ipfix::session::{
 };
 
 use super::collector::{CollectorAddress, Scheme};
+use super::hop_metrics::DEFAULT_MAX_HOP_PAIRS;
+use super::module_stats::DEFAULT_MODULE_STATS_INTERVAL;
 
 pub const DEFAULT_FLUSH: Duration = Duration::from_millis(100);
 pub const DEFAULT_RECEIVE_BUFFER: usize = 8 << 20;
 pub const DEFAULT_METRICS_LISTEN: &str = "[::1]:9464";
 /// The largest UDP payload over IPv4.
 const UDP_MAX_PAYLOAD: u16 = 65507;
+/// The most hop pairs with delay series: each holds some twenty buckets in memory and in
+/// every scrape.
+pub const MAX_HOP_PAIRS_LIMIT: usize = 65536;
 
 /// Exports the IOAM trace events of the ioam_rs kernel module as IPFIX to one collector
 /// and serves Prometheus metrics.
@@ -34,8 +39,10 @@ const UDP_MAX_PAYLOAD: u16 = 65507;
 generic-netlink group, as `ioamctl monitor` shows them) as IPFIX (RFC 7011) records to one \
 collector, over UDP or TCP: a path record per event and a record per hop, with the element \
 file in exporter/elements/ for the collector. Records are batched into full messages, sent at \
-the latest after --flush-ms. Every event not exported is counted; the counters are served in \
-the Prometheus text format at http://METRICS-LISTEN/metrics.\n\nRuns in the foreground, logs \
+the latest after --flush-ms. Every event not exported is counted; the counters, one-way delay \
+histograms per pair of consecutive nodes, hop counts, and the module's own counters (as \
+`ioamctl stats` reads them) are served in the Prometheus text format at \
+http://METRICS-LISTEN/metrics.\n\nRuns in the foreground, logs \
 to stderr (-v, -vv or RUST_LOG for more); SIGINT or SIGTERM sends what is pending and exits."
 )]
 pub struct Flags {
@@ -67,6 +74,14 @@ pub struct Flags {
     /// Private enterprise number of the IOAM elements [default: 32473, the documentation PEN]
     #[arg(long, value_name = "PEN")]
     pub enterprise_number: Option<u32>,
+    /// Most (namespace, from node, to node) pairs with hop delay series; delays of further
+    /// pairs are counted in ioam_exporter_hop_pairs_overflow_total [default: 1024, at most 65536]
+    #[arg(long, value_name = "N")]
+    pub max_hop_pairs: Option<usize>,
+    /// The module's counters are read when scraped, at most once in this many seconds
+    /// (0: every scrape) [default: 5]
+    #[arg(long, value_name = "SECS")]
+    pub module_stats_interval: Option<u64>,
     /// More log output (-v debug, -vv trace)
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -84,6 +99,8 @@ struct FileSettings {
     receive_buffer: Option<usize>,
     metrics_listen: Option<String>,
     enterprise_number: Option<u32>,
+    max_hop_pairs: Option<usize>,
+    module_stats_interval: Option<u64>,
     verbose: Option<u8>,
 }
 
@@ -96,6 +113,8 @@ pub struct Settings {
     pub receive_buffer: usize,
     pub metrics_listen: SocketAddr,
     pub enterprise_number: u32,
+    pub max_hop_pairs: usize,
+    pub module_stats_interval: Duration,
     pub verbose: u8,
 }
 
@@ -250,6 +269,20 @@ fn settings(flags: Flags, file: FileSettings) -> Result<Settings, ConfigError> {
             format!("'{listen}' is not ADDRESS:PORT (127.0.0.1:9464, [::1]:9464)"),
         )
     })?;
+    let max_hop_pairs = flags
+        .max_hop_pairs
+        .or(file.max_hop_pairs)
+        .unwrap_or(DEFAULT_MAX_HOP_PAIRS);
+    if !(1..=MAX_HOP_PAIRS_LIMIT).contains(&max_hop_pairs) {
+        return Err(bad(
+            "max-hop-pairs",
+            format!("{max_hop_pairs} pairs: 1 to {MAX_HOP_PAIRS_LIMIT} expected"),
+        ));
+    }
+    let module_stats_interval = flags
+        .module_stats_interval
+        .or(file.module_stats_interval)
+        .map_or(DEFAULT_MODULE_STATS_INTERVAL, Duration::from_secs);
     Ok(Settings {
         collector,
         session,
@@ -260,6 +293,8 @@ fn settings(flags: Flags, file: FileSettings) -> Result<Settings, ConfigError> {
             .enterprise_number
             .or(file.enterprise_number)
             .unwrap_or(DOCUMENTATION_PEN),
+        max_hop_pairs,
+        module_stats_interval,
         verbose: flags.verbose.max(file.verbose.unwrap_or(0)),
     })
 }
@@ -281,6 +316,8 @@ mod tests {
         let udp = load_args(&["--collector", "udp://127.0.0.1"])?;
         assert_eq!(udp.session, SessionConfig::udp(0));
         assert_eq!(udp.flush_interval, DEFAULT_FLUSH);
+        assert_eq!(udp.max_hop_pairs, 1024);
+        assert_eq!(udp.module_stats_interval, Duration::from_secs(5));
         assert_eq!(
             udp.metrics_listen,
             "[::1]:9464"
@@ -304,7 +341,7 @@ mod tests {
         let file = dir.join("exporter.toml");
         std::fs::write(
             &file,
-            "collector = \"tcp://[::1]:9995\"\nflush-ms = 250\nobservation-domain = 3\n",
+            "collector = \"tcp://[::1]:9995\"\nflush-ms = 250\nobservation-domain = 3\nmax-hop-pairs = 10\nmodule-stats-interval = 0\n",
         )
         .map_err(|e| ConfigError::Usage(e.to_string()))?;
         let path = file.to_string_lossy().to_string();
@@ -312,6 +349,10 @@ mod tests {
         assert_eq!(settings.collector.to_string(), "tcp://[::1]:9995");
         assert_eq!(settings.flush_interval, Duration::from_millis(250));
         assert_eq!(settings.session.observation_domain_id, 4);
+        assert_eq!(settings.max_hop_pairs, 10);
+        assert_eq!(settings.module_stats_interval, Duration::ZERO);
+        let settings = load_args(&["--config", &path, "--max-hop-pairs", "20"])?;
+        assert_eq!(settings.max_hop_pairs, 20);
 
         std::fs::write(
             &file,
@@ -337,6 +378,11 @@ mod tests {
         assert_eq!(settings.session, SessionConfig::udp(0));
         assert_eq!(settings.receive_buffer, DEFAULT_RECEIVE_BUFFER);
         assert_eq!(settings.enterprise_number, DOCUMENTATION_PEN);
+        assert_eq!(settings.max_hop_pairs, DEFAULT_MAX_HOP_PAIRS);
+        assert_eq!(
+            settings.module_stats_interval,
+            DEFAULT_MODULE_STATS_INTERVAL
+        );
         Ok(())
     }
 
@@ -372,6 +418,18 @@ mod tests {
             (
                 &["--collector", "udp://x", "--flush-ms", "soon"],
                 "'--flush-ms <MS>'",
+            ),
+            (
+                &["--collector", "udp://x", "--max-hop-pairs", "0"],
+                "bad setting max-hop-pairs: 0 pairs",
+            ),
+            (
+                &["--collector", "udp://x", "--max-hop-pairs", "65537"],
+                "bad setting max-hop-pairs: 65537 pairs",
+            ),
+            (
+                &["--collector", "udp://x", "--module-stats-interval", "5s"],
+                "'--module-stats-interval <SECS>'",
             ),
             (&["--colector", "udp://x"], "'--colector'"),
         ] {

@@ -2,7 +2,8 @@
 //! events become records (the library's `records`), records wait in a [`Batch`] until a
 //! message is full or `flush_interval` has passed, the IPFIX [`Session`] numbers the
 //! messages and adds templates, and the [`Transport`] carries them. Every record that is
-//! not sent is counted, by reason.
+//! not sent is counted, by reason. Each event's node data also feeds the path metrics
+//! ([`HopRecorder`]).
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,7 @@ use crate::records::{event_records, PATH_TEMPLATE_ID};
 use super::batch::Batch;
 use super::clock::Now;
 use super::collector::{Link, Transport};
+use super::hop_metrics::HopRecorder;
 use super::metrics::{EventKind, LossReason, Metrics, RecordKind};
 use super::source::SourceItem;
 
@@ -22,6 +24,7 @@ pub struct Exporter<T: Transport> {
     transport: T,
     batch: Batch,
     metrics: Metrics,
+    hops: HopRecorder,
     /// Enterprise number of the IOAM elements.
     pen: u32,
     flush_interval: Duration,
@@ -39,12 +42,14 @@ impl<T: Transport> Exporter<T> {
         metrics: Metrics,
         pen: u32,
         flush_interval: Duration,
+        max_hop_pairs: usize,
     ) -> Exporter<T> {
         let batch = Batch::new(session.config().max_message_size);
         Exporter {
             session,
             transport,
             batch,
+            hops: HopRecorder::new(metrics.hops.clone(), max_hop_pairs),
             metrics,
             pen,
             flush_interval,
@@ -84,6 +89,7 @@ impl<T: Transport> Exporter<T> {
                 (_, true) => EventKind::Loopback,
                 _ => EventKind::Trace,
             });
+        self.hops.record(&event);
         let records = match event_records(&event, self.pen) {
             Ok(records) => records.into_records(),
             Err(error) => {
@@ -313,6 +319,7 @@ mod tests {
                 metrics,
                 32473,
                 Duration::from_millis(100),
+                crate::daemon::hop_metrics::DEFAULT_MAX_HOP_PAIRS,
             ),
             Clock {
                 start: Instant::now(),

@@ -3,13 +3,16 @@
 //! gauges and, for a later step, histograms with label families, and its exposition
 //! encoders; its cost is a handful of small crates.
 //!
-//! Metric families (prefix `ioam_exporter_`): adding one (per-hop-pair delay histograms,
-//! the module's counters) is a field here and a `register` call in [`Metrics::new`].
+//! Metric families (prefix `ioam_exporter_`): adding one is a field here and a `register`
+//! call in [`Metrics::new`]. The path metrics are [`HopMetrics`]; the module's own counters
+//! ([`super::module_stats`]) are a collector registered next to these, without the prefix.
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
+
+use super::hop_metrics::HopMetrics;
 
 /// A single-label label set: the crate's own `(key, value)` array encoding.
 type Label = [(&'static str, &'static str); 1];
@@ -97,10 +100,13 @@ pub struct Metrics {
     pub collector_up: Gauge,
     pub receive_buffer_bytes: Gauge,
     pub receive_buffer_requested_bytes: Gauge,
+    pub hops: HopMetrics,
 }
 
 impl Metrics {
-    /// The metrics, every labelled series present at 0, and the registry that holds them.
+    /// The metrics, every labelled series present at 0, and the registry that holds them
+    /// (under a sub-registry of prefix `ioam_exporter`: the root is for collectors of
+    /// other prefixes).
     pub fn new() -> (Metrics, Registry) {
         let metrics = Metrics::default();
         // Adding 0 creates each series, so that a scrape shows every label from the start.
@@ -118,7 +124,8 @@ impl Metrics {
             metrics.records_exported(kind, 0);
         }
 
-        let mut registry = Registry::with_prefix("ioam_exporter");
+        let mut root = Registry::default();
+        let registry = root.sub_registry_with_prefix("ioam_exporter");
         registry.register(
             "events_received",
             "Trace events received from the kernel module, by kind",
@@ -169,7 +176,8 @@ impl Metrics {
             "The receive buffer asked for (--receive-buffer)",
             metrics.receive_buffer_requested_bytes.clone(),
         );
-        (metrics, registry)
+        metrics.hops.register(registry);
+        (metrics, root)
     }
 
     pub fn event_received(&self, kind: EventKind) {

@@ -7,15 +7,20 @@
 //! - [`exporter`]: batching, the IPFIX session, loss accounting;
 //! - [`collector`]: the collector's address, UDP and TCP (reconnecting) transports;
 //! - [`metrics`], [`http`]: the counters and their endpoint;
+//! - [`delay`], [`hop_metrics`]: hop delays and hop counts from the node data;
+//! - [`module_stats`]: the module's own counters, read on scrape;
 //! - [`clock`]: the time the decisions are made by.
 
 pub mod batch;
 pub mod clock;
 pub mod collector;
 pub mod config;
+pub mod delay;
 pub mod exporter;
+pub mod hop_metrics;
 pub mod http;
 pub mod metrics;
+pub mod module_stats;
 pub mod source;
 
 use std::sync::atomic::{AtomicBool, Ordering};

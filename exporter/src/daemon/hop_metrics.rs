@@ -1,0 +1,323 @@
+//! Path metrics from the events' node data: per IOAM namespace and (previous node, this
+//! node) pair, a histogram of the one-way delay ([`super::delay`]); per namespace, the hop
+//! count of each trace and the timestamps that were unavailable.
+//!
+//! Which events count:
+//! - TRACE events: all of the above.
+//! - LOOPBACK events (a copy that came back to its encapsulating node): their delays, as each
+//!   consecutive pair of entries is a real hop of the packet or of its copy; not their hop
+//!   count, which adds the way back to the way there.
+//! - DEX events: nothing. They carry one node's own entry: no pair, and no path length.
+//!
+//! Label cardinality is bounded: at most `max_hop_pairs` distinct (namespace, from, to)
+//! pairs get series (for the delay histogram and the negative counter); a delay of any
+//! other pair is counted in `hop_pairs_overflow` and dropped. Pairs, once tracked, stay
+//! until the daemon restarts. Namespace labels are bounded by the module: it sends events
+//! only for the IOAM namespaces configured on this node.
+
+use std::collections::HashSet;
+
+use ioamctl::trace::TraceEvent;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use super::delay::{trace_timing, TraceTiming};
+
+/// Default of `--max-hop-pairs`.
+pub const DEFAULT_MAX_HOP_PAIRS: usize = 1024;
+
+/// Upper bounds of the delay buckets in seconds: 10 µs to 10 s in a 1-2-5 sequence (about
+/// a factor 2.15 a bucket), from a LAN hop to a congested intercontinental path, with
+/// bounds that read as round numbers.
+pub const DELAY_BUCKETS: [f64; 19] = [
+    0.000_01, 0.000_02, 0.000_05, 0.000_1, 0.000_2, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+    0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0,
+];
+
+/// Upper bounds of the hop count buckets: one per count up to 10, then coarser up to 61,
+/// the most 4-octet entries a trace's 244 octets of data hold.
+pub const HOP_COUNT_BUCKETS: [f64; 15] = [
+    1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 12.0, 16.0, 24.0, 32.0, 64.0,
+];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HopPairLabels {
+    pub namespace: u16,
+    pub from_node: u64,
+    pub to_node: u64,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct NamespaceLabels {
+    pub namespace: u16,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn delay_histogram() -> Histogram {
+    Histogram::new(DELAY_BUCKETS)
+}
+
+fn hop_count_histogram() -> Histogram {
+    Histogram::new(HOP_COUNT_BUCKETS)
+}
+
+/// The families; clones share the values.
+#[derive(Clone, Debug)]
+pub struct HopMetrics {
+    delay: HistogramFamily<HopPairLabels>,
+    negative: Family<HopPairLabels, Counter>,
+    unavailable: Family<NamespaceLabels, Counter>,
+    hop_count: HistogramFamily<NamespaceLabels>,
+    overflow: Counter,
+    pairs: Gauge,
+}
+
+impl Default for HopMetrics {
+    fn default() -> Self {
+        HopMetrics {
+            delay: Family::new_with_constructor(delay_histogram),
+            negative: Family::default(),
+            unavailable: Family::default(),
+            hop_count: Family::new_with_constructor(hop_count_histogram),
+            overflow: Counter::default(),
+            pairs: Gauge::default(),
+        }
+    }
+}
+
+impl HopMetrics {
+    /// Registers the families in `registry` (whose prefix they take).
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "hop_delay_seconds",
+            "One-way delay between consecutive nodes of a trace, from their receive timestamps, by IOAM namespace and node pair",
+            self.delay.clone(),
+        );
+        registry.register(
+            "hop_delay_negative",
+            "Delays between consecutive nodes that came out negative (their clocks disagree) and were left out of hop_delay_seconds",
+            self.negative.clone(),
+        );
+        registry.register(
+            "hop_delay_unavailable",
+            "Node entries whose timestamp was unavailable (all ones) or unreadable: no delay to or from them",
+            self.unavailable.clone(),
+        );
+        registry.register(
+            "trace_hops",
+            "Node entries in each trace event, by IOAM namespace",
+            self.hop_count.clone(),
+        );
+        registry.register(
+            "hop_pairs_overflow",
+            "Delays not recorded because their node pair would exceed --max-hop-pairs",
+            self.overflow.clone(),
+        );
+        registry.register(
+            "hop_pairs",
+            "Distinct (namespace, from_node, to_node) pairs with delay series",
+            self.pairs.clone(),
+        );
+    }
+}
+
+/// Turns events into [`HopMetrics`] observations, within the pair bound.
+#[derive(Debug)]
+pub struct HopRecorder {
+    metrics: HopMetrics,
+    tracked: HashSet<HopPairLabels>,
+    max_pairs: usize,
+}
+
+impl HopRecorder {
+    pub fn new(metrics: HopMetrics, max_pairs: usize) -> HopRecorder {
+        HopRecorder {
+            metrics,
+            tracked: HashSet::new(),
+            max_pairs,
+        }
+    }
+
+    /// Records what `event` says about its path (see the module documentation).
+    pub fn record(&mut self, event: &TraceEvent) {
+        if event.dex {
+            return;
+        }
+        let Some(timing) = trace_timing(event) else {
+            return;
+        };
+        if !event.loopback {
+            self.metrics
+                .hop_count
+                .get_or_create(&NamespaceLabels {
+                    namespace: timing.namespace,
+                })
+                .observe(timing.hop_count as f64);
+        }
+        self.record_delays(&timing);
+    }
+
+    fn record_delays(&mut self, timing: &TraceTiming) {
+        if timing.unavailable > 0 {
+            self.metrics
+                .unavailable
+                .get_or_create(&NamespaceLabels {
+                    namespace: timing.namespace,
+                })
+                .inc_by(timing.unavailable);
+        }
+        for delay in &timing.delays {
+            let labels = HopPairLabels {
+                namespace: timing.namespace,
+                from_node: delay.from_node,
+                to_node: delay.to_node,
+            };
+            if !self.track(&labels) {
+                // Once: the cap is reached for good, until a restart.
+                if self.metrics.overflow.inc() == 0 {
+                    log::warn!(
+                        "{} hop pairs have delay series (--max-hop-pairs): delays of new pairs are only counted in ioam_exporter_hop_pairs_overflow_total",
+                        self.max_pairs
+                    );
+                }
+                continue;
+            }
+            // A negative delay is no delay: the two clocks are not synchronised. In the
+            // histogram it would land in the lowest bucket, as a fast hop, and lower the sum.
+            if delay.delay_ns < 0 {
+                self.metrics.negative.get_or_create(&labels).inc();
+            } else {
+                self.metrics
+                    .delay
+                    .get_or_create(&labels)
+                    .observe(delay.seconds());
+            }
+        }
+    }
+
+    /// Whether `labels` has (or may now have) series.
+    fn track(&mut self, labels: &HopPairLabels) -> bool {
+        if self.tracked.contains(labels) {
+            return true;
+        }
+        if self.tracked.len() >= self.max_pairs {
+            return false;
+        }
+        self.tracked.insert(labels.clone());
+        self.metrics
+            .pairs
+            .set(i64::try_from(self.tracked.len()).unwrap_or(i64::MAX));
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prometheus_client::encoding::text::encode;
+
+    /// A POSIX-timestamped trace of nodes `(id, µs after a fixed second)` in path order
+    /// (`None`: the timestamp is unavailable).
+    fn event(namespace: u16, nodes: &[(u32, Option<u32>)]) -> TraceEvent {
+        let data = nodes
+            .iter()
+            .rev()
+            .flat_map(|&(id, micros)| {
+                let mut entry = ((63 << 24) | id).to_be_bytes().to_vec();
+                let (secs, frac) = micros.map_or((u32::MAX, u32::MAX), |m| (1_796_392_800, m));
+                entry.extend(secs.to_be_bytes());
+                entry.extend(frac.to_be_bytes());
+                entry
+            })
+            .collect();
+        TraceEvent {
+            namespace: Some(namespace),
+            nodelen: Some(3),
+            trace_type: Some(0xb0_0000 << 8),
+            data: Some(data),
+            ..TraceEvent::default()
+        }
+    }
+
+    fn exposition(metrics: &HopMetrics) -> String {
+        let mut registry = Registry::default();
+        metrics.register(&mut registry);
+        let mut text = String::new();
+        encode(&mut text, &registry).unwrap();
+        text
+    }
+
+    /// Lines of the exposition that start with `start`: one a series.
+    fn series(metrics: &HopMetrics, start: &str) -> usize {
+        exposition(metrics)
+            .lines()
+            .filter(|l| l.starts_with(start))
+            .count()
+    }
+
+    #[test]
+    fn pairs_beyond_the_bound_are_counted_not_kept() {
+        let metrics = HopMetrics::default();
+        let mut recorder = HopRecorder::new(metrics.clone(), 2);
+        // Pairs (1,2), (2,3) are tracked; (3,4) is one too many, in either event.
+        recorder.record(&event(1, &[(1, Some(0)), (2, Some(10)), (3, Some(30))]));
+        recorder.record(&event(1, &[(3, Some(0)), (4, Some(10))]));
+        recorder.record(&event(
+            1,
+            &[(1, Some(0)), (2, Some(10)), (3, Some(30)), (4, Some(40))],
+        ));
+        // The same nodes in another namespace are other pairs.
+        recorder.record(&event(2, &[(1, Some(0)), (2, Some(10))]));
+        assert_eq!(metrics.overflow.get(), 3);
+        assert_eq!(metrics.pairs.get(), 2);
+        assert_eq!(series(&metrics, "hop_delay_seconds_count{"), 2);
+        let text = exposition(&metrics);
+        assert!(
+            text.contains(
+                "hop_delay_seconds_count{namespace=\"1\",from_node=\"1\",to_node=\"2\"} 2"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("to_node=\"4\""), "{text}");
+    }
+
+    #[test]
+    fn negative_pairs_are_bounded_too() {
+        let metrics = HopMetrics::default();
+        let mut recorder = HopRecorder::new(metrics.clone(), 1);
+        recorder.record(&event(1, &[(1, Some(50)), (2, Some(10)), (3, Some(5))]));
+        assert_eq!(series(&metrics, "hop_delay_negative_total{"), 1);
+        assert_eq!(metrics.overflow.get(), 1);
+        assert_eq!(
+            series(&metrics, "hop_delay_seconds_count{"),
+            0,
+            "nothing negative in the histogram"
+        );
+    }
+
+    #[test]
+    fn dex_events_count_nothing_and_loopback_events_no_hop_count() {
+        let metrics = HopMetrics::default();
+        let mut recorder = HopRecorder::new(metrics.clone(), 10);
+        let mut dex = event(1, &[(1, Some(0))]);
+        dex.dex = true;
+        recorder.record(&dex);
+        assert!(exposition(&metrics)
+            .lines()
+            .all(|l| l.starts_with('#') || l.starts_with("hop_pairs")));
+        let mut copy = event(1, &[(1, Some(0)), (2, Some(10)), (1, Some(20))]);
+        copy.loopback = true;
+        recorder.record(&copy);
+        assert_eq!(
+            series(&metrics, "hop_delay_seconds_count{"),
+            2,
+            "(1,2) and (2,1)"
+        );
+        assert_eq!(series(&metrics, "trace_hops_count{"), 0);
+    }
+}
