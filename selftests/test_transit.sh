@@ -362,12 +362,14 @@ test_receive_hook_under_traffic() {
 	check_receive_hooks "$T1" 0 "with no work left"
 }
 
-# ioam-exporter in T1 joins the module's events and exports them to nfacctd (pmacct, with
-# the shipped element file) over UDP: the collector stores each node's exact data, and the
-# exporter's metrics count every event and record, none lost. SIGTERM ends it with status 0.
+# ioam-exporter in T2 joins the module's events and exports them to nfacctd (pmacct, with
+# the shipped element file) over UDP: the collector stores each node's exact data. Its metrics
+# count every event and record, none lost; a histogram of T1 -> T2's delay has every packet
+# (A's own packets carry no receive time: that pair is unavailable); the module's counters are
+# those `ioamctl stats` shows. SIGTERM ends it with status 0.
 test_export_ipfix() {
-	chain_topology 1 module
-	local type=0x840000 n=5 dir port=4739 t1=(ip netns exec "$T1") exporter nfacctd status
+	chain_topology 2 module
+	local type=0xb40000 n=5 dir port=4739 t2=(ip netns exec "$T2") exporter nfacctd status
 	command -v nfacctd >/dev/null || fail "nfacctd not found (scripts/provision.sh installs pmacct)"
 	dir=$(mktemp -d)
 	cat >"$dir/nfacctd.conf" <<-EOF
@@ -383,33 +385,43 @@ test_export_ipfix() {
 	print_refresh_time[ioam]: 1
 	EOF
 	# Its own process group: the core and its print plugin are stopped together.
-	"${t1[@]}" setsid nfacctd -f "$dir/nfacctd.conf" >/dev/null 2>&1 &
+	"${t2[@]}" setsid nfacctd -f "$dir/nfacctd.conf" >/dev/null 2>&1 &
 	nfacctd=$!
 	for _ in $(seq "$(wait_s 100)"); do
 		grep -q 'JSON: setting object handlers' "$dir/nfacctd.log" 2>/dev/null && break
 		sleep 0.1
 	done
 	grep -q 'JSON: setting object handlers' "$dir/nfacctd.log" || fail "nfacctd did not start"
-	"${t1[@]}" "$REPO_ROOT/target/release/ioam-exporter" --collector "udp://127.0.0.1:$port" \
-		--metrics-listen 127.0.0.1:9464 --flush-ms 50 2>"$dir/exporter.log" &
+	"${t2[@]}" "$REPO_ROOT/target/release/ioam-exporter" --collector "udp://127.0.0.1:$port" \
+		--metrics-listen 127.0.0.1:9464 --flush-ms 50 --module-stats-interval 0 \
+		2>"$dir/exporter.log" &
 	exporter=$!
 	for _ in $(seq "$(wait_s 100)"); do
-		"${t1[@]}" python3 -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:9464/metrics")' \
+		"${t2[@]}" python3 -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:9464/metrics")' \
 			2>/dev/null && break
 		sleep 0.1
 	done
-	route_trace inline $type 16
-	expect_ping $n --mode inline --ns "$NS_ID" --type $type --size 16 --node "$(node_spec 0)" \
-		--node "$(node_spec 1)"
-	# The metrics: every event exported, a path record and two hop records each.
-	"${t1[@]}" python3 - "$n" >"$dir/metrics.check" 2>&1 <<-'EOF' || fail "metrics: $(cat "$dir/metrics.check")"
-	import sys, time, urllib.request
-	n = int(sys.argv[1])
+	route_trace inline $type 48
+	# shellcheck disable=SC2046
+	expect_ping $n --mode inline --ns "$NS_ID" --type $type --size 48 $(nodes_upto 2)
+	"${t2[@]}" "$IOAMCTL" -j stats >"$dir/stats.json"
+	# The metrics: every event exported, a path record and three hop records each.
+	"${t2[@]}" python3 - "$n" "$NS_ID" "$(node_id 1)" "$(node_id 2)" "$dir/stats.json" \
+		>"$dir/metrics.check" 2>&1 <<-'EOF' || fail "metrics: $(cat "$dir/metrics.check")"
+	import json, sys, time, urllib.request
+	n, ns, t1, t2, stats = int(sys.argv[1]), sys.argv[2], int(sys.argv[3], 16), int(sys.argv[4], 16), sys.argv[5]
+	pair = f'namespace="{ns}",from_node="{t1}",to_node="{t2}"'
 	want = {
 	    'ioam_exporter_events_received_total{kind="trace"}': n,
 	    'ioam_exporter_records_exported_total{template="path"}': n,
-	    'ioam_exporter_records_exported_total{template="hop"}': 2 * n,
+	    'ioam_exporter_records_exported_total{template="hop"}': 3 * n,
+	    "ioam_exporter_hop_delay_seconds_count{" + pair + "}": n,
+	    'ioam_exporter_hop_delay_unavailable_total{namespace="' + ns + '"}': n,
 	}
+	counters = json.load(open(stats))
+	counters = counters.get("counters", counters)
+	for name in ("trace_filled", "events_sent"):
+	    want['ioam_module_counter_total{name="' + name + '"}'] = counters[name]
 	for _ in range(100):
 	    text = urllib.request.urlopen("http://127.0.0.1:9464/metrics").read().decode()
 	    got = dict(l.rsplit(" ", 1) for l in text.splitlines() if l and not l.startswith("#"))
@@ -420,21 +432,23 @@ test_export_ipfix() {
 	bad = {k: got.get(k) for k, v in want.items() if float(got.get(k, "nan")) != v}
 	if bad or lost:
 	    sys.exit(f"expected {want}, got {bad}; lost {lost}")
+	delay = float(got["ioam_exporter_hop_delay_seconds_sum{" + pair + "}"]) / n
+	if not 0 < delay < 1:
+	    sys.exit(f"mean delay T1 -> T2 {delay} s")
 	EOF
 	kill -TERM "$exporter"
 	status=0
 	wait "$exporter" || status=$?
 	[ "$status" = 0 ] || fail "ioam-exporter exited with $status on SIGTERM: $(cat "$dir/exporter.log")"
-	# The collector's records (printed once a second): A's and T1's entries, exact.
+	# The collector's records (printed once a second): the three entries, exact.
 	python3 - "$dir/records.json" "$(node_id 0)" "$(ns_data 0)" "$(node_id 1)" "$(ns_data 1)" \
-		>"$dir/records.check" 2>&1 <<-'EOF' || fail "collector: $(cat "$dir/records.check")"
+		"$(node_id 2)" "$(ns_data 2)" >"$dir/records.check" 2>&1 <<-'EOF' ||
 	import json, sys, time
-	path, a_id, a_data, t_id, t_data = sys.argv[1:]
+	path, *ids = sys.argv[1:]
 	want = [
-	    {"ioam_event_kind": 1, "ioam_hop_index": 0, "ioam_hop_limit": 64,
-	     "ioam_node_id": int(a_id, 16), "ioam_namespace_data": int(a_data, 16)},
-	    {"ioam_event_kind": 1, "ioam_hop_index": 1, "ioam_hop_limit": 63,
-	     "ioam_node_id": int(t_id, 16), "ioam_namespace_data": int(t_data, 16)},
+	    {"ioam_event_kind": 1, "ioam_hop_index": k, "ioam_hop_limit": 64 - k,
+	     "ioam_node_id": int(ids[2 * k], 16), "ioam_namespace_data": int(ids[2 * k + 1], 16)}
+	    for k in range(3)
 	]
 	records = []
 	for _ in range(200):
@@ -448,6 +462,7 @@ test_export_ipfix() {
 	    time.sleep(0.1)
 	sys.exit(f"wanted {want} among {records}")
 	EOF
+		fail "collector: $(cat "$dir/records.check")"
 	kill -KILL -- -"$nfacctd"
 	wait "$nfacctd" 2>/dev/null || true
 	rm -rf "$dir"
