@@ -369,7 +369,7 @@ test_receive_hook_under_traffic() {
 # those `ioamctl stats` shows. SIGTERM ends it with status 0.
 test_export_ipfix() {
 	chain_topology 2 module
-	local type=0xb40000 n=5 dir port=4739 t2=(ip netns exec "$T2") exporter nfacctd status
+	local type=0xb40000 n=5 dir port=4739 t2=(ip netns exec "$T2") exporter nfacctd status before
 	command -v nfacctd >/dev/null || fail "nfacctd not found (scripts/provision.sh installs pmacct)"
 	dir=$(mktemp -d)
 	cat >"$dir/nfacctd.conf" <<-EOF
@@ -387,20 +387,25 @@ test_export_ipfix() {
 	# Its own process group: the core and its print plugin are stopped together.
 	"${t2[@]}" setsid nfacctd -f "$dir/nfacctd.conf" >/dev/null 2>&1 &
 	nfacctd=$!
-	for _ in $(seq "$(wait_s 100)"); do
+	# Its core and print plugin take seconds to start under TCG, more beside other guests.
+	for _ in $(seq "$(wait_s 600)"); do
 		grep -q 'JSON: setting object handlers' "$dir/nfacctd.log" 2>/dev/null && break
 		sleep 0.1
 	done
-	grep -q 'JSON: setting object handlers' "$dir/nfacctd.log" || fail "nfacctd did not start"
+	grep -q 'JSON: setting object handlers' "$dir/nfacctd.log" ||
+		fail "nfacctd did not start: $(tail -5 "$dir/nfacctd.log" 2>&1 | tr '\n' ' ')"
+	before=$(listening_sockets "$T2")
 	"${t2[@]}" "$REPO_ROOT/target/release/ioam-exporter" --collector "udp://127.0.0.1:$port" \
 		--metrics-listen 127.0.0.1:9464 --flush-ms 50 --module-stats-interval 0 \
 		2>"$dir/exporter.log" &
 	exporter=$!
-	for _ in $(seq "$(wait_s 100)"); do
-		"${t2[@]}" python3 -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:9464/metrics")' \
-			2>/dev/null && break
+	# Ready once it has joined the events group.
+	for _ in $(seq "$(wait_s 600)"); do
+		[ "$(listening_sockets "$T2")" -le "$before" ] || break
 		sleep 0.1
 	done
+	[ "$(listening_sockets "$T2")" -gt "$before" ] ||
+		fail "ioam-exporter did not join the events group: $(cat "$dir/exporter.log")"
 	route_trace inline $type 48
 	# shellcheck disable=SC2046
 	expect_ping $n --mode inline --ns "$NS_ID" --type $type --size 48 $(nodes_upto 2)
