@@ -372,13 +372,11 @@ test_export_ipfix() {
 	local type=0xb40000 n=5 dir port=4739 t2=(ip netns exec "$T2") exporter nfacctd status before
 	command -v nfacctd >/dev/null || fail "nfacctd not found (scripts/provision.sh installs pmacct)"
 	dir=$(mktemp -d)
-	# A copy: in the guest, `ip netns exec` may not see a checkout under /tmp (CI's).
-	cp "$REPO_ROOT/exporter/elements/pmacct-primitives.lst" "$dir/"
 	cat >"$dir/nfacctd.conf" <<-EOF
 	nfacctd_ip: 127.0.0.1
 	nfacctd_port: $port
 	logfile: $dir/nfacctd.log
-	aggregate_primitives: $dir/pmacct-primitives.lst
+	aggregate_primitives: $REPO_ROOT/exporter/elements/pmacct-primitives.map
 	plugins: print[ioam]
 	aggregate[ioam]: ioam_event_kind, ioam_namespace_id, ioam_hop_count, ioam_hop_index, ioam_hop_limit, ioam_node_id, ioam_namespace_data
 	print_output[ioam]: json

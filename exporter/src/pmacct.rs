@@ -2,7 +2,10 @@
 //! element, `name=... field_type=<PEN>:<id> len=<octets> semantics=<...>`, so that the
 //! IOAM elements can be named in `aggregate` and appear in its output.
 //!
-//! The file shipped in `exporter/elements/pmacct-primitives.lst` is this function's output
+//! (Not `.lst`, pmacct's usual name: the kernel's `make clean`, which the module's build runs in
+//! this tree, deletes every `*.lst` file under it.)
+//!
+//! The file shipped in `exporter/elements/pmacct-primitives.map` is this function's output
 //! for the default PEN; a test fails when the two differ.
 
 use std::fmt::Write;
@@ -71,7 +74,7 @@ mod tests {
 
     const SHIPPED: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/elements/pmacct-primitives.lst"
+        "/elements/pmacct-primitives.map"
     );
 
     /// The shipped file is the generated one. `IOAM_EXPORTER_BLESS=1 cargo test` rewrites

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 pub const PRIMITIVES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/elements/pmacct-primitives.lst"
+    "/elements/pmacct-primitives.map"
 );
 
 /// The primitives the print plugin aggregates by (and so prints).
