@@ -102,7 +102,8 @@ impl Skb {
     #[cfg(CONFIG_XPS)]
     fn with_sender_cpu<R>(&self, pick: impl FnOnce() -> R) -> R {
         // SAFETY: `skb` is valid (type invariant) and lent to the caller, who is about to
-        // transmit it: nobody else reads or writes the field meanwhile.
+        // transmit it: nobody else reads or writes the field while this reference lives, and
+        // it ends before `pick` reads the field through the packet.
         let sender = unsafe { &mut headers_mut(self.raw()).__bindgen_anon_3.sender_cpu };
         let found = *sender;
         if found.wrapping_sub(1) >= kernel::cpu::nr_cpu_ids() {
