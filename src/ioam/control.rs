@@ -401,6 +401,15 @@ fn set_event_limit(req: &Request<'_>) -> Result {
     })
 }
 
+fn set_export_limit(req: &Request<'_>) -> Result {
+    set_limit(
+        req,
+        (attr::EXPORT_RATE, attr::EXPORT_BURST),
+        "export",
+        |st| &st.export_limit,
+    )
+}
+
 fn set_loopback_limit(req: &Request<'_>) -> Result {
     set_limit(
         req,
@@ -477,6 +486,7 @@ fn dump_stats(dump: &mut Dump<'_>) -> Result {
     }
     let (rate, burst) = st.event_limit.get();
     let (loopback_rate, loopback_burst) = st.loopback_limit.get();
+    let (export_rate, export_burst) = st.export_limit.get();
     let added = dump.add(cmd::DUMP_STATS, |m| {
         m.nest(attr::STATS, |m| {
             for (id, _) in stat::NAMES {
@@ -487,7 +497,9 @@ fn dump_stats(dump: &mut Dump<'_>) -> Result {
         m.put_u32(attr::EVENT_RATE, rate)?;
         m.put_u32(attr::EVENT_BURST, burst)?;
         m.put_u32(attr::LOOPBACK_RATE, loopback_rate)?;
-        m.put_u32(attr::LOOPBACK_BURST, loopback_burst)
+        m.put_u32(attr::LOOPBACK_BURST, loopback_burst)?;
+        m.put_u32(attr::EXPORT_RATE, export_rate)?;
+        m.put_u32(attr::EXPORT_BURST, export_burst)
     })?;
     if added {
         dump.set_cursor(1);
@@ -509,6 +521,7 @@ impl genl::Handler for Control {
             cmd::SET_INTERFACE => set_interface(req),
             cmd::SET_EVENT_LIMIT => set_event_limit(req),
             cmd::SET_LOOPBACK_LIMIT => set_loopback_limit(req),
+            cmd::SET_EXPORT_LIMIT => set_export_limit(req),
             _ => Err(EINVAL),
         }
     }
@@ -525,7 +538,7 @@ impl genl::Handler for Control {
 }
 
 /// The family: the `IOAM6` commands and attributes, with their policy.
-pub(crate) static FAMILY: genl::FamilySpec<12, { attr::MAX as usize + 1 }> = genl::FamilySpec {
+pub(crate) static FAMILY: genl::FamilySpec<13, { attr::MAX as usize + 1 }> = genl::FamilySpec {
     name: crate::uapi::FAMILY_NAME,
     version: crate::uapi::FAMILY_VERSION as u32,
     ops: [
@@ -541,6 +554,7 @@ pub(crate) static FAMILY: genl::FamilySpec<12, { attr::MAX as usize + 1 }> = gen
         genl::Op::dump::<Control>(cmd::DUMP_INTERFACES),
         genl::Op::doit::<Control>(cmd::SET_EVENT_LIMIT),
         genl::Op::doit::<Control>(cmd::SET_LOOPBACK_LIMIT),
+        genl::Op::doit::<Control>(cmd::SET_EXPORT_LIMIT),
     ],
     policy: [
         PolicyEntry::UNSPEC,
@@ -559,6 +573,8 @@ pub(crate) static FAMILY: genl::FamilySpec<12, { attr::MAX as usize + 1 }> = gen
         PolicyEntry::U32,    // LOOPBACK_RATE
         PolicyEntry::U32,    // LOOPBACK_BURST
         PolicyEntry::U8,     // NS_TSFORMAT
+        PolicyEntry::U32,    // EXPORT_RATE
+        PolicyEntry::U32,    // EXPORT_BURST
     ],
     mcast_group: crate::uapi::EVENTS_GROUP_NAME,
     events: &events::EVENTS,

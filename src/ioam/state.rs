@@ -20,7 +20,8 @@ use crate::{
     },
     sync::rcu::{self, RcuCell, RcuTable},
     uapi::{
-        EVENT_BURST_DEFAULT, EVENT_RATE_DEFAULT, LOOPBACK_BURST_DEFAULT, LOOPBACK_RATE_DEFAULT,
+        EVENT_BURST_DEFAULT, EVENT_RATE_DEFAULT, EXPORT_BURST_DEFAULT, EXPORT_RATE_DEFAULT,
+        LOOPBACK_BURST_DEFAULT, LOOPBACK_RATE_DEFAULT,
     },
     wire::timestamp::TsFormat,
 };
@@ -86,6 +87,8 @@ pub(crate) struct NetState {
     pub(crate) interfaces: RcuCell<KVec<i32>>,
     pub(crate) stats: Stats,
     pub(crate) event_limit: RateLimit,
+    /// Events batched for exporters.
+    pub(crate) export_limit: RateLimit,
     /// RFC 9322 Loopback: what this node marks as encapsulating node and copies back as
     /// transit node, together (amplification).
     pub(crate) loopback_limit: RateLimit,
@@ -114,6 +117,7 @@ impl PerNetData for NetState {
             interfaces: RcuCell::new(),
             stats: Stats::new()?,
             event_limit: RateLimit::new(EVENT_RATE_DEFAULT, EVENT_BURST_DEFAULT),
+            export_limit: RateLimit::new(EXPORT_RATE_DEFAULT, EXPORT_BURST_DEFAULT),
             loopback_limit: RateLimit::new(LOOPBACK_RATE_DEFAULT, LOOPBACK_BURST_DEFAULT),
             egress: EgressSlots::new()?,
         })

@@ -11,8 +11,14 @@ use core::ffi::CStr;
 pub const FAMILY_NAME: &CStr = c"IOAM6_RS";
 /// Family version.
 pub const FAMILY_VERSION: u8 = 1;
-/// Multicast group for trace events; joining it needs `CAP_NET_ADMIN`.
+/// Multicast group for trace events, one message per event (as the kernel's `IOAM6` family
+/// sends them, for `ip ioam monitor`); joining it needs `CAP_NET_ADMIN`.
 pub const EVENTS_GROUP_NAME: &CStr = c"ioam6_events";
+/// Multicast group for exporters: the same events, many per message ([`event::BATCH`]), within
+/// their own rate limit; joining it needs `CAP_NET_ADMIN`. The family's second group.
+pub const EXPORT_GROUP_NAME: &CStr = c"ioam6_export";
+/// How long an event waits at most in a batch that is not full, in milliseconds.
+pub const EXPORT_FLUSH_MS: u32 = 10;
 
 /// Commands (`genlmsghdr.cmd`).
 pub mod cmd {
@@ -32,8 +38,8 @@ pub mod cmd {
     /// Bind a schema to a namespace: `NS_ID` and `SC_ID`, or `NS_ID` and `SC_NONE` to unbind.
     pub const NS_SET_SCHEMA: u8 = 7;
     /// Dump the namespace's counters and event limits: one message with `STATS` (nested,
-    /// attributes of [`super::stat`]), `EVENT_RATE`, `EVENT_BURST`, `LOOPBACK_RATE` and
-    /// `LOOPBACK_BURST`.
+    /// attributes of [`super::stat`]), `EVENT_RATE`, `EVENT_BURST`, `LOOPBACK_RATE`,
+    /// `LOOPBACK_BURST`, `EXPORT_RATE` and `EXPORT_BURST`.
     pub const DUMP_STATS: u8 = 8;
     /// Turn the module's own IOAM switch of an interface on or off: `IFINDEX`, `IF_ENABLED`.
     pub const SET_INTERFACE: u8 = 9;
@@ -46,8 +52,12 @@ pub mod cmd {
     /// as encapsulating node and copies sent back, together): `LOOPBACK_RATE` (per second) and
     /// `LOOPBACK_BURST`, both in `1..=EVENT_LIMIT_MAX`.
     pub const SET_LOOPBACK_LIMIT: u8 = 12;
+    /// Set the export rate limit of the network namespace (events batched for
+    /// [`super::EXPORT_GROUP_NAME`]): `EXPORT_RATE` (events per second) and `EXPORT_BURST`, both
+    /// in `1..=EVENT_LIMIT_MAX`.
+    pub const SET_EXPORT_LIMIT: u8 = 13;
     /// Highest command number this version knows.
-    pub const MAX: u8 = SET_LOOPBACK_LIMIT;
+    pub const MAX: u8 = SET_EXPORT_LIMIT;
 }
 
 /// Attributes of the commands above.
@@ -82,8 +92,12 @@ pub mod attr {
     pub const LOOPBACK_BURST: u16 = 14;
     /// The namespace's timestamp format (RFC 9197 §5), `u8`: one of [`super::tsformat`].
     pub const NS_TSFORMAT: u16 = 15;
+    /// Events batched for exporters allowed per second, `u32`.
+    pub const EXPORT_RATE: u16 = 16;
+    /// Events batched for exporters allowed in a burst, `u32`.
+    pub const EXPORT_BURST: u16 = 17;
     /// Highest attribute number this version knows.
-    pub const MAX: u16 = NS_TSFORMAT;
+    pub const MAX: u16 = EXPORT_BURST;
 }
 
 /// Trace events, sent on [`EVENTS_GROUP_NAME`] with `genlmsghdr.cmd` set to the event type.
@@ -97,6 +111,11 @@ pub mod event {
     /// The encapsulating node received a loopback copy (RFC 9322): the copy's trace, as a
     /// trace event's, and the address of the node that sent it back.
     pub const LOOPBACK: u8 = 3;
+    /// Events batched for exporters, on [`super::EXPORT_GROUP_NAME`] only: one nested
+    /// attribute per event, in the order the CPU that batched them saw them, numbered by its
+    /// event type ([`TRACE`], [`DEX`] or [`LOOPBACK`]) and holding that event's attributes.
+    /// Each CPU fills its own batch: events of different CPUs are not ordered.
+    pub const BATCH: u8 = 4;
     /// Attributes of an event.
     pub mod attr {
         /// Namespace id, `u16`.
@@ -200,11 +219,20 @@ pub mod stat {
     /// Transit: entries whose transit delay or queue depth was written as the packet left this
     /// node (at IPv6 `POST_ROUTING`).
     pub const EGRESS_COMPLETED: u16 = 29;
+    /// Events batched for exporters and delivered (in a [`super::event::BATCH`] message).
+    pub const EXPORT_SENT: u16 = 30;
+    /// Batch messages delivered to exporters.
+    pub const EXPORT_BATCHES: u16 = 31;
+    /// Events not batched for exporters: over the export rate limit.
+    pub const EXPORT_RATE_LIMITED: u16 = 32;
+    /// Events batched for exporters but lost: no memory for a batch, or its delivery failed
+    /// (a listener's receive buffer was full).
+    pub const EXPORT_FAILED: u16 = 33;
     /// Highest counter number this version knows.
-    pub const MAX: u16 = EGRESS_COMPLETED;
+    pub const MAX: u16 = EXPORT_FAILED;
 
     /// Every counter with its name, as `ioamctl stats` prints it.
-    pub const NAMES: [(u16, &str); 28] = [
+    pub const NAMES: [(u16, &str); 32] = [
         (TRACE_FILLED, "trace_filled"),
         (TRACE_INSERTED, "trace_inserted"),
         (INSERT_REALLOCATED, "insert_reallocated"),
@@ -233,6 +261,10 @@ pub mod stat {
         (LOOPBACK_FAILED, "loopback_failed"),
         (ACTIVE_TERMINATED, "active_terminated"),
         (EGRESS_COMPLETED, "egress_completed"),
+        (EXPORT_SENT, "export_sent"),
+        (EXPORT_BATCHES, "export_batches"),
+        (EXPORT_RATE_LIMITED, "export_rate_limited"),
+        (EXPORT_FAILED, "export_failed"),
     ];
 }
 
@@ -242,6 +274,10 @@ pub const EVENT_LIMIT_MAX: u32 = 1_000_000;
 pub const EVENT_RATE_DEFAULT: u32 = 1000;
 /// Trace-event burst of a new network namespace.
 pub const EVENT_BURST_DEFAULT: u32 = 1000;
+/// Export rate of a new network namespace, events per second.
+pub const EXPORT_RATE_DEFAULT: u32 = 100_000;
+/// Export burst of a new network namespace.
+pub const EXPORT_BURST_DEFAULT: u32 = 100_000;
 /// Loopback rate of a new network namespace, per second.
 pub const LOOPBACK_RATE_DEFAULT: u32 = 100;
 /// Loopback burst of a new network namespace.
