@@ -212,7 +212,7 @@ enum Object {
     /// Print trace events as they happen, like `ip ioam monitor`
     #[command(override_usage = "ioamctl [-j] monitor")]
     Monitor(Words),
-    /// The module's counters and trace-event limits: show (the default)
+    /// The module's counters and rate limits: show (the default)
     #[command(subcommand_value_name = "COMMAND")]
     Stats {
         #[command(subcommand)]
@@ -253,7 +253,7 @@ enum Object {
 
 #[derive(Debug, Subcommand)]
 enum StatsAction {
-    /// List counters, then the trace-event rate and burst
+    /// List counters, then the event, loopback and export rates and bursts
     #[command(override_usage = "ioamctl [-j [-p]] stats [show]")]
     Show(Words),
     #[command(external_subcommand)]

@@ -281,7 +281,8 @@ pub fn decode_schema(attrs: &Attributes) -> Result<SchemaInfo, NetlinkError> {
 
 /// The message of a `DUMP_STATS` reply: the counters nested in `STATS` (`PAD` skipped,
 /// and counters of this version's numbers that are not 8 bytes refused; unknown ones
-/// of another size skipped), `EVENT_RATE`, `EVENT_BURST`, `LOOPBACK_RATE` and `LOOPBACK_BURST`.
+/// of another size skipped), `EVENT_RATE`, `EVENT_BURST`, `LOOPBACK_RATE`, `LOOPBACK_BURST`,
+/// `EXPORT_RATE` and `EXPORT_BURST`.
 pub fn decode_stats(attrs: &Attributes) -> Result<StatsInfo, NetlinkError> {
     let nested = attrs
         .iter()
@@ -314,6 +315,8 @@ pub fn decode_stats(attrs: &Attributes) -> Result<StatsInfo, NetlinkError> {
         loopback_rate: fixed(attrs, attr::LOOPBACK_RATE, "LOOPBACK_RATE")?.map(u32::from_ne_bytes),
         loopback_burst: fixed(attrs, attr::LOOPBACK_BURST, "LOOPBACK_BURST")?
             .map(u32::from_ne_bytes),
+        export_rate: fixed(attrs, attr::EXPORT_RATE, "EXPORT_RATE")?.map(u32::from_ne_bytes),
+        export_burst: fixed(attrs, attr::EXPORT_BURST, "EXPORT_BURST")?.map(u32::from_ne_bytes),
     })
 }
 
@@ -875,6 +878,8 @@ mod tests {
             (attr::EVENT_BURST, 50u32.to_ne_bytes().to_vec()),
             (attr::LOOPBACK_RATE, 100u32.to_ne_bytes().to_vec()),
             (attr::LOOPBACK_BURST, 10u32.to_ne_bytes().to_vec()),
+            (attr::EXPORT_RATE, 20_000u32.to_ne_bytes().to_vec()),
+            (attr::EXPORT_BURST, 500u32.to_ne_bytes().to_vec()),
         ]);
         assert_eq!(
             decode_stats(&attrs),
@@ -888,7 +893,18 @@ mod tests {
                 event_burst: Some(50),
                 loopback_rate: Some(100),
                 loopback_burst: Some(10),
+                export_rate: Some(20_000),
+                export_burst: Some(500),
             })
+        );
+        assert_eq!(
+            decode_stats(&attributes(vec![
+                (attr::STATS, vec![]),
+                (attr::EXPORT_BURST, 1u16.to_ne_bytes().to_vec()),
+            ])),
+            Err(NetlinkError::Transport(
+                "the kernel sent EXPORT_BURST of 2 bytes, expected 4".into()
+            ))
         );
         let bad = attribute_bytes(&[(stat::TRACE_FILLED, &12u32.to_ne_bytes())]);
         assert_eq!(

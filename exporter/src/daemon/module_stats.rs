@@ -3,7 +3,7 @@
 //! exposed with the names `ioamctl stats -j` prints:
 //!
 //! - `ioam_module_counter_total{name="trace_filled"}`: each counter;
-//! - `ioam_module_setting{name="event_rate"}`: the event and loopback limits;
+//! - `ioam_module_setting{name="event_rate"}`: the event, loopback and export limits;
 //! - `ioam_exporter_module_stats_errors_total`, `ioam_exporter_module_stats_up`: reads that
 //!   failed (the module unloaded), and whether the last one worked.
 //!
@@ -165,23 +165,15 @@ impl Collector for ModuleStats {
                 ConstCounter::new(value)
                     .encode(family.encode_family(&[("name", name.as_str())])?)?;
             }
-            let limits = [
-                ("event_rate", info.event_rate),
-                ("event_burst", info.event_burst),
-                ("loopback_rate", info.loopback_rate),
-                ("loopback_burst", info.loopback_burst),
-            ];
             let mut family = encoder.encode_descriptor(
                 "ioam_module_setting",
-                "The ioam_rs module's event and loopback limits in this network namespace",
+                "The ioam_rs module's event, loopback and export limits in this network namespace",
                 None,
                 MetricType::Gauge,
             )?;
-            for (name, value) in limits {
-                if let Some(value) = value {
-                    ConstGauge::new(i64::from(value))
-                        .encode(family.encode_family(&[("name", name)])?)?;
-                }
+            for (name, value) in info.named_limits() {
+                ConstGauge::new(i64::from(value))
+                    .encode(family.encode_family(&[("name", name)])?)?;
             }
         }
         let errors_counter = ConstCounter::new(errors);
@@ -235,6 +227,7 @@ mod tests {
             ],
             event_rate: Some(1000),
             event_burst: Some(50),
+            export_rate: Some(20_000),
             ..StatsInfo::default()
         }
     }
@@ -289,6 +282,10 @@ mod tests {
         assert_eq!(
             value(&scrape, "ioam_module_setting", Some("event_rate")),
             Some(1000.0)
+        );
+        assert_eq!(
+            value(&scrape, "ioam_module_setting", Some("export_rate")),
+            Some(20_000.0)
         );
         assert_eq!(
             value(&scrape, "ioam_module_setting", Some("loopback_rate")),
