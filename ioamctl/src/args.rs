@@ -1,5 +1,5 @@
 //! The command line: `ip ioam`'s grammar, and that of the module's own objects
-//! (`stats`, `interface`, `events`), read into a [`Command`].
+//! (`stats`, `interface`, `events`, `loopback`, `export`), read into a [`Command`].
 //!
 //! clap gives the command tree, `--help` and `--version`; the derived types below are that
 //! tree, and [`parse_with`] walks clap's matches the same way for every object (its verbs
@@ -64,6 +64,12 @@ pub enum Command {
     /// Set the loopback rate limit (RFC 9322): `rate` packets marked or copies sent per
     /// second, bursts of `burst`.
     SetLoopbackLimit {
+        rate: u32,
+        burst: u32,
+    },
+    /// Set the export rate limit: `rate` events batched for exporters per second, bursts of
+    /// `burst`.
+    SetExportLimit {
         rate: u32,
         burst: u32,
     },
@@ -143,6 +149,7 @@ Commands of the ioam_rs module's own:
   ioamctl interface {{enable | disable}} DEV
   ioamctl events limit rate RATE burst BURST
   ioamctl loopback limit rate RATE burst BURST
+  ioamctl export limit rate RATE burst BURST
   ioamctl [-j [-p]] route [show [PREFIX]]
   ioamctl route {{add | replace}} PREFIX encap ioam6 [freq K/N] [mode MODE]
           [tunsrc ADDR] [tundst ADDR] {{trace {{prealloc type TYPE ns NS size SIZE |
@@ -154,8 +161,9 @@ Namespace ID: {ns_id}. DATA32: {data32}.
 Both are decimal, 0x-prefixed hex or 0-prefixed octal, as ip reads them.
 DATA64: {data64} (\"wide 10\" is 0x10).
 Schema ID and SCHEMA_ID: {schema_id}. DATA: {schema_data}.
-DEV: an interface name. RATE (trace events, or loopback packets marked or
-copied, per second) and BURST: {limit}, in the same bases.
+DEV: an interface name. RATE (trace events, loopback packets marked or copied,
+or events batched for exporters, per second) and BURST: {limit}, in the same
+bases.
 
 monitor prints one line per trace event, as `ip ioam monitor` does, until
 interrupted (SIGINT or SIGTERM: status 0); with -j one JSON object per line.
@@ -236,6 +244,13 @@ enum Object {
         #[command(subcommand)]
         action: Option<LoopbackAction>,
     },
+    /// The rate limit of events batched for exporters (`monitor --export`, ioam-exporter):
+    /// limit
+    #[command(subcommand_value_name = "COMMAND")]
+    Export {
+        #[command(subcommand)]
+        action: Option<ExportAction>,
+    },
     /// IPv6 routes that insert IOAM (`encap ioam6`), Incremental Trace included: show
     /// (the default), add, replace, del
     #[command(subcommand_value_name = "COMMAND")]
@@ -298,6 +313,19 @@ enum LoopbackAction {
     /// Allow RATE loopback packets (marked as encapsulating node, or copied back as transit
     /// node) per second, in bursts of up to BURST
     #[command(override_usage = "ioamctl loopback limit rate RATE burst BURST")]
+    Limit(Words),
+    #[command(external_subcommand)]
+    Unknown(
+        #[expect(dead_code, reason = "parse_with reads every word through ArgMatches")]
+        Vec<OsString>,
+    ),
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportAction {
+    /// Allow RATE events per second into the exporters' batches, in bursts of up to BURST;
+    /// separate from the events limit, which the per-event messages of `monitor` keep
+    #[command(override_usage = "ioamctl export limit rate RATE burst BURST")]
     Limit(Words),
     #[command(external_subcommand)]
     Unknown(
@@ -473,6 +501,10 @@ where
             let (rate, burst) = limit(words, "loopback limit")?;
             Command::SetLoopbackLimit { rate, burst }
         }
+        ("export", _) => {
+            let (rate, burst) = limit(words, "export limit")?;
+            Command::SetExportLimit { rate, burst }
+        }
         _ => {
             let (rate, burst) = limit(words, "events limit")?;
             Command::SetEventLimit { rate, burst }
@@ -493,7 +525,7 @@ fn leaf<'a>(
         // clap's external subcommand: `object` is the unknown word.
         return Err(ParseFailure::Invalid(format!(
             "unknown object {}: expected \"namespace\" (or \"ns\"), \"schema\", \"monitor\", \
-             \"stats\", \"interface\", \"events\", \"loopback\" or \"route\"",
+             \"stats\", \"interface\", \"events\", \"loopback\", \"export\" or \"route\"",
             quoted(OsStr::new(object))
         )));
     };
@@ -673,7 +705,7 @@ fn interface_switch(
     })
 }
 
-/// The words after `events limit` or `loopback limit` (`object`): `rate RATE` and
+/// The words after `events limit`, `loopback limit` or `export limit` (`object`): `rate RATE` and
 /// `burst BURST`, both needed, in either order.
 fn limit(words: &mut WordIter, object: &str) -> Result<(u32, u32), ParseFailure> {
     let mut rate = None;
@@ -1473,7 +1505,7 @@ mod tests {
     }
 
     const OBJECTS: &str = "expected \"namespace\" (or \"ns\"), \"schema\", \"monitor\", \
-                           \"stats\", \"interface\", \"events\", \"loopback\" or \"route\"";
+                           \"stats\", \"interface\", \"events\", \"loopback\", \"export\" or \"route\"";
 
     #[test]
     fn unknown_objects_and_commands() {
@@ -1740,6 +1772,45 @@ mod tests {
     }
 
     #[test]
+    fn export_limit_forms() {
+        assert_eq!(
+            command("export limit rate 100000 burst 0x400"),
+            Command::SetExportLimit {
+                rate: 100_000,
+                burst: 1024
+            }
+        );
+        assert_eq!(
+            command("export limit burst 1000000 rate 1"),
+            Command::SetExportLimit {
+                rate: 1,
+                burst: EVENT_LIMIT_MAX
+            }
+        );
+        assert_eq!(error("export"), "\"export\" needs a command: limit");
+        assert_eq!(
+            error("export limit"),
+            "\"export limit\" needs \"rate RATE\" and \"burst BURST\""
+        );
+        assert_eq!(
+            error("export limit burst 5"),
+            "\"export limit burst BURST\" needs \"rate RATE\""
+        );
+        assert_eq!(
+            error("export limit rate 1 burst 1000001"),
+            "invalid burst \"1000001\": expected an integer 1..1000000"
+        );
+        assert_eq!(
+            error("export limit rate 0 burst 1"),
+            "invalid rate \"0\": expected an integer 1..1000000"
+        );
+        assert_eq!(
+            error("export limit rate 1 burst 2 x"),
+            "unexpected argument \"x\" after export limit rate RATE burst BURST: expected nothing more"
+        );
+    }
+
+    #[test]
     fn events_limit_errors() {
         assert_eq!(error("events"), "\"events\" needs a command: limit");
         assert_eq!(
@@ -1812,6 +1883,8 @@ mod tests {
             .contains("Usage: ioamctl interface enable DEV"));
         assert!(help(&["events", "limit", "--help"])
             .contains("Usage: ioamctl events limit rate RATE burst BURST"));
+        assert!(help(&["export", "limit", "--help"])
+            .contains("Usage: ioamctl export limit rate RATE burst BURST"));
         assert!(help(&["help", "interface"]).contains("enable"));
         let top = help(&["help"]);
         for line in [
@@ -1820,6 +1893,7 @@ mod tests {
             "  ioamctl [-j [-p]] interface [show]\n",
             "  ioamctl interface {enable | disable} DEV\n",
             "  ioamctl events limit rate RATE burst BURST\n",
+            "  ioamctl export limit rate RATE burst BURST\n",
         ] {
             assert!(top.contains(line), "{line:?} in {top}");
         }

@@ -136,6 +136,14 @@ pub fn request_for(command: &Command) -> Option<Request> {
             ],
             false,
         ),
+        Command::SetExportLimit { rate, burst } => (
+            cmd::SET_EXPORT_LIMIT,
+            vec![
+                (attr::EXPORT_RATE, rate.to_ne_bytes().to_vec()),
+                (attr::EXPORT_BURST, burst.to_ne_bytes().to_vec()),
+            ],
+            false,
+        ),
         Command::AddNamespace {
             id,
             data,
@@ -773,6 +781,20 @@ mod tests {
                 attrs: vec![
                     (attr::EVENT_RATE, 100u32.to_ne_bytes().to_vec()),
                     (attr::EVENT_BURST, 20u32.to_ne_bytes().to_vec()),
+                ],
+                dump: false
+            }
+        );
+        assert_eq!(
+            request(Command::SetExportLimit {
+                rate: 50_000,
+                burst: 7
+            }),
+            Request {
+                cmd: cmd::SET_EXPORT_LIMIT,
+                attrs: vec![
+                    (attr::EXPORT_RATE, 50_000u32.to_ne_bytes().to_vec()),
+                    (attr::EXPORT_BURST, 7u32.to_ne_bytes().to_vec()),
                 ],
                 dump: false
             }

@@ -36,7 +36,7 @@ fn bad_arguments_give_one_line_and_status_1() {
         (
             &["frobnicate"],
             "ioamctl: unknown object \"frobnicate\": expected \"namespace\" (or \"ns\"), \"schema\", \
-             \"monitor\", \"stats\", \"interface\", \"events\", \"loopback\" or \"route\"\n",
+             \"monitor\", \"stats\", \"interface\", \"events\", \"loopback\", \"export\" or \"route\"\n",
         ),
         (
             &["interface", "enable", "ioamctl-none0"],
