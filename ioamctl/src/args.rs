@@ -47,8 +47,11 @@ pub enum Command {
     DelSchema {
         id: u32,
     },
-    /// Print trace events of the `ioam6_events` group until killed.
-    Monitor,
+    /// Print trace events until killed: those of the `ioam6_events` group, one a message,
+    /// or with `export` those of the `ioam6_export` group, many a message.
+    Monitor {
+        export: bool,
+    },
     ShowStats,
     ShowInterfaces,
     /// Turn the module's own IOAM switch of interface `ifindex` on or off.
@@ -150,6 +153,7 @@ Commands of the ioam_rs module's own:
   ioamctl events limit rate RATE burst BURST
   ioamctl loopback limit rate RATE burst BURST
   ioamctl export limit rate RATE burst BURST
+  ioamctl [-j] monitor --export
   ioamctl [-j [-p]] route [show [PREFIX]]
   ioamctl route {{add | replace}} PREFIX encap ioam6 [freq K/N] [mode MODE]
           [tunsrc ADDR] [tundst ADDR] {{trace {{prealloc type TYPE ns NS size SIZE |
@@ -167,6 +171,8 @@ bases.
 
 monitor prints one line per trace event, as `ip ioam monitor` does, until
 interrupted (SIGINT or SIGTERM: status 0); with -j one JSON object per line.
+monitor --export reads the events batched for exporters instead (within the
+export limit, not the events limit) and prints each the same way.
 
 Exit status: 0 success; 1 bad arguments (nothing was sent) or the ioam_rs module
 is not loaded; 2 the kernel refused the request (the message is the kernel's
@@ -218,7 +224,13 @@ enum Object {
         action: Option<SchemaAction>,
     },
     /// Print trace events as they happen, like `ip ioam monitor`
-    #[command(override_usage = "ioamctl [-j] monitor")]
+    #[command(
+        override_usage = "ioamctl [-j] monitor [--export]",
+        after_help = "--export: read the events batched for exporters (the ioam6_export group, \
+                      within `ioamctl export limit`) rather than the per-event messages \
+                      `ip ioam monitor` reads (ioam6_events, within `ioamctl events limit`); \
+                      each event is printed the same way."
+    )]
     Monitor(Words),
     /// The module's counters and rate limits: show (the default)
     #[command(subcommand_value_name = "COMMAND")]
@@ -483,7 +495,7 @@ where
         ("schema", "show") => show(words, "schema show", Command::ShowSchemas)?,
         ("schema", "add") => schema_add(words)?,
         ("schema", _) => schema_del(words)?,
-        ("monitor", _) => show(words, "monitor", Command::Monitor)?,
+        ("monitor", _) => monitor(words)?,
         ("stats", _) => show(words, "stats show", Command::ShowStats)?,
         ("interface", "show") => show(words, "interface show", Command::ShowInterfaces)?,
         ("interface", _) => interface_switch(verb, words, index_of)?,
@@ -641,6 +653,28 @@ pub(crate) fn quoted(word: &OsStr) -> String {
 fn show(words: &mut WordIter, context: &str, command: Command) -> Result<Command, ParseFailure> {
     expect_end(words, context)?;
     Ok(command)
+}
+
+/// `monitor [--export]`.
+fn monitor(words: &mut WordIter) -> Result<Command, ParseFailure> {
+    let export = words
+        .as_slice()
+        .first()
+        .is_some_and(|word| word == "--export");
+    if !export {
+        return match words.next() {
+            Some(word) => Err(ParseFailure::Invalid(stray(
+                word,
+                "monitor",
+                "\"--export\" or nothing more",
+                &[],
+            ))),
+            None => Ok(Command::Monitor { export }),
+        };
+    }
+    words.next();
+    expect_end(words, "monitor --export")?;
+    Ok(Command::Monitor { export })
 }
 
 /// `namespace del ID`.
@@ -1635,13 +1669,26 @@ mod tests {
 
     #[test]
     fn monitor_forms() {
-        assert_eq!(command("monitor"), Command::Monitor);
+        assert_eq!(command("monitor"), Command::Monitor { export: false });
+        assert_eq!(
+            command("monitor --export"),
+            Command::Monitor { export: true }
+        );
         let format = |line: &str| parse_fake(line).expect("valid").format;
         assert_eq!(format("-j monitor"), OutputFormat::Json);
+        assert_eq!(format("-j monitor --export"), OutputFormat::Json);
         assert_eq!(format("monitor"), OutputFormat::Text);
         assert_eq!(
             error("monitor all"),
-            "unexpected argument \"all\" after monitor: expected nothing more"
+            "unknown argument \"all\" after monitor: expected \"--export\" or nothing more"
+        );
+        assert_eq!(
+            error("monitor --export all"),
+            "unexpected argument \"all\" after monitor --export: expected nothing more"
+        );
+        assert_eq!(
+            error("monitor --export -j"),
+            "option \"-j\" must come before the object: ioamctl -j monitor --export"
         );
         assert_eq!(
             error("monitor -j"),
@@ -1877,7 +1924,7 @@ mod tests {
             Err(ParseFailure::Info(text)) => text,
             other => panic!("{args:?} gave {other:?}"),
         };
-        assert!(help(&["monitor", "--help"]).contains("Usage: ioamctl [-j] monitor"));
+        assert!(help(&["monitor", "--help"]).contains("Usage: ioamctl [-j] monitor [--export]"));
         assert!(help(&["stats", "show", "-h"]).contains("Usage: ioamctl [-j [-p]] stats [show]"));
         assert!(help(&["interface", "enable", "--help"])
             .contains("Usage: ioamctl interface enable DEV"));
@@ -1894,6 +1941,7 @@ mod tests {
             "  ioamctl interface {enable | disable} DEV\n",
             "  ioamctl events limit rate RATE burst BURST\n",
             "  ioamctl export limit rate RATE burst BURST\n",
+            "  ioamctl [-j] monitor --export\n",
         ] {
             assert!(top.contains(line), "{line:?} in {top}");
         }

@@ -16,6 +16,7 @@
 //! output could not be written).
 
 pub mod args;
+pub mod batch;
 pub mod device;
 pub mod format;
 pub mod ip_json;
@@ -61,7 +62,7 @@ where
     };
 
     match command {
-        Command::Monitor => return monitor::run(family_name, format),
+        Command::Monitor { export } => return monitor::run(family_name, format, export),
         Command::AddRoute { .. } | Command::DelRoute { .. } | Command::ShowRoutes { .. } => {
             return route_command(&command, format)
         }

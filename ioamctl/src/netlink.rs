@@ -23,6 +23,7 @@ use neli::{
     socket::synchronous::NlSocketHandle,
     types::{Buffer, GenlBuffer},
     utils::Groups,
+    FromBytesWithInput,
 };
 
 use crate::args::Command;
@@ -104,7 +105,7 @@ pub struct Request {
 /// `None` for `monitor`, which only listens, and for routes, which are rtnetlink's.
 pub fn request_for(command: &Command) -> Option<Request> {
     let (cmd, attrs, dump) = match command {
-        Command::Monitor
+        Command::Monitor { .. }
         | Command::AddRoute { .. }
         | Command::DelRoute { .. }
         | Command::ShowRoutes { .. } => return None,
@@ -225,6 +226,13 @@ pub fn multicast_groups(attrs: &Attributes) -> MulticastGroups {
             Some((name[..end].to_vec(), u32::from_ne_bytes(id)))
         })
         .collect()
+}
+
+/// Attributes laid out as `nla_put` writes them (a message's, or a nest's content), parsed
+/// as neli parses a message: types without their `NLA_F_*` flags, payloads without padding.
+pub fn parse_attributes(bytes: &[u8]) -> Result<Attributes, NetlinkError> {
+    Attributes::from_bytes_with_input(&mut io::Cursor::new(bytes), bytes.len())
+        .map_err(|error| transport("malformed attributes", error))
 }
 
 /// The payload of the first attribute of type `kind`; like iproute2's `parse_rtattr`,
@@ -691,9 +699,7 @@ pub(crate) fn kernel_error(error: i32, ext_ack: &GenlBuffer<NlmsgerrAttr, Buffer
 /// Reply attributes for the tests of this crate, parsed by neli as replies are.
 #[cfg(test)]
 pub(crate) mod fixtures {
-    use neli::FromBytesWithInput;
-
-    use super::Attributes;
+    use super::{parse_attributes, Attributes};
 
     /// Attributes laid out as `nla_put` writes them (types may carry `NLA_F_*` flags).
     pub fn attribute_bytes(attrs: &[(u16, &[u8])]) -> Vec<u8> {
@@ -714,9 +720,7 @@ pub(crate) mod fixtures {
             .iter()
             .map(|(kind, payload)| (*kind, payload.as_slice()))
             .collect();
-        let bytes = attribute_bytes(&borrowed);
-        Attributes::from_bytes_with_input(&mut std::io::Cursor::new(bytes.as_slice()), bytes.len())
-            .expect("well-formed attributes")
+        parse_attributes(&attribute_bytes(&borrowed)).expect("well-formed attributes")
     }
 }
 
@@ -732,7 +736,7 @@ mod tests {
 
     #[test]
     fn module_requests() {
-        assert_eq!(request_for(&Command::Monitor), None);
+        assert_eq!(request_for(&Command::Monitor { export: true }), None);
         assert_eq!(
             request(Command::ShowStats),
             Request {

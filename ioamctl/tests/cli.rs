@@ -56,7 +56,7 @@ fn bad_arguments_give_one_line_and_status_1() {
         ),
         (
             &["monitor", "now"],
-            "ioamctl: unexpected argument \"now\" after monitor: expected nothing more\n",
+            "ioamctl: unknown argument \"now\" after monitor: expected \"--export\" or nothing more\n",
         ),
         (
             &["stats", "clear"],
