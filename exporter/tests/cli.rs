@@ -133,6 +133,7 @@ fn help_explains_the_daemon() {
         "--metrics-listen",
         "--config",
         "SIGTERM",
+        "ioam6_export",
     ] {
         assert!(help.contains(wanted), "{wanted} in:\n{help}");
     }

@@ -35,8 +35,9 @@ pub const MAX_HOP_PAIRS_LIMIT: usize = 65536;
 #[command(
     name = "ioam-exporter",
     version,
-    long_about = "Exports the IOAM trace events of the ioam_rs kernel module (its ioam6_events \
-generic-netlink group, as `ioamctl monitor` shows them) as IPFIX (RFC 7011) records to one \
+    long_about = "Exports the IOAM trace events of the ioam_rs kernel module (its ioam6_export \
+generic-netlink group, many events a message within `ioamctl export limit`, as `ioamctl monitor \
+--export` shows them) as IPFIX (RFC 7011) records to one \
 collector, over UDP or TCP: a path record per event and a record per hop, with the element \
 file in exporter/elements/ for the collector. Records are batched into full messages, sent at \
 the latest after --flush-ms. Every event not exported is counted; the counters, one-way delay \

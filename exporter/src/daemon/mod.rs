@@ -3,7 +3,8 @@
 //! loop with a synthetic event source and a test clock:
 //!
 //! - [`config`]: options and the TOML file;
-//! - [`source`]: the event source (netlink; a channel in tests) and its reading thread;
+//! - [`source`]: the event source (netlink `BATCH` messages; channels in tests) and its
+//!   reading thread;
 //! - [`exporter`]: batching, the IPFIX session, loss accounting;
 //! - [`collector`]: the collector's address, UDP and TCP (reconnecting) transports;
 //! - [`metrics`], [`http`]: the counters and their endpoint;
