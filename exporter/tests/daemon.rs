@@ -471,6 +471,16 @@ fn metrics_endpoint_serves_the_counters() {
         ),
         0.0
     );
+    for kernel_side in ["rate_limit", "kernel_failed"] {
+        assert_eq!(
+            value(
+                "ioam_exporter_events_lost_total",
+                Some(("reason", kernel_side))
+            ),
+            0.0,
+            "no module read here: present, at 0"
+        );
+    }
     assert_eq!(value("ioam_exporter_messages_sent_total", None), 1.0);
     assert_eq!(value("ioam_exporter_receive_buffer_bytes", None), 4096.0);
     assert_eq!(value("ioam_exporter_collector_up", None), 1.0);

@@ -195,15 +195,9 @@ impl StatsInfo {
     /// those this version does not know, as `stat_<n>`, in the order received. A
     /// counter sent twice counts once, with its first value.
     pub fn named_counters(&self) -> Vec<(String, u64)> {
-        let value_of = |kind: u16| {
-            self.counters
-                .iter()
-                .find(|(counter, _)| *counter == kind)
-                .map(|(_, value)| *value)
-        };
-        let known = stat::NAMES
-            .iter()
-            .filter_map(|(kind, name)| value_of(*kind).map(|value| ((*name).to_owned(), value)));
+        let known = stat::NAMES.iter().filter_map(|(kind, name)| {
+            self.counter(*kind).map(|value| ((*name).to_owned(), value))
+        });
         let mut unknown: Vec<(u16, u64)> = Vec::new();
         for (kind, value) in &self.counters {
             let is_known = stat::NAMES.iter().any(|(known, _)| known == kind);
@@ -222,6 +216,14 @@ impl StatsInfo {
 }
 
 impl StatsInfo {
+    /// The value of counter `kind` (a [`stat`] number), its first if sent twice.
+    pub fn counter(&self, kind: u16) -> Option<u64> {
+        self.counters
+            .iter()
+            .find(|(counter, _)| *counter == kind)
+            .map(|(_, value)| *value)
+    }
+
     /// Name and value of each limit the kernel reported, in the order `stats` prints them.
     pub fn named_limits(&self) -> Vec<(&'static str, u32)> {
         [

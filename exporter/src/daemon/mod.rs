@@ -10,6 +10,7 @@
 //! - [`metrics`], [`http`]: the counters and their endpoint;
 //! - [`delay`], [`hop_metrics`]: hop delays and hop counts from the node data;
 //! - [`module_stats`]: the module's own counters, read on scrape;
+//! - [`kernel_losses`]: the events the kernel did not deliver, from those counters;
 //! - [`clock`]: the time the decisions are made by.
 
 pub mod batch;
@@ -20,6 +21,7 @@ pub mod delay;
 pub mod exporter;
 pub mod hop_metrics;
 pub mod http;
+pub mod kernel_losses;
 pub mod metrics;
 pub mod module_stats;
 pub mod source;
