@@ -10,6 +10,7 @@ use ioam_exporter::daemon::collector::{Scheme, TcpTransport, Transport, UdpTrans
 use ioam_exporter::daemon::config::{self, LoadFailure, Settings};
 use ioam_exporter::daemon::exporter::Exporter;
 use ioam_exporter::daemon::http::MetricsEndpoint;
+use ioam_exporter::daemon::kernel_losses::KernelLosses;
 use ioam_exporter::daemon::metrics::Metrics;
 use ioam_exporter::daemon::module_stats::{ModuleStats, NetlinkStatsReader};
 use ioam_exporter::daemon::source::{spawn_reader, NetlinkSource};
@@ -66,11 +67,13 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
             .map_err(|error| Failure::Runtime(format!("cannot handle signal {signal}: {error}")))?;
     }
     let (metrics, mut registry) = Metrics::new();
-    registry.register_collector(Box::new(ModuleStats::new(
+    let module_stats = ModuleStats::new(
         NetlinkStatsReader::new(ioam_uapi::FAMILY_NAME),
         settings.module_stats_interval,
         Box::new(std::time::Instant::now),
-    )));
+        KernelLosses::new(metrics.clone()),
+    );
+    registry.register_collector(Box::new(module_stats.clone()));
     let endpoint = MetricsEndpoint::start(settings.metrics_listen, registry)
         .map_err(|message| Failure::Config(format!("bad setting metrics-listen: {message}")))?;
     let session = Session::new(settings.session)
@@ -83,11 +86,27 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
                     settings.collector
                 ))
             })?;
-            export(settings, session, transport, metrics, &endpoint, &stop)
+            export(
+                settings,
+                session,
+                transport,
+                metrics,
+                &module_stats,
+                &endpoint,
+                &stop,
+            )
         }
         Scheme::Tcp => {
             let transport = TcpTransport::new(settings.collector.clone());
-            export(settings, session, transport, metrics, &endpoint, &stop)
+            export(
+                settings,
+                session,
+                transport,
+                metrics,
+                &module_stats,
+                &endpoint,
+                &stop,
+            )
         }
     }
 }
@@ -97,12 +116,15 @@ fn export<T: Transport>(
     session: Session,
     transport: T,
     metrics: Metrics,
+    module_stats: &ModuleStats,
     endpoint: &MetricsEndpoint,
     stop: &AtomicBool,
 ) -> Result<(), Failure> {
     let (source, granted) =
         NetlinkSource::subscribe(ioam_uapi::FAMILY_NAME, settings.receive_buffer)
             .map_err(|error| Failure::Runtime(error.to_string()))?;
+    // The kernel's export losses count from here.
+    module_stats.read_at_start();
     metrics
         .receive_buffer_bytes
         .set(i64::try_from(granted).unwrap_or(i64::MAX));

@@ -133,6 +133,9 @@ fn help_explains_the_daemon() {
         "--metrics-listen",
         "--config",
         "SIGTERM",
+        "kernel_failed",
+        "rate_limit",
+        "ioam6_export",
     ] {
         assert!(help.contains(wanted), "{wanted} in:\n{help}");
     }

@@ -1,7 +1,8 @@
-//! The daemon's loop, driven by a synthetic event source (a channel, read by the daemon's
-//! own reading thread), exporting to real collectors: nfacctd over UDP, and a TCP collector
-//! written here that checks the message headers; a TCP collector that goes away and comes
-//! back; the metrics endpoint scraped over HTTP.
+//! The daemon's loop, driven by a synthetic event source (a channel of events, or of `BATCH`
+//! messages decoded as the module's are, read by the daemon's own reading thread),
+//! exporting to real collectors: nfacctd over UDP, and a TCP collector written here that
+//! checks the message headers; a TCP collector that goes away and comes back; the metrics
+//! endpoint scraped over HTTP.
 
 mod common;
 
@@ -24,16 +25,17 @@ use ioam_exporter::daemon::exporter::Exporter;
 use ioam_exporter::daemon::hop_metrics::{DEFAULT_MAX_HOP_PAIRS as PAIRS, DELAY_BUCKETS};
 use ioam_exporter::daemon::http::MetricsEndpoint;
 use ioam_exporter::daemon::metrics::{EventKind, LossReason, Metrics, RecordKind};
-use ioam_exporter::daemon::source::{spawn_reader, SourceItem};
+use ioam_exporter::daemon::source::{spawn_reader, BatchChannel, EventSource, SourceItem};
 use ioam_exporter::daemon::{run, INPUT_QUEUE};
 use ioam_exporter::elements::DOCUMENTATION_PEN;
 use ioam_exporter::ipfix::session::{Session, SessionConfig};
+use ioamctl::netlink::Attributes;
 use ioamctl::trace::TraceEvent;
 
-/// The daemon running on a thread: the test feeds `events`; closing it ends the source,
-/// and the daemon sends what is pending and returns.
-struct Daemon {
-    events: Sender<SourceItem>,
+/// The daemon running on a thread: the test feeds `events` (items, or `BATCH` messages);
+/// closing it ends the source, and the daemon sends what is pending and returns.
+struct Daemon<M = SourceItem> {
+    events: Sender<M>,
     metrics: Metrics,
     stop: Arc<AtomicBool>,
     thread: JoinHandle<()>,
@@ -47,6 +49,44 @@ impl Daemon {
         max_hop_pairs: usize,
     ) -> Daemon {
         let (events, source) = mpsc::channel();
+        Daemon::with_source(source, events, config, transport, metrics, max_hop_pairs)
+    }
+
+    fn send(&self, event: TraceEvent) {
+        self.events
+            .send(SourceItem::Event(event))
+            .expect("daemon running");
+    }
+}
+
+impl Daemon<Attributes> {
+    /// A daemon whose source is `BATCH` messages, decoded as the module's are.
+    fn start_batches<T: Transport + Send + 'static>(
+        config: SessionConfig,
+        transport: T,
+        metrics: Metrics,
+    ) -> Daemon<Attributes> {
+        let (events, source) = mpsc::channel();
+        Daemon::with_source(
+            BatchChannel(source),
+            events,
+            config,
+            transport,
+            metrics,
+            PAIRS,
+        )
+    }
+}
+
+impl<M> Daemon<M> {
+    fn with_source<T: Transport + Send + 'static>(
+        source: impl EventSource + 'static,
+        events: Sender<M>,
+        config: SessionConfig,
+        transport: T,
+        metrics: Metrics,
+        max_hop_pairs: usize,
+    ) -> Daemon<M> {
         let (sender, inputs) = mpsc::sync_channel(INPUT_QUEUE);
         spawn_reader(source, sender).expect("reader thread");
         let stop = Arc::new(AtomicBool::new(false));
@@ -70,12 +110,6 @@ impl Daemon {
             stop,
             thread,
         }
-    }
-
-    fn send(&self, event: TraceEvent) {
-        self.events
-            .send(SourceItem::Event(event))
-            .expect("daemon running");
     }
 
     /// Ends the source; waits for the daemon to flush and return.
@@ -205,6 +239,38 @@ fn tcp_templates_once_and_sequence_numbers() {
     assert_eq!(metrics.records_exported_count(RecordKind::Hop), 600);
     assert_eq!(metrics.messages_sent.get(), messages.len() as u64);
     assert_eq!(metrics.collector_connects.get(), 1);
+}
+
+#[test]
+fn batches_become_the_records_of_their_events() {
+    let collector = TcpCollector::start(0);
+    let transport = TcpTransport::new(tcp_address(collector.port));
+    let daemon = Daemon::start_batches(SessionConfig::tcp(DOMAIN), transport, Metrics::new().0);
+    let traces = |count: usize, hops: u8| vec![nest(&trace_event(hops)); count];
+    daemon.events.send(batch(&traces(5, 3))).expect("running");
+    let mut mixed = traces(4, 2);
+    mixed.insert(1, nest(&unavailable_event()));
+    mixed.insert(2, truncated_nest());
+    daemon.events.send(batch(&mixed)).expect("running");
+    daemon.events.send(batch(&[])).expect("running");
+    let metrics = daemon.finish();
+
+    // Traces: 5 of 3 hops and 4 of 2; the DEX event: a path record and one hop.
+    let expected = records_of(5, 3) + records_of(4, 2) + records_of(1, 1);
+    assert!(within(Duration::from_secs(5), || collector.data_records()
+        == expected));
+    assert_eq!(metrics.events_received_count(EventKind::Trace), 9);
+    assert_eq!(metrics.events_received_count(EventKind::Dex), 1);
+    assert_eq!(metrics.records_exported_count(RecordKind::Path), 10);
+    assert_eq!(
+        metrics.records_exported_count(RecordKind::Hop),
+        5 * 3 + 4 * 2 + 1
+    );
+    assert_eq!(
+        metrics.events_lost_count(LossReason::DecodeError),
+        1,
+        "the truncated nest"
+    );
 }
 
 #[test]
@@ -405,6 +471,16 @@ fn metrics_endpoint_serves_the_counters() {
         ),
         0.0
     );
+    for kernel_side in ["rate_limit", "kernel_failed"] {
+        assert_eq!(
+            value(
+                "ioam_exporter_events_lost_total",
+                Some(("reason", kernel_side))
+            ),
+            0.0,
+            "no module read here: present, at 0"
+        );
+    }
     assert_eq!(value("ioam_exporter_messages_sent_total", None), 1.0);
     assert_eq!(value("ioam_exporter_receive_buffer_bytes", None), 4096.0);
     assert_eq!(value("ioam_exporter_collector_up", None), 1.0);

@@ -1,5 +1,5 @@
 //! The command line: `ip ioam`'s grammar, and that of the module's own objects
-//! (`stats`, `interface`, `events`), read into a [`Command`].
+//! (`stats`, `interface`, `events`, `loopback`, `export`), read into a [`Command`].
 //!
 //! clap gives the command tree, `--help` and `--version`; the derived types below are that
 //! tree, and [`parse_with`] walks clap's matches the same way for every object (its verbs
@@ -47,8 +47,11 @@ pub enum Command {
     DelSchema {
         id: u32,
     },
-    /// Print trace events of the `ioam6_events` group until killed.
-    Monitor,
+    /// Print trace events until killed: those of the `ioam6_events` group, one a message,
+    /// or with `export` those of the `ioam6_export` group, many a message.
+    Monitor {
+        export: bool,
+    },
     ShowStats,
     ShowInterfaces,
     /// Turn the module's own IOAM switch of interface `ifindex` on or off.
@@ -64,6 +67,12 @@ pub enum Command {
     /// Set the loopback rate limit (RFC 9322): `rate` packets marked or copies sent per
     /// second, bursts of `burst`.
     SetLoopbackLimit {
+        rate: u32,
+        burst: u32,
+    },
+    /// Set the export rate limit: `rate` events batched for exporters per second, bursts of
+    /// `burst`.
+    SetExportLimit {
         rate: u32,
         burst: u32,
     },
@@ -143,6 +152,8 @@ Commands of the ioam_rs module's own:
   ioamctl interface {{enable | disable}} DEV
   ioamctl events limit rate RATE burst BURST
   ioamctl loopback limit rate RATE burst BURST
+  ioamctl export limit rate RATE burst BURST
+  ioamctl [-j] monitor --export
   ioamctl [-j [-p]] route [show [PREFIX]]
   ioamctl route {{add | replace}} PREFIX encap ioam6 [freq K/N] [mode MODE]
           [tunsrc ADDR] [tundst ADDR] {{trace {{prealloc type TYPE ns NS size SIZE |
@@ -154,11 +165,14 @@ Namespace ID: {ns_id}. DATA32: {data32}.
 Both are decimal, 0x-prefixed hex or 0-prefixed octal, as ip reads them.
 DATA64: {data64} (\"wide 10\" is 0x10).
 Schema ID and SCHEMA_ID: {schema_id}. DATA: {schema_data}.
-DEV: an interface name. RATE (trace events, or loopback packets marked or
-copied, per second) and BURST: {limit}, in the same bases.
+DEV: an interface name. RATE (trace events, loopback packets marked or copied,
+or events batched for exporters, per second) and BURST: {limit}, in the same
+bases.
 
 monitor prints one line per trace event, as `ip ioam monitor` does, until
 interrupted (SIGINT or SIGTERM: status 0); with -j one JSON object per line.
+monitor --export reads the events batched for exporters instead (within the
+export limit, not the events limit) and prints each the same way.
 
 Exit status: 0 success; 1 bad arguments (nothing was sent) or the ioam_rs module
 is not loaded; 2 the kernel refused the request (the message is the kernel's
@@ -210,9 +224,15 @@ enum Object {
         action: Option<SchemaAction>,
     },
     /// Print trace events as they happen, like `ip ioam monitor`
-    #[command(override_usage = "ioamctl [-j] monitor")]
+    #[command(
+        override_usage = "ioamctl [-j] monitor [--export]",
+        after_help = "--export: read the events batched for exporters (the ioam6_export group, \
+                      within `ioamctl export limit`) rather than the per-event messages \
+                      `ip ioam monitor` reads (ioam6_events, within `ioamctl events limit`); \
+                      each event is printed the same way."
+    )]
     Monitor(Words),
-    /// The module's counters and trace-event limits: show (the default)
+    /// The module's counters and rate limits: show (the default)
     #[command(subcommand_value_name = "COMMAND")]
     Stats {
         #[command(subcommand)]
@@ -236,6 +256,13 @@ enum Object {
         #[command(subcommand)]
         action: Option<LoopbackAction>,
     },
+    /// The rate limit of events batched for exporters (`monitor --export`, ioam-exporter):
+    /// limit
+    #[command(subcommand_value_name = "COMMAND")]
+    Export {
+        #[command(subcommand)]
+        action: Option<ExportAction>,
+    },
     /// IPv6 routes that insert IOAM (`encap ioam6`), Incremental Trace included: show
     /// (the default), add, replace, del
     #[command(subcommand_value_name = "COMMAND")]
@@ -253,7 +280,7 @@ enum Object {
 
 #[derive(Debug, Subcommand)]
 enum StatsAction {
-    /// List counters, then the trace-event rate and burst
+    /// List counters, then the event, loopback and export rates and bursts
     #[command(override_usage = "ioamctl [-j [-p]] stats [show]")]
     Show(Words),
     #[command(external_subcommand)]
@@ -298,6 +325,19 @@ enum LoopbackAction {
     /// Allow RATE loopback packets (marked as encapsulating node, or copied back as transit
     /// node) per second, in bursts of up to BURST
     #[command(override_usage = "ioamctl loopback limit rate RATE burst BURST")]
+    Limit(Words),
+    #[command(external_subcommand)]
+    Unknown(
+        #[expect(dead_code, reason = "parse_with reads every word through ArgMatches")]
+        Vec<OsString>,
+    ),
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportAction {
+    /// Allow RATE events per second into the exporters' batches, in bursts of up to BURST;
+    /// separate from the events limit, which the per-event messages of `monitor` keep
+    #[command(override_usage = "ioamctl export limit rate RATE burst BURST")]
     Limit(Words),
     #[command(external_subcommand)]
     Unknown(
@@ -455,7 +495,7 @@ where
         ("schema", "show") => show(words, "schema show", Command::ShowSchemas)?,
         ("schema", "add") => schema_add(words)?,
         ("schema", _) => schema_del(words)?,
-        ("monitor", _) => show(words, "monitor", Command::Monitor)?,
+        ("monitor", _) => monitor(words)?,
         ("stats", _) => show(words, "stats show", Command::ShowStats)?,
         ("interface", "show") => show(words, "interface show", Command::ShowInterfaces)?,
         ("interface", _) => interface_switch(verb, words, index_of)?,
@@ -472,6 +512,10 @@ where
         ("loopback", _) => {
             let (rate, burst) = limit(words, "loopback limit")?;
             Command::SetLoopbackLimit { rate, burst }
+        }
+        ("export", _) => {
+            let (rate, burst) = limit(words, "export limit")?;
+            Command::SetExportLimit { rate, burst }
         }
         _ => {
             let (rate, burst) = limit(words, "events limit")?;
@@ -493,7 +537,7 @@ fn leaf<'a>(
         // clap's external subcommand: `object` is the unknown word.
         return Err(ParseFailure::Invalid(format!(
             "unknown object {}: expected \"namespace\" (or \"ns\"), \"schema\", \"monitor\", \
-             \"stats\", \"interface\", \"events\", \"loopback\" or \"route\"",
+             \"stats\", \"interface\", \"events\", \"loopback\", \"export\" or \"route\"",
             quoted(OsStr::new(object))
         )));
     };
@@ -611,6 +655,28 @@ fn show(words: &mut WordIter, context: &str, command: Command) -> Result<Command
     Ok(command)
 }
 
+/// `monitor [--export]`.
+fn monitor(words: &mut WordIter) -> Result<Command, ParseFailure> {
+    let export = words
+        .as_slice()
+        .first()
+        .is_some_and(|word| word == "--export");
+    if !export {
+        return match words.next() {
+            Some(word) => Err(ParseFailure::Invalid(stray(
+                word,
+                "monitor",
+                "\"--export\" or nothing more",
+                &[],
+            ))),
+            None => Ok(Command::Monitor { export }),
+        };
+    }
+    words.next();
+    expect_end(words, "monitor --export")?;
+    Ok(Command::Monitor { export })
+}
+
 /// `namespace del ID`.
 fn namespace_del(words: &mut WordIter) -> Result<Command, ParseFailure> {
     let id = namespace_id(required(words, "namespace del", &namespace_id_help())?)?;
@@ -673,7 +739,7 @@ fn interface_switch(
     })
 }
 
-/// The words after `events limit` or `loopback limit` (`object`): `rate RATE` and
+/// The words after `events limit`, `loopback limit` or `export limit` (`object`): `rate RATE` and
 /// `burst BURST`, both needed, in either order.
 fn limit(words: &mut WordIter, object: &str) -> Result<(u32, u32), ParseFailure> {
     let mut rate = None;
@@ -1473,7 +1539,7 @@ mod tests {
     }
 
     const OBJECTS: &str = "expected \"namespace\" (or \"ns\"), \"schema\", \"monitor\", \
-                           \"stats\", \"interface\", \"events\", \"loopback\" or \"route\"";
+                           \"stats\", \"interface\", \"events\", \"loopback\", \"export\" or \"route\"";
 
     #[test]
     fn unknown_objects_and_commands() {
@@ -1603,13 +1669,26 @@ mod tests {
 
     #[test]
     fn monitor_forms() {
-        assert_eq!(command("monitor"), Command::Monitor);
+        assert_eq!(command("monitor"), Command::Monitor { export: false });
+        assert_eq!(
+            command("monitor --export"),
+            Command::Monitor { export: true }
+        );
         let format = |line: &str| parse_fake(line).expect("valid").format;
         assert_eq!(format("-j monitor"), OutputFormat::Json);
+        assert_eq!(format("-j monitor --export"), OutputFormat::Json);
         assert_eq!(format("monitor"), OutputFormat::Text);
         assert_eq!(
             error("monitor all"),
-            "unexpected argument \"all\" after monitor: expected nothing more"
+            "unknown argument \"all\" after monitor: expected \"--export\" or nothing more"
+        );
+        assert_eq!(
+            error("monitor --export all"),
+            "unexpected argument \"all\" after monitor --export: expected nothing more"
+        );
+        assert_eq!(
+            error("monitor --export -j"),
+            "option \"-j\" must come before the object: ioamctl -j monitor --export"
         );
         assert_eq!(
             error("monitor -j"),
@@ -1740,6 +1819,45 @@ mod tests {
     }
 
     #[test]
+    fn export_limit_forms() {
+        assert_eq!(
+            command("export limit rate 100000 burst 0x400"),
+            Command::SetExportLimit {
+                rate: 100_000,
+                burst: 1024
+            }
+        );
+        assert_eq!(
+            command("export limit burst 1000000 rate 1"),
+            Command::SetExportLimit {
+                rate: 1,
+                burst: EVENT_LIMIT_MAX
+            }
+        );
+        assert_eq!(error("export"), "\"export\" needs a command: limit");
+        assert_eq!(
+            error("export limit"),
+            "\"export limit\" needs \"rate RATE\" and \"burst BURST\""
+        );
+        assert_eq!(
+            error("export limit burst 5"),
+            "\"export limit burst BURST\" needs \"rate RATE\""
+        );
+        assert_eq!(
+            error("export limit rate 1 burst 1000001"),
+            "invalid burst \"1000001\": expected an integer 1..1000000"
+        );
+        assert_eq!(
+            error("export limit rate 0 burst 1"),
+            "invalid rate \"0\": expected an integer 1..1000000"
+        );
+        assert_eq!(
+            error("export limit rate 1 burst 2 x"),
+            "unexpected argument \"x\" after export limit rate RATE burst BURST: expected nothing more"
+        );
+    }
+
+    #[test]
     fn events_limit_errors() {
         assert_eq!(error("events"), "\"events\" needs a command: limit");
         assert_eq!(
@@ -1806,12 +1924,14 @@ mod tests {
             Err(ParseFailure::Info(text)) => text,
             other => panic!("{args:?} gave {other:?}"),
         };
-        assert!(help(&["monitor", "--help"]).contains("Usage: ioamctl [-j] monitor"));
+        assert!(help(&["monitor", "--help"]).contains("Usage: ioamctl [-j] monitor [--export]"));
         assert!(help(&["stats", "show", "-h"]).contains("Usage: ioamctl [-j [-p]] stats [show]"));
         assert!(help(&["interface", "enable", "--help"])
             .contains("Usage: ioamctl interface enable DEV"));
         assert!(help(&["events", "limit", "--help"])
             .contains("Usage: ioamctl events limit rate RATE burst BURST"));
+        assert!(help(&["export", "limit", "--help"])
+            .contains("Usage: ioamctl export limit rate RATE burst BURST"));
         assert!(help(&["help", "interface"]).contains("enable"));
         let top = help(&["help"]);
         for line in [
@@ -1820,6 +1940,8 @@ mod tests {
             "  ioamctl [-j [-p]] interface [show]\n",
             "  ioamctl interface {enable | disable} DEV\n",
             "  ioamctl events limit rate RATE burst BURST\n",
+            "  ioamctl export limit rate RATE burst BURST\n",
+            "  ioamctl [-j] monitor --export\n",
         ] {
             assert!(top.contains(line), "{line:?} in {top}");
         }

@@ -186,6 +186,8 @@ pub struct StatsInfo {
     pub event_burst: Option<u32>,
     pub loopback_rate: Option<u32>,
     pub loopback_burst: Option<u32>,
+    pub export_rate: Option<u32>,
+    pub export_burst: Option<u32>,
 }
 
 impl StatsInfo {
@@ -193,15 +195,9 @@ impl StatsInfo {
     /// those this version does not know, as `stat_<n>`, in the order received. A
     /// counter sent twice counts once, with its first value.
     pub fn named_counters(&self) -> Vec<(String, u64)> {
-        let value_of = |kind: u16| {
-            self.counters
-                .iter()
-                .find(|(counter, _)| *counter == kind)
-                .map(|(_, value)| *value)
-        };
-        let known = stat::NAMES
-            .iter()
-            .filter_map(|(kind, name)| value_of(*kind).map(|value| ((*name).to_owned(), value)));
+        let known = stat::NAMES.iter().filter_map(|(kind, name)| {
+            self.counter(*kind).map(|value| ((*name).to_owned(), value))
+        });
         let mut unknown: Vec<(u16, u64)> = Vec::new();
         for (kind, value) in &self.counters {
             let is_known = stat::NAMES.iter().any(|(known, _)| known == kind);
@@ -219,21 +215,38 @@ impl StatsInfo {
     }
 }
 
+impl StatsInfo {
+    /// The value of counter `kind` (a [`stat`] number), its first if sent twice.
+    pub fn counter(&self, kind: u16) -> Option<u64> {
+        self.counters
+            .iter()
+            .find(|(counter, _)| *counter == kind)
+            .map(|(_, value)| *value)
+    }
+
+    /// Name and value of each limit the kernel reported, in the order `stats` prints them.
+    pub fn named_limits(&self) -> Vec<(&'static str, u32)> {
+        [
+            ("event_rate", self.event_rate),
+            ("event_burst", self.event_burst),
+            ("loopback_rate", self.loopback_rate),
+            ("loopback_burst", self.loopback_burst),
+            ("export_rate", self.export_rate),
+            ("export_burst", self.export_burst),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|value| (name, value)))
+        .collect()
+    }
+}
+
 /// The output of `stats`: `name value` per line, counters then `event_rate`, `event_burst`,
-/// `loopback_rate` and `loopback_burst`; or one JSON object with the same names as keys and
-/// numbers as values.
+/// `loopback_rate`, `loopback_burst`, `export_rate` and `export_burst`; or one JSON object
+/// with the same names as keys and numbers as values.
 pub fn stats(info: &StatsInfo, format: OutputFormat) -> String {
     let mut entries = info.named_counters();
-    let limits = [
-        ("event_rate", info.event_rate),
-        ("event_burst", info.event_burst),
-        ("loopback_rate", info.loopback_rate),
-        ("loopback_burst", info.loopback_burst),
-    ];
-    for (name, value) in limits {
-        if let Some(value) = value {
-            entries.push((name.to_owned(), value.into()));
-        }
+    for (name, value) in info.named_limits() {
+        entries.push((name.to_owned(), value.into()));
     }
     if format == OutputFormat::Text {
         return entries
@@ -596,10 +609,12 @@ mod tests {
             event_burst: Some(u32::MAX),
             loopback_rate: Some(100),
             loopback_burst: Some(7),
+            export_rate: Some(100_000),
+            export_burst: Some(5000),
         };
         let text = stats(&info, OutputFormat::Text);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), stat::NAMES.len() + 4);
+        assert_eq!(lines.len(), stat::NAMES.len() + 6);
         assert_eq!(lines[0], "trace_filled 20");
         assert_eq!(lines[1], "trace_inserted 190");
         assert_eq!(lines[3], "dex_received 210");
@@ -607,10 +622,16 @@ mod tests {
         assert_eq!(lines[20], "loopback_marked 220");
         assert_eq!(lines[26], "active_terminated 280");
         assert_eq!(lines[27], "egress_completed 290");
-        assert_eq!(lines[28], "event_rate 1");
-        assert_eq!(lines[29], "event_burst 4294967295");
-        assert_eq!(lines[30], "loopback_rate 100");
-        assert_eq!(lines[31], "loopback_burst 7");
+        assert_eq!(lines[28], "export_sent 300");
+        assert_eq!(lines[29], "export_batches 310");
+        assert_eq!(lines[30], "export_rate_limited 320");
+        assert_eq!(lines[31], "export_failed 330");
+        assert_eq!(lines[32], "event_rate 1");
+        assert_eq!(lines[33], "event_burst 4294967295");
+        assert_eq!(lines[34], "loopback_rate 100");
+        assert_eq!(lines[35], "loopback_burst 7");
+        assert_eq!(lines[36], "export_rate 100000");
+        assert_eq!(lines[37], "export_burst 5000");
     }
 
     #[test]
@@ -634,6 +655,16 @@ mod tests {
         let parsed: serde_json::Value =
             serde_json::from_str(&stats(&some_stats(), OutputFormat::PrettyJson)).expect("JSON");
         assert_eq!(parsed["event_burst"], 50);
+        let limits = StatsInfo {
+            loopback_burst: Some(10),
+            export_rate: Some(2000),
+            export_burst: Some(300),
+            ..StatsInfo::default()
+        };
+        assert_eq!(
+            stats(&limits, OutputFormat::Json),
+            "{\"loopback_burst\":10,\"export_rate\":2000,\"export_burst\":300}\n"
+        );
     }
 
     fn names(ifindex: u32) -> Option<String> {

@@ -3,8 +3,8 @@
 //! Commands, arguments, number syntax and output (text and `-j`/`-p` JSON) are those of
 //! iproute2's `ip ioam` (`ip/ipioam6.c`), so a script can swap one for the other; `-j
 //! monitor` adds a JSON form with the node data decoded. The module's own objects
-//! (`stats`, `interface`, `events`) follow the same style. Every protocol number comes
-//! from the `ioam-uapi` crate.
+//! (`stats`, `interface`, `events`, `loopback`, `export`) follow the same style. Every
+//! protocol number comes from the `ioam-uapi` crate.
 //!
 //! Messages go to standard error as one line starting with `ioamctl: `:
 //! - a bad argument names it and the expected form; nothing is sent;
@@ -16,6 +16,7 @@
 //! output could not be written).
 
 pub mod args;
+pub mod batch;
 pub mod device;
 pub mod format;
 pub mod ip_json;
@@ -61,7 +62,7 @@ where
     };
 
     match command {
-        Command::Monitor => return monitor::run(family_name, format),
+        Command::Monitor { export } => return monitor::run(family_name, format, export),
         Command::AddRoute { .. } | Command::DelRoute { .. } | Command::ShowRoutes { .. } => {
             return route_command(&command, format)
         }

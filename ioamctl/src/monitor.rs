@@ -1,6 +1,10 @@
 //! `ioamctl monitor`: joins the `ioam6_events` group and prints each trace event on one
 //! line, flushed at once, until SIGINT or SIGTERM (exit status 0).
 //!
+//! `ioamctl monitor --export` joins the `ioam6_export` group instead and prints each event
+//! of its `BATCH` messages the same way, so that the two paths can be compared line for
+//! line; nests it cannot read are reported on standard error.
+//!
 //! Text lines are `ip ioam monitor`'s; with `-j` each event is one compact JSON object
 //! on its own line (see [`crate::trace`]). As `ip` does, events the socket had no room
 //! for are reported on standard error, and listening goes on.
@@ -8,10 +12,11 @@
 use std::ffi::CStr;
 use std::io::{self, Write};
 
-use ioam_uapi::{event, EVENTS_GROUP_NAME};
+use ioam_uapi::{event, EVENTS_GROUP_NAME, EXPORT_GROUP_NAME};
 
+use crate::batch::decode_batch;
 use crate::format::OutputFormat;
-use crate::netlink::{strerror, Client};
+use crate::netlink::{strerror, Attributes, Client};
 use crate::trace::{event_json, event_text, TraceEvent};
 use crate::{EXIT_KERNEL, EXIT_OK};
 
@@ -78,12 +83,35 @@ fn write_line(line: &str) -> Option<u8> {
     }
 }
 
-/// Runs `monitor` against the family `family_name`; returns the exit status of a
-/// failure (a signal ends the program from its handler).
-pub fn run(family_name: &CStr, format: OutputFormat) -> u8 {
+/// The events of one received message: itself, or the events of a `BATCH`.
+fn events_of(cmd: u8, attrs: &Attributes) -> Vec<TraceEvent> {
+    if cmd != event::BATCH {
+        return vec![TraceEvent::from_attributes(cmd, attrs)];
+    }
+    let batch = decode_batch(attrs);
+    if batch.malformed > 0 {
+        eprintln!(
+            "ioamctl: {} malformed events of a batch skipped",
+            batch.malformed
+        );
+    }
+    batch.events
+}
+
+/// Runs `monitor` against the family `family_name`, on the export group if `export`;
+/// returns the exit status of a failure (a signal ends the program from its handler).
+pub fn run(family_name: &CStr, format: OutputFormat, export: bool) -> u8 {
     exit_on_signals();
+    let (group, cmds): (&CStr, &[u8]) = if export {
+        (EXPORT_GROUP_NAME, &[event::BATCH])
+    } else {
+        (
+            EVENTS_GROUP_NAME,
+            &[event::TRACE, event::DEX, event::LOOPBACK],
+        )
+    };
     let client = Client::connect(family_name).and_then(|mut client| {
-        client.join_group(EVENTS_GROUP_NAME, RECEIVE_BUFFER)?;
+        client.join_group(group, RECEIVE_BUFFER)?;
         Ok(client)
     });
     let client = match client {
@@ -94,7 +122,7 @@ pub fn run(family_name: &CStr, format: OutputFormat) -> u8 {
         }
     };
     loop {
-        let events = match client.receive(&[event::TRACE, event::DEX, event::LOOPBACK]) {
+        let messages = match client.receive(cmds) {
             Ok(events) => events,
             Err(error) => match error.raw_os_error() {
                 Some(libc::EINTR | libc::EAGAIN) => continue,
@@ -108,13 +136,15 @@ pub fn run(family_name: &CStr, format: OutputFormat) -> u8 {
                 }
             },
         };
-        for (cmd, attrs) in &events {
-            let event = TraceEvent {
-                tai_offset_s: tai_offset_s(),
-                ..TraceEvent::from_attributes(*cmd, attrs)
-            };
-            if let Some(status) = write_line(&event_line(&event, format)) {
-                return status;
+        for (cmd, attrs) in &messages {
+            for event in events_of(*cmd, attrs) {
+                let event = TraceEvent {
+                    tai_offset_s: tai_offset_s(),
+                    ..event
+                };
+                if let Some(status) = write_line(&event_line(&event, format)) {
+                    return status;
+                }
             }
         }
     }
@@ -123,7 +153,7 @@ pub fn run(family_name: &CStr, format: OutputFormat) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::netlink::fixtures::attributes;
+    use crate::netlink::fixtures::{attribute_bytes, attributes};
     use ioam_uapi::event::attr as event_attr;
 
     fn trace_event(namespace: u16, data: &[u8]) -> TraceEvent {
@@ -231,6 +261,26 @@ mod tests {
              \"type\":\"0xc00000\",\"data\":\"3f00000200010003\",\"nodes\":[{\"hop_limit\":63,\
              \"node_id\":2,\"ingress_if\":1,\"egress_if\":3}]}\n"
         );
+    }
+
+    #[test]
+    fn a_batch_prints_as_its_events_one_by_one() {
+        let attrs: Vec<(u16, Vec<u8>)> = vec![
+            (event_attr::TRACE_NAMESPACE, 5u16.to_ne_bytes().to_vec()),
+            (event_attr::TRACE_DATA, vec![0x40, 0, 0, 1]),
+        ];
+        let borrowed: Vec<(u16, &[u8])> = attrs.iter().map(|(k, p)| (*k, p.as_slice())).collect();
+        let nest = attribute_bytes(&borrowed);
+        let batch = attributes(vec![
+            (u16::from(event::TRACE) | 0x8000, nest.clone()),
+            (u16::from(event::DEX) | 0x8000, nest),
+        ]);
+        let single = |cmd| events_of(cmd, &attributes(attrs.clone()));
+        assert_eq!(
+            events_of(event::BATCH, &batch),
+            [single(event::TRACE), single(event::DEX)].concat()
+        );
+        assert_eq!(single(event::TRACE).len(), 1);
     }
 
     #[test]

@@ -23,6 +23,7 @@ use neli::{
     socket::synchronous::NlSocketHandle,
     types::{Buffer, GenlBuffer},
     utils::Groups,
+    FromBytesWithInput,
 };
 
 use crate::args::Command;
@@ -104,7 +105,7 @@ pub struct Request {
 /// `None` for `monitor`, which only listens, and for routes, which are rtnetlink's.
 pub fn request_for(command: &Command) -> Option<Request> {
     let (cmd, attrs, dump) = match command {
-        Command::Monitor
+        Command::Monitor { .. }
         | Command::AddRoute { .. }
         | Command::DelRoute { .. }
         | Command::ShowRoutes { .. } => return None,
@@ -133,6 +134,14 @@ pub fn request_for(command: &Command) -> Option<Request> {
             vec![
                 (attr::LOOPBACK_RATE, rate.to_ne_bytes().to_vec()),
                 (attr::LOOPBACK_BURST, burst.to_ne_bytes().to_vec()),
+            ],
+            false,
+        ),
+        Command::SetExportLimit { rate, burst } => (
+            cmd::SET_EXPORT_LIMIT,
+            vec![
+                (attr::EXPORT_RATE, rate.to_ne_bytes().to_vec()),
+                (attr::EXPORT_BURST, burst.to_ne_bytes().to_vec()),
             ],
             false,
         ),
@@ -219,6 +228,13 @@ pub fn multicast_groups(attrs: &Attributes) -> MulticastGroups {
         .collect()
 }
 
+/// Attributes laid out as `nla_put` writes them (a message's, or a nest's content), parsed
+/// as neli parses a message: types without their `NLA_F_*` flags, payloads without padding.
+pub fn parse_attributes(bytes: &[u8]) -> Result<Attributes, NetlinkError> {
+    Attributes::from_bytes_with_input(&mut io::Cursor::new(bytes), bytes.len())
+        .map_err(|error| transport("malformed attributes", error))
+}
+
 /// The payload of the first attribute of type `kind`; like iproute2's `parse_rtattr`,
 /// later duplicates are ignored.
 pub(crate) fn find(attrs: &Attributes, kind: u16) -> Option<&[u8]> {
@@ -281,7 +297,8 @@ pub fn decode_schema(attrs: &Attributes) -> Result<SchemaInfo, NetlinkError> {
 
 /// The message of a `DUMP_STATS` reply: the counters nested in `STATS` (`PAD` skipped,
 /// and counters of this version's numbers that are not 8 bytes refused; unknown ones
-/// of another size skipped), `EVENT_RATE`, `EVENT_BURST`, `LOOPBACK_RATE` and `LOOPBACK_BURST`.
+/// of another size skipped), `EVENT_RATE`, `EVENT_BURST`, `LOOPBACK_RATE`, `LOOPBACK_BURST`,
+/// `EXPORT_RATE` and `EXPORT_BURST`.
 pub fn decode_stats(attrs: &Attributes) -> Result<StatsInfo, NetlinkError> {
     let nested = attrs
         .iter()
@@ -314,6 +331,8 @@ pub fn decode_stats(attrs: &Attributes) -> Result<StatsInfo, NetlinkError> {
         loopback_rate: fixed(attrs, attr::LOOPBACK_RATE, "LOOPBACK_RATE")?.map(u32::from_ne_bytes),
         loopback_burst: fixed(attrs, attr::LOOPBACK_BURST, "LOOPBACK_BURST")?
             .map(u32::from_ne_bytes),
+        export_rate: fixed(attrs, attr::EXPORT_RATE, "EXPORT_RATE")?.map(u32::from_ne_bytes),
+        export_burst: fixed(attrs, attr::EXPORT_BURST, "EXPORT_BURST")?.map(u32::from_ne_bytes),
     })
 }
 
@@ -680,9 +699,7 @@ pub(crate) fn kernel_error(error: i32, ext_ack: &GenlBuffer<NlmsgerrAttr, Buffer
 /// Reply attributes for the tests of this crate, parsed by neli as replies are.
 #[cfg(test)]
 pub(crate) mod fixtures {
-    use neli::FromBytesWithInput;
-
-    use super::Attributes;
+    use super::{parse_attributes, Attributes};
 
     /// Attributes laid out as `nla_put` writes them (types may carry `NLA_F_*` flags).
     pub fn attribute_bytes(attrs: &[(u16, &[u8])]) -> Vec<u8> {
@@ -703,9 +720,7 @@ pub(crate) mod fixtures {
             .iter()
             .map(|(kind, payload)| (*kind, payload.as_slice()))
             .collect();
-        let bytes = attribute_bytes(&borrowed);
-        Attributes::from_bytes_with_input(&mut std::io::Cursor::new(bytes.as_slice()), bytes.len())
-            .expect("well-formed attributes")
+        parse_attributes(&attribute_bytes(&borrowed)).expect("well-formed attributes")
     }
 }
 
@@ -721,7 +736,7 @@ mod tests {
 
     #[test]
     fn module_requests() {
-        assert_eq!(request_for(&Command::Monitor), None);
+        assert_eq!(request_for(&Command::Monitor { export: true }), None);
         assert_eq!(
             request(Command::ShowStats),
             Request {
@@ -770,6 +785,20 @@ mod tests {
                 attrs: vec![
                     (attr::EVENT_RATE, 100u32.to_ne_bytes().to_vec()),
                     (attr::EVENT_BURST, 20u32.to_ne_bytes().to_vec()),
+                ],
+                dump: false
+            }
+        );
+        assert_eq!(
+            request(Command::SetExportLimit {
+                rate: 50_000,
+                burst: 7
+            }),
+            Request {
+                cmd: cmd::SET_EXPORT_LIMIT,
+                attrs: vec![
+                    (attr::EXPORT_RATE, 50_000u32.to_ne_bytes().to_vec()),
+                    (attr::EXPORT_BURST, 7u32.to_ne_bytes().to_vec()),
                 ],
                 dump: false
             }
@@ -875,6 +904,8 @@ mod tests {
             (attr::EVENT_BURST, 50u32.to_ne_bytes().to_vec()),
             (attr::LOOPBACK_RATE, 100u32.to_ne_bytes().to_vec()),
             (attr::LOOPBACK_BURST, 10u32.to_ne_bytes().to_vec()),
+            (attr::EXPORT_RATE, 20_000u32.to_ne_bytes().to_vec()),
+            (attr::EXPORT_BURST, 500u32.to_ne_bytes().to_vec()),
         ]);
         assert_eq!(
             decode_stats(&attrs),
@@ -888,7 +919,18 @@ mod tests {
                 event_burst: Some(50),
                 loopback_rate: Some(100),
                 loopback_burst: Some(10),
+                export_rate: Some(20_000),
+                export_burst: Some(500),
             })
+        );
+        assert_eq!(
+            decode_stats(&attributes(vec![
+                (attr::STATS, vec![]),
+                (attr::EXPORT_BURST, 1u16.to_ne_bytes().to_vec()),
+            ])),
+            Err(NetlinkError::Transport(
+                "the kernel sent EXPORT_BURST of 2 bytes, expected 4".into()
+            ))
         );
         let bad = attribute_bytes(&[(stat::TRACE_FILLED, &12u32.to_ne_bytes())]);
         assert_eq!(

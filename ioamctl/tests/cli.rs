@@ -36,7 +36,7 @@ fn bad_arguments_give_one_line_and_status_1() {
         (
             &["frobnicate"],
             "ioamctl: unknown object \"frobnicate\": expected \"namespace\" (or \"ns\"), \"schema\", \
-             \"monitor\", \"stats\", \"interface\", \"events\", \"loopback\" or \"route\"\n",
+             \"monitor\", \"stats\", \"interface\", \"events\", \"loopback\", \"export\" or \"route\"\n",
         ),
         (
             &["interface", "enable", "ioamctl-none0"],
@@ -56,7 +56,7 @@ fn bad_arguments_give_one_line_and_status_1() {
         ),
         (
             &["monitor", "now"],
-            "ioamctl: unexpected argument \"now\" after monitor: expected nothing more\n",
+            "ioamctl: unknown argument \"now\" after monitor: expected \"--export\" or nothing more\n",
         ),
         (
             &["stats", "clear"],

@@ -35,11 +35,17 @@ pub const MAX_HOP_PAIRS_LIMIT: usize = 65536;
 #[command(
     name = "ioam-exporter",
     version,
-    long_about = "Exports the IOAM trace events of the ioam_rs kernel module (its ioam6_events \
-generic-netlink group, as `ioamctl monitor` shows them) as IPFIX (RFC 7011) records to one \
+    long_about = "Exports the IOAM trace events of the ioam_rs kernel module (its ioam6_export \
+generic-netlink group, many events a message within `ioamctl export limit`, as `ioamctl monitor \
+--export` shows them) as IPFIX (RFC 7011) records to one \
 collector, over UDP or TCP: a path record per event and a record per hop, with the element \
 file in exporter/elements/ for the collector. Records are batched into full messages, sent at \
-the latest after --flush-ms. Every event not exported is counted; the counters, one-way delay \
+the latest after --flush-ms. Every event not exported is counted in \
+ioam_exporter_events_lost_total{reason}: enobufs counts the socket overruns the exporter saw \
+(each lost one or more events), kernel_failed the events the kernel could not deliver and \
+rate_limit those over the export limit (the increases of the module's export_failed and \
+export_rate_limited since the exporter started); an overrun shows in both enobufs and \
+kernel_failed. The counters, one-way delay \
 histograms per pair of consecutive nodes, hop counts, and the module's own counters (as \
 `ioamctl stats` reads them) are served in the Prometheus text format at \
 http://METRICS-LISTEN/metrics.\n\nRuns in the foreground, logs \

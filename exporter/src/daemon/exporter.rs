@@ -81,6 +81,11 @@ impl<T: Transport> Exporter<T> {
                 self.metrics.events_lost(LossReason::Enobufs, 1);
                 return;
             }
+            SourceItem::Malformed(events) => {
+                log::debug!("{events} malformed events of a batch skipped");
+                self.metrics.events_lost(LossReason::DecodeError, events);
+                return;
+            }
             SourceItem::Event(event) => event,
         };
         self.metrics
@@ -489,9 +494,10 @@ mod tests {
             }),
             clock.at(0),
         );
+        exporter.on_item(SourceItem::Malformed(3), clock.at(0));
         let metrics = exporter.metrics();
         assert_eq!(metrics.events_lost_count(LossReason::Enobufs), 2);
-        assert_eq!(metrics.events_lost_count(LossReason::DecodeError), 1);
+        assert_eq!(metrics.events_lost_count(LossReason::DecodeError), 4);
         assert_eq!(metrics.events_received_count(EventKind::Dex), 1);
         assert_eq!(metrics.events_received_count(EventKind::Trace), 0);
     }

@@ -67,14 +67,22 @@ pub enum LossReason {
     DecodeError,
     /// The records could not be encoded into messages.
     EncodeError,
+    /// Over the module's export rate limit, never batched: the increase of its
+    /// `export_rate_limited` counter ([`super::kernel_losses`]).
+    RateLimit,
+    /// Batched but not delivered by the kernel: the increase of the module's `export_failed`
+    /// counter, in events (the overruns that `Enobufs` counts included).
+    KernelFailed,
 }
 
 impl LossReason {
-    pub const ALL: [LossReason; 4] = [
+    pub const ALL: [LossReason; 6] = [
         LossReason::Enobufs,
         LossReason::CollectorUnreachable,
         LossReason::DecodeError,
         LossReason::EncodeError,
+        LossReason::RateLimit,
+        LossReason::KernelFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -83,7 +91,15 @@ impl LossReason {
             LossReason::CollectorUnreachable => "collector_unreachable",
             LossReason::DecodeError => "decode_error",
             LossReason::EncodeError => "encode_error",
+            LossReason::RateLimit => "rate_limit",
+            LossReason::KernelFailed => "kernel_failed",
         }
+    }
+
+    /// Whether records can be lost for this reason: the kernel's losses are of events that
+    /// never reached the exporter, so never became records.
+    pub fn applies_to_records(self) -> bool {
+        !matches!(self, LossReason::RateLimit | LossReason::KernelFailed)
     }
 }
 
@@ -118,7 +134,9 @@ impl Metrics {
         }
         for reason in LossReason::ALL {
             metrics.events_lost(reason, 0);
-            metrics.records_lost(reason, 0);
+            if reason.applies_to_records() {
+                metrics.records_lost(reason, 0);
+            }
         }
         for kind in RecordKind::ALL {
             metrics.records_exported(kind, 0);
@@ -133,7 +151,7 @@ impl Metrics {
         );
         registry.register(
             "events_lost",
-            "Events not exported, by reason; for enobufs, socket overruns (each lost one or more events: a lower bound)",
+            "Events not exported, by reason: enobufs counts overruns of the exporter's socket (each lost one or more events: a lower bound), kernel_failed the events the kernel could not deliver (the module's export_failed, those overruns included), rate_limit the events over the module's export limit (export_rate_limited); the last two since the exporter started",
             metrics.events_lost.clone(),
         );
         registry.register(

@@ -3,12 +3,14 @@
 //! loop with a synthetic event source and a test clock:
 //!
 //! - [`config`]: options and the TOML file;
-//! - [`source`]: the event source (netlink; a channel in tests) and its reading thread;
+//! - [`source`]: the event source (netlink `BATCH` messages; channels in tests) and its
+//!   reading thread;
 //! - [`exporter`]: batching, the IPFIX session, loss accounting;
 //! - [`collector`]: the collector's address, UDP and TCP (reconnecting) transports;
 //! - [`metrics`], [`http`]: the counters and their endpoint;
 //! - [`delay`], [`hop_metrics`]: hop delays and hop counts from the node data;
 //! - [`module_stats`]: the module's own counters, read on scrape;
+//! - [`kernel_losses`]: the events the kernel did not deliver, from those counters;
 //! - [`clock`]: the time the decisions are made by.
 
 pub mod batch;
@@ -19,6 +21,7 @@ pub mod delay;
 pub mod exporter;
 pub mod hop_metrics;
 pub mod http;
+pub mod kernel_losses;
 pub mod metrics;
 pub mod module_stats;
 pub mod source;

@@ -3,9 +3,14 @@
 //! exposed with the names `ioamctl stats -j` prints:
 //!
 //! - `ioam_module_counter_total{name="trace_filled"}`: each counter;
-//! - `ioam_module_setting{name="event_rate"}`: the event and loopback limits;
+//! - `ioam_module_setting{name="event_rate"}`: the event, loopback and export limits;
 //! - `ioam_exporter_module_stats_errors_total`, `ioam_exporter_module_stats_up`: reads that
 //!   failed (the module unloaded), and whether the last one worked.
+//!
+//! Each reading also feeds the kernel's export losses ([`KernelLosses`]) into
+//! `ioam_exporter_events_lost_total`. This collector is registered on the root registry,
+//! which encodes its collectors before its sub-registries (`ioam_exporter_*`), so a scrape
+//! shows the losses of the reading it made.
 //!
 //! They are read when scraped, at most once every `interval` (later scrapes within it get
 //! the same values): no thread and no netlink traffic when nobody scrapes, values as fresh as
@@ -14,12 +19,14 @@
 //! shows as a counter reset, which Prometheus handles. While they cannot be read their
 //! series are left out (stale), not frozen at old values.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ioamctl::args::Command;
 use ioamctl::format::StatsInfo;
 use ioamctl::netlink::{Client, NetlinkError, Reply};
+
+use super::kernel_losses::KernelLosses;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
@@ -72,15 +79,18 @@ impl StatsReader for NetlinkStatsReader {
 /// The monotonic time, as the collector reads it (a test's own clock in tests).
 pub type MonotonicClock = Box<dyn Fn() -> Instant + Send + Sync>;
 
-/// The collector registered in the metrics registry.
+/// The collector registered in the metrics registry; its clones share its state.
+#[derive(Clone)]
 pub struct ModuleStats {
     interval: Duration,
-    now: MonotonicClock,
-    state: Mutex<State>,
+    now: Arc<dyn Fn() -> Instant + Send + Sync>,
+    /// Shared by clones: the registered collector and the daemon's handle.
+    state: Arc<Mutex<State>>,
 }
 
 struct State {
     reader: Box<dyn StatsReader>,
+    losses: KernelLosses,
     /// When the last read was made, and what it gave (`None`: it failed).
     last: Option<(Instant, Option<StatsInfo>)>,
     errors: u64,
@@ -101,17 +111,28 @@ impl ModuleStats {
         reader: impl StatsReader + 'static,
         interval: Duration,
         now: MonotonicClock,
+        losses: KernelLosses,
     ) -> Self {
         ModuleStats {
             interval,
-            now,
-            state: Mutex::new(State {
+            now: Arc::from(now),
+            state: Arc::new(Mutex::new(State {
                 reader: Box::new(reader),
+                losses,
                 last: None,
                 errors: 0,
                 logged: false,
-            }),
+            })),
         }
+    }
+
+    /// Reads the counters now, as a scrape would: called when the daemon has joined the
+    /// export group, so that the baseline of the kernel's losses is the exporter's start,
+    /// not its first scrape.
+    pub fn read_at_start(&self) {
+        let now = (self.now)();
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.current(now, self.interval);
     }
 }
 
@@ -128,6 +149,7 @@ impl State {
                 if std::mem::take(&mut self.logged) {
                     log::info!("the module's counters can be read again");
                 }
+                self.losses.observe(&info);
                 Some(info)
             }
             Err(error) => {
@@ -165,23 +187,15 @@ impl Collector for ModuleStats {
                 ConstCounter::new(value)
                     .encode(family.encode_family(&[("name", name.as_str())])?)?;
             }
-            let limits = [
-                ("event_rate", info.event_rate),
-                ("event_burst", info.event_burst),
-                ("loopback_rate", info.loopback_rate),
-                ("loopback_burst", info.loopback_burst),
-            ];
             let mut family = encoder.encode_descriptor(
                 "ioam_module_setting",
-                "The ioam_rs module's event and loopback limits in this network namespace",
+                "The ioam_rs module's event, loopback and export limits in this network namespace",
                 None,
                 MetricType::Gauge,
             )?;
-            for (name, value) in limits {
-                if let Some(value) = value {
-                    ConstGauge::new(i64::from(value))
-                        .encode(family.encode_family(&[("name", name)])?)?;
-                }
+            for (name, value) in info.named_limits() {
+                ConstGauge::new(i64::from(value))
+                    .encode(family.encode_family(&[("name", name)])?)?;
             }
         }
         let errors_counter = ConstCounter::new(errors);
@@ -204,6 +218,7 @@ impl Collector for ModuleStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::daemon::metrics::Metrics;
     use ioam_uapi::stat;
     use prometheus_client::encoding::prometheus_text::encode;
     use prometheus_client::registry::Registry;
@@ -235,6 +250,7 @@ mod tests {
             ],
             event_rate: Some(1000),
             event_burst: Some(50),
+            export_rate: Some(20_000),
             ..StatsInfo::default()
         }
     }
@@ -255,6 +271,7 @@ mod tests {
             },
             Duration::from_secs(5),
             Box::new(move || start + Duration::from_millis(clock.load(Ordering::SeqCst))),
+            KernelLosses::new(Metrics::default()),
         );
         let mut registry = Registry::default();
         registry.register_collector(Box::new(module));
@@ -291,6 +308,10 @@ mod tests {
             Some(1000.0)
         );
         assert_eq!(
+            value(&scrape, "ioam_module_setting", Some("export_rate")),
+            Some(20_000.0)
+        );
+        assert_eq!(
             value(&scrape, "ioam_module_setting", Some("loopback_rate")),
             None
         );
@@ -301,6 +322,79 @@ mod tests {
         assert_eq!(
             value(&scrape, "ioam_exporter_module_stats_errors_total", None),
             Some(0.0)
+        );
+    }
+
+    /// Readings of the export counters: `export_rate_limited` and `export_failed`.
+    fn export_losses(rate_limited: u64, failed: u64) -> Result<StatsInfo, NetlinkError> {
+        Ok(StatsInfo {
+            counters: vec![
+                (stat::EXPORT_RATE_LIMITED, rate_limited),
+                (stat::EXPORT_FAILED, failed),
+            ],
+            ..StatsInfo::default()
+        })
+    }
+
+    #[test]
+    fn kernel_losses_since_the_start_in_the_exporters_metrics() {
+        let (metrics, mut registry) = Metrics::new();
+        let clock_ms = Arc::new(AtomicU64::new(0));
+        let start = Instant::now();
+        let clock = Arc::clone(&clock_ms);
+        let module = ModuleStats::new(
+            Fixture {
+                answers: vec![
+                    export_losses(100, 20),
+                    export_losses(130, 20),
+                    export_losses(131, 27),
+                ]
+                .into(),
+                reads: Arc::new(AtomicU64::new(0)),
+            },
+            Duration::from_secs(5),
+            Box::new(move || start + Duration::from_millis(clock.load(Ordering::SeqCst))),
+            KernelLosses::new(metrics.clone()),
+        );
+        module.read_at_start();
+        registry.register_collector(Box::new(module));
+        let lost = |s: &prometheus_parse::Scrape, reason: &str| {
+            s.samples
+                .iter()
+                .find(|s| {
+                    s.metric == "ioam_exporter_events_lost_total"
+                        && s.labels.get("reason") == Some(reason)
+                })
+                .map(|s| match s.value {
+                    prometheus_parse::Value::Counter(v) => v,
+                    ref other => panic!("{other:?}"),
+                })
+        };
+        let first = scrape(&registry);
+        assert_eq!(
+            lost(&first, "rate_limit"),
+            Some(0.0),
+            "the start is the baseline"
+        );
+        assert_eq!(lost(&first, "kernel_failed"), Some(0.0));
+        clock_ms.store(5_000, Ordering::SeqCst);
+        let second = scrape(&registry);
+        assert_eq!(
+            lost(&second, "rate_limit"),
+            Some(30.0),
+            "in the scrape that read it"
+        );
+        assert_eq!(lost(&second, "kernel_failed"), Some(0.0));
+        clock_ms.store(10_000, Ordering::SeqCst);
+        let third = scrape(&registry);
+        assert_eq!(lost(&third, "rate_limit"), Some(31.0));
+        assert_eq!(lost(&third, "kernel_failed"), Some(7.0));
+        assert!(
+            !scrape(&registry).samples.iter().any(|s| {
+                s.metric == "ioam_exporter_records_lost_total"
+                    && s.labels.get("reason") == Some("rate_limit")
+            }),
+            "the kernel's losses are of events, not records"
         );
     }
 

@@ -1,20 +1,38 @@
-//! Where events come from: the module's `ioam6_events` group in production (through
-//! `ioamctl`'s netlink client, as `ioamctl monitor` reads it), a channel in tests.
+//! Where events come from: the module's `ioam6_export` group in production, many events a
+//! `BATCH` message (through `ioamctl`'s netlink client and batch decoder, as `ioamctl
+//! monitor --export` reads them); in tests, a channel of items, or of `BATCH` messages'
+//! attributes decoded as the module's are.
 
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-use ioam_uapi::{event, EVENTS_GROUP_NAME};
-use ioamctl::netlink::{Client, NetlinkError};
+use ioam_uapi::{event, EXPORT_GROUP_NAME};
+use ioamctl::batch::decode_batch;
+use ioamctl::netlink::{Attributes, Client, NetlinkError};
 use ioamctl::trace::TraceEvent;
 
 /// What a source yields.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceItem {
     Event(TraceEvent),
-    /// The socket's receive buffer overran (`ENOBUFS`): one or more events were dropped
-    /// by the kernel, which does not say how many.
+    /// The socket's receive buffer overran (`ENOBUFS`): one or more batches were dropped
+    /// by the kernel, which does not tell this socket how many (its `export_failed`
+    /// counter does).
     Overrun,
+    /// Events of a batch that could not be read (malformed nests), each one lost.
+    Malformed(u64),
+}
+
+/// The items of one `BATCH` message: its events in order, then its malformed nests if any.
+pub fn batch_items(attrs: &Attributes) -> Vec<SourceItem> {
+    let batch = decode_batch(attrs);
+    let mut items: Vec<SourceItem> = batch.events.into_iter().map(SourceItem::Event).collect();
+    if batch.malformed > 0 {
+        items.push(SourceItem::Malformed(
+            u64::try_from(batch.malformed).unwrap_or(u64::MAX),
+        ));
+    }
+    items
 }
 
 /// Why a source stopped.
@@ -39,13 +57,23 @@ impl EventSource for Receiver<SourceItem> {
     }
 }
 
-/// The module's trace events.
+/// A channel of the attributes of `BATCH` messages, decoded as [`NetlinkSource`] decodes
+/// the module's: the test source of the batch path.
+pub struct BatchChannel(pub Receiver<Attributes>);
+
+impl EventSource for BatchChannel {
+    fn receive(&mut self) -> Option<Result<Vec<SourceItem>, SourceError>> {
+        self.0.recv().ok().map(|attrs| Ok(batch_items(&attrs)))
+    }
+}
+
+/// The module's trace events, batched for exporters.
 pub struct NetlinkSource {
     client: Client,
 }
 
 impl NetlinkSource {
-    /// Joins the events group of `family` with a receive buffer of `receive_buffer`
+    /// Joins the export group of `family` with a receive buffer of `receive_buffer`
     /// bytes; returns the source and the buffer size the kernel granted.
     pub fn subscribe(
         family: &std::ffi::CStr,
@@ -53,7 +81,7 @@ impl NetlinkSource {
     ) -> Result<(NetlinkSource, usize), SourceError> {
         let mut client = Client::connect(family).map_err(SourceError::Subscribe)?;
         client
-            .join_group(EVENTS_GROUP_NAME, receive_buffer)
+            .join_group(EXPORT_GROUP_NAME, receive_buffer)
             .map_err(SourceError::Subscribe)?;
         // After joining: join_group sets only SO_RCVBUF, capped at net.core.rmem_max.
         let granted = client.set_receive_buffer(receive_buffer).map_err(|error| {
@@ -67,13 +95,11 @@ impl NetlinkSource {
 
 impl EventSource for NetlinkSource {
     fn receive(&mut self) -> Option<Result<Vec<SourceItem>, SourceError>> {
-        let received = self
-            .client
-            .receive(&[event::TRACE, event::DEX, event::LOOPBACK]);
+        let received = self.client.receive(&[event::BATCH]);
         Some(match received {
-            Ok(events) => Ok(events
+            Ok(batches) => Ok(batches
                 .iter()
-                .map(|(cmd, attrs)| SourceItem::Event(TraceEvent::from_attributes(*cmd, attrs)))
+                .flat_map(|(_, attrs)| batch_items(attrs))
                 .collect()),
             Err(error) => match error.raw_os_error() {
                 Some(libc::EINTR | libc::EAGAIN) => Ok(Vec::new()),

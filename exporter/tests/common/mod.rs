@@ -12,7 +12,10 @@ use std::time::{Duration, SystemTime};
 use ioam_exporter::elements::DOCUMENTATION_PEN;
 use ioam_exporter::ipfix::session::{Session, SessionConfig};
 use ioam_exporter::records::event_records;
+use ioam_uapi::event;
+use ioam_uapi::event::attr as event_attr;
 use ioam_wire::trace::node_len;
+use ioamctl::netlink::{parse_attributes, Attributes};
 use ioamctl::trace::TraceEvent;
 
 /// Trace type of the known trace: every node field (bits 0-11) and a snapshot (bit 22).
@@ -116,6 +119,62 @@ pub fn messages_of(config: SessionConfig, events: &[TraceEvent]) -> Vec<Vec<u8>>
 /// The messages of `events` traces of `hops` nodes each, through one session.
 pub fn messages(config: SessionConfig, events: usize, hops: u8) -> Vec<Vec<u8>> {
     messages_of(config, &vec![trace_event(hops); events])
+}
+
+/// One netlink attribute as `nla_put` writes it: length, type, payload, padding to 4.
+pub fn attribute(kind: u16, payload: &[u8]) -> Vec<u8> {
+    let length = u16::try_from(4 + payload.len()).expect("a small attribute");
+    let mut bytes = length.to_ne_bytes().to_vec();
+    bytes.extend(kind.to_ne_bytes());
+    bytes.extend(payload);
+    bytes.resize(bytes.len().next_multiple_of(4), 0);
+    bytes
+}
+
+/// `NLA_F_NESTED`, which `nla_nest_start` sets.
+const NESTED: u16 = 0x8000;
+
+/// An event as the module nests it in a `BATCH` message: its attributes (native byte order)
+/// under its event type.
+pub fn nest(event: &TraceEvent) -> Vec<u8> {
+    let kind = match (event.dex, event.loopback) {
+        (true, _) => event::DEX,
+        (_, true) => event::LOOPBACK,
+        _ => event::TRACE,
+    };
+    let mut inner = Vec::new();
+    if let Some(namespace) = event.namespace {
+        inner.extend(attribute(
+            event_attr::TRACE_NAMESPACE,
+            &namespace.to_ne_bytes(),
+        ));
+    }
+    if let Some(nodelen) = event.nodelen {
+        inner.extend(attribute(event_attr::TRACE_NODELEN, &[nodelen]));
+    }
+    if let Some(trace_type) = event.trace_type {
+        inner.extend(attribute(event_attr::TRACE_TYPE, &trace_type.to_ne_bytes()));
+    }
+    if let Some(flow_id) = event.flow_id {
+        inner.extend(attribute(event_attr::DEX_FLOW_ID, &flow_id.to_ne_bytes()));
+    }
+    if let Some(data) = &event.data {
+        inner.extend(attribute(event_attr::TRACE_DATA, data));
+    }
+    attribute(u16::from(kind) | NESTED, &inner)
+}
+
+/// A nest of a TRACE event whose only attribute runs past the nest's end.
+pub fn truncated_nest() -> Vec<u8> {
+    let mut inner = 8u16.to_ne_bytes().to_vec();
+    inner.extend(event_attr::TRACE_NAMESPACE.to_ne_bytes());
+    inner.extend([1, 0]);
+    attribute(u16::from(event::TRACE) | NESTED, &inner)
+}
+
+/// The attributes of a `BATCH` message of `nests`, as the netlink client hands them over.
+pub fn batch(nests: &[Vec<u8>]) -> Attributes {
+    parse_attributes(&nests.concat()).expect("well-formed nests")
 }
 
 /// The path of `tool` on `PATH`, or `None` after saying why the test is skipped.
