@@ -9,6 +9,7 @@ pub(crate) mod control;
 pub(crate) mod egress;
 pub(crate) mod encap;
 pub(crate) mod events;
+pub(crate) mod export;
 pub(crate) mod node;
 pub(crate) mod parked;
 pub(crate) mod ratelimit;

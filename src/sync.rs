@@ -7,3 +7,4 @@ pub(crate) mod percpu;
 pub(crate) mod rcu;
 pub(crate) mod relaxed;
 pub(crate) mod seqcell;
+pub(crate) mod timer;

@@ -11,7 +11,7 @@ use kernel::{
 use crate::{
     ioam::{
         egress::Egress,
-        events,
+        events, export,
         ratelimit::RateLimit,
         state::{Namespace, NetState, Registry, Schema, SchemaEntry},
         transit::Transit,
@@ -490,7 +490,7 @@ fn dump_stats(dump: &mut Dump<'_>) -> Result {
     let added = dump.add(cmd::DUMP_STATS, |m| {
         m.nest(attr::STATS, |m| {
             for (id, _) in stat::NAMES {
-                m.put_u64(id, st.stats.get(id), stat::PAD)?;
+                m.put_u64(id, st.counter(id), stat::PAD)?;
             }
             Ok(())
         })?;
@@ -576,6 +576,8 @@ pub(crate) static FAMILY: genl::FamilySpec<13, { attr::MAX as usize + 1 }> = gen
         PolicyEntry::U32,    // EXPORT_RATE
         PolicyEntry::U32,    // EXPORT_BURST
     ],
-    mcast_group: crate::uapi::EVENTS_GROUP_NAME,
-    events: &events::EVENTS,
+    groups: [
+        (crate::uapi::EVENTS_GROUP_NAME, &events::EVENTS),
+        (crate::uapi::EXPORT_GROUP_NAME, &export::EXPORT),
+    ],
 };

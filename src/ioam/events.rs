@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Trace events: one multicast message per IOAM option a node processes, with the trace as
-//! it leaves the node, or for a Direct Export option this node's own data. Built only when
-//! someone listens (the packet path's only allocation, `GFP_ATOMIC`), and rate-limited per
-//! network namespace: events over the limit are counted and dropped, never queued.
+//! Trace events: for each IOAM option a node processes, the trace as it leaves the node, or for
+//! a Direct Export option this node's own data. Sent as one multicast message each on the
+//! events group (as the kernel's own family sends them), and batched for exporters on the
+//! export group ([`super::export`]). Built only when someone listens (the packet path's only
+//! allocation, `GFP_ATOMIC`), and rate-limited per network namespace and group: events over a
+//! limit are counted and dropped, never queued.
 
 use kernel::prelude::*;
 
 use crate::{
-    ioam::state::NetState,
+    ioam::{export::EXPORT, state::NetState},
     net::{
         genl::{EventGroup, EventSender},
         netlink::Msg,
@@ -25,8 +27,8 @@ use crate::{
     },
 };
 
-/// The trace-event group of the family (`control::FAMILY` registers it).
-pub(crate) static EVENTS: EventGroup = EventGroup::new();
+/// The trace-event group of the family (`control::FAMILY` registers it, first).
+pub(crate) static EVENTS: EventGroup = EventGroup::new(0);
 
 /// Netlink attribute header plus alignment, per attribute.
 const NLA_OVERHEAD: usize = 8;
@@ -71,13 +73,9 @@ fn send_trace(
     traced: Traced,
     source: Option<&[u8; 16]>,
 ) {
-    let Some(sender) = EVENTS.listeners(guard, net) else {
+    let Some(sinks) = Sinks::open(net, st, guard) else {
         return;
     };
-    if !st.event_limit.allow() {
-        st.stats.bump(stat::EVENTS_RATE_LIMITED);
-        return;
-    }
     let (Some(hdr), Some(type_word), Some(flags)) = (
         TraceHeader::parse(trace),
         trace_type_word(trace),
@@ -94,7 +92,7 @@ fn send_trace(
     let filled_from = TRACE_HDR_LEN.saturating_add(free);
     let data = trace.get(filled_from..).unwrap_or(&[]);
     let payload = 7 * NLA_OVERHEAD + 16 + data.len();
-    let sent = sender.send(kind, payload, |m| {
+    sinks.send(st, kind, payload, |m| {
         m.put_u16(event::attr::TRACE_NAMESPACE, hdr.namespace_id)?;
         m.put_u8(event::attr::TRACE_NODELEN, hdr.node_len)?;
         // As received, reserved octet included, as the kernel's own family sends it.
@@ -108,7 +106,41 @@ fn send_trace(
         put_tsformat(m, traced.tsformat)?;
         m.put(event::attr::TRACE_DATA, data)
     });
-    count(st, sent);
+}
+
+/// Where one event goes: one message of its own on the events group, a batch for exporters,
+/// or both; each within its group's rate limit.
+pub(crate) struct Sinks<'g> {
+    event: Option<EventSender<'g>>,
+    export: Option<ExportSink<'g>>,
+}
+
+impl<'g> Sinks<'g> {
+    /// The sinks of an event in `net`: `None` when nobody listens on either group, or the event
+    /// is over the limit of each that has listeners (counted), so that the caller gathers
+    /// nothing for an event that does not go out.
+    pub(crate) fn open(net: &'g Net, st: &'g NetState, guard: &'g rcu::Guard) -> Option<Self> {
+        let event = EVENTS.listeners(guard, net).filter(|_| {
+            let allowed = st.event_limit.allow();
+            if !allowed {
+                st.stats.bump(stat::EVENTS_RATE_LIMITED);
+            }
+            allowed
+        });
+        let export = ExportSink::open(net, st, guard);
+        (event.is_some() || export.is_some()).then_some(Self { event, export })
+    }
+
+    /// Sends an event of type `kind` with at most `payload` bytes of attributes, which `fill`
+    /// writes, to each sink.
+    fn send(&self, st: &NetState, kind: u8, payload: usize, fill: impl Fn(&mut Msg<'_>) -> Result) {
+        if let Some(sender) = &self.event {
+            count(st, sender.send(kind, payload, &fill));
+        }
+        if let Some(export) = &self.export {
+            export.append(kind, payload, &fill);
+        }
+    }
 }
 
 /// Counts an event by what became of it: sent, or failed; none when nobody in this network
@@ -119,21 +151,6 @@ fn count(st: &NetState, sent: Result) {
         Err(e) if e == ESRCH => {}
         Err(_) => st.stats.bump(stat::EVENTS_FAILED),
     }
-}
-
-/// A sender for one DEX event in `net`: `None` when nobody listens, or over the rate limit
-/// (counted), so that the caller gathers this node's data only for an event that goes out.
-pub(crate) fn dex_sender<'g>(
-    net: &'g Net,
-    st: &NetState,
-    guard: &'g rcu::Guard,
-) -> Option<EventSender<'g>> {
-    let sender = EVENTS.listeners(guard, net)?;
-    if !st.event_limit.allow() {
-        st.stats.bump(stat::EVENTS_RATE_LIMITED);
-        return None;
-    }
-    Some(sender)
 }
 
 /// The namespace's timestamp format, unless POSIX (the kernel's events have none).
@@ -147,7 +164,7 @@ fn put_tsformat(m: &mut Msg<'_>, tsformat: TsFormat) -> Result {
 /// Sends the DEX event for option `dex`: this node's `entry` (a trace entry of the option's
 /// type, its timestamps in `tsformat`), written straight into the message.
 pub(crate) fn dex(
-    sender: &EventSender<'_>,
+    sinks: &Sinks<'_>,
     st: &NetState,
     dex: &Dex,
     entry: &Entry<'_, '_>,
@@ -156,7 +173,7 @@ pub(crate) fn dex(
     // At most 25 + 256 words: cannot wrap.
     let len = (entry.words() as usize).wrapping_mul(4);
     let payload = 7 * NLA_OVERHEAD + len;
-    let sent = sender.send(event::DEX, payload, |m| {
+    sinks.send(st, event::DEX, payload, |m| {
         m.put_u16(event::attr::TRACE_NAMESPACE, dex.namespace_id)?;
         // At most 25: fits.
         m.put_u8(event::attr::TRACE_NODELEN, node_len(dex.trace_type) as u8)?;
@@ -171,5 +188,31 @@ pub(crate) fn dex(
         put_tsformat(m, tsformat)?;
         m.put_with(event::attr::TRACE_DATA, len, |buf| entry.write(buf))
     });
-    count(st, sent);
+}
+
+/// The batches one event goes to.
+struct ExportSink<'g> {
+    sender: EventSender<'g>,
+    st: &'g NetState,
+}
+
+impl<'g> ExportSink<'g> {
+    /// Where an event of `net` goes for exporters: `None` when no exporter listens, or over the
+    /// export limit (counted).
+    fn open(net: &'g Net, st: &'g NetState, guard: &'g rcu::Guard) -> Option<Self> {
+        let sender = EXPORT.listeners(guard, net)?;
+        if !st.export_limit.allow() {
+            st.stats.bump(stat::EXPORT_RATE_LIMITED);
+            return None;
+        }
+        Some(Self { sender, st })
+    }
+
+    /// Appends an event of type `kind` with at most `payload` bytes of attributes, which `fill`
+    /// writes, to this CPU's batch.
+    fn append(&self, kind: u8, payload: usize, fill: impl FnOnce(&mut Msg<'_>) -> Result) {
+        self.st
+            .export
+            .append(&self.sender, kind.into(), payload, fill);
+    }
 }

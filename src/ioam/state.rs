@@ -13,14 +13,15 @@ use kernel::{
 };
 
 use crate::{
-    ioam::{parked::EgressSlots, ratelimit::RateLimit, stats::Stats},
+    ioam::{export, parked::EgressSlots, ratelimit::RateLimit, stats::Stats},
     net::{
         device::NetDevice,
+        genl::{BatchCount, Batches},
         pernet::{Net, PerNetData, PerNetId},
     },
     sync::rcu::{self, RcuCell, RcuTable},
     uapi::{
-        EVENT_BURST_DEFAULT, EVENT_RATE_DEFAULT, EXPORT_BURST_DEFAULT, EXPORT_RATE_DEFAULT,
+        stat, EVENT_BURST_DEFAULT, EVENT_RATE_DEFAULT, EXPORT_BURST_DEFAULT, EXPORT_RATE_DEFAULT,
         LOOPBACK_BURST_DEFAULT, LOOPBACK_RATE_DEFAULT,
     },
     wire::timestamp::TsFormat,
@@ -80,6 +81,9 @@ impl Registry {
 /// IOAM state of one network namespace.
 #[pin_data]
 pub(crate) struct NetState {
+    /// Events batched for exporters (first: its flush timer stops before the rest goes).
+    #[pin]
+    pub(crate) export: Batches,
     #[pin]
     pub(crate) registry: Mutex<Registry>,
     pub(crate) namespaces: RcuTable<Namespace>,
@@ -104,8 +108,9 @@ impl PerNetData for NetState {
         &NET_STATE_ID
     }
 
-    fn init(_net: &Net) -> impl PinInit<Self, Error> {
+    fn init(net: &Net) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
+            export <- export::batches(net),
             registry <- new_mutex!(
                 Registry {
                     schemas: KVec::new(),
@@ -133,6 +138,18 @@ impl PerNetData for NetState {
 }
 
 impl NetState {
+    /// Counter `id` (a `uapi::stat` number): the export batches count what became of the
+    /// events they took; the rest is counted here.
+    pub(crate) fn counter(&self, id: u16) -> u64 {
+        let batched = |what| self.export.count(what);
+        match id {
+            stat::EXPORT_SENT => batched(BatchCount::Sent),
+            stat::EXPORT_BATCHES => batched(BatchCount::Messages),
+            stat::EXPORT_FAILED => batched(BatchCount::Failed),
+            _ => self.stats.get(id),
+        }
+    }
+
     /// Turns the module's switch of interface `ifindex` off, e.g. when it goes away; `_reg`
     /// shows that the registry lock is held.
     pub(crate) fn forget_interface(&self, _reg: &Registry, ifindex: i32) {

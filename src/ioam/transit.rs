@@ -451,7 +451,7 @@ impl<'a> Node<'a> {
         facts: &mut Option<Facts<'a>>,
     ) {
         self.st.stats.bump(stat::DEX_RECEIVED);
-        let Some(sender) = events::dex_sender(self.net, self.st, self.guard) else {
+        let Some(sinks) = events::Sinks::open(self.net, self.st, self.guard) else {
             return;
         };
         // RFC 9326: transit and decapsulating nodes ignore the checksum complement (bit 7).
@@ -462,7 +462,7 @@ impl<'a> Node<'a> {
         let data = self.node_data(pkt, dex.trace_type, ns, facts);
         // Schemas are validated when added: a refusal cannot happen (then: no event).
         if let Ok(entry) = Entry::new(dex.trace_type, data) {
-            events::dex(&sender, self.st, &dex, &entry, ns.tsformat);
+            events::dex(&sinks, self.st, &dex, &entry, ns.tsformat);
         }
     }
 

@@ -4,6 +4,7 @@
 #include <linux/netlink.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
+#include <linux/timer.h>
 #include <linux/ipv6.h>
 #include <net/addrconf.h>
 #include <net/dst_cache.h>
@@ -45,6 +46,10 @@ const unsigned long IOAM_RS_NETDEV_UNREGISTER = NETDEV_UNREGISTER;
 const int IOAM_RS_NOTIFY_DONE = NOTIFY_DONE;
 const u8 IOAM_RS_CHECKSUM_COMPLETE = CHECKSUM_COMPLETE;
 const u8 IOAM_RS_CHECKSUM_PARTIAL = CHECKSUM_PARTIAL;
+const size_t IOAM_RS_SKB_8K_ROOM = SKB_WITH_OVERHEAD(8192);
+const size_t IOAM_RS_NLMSG_HDRLEN = NLMSG_HDRLEN;
+const size_t IOAM_RS_GENL_HDRLEN = GENL_HDRLEN;
+const size_t IOAM_RS_SKB_CB_SIZE = sizeof_field(struct sk_buff, cb);
 
 /*
  * Where the C compiler puts the fields that Rust reads directly; src/layout.rs checks

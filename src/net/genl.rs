@@ -4,6 +4,10 @@
 //!
 //! C header: [`include/net/genetlink.h`](srctree/include/net/genetlink.h)
 
+mod batch;
+
+pub(crate) use batch::{BatchCount, Batches};
+
 use core::{ffi::CStr, marker::PhantomData};
 use kernel::{
     error::from_result,
@@ -72,11 +76,13 @@ pub(crate) struct FamilySpec<const OPS: usize, const ATTRS: usize> {
     pub(crate) ops: [Op; OPS],
     /// Policy for attributes `0..ATTRS`.
     pub(crate) policy: [PolicyEntry; ATTRS],
-    /// Name of the family's multicast group, which only `CAP_NET_ADMIN` may join.
-    pub(crate) mcast_group: &'static CStr,
-    /// Where the registered family is published for senders to the group.
-    pub(crate) events: &'static EventGroup,
+    /// The family's multicast groups, which only `CAP_NET_ADMIN` may join: each a name and
+    /// where the registered family is published for senders to it, the `i`-th with index `i`.
+    pub(crate) groups: [(&'static CStr, &'static EventGroup); GROUPS],
 }
+
+/// How many multicast groups a family has.
+pub(crate) const GROUPS: usize = 2;
 
 // SAFETY: A `FamilySpec` is immutable; its raw pointers are function pointers and null.
 unsafe impl<const OPS: usize, const ATTRS: usize> Sync for FamilySpec<OPS, ATTRS> {}
@@ -106,8 +112,8 @@ pub(crate) struct Family {
     #[pin]
     family: Opaque<sys::genl_family>,
     #[pin]
-    mcgrp: Opaque<sys::genl_multicast_group>,
-    events: &'static EventGroup,
+    mcgrps: Opaque<[sys::genl_multicast_group; GROUPS]>,
+    groups: [&'static EventGroup; GROUPS],
 }
 
 // SAFETY: The kernel owns the registered family; we only read `id`-like fields it publishes.
@@ -131,13 +137,15 @@ impl Family {
         module: &'static ThisModule,
     ) -> impl PinInit<Self, Error> {
         try_pin_init!(&this in Self {
-            mcgrp <- Opaque::try_ffi_init(|g: *mut sys::genl_multicast_group| -> Result {
+            mcgrps <- Opaque::try_ffi_init(|g: *mut [sys::genl_multicast_group; GROUPS]| -> Result {
                 // SAFETY: `g` is valid for writes; all-zeroes is a valid group.
                 unsafe { g.write(pin_init::zeroed()) };
                 // SAFETY: `g` was just initialised and is ours alone.
                 let g = unsafe { &mut *g };
-                copy_name(&mut g.name, spec.mcast_group)?;
-                g.flags = sys::IOAM_RS_GENL_MCAST_CAP_NET_ADMIN;
+                for (g, (name, _)) in g.iter_mut().zip(&spec.groups) {
+                    copy_name(&mut g.name, name)?;
+                    g.flags = sys::IOAM_RS_GENL_MCAST_CAP_NET_ADMIN;
+                }
                 Ok(())
             }),
             family <- Opaque::try_ffi_init(|f: *mut sys::genl_family| -> Result {
@@ -151,23 +159,33 @@ impl Family {
                 fam.set_netnsok(1);
                 fam.set_parallel_ops(1);
                 fam.n_ops = u8::try_from(OPS).map_err(|_| EINVAL)?;
-                fam.n_mcgrps = 1;
+                fam.n_mcgrps = GROUPS as u8;
                 // CAST: `PolicyEntry` and `Op` are `repr(transparent)` wrappers.
                 fam.policy = spec.policy.as_ptr().cast();
                 fam.ops = spec.ops.as_ptr().cast();
-                // SAFETY: `this` points to the `Family` being initialised; `mcgrp` was
+                // SAFETY: `this` points to the `Family` being initialised; `mcgrps` was
                 // initialised above and is pinned with it.
-                fam.mcgrps = unsafe { (*this.as_ptr()).mcgrp.get() };
+                fam.mcgrps = unsafe { (*this.as_ptr()).mcgrps.get() }.cast();
                 fam.bind = Some(bind_callback);
                 fam.module = module.as_ptr().cast();
                 // SAFETY: `fam` is fully initialised, pinned, and outlives the registration
                 // (unregistered on drop); `spec` is `'static`.
                 kernel::error::to_result(unsafe { sys::genl_register_family(f) })?;
-                // INVARIANT (of `EventGroup`): registered; withdrawn on drop before unregistering.
-                spec.events.family.store(f, Release);
+                for (index, (_, group)) in (0u32..).zip(&spec.groups) {
+                    if group.index != index {
+                        // SAFETY: Registered just above, and not published yet.
+                        unsafe { sys::genl_unregister_family(f) };
+                        return Err(EINVAL);
+                    }
+                }
+                for (_, group) in &spec.groups {
+                    // INVARIANT (of `EventGroup`): registered, with the group at its index;
+                    // withdrawn on drop before unregistering.
+                    group.family.store(f, Release);
+                }
                 Ok(())
             }),
-            events: spec.events,
+            groups: spec.groups.map(|(_, group)| group),
         })
     }
 
@@ -180,7 +198,9 @@ impl Family {
 #[pinned_drop]
 impl PinnedDrop for Family {
     fn drop(self: Pin<&mut Self>) {
-        self.events.family.store(core::ptr::null_mut(), Release);
+        for group in self.groups {
+            group.family.store(core::ptr::null_mut(), Release);
+        }
         // SAFETY: No requirements; module exit runs in process context. Afterwards no sender
         // can still hold the pointer (they use it only under RCU).
         unsafe { sys::synchronize_rcu() };
@@ -425,20 +445,23 @@ unsafe extern "C" fn dumpit_callback<H: Handler>(
 ///
 /// # Invariants
 ///
-/// `family` is null or points to a registered family with one multicast group; it is set to
-/// null, and an RCU grace period passes, before that family is unregistered.
+/// `family` is null or points to a registered family whose multicast group `index` this is;
+/// it is set to null, and an RCU grace period passes, before
+/// that family is unregistered.
 pub(crate) struct EventGroup {
     family: Atomic<*mut sys::genl_family>,
+    index: u32,
 }
 
 // SAFETY: Only an atomic pointer, used per the invariant.
 unsafe impl Sync for EventGroup {}
 
 impl EventGroup {
-    /// A group whose family is not registered yet.
-    pub(crate) const fn new() -> Self {
+    /// The group that will be its family's `index`-th, not registered yet.
+    pub(crate) const fn new(index: u32) -> Self {
         Self {
             family: Atomic::new(core::ptr::null_mut()),
+            index,
         }
     }
 
@@ -462,9 +485,11 @@ impl EventGroup {
         }
         // SAFETY: The family is registered and stays so while `_guard` holds the RCU read lock
         // (type invariant); `net` is alive.
-        let listening = unsafe { sys::ioam_rs_genl_has_listeners(family, net.as_ptr(), 0) };
+        let listening =
+            unsafe { sys::ioam_rs_genl_has_listeners(family, net.as_ptr(), self.index) };
         listening.then_some(EventSender {
             family,
+            group: self.index,
             net,
             _guard: core::marker::PhantomData,
         })
@@ -474,6 +499,7 @@ impl EventGroup {
 /// Sends messages to a group that had listeners, within one RCU read-side section.
 pub(crate) struct EventSender<'g> {
     family: *mut sys::genl_family,
+    group: u32,
     net: &'g Net,
     _guard: PhantomData<&'g rcu::Guard>,
 }
@@ -513,7 +539,7 @@ impl EventSender<'_> {
                 self.family,
                 self.net.as_ptr(),
                 skb,
-                0,
+                self.group,
                 sys::IOAM_RS_GFP_ATOMIC,
             )
         };

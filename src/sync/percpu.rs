@@ -245,3 +245,64 @@ impl<T: Zeroable> Drop for PerCpu<T> {
         unsafe { sys::free_percpu(self.base.as_ptr().cast()) };
     }
 }
+
+/// One `T` per possible CPU, shared: any context may use any CPU's copy, through `&T` (so `T`
+/// synchronises itself, with atomics). Each CPU works on its own copy, so that CPUs share no
+/// cache line; a sweep visits them all.
+///
+/// # Invariants
+///
+/// `base` is a per-CPU allocation of a zeroed `T` from `__alloc_percpu()`, owned by this value,
+/// only accessed through shared references.
+pub(crate) struct PerCpuShared<T: Zeroable + Sync> {
+    base: NonNull<T>,
+}
+
+// SAFETY: The allocation is owned (freed by `Drop` alone); the copies are `Sync`.
+unsafe impl<T: Zeroable + Sync + Send> Send for PerCpuShared<T> {}
+// SAFETY: Only `&T` is handed out, and `T` is `Sync`.
+unsafe impl<T: Zeroable + Sync> Sync for PerCpuShared<T> {}
+
+impl<T: Zeroable + Sync> PerCpuShared<T> {
+    /// A zeroed `T` per CPU. Allocates (may sleep).
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: As in `PerCpu::new`.
+        let base = unsafe { sys::ioam_rs_alloc_percpu(size_of::<T>(), align_of::<T>()) };
+        // INVARIANT: A fresh zeroed allocation of one `T` per CPU.
+        Ok(Self {
+            base: NonNull::new(base.cast::<T>()).ok_or(ENOMEM)?,
+        })
+    }
+
+    /// The current CPU's copy (bottom halves off: the CPU stays the same while it is used).
+    #[inline]
+    pub(crate) fn local(&self, _bh: &BhOff) -> &T {
+        // SAFETY: `base` is a live per-CPU allocation (type invariant); `_bh` keeps this task on
+        // this CPU while the proof lives.
+        let local = unsafe { this_cpu_ptr(self.base.as_ptr()) };
+        // SAFETY: `local` is this CPU's copy, a valid `T`, only ever shared.
+        unsafe { &*local }
+    }
+
+    /// Calls `f` on every possible CPU's copy.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&T)) {
+        for cpu in 0..kernel::cpu::nr_cpu_ids() {
+            // SAFETY: `cpu` is below `nr_cpu_ids`.
+            if !unsafe { sys::ioam_rs_cpu_possible(cpu) } {
+                continue;
+            }
+            // SAFETY: `base` is a live per-CPU allocation and `cpu` a possible CPU: its copy
+            // exists (the helper only adds that CPU's offset, whatever the pointee type).
+            let copy = unsafe { sys::ioam_rs_per_cpu_ptr(self.base.as_ptr().cast(), cpu) };
+            // SAFETY: A valid `T`, only ever shared (type invariant).
+            f(unsafe { &*copy.cast::<T>() });
+        }
+    }
+}
+
+impl<T: Zeroable + Sync> Drop for PerCpuShared<T> {
+    fn drop(&mut self) {
+        // SAFETY: `base` came from `__alloc_percpu()` and is freed once, here.
+        unsafe { sys::free_percpu(self.base.as_ptr().cast()) };
+    }
+}
