@@ -45,4 +45,4 @@ DEBIAN_KERNEL_PREV=${IOAM_RS_DEBIAN_KERNEL_PREV:-7.2.12+deb13-amd64}
 # all: the control plane, encap through its own route, two IOAM options filled by a transit
 # node, a short malformed-packet campaign (with IOAM_RS_FUZZ_COUNT=500) and one upstream bug
 # class.
-CROSS_SECTION='^(namespace add|unprivileged|encap: tundst|transit_two_options|campaign: .*module|reliability: regression: NodeLen)'
+CROSS_SECTION='^(namespace add|unprivileged|encap: tundst|transit_two_options|export_batches|campaign: .*module|reliability: regression: NodeLen)'

@@ -203,20 +203,22 @@ listening_sockets() {
 	ip netns exec "$1" awk '$2 == 16 && $4 !~ /^0+$/ { n++ } END { print n + 0 }' /proc/net/netlink
 }
 
-# monitor_start NS FILE [text]: run "ioamctl -j monitor" (plain "ioamctl monitor" with text)
-# in NS into FILE until monitor_stop; waits until it has joined the events group.
+# monitor_start NS FILE [text|export]: run "ioamctl -j monitor" (plain "ioamctl monitor" with
+# text; "ioamctl -j monitor --export", the batches for exporters, with export) in NS into FILE
+# until monitor_stop; waits until it has joined its group.
 MONITOR_PIDS=()
 monitor_start() {
-	local before format=(-j)
+	local before format=(-j) group=()
 	[ "${3:-}" != text ] || format=()
+	[ "${3:-}" != export ] || group=(--export)
 	before=$(listening_sockets "$1")
-	ip netns exec "$1" "$IOAMCTL" "${format[@]}" monitor >"$2" 2>&1 &
+	ip netns exec "$1" "$IOAMCTL" "${format[@]}" monitor "${group[@]}" >"$2" 2>&1 &
 	MONITOR_PIDS+=($!)
 	for _ in $(seq 100); do
 		[ "$(listening_sockets "$1")" -le "$before" ] || return 0
 		sleep 0.1
 	done
-	fail "ioamctl monitor did not join the events group"
+	fail "ioamctl monitor did not join its group"
 }
 
 monitor_stop() {
@@ -225,6 +227,13 @@ monitor_stop() {
 	for pid in "${MONITOR_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 	for pid in "${MONITOR_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
 	MONITOR_PIDS=()
+}
+
+# check_same_events WHAT FILE1 FILE2: both monitors saw the same events (the batches for
+# exporters are in the order each CPU saw the events, CPUs interleaved: compared sorted).
+check_same_events() {
+	check_eq "$1" "$(sort "$2")" "$(sort "$3")"
+	[ -s "$2" ] || fail "$1: no events"
 }
 
 # tally_of TALLY KEY: a count from ioam_send.py's "expect KEY=N ..." line (0 when absent).

@@ -197,7 +197,10 @@ test_transit_chain_and_events() {
 	local mode k count=5 size=200 type=0xff0000 dir
 	dir=$(mktemp -d)
 	for mode in inline encap; do
-		for k in 1 2 3 4; do monitor_start "$(ns_of $k)" "$dir/mon.$mode.$k"; done
+		for k in 1 2 3 4; do
+			monitor_start "$(ns_of $k)" "$dir/mon.$mode.$k"
+			monitor_start "$(ns_of $k)" "$dir/export.$mode.$k" export
+		done
 		route_trace $mode $type $size
 		# shellcheck disable=SC2046
 		expect_ping $count $(check_args $mode) --ns "$NS_ID" --type $type --size $size $(nodes_upto 4)
@@ -212,8 +215,57 @@ test_transit_chain_and_events() {
 		[ "$mode" = inline ] || filled=$((2 * count))
 		for k in 1 2 3 4; do
 			check_stat "$(ns_of "$k")" trace_filled "$filled"
+			check_same_events "node $k's events, one by one and batched ($mode)" \
+				"$dir/mon.$mode.$k" "$dir/export.$mode.$k"
 		done
 	done
+	for k in 1 2 3 4; do
+		check_stat "$(ns_of "$k")" export_sent $((2 * count))
+		check_stat "$(ns_of "$k")" export_failed 0
+	done
+	rm -rf "$dir"
+}
+
+# The batches for exporters under a burst: many events a message, the same events as one by
+# one; the export limit bounds them as the event limit bounds events, every one counted.
+test_export_batches() {
+	chain_topology 1
+	local dir count=300 batches
+	dir=$(mktemp -d)
+	route_trace inline 0x800000 8
+	monitor_start "$T1" "$dir/mon"
+	monitor_start "$T1" "$dir/export" export
+	# All at once (preloaded): the batches fill to their size before the timer flushes them.
+	ip netns exec "$A" ping -6 -q -c $count -l $count -i 0.001 -W 2 "$DST" >/dev/null 2>&1
+	await_stat "$T1" export_sent $count
+	monitor_stop
+	check_same_events "events, one by one and batched" "$dir/mon" "$dir/export"
+	check_stat "$T1" events_sent $count
+	check_stat "$T1" export_failed 0
+	check_stat "$T1" export_rate_limited 0
+	batches=$(stat "$T1" export_batches)
+	# 8 bytes of trace data, 40 bytes an event: more than one message of 8 KiB.
+	{ [ "$batches" -ge 2 ] && [ "$batches" -le $((count / 2)) ]; } ||
+		fail "$count events in $batches batches"
+	expect_err "invalid rate" ip netns exec "$T1" "$IOAMCTL" export limit rate 0 burst 5
+	expect_err "export burst 1000001 is out of range" genl_in "$T1" "do" set_export_limit \
+		u32:export_rate:1 u32:export_burst:1000001
+	expect_ok ip netns exec "$T1" "$IOAMCTL" export limit rate 1 burst 5
+	check_stat "$T1" export_rate 1
+	check_stat "$T1" export_burst 5
+	monitor_start "$T1" "$dir/export.limited" export
+	local start=$SECONDS
+	ip netns exec "$A" ping -6 -q -c 30 -i 0.01 -W 1 "$DST" >/dev/null 2>&1
+	local elapsed=$((SECONDS - start + 1))
+	monitor_stop
+	local sent limited
+	sent=$(($(stat "$T1" export_sent) - count))
+	limited=$(stat "$T1" export_rate_limited)
+	check_eq "batched events seen and sent" "$sent" "$(wc -l <"$dir/export.limited")"
+	check_eq "batched events sent and rate-limited" 30 $((sent + limited))
+	{ [ "$sent" -ge 5 ] && [ "$sent" -le $((5 + elapsed)) ]; } ||
+		fail "$sent events batched in $elapsed s with rate 1 burst 5"
+	rm -rf "$dir"
 }
 
 # Below the limit, one event per packet; above it, counted drops.
@@ -369,31 +421,30 @@ test_receive_hook_under_traffic() {
 # those `ioamctl stats` shows. SIGTERM ends it with status 0.
 test_export_ipfix() {
 	chain_topology 2 module
-	local type=0xb40000 n=5 dir port=4739 t2=(ip netns exec "$T2") exporter nfacctd status before
+	local type=0xb40000 n=5 dir port=4739 t2=(ip netns exec "$T2") exporter nfacctd prometheus status before
 	command -v nfacctd >/dev/null || fail "nfacctd not found (scripts/provision.sh installs pmacct)"
 	dir=$(mktemp -d)
-	cat >"$dir/nfacctd.conf" <<-EOF
-	nfacctd_ip: 127.0.0.1
-	nfacctd_port: $port
-	logfile: $dir/nfacctd.log
-	aggregate_primitives: $REPO_ROOT/exporter/elements/pmacct-primitives.map
-	plugins: print[ioam]
-	aggregate[ioam]: ioam_event_kind, ioam_namespace_id, ioam_hop_count, ioam_hop_index, ioam_hop_limit, ioam_node_id, ioam_namespace_data
-	print_output[ioam]: json
-	print_output_file[ioam]: $dir/records.json
-	print_output_file_append[ioam]: true
-	print_refresh_time[ioam]: 1
-	EOF
+	# The shipped example, with this test's paths and its address.
+	sed -e "s|^nfacctd_ip: .*|nfacctd_ip: 127.0.0.1|" -e "s|/var/log/|$dir/|" -e "s|/var/lib/pmacct/|$dir/|" \
+		-e "s|/usr/local/share/doc/ioam-exporter/|$REPO_ROOT/exporter/elements/|" \
+		-e "s|^print_refresh_time\[ioam\]: .*|print_refresh_time[ioam]: 1|" \
+		"$REPO_ROOT/exporter/nfacctd.conf.example" >"$dir/nfacctd.conf"
 	# Its own process group: the core and its print plugin are stopped together.
 	"${t2[@]}" setsid nfacctd -f "$dir/nfacctd.conf" >/dev/null 2>&1 &
 	nfacctd=$!
+	# Prometheus scrapes the exporter every second (exporter/prometheus.yml.example's job).
+	sed 's/scrape_interval: .*/scrape_interval: 1s/; s/\[::1\]:9464/127.0.0.1:9464/' \
+		"$REPO_ROOT/exporter/prometheus.yml.example" >"$dir/prometheus.yml"
+	"${t2[@]}" prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/tsdb" \
+		--web.listen-address=127.0.0.1:9090 >"$dir/prometheus.log" 2>&1 &
+	prometheus=$!
 	# Its core and print plugin take seconds to start under TCG, more beside other guests.
 	for _ in $(seq "$(wait_s 600)"); do
-		grep -q 'JSON: setting object handlers' "$dir/nfacctd.log" 2>/dev/null && break
+		grep -q 'JSON: setting object handlers' "$dir/nfacctd-ioam.log" 2>/dev/null && break
 		sleep 0.1
 	done
-	grep -q 'JSON: setting object handlers' "$dir/nfacctd.log" ||
-		fail "nfacctd did not start: $(tail -5 "$dir/nfacctd.log" 2>&1 | tr '\n' ' ')"
+	grep -q 'JSON: setting object handlers' "$dir/nfacctd-ioam.log" ||
+		fail "nfacctd did not start: $(tail -5 "$dir/nfacctd-ioam.log" 2>&1 | tr '\n' ' ')"
 	before=$(listening_sockets "$T2")
 	"${t2[@]}" "$REPO_ROOT/target/release/ioam-exporter" --collector "udp://127.0.0.1:$port" \
 		--metrics-listen 127.0.0.1:9464 --flush-ms 50 --module-stats-interval 0 \
@@ -441,12 +492,40 @@ test_export_ipfix() {
 	if not 0 < delay < 1:
 	    sys.exit(f"mean delay T1 -> T2 {delay} s")
 	EOF
+	# Prometheus's query API: the same series, scraped.
+	"${t2[@]}" python3 - "$n" "$NS_ID" "$(node_id 1)" "$(node_id 2)" "$(wait_s 60)" \
+		>"$dir/prometheus.check" 2>&1 <<-'EOF' ||
+	import json, sys, time, urllib.parse, urllib.request
+	n, ns, t1, t2, wait = int(sys.argv[1]), sys.argv[2], int(sys.argv[3], 16), int(sys.argv[4], 16), int(sys.argv[5])
+	want = {
+	    'ioam_exporter_events_received_total{kind="trace"}': n,
+	    'sum(ioam_exporter_events_lost_total) or vector(0)': 0,
+	    'ioam_exporter_hop_delay_seconds_count{namespace="%s",from_node="%d",to_node="%d"}' % (ns, t1, t2): n,
+	    'ioam_exporter_trace_hops_count{namespace="%s"}' % ns: n,
+	}
+	got = {}
+	for _ in range(wait * 10):
+	    for query in want:
+	        try:
+	            url = "http://127.0.0.1:9090/api/v1/query?query=" + urllib.parse.quote(query)
+	            result = json.load(urllib.request.urlopen(url))["data"]["result"]
+	            got[query] = float(result[0]["value"][1]) if result else None
+	        except OSError as e:
+	            got[query] = str(e)
+	    if got == want:
+	        sys.exit(0)
+	    time.sleep(0.1)
+	sys.exit(f"wanted {want}, got {got}")
+	EOF
+		fail "prometheus: $(cat "$dir/prometheus.check") $(tail -3 "$dir/prometheus.log")"
+	kill "$prometheus"
+	wait "$prometheus" 2>/dev/null || true
 	kill -TERM "$exporter"
 	status=0
 	wait "$exporter" || status=$?
 	[ "$status" = 0 ] || fail "ioam-exporter exited with $status on SIGTERM: $(cat "$dir/exporter.log")"
 	# The collector's records (printed once a second): the three entries, exact.
-	python3 - "$dir/records.json" "$(node_id 0)" "$(ns_data 0)" "$(node_id 1)" "$(ns_data 1)" \
+	python3 - "$dir/ioam-records.json" "$(node_id 0)" "$(ns_data 0)" "$(node_id 1)" "$(ns_data 1)" \
 		"$(node_id 2)" "$(ns_data 2)" >"$dir/records.check" 2>&1 <<-'EOF' ||
 	import json, sys, time
 	path, *ids = sys.argv[1:]
@@ -672,13 +751,15 @@ test_encap_dex() {
 			--dex --flow-id 77 --seq-from 0
 		expect_ok "${route[@]}" del "$prefix"
 	done
-	# Without the optional fields: the events have none either.
+	# Without the optional fields: the events have none either. Batched, the same.
 	monitor_start "$T1" "$dir/mon.plain"
+	monitor_start "$T1" "$dir/export.plain" export
 	# shellcheck disable=SC2086
 	expect_ok "${route[@]}" add "$prefix" encap ioam6 dex type 0xc00000 ns "$NS_ID" $next
 	expect_ping 1 --mode inline --ns "$NS_ID" --type 0xc00000 --dex 0
 	monitor_stop
 	expect_ok "${EVENTS[@]}" "$dir/mon.plain" 1 --ns "$NS_ID" --nodes 1 --node "$(node_spec 1)" --dex
+	check_same_events "DEX events, one by one and batched" "$dir/mon.plain" "$dir/export.plain"
 	expect_ok "${route[@]}" del "$prefix"
 	# Each optional field alone, and none: 24, 24 and 16 bytes of Hop-by-Hop header.
 	# shellcheck disable=SC2086
@@ -750,6 +831,7 @@ test_encap_loopback() {
 			"$prefix encap ioam6 freq 1/1 $margs trace prealloc type 0x800000 ns $NS_ID size 24 loopback $next" \
 			"$("${route[@]}" show)"
 		monitor_start "$A" "$dir/mon.$mode"
+		monitor_start "$A" "$dir/export.$mode" export
 		# shellcheck disable=SC2046
 		expect_ping $count $(check_args $mode) --ns "$NS_ID" --type 0x800000 --size 24 \
 			--flags 0x02 $(nodes_upto 2)
@@ -759,6 +841,8 @@ test_encap_loopback() {
 		expect_ok "${EVENTS[@]}" "$dir/mon.$mode" $((3 * count)) --ns "$NS_ID" --flags L \
 			--copy "2001:db8:1::2=$t1,$a" --copy "2001:db8:2::2=$t1,$t2,$t1,$a" \
 			--copy "2001:db8:3::2=$t1,$t2,$r,$t2,$t1,$a"
+		check_same_events "loopback events, one by one and batched ($mode)" \
+			"$dir/mon.$mode" "$dir/export.$mode"
 		expect_ok "${route[@]}" del "$prefix"
 	done
 	check_stat "$A" loopback_marked $n
@@ -876,6 +960,7 @@ run_test namespace_tsformat test_namespace_tsformat
 run_test egress_fields test_egress_fields
 run_test transit_chain_and_events test_transit_chain_and_events
 run_test events_rate_limit test_events_rate_limit
+run_test export_batches test_export_batches
 run_test transit_interface_switch test_interface_switch
 run_test decap_and_domain_edge test_decap_and_domain_edge
 run_test transit_two_options test_transit_two_options
