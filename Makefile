@@ -58,6 +58,9 @@ install: ioamctl ioam-exporter
 		install -D -m 0644 /dev/stdin $(DESTDIR)$(PREFIX)/lib/systemd/system/ioam-exporter.service
 	install -D -m 0644 $(ROOT)exporter/ioam-exporter.toml.example \
 		$(DESTDIR)$(PREFIX)/share/doc/ioam-exporter/ioam-exporter.toml.example
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/doc/ioam-exporter \
+		$(ROOT)exporter/nfacctd.conf.example $(ROOT)exporter/prometheus.yml.example \
+		$(ROOT)exporter/elements/pmacct-primitives.map
 
 # DKMS builds in a copy of the sources; the kernel build directory comes from the installed
 # headers, completed with the Rust build products (scripts/kbuild-prepare.sh).

@@ -14,7 +14,7 @@ APT_PACKAGES=(
 	libclang-19-dev clang-19 lld-19 llvm-19
 	qemu-system-x86 udev busybox-static iputils-ping tcpdump tshark procps ethtool
 	python3-pip libseccomp-dev libcap-ng-dev shellcheck nftables
-	pmacct
+	pmacct prometheus
 )
 
 apt_updated=
@@ -40,10 +40,13 @@ install_apt_packages() {
 	log "installing: ${missing//$'\n'/ }"
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-	# pmacct is here for the exporter's tests, which start their own nfacctd: none of its
-	# daemons is to run on this machine.
+	# pmacct and prometheus are here for the exporter's tests, which start their own nfacctd
+	# and prometheus: none of their daemons is to run on this machine.
 	if grep -qx pmacct <<<"$missing"; then
 		systemctl disable --now nfacctd pmacctd sfacctd uacctd >/dev/null 2>&1 || true
+	fi
+	if grep -qx prometheus <<<"$missing"; then
+		systemctl disable --now prometheus >/dev/null 2>&1 || true
 	fi
 }
 
