@@ -33,10 +33,11 @@ use std::time::Duration;
 use clock::Clock;
 use collector::Transport;
 use exporter::Exporter;
-use source::{Input, SourceError};
+use source::{Input, SourceError, SourceItem};
 
-/// Depth of the channel between the reading thread and the loop, in events.
-pub const INPUT_QUEUE: usize = 8192;
+/// Depth of the channel between the reading thread and the loop, in reads (each up to a
+/// netlink datagram's events).
+pub const INPUT_QUEUE: usize = 256;
 /// The longest the loop waits before it looks at the stop flag.
 const STOP_POLL: Duration = Duration::from_millis(100);
 
@@ -51,8 +52,8 @@ pub fn run<T: Transport>(
     loop {
         if stop.load(Ordering::SeqCst) {
             // What was read before the signal is still exported.
-            while let Ok(Input::Item(item)) = inputs.try_recv() {
-                exporter.on_item(item, clock.now());
+            while let Ok(Input::Items(items)) = inputs.try_recv() {
+                take(exporter, items, clock);
             }
             exporter.shutdown(clock.now());
             return Ok(());
@@ -63,7 +64,7 @@ pub fn run<T: Transport>(
             .saturating_duration_since(now.monotonic)
             .min(STOP_POLL);
         match inputs.recv_timeout(wait) {
-            Ok(Input::Item(item)) => exporter.on_item(item, clock.now()),
+            Ok(Input::Items(items)) => take(exporter, items, clock),
             Ok(Input::Failed(error)) => {
                 exporter.shutdown(clock.now());
                 return Err(error);
@@ -78,5 +79,14 @@ pub fn run<T: Transport>(
         if now.monotonic >= exporter.next_deadline(now) {
             exporter.tick(now);
         }
+    }
+}
+
+/// Hands the items of one read to `exporter`, all at the time they were read (one clock
+/// read per read, not per event).
+fn take<T: Transport>(exporter: &mut Exporter<T>, items: Vec<SourceItem>, clock: &dyn Clock) {
+    let now = clock.now();
+    for item in items {
+        exporter.on_item(item, now);
     }
 }

@@ -113,7 +113,9 @@ impl EventSource for NetlinkSource {
 /// What the reading thread hands the exporter loop.
 #[derive(Debug)]
 pub enum Input {
-    Item(SourceItem),
+    /// The items of one read (a netlink datagram: up to a few hundred events), handed over
+    /// together: one channel operation and at most one wake-up per read, not per event.
+    Items(Vec<SourceItem>),
     Failed(SourceError),
     Ended,
 }
@@ -129,11 +131,10 @@ pub fn spawn_reader(
         .name("ioam-events".into())
         .spawn(move || loop {
             let input = match source.receive() {
+                Some(Ok(items)) if items.is_empty() => continue,
                 Some(Ok(items)) => {
-                    for item in items {
-                        if sender.send(Input::Item(item)).is_err() {
-                            return;
-                        }
+                    if sender.send(Input::Items(items)).is_err() {
+                        return;
                     }
                     continue;
                 }
