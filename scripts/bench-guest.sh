@@ -136,6 +136,91 @@ namespaces() {
 }
 schema() { in_ns A bash -c "$(declare -f ioam); ioam namespace set $NS_ID schema $1"; }
 
+# exporter_start: ioam-exporter in T, every trace within the export limit, its IPFIX messages
+# to a UDP socket in T that never reads (the kernel drops them once its buffer is full: the
+# cost of sending, without a collector's); exporter_stop checks that it received every event.
+EXPORTER_PIDS=()
+exporter_start() {
+	in_ns T target/release/ioamctl export limit rate 1000000 burst 1000000
+	in_ns T python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::1", 4739))
+time.sleep(1e6)' &
+	EXPORTER_PIDS+=($!)
+	local before
+	before=$(netlink_groups)
+	# Not through in_ns (a subshell): $! is the exporter itself (ip execs it).
+	ip netns exec benchT target/release/ioam-exporter --collector "udp://[::1]:4739" \
+		--metrics-listen "[::1]:9464" --module-stats-interval 0 2>/tmp/exporter.log &
+	EXPORTER_PIDS+=($!)
+	for _ in $(seq 100); do
+		[ "$(netlink_groups)" -le "$before" ] || return 0
+		sleep 0.1
+	done
+	echo "ioam-exporter did not join the export group: $(cat /tmp/exporter.log)" >&2
+	exit 1
+}
+# sink_start GROUP: scripts/bench-sink.py in T on GROUP, every event within the limits.
+events_sent() {
+	in_ns T target/release/ioamctl stats | awk '$1 == "events_sent" || $1 == "export_sent" { n += $2 } END { print n }'
+}
+sink_start() {
+	SENT_BEFORE=$(events_sent)
+	in_ns T target/release/ioamctl events limit rate 1000000 burst 1000000
+	in_ns T target/release/ioamctl export limit rate 1000000 burst 1000000
+	coproc SINK { exec ip netns exec benchT python3 scripts/bench-sink.py "$1"; }
+	local line
+	read -r line <&"${SINK[0]}"
+	[ "$line" = ready ] || { echo "bench-sink.py: $line" >&2; exit 1; }
+	EXPORTER_PIDS=(0 "$SINK_PID")
+}
+# sink_stop: the sink's count, and the module's: every event delivered.
+sink_stop() {
+	local line sent
+	kill "$SINK_PID"
+	read -r line <&"${SINK[0]}"
+	wait "$SINK_PID" 2>/dev/null || true
+	EXPORTER_PIDS=()
+	sent=$(($(events_sent) - SENT_BEFORE))
+	echo "bench-sink.py: $line; events sent $sent" >&2
+	[[ $line == *" overruns 0" ]] && [ "$sent" = "$packets" ] && return 0
+	exit 1
+}
+# exporter_drain: waits until ioam-exporter (or the sink) has used no CPU for 0.3 s (it has
+# read every event), with shell builtins and sleep only, so that the wait costs next to nothing.
+exporter_drain() {
+	local pid=${EXPORTER_PIDS[1]} fields used last=-1
+	while :; do
+		read -r -a fields <"/proc/$pid/stat"
+		# utime and stime (fields 14 and 15), after "pid (comm)" without spaces in comm.
+		used=$((fields[13] + fields[14]))
+		[ "$used" != "$last" ] || break
+		last=$used
+		sleep 0.3
+	done
+	echo "ioam-exporter: $used ticks of CPU" >&2
+}
+# Generic netlink sockets in T that joined a group.
+netlink_groups() {
+	# shellcheck disable=SC2016 # an awk program
+	in_ns T awk '$2 == 16 && $4 !~ /^0+$/ { n++ } END { print n + 0 }' /proc/net/netlink
+}
+exporter_stop() {
+	local received
+	received=$(in_ns T python3 -c 'import urllib.request
+text = urllib.request.urlopen("http://[::1]:9464/metrics").read().decode()
+print(sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines()
+          if l.startswith("ioam_exporter_events_received_total")))')
+	kill "${EXPORTER_PIDS[@]}"
+	wait "${EXPORTER_PIDS[@]}" 2>/dev/null || true
+	EXPORTER_PIDS=()
+	[ "${received%.*}" = "$packets" ] && return 0
+	echo "ioam-exporter received $received of $packets events; T's counters:" >&2
+	in_ns T target/release/ioamctl stats | grep -E '^(export|trace_filled)' >&2
+	grep -E 'lost|overrun' /tmp/exporter.log | tail -5 >&2
+	exit 1
+}
+
 # The trace types that fill each size: 8 and 40 bytes with node data alone, 72 and 244 with
 # the full trace and a schema of the right length.
 trace_of() {
@@ -167,15 +252,31 @@ scenario() {
 		# shellcheck disable=SC2046
 		route_ioam mode "${m[@]}" trace prealloc $(trace_of "$size")
 		;;
-	transit_48_off | transit_48 | transit_48_module)
+	transit_48_off | transit_48 | transit_48_module | transit_48_events | transit_48_batches | \
+		transit_48_export)
 		# A inserts 96 bytes and fills 48; T fills the other 48 (or only forwards: _off),
-		# switched on with the kernel's sysctl or the module's switch.
+		# switched on with the kernel's sysctl or the module's switch. With _events and
+		# _batches, a listener in T that drops what it reads takes every trace's event, one
+		# message each or batched (what the module's part costs); with _export, ioam-exporter
+		# in T exports every trace (the whole node's cost).
 		namespaces A T
 		schema none
 		route_ioam mode inline trace prealloc type 0xffc000 ns $NS_ID size 96
 		case $name in
 		transit_48) switch T sysctl ;;
 		transit_48_module) switch T module ;;
+		transit_48_events)
+			switch T module
+			sink_start ioam6_events
+			;;
+		transit_48_batches)
+			switch T module
+			sink_start ioam6_export
+			;;
+		transit_48_export)
+			switch T module
+			exporter_start
+			;;
 		esac
 		;;
 	decap_48)
@@ -212,7 +313,7 @@ scenario() {
 
 SCENARIOS=(baseline encap_inline_8 encap_inline_40 encap_inline_72 encap_inline_244
 	encap_ip6ip6_8 encap_ip6ip6_40 encap_ip6ip6_72 encap_ip6ip6_244 encap_ip6ip6_tunsrc_8
-	transit_48_off transit_48 transit_48_module decap_48 incremental_48 dex_44 freq_1000
+	transit_48_off transit_48 transit_48_module transit_48_events transit_48_batches transit_48_export decap_48 incremental_48 dex_44 freq_1000
 	freq_1000_ip6ip6)
 # shellcheck disable=SC2206
 [ -z "${IOAM_RS_BENCH_SCENARIOS:-}" ] || SCENARIOS=($IOAM_RS_BENCH_SCENARIOS)
@@ -257,7 +358,7 @@ hot_offsets() {
 }
 
 # Scenarios of the module's own options, which the kernel's own IOAM cannot run.
-MODULE_ONLY=" incremental_48 dex_44 "
+MODULE_ONLY=" incremental_48 dex_44 transit_48_events transit_48_batches transit_48_export "
 
 for name in "${SCENARIOS[@]}"; do
 	[[ $kernel = ioam-rs || $MODULE_ONLY != *" $name "* ]] || continue
@@ -272,10 +373,16 @@ for name in "${SCENARIOS[@]}"; do
 	else
 		pg start $PG/pgctrl
 	fi
+	# With a listener, until it has caught up (idle time is not counted).
+	[ ${#EXPORTER_PIDS[@]} = 0 ] || exporter_drain
 	t1=$(date +%s%N)
 	b1=$(busy_ns)
 	sleep 0.2
 	rx1=$(rx_packets)
+	case $name in
+	transit_48_export) exporter_stop ;;
+	transit_48_events | transit_48_batches) sink_stop ;;
+	esac
 	if [ "$mode" = audit ]; then
 		audit_stop "$name"
 	elif [ "$mode" = profile ]; then

@@ -174,7 +174,35 @@ def markdown(scenarios, by, args):
         ok = all("≥" in c for c in checks)
         lines.append("- %s: %s — %s" % (s, "; ".join(checks) or "no data", "met" if ok else "NOT met"))
     lines += transit_cost(by)
+    lines += export_cost(by)
     return "\n".join(lines) + "\n"
+
+
+# A transit node exporting every trace keeps this share of its throughput without export.
+EXPORT_TARGET = 0.90
+
+
+def export_cost(by):
+    """What taking every trace's event costs T, against transit_48_module: the module's part
+    (a listener that drops the messages: one message per event, or batched) and the whole node
+    (ioam-exporter exporting every trace)."""
+    without = by.get(("ioam-rs", "transit_48_module"))
+    if not without or not without["pps_median"]:
+        return []
+    lines = []
+    for s, what in (("transit_48_events", "one message per event"),
+                    ("transit_48_batches", "batched for exporters"),
+                    ("transit_48_export", "batched and exported by ioam-exporter")):
+        r = by.get(("ioam-rs", s))
+        if not r or not r["pps_median"]:
+            continue
+        ratio = r["pps_median"] / without["pps_median"]
+        extra = 1e6 / r["pps_median"] - 1e6 / without["pps_median"]
+        verdict = "" if s == "transit_48_events" else " — %s" % ("met" if ratio >= EXPORT_TARGET else "NOT met")
+        lines.append("- %s (%s) against transit_48_module: %.3f %s %.2f, %.2f k insns/packet more%s"
+                     % (s, what, ratio, "≥" if ratio >= EXPORT_TARGET else "<", EXPORT_TARGET, extra,
+                        verdict))
+    return lines
 
 
 def transit_cost(by):
