@@ -43,7 +43,11 @@ add_link() {
 
 cleanup_test() {
 	local ns link
-	for ns in "${CREATED_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	# Daemons a failed test left behind (an exporter, a collector) would hold its output open.
+	for ns in "${CREATED_NETNS[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
 	for link in "${CREATED_LINKS[@]}"; do ip link del "$link" 2>/dev/null; done
 	CREATED_NETNS=() CREATED_LINKS=()
 }

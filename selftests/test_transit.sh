@@ -414,6 +414,97 @@ test_receive_hook_under_traffic() {
 	check_receive_hooks "$T1" 0 "with no work left"
 }
 
+# The exporter under faults, over TCP: its collector stopped and restarted during traffic, the
+# exporter killed and restarted, a burst over the export limit. Nothing crashes; every event an
+# exporter read is exported or counted lost, and so is every event over the limit.
+test_export_faults() {
+	chain_topology 1 module
+	local dir t1=(ip netns exec "$T1") collector exporter traffic before
+	dir=$(mktemp -d)
+	route_trace inline 0x800000 8
+	# A collector that reads and drops (the exporter's records are checked in export_ipfix).
+	collector_start() {
+		"${t1[@]}" python3 -c 'import socket
+s = socket.create_server(("127.0.0.1", 4739), reuse_port=True)
+while True:
+    c, _ = s.accept()
+    while c.recv(65536):
+        pass' &
+		collector=$!
+	}
+	exporter_start() {
+		before=$(listening_sockets "$T1")
+		"${t1[@]}" "$REPO_ROOT/target/release/ioam-exporter" --collector tcp://127.0.0.1:4739 \
+			--metrics-listen 127.0.0.1:9464 --flush-ms 20 --module-stats-interval 0 \
+			2>>"$dir/exporter.log" &
+		exporter=$!
+		for _ in $(seq "$(wait_s 300)"); do
+			[ "$(listening_sockets "$T1")" -le "$before" ] || return 0
+			sleep 0.1
+		done
+		fail "ioam-exporter did not join the export group: $(cat "$dir/exporter.log")"
+	}
+	# metrics_check PYTHON_CONDITION: waits until the metrics (dict m, by series) meet it.
+	metrics_check() {
+		"${t1[@]}" python3 - "$1" "$(wait_s 30)" >"$dir/check" 2>&1 <<-'EOF' ||
+		import sys, time, urllib.request
+		cond, wait = sys.argv[1], int(sys.argv[2])
+		m = {}
+		for _ in range(wait * 10):
+		    try:
+		        text = urllib.request.urlopen("http://127.0.0.1:9464/metrics").read().decode()
+		        m = {k: float(v) for k, v in (l.rsplit(" ", 1) for l in text.splitlines() if l and l[0] != "#")}
+		        g = lambda k: m.get(k, 0.0)
+		        if eval("(" + cond + ")"):
+		            sys.exit(0)
+		    except OSError:
+		        pass
+		    time.sleep(0.1)
+		sys.exit(f"not met: {cond}; metrics: { {k: v for k, v in m.items() if 'ioam_exporter' in k and 'bucket' not in k} }")
+		EOF
+			fail "$(cat "$dir/check")"
+	}
+	collector_start
+	exporter_start
+	ip netns exec "$A" ping -6 -q -c 150 -i 0.02 -W 1 "$DST" >/dev/null 2>&1 &
+	traffic=$!
+	sleep 1
+	kill "$collector"
+	wait "$collector" 2>/dev/null || true
+	sleep 1
+	collector_start
+	wait "$traffic" || true
+	# Every event read became its records (a path record and one per node), sent or lost
+	# together; the collector came back.
+	metrics_check "g('ioam_exporter_collector_up') == 1 and g('ioam_exporter_collector_connects_total') >= 2
+and g('ioam_exporter_events_received_total{kind=\"trace\"}') == 150
+and g('ioam_exporter_records_exported_total{template=\"path\"}')
+    + g('ioam_exporter_events_lost_total{reason=\"collector_unreachable\"}') == 150
+and g('ioam_exporter_events_lost_total{reason=\"collector_unreachable\"}') > 0
+and g('ioam_exporter_records_lost_total{reason=\"collector_unreachable\"}')
+    == 3 * g('ioam_exporter_events_lost_total{reason=\"collector_unreachable\"}')"
+	check_stat "$T1" export_sent 150
+	# Killed and started again: the new one reads what follows.
+	kill -KILL "$exporter"
+	wait "$exporter" 2>/dev/null || true
+	exporter_start
+	expect_ok ip netns exec "$A" ping -6 -q -c 20 -i 0.02 -W 1 "$DST"
+	metrics_check "g('ioam_exporter_events_received_total{kind=\"trace\"}') == 20
+and g('ioam_exporter_records_exported_total{template=\"path\"}') == 20"
+	# A burst over the export limit: what the kernel did not batch is the exporter's loss too.
+	expect_ok "${t1[@]}" "$IOAMCTL" export limit rate 1 burst 10
+	ip netns exec "$A" ping -6 -q -c 50 -l 50 -i 0.001 -W 2 "$DST" >/dev/null 2>&1
+	local limited
+	limited=$(stat "$T1" export_rate_limited)
+	[ "$limited" -ge 38 ] || fail "$limited of 50 events over the limit"
+	metrics_check "g('ioam_exporter_events_lost_total{reason=\"rate_limit\"}') == $limited
+and g('ioam_exporter_events_received_total{kind=\"trace\"}') == 20 + 50 - $limited"
+	kill "$exporter" "$collector"
+	wait "$exporter" "$collector" 2>/dev/null || true
+	grep -qi panick "$dir/exporter.log" && fail "ioam-exporter: $(grep -i panick "$dir/exporter.log")"
+	rm -rf "$dir"
+}
+
 # ioam-exporter in T2 joins the module's events and exports them to nfacctd (pmacct, with
 # the shipped element file) over UDP: the collector stores each node's exact data. Its metrics
 # count every event and record, none lost; a histogram of T1 -> T2's delay has every packet
@@ -972,5 +1063,6 @@ run_test encap_active test_encap_active
 run_test incremental_gso test_incremental_gso
 run_test receive_hook_under_traffic test_receive_hook_under_traffic
 run_test export_ipfix test_export_ipfix
+run_test export_faults test_export_faults
 run_test malformed_options_module_switch test_malformed_module
 run_test malformed_options_kernel_sysctl test_malformed_sysctl
