@@ -136,9 +136,14 @@ struct Common {
     flags: u8,
 }
 
+/// Fields of a per-hop record with every node field: its vector is allocated once.
+const MAX_HOP_FIELDS: usize = 24;
+
 impl Common {
-    fn fields(&self) -> Vec<(FieldSpecifier, Value)> {
-        vec![
+    /// The common fields, in a vector with room for `capacity` fields.
+    fn fields(&self, capacity: usize) -> Vec<(FieldSpecifier, Value)> {
+        let mut fields = Vec::with_capacity(capacity);
+        fields.extend([
             (elements::EVENT_KIND.spec(self.pen), Value::U8(self.kind)),
             (
                 elements::NAMESPACE_ID.spec(self.pen),
@@ -149,7 +154,8 @@ impl Common {
                 Value::U32(self.trace_type),
             ),
             (elements::TRACE_FLAGS.spec(self.pen), Value::U8(self.flags)),
-        ]
+        ]);
+        fields
     }
 }
 
@@ -160,31 +166,32 @@ fn path_record(
     entries: &[ParsedNode<'_>],
 ) -> Result<Record, EncodeError> {
     // Wide ids only when the type has no short ones.
-    let (element, ids): (Element, Vec<Value>) = if trace_type & trace_bit(0) != 0 {
-        (
-            elements::NODE_ID,
+    let list = if trace_type & trace_bit(0) != 0 {
+        basic_list(
+            Semantic::Ordered,
+            elements::NODE_ID.spec(common.pen),
             entries
                 .iter()
-                .filter_map(|n| n.hop_limit_node_id.map(|(_, id)| Value::U32(id)))
-                .collect(),
+                .filter_map(|n| n.hop_limit_node_id.map(|(_, id)| Value::U32(id))),
         )
     } else if trace_type & trace_bit(8) != 0 {
-        (
-            elements::NODE_ID_WIDE,
+        basic_list(
+            Semantic::Ordered,
+            elements::NODE_ID_WIDE.spec(common.pen),
             entries
                 .iter()
-                .filter_map(|n| n.hop_limit_node_id_wide.map(|(_, id)| Value::U64(id)))
-                .collect(),
+                .filter_map(|n| n.hop_limit_node_id_wide.map(|(_, id)| Value::U64(id))),
         )
     } else {
-        (elements::NODE_ID, Vec::new())
-    };
-    let mut fields = common.fields();
+        basic_list(
+            Semantic::Ordered,
+            elements::NODE_ID.spec(common.pen),
+            std::iter::empty::<Value>(),
+        )
+    }?;
+    let mut fields = common.fields(6);
     fields.push((elements::HOP_COUNT.spec(common.pen), Value::U8(hop_count)));
-    fields.push((
-        BASIC_LIST,
-        basic_list(Semantic::Ordered, element.spec(common.pen), &ids)?,
-    ));
+    fields.push((BASIC_LIST, list));
     Ok(Record {
         template_id: PATH_TEMPLATE_ID,
         fields,
@@ -193,7 +200,7 @@ fn path_record(
 
 fn hop_record(common: &Common, index: u8, tsformat: u8, node: &ParsedNode<'_>) -> Record {
     let pen = common.pen;
-    let mut fields = common.fields();
+    let mut fields = common.fields(MAX_HOP_FIELDS);
     let mut add = |element: Element, value: Value| fields.push((element.spec(pen), value));
     add(elements::HOP_INDEX, Value::U8(index));
     if let Some((hop_limit, node_id)) = node.hop_limit_node_id {

@@ -3,30 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use crate::ipfix::field::{Value, VARIABLE_LENGTH};
 use crate::ipfix::message::{MESSAGE_HEADER_LEN, SET_HEADER_LEN};
 use crate::ipfix::template::Record;
 
 /// The octets `record` takes in a data set (RFC 7011 §7 for variable-length fields),
 /// computed from its fields without encoding it.
 pub fn record_len(record: &Record) -> usize {
-    record
-        .fields
-        .iter()
-        .map(|(spec, value)| {
-            if spec.length != VARIABLE_LENGTH {
-                return usize::from(spec.length);
-            }
-            let len = match value {
-                Value::U8(_) => 1,
-                Value::U16(_) => 2,
-                Value::U32(_) => 4,
-                Value::U64(_) => 8,
-                Value::Octets(bytes) => bytes.len(),
-            };
-            len + if len < 255 { 1 } else { 3 }
-        })
-        .sum()
+    record.encoded_len()
 }
 
 /// The pending records of one message.
@@ -86,14 +69,16 @@ impl Batch {
         self.message_len = MESSAGE_HEADER_LEN;
         self.open_set = None;
         self.oldest = None;
-        std::mem::take(&mut self.records)
+        // The next batch is about as long: room for it now, not by growing.
+        let capacity = self.records.len();
+        std::mem::replace(&mut self.records, Vec::with_capacity(capacity))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ipfix::field::FieldSpecifier;
+    use crate::ipfix::field::{FieldSpecifier, Value, VARIABLE_LENGTH};
 
     fn record(template_id: u16, fields: Vec<(FieldSpecifier, Value)>) -> Record {
         Record {

@@ -96,14 +96,14 @@ impl<T: Transport> Exporter<T> {
             });
         self.hops.record(&event);
         let records = match event_records(&event, self.pen) {
-            Ok(records) => records.into_records(),
+            Ok(records) => records,
             Err(error) => {
                 log::debug!("an event gives no records: {error}");
                 self.metrics.events_lost(LossReason::DecodeError, 1);
                 return;
             }
         };
-        for record in records {
+        for record in std::iter::once(records.path).chain(records.hops) {
             if self.batch.is_full_for(&record) {
                 self.flush(now);
             }

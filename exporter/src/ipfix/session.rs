@@ -122,22 +122,59 @@ impl Session {
             .and_then(|since| u32::try_from(since.as_secs()).ok())
             .ok_or(EncodeError::ExportTimeOutOfRange)?;
 
-        let mut templates = self.templates.clone();
-        let mut encoded = Vec::with_capacity(records.len());
-        for record in records {
-            let template = record.template()?;
-            match templates.get(&template.id()) {
-                Some(known) if *known != template => {
-                    return Err(EncodeError::TemplateConflict(template.id()))
+        let learned = self.learn_templates(records)?;
+        match self.build_messages(now, export_time, records) {
+            Ok(messages) => Ok(messages),
+            Err(error) => {
+                for id in learned {
+                    self.templates.remove(&id);
                 }
-                Some(_) => {}
-                None => {
-                    templates.insert(template.id(), template);
-                }
+                Err(error)
             }
-            encoded.push((record.template_id, record.encode()?));
         }
+    }
 
+    /// Adds the templates of `records` not yet known, and returns their ids; a record
+    /// whose id is known must match its template. Only new ids build a template: the
+    /// others are compared field by field. On error nothing is added.
+    fn learn_templates(&mut self, records: &[Record]) -> Result<Vec<u16>, EncodeError> {
+        let mut learned = Vec::new();
+        let mut checked = Ok(());
+        for record in records {
+            checked = match self.templates.get(&record.template_id) {
+                Some(known) if known.describes(record) => Ok(()),
+                // A record that makes no valid template fails as such, else as a conflict.
+                Some(_) => record
+                    .template()
+                    .and(Err(EncodeError::TemplateConflict(record.template_id))),
+                None => record.template().map(|template| {
+                    self.templates.insert(template.id(), template);
+                    learned.push(record.template_id);
+                }),
+            };
+            if checked.is_err() {
+                break;
+            }
+        }
+        match checked {
+            Ok(()) => Ok(learned),
+            Err(error) => {
+                for id in learned {
+                    self.templates.remove(&id);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// The messages of [`Session::encode`], with every template of `records` known. The
+    /// session's numbering and announcements change only on success.
+    fn build_messages(
+        &mut self,
+        now: SystemTime,
+        export_time: u32,
+        records: &[Record],
+    ) -> Result<Vec<Vec<u8>>, EncodeError> {
         let refresh = match self.config.transport {
             Transport::Udp { template_refresh } => self.last_refresh.is_none_or(|last| {
                 // A clock that went back counts as due.
@@ -146,40 +183,59 @@ impl Session {
             }),
             Transport::Tcp => false,
         };
-        let mut items = Vec::new();
-        for (id, template) in &templates {
+        let mut template_records = Vec::new();
+        for (id, template) in &self.templates {
             if refresh || !self.announced.contains(id) {
-                items.push((TEMPLATE_SET_ID, *id, template.encode()?));
+                template_records.push((*id, template.encode()?));
             }
         }
-        let sent_templates: Vec<u16> = items.iter().map(|(_, id, _)| *id).collect();
-        items.extend(encoded.into_iter().map(|(id, bytes)| (id, id, bytes)));
 
         let max = usize::from(self.config.max_message_size);
-        let header = |sequence_number| MessageHeader {
-            export_time,
-            sequence_number,
-            observation_domain_id: self.config.observation_domain_id,
+        let observation_domain_id = self.config.observation_domain_id;
+        let new_message = |sequence_number| {
+            MessageBuilder::with_capacity(
+                MessageHeader {
+                    export_time,
+                    sequence_number,
+                    observation_domain_id,
+                },
+                max,
+            )
+        };
+        let too_large = |template_id, size| EncodeError::RecordTooLarge {
+            template_id,
+            size,
+            max: self.config.max_message_size,
         };
         let mut sequence_number = self.sequence_number;
         let mut messages = Vec::new();
-        let mut message = MessageBuilder::new(header(sequence_number));
-        for (set_id, template_id, bytes) in &items {
+        let mut message = new_message(sequence_number);
+        // Closes the message when `len` octets more in set `set_id` would not fit.
+        let mut make_room =
+            |message: &mut MessageBuilder, set_id: u16, len: usize| -> Result<(), EncodeError> {
+                if message.len_with(set_id, len) > max {
+                    sequence_number = sequence_number.wrapping_add(message.data_records());
+                    let full = std::mem::replace(message, new_message(sequence_number));
+                    messages.push(full.finish()?);
+                }
+                Ok(())
+            };
+        for (id, bytes) in &template_records {
             let alone = MESSAGE_HEADER_LEN + SET_HEADER_LEN + bytes.len();
             if alone > max {
-                return Err(EncodeError::RecordTooLarge {
-                    template_id: *template_id,
-                    size: alone,
-                    max: self.config.max_message_size,
-                });
+                return Err(too_large(*id, alone));
             }
-            if message.len_with(*set_id, bytes.len()) > max {
-                sequence_number = sequence_number.wrapping_add(message.data_records());
-                let full =
-                    std::mem::replace(&mut message, MessageBuilder::new(header(sequence_number)));
-                messages.push(full.finish()?);
+            make_room(&mut message, TEMPLATE_SET_ID, bytes.len())?;
+            message.push(TEMPLATE_SET_ID, bytes)?;
+        }
+        for record in records {
+            let len = record.encoded_len();
+            let alone = MESSAGE_HEADER_LEN + SET_HEADER_LEN + len;
+            if alone > max {
+                return Err(too_large(record.template_id, alone));
             }
-            message.push(*set_id, bytes)?;
+            make_room(&mut message, record.template_id, len)?;
+            message.push_record(record)?;
         }
         if !message.is_empty() {
             sequence_number = sequence_number.wrapping_add(message.data_records());
@@ -187,8 +243,8 @@ impl Session {
         }
 
         self.sequence_number = sequence_number;
-        self.templates = templates;
-        self.announced.extend(sent_templates);
+        self.announced
+            .extend(template_records.iter().map(|(id, _)| *id));
         if refresh {
             self.last_refresh = Some(now);
         }

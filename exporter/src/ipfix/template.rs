@@ -1,7 +1,7 @@
 //! Template records and data records (RFC 7011 §3.4). A [`Record`] carries its field
 //! specifiers with its values, so its template is derived from it and cannot disagree.
 
-use super::field::{FieldSpecifier, Value};
+use super::field::{FieldSpecifier, Value, VARIABLE_LENGTH};
 use super::EncodeError;
 
 /// Set id of a template set.
@@ -42,6 +42,18 @@ impl Template {
         &self.fields
     }
 
+    /// Whether `record` has this template's id and field specifiers, in order: checked
+    /// without building the record's template.
+    pub fn describes(&self, record: &Record) -> bool {
+        self.id == record.template_id
+            && self.fields.len() == record.fields.len()
+            && self
+                .fields
+                .iter()
+                .zip(&record.fields)
+                .all(|(spec, (field, _))| spec == field)
+    }
+
     /// The template record: template id, field count, field specifiers.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         let count = u16::try_from(self.fields.len()).map_err(|_| EncodeError::TooManyFields {
@@ -76,11 +88,39 @@ impl Record {
 
     /// The record's octets: each value at its field's length.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        for (spec, value) in &self.fields {
-            value.write(spec.length, &mut out)?;
-        }
+        let mut out = Vec::with_capacity(self.encoded_len());
+        self.write(&mut out)?;
         Ok(out)
+    }
+
+    /// Appends the record's octets to `out` (a message being filled); on error `out` may
+    /// hold part of the record.
+    pub fn write(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        for (spec, value) in &self.fields {
+            value.write(spec.length, out)?;
+        }
+        Ok(())
+    }
+
+    /// The octets [`Record::encode`] gives a well-formed record (RFC 7011 §7 for
+    /// variable-length fields), computed from its fields without encoding it.
+    pub fn encoded_len(&self) -> usize {
+        self.fields
+            .iter()
+            .map(|(spec, value)| {
+                if spec.length != VARIABLE_LENGTH {
+                    return usize::from(spec.length);
+                }
+                let len = match value {
+                    Value::U8(_) => 1,
+                    Value::U16(_) => 2,
+                    Value::U32(_) => 4,
+                    Value::U64(_) => 8,
+                    Value::Octets(bytes) => bytes.len(),
+                };
+                len + if len < 255 { 1 } else { 3 }
+            })
+            .sum()
     }
 
     /// The value of the first field with this specifier.
