@@ -89,6 +89,19 @@ impl Value {
     /// take their full width, in network byte order: a length that differs is an error
     /// (this encoder does not use reduced-size encoding).
     pub fn write(&self, length: u16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        // The common case, an integer at its width: a store of known size.
+        match (self, length) {
+            (Value::U8(v), 1) => out.push(*v),
+            (Value::U16(v), 2) => out.extend_from_slice(&v.to_be_bytes()),
+            (Value::U32(v), 4) => out.extend_from_slice(&v.to_be_bytes()),
+            (Value::U64(v), 8) => out.extend_from_slice(&v.to_be_bytes()),
+            _ => return self.write_other(length, out),
+        }
+        Ok(())
+    }
+
+    /// [`Value::write`] of octets, variable-length fields, and mismatched lengths.
+    fn write_other(&self, length: u16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let bytes: &[u8] = match self {
             Value::U8(v) => &v.to_be_bytes(),
             Value::U16(v) => &v.to_be_bytes(),
