@@ -109,18 +109,24 @@ impl Value {
             Value::U64(v) => &v.to_be_bytes(),
             Value::Octets(v) => v,
         };
-        if length == VARIABLE_LENGTH {
-            return write_variable_length(bytes, out);
-        }
-        if bytes.len() != usize::from(length) {
-            return Err(EncodeError::LengthMismatch {
-                declared: length,
-                actual: bytes.len(),
-            });
-        }
-        out.extend_from_slice(bytes);
-        Ok(())
+        write_octets(bytes, length, out)
     }
+}
+
+/// Appends `bytes` as the value of a field of `length` octets (or [`VARIABLE_LENGTH`]), as
+/// [`Value::write`] writes [`Value::Octets`].
+pub fn write_octets(bytes: &[u8], length: u16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    if length == VARIABLE_LENGTH {
+        return write_variable_length(bytes, out);
+    }
+    if bytes.len() != usize::from(length) {
+        return Err(EncodeError::LengthMismatch {
+            declared: length,
+            actual: bytes.len(),
+        });
+    }
+    out.extend_from_slice(bytes);
+    Ok(())
 }
 
 /// Appends `data` as a variable-length field (RFC 7011 §7): a 1-octet length below 255,

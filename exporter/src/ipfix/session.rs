@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 use super::message::{MessageBuilder, MessageHeader, MESSAGE_HEADER_LEN, SET_HEADER_LEN};
-use super::template::{Record, Template, TEMPLATE_SET_ID};
+use super::template::{EncodedRecords, Record, Template, TEMPLATE_SET_ID};
 use super::EncodeError;
 
 /// Default largest UDP message: fits a 1,500-octet MTU with IPv6 and UDP headers.
@@ -116,14 +116,53 @@ impl Session {
         now: SystemTime,
         records: &[Record],
     ) -> Result<Vec<Vec<u8>>, EncodeError> {
-        let export_time = now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .ok()
-            .and_then(|since| u32::try_from(since.as_secs()).ok())
-            .ok_or(EncodeError::ExportTimeOutOfRange)?;
+        let export_time = export_time(now)?;
 
         let learned = self.learn_templates(records)?;
-        match self.build_messages(now, export_time, records) {
+        match self.build_messages(now, export_time, records.iter()) {
+            Ok(messages) => Ok(messages),
+            Err(error) => {
+                for id in learned {
+                    self.templates.remove(&id);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Whether records of template `template_id` have been encoded in this session (its
+    /// template is known).
+    pub fn knows_template(&self, template_id: u16) -> bool {
+        self.templates.contains_key(&template_id)
+    }
+
+    /// [`Session::encode`] of records already encoded: `templates` are those of their
+    /// template ids that the session does not know yet (see
+    /// [`Session::knows_template`]), the others' records must match the known templates.
+    pub fn encode_encoded(
+        &mut self,
+        now: SystemTime,
+        templates: &[Template],
+        records: &EncodedRecords,
+    ) -> Result<Vec<Vec<u8>>, EncodeError> {
+        let export_time = export_time(now)?;
+        let mut learned = Vec::with_capacity(templates.len());
+        for template in templates {
+            match self.templates.get(&template.id()) {
+                Some(known) if known == template => {}
+                Some(_) => {
+                    for id in learned {
+                        self.templates.remove(&id);
+                    }
+                    return Err(EncodeError::TemplateConflict(template.id()));
+                }
+                None => {
+                    self.templates.insert(template.id(), template.clone());
+                    learned.push(template.id());
+                }
+            }
+        }
+        match self.build_messages(now, export_time, records.iter()) {
             Ok(messages) => Ok(messages),
             Err(error) => {
                 for id in learned {
@@ -173,7 +212,7 @@ impl Session {
         &mut self,
         now: SystemTime,
         export_time: u32,
-        records: &[Record],
+        records: impl Iterator<Item = impl DataRecord>,
     ) -> Result<Vec<Vec<u8>>, EncodeError> {
         let refresh = match self.config.transport {
             Transport::Udp { template_refresh } => self.last_refresh.is_none_or(|last| {
@@ -232,10 +271,10 @@ impl Session {
             let len = record.encoded_len();
             let alone = MESSAGE_HEADER_LEN + SET_HEADER_LEN + len;
             if alone > max {
-                return Err(too_large(record.template_id, alone));
+                return Err(too_large(record.template_id(), alone));
             }
-            make_room(&mut message, record.template_id, len)?;
-            message.push_record(record)?;
+            make_room(&mut message, record.template_id(), len)?;
+            record.push_to(&mut message)?;
         }
         if !message.is_empty() {
             sequence_number = sequence_number.wrapping_add(message.data_records());
@@ -250,6 +289,49 @@ impl Session {
         }
         Ok(messages)
     }
+}
+
+/// A data record as a session lays it into messages: built, or already encoded.
+trait DataRecord {
+    fn template_id(&self) -> u16;
+    fn encoded_len(&self) -> usize;
+    fn push_to(&self, message: &mut MessageBuilder) -> Result<(), EncodeError>;
+}
+
+impl DataRecord for &Record {
+    fn template_id(&self) -> u16 {
+        self.template_id
+    }
+
+    fn encoded_len(&self) -> usize {
+        Record::encoded_len(self)
+    }
+
+    fn push_to(&self, message: &mut MessageBuilder) -> Result<(), EncodeError> {
+        message.push_record(self)
+    }
+}
+
+impl DataRecord for (u16, &[u8]) {
+    fn template_id(&self) -> u16 {
+        self.0
+    }
+
+    fn encoded_len(&self) -> usize {
+        self.1.len()
+    }
+
+    fn push_to(&self, message: &mut MessageBuilder) -> Result<(), EncodeError> {
+        message.push(self.0, self.1)
+    }
+}
+
+/// The export time of a message sent at `now`: seconds since 1970, in 32 bits.
+fn export_time(now: SystemTime) -> Result<u32, EncodeError> {
+    now.duration_since(SystemTime::UNIX_EPOCH)
+        .ok()
+        .and_then(|since| u32::try_from(since.as_secs()).ok())
+        .ok_or(EncodeError::ExportTimeOutOfRange)
 }
 
 #[cfg(test)]
@@ -323,6 +405,38 @@ mod tests {
         assert_eq!(set_ids(&second[0]), [2, 256, 300]);
         // Only template 300 went out.
         assert_eq!(u16_at(&second[0], 16 + 4), 300);
+        Ok(())
+    }
+
+    #[test]
+    fn encoded_records_make_the_same_messages() -> Result<(), EncodeError> {
+        let records: Vec<Record> = (0..300)
+            .map(|v| record(if v % 3 == 0 { 300 } else { 256 }, v))
+            .collect();
+        let mut encoded = EncodedRecords::default();
+        for record in &records {
+            encoded.push(record.template_id, &record.encode()?);
+        }
+        let templates = [record(256, 0).template()?, record(300, 0).template()?];
+        let mut by_records = Session::new(SessionConfig::udp(1))?;
+        let mut by_bytes = Session::new(SessionConfig::udp(1))?;
+        assert!(!by_bytes.knows_template(256));
+        assert_eq!(
+            by_bytes.encode_encoded(at(5), &templates, &encoded)?,
+            by_records.encode(at(5), &records)?
+        );
+        assert!(by_bytes.knows_template(256) && by_bytes.knows_template(300));
+        assert_eq!(by_bytes.sequence_number(), 300);
+        // Known templates are not given again.
+        assert_eq!(
+            by_bytes.encode_encoded(at(6), &[], &encoded)?,
+            by_records.encode(at(6), &records)?
+        );
+        let other = Template::new(256, vec![FieldSpecifier::iana(8, 4)])?;
+        assert_eq!(
+            by_bytes.encode_encoded(at(7), &[other], &encoded),
+            Err(EncodeError::TemplateConflict(256))
+        );
         Ok(())
     }
 

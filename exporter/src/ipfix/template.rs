@@ -132,6 +132,87 @@ impl Record {
     }
 }
 
+/// Data records already encoded, back to back in one buffer: what an exporter batches,
+/// so that a record needs no allocation of its own.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EncodedRecords {
+    bytes: Vec<u8>,
+    /// Each record's template id and end in `bytes` (it starts where the previous ends).
+    records: Vec<(u16, usize)>,
+}
+
+impl EncodedRecords {
+    /// Room for `records` records of `bytes` octets in all.
+    pub fn with_capacity(records: usize, bytes: usize) -> Self {
+        EncodedRecords {
+            bytes: Vec::with_capacity(bytes),
+            records: Vec::with_capacity(records),
+        }
+    }
+
+    /// Records held.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Octets of all the records.
+    pub fn bytes_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Appends a record of template `template_id` whose octets `write` appends; on error
+    /// nothing is added.
+    pub fn push_with<E>(
+        &mut self,
+        template_id: u16,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let start = self.bytes.len();
+        match write(&mut self.bytes) {
+            Ok(()) => {
+                self.records.push((template_id, self.bytes.len()));
+                Ok(())
+            }
+            Err(error) => {
+                self.bytes.truncate(start);
+                Err(error)
+            }
+        }
+    }
+
+    /// Appends a record of template `template_id` encoded as `record`.
+    pub fn push(&mut self, template_id: u16, record: &[u8]) {
+        self.bytes.extend_from_slice(record);
+        self.records.push((template_id, self.bytes.len()));
+    }
+
+    /// Keeps the first `records` records.
+    pub fn truncate(&mut self, records: usize) {
+        self.records.truncate(records);
+        let end = self.records.last().map_or(0, |(_, end)| *end);
+        self.bytes.truncate(end);
+    }
+
+    /// Each record's template id and octets, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (u16, &[u8])> + '_ {
+        let mut start = 0;
+        self.records.iter().map(move |(template_id, end)| {
+            let record = self.bytes.get(start..*end).unwrap_or_default();
+            start = *end;
+            (*template_id, record)
+        })
+    }
+
+    /// Each record's template id, in order.
+    pub fn template_ids(&self) -> impl Iterator<Item = u16> + '_ {
+        self.records.iter().map(|(template_id, _)| *template_id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
