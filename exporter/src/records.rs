@@ -119,27 +119,55 @@ pub fn write_event_records(
     pen: u32,
     out: &mut EncodedRecords,
 ) -> Result<(), RecordError> {
-    let decoded = Decoded::new(event, pen)?;
-    let start = out.len();
-    let written = out
-        .push_with(PATH_TEMPLATE_ID, |bytes| {
-            decoded.path_fields(&mut ValueWriter(bytes))
-        })
-        .and_then(|()| {
-            decoded
-                .entries
-                .iter()
-                .zip(0u8..)
-                .try_for_each(|(node, index)| {
-                    out.push_with(decoded.hop_template_id, |bytes| {
-                        decoded.hop_fields(index, node, &mut ValueWriter(bytes))
-                    })
-                })
-        });
-    if written.is_err() {
-        out.truncate(start);
+    Decoded::new(event, pen)?.write_records(out)
+}
+
+/// An event checked and its node entries read, ready to give its records: what
+/// [`event_records`] and [`write_event_records`] do first, for a caller that also wants
+/// the node entries.
+pub fn decode_event(event: &TraceEvent, pen: u32) -> Result<Decoded<'_>, RecordError> {
+    Decoded::new(event, pen)
+}
+
+impl Decoded<'_> {
+    /// The node entries, in path order (first node first).
+    pub fn nodes(&self) -> &[ParsedNode<'_>] {
+        &self.entries
     }
-    written.map_err(RecordError::from)
+
+    pub fn namespace(&self) -> u16 {
+        self.common.namespace
+    }
+
+    /// The trace type, 24 bits.
+    pub fn trace_type(&self) -> u32 {
+        self.common.trace_type
+    }
+
+    /// [`write_event_records`] of the decoded event.
+    pub fn write_records(&self, out: &mut EncodedRecords) -> Result<(), RecordError> {
+        let decoded = self;
+        let start = out.len();
+        let written = out
+            .push_with(PATH_TEMPLATE_ID, |bytes| {
+                decoded.path_fields(&mut ValueWriter(bytes))
+            })
+            .and_then(|()| {
+                decoded
+                    .entries
+                    .iter()
+                    .zip(0u8..)
+                    .try_for_each(|(node, index)| {
+                        out.push_with(decoded.hop_template_id, |bytes| {
+                            decoded.hop_fields(index, node, &mut ValueWriter(bytes))
+                        })
+                    })
+            });
+        if written.is_err() {
+            out.truncate(start);
+        }
+        written.map_err(RecordError::from)
+    }
 }
 
 /// Where a record's fields go: a [`Record`]'s list, or straight into encoded octets.
@@ -164,6 +192,7 @@ impl FieldSink for Vec<(FieldSpecifier, Value)> {
 struct ValueWriter<'a>(&'a mut Vec<u8>);
 
 impl FieldSink for ValueWriter<'_> {
+    #[inline]
     fn add(&mut self, spec: FieldSpecifier, value: Value) -> Result<(), EncodeError> {
         value.write(spec.length, self.0)
     }
@@ -173,8 +202,8 @@ impl FieldSink for ValueWriter<'_> {
     }
 }
 
-/// An event checked and its node entries read, ready to give its records.
-struct Decoded<'a> {
+/// An event checked and its node entries read (see [`decode_event`]).
+pub struct Decoded<'a> {
     common: Common,
     /// Node entries in path order (first node first).
     entries: Vec<ParsedNode<'a>>,

@@ -12,7 +12,7 @@ use ioamctl::trace::TraceEvent;
 
 use crate::ipfix::session::Session;
 use crate::ipfix::template::{EncodedRecords, Template};
-use crate::records::{event_records, write_event_records, RecordError, PATH_TEMPLATE_ID};
+use crate::records::{decode_event, event_records, RecordError, PATH_TEMPLATE_ID};
 
 use super::batch::Batch;
 use super::clock::Now;
@@ -100,11 +100,21 @@ impl<T: Transport> Exporter<T> {
                 (_, true) => EventKind::Loopback,
                 _ => EventKind::Trace,
             });
-        self.hops.record(&event);
+        // The node entries are read once, for the records and the path metrics.
+        let decoded = decode_event(&event, self.pen);
+        match &decoded {
+            Ok(decoded) => self.hops.record_path(
+                &event,
+                decoded.namespace(),
+                decoded.trace_type(),
+                decoded.nodes(),
+            ),
+            Err(_) => self.hops.record(&event),
+        }
         // Encoded straight into a buffer kept across events.
         let mut encoded = std::mem::take(&mut self.encoded);
         encoded.truncate(0);
-        if let Err(error) = write_event_records(&event, self.pen, &mut encoded) {
+        if let Err(error) = decoded.and_then(|decoded| decoded.write_records(&mut encoded)) {
             log::debug!("an event gives no records: {error}");
             self.metrics.events_lost(LossReason::DecodeError, 1);
             self.encoded = encoded;

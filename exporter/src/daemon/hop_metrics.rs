@@ -17,6 +17,7 @@
 
 use std::collections::hash_map::{Entry, HashMap};
 
+use ioam_wire::parse::ParsedNode;
 use ioamctl::trace::TraceEvent;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -25,7 +26,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use super::delay::{trace_timing, TraceTiming};
+use super::delay::{path_timing, trace_timing, TraceTiming};
 
 /// Default of `--max-hop-pairs`.
 pub const DEFAULT_MAX_HOP_PAIRS: usize = 1024;
@@ -161,9 +162,27 @@ impl HopRecorder {
         if event.dex {
             return;
         }
-        let Some(timing) = trace_timing(event) else {
+        if let Some(timing) = trace_timing(event) {
+            self.record_timing(event, &timing);
+        }
+    }
+
+    /// [`HopRecorder::record`] of an event already decoded: of namespace `namespace` and
+    /// trace type `trace_type` (24 bits), with node entries `path` in path order.
+    pub fn record_path(
+        &mut self,
+        event: &TraceEvent,
+        namespace: u16,
+        trace_type: u32,
+        path: &[ParsedNode<'_>],
+    ) {
+        if event.dex {
             return;
-        };
+        }
+        self.record_timing(event, &path_timing(event, namespace, trace_type, path));
+    }
+
+    fn record_timing(&mut self, event: &TraceEvent, timing: &TraceTiming) {
         if !event.loopback {
             let family = &self.metrics.hop_count;
             self.hop_counts
@@ -175,7 +194,7 @@ impl HopRecorder {
                 })
                 .observe(timing.hop_count as f64);
         }
-        self.record_delays(&timing);
+        self.record_delays(timing);
     }
 
     fn record_delays(&mut self, timing: &TraceTiming) {
