@@ -192,7 +192,7 @@ impl FieldSink for Vec<(FieldSpecifier, Value)> {
 struct ValueWriter<'a>(&'a mut Vec<u8>);
 
 impl FieldSink for ValueWriter<'_> {
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, spec: FieldSpecifier, value: Value) -> Result<(), EncodeError> {
         value.write(spec.length, self.0)
     }

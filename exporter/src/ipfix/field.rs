@@ -88,7 +88,7 @@ impl Value {
     /// Appends the value for a field of `length` octets (or [`VARIABLE_LENGTH`]). Integers
     /// take their full width, in network byte order: a length that differs is an error
     /// (this encoder does not use reduced-size encoding).
-    #[inline]
+    #[inline(always)]
     pub fn write(&self, length: u16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         // The common case, an integer at its width: a store of known size.
         match (self, length) {
