@@ -121,14 +121,19 @@ impl<T: Transport> Exporter<T> {
             return;
         }
         match self.new_templates(&event, &encoded) {
-            Ok(mut templates) => {
+            Ok(templates) => {
                 for (template_id, record) in encoded.iter() {
                     if self.batch.is_full_for(template_id, record.len()) {
                         self.flush(now);
                     }
-                    // A new template goes with the batch of its first record.
-                    if let Some(at) = templates.iter().position(|t| t.id() == template_id) {
-                        self.batch.add_template(templates.swap_remove(at));
+                    // A new template goes with each batch of its records until the session
+                    // has sent it: a batch that was lost took its templates along.
+                    if !self.session.knows_template(template_id)
+                        && !self.batch.has_template(template_id)
+                    {
+                        if let Some(template) = templates.iter().find(|t| t.id() == template_id) {
+                            self.batch.add_template(template.clone());
+                        }
                     }
                     self.batch.push(template_id, record, now.monotonic);
                 }
@@ -141,16 +146,15 @@ impl<T: Transport> Exporter<T> {
         self.encoded = encoded;
     }
 
-    /// The templates of `records` (those of `event`) that neither the session nor the
-    /// batch knows: built from the event's records, only when there are any.
+    /// The templates of `records` (those of `event`) that the session does not know:
+    /// built from the event's records, only when there are any. The session learns
+    /// templates and never forgets them, so these cover every record of the event.
     fn new_templates(
         &self,
         event: &TraceEvent,
         records: &EncodedRecords,
     ) -> Result<Vec<Template>, RecordError> {
-        let is_new = |template_id| {
-            !self.session.knows_template(template_id) && !self.batch.has_template(template_id)
-        };
+        let is_new = |template_id| !self.session.knows_template(template_id);
         if !records.template_ids().any(is_new) {
             return Ok(Vec::new());
         }
@@ -450,6 +454,34 @@ mod tests {
         let last = exporter.transport().sent.last().cloned().unwrap();
         assert!(sequence_number(&last).unwrap() < 1000);
         assert_eq!(exporter.session.sequence_number(), 1000);
+    }
+
+    #[test]
+    fn records_after_a_lost_batch_still_carry_their_templates() {
+        // However many events the lost batches held, one of them split in the middle of
+        // an event's records: the rest of that event goes out with its templates.
+        for events in 1..40 {
+            let recorder = Recorder {
+                down: true,
+                ..Recorder::default()
+            };
+            let (mut exporter, clock) = exporter(SessionConfig::udp(1), recorder);
+            for _ in 0..events {
+                exporter.on_item(event(4), clock.at(0));
+            }
+            exporter.transport.down = false;
+            exporter.tick(clock.at(200));
+            let sent = &exporter.transport().sent;
+            // The batch may spill over into a second message, after the templates.
+            let sets: Vec<u16> = sent.iter().flat_map(|message| set_ids(message)).collect();
+            assert_eq!(sets[0], 2, "templates first");
+            for data_set in sets.iter().filter(|id| **id >= 256) {
+                assert!(
+                    exporter.session.knows_template(*data_set),
+                    "{events} events, {sets:?}: no template {data_set} was sent"
+                );
+            }
+        }
     }
 
     #[test]

@@ -146,6 +146,17 @@ impl Session {
         records: &EncodedRecords,
     ) -> Result<Vec<Vec<u8>>, EncodeError> {
         let export_time = export_time(now)?;
+        // Octets cannot be checked against a template: their template must be known.
+        let mut previous = None;
+        for template_id in records.template_ids() {
+            if previous != Some(template_id) {
+                let given = templates.iter().any(|t| t.id() == template_id);
+                if !given && !self.knows_template(template_id) {
+                    return Err(EncodeError::UnknownTemplate(template_id));
+                }
+                previous = Some(template_id);
+            }
+        }
         let mut learned = Vec::with_capacity(templates.len());
         for template in templates {
             match self.templates.get(&template.id()) {
@@ -436,6 +447,11 @@ mod tests {
         assert_eq!(
             by_bytes.encode_encoded(at(7), &[other], &encoded),
             Err(EncodeError::TemplateConflict(256))
+        );
+        encoded.push(400, &[1, 2, 3, 4]);
+        assert_eq!(
+            by_bytes.encode_encoded(at(7), &[], &encoded),
+            Err(EncodeError::UnknownTemplate(400))
         );
         Ok(())
     }
