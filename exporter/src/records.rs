@@ -17,8 +17,8 @@ use ioamctl::trace::TraceEvent;
 
 use crate::elements::{self, Element, BASIC_LIST};
 use crate::ipfix::basic_list::{basic_list, Semantic};
-use crate::ipfix::field::{FieldSpecifier, Value};
-use crate::ipfix::template::Record;
+use crate::ipfix::field::{write_octets, FieldSpecifier, Value};
+use crate::ipfix::template::{EncodedRecords, Record};
 use crate::ipfix::EncodeError;
 
 /// Template of the path records.
@@ -86,45 +86,263 @@ pub fn hop_template_id(trace_type: u32) -> u16 {
 
 /// The records of `event`, with enterprise elements under `pen`.
 pub fn event_records(event: &TraceEvent, pen: u32) -> Result<EventRecords, RecordError> {
-    let namespace = event.namespace.ok_or(RecordError::MissingNamespace)?;
-    let trace_type = event.trace_type.ok_or(RecordError::MissingTraceType)? >> 8;
-    let expected = node_len(trace_type);
-    if let Some(nodelen) = event.nodelen.filter(|&n| u32::from(n) != expected) {
-        return Err(RecordError::NodeLenMismatch {
-            nodelen,
-            trace_type,
-            expected,
-        });
-    }
-    let data = event.data.as_deref().unwrap_or_default();
-    let mut nodes = Nodes::new(trace_type, data);
-    // Wire order is most recent first: reversed, the path's order.
-    let mut entries: Vec<ParsedNode<'_>> = nodes.by_ref().collect();
-    if !nodes.remainder().is_empty() {
-        return Err(RecordError::TrailingData(nodes.remainder().len()));
-    }
-    entries.reverse();
-    let hop_count =
-        u8::try_from(entries.len()).map_err(|_| RecordError::TooManyNodes(entries.len()))?;
-
-    let common = Common {
-        pen,
-        kind: match (event.dex, event.loopback) {
-            (true, _) => 2,
-            (_, true) => 3,
-            _ => 1,
-        },
-        namespace,
-        trace_type,
-        flags: event.flags.unwrap_or(0),
-    };
-    let path = path_record(&common, hop_count, trace_type, &entries)?;
-    let hops = entries
+    let decoded = Decoded::new(event, pen)?;
+    let mut path = Vec::with_capacity(6);
+    decoded.path_fields(&mut path)?;
+    let hops = decoded
+        .entries
         .iter()
         .zip(0u8..)
-        .map(|(node, index)| hop_record(&common, index, event.tsformat.unwrap_or(POSIX), node))
-        .collect();
-    Ok(EventRecords { path, hops })
+        .map(|(node, index)| {
+            let mut fields = Vec::with_capacity(MAX_HOP_FIELDS);
+            decoded
+                .hop_fields(index, node, &mut fields)
+                .map(|()| Record {
+                    template_id: decoded.hop_template_id,
+                    fields,
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(EventRecords {
+        path: Record {
+            template_id: PATH_TEMPLATE_ID,
+            fields: path,
+        },
+        hops,
+    })
+}
+
+/// Appends the records of `event` to `out`, encoded: the octets [`event_records`]'s
+/// records encode to, without building them. On error nothing is appended.
+pub fn write_event_records(
+    event: &TraceEvent,
+    pen: u32,
+    out: &mut EncodedRecords,
+) -> Result<(), RecordError> {
+    Decoded::new(event, pen)?.write_records(out)
+}
+
+/// An event checked and its node entries read, ready to give its records: what
+/// [`event_records`] and [`write_event_records`] do first, for a caller that also wants
+/// the node entries.
+pub fn decode_event(event: &TraceEvent, pen: u32) -> Result<Decoded<'_>, RecordError> {
+    Decoded::new(event, pen)
+}
+
+impl Decoded<'_> {
+    /// The node entries, in path order (first node first).
+    pub fn nodes(&self) -> &[ParsedNode<'_>] {
+        &self.entries
+    }
+
+    pub fn namespace(&self) -> u16 {
+        self.common.namespace
+    }
+
+    /// The trace type, 24 bits.
+    pub fn trace_type(&self) -> u32 {
+        self.common.trace_type
+    }
+
+    /// [`write_event_records`] of the decoded event.
+    pub fn write_records(&self, out: &mut EncodedRecords) -> Result<(), RecordError> {
+        let decoded = self;
+        let start = out.len();
+        let written = out
+            .push_with(PATH_TEMPLATE_ID, |bytes| {
+                decoded.path_fields(&mut ValueWriter(bytes))
+            })
+            .and_then(|()| {
+                decoded
+                    .entries
+                    .iter()
+                    .zip(0u8..)
+                    .try_for_each(|(node, index)| {
+                        out.push_with(decoded.hop_template_id, |bytes| {
+                            decoded.hop_fields(index, node, &mut ValueWriter(bytes))
+                        })
+                    })
+            });
+        if written.is_err() {
+            out.truncate(start);
+        }
+        written.map_err(RecordError::from)
+    }
+}
+
+/// Where a record's fields go: a [`Record`]'s list, or straight into encoded octets.
+trait FieldSink {
+    fn add(&mut self, spec: FieldSpecifier, value: Value) -> Result<(), EncodeError>;
+    fn add_octets(&mut self, spec: FieldSpecifier, octets: &[u8]) -> Result<(), EncodeError>;
+}
+
+impl FieldSink for Vec<(FieldSpecifier, Value)> {
+    fn add(&mut self, spec: FieldSpecifier, value: Value) -> Result<(), EncodeError> {
+        self.push((spec, value));
+        Ok(())
+    }
+
+    fn add_octets(&mut self, spec: FieldSpecifier, octets: &[u8]) -> Result<(), EncodeError> {
+        self.push((spec, Value::Octets(octets.to_vec())));
+        Ok(())
+    }
+}
+
+/// Encodes each field as [`Record::encode`] does.
+struct ValueWriter<'a>(&'a mut Vec<u8>);
+
+impl FieldSink for ValueWriter<'_> {
+    #[inline(always)]
+    fn add(&mut self, spec: FieldSpecifier, value: Value) -> Result<(), EncodeError> {
+        value.write(spec.length, self.0)
+    }
+
+    fn add_octets(&mut self, spec: FieldSpecifier, octets: &[u8]) -> Result<(), EncodeError> {
+        write_octets(octets, spec.length, self.0)
+    }
+}
+
+/// An event checked and its node entries read (see [`decode_event`]).
+pub struct Decoded<'a> {
+    common: Common,
+    /// Node entries in path order (first node first).
+    entries: Vec<ParsedNode<'a>>,
+    hop_count: u8,
+    tsformat: u8,
+    hop_template_id: u16,
+}
+
+impl<'a> Decoded<'a> {
+    fn new(event: &'a TraceEvent, pen: u32) -> Result<Self, RecordError> {
+        let namespace = event.namespace.ok_or(RecordError::MissingNamespace)?;
+        let trace_type = event.trace_type.ok_or(RecordError::MissingTraceType)? >> 8;
+        let expected = node_len(trace_type);
+        if let Some(nodelen) = event.nodelen.filter(|&n| u32::from(n) != expected) {
+            return Err(RecordError::NodeLenMismatch {
+                nodelen,
+                trace_type,
+                expected,
+            });
+        }
+        let data = event.data.as_deref().unwrap_or_default();
+        let mut nodes = Nodes::new(trace_type, data);
+        // Wire order is most recent first: reversed, the path's order.
+        let mut entries: Vec<ParsedNode<'_>> = nodes.by_ref().collect();
+        if !nodes.remainder().is_empty() {
+            return Err(RecordError::TrailingData(nodes.remainder().len()));
+        }
+        entries.reverse();
+        let hop_count =
+            u8::try_from(entries.len()).map_err(|_| RecordError::TooManyNodes(entries.len()))?;
+        Ok(Decoded {
+            common: Common {
+                pen,
+                kind: match (event.dex, event.loopback) {
+                    (true, _) => 2,
+                    (_, true) => 3,
+                    _ => 1,
+                },
+                namespace,
+                trace_type,
+                flags: event.flags.unwrap_or(0),
+            },
+            entries,
+            hop_count,
+            tsformat: event.tsformat.unwrap_or(POSIX),
+            hop_template_id: hop_template_id(trace_type),
+        })
+    }
+
+    fn path_fields(&self, sink: &mut impl FieldSink) -> Result<(), EncodeError> {
+        let common = &self.common;
+        let trace_type = common.trace_type;
+        let entries = &self.entries;
+        // Wide ids only when the type has no short ones.
+        let list = if trace_type & trace_bit(0) != 0 {
+            basic_list(
+                Semantic::Ordered,
+                elements::NODE_ID.spec(common.pen),
+                entries
+                    .iter()
+                    .filter_map(|n| n.hop_limit_node_id.map(|(_, id)| Value::U32(id))),
+            )
+        } else if trace_type & trace_bit(8) != 0 {
+            basic_list(
+                Semantic::Ordered,
+                elements::NODE_ID_WIDE.spec(common.pen),
+                entries
+                    .iter()
+                    .filter_map(|n| n.hop_limit_node_id_wide.map(|(_, id)| Value::U64(id))),
+            )
+        } else {
+            basic_list(
+                Semantic::Ordered,
+                elements::NODE_ID.spec(common.pen),
+                std::iter::empty::<Value>(),
+            )
+        }?;
+        common.add_to(sink)?;
+        sink.add(
+            elements::HOP_COUNT.spec(common.pen),
+            Value::U8(self.hop_count),
+        )?;
+        sink.add(BASIC_LIST, list)
+    }
+
+    fn hop_fields(
+        &self,
+        index: u8,
+        node: &ParsedNode<'_>,
+        sink: &mut impl FieldSink,
+    ) -> Result<(), EncodeError> {
+        let pen = self.common.pen;
+        self.common.add_to(sink)?;
+        let mut add = |element: Element, value: Value| sink.add(element.spec(pen), value);
+        add(elements::HOP_INDEX, Value::U8(index))?;
+        if let Some((hop_limit, node_id)) = node.hop_limit_node_id {
+            add(elements::HOP_LIMIT, Value::U8(hop_limit))?;
+            add(elements::NODE_ID, Value::U32(node_id))?;
+        }
+        if let Some((ingress, egress)) = node.if_ids {
+            add(elements::INGRESS_IF_ID, Value::U16(ingress))?;
+            add(elements::EGRESS_IF_ID, Value::U16(egress))?;
+        }
+        if node.ts_secs.is_some() || node.ts_frac.is_some() {
+            add(elements::TIMESTAMP_FORMAT, Value::U8(self.tsformat))?;
+        }
+        let words = [
+            (elements::TIMESTAMP_SECONDS, node.ts_secs),
+            (elements::TIMESTAMP_FRACTION, node.ts_frac),
+            (elements::TRANSIT_DELAY, node.transit_delay),
+            (elements::NAMESPACE_DATA, node.namespace_data),
+            (elements::QUEUE_DEPTH, node.queue_depth),
+            (elements::CHECKSUM_COMPLEMENT, node.checksum_complement),
+        ];
+        for (element, value) in words {
+            if let Some(value) = value {
+                add(element, Value::U32(value))?;
+            }
+        }
+        if let Some((hop_limit, node_id)) = node.hop_limit_node_id_wide {
+            add(elements::HOP_LIMIT_WIDE, Value::U8(hop_limit))?;
+            add(elements::NODE_ID_WIDE, Value::U64(node_id))?;
+        }
+        if let Some((ingress, egress)) = node.if_ids_wide {
+            add(elements::INGRESS_IF_ID_WIDE, Value::U32(ingress))?;
+            add(elements::EGRESS_IF_ID_WIDE, Value::U32(egress))?;
+        }
+        if let Some(data) = node.namespace_data_wide {
+            add(elements::NAMESPACE_DATA_WIDE, Value::U64(data))?;
+        }
+        if let Some(occupancy) = node.buffer_occupancy {
+            add(elements::BUFFER_OCCUPANCY, Value::U32(occupancy))?;
+        }
+        if let Some(snapshot) = node.snapshot {
+            add(elements::SNAPSHOT_SCHEMA_ID, Value::U32(snapshot.schema_id))?;
+            sink.add_octets(elements::SNAPSHOT_DATA.spec(pen), snapshot.data)?;
+        }
+        Ok(())
+    }
 }
 
 /// The fields every record of an event starts with.
@@ -136,114 +354,16 @@ struct Common {
     flags: u8,
 }
 
+/// Fields of a per-hop record with every node field: its vector is allocated once.
+const MAX_HOP_FIELDS: usize = 24;
+
 impl Common {
-    fn fields(&self) -> Vec<(FieldSpecifier, Value)> {
-        vec![
-            (elements::EVENT_KIND.spec(self.pen), Value::U8(self.kind)),
-            (
-                elements::NAMESPACE_ID.spec(self.pen),
-                Value::U16(self.namespace),
-            ),
-            (
-                elements::TRACE_TYPE.spec(self.pen),
-                Value::U32(self.trace_type),
-            ),
-            (elements::TRACE_FLAGS.spec(self.pen), Value::U8(self.flags)),
-        ]
-    }
-}
-
-fn path_record(
-    common: &Common,
-    hop_count: u8,
-    trace_type: u32,
-    entries: &[ParsedNode<'_>],
-) -> Result<Record, EncodeError> {
-    // Wide ids only when the type has no short ones.
-    let (element, ids): (Element, Vec<Value>) = if trace_type & trace_bit(0) != 0 {
-        (
-            elements::NODE_ID,
-            entries
-                .iter()
-                .filter_map(|n| n.hop_limit_node_id.map(|(_, id)| Value::U32(id)))
-                .collect(),
-        )
-    } else if trace_type & trace_bit(8) != 0 {
-        (
-            elements::NODE_ID_WIDE,
-            entries
-                .iter()
-                .filter_map(|n| n.hop_limit_node_id_wide.map(|(_, id)| Value::U64(id)))
-                .collect(),
-        )
-    } else {
-        (elements::NODE_ID, Vec::new())
-    };
-    let mut fields = common.fields();
-    fields.push((elements::HOP_COUNT.spec(common.pen), Value::U8(hop_count)));
-    fields.push((
-        BASIC_LIST,
-        basic_list(Semantic::Ordered, element.spec(common.pen), &ids)?,
-    ));
-    Ok(Record {
-        template_id: PATH_TEMPLATE_ID,
-        fields,
-    })
-}
-
-fn hop_record(common: &Common, index: u8, tsformat: u8, node: &ParsedNode<'_>) -> Record {
-    let pen = common.pen;
-    let mut fields = common.fields();
-    let mut add = |element: Element, value: Value| fields.push((element.spec(pen), value));
-    add(elements::HOP_INDEX, Value::U8(index));
-    if let Some((hop_limit, node_id)) = node.hop_limit_node_id {
-        add(elements::HOP_LIMIT, Value::U8(hop_limit));
-        add(elements::NODE_ID, Value::U32(node_id));
-    }
-    if let Some((ingress, egress)) = node.if_ids {
-        add(elements::INGRESS_IF_ID, Value::U16(ingress));
-        add(elements::EGRESS_IF_ID, Value::U16(egress));
-    }
-    if node.ts_secs.is_some() || node.ts_frac.is_some() {
-        add(elements::TIMESTAMP_FORMAT, Value::U8(tsformat));
-    }
-    let words = [
-        (elements::TIMESTAMP_SECONDS, node.ts_secs),
-        (elements::TIMESTAMP_FRACTION, node.ts_frac),
-        (elements::TRANSIT_DELAY, node.transit_delay),
-        (elements::NAMESPACE_DATA, node.namespace_data),
-        (elements::QUEUE_DEPTH, node.queue_depth),
-        (elements::CHECKSUM_COMPLEMENT, node.checksum_complement),
-    ];
-    for (element, value) in words {
-        if let Some(value) = value {
-            add(element, Value::U32(value));
-        }
-    }
-    if let Some((hop_limit, node_id)) = node.hop_limit_node_id_wide {
-        add(elements::HOP_LIMIT_WIDE, Value::U8(hop_limit));
-        add(elements::NODE_ID_WIDE, Value::U64(node_id));
-    }
-    if let Some((ingress, egress)) = node.if_ids_wide {
-        add(elements::INGRESS_IF_ID_WIDE, Value::U32(ingress));
-        add(elements::EGRESS_IF_ID_WIDE, Value::U32(egress));
-    }
-    if let Some(data) = node.namespace_data_wide {
-        add(elements::NAMESPACE_DATA_WIDE, Value::U64(data));
-    }
-    if let Some(occupancy) = node.buffer_occupancy {
-        add(elements::BUFFER_OCCUPANCY, Value::U32(occupancy));
-    }
-    if let Some(snapshot) = node.snapshot {
-        add(elements::SNAPSHOT_SCHEMA_ID, Value::U32(snapshot.schema_id));
-        add(
-            elements::SNAPSHOT_DATA,
-            Value::Octets(snapshot.data.to_vec()),
-        );
-    }
-    Record {
-        template_id: hop_template_id(common.trace_type),
-        fields,
+    fn add_to(&self, sink: &mut impl FieldSink) -> Result<(), EncodeError> {
+        let pen = self.pen;
+        sink.add(elements::EVENT_KIND.spec(pen), Value::U8(self.kind))?;
+        sink.add(elements::NAMESPACE_ID.spec(pen), Value::U16(self.namespace))?;
+        sink.add(elements::TRACE_TYPE.spec(pen), Value::U32(self.trace_type))?;
+        sink.add(elements::TRACE_FLAGS.spec(pen), Value::U8(self.flags))
     }
 }
 
@@ -344,6 +464,39 @@ mod tests {
         let bytes = first.encode()?;
         let node_id_at = 1 + 2 + 4 + 1 + 1 + 1;
         assert_eq!(&bytes[node_id_at..node_id_at + 4], &[0, 0, 0, 1]);
+        Ok(())
+    }
+
+    #[test]
+    fn encoded_records_are_the_records_encoded() -> Result<(), RecordError> {
+        let mut data = full_node(2);
+        data.extend(full_node(1));
+        let events = [
+            event(FULL_TYPE, data),
+            event(trace_bit(0), vec![62, 0, 0, 3, 63, 0, 0, 2]),
+            event(trace_bit(8), vec![64, 0, 0, 0, 0, 0, 0, 0x2a]),
+            event(trace_bit(1), vec![]),
+        ];
+        let mut encoded = EncodedRecords::default();
+        for event in &events {
+            let expected = event_records(event, PEN)?
+                .into_records()
+                .iter()
+                .map(|record| Ok((record.template_id, record.encode()?)))
+                .collect::<Result<Vec<_>, EncodeError>>()?;
+            encoded.truncate(0);
+            write_event_records(event, PEN, &mut encoded)?;
+            let written: Vec<(u16, Vec<u8>)> = encoded
+                .iter()
+                .map(|(template_id, bytes)| (template_id, bytes.to_vec()))
+                .collect();
+            assert_eq!(written, expected);
+        }
+        // An event that gives no records adds nothing.
+        let before = encoded.clone();
+        let undecodable = event(trace_bit(0), vec![1, 2, 3]);
+        assert!(write_event_records(&undecodable, PEN, &mut encoded).is_err());
+        assert_eq!(encoded, before);
         Ok(())
     }
 

@@ -8,7 +8,7 @@
 
 use ioam_uapi::event;
 
-use crate::netlink::{parse_attributes, Attributes};
+use crate::netlink::{parse_attribute_slices, Attributes};
 use crate::trace::TraceEvent;
 
 /// What one `BATCH` message held.
@@ -25,7 +25,12 @@ pub struct Batch {
 /// counted, so that one bad event does not lose the others; a nest of an unknown type (an
 /// event type of a later module) is skipped, as unknown attributes are elsewhere.
 pub fn decode_batch(attrs: &Attributes) -> Batch {
-    let mut batch = Batch::default();
+    let mut batch = Batch {
+        events: Vec::with_capacity(attrs.as_ref().len()),
+        malformed: 0,
+    };
+    // One list of a nest's attributes, reused: they borrow the message's bytes.
+    let mut event_attrs = Vec::new();
     for nest in attrs.iter() {
         let kind = *nest.nla_type().nla_type();
         let Ok(kind) = u8::try_from(kind) else {
@@ -34,10 +39,10 @@ pub fn decode_batch(attrs: &Attributes) -> Batch {
         if ![event::TRACE, event::DEX, event::LOOPBACK].contains(&kind) {
             continue;
         }
-        match parse_attributes(nest.nla_payload().as_ref()) {
-            Ok(event_attrs) => batch
+        match parse_attribute_slices(nest.nla_payload().as_ref(), &mut event_attrs) {
+            Ok(()) => batch
                 .events
-                .push(TraceEvent::from_attributes(kind, &event_attrs)),
+                .push(TraceEvent::from_attribute_slices(kind, &event_attrs)),
             Err(_) => batch.malformed += 1,
         }
     }

@@ -235,6 +235,59 @@ pub fn parse_attributes(bytes: &[u8]) -> Result<Attributes, NetlinkError> {
         .map_err(|error| transport("malformed attributes", error))
 }
 
+/// One attribute, borrowed from the bytes it was read from: its type without `NLA_F_*`
+/// flags, and its payload without padding.
+pub type AttributeSlice<'a> = (u16, &'a [u8]);
+
+/// Reads attributes as [`parse_attributes`] does (the same ones, the same errors on the
+/// same input) into `out`, cleared first, without copying their payloads: for a batch's
+/// nests, one per event. On error `out` is left empty.
+pub fn parse_attribute_slices<'a>(
+    bytes: &'a [u8],
+    out: &mut Vec<AttributeSlice<'a>>,
+) -> Result<(), NetlinkError> {
+    /// Header octets of an attribute: `nla_len` and `nla_type`.
+    const HEADER: usize = 4;
+    /// `NLA_F_NESTED` and `NLA_F_NET_BYTEORDER`.
+    const FLAGS: u16 = 3 << 14;
+    out.clear();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let header = rest
+            .get(..HEADER)
+            .and_then(|h| <[u8; HEADER]>::try_from(h).ok());
+        let Some([len0, len1, type0, type1]) = header else {
+            out.clear();
+            return Err(NetlinkError::Transport(
+                "malformed attributes: a truncated attribute header".into(),
+            ));
+        };
+        let len = usize::from(u16::from_ne_bytes([len0, len1]));
+        // Like neli: the length covers the header; the padding to 4 octets must be there,
+        // after the last attribute too.
+        let padded = len.div_ceil(4) * 4;
+        if len < HEADER || padded > rest.len() {
+            out.clear();
+            return Err(NetlinkError::Transport(format!(
+                "malformed attributes: an attribute of {len} octets where {} remain",
+                rest.len()
+            )));
+        }
+        let kind = u16::from_ne_bytes([type0, type1]) & !FLAGS;
+        out.push((kind, &rest[HEADER..len]));
+        rest = &rest[padded..];
+    }
+    Ok(())
+}
+
+/// The payload of the first attribute of type `kind` among `attrs`, as [`find`] does.
+pub(crate) fn find_slice<'a>(attrs: &[AttributeSlice<'a>], kind: u16) -> Option<&'a [u8]> {
+    attrs
+        .iter()
+        .find(|(attr_kind, _)| *attr_kind == kind)
+        .map(|(_, payload)| *payload)
+}
+
 /// The payload of the first attribute of type `kind`; like iproute2's `parse_rtattr`,
 /// later duplicates are ignored.
 pub(crate) fn find(attrs: &Attributes, kind: u16) -> Option<&[u8]> {
@@ -819,6 +872,48 @@ mod tests {
         assert_eq!(kinds, [1, 2, 3]);
         assert_eq!(find(&attrs, 2), Some(&[1u8, 2, 3, 4, 5][..]));
         assert_eq!(find(&attrs, 4), None);
+    }
+
+    #[test]
+    fn attribute_slices_are_read_as_neli_reads_attributes() {
+        let good = attribute_bytes(&[
+            (1, &[7, 0]),
+            (0x8000 | 2, &[1, 2, 3, 4, 5]),
+            (0x4000 | 3, &[]),
+            (4, &[9; 8]),
+        ]);
+        let mut inputs = vec![good.clone(), Vec::new()];
+        // Every truncation (a missing header, payload or padding), and lengths below 4.
+        inputs.extend((1..good.len()).map(|end| good[..end].to_vec()));
+        for bad_length in [0u16, 3, 200] {
+            let mut bytes = good.clone();
+            bytes[..2].copy_from_slice(&bad_length.to_ne_bytes());
+            inputs.push(bytes);
+        }
+        let mut slices = Vec::new();
+        for bytes in &inputs {
+            let by_neli = parse_attributes(bytes).ok().map(|attrs| {
+                attrs
+                    .iter()
+                    .map(|attr| {
+                        (
+                            *attr.nla_type().nla_type(),
+                            attr.nla_payload().as_ref().to_vec(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            });
+            let by_slices = parse_attribute_slices(bytes, &mut slices).ok().map(|()| {
+                slices
+                    .iter()
+                    .map(|(kind, payload)| (*kind, payload.to_vec()))
+                    .collect::<Vec<_>>()
+            });
+            assert_eq!(by_slices, by_neli, "{bytes:?}");
+        }
+        parse_attribute_slices(&good, &mut slices).ok();
+        assert_eq!(find_slice(&slices, 2), Some(&[1u8, 2, 3, 4, 5][..]));
+        assert_eq!(find_slice(&slices, 5), None);
     }
 
     /// A generic netlink message of `family` with command `cmd`.

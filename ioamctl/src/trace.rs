@@ -25,7 +25,7 @@ use ioam_wire::trace::{node_len, SCHEMA_ID_NONE};
 use serde::{Serialize, Serializer};
 
 use crate::format::c_alternate_hex;
-use crate::netlink::{find, Attributes};
+use crate::netlink::{find, find_slice, AttributeSlice, Attributes};
 
 /// One `TRACE`, `DEX` or `LOOPBACK` event. Each attribute is optional, as `ip ioam monitor`
 /// takes them.
@@ -51,10 +51,10 @@ pub struct TraceEvent {
     pub data: Option<Vec<u8>>,
 }
 
-/// The first `N` bytes of the first attribute of type `kind`, as `rta_getattr_u*` reads
-/// them; an attribute too short to hold them counts as absent.
-fn leading<const N: usize>(attrs: &Attributes, kind: u16) -> Option<[u8; N]> {
-    find(attrs, kind)
+/// The first `N` bytes of `payload`, as `rta_getattr_u*` reads them; an attribute too
+/// short to hold them counts as absent.
+fn leading<const N: usize>(payload: Option<&[u8]>) -> Option<[u8; N]> {
+    payload
         .and_then(|payload| payload.get(..N))
         .and_then(|bytes| bytes.try_into().ok())
 }
@@ -63,19 +63,30 @@ impl TraceEvent {
     /// The event carried by the attributes of one message of event type `cmd` (native byte
     /// order, as `nla_put_u16` and friends write them).
     pub fn from_attributes(cmd: u8, attrs: &Attributes) -> TraceEvent {
+        Self::from_payloads(cmd, |kind| find(attrs, kind))
+    }
+
+    /// [`TraceEvent::from_attributes`] of attributes read by
+    /// [`crate::netlink::parse_attribute_slices`].
+    pub fn from_attribute_slices(cmd: u8, attrs: &[AttributeSlice<'_>]) -> TraceEvent {
+        Self::from_payloads(cmd, |kind| find_slice(attrs, kind))
+    }
+
+    /// The event whose attribute of each type has the payload `payload(type)`.
+    fn from_payloads<'a>(cmd: u8, payload: impl Fn(u16) -> Option<&'a [u8]>) -> TraceEvent {
         TraceEvent {
             dex: cmd == event::DEX,
             loopback: cmd == event::LOOPBACK,
-            from: leading::<16>(attrs, event_attr::LOOPBACK_SOURCE).map(Ipv6Addr::from),
-            flags: leading::<1>(attrs, event_attr::TRACE_FLAGS).map(|[byte]| byte),
-            tsformat: leading::<1>(attrs, event_attr::TRACE_TSFORMAT).map(|[byte]| byte),
+            from: leading::<16>(payload(event_attr::LOOPBACK_SOURCE)).map(Ipv6Addr::from),
+            flags: leading::<1>(payload(event_attr::TRACE_FLAGS)).map(|[byte]| byte),
+            tsformat: leading::<1>(payload(event_attr::TRACE_TSFORMAT)).map(|[byte]| byte),
             tai_offset_s: 0,
-            flow_id: leading(attrs, event_attr::DEX_FLOW_ID).map(u32::from_ne_bytes),
-            sequence: leading(attrs, event_attr::DEX_SEQUENCE).map(u32::from_ne_bytes),
-            namespace: leading(attrs, event_attr::TRACE_NAMESPACE).map(u16::from_ne_bytes),
-            nodelen: leading::<1>(attrs, event_attr::TRACE_NODELEN).map(|[byte]| byte),
-            trace_type: leading(attrs, event_attr::TRACE_TYPE).map(u32::from_ne_bytes),
-            data: find(attrs, event_attr::TRACE_DATA).map(<[u8]>::to_vec),
+            flow_id: leading(payload(event_attr::DEX_FLOW_ID)).map(u32::from_ne_bytes),
+            sequence: leading(payload(event_attr::DEX_SEQUENCE)).map(u32::from_ne_bytes),
+            namespace: leading(payload(event_attr::TRACE_NAMESPACE)).map(u16::from_ne_bytes),
+            nodelen: leading::<1>(payload(event_attr::TRACE_NODELEN)).map(|[byte]| byte),
+            trace_type: leading(payload(event_attr::TRACE_TYPE)).map(u32::from_ne_bytes),
+            data: payload(event_attr::TRACE_DATA).map(<[u8]>::to_vec),
         }
     }
 }

@@ -65,6 +65,18 @@ pub fn trace_timing(event: &TraceEvent) -> Option<TraceTiming> {
         return None;
     }
     path.reverse();
+    Some(path_timing(event, namespace, trace_type, &path))
+}
+
+/// The timing of `event`, of namespace `namespace` and trace type `trace_type` (24 bits),
+/// whose node entries in path order are `path`: [`trace_timing`] of an event already
+/// decoded.
+pub fn path_timing(
+    event: &TraceEvent,
+    namespace: u16,
+    trace_type: u32,
+    path: &[ParsedNode<'_>],
+) -> TraceTiming {
     let mut timing = TraceTiming {
         namespace,
         hop_count: path.len(),
@@ -73,14 +85,14 @@ pub fn trace_timing(event: &TraceEvent) -> Option<TraceTiming> {
     let has_times = trace_type & trace_bit(2) != 0 && trace_type & trace_bit(3) != 0;
     let has_ids = trace_type & (trace_bit(0) | trace_bit(8)) != 0;
     if !has_times || !has_ids {
-        return Some(timing);
+        return timing;
     }
     // No attribute: POSIX, as the kernel's own events are.
     let format = event
         .tsformat
         .map_or(Some(TsFormat::Posix), TsFormat::from_u8);
     let mut previous: Option<(u64, i128)> = None;
-    for node in &path {
+    for node in path {
         let id = node_id(node);
         let time = format.and_then(|format| receive_time_ns(format, node, event.tai_offset_s));
         match (id, time) {
@@ -100,7 +112,7 @@ pub fn trace_timing(event: &TraceEvent) -> Option<TraceTiming> {
             }
         }
     }
-    Some(timing)
+    timing
 }
 
 /// The short node id, else the wide one, as the path record names nodes.

@@ -1,5 +1,6 @@
 //! The exporter's decisions, driven by the daemon loop with the time as a parameter:
-//! events become records (the library's `records`), records wait in a [`Batch`] until a
+//! events become encoded records (the library's `records`: no record is built, but for a
+//! template the session does not know yet), records wait in a [`Batch`] until a
 //! message is full or `flush_interval` has passed, the IPFIX [`Session`] numbers the
 //! messages and adds templates, and the [`Transport`] carries them. Every record that is
 //! not sent is counted, by reason. Each event's node data also feeds the path metrics
@@ -7,9 +8,11 @@
 
 use std::time::{Duration, Instant};
 
+use ioamctl::trace::TraceEvent;
+
 use crate::ipfix::session::Session;
-use crate::ipfix::template::Record;
-use crate::records::{event_records, PATH_TEMPLATE_ID};
+use crate::ipfix::template::{EncodedRecords, Template};
+use crate::records::{decode_event, event_records, RecordError, PATH_TEMPLATE_ID};
 
 use super::batch::Batch;
 use super::clock::Now;
@@ -33,6 +36,8 @@ pub struct Exporter<T: Transport> {
     link: Link,
     /// Overruns seen: the first is logged as a warning, later ones at debug level.
     overruns: u64,
+    /// The records of the event being taken, encoded (kept for its capacity).
+    encoded: EncodedRecords,
 }
 
 impl<T: Transport> Exporter<T> {
@@ -56,6 +61,7 @@ impl<T: Transport> Exporter<T> {
             next_tick: None,
             link: Link::Down,
             overruns: 0,
+            encoded: EncodedRecords::default(),
         }
     }
 
@@ -94,21 +100,73 @@ impl<T: Transport> Exporter<T> {
                 (_, true) => EventKind::Loopback,
                 _ => EventKind::Trace,
             });
-        self.hops.record(&event);
-        let records = match event_records(&event, self.pen) {
-            Ok(records) => records.into_records(),
-            Err(error) => {
-                log::debug!("an event gives no records: {error}");
-                self.metrics.events_lost(LossReason::DecodeError, 1);
-                return;
-            }
-        };
-        for record in records {
-            if self.batch.is_full_for(&record) {
-                self.flush(now);
-            }
-            self.batch.push(record, now.monotonic);
+        // The node entries are read once, for the records and the path metrics.
+        let decoded = decode_event(&event, self.pen);
+        match &decoded {
+            Ok(decoded) => self.hops.record_path(
+                &event,
+                decoded.namespace(),
+                decoded.trace_type(),
+                decoded.nodes(),
+            ),
+            Err(_) => self.hops.record(&event),
         }
+        // Encoded straight into a buffer kept across events.
+        let mut encoded = std::mem::take(&mut self.encoded);
+        encoded.truncate(0);
+        if let Err(error) = decoded.and_then(|decoded| decoded.write_records(&mut encoded)) {
+            log::debug!("an event gives no records: {error}");
+            self.metrics.events_lost(LossReason::DecodeError, 1);
+            self.encoded = encoded;
+            return;
+        }
+        match self.new_templates(&event, &encoded) {
+            Ok(templates) => {
+                for (template_id, record) in encoded.iter() {
+                    if self.batch.is_full_for(template_id, record.len()) {
+                        self.flush(now);
+                    }
+                    // A new template goes with each batch of its records until the session
+                    // has sent it: a batch that was lost took its templates along.
+                    if !self.session.knows_template(template_id)
+                        && !self.batch.has_template(template_id)
+                    {
+                        if let Some(template) = templates.iter().find(|t| t.id() == template_id) {
+                            self.batch.add_template(template.clone());
+                        }
+                    }
+                    self.batch.push(template_id, record, now.monotonic);
+                }
+            }
+            Err(error) => {
+                log::error!("cannot encode the records of an event: {error}");
+                self.lost(&encoded, LossReason::EncodeError);
+            }
+        }
+        self.encoded = encoded;
+    }
+
+    /// The templates of `records` (those of `event`) that the session does not know:
+    /// built from the event's records, only when there are any. The session learns
+    /// templates and never forgets them, so these cover every record of the event.
+    fn new_templates(
+        &self,
+        event: &TraceEvent,
+        records: &EncodedRecords,
+    ) -> Result<Vec<Template>, RecordError> {
+        let is_new = |template_id| !self.session.knows_template(template_id);
+        if !records.template_ids().any(is_new) {
+            return Ok(Vec::new());
+        }
+        let built = event_records(event, self.pen)?;
+        let mut templates: Vec<Template> = Vec::new();
+        for record in std::iter::once(&built.path).chain(&built.hops) {
+            let id = record.template_id;
+            if is_new(id) && !templates.iter().any(|template| template.id() == id) {
+                templates.push(record.template()?);
+            }
+        }
+        Ok(templates)
     }
 
     /// When [`Exporter::tick`] is next due.
@@ -134,7 +192,7 @@ impl<T: Transport> Exporter<T> {
         if self.next_tick.is_none_or(|at| now.monotonic >= at) {
             self.next_tick = Some(now.monotonic + self.flush_interval);
             if self.poll_link(now) {
-                self.send(now, &[]);
+                self.send(now, &[], &EncodedRecords::default());
             }
         }
     }
@@ -158,7 +216,7 @@ impl<T: Transport> Exporter<T> {
 
     /// Sends the pending records.
     fn flush(&mut self, now: Now) {
-        let records = self.batch.take();
+        let (templates, records) = self.batch.take();
         if records.is_empty() {
             return;
         }
@@ -166,14 +224,15 @@ impl<T: Transport> Exporter<T> {
             self.lost(&records, LossReason::CollectorUnreachable);
             return;
         }
-        self.send(now, &records);
+        self.send(now, &templates, &records);
     }
 
-    /// Encodes `records` (with the templates due) and sends each message, counting the
-    /// data records of each as exported or lost.
-    fn send(&mut self, now: Now, records: &[Record]) {
+    /// Lays `records` (whose templates the session does not know are `templates`) into
+    /// messages with the templates due, and sends each, counting the data records of each
+    /// as exported or lost.
+    fn send(&mut self, now: Now, templates: &[Template], records: &EncodedRecords) {
         let first = self.session.sequence_number();
-        let messages = match self.session.encode(now.wall, records) {
+        let messages = match self.session.encode_encoded(now.wall, templates, records) {
             Ok(messages) => messages,
             Err(error) => {
                 log::error!("cannot encode {} records: {error}", records.len());
@@ -192,21 +251,21 @@ impl<T: Transport> Exporter<T> {
                 .and_then(|m| sequence_number(m))
                 .unwrap_or(end);
             let count = usize::try_from(next.wrapping_sub(this)).unwrap_or(usize::MAX);
-            let carried = records.get(offset..).unwrap_or_default();
-            let carried = carried.get(..count).unwrap_or(carried);
+            let start = offset;
+            let carried = || records.template_ids().skip(start).take(count);
             offset = offset.saturating_add(count);
             match self.transport.send(message, now.monotonic) {
                 Ok(()) => {
                     self.metrics.messages_sent.inc();
-                    self.counted(carried, |metrics, kind, n| {
-                        metrics.records_exported(kind, n)
-                    });
+                    let (all, paths) = count_paths(carried());
+                    self.metrics.records_exported(RecordKind::Path, paths);
+                    self.metrics.records_exported(RecordKind::Hop, all - paths);
                 }
                 Err(error) => {
                     if error.kind() != std::io::ErrorKind::NotConnected {
                         self.metrics.send_errors.inc();
                     }
-                    self.lost(carried, LossReason::CollectorUnreachable);
+                    self.lost_of(carried(), LossReason::CollectorUnreachable);
                 }
             }
         }
@@ -217,24 +276,23 @@ impl<T: Transport> Exporter<T> {
 
     /// Counts lost records, and as lost events those whose path record is among them
     /// (an event has exactly one).
-    fn lost(&self, records: &[Record], reason: LossReason) {
-        let metrics = &self.metrics;
-        metrics.records_lost(reason, records.len() as u64);
-        let paths = records
-            .iter()
-            .filter(|r| r.template_id == PATH_TEMPLATE_ID)
-            .count();
-        metrics.events_lost(reason, paths as u64);
+    fn lost(&self, records: &EncodedRecords, reason: LossReason) {
+        self.lost_of(records.template_ids(), reason);
     }
 
-    fn counted(&self, records: &[Record], count: impl Fn(&Metrics, RecordKind, u64)) {
-        let paths = records
-            .iter()
-            .filter(|r| r.template_id == PATH_TEMPLATE_ID)
-            .count() as u64;
-        count(&self.metrics, RecordKind::Path, paths);
-        count(&self.metrics, RecordKind::Hop, records.len() as u64 - paths);
+    /// [`Exporter::lost`] of the records of these template ids.
+    fn lost_of(&self, template_ids: impl Iterator<Item = u16>, reason: LossReason) {
+        let (all, paths) = count_paths(template_ids);
+        self.metrics.records_lost(reason, all);
+        self.metrics.events_lost(reason, paths);
     }
+}
+
+/// Records of these template ids, and path records among them.
+fn count_paths(template_ids: impl Iterator<Item = u16>) -> (u64, u64) {
+    template_ids.fold((0, 0), |(all, paths), template_id| {
+        (all + 1, paths + u64::from(template_id == PATH_TEMPLATE_ID))
+    })
 }
 
 /// The sequence number in a message's header.
@@ -247,7 +305,6 @@ fn sequence_number(message: &[u8]) -> Option<u32> {
 mod tests {
     use super::*;
     use crate::ipfix::session::SessionConfig;
-    use ioamctl::trace::TraceEvent;
     use std::io;
     use std::time::SystemTime;
 
@@ -397,6 +454,34 @@ mod tests {
         let last = exporter.transport().sent.last().cloned().unwrap();
         assert!(sequence_number(&last).unwrap() < 1000);
         assert_eq!(exporter.session.sequence_number(), 1000);
+    }
+
+    #[test]
+    fn records_after_a_lost_batch_still_carry_their_templates() {
+        // However many events the lost batches held, one of them split in the middle of
+        // an event's records: the rest of that event goes out with its templates.
+        for events in 1..40 {
+            let recorder = Recorder {
+                down: true,
+                ..Recorder::default()
+            };
+            let (mut exporter, clock) = exporter(SessionConfig::udp(1), recorder);
+            for _ in 0..events {
+                exporter.on_item(event(4), clock.at(0));
+            }
+            exporter.transport.down = false;
+            exporter.tick(clock.at(200));
+            let sent = &exporter.transport().sent;
+            // The batch may spill over into a second message, after the templates.
+            let sets: Vec<u16> = sent.iter().flat_map(|message| set_ids(message)).collect();
+            assert_eq!(sets[0], 2, "templates first");
+            for data_set in sets.iter().filter(|id| **id >= 256) {
+                assert!(
+                    exporter.session.knows_template(*data_set),
+                    "{events} events, {sets:?}: no template {data_set} was sent"
+                );
+            }
+        }
     }
 
     #[test]

@@ -15,8 +15,9 @@
 //! until the daemon restarts. Namespace labels are bounded by the module: it sends events
 //! only for the IOAM namespaces configured on this node.
 
-use std::collections::HashSet;
+use std::collections::hash_map::{Entry, HashMap};
 
+use ioam_wire::parse::ParsedNode;
 use ioamctl::trace::TraceEvent;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -25,7 +26,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use super::delay::{trace_timing, TraceTiming};
+use super::delay::{path_timing, trace_timing, TraceTiming};
 
 /// Default of `--max-hop-pairs`.
 pub const DEFAULT_MAX_HOP_PAIRS: usize = 1024;
@@ -130,15 +131,28 @@ impl HopMetrics {
 #[derive(Debug)]
 pub struct HopRecorder {
     metrics: HopMetrics,
-    tracked: HashSet<HopPairLabels>,
+    /// The tracked pairs, with their series once created: a handle shares the family's
+    /// value, so that an observation needs no label lookup in the family.
+    tracked: HashMap<HopPairLabels, PairSeries>,
+    /// `trace_hops` of each namespace seen, by the same token.
+    hop_counts: HashMap<u16, Histogram>,
     max_pairs: usize,
+}
+
+/// The series of one tracked pair, each created at its first observation (a series
+/// appears in the exposition only once it has one).
+#[derive(Debug, Default)]
+struct PairSeries {
+    delay: Option<Histogram>,
+    negative: Option<Counter>,
 }
 
 impl HopRecorder {
     pub fn new(metrics: HopMetrics, max_pairs: usize) -> HopRecorder {
         HopRecorder {
             metrics,
-            tracked: HashSet::new(),
+            tracked: HashMap::new(),
+            hop_counts: HashMap::new(),
             max_pairs,
         }
     }
@@ -148,18 +162,39 @@ impl HopRecorder {
         if event.dex {
             return;
         }
-        let Some(timing) = trace_timing(event) else {
+        if let Some(timing) = trace_timing(event) {
+            self.record_timing(event, &timing);
+        }
+    }
+
+    /// [`HopRecorder::record`] of an event already decoded: of namespace `namespace` and
+    /// trace type `trace_type` (24 bits), with node entries `path` in path order.
+    pub fn record_path(
+        &mut self,
+        event: &TraceEvent,
+        namespace: u16,
+        trace_type: u32,
+        path: &[ParsedNode<'_>],
+    ) {
+        if event.dex {
             return;
-        };
+        }
+        self.record_timing(event, &path_timing(event, namespace, trace_type, path));
+    }
+
+    fn record_timing(&mut self, event: &TraceEvent, timing: &TraceTiming) {
         if !event.loopback {
-            self.metrics
-                .hop_count
-                .get_or_create(&NamespaceLabels {
-                    namespace: timing.namespace,
+            let family = &self.metrics.hop_count;
+            self.hop_counts
+                .entry(timing.namespace)
+                .or_insert_with(|| {
+                    family.get_or_create_owned(&NamespaceLabels {
+                        namespace: timing.namespace,
+                    })
                 })
                 .observe(timing.hop_count as f64);
         }
-        self.record_delays(&timing);
+        self.record_delays(timing);
     }
 
     fn record_delays(&mut self, timing: &TraceTiming) {
@@ -177,7 +212,8 @@ impl HopRecorder {
                 from_node: delay.from_node,
                 to_node: delay.to_node,
             };
-            if !self.track(&labels) {
+            let pairs = &self.metrics.pairs;
+            let Some(series) = track(&mut self.tracked, pairs, self.max_pairs, &labels) else {
                 // Once: the cap is reached for good, until a restart.
                 if self.metrics.overflow.inc() == 0 {
                     log::warn!(
@@ -186,33 +222,40 @@ impl HopRecorder {
                     );
                 }
                 continue;
-            }
+            };
             // A negative delay is no delay: the two clocks are not synchronised. In the
             // histogram it would land in the lowest bucket, as a fast hop, and lower the sum.
             if delay.delay_ns < 0 {
-                self.metrics.negative.get_or_create(&labels).inc();
+                series
+                    .negative
+                    .get_or_insert_with(|| self.metrics.negative.get_or_create_owned(&labels))
+                    .inc();
             } else {
-                self.metrics
+                series
                     .delay
-                    .get_or_create(&labels)
+                    .get_or_insert_with(|| self.metrics.delay.get_or_create_owned(&labels))
                     .observe(delay.seconds());
             }
         }
     }
+}
 
-    /// Whether `labels` has (or may now have) series.
-    fn track(&mut self, labels: &HopPairLabels) -> bool {
-        if self.tracked.contains(labels) {
-            return true;
+/// The series of `labels` in `tracked`, unless it is a new pair beyond `max_pairs`;
+/// `pairs` counts the tracked pairs.
+fn track<'a>(
+    tracked: &'a mut HashMap<HopPairLabels, PairSeries>,
+    pairs: &Gauge,
+    max_pairs: usize,
+    labels: &HopPairLabels,
+) -> Option<&'a mut PairSeries> {
+    let count = tracked.len();
+    match tracked.entry(labels.clone()) {
+        Entry::Occupied(entry) => Some(entry.into_mut()),
+        Entry::Vacant(_) if count >= max_pairs => None,
+        Entry::Vacant(entry) => {
+            pairs.set(i64::try_from(count + 1).unwrap_or(i64::MAX));
+            Some(entry.insert(PairSeries::default()))
         }
-        if self.tracked.len() >= self.max_pairs {
-            return false;
-        }
-        self.tracked.insert(labels.clone());
-        self.metrics
-            .pairs
-            .set(i64::try_from(self.tracked.len()).unwrap_or(i64::MAX));
-        true
     }
 }
 

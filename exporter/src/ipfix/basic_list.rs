@@ -1,7 +1,7 @@
 //! The basicList structured data type (RFC 6313 §4.5.1): a list of values of one
 //! information element, carried as one variable-length field.
 
-use super::field::{FieldSpecifier, Value};
+use super::field::{FieldSpecifier, Value, VARIABLE_LENGTH};
 use super::EncodeError;
 
 /// IANA element `basicList`.
@@ -25,16 +25,24 @@ pub enum Semantic {
 pub fn basic_list(
     semantic: Semantic,
     element: FieldSpecifier,
-    values: &[Value],
+    values: impl IntoIterator<Item = impl std::borrow::Borrow<Value>>,
 ) -> Result<Value, EncodeError> {
-    let mut out = vec![semantic as u8];
+    let values = values.into_iter();
+    // Header (at most 9 octets) and the values, sized once.
+    let fixed_len = match element.length {
+        VARIABLE_LENGTH => 0,
+        length => usize::from(length),
+    };
+    let (at_least, at_most) = values.size_hint();
+    let mut out = Vec::with_capacity(9 + fixed_len * at_most.unwrap_or(at_least));
+    out.push(semantic as u8);
     out.extend(element.id_with_enterprise_bit()?.to_be_bytes());
     out.extend(element.length.to_be_bytes());
     if let Some(pen) = element.enterprise_number {
         out.extend(pen.to_be_bytes());
     }
     for value in values {
-        value.write(element.length, &mut out)?;
+        value.borrow().write(element.length, &mut out)?;
     }
     Ok(Value::Octets(out))
 }

@@ -88,7 +88,21 @@ impl Value {
     /// Appends the value for a field of `length` octets (or [`VARIABLE_LENGTH`]). Integers
     /// take their full width, in network byte order: a length that differs is an error
     /// (this encoder does not use reduced-size encoding).
+    #[inline(always)]
     pub fn write(&self, length: u16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        // The common case, an integer at its width: a store of known size.
+        match (self, length) {
+            (Value::U8(v), 1) => out.push(*v),
+            (Value::U16(v), 2) => out.extend_from_slice(&v.to_be_bytes()),
+            (Value::U32(v), 4) => out.extend_from_slice(&v.to_be_bytes()),
+            (Value::U64(v), 8) => out.extend_from_slice(&v.to_be_bytes()),
+            _ => return self.write_other(length, out),
+        }
+        Ok(())
+    }
+
+    /// [`Value::write`] of octets, variable-length fields, and mismatched lengths.
+    fn write_other(&self, length: u16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let bytes: &[u8] = match self {
             Value::U8(v) => &v.to_be_bytes(),
             Value::U16(v) => &v.to_be_bytes(),
@@ -96,18 +110,24 @@ impl Value {
             Value::U64(v) => &v.to_be_bytes(),
             Value::Octets(v) => v,
         };
-        if length == VARIABLE_LENGTH {
-            return write_variable_length(bytes, out);
-        }
-        if bytes.len() != usize::from(length) {
-            return Err(EncodeError::LengthMismatch {
-                declared: length,
-                actual: bytes.len(),
-            });
-        }
-        out.extend_from_slice(bytes);
-        Ok(())
+        write_octets(bytes, length, out)
     }
+}
+
+/// Appends `bytes` as the value of a field of `length` octets (or [`VARIABLE_LENGTH`]), as
+/// [`Value::write`] writes [`Value::Octets`].
+pub fn write_octets(bytes: &[u8], length: u16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    if length == VARIABLE_LENGTH {
+        return write_variable_length(bytes, out);
+    }
+    if bytes.len() != usize::from(length) {
+        return Err(EncodeError::LengthMismatch {
+            declared: length,
+            actual: bytes.len(),
+        });
+    }
+    out.extend_from_slice(bytes);
+    Ok(())
 }
 
 /// Appends `data` as a variable-length field (RFC 7011 §7): a 1-octet length below 255,

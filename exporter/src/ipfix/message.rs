@@ -1,6 +1,7 @@
 //! Messages (RFC 7011 §3.1) and sets (§3.3): a message being filled with records, each
 //! record going into the open set when it has the same set id, else into a new set.
 
+use super::template::{Record, MIN_TEMPLATE_ID};
 use super::EncodeError;
 
 /// IPFIX's version number in the message header.
@@ -31,7 +32,13 @@ pub struct MessageBuilder {
 
 impl MessageBuilder {
     pub fn new(header: MessageHeader) -> Self {
-        let mut bytes = Vec::with_capacity(1500);
+        Self::with_capacity(header, 1500)
+    }
+
+    /// A message whose buffer holds `capacity` octets before it grows: the session's
+    /// maximum message size, so that filling it never reallocates.
+    pub fn with_capacity(header: MessageHeader, capacity: usize) -> Self {
+        let mut bytes = Vec::with_capacity(capacity.max(MESSAGE_HEADER_LEN));
         bytes.extend(VERSION.to_be_bytes());
         bytes.extend(0u16.to_be_bytes()); // length, written by finish
         bytes.extend(header.export_time.to_be_bytes());
@@ -65,6 +72,23 @@ impl MessageBuilder {
 
     /// Adds an encoded record to set `set_id`.
     pub fn push(&mut self, set_id: u16, record: &[u8]) -> Result<(), EncodeError> {
+        self.open(set_id)?;
+        self.bytes.extend_from_slice(record);
+        self.count(set_id);
+        Ok(())
+    }
+
+    /// Encodes a data record straight into the message, in set `record.template_id`: no
+    /// buffer of its own. On error the message holds part of the record: drop it.
+    pub fn push_record(&mut self, record: &Record) -> Result<(), EncodeError> {
+        self.open(record.template_id)?;
+        record.write(&mut self.bytes)?;
+        self.count(record.template_id);
+        Ok(())
+    }
+
+    /// Makes `set_id` the open set, closing the previous one if it differs.
+    fn open(&mut self, set_id: u16) -> Result<(), EncodeError> {
         match self.open_set {
             Some((open, _)) if open == set_id => {}
             _ => {
@@ -74,11 +98,13 @@ impl MessageBuilder {
                 self.bytes.extend(0u16.to_be_bytes()); // length, written when closed
             }
         }
-        self.bytes.extend_from_slice(record);
-        if set_id >= super::template::MIN_TEMPLATE_ID {
+        Ok(())
+    }
+
+    fn count(&mut self, set_id: u16) {
+        if set_id >= MIN_TEMPLATE_ID {
             self.data_records = self.data_records.wrapping_add(1);
         }
-        Ok(())
     }
 
     /// The message's octets, with its and its last set's lengths written.

@@ -39,6 +39,8 @@ pub enum EncodeError {
     },
     #[error("template {0} is already defined with other fields in this session")]
     TemplateConflict(u16),
+    #[error("an encoded record of template {0}, which the session was not given")]
+    UnknownTemplate(u16),
     #[error("export time is not representable in 32-bit seconds since 1970")]
     ExportTimeOutOfRange,
     #[error("a maximum message size of {0} octets leaves no room for a set")]

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 use super::message::{MessageBuilder, MessageHeader, MESSAGE_HEADER_LEN, SET_HEADER_LEN};
-use super::template::{Record, Template, TEMPLATE_SET_ID};
+use super::template::{EncodedRecords, Record, Template, TEMPLATE_SET_ID};
 use super::EncodeError;
 
 /// Default largest UDP message: fits a 1,500-octet MTU with IPv6 and UDP headers.
@@ -116,28 +116,115 @@ impl Session {
         now: SystemTime,
         records: &[Record],
     ) -> Result<Vec<Vec<u8>>, EncodeError> {
-        let export_time = now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .ok()
-            .and_then(|since| u32::try_from(since.as_secs()).ok())
-            .ok_or(EncodeError::ExportTimeOutOfRange)?;
+        let export_time = export_time(now)?;
 
-        let mut templates = self.templates.clone();
-        let mut encoded = Vec::with_capacity(records.len());
-        for record in records {
-            let template = record.template()?;
-            match templates.get(&template.id()) {
-                Some(known) if *known != template => {
-                    return Err(EncodeError::TemplateConflict(template.id()))
+        let learned = self.learn_templates(records)?;
+        match self.build_messages(now, export_time, records.iter()) {
+            Ok(messages) => Ok(messages),
+            Err(error) => {
+                for id in learned {
+                    self.templates.remove(&id);
                 }
-                Some(_) => {}
+                Err(error)
+            }
+        }
+    }
+
+    /// Whether records of template `template_id` have been encoded in this session (its
+    /// template is known).
+    pub fn knows_template(&self, template_id: u16) -> bool {
+        self.templates.contains_key(&template_id)
+    }
+
+    /// [`Session::encode`] of records already encoded: `templates` are those of their
+    /// template ids that the session does not know yet (see
+    /// [`Session::knows_template`]), the others' records must match the known templates.
+    pub fn encode_encoded(
+        &mut self,
+        now: SystemTime,
+        templates: &[Template],
+        records: &EncodedRecords,
+    ) -> Result<Vec<Vec<u8>>, EncodeError> {
+        let export_time = export_time(now)?;
+        // Octets cannot be checked against a template: their template must be known.
+        let mut previous = None;
+        for template_id in records.template_ids() {
+            if previous != Some(template_id) {
+                let given = templates.iter().any(|t| t.id() == template_id);
+                if !given && !self.knows_template(template_id) {
+                    return Err(EncodeError::UnknownTemplate(template_id));
+                }
+                previous = Some(template_id);
+            }
+        }
+        let mut learned = Vec::with_capacity(templates.len());
+        for template in templates {
+            match self.templates.get(&template.id()) {
+                Some(known) if known == template => {}
+                Some(_) => {
+                    for id in learned {
+                        self.templates.remove(&id);
+                    }
+                    return Err(EncodeError::TemplateConflict(template.id()));
+                }
                 None => {
-                    templates.insert(template.id(), template);
+                    self.templates.insert(template.id(), template.clone());
+                    learned.push(template.id());
                 }
             }
-            encoded.push((record.template_id, record.encode()?));
         }
+        match self.build_messages(now, export_time, records.iter()) {
+            Ok(messages) => Ok(messages),
+            Err(error) => {
+                for id in learned {
+                    self.templates.remove(&id);
+                }
+                Err(error)
+            }
+        }
+    }
 
+    /// Adds the templates of `records` not yet known, and returns their ids; a record
+    /// whose id is known must match its template. Only new ids build a template: the
+    /// others are compared field by field. On error nothing is added.
+    fn learn_templates(&mut self, records: &[Record]) -> Result<Vec<u16>, EncodeError> {
+        let mut learned = Vec::new();
+        let mut checked = Ok(());
+        for record in records {
+            checked = match self.templates.get(&record.template_id) {
+                Some(known) if known.describes(record) => Ok(()),
+                // A record that makes no valid template fails as such, else as a conflict.
+                Some(_) => record
+                    .template()
+                    .and(Err(EncodeError::TemplateConflict(record.template_id))),
+                None => record.template().map(|template| {
+                    self.templates.insert(template.id(), template);
+                    learned.push(record.template_id);
+                }),
+            };
+            if checked.is_err() {
+                break;
+            }
+        }
+        match checked {
+            Ok(()) => Ok(learned),
+            Err(error) => {
+                for id in learned {
+                    self.templates.remove(&id);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// The messages of [`Session::encode`], with every template of `records` known. The
+    /// session's numbering and announcements change only on success.
+    fn build_messages(
+        &mut self,
+        now: SystemTime,
+        export_time: u32,
+        records: impl Iterator<Item = impl DataRecord>,
+    ) -> Result<Vec<Vec<u8>>, EncodeError> {
         let refresh = match self.config.transport {
             Transport::Udp { template_refresh } => self.last_refresh.is_none_or(|last| {
                 // A clock that went back counts as due.
@@ -146,40 +233,59 @@ impl Session {
             }),
             Transport::Tcp => false,
         };
-        let mut items = Vec::new();
-        for (id, template) in &templates {
+        let mut template_records = Vec::new();
+        for (id, template) in &self.templates {
             if refresh || !self.announced.contains(id) {
-                items.push((TEMPLATE_SET_ID, *id, template.encode()?));
+                template_records.push((*id, template.encode()?));
             }
         }
-        let sent_templates: Vec<u16> = items.iter().map(|(_, id, _)| *id).collect();
-        items.extend(encoded.into_iter().map(|(id, bytes)| (id, id, bytes)));
 
         let max = usize::from(self.config.max_message_size);
-        let header = |sequence_number| MessageHeader {
-            export_time,
-            sequence_number,
-            observation_domain_id: self.config.observation_domain_id,
+        let observation_domain_id = self.config.observation_domain_id;
+        let new_message = |sequence_number| {
+            MessageBuilder::with_capacity(
+                MessageHeader {
+                    export_time,
+                    sequence_number,
+                    observation_domain_id,
+                },
+                max,
+            )
+        };
+        let too_large = |template_id, size| EncodeError::RecordTooLarge {
+            template_id,
+            size,
+            max: self.config.max_message_size,
         };
         let mut sequence_number = self.sequence_number;
         let mut messages = Vec::new();
-        let mut message = MessageBuilder::new(header(sequence_number));
-        for (set_id, template_id, bytes) in &items {
+        let mut message = new_message(sequence_number);
+        // Closes the message when `len` octets more in set `set_id` would not fit.
+        let mut make_room =
+            |message: &mut MessageBuilder, set_id: u16, len: usize| -> Result<(), EncodeError> {
+                if message.len_with(set_id, len) > max {
+                    sequence_number = sequence_number.wrapping_add(message.data_records());
+                    let full = std::mem::replace(message, new_message(sequence_number));
+                    messages.push(full.finish()?);
+                }
+                Ok(())
+            };
+        for (id, bytes) in &template_records {
             let alone = MESSAGE_HEADER_LEN + SET_HEADER_LEN + bytes.len();
             if alone > max {
-                return Err(EncodeError::RecordTooLarge {
-                    template_id: *template_id,
-                    size: alone,
-                    max: self.config.max_message_size,
-                });
+                return Err(too_large(*id, alone));
             }
-            if message.len_with(*set_id, bytes.len()) > max {
-                sequence_number = sequence_number.wrapping_add(message.data_records());
-                let full =
-                    std::mem::replace(&mut message, MessageBuilder::new(header(sequence_number)));
-                messages.push(full.finish()?);
+            make_room(&mut message, TEMPLATE_SET_ID, bytes.len())?;
+            message.push(TEMPLATE_SET_ID, bytes)?;
+        }
+        for record in records {
+            let len = record.encoded_len();
+            let alone = MESSAGE_HEADER_LEN + SET_HEADER_LEN + len;
+            if alone > max {
+                return Err(too_large(record.template_id(), alone));
             }
-            message.push(*set_id, bytes)?;
+            make_room(&mut message, record.template_id(), len)?;
+            record.push_to(&mut message)?;
         }
         if !message.is_empty() {
             sequence_number = sequence_number.wrapping_add(message.data_records());
@@ -187,13 +293,56 @@ impl Session {
         }
 
         self.sequence_number = sequence_number;
-        self.templates = templates;
-        self.announced.extend(sent_templates);
+        self.announced
+            .extend(template_records.iter().map(|(id, _)| *id));
         if refresh {
             self.last_refresh = Some(now);
         }
         Ok(messages)
     }
+}
+
+/// A data record as a session lays it into messages: built, or already encoded.
+trait DataRecord {
+    fn template_id(&self) -> u16;
+    fn encoded_len(&self) -> usize;
+    fn push_to(&self, message: &mut MessageBuilder) -> Result<(), EncodeError>;
+}
+
+impl DataRecord for &Record {
+    fn template_id(&self) -> u16 {
+        self.template_id
+    }
+
+    fn encoded_len(&self) -> usize {
+        Record::encoded_len(self)
+    }
+
+    fn push_to(&self, message: &mut MessageBuilder) -> Result<(), EncodeError> {
+        message.push_record(self)
+    }
+}
+
+impl DataRecord for (u16, &[u8]) {
+    fn template_id(&self) -> u16 {
+        self.0
+    }
+
+    fn encoded_len(&self) -> usize {
+        self.1.len()
+    }
+
+    fn push_to(&self, message: &mut MessageBuilder) -> Result<(), EncodeError> {
+        message.push(self.0, self.1)
+    }
+}
+
+/// The export time of a message sent at `now`: seconds since 1970, in 32 bits.
+fn export_time(now: SystemTime) -> Result<u32, EncodeError> {
+    now.duration_since(SystemTime::UNIX_EPOCH)
+        .ok()
+        .and_then(|since| u32::try_from(since.as_secs()).ok())
+        .ok_or(EncodeError::ExportTimeOutOfRange)
 }
 
 #[cfg(test)]
@@ -267,6 +416,43 @@ mod tests {
         assert_eq!(set_ids(&second[0]), [2, 256, 300]);
         // Only template 300 went out.
         assert_eq!(u16_at(&second[0], 16 + 4), 300);
+        Ok(())
+    }
+
+    #[test]
+    fn encoded_records_make_the_same_messages() -> Result<(), EncodeError> {
+        let records: Vec<Record> = (0..300)
+            .map(|v| record(if v % 3 == 0 { 300 } else { 256 }, v))
+            .collect();
+        let mut encoded = EncodedRecords::default();
+        for record in &records {
+            encoded.push(record.template_id, &record.encode()?);
+        }
+        let templates = [record(256, 0).template()?, record(300, 0).template()?];
+        let mut by_records = Session::new(SessionConfig::udp(1))?;
+        let mut by_bytes = Session::new(SessionConfig::udp(1))?;
+        assert!(!by_bytes.knows_template(256));
+        assert_eq!(
+            by_bytes.encode_encoded(at(5), &templates, &encoded)?,
+            by_records.encode(at(5), &records)?
+        );
+        assert!(by_bytes.knows_template(256) && by_bytes.knows_template(300));
+        assert_eq!(by_bytes.sequence_number(), 300);
+        // Known templates are not given again.
+        assert_eq!(
+            by_bytes.encode_encoded(at(6), &[], &encoded)?,
+            by_records.encode(at(6), &records)?
+        );
+        let other = Template::new(256, vec![FieldSpecifier::iana(8, 4)])?;
+        assert_eq!(
+            by_bytes.encode_encoded(at(7), &[other], &encoded),
+            Err(EncodeError::TemplateConflict(256))
+        );
+        encoded.push(400, &[1, 2, 3, 4]);
+        assert_eq!(
+            by_bytes.encode_encoded(at(7), &[], &encoded),
+            Err(EncodeError::UnknownTemplate(400))
+        );
         Ok(())
     }
 

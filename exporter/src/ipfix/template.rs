@@ -1,7 +1,7 @@
 //! Template records and data records (RFC 7011 §3.4). A [`Record`] carries its field
 //! specifiers with its values, so its template is derived from it and cannot disagree.
 
-use super::field::{FieldSpecifier, Value};
+use super::field::{FieldSpecifier, Value, VARIABLE_LENGTH};
 use super::EncodeError;
 
 /// Set id of a template set.
@@ -42,6 +42,18 @@ impl Template {
         &self.fields
     }
 
+    /// Whether `record` has this template's id and field specifiers, in order: checked
+    /// without building the record's template.
+    pub fn describes(&self, record: &Record) -> bool {
+        self.id == record.template_id
+            && self.fields.len() == record.fields.len()
+            && self
+                .fields
+                .iter()
+                .zip(&record.fields)
+                .all(|(spec, (field, _))| spec == field)
+    }
+
     /// The template record: template id, field count, field specifiers.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         let count = u16::try_from(self.fields.len()).map_err(|_| EncodeError::TooManyFields {
@@ -76,11 +88,39 @@ impl Record {
 
     /// The record's octets: each value at its field's length.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        for (spec, value) in &self.fields {
-            value.write(spec.length, &mut out)?;
-        }
+        let mut out = Vec::with_capacity(self.encoded_len());
+        self.write(&mut out)?;
         Ok(out)
+    }
+
+    /// Appends the record's octets to `out` (a message being filled); on error `out` may
+    /// hold part of the record.
+    pub fn write(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        for (spec, value) in &self.fields {
+            value.write(spec.length, out)?;
+        }
+        Ok(())
+    }
+
+    /// The octets [`Record::encode`] gives a well-formed record (RFC 7011 §7 for
+    /// variable-length fields), computed from its fields without encoding it.
+    pub fn encoded_len(&self) -> usize {
+        self.fields
+            .iter()
+            .map(|(spec, value)| {
+                if spec.length != VARIABLE_LENGTH {
+                    return usize::from(spec.length);
+                }
+                let len = match value {
+                    Value::U8(_) => 1,
+                    Value::U16(_) => 2,
+                    Value::U32(_) => 4,
+                    Value::U64(_) => 8,
+                    Value::Octets(bytes) => bytes.len(),
+                };
+                len + if len < 255 { 1 } else { 3 }
+            })
+            .sum()
     }
 
     /// The value of the first field with this specifier.
@@ -89,6 +129,87 @@ impl Record {
             .iter()
             .find(|(field, _)| field == spec)
             .map(|(_, value)| value)
+    }
+}
+
+/// Data records already encoded, back to back in one buffer: what an exporter batches,
+/// so that a record needs no allocation of its own.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EncodedRecords {
+    bytes: Vec<u8>,
+    /// Each record's template id and end in `bytes` (it starts where the previous ends).
+    records: Vec<(u16, usize)>,
+}
+
+impl EncodedRecords {
+    /// Room for `records` records of `bytes` octets in all.
+    pub fn with_capacity(records: usize, bytes: usize) -> Self {
+        EncodedRecords {
+            bytes: Vec::with_capacity(bytes),
+            records: Vec::with_capacity(records),
+        }
+    }
+
+    /// Records held.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Octets of all the records.
+    pub fn bytes_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Appends a record of template `template_id` whose octets `write` appends; on error
+    /// nothing is added.
+    pub fn push_with<E>(
+        &mut self,
+        template_id: u16,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let start = self.bytes.len();
+        match write(&mut self.bytes) {
+            Ok(()) => {
+                self.records.push((template_id, self.bytes.len()));
+                Ok(())
+            }
+            Err(error) => {
+                self.bytes.truncate(start);
+                Err(error)
+            }
+        }
+    }
+
+    /// Appends a record of template `template_id` encoded as `record`.
+    pub fn push(&mut self, template_id: u16, record: &[u8]) {
+        self.bytes.extend_from_slice(record);
+        self.records.push((template_id, self.bytes.len()));
+    }
+
+    /// Keeps the first `records` records.
+    pub fn truncate(&mut self, records: usize) {
+        self.records.truncate(records);
+        let end = self.records.last().map_or(0, |(_, end)| *end);
+        self.bytes.truncate(end);
+    }
+
+    /// Each record's template id and octets, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (u16, &[u8])> + '_ {
+        let mut start = 0;
+        self.records.iter().map(move |(template_id, end)| {
+            let record = self.bytes.get(start..*end).unwrap_or_default();
+            start = *end;
+            (*template_id, record)
+        })
+    }
+
+    /// Each record's template id, in order.
+    pub fn template_ids(&self) -> impl Iterator<Item = u16> + '_ {
+        self.records.iter().map(|(template_id, _)| *template_id)
     }
 }
 
