@@ -184,6 +184,8 @@ sink_stop() {
 	sent=$(($(events_sent) - SENT_BEFORE))
 	echo "bench-sink.py: $line; events sent $sent" >&2
 	[[ $line == *" overruns 0" ]] && [ "$sent" = "$packets" ] && return 0
+	# The allocation audit counts allocations whatever the listener kept up with.
+	[ "$mode" != audit ] || return 0
 	exit 1
 }
 # exporter_drain: waits until ioam-exporter (or the sink) has used no CPU for 0.3 s (it has
@@ -218,6 +220,7 @@ print(sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines()
 	echo "ioam-exporter received $received of $packets events; T's counters:" >&2
 	in_ns T target/release/ioamctl stats | grep -E '^(export|trace_filled)' >&2
 	grep -E 'lost|overrun' /tmp/exporter.log | tail -5 >&2
+	[ "$mode" != audit ] || return 0
 	exit 1
 }
 
