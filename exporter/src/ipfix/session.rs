@@ -119,15 +119,7 @@ impl Session {
         let export_time = export_time(now)?;
 
         let learned = self.learn_templates(records)?;
-        match self.build_messages(now, export_time, records.iter()) {
-            Ok(messages) => Ok(messages),
-            Err(error) => {
-                for id in learned {
-                    self.templates.remove(&id);
-                }
-                Err(error)
-            }
-        }
+        self.build_or_forget(now, export_time, records.iter(), learned)
     }
 
     /// Whether records of template `template_id` have been encoded in this session (its
@@ -162,9 +154,7 @@ impl Session {
             match self.templates.get(&template.id()) {
                 Some(known) if known == template => {}
                 Some(_) => {
-                    for id in learned {
-                        self.templates.remove(&id);
-                    }
+                    self.forget_templates(learned);
                     return Err(EncodeError::TemplateConflict(template.id()));
                 }
                 None => {
@@ -173,14 +163,28 @@ impl Session {
                 }
             }
         }
-        match self.build_messages(now, export_time, records.iter()) {
-            Ok(messages) => Ok(messages),
-            Err(error) => {
-                for id in learned {
-                    self.templates.remove(&id);
-                }
-                Err(error)
-            }
+        self.build_or_forget(now, export_time, records.iter(), learned)
+    }
+
+    /// [`Session::build_messages`]; on error the templates `learned` for these records are
+    /// forgotten again, so that nothing changes.
+    fn build_or_forget(
+        &mut self,
+        now: SystemTime,
+        export_time: u32,
+        records: impl Iterator<Item = impl DataRecord>,
+        learned: Vec<u16>,
+    ) -> Result<Vec<Vec<u8>>, EncodeError> {
+        let built = self.build_messages(now, export_time, records);
+        if built.is_err() {
+            self.forget_templates(learned);
+        }
+        built
+    }
+
+    fn forget_templates(&mut self, ids: Vec<u16>) {
+        for id in ids {
+            self.templates.remove(&id);
         }
     }
 
