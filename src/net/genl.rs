@@ -168,16 +168,13 @@ impl Family {
                 fam.mcgrps = unsafe { (*this.as_ptr()).mcgrps.get() }.cast();
                 fam.bind = Some(bind_callback);
                 fam.module = module.as_ptr().cast();
+                // Each group is sent to by its index: they must be in that order.
+                if (0u32..).zip(&spec.groups).any(|(index, (_, group))| group.index != index) {
+                    return Err(EINVAL);
+                }
                 // SAFETY: `fam` is fully initialised, pinned, and outlives the registration
                 // (unregistered on drop); `spec` is `'static`.
                 kernel::error::to_result(unsafe { sys::genl_register_family(f) })?;
-                for (index, (_, group)) in (0u32..).zip(&spec.groups) {
-                    if group.index != index {
-                        // SAFETY: Registered just above, and not published yet.
-                        unsafe { sys::genl_unregister_family(f) };
-                        return Err(EINVAL);
-                    }
-                }
                 for (_, group) in &spec.groups {
                     // INVARIANT (of `EventGroup`): registered, with the group at its index;
                     // withdrawn on drop before unregistering.
@@ -446,8 +443,7 @@ unsafe extern "C" fn dumpit_callback<H: Handler>(
 /// # Invariants
 ///
 /// `family` is null or points to a registered family whose multicast group `index` this is;
-/// it is set to null, and an RCU grace period passes, before
-/// that family is unregistered.
+/// it is set to null, and an RCU grace period passes, before that family is unregistered.
 pub(crate) struct EventGroup {
     family: Atomic<*mut sys::genl_family>,
     index: u32,
@@ -483,10 +479,10 @@ impl EventGroup {
         if family.is_null() {
             return None;
         }
+        let net_ptr = net.as_ptr();
         // SAFETY: The family is registered and stays so while `_guard` holds the RCU read lock
         // (type invariant); `net` is alive.
-        let listening =
-            unsafe { sys::ioam_rs_genl_has_listeners(family, net.as_ptr(), self.index) };
+        let listening = unsafe { sys::ioam_rs_genl_has_listeners(family, net_ptr, self.index) };
         listening.then_some(EventSender {
             family,
             group: self.index,
@@ -514,38 +510,67 @@ impl EventSender<'_> {
         payload: usize,
         fill: impl FnOnce(&mut Msg<'_>) -> Result,
     ) -> Result {
-        // SAFETY: No requirements; may fail.
-        let skb = unsafe { sys::ioam_rs_genlmsg_new(payload, sys::IOAM_RS_GFP_ATOMIC) };
-        if skb.is_null() {
-            return Err(ENOMEM);
-        }
-        // SAFETY: `skb` is a new message we own; the family is registered (see `listeners`).
-        let hdr = unsafe { sys::genlmsg_put(skb, 0, 0, self.family, 0, cmd) };
-        let filled = if hdr.is_null() {
-            Err(EMSGSIZE)
-        } else {
-            // SAFETY: `skb` is our new message with its header put, not yet handed over.
-            fill(&mut unsafe { Msg::from_raw(skb) })
-        };
-        if let Err(e) = filled {
+        // SAFETY: The family is registered while `self` lives (see `listeners`).
+        let (skb, hdr) = unsafe { new_message(self.family, cmd, payload) }?;
+        // SAFETY: `skb` is our new message with its header put, not yet handed over.
+        if let Err(e) = fill(&mut unsafe { Msg::from_raw(skb) }) {
             // SAFETY: `skb` is ours and not yet handed over.
             unsafe { sys::ioam_rs_nlmsg_free(skb) };
             return Err(e);
         }
-        // SAFETY: `hdr` was returned by `genlmsg_put` on `skb`; the multicast takes over `skb`.
-        let ret = unsafe {
-            sys::ioam_rs_genlmsg_end(skb, hdr);
-            sys::ioam_rs_genlmsg_multicast_netns(
-                self.family,
-                self.net.as_ptr(),
-                skb,
-                self.group,
-                sys::IOAM_RS_GFP_ATOMIC,
-            )
-        };
-        match ret {
-            0 => Ok(()),
-            r => Err(Error::from_errno(r)),
-        }
+        // SAFETY: `skb` is ours with header `hdr`; the family is registered; `net` is alive.
+        unsafe { multicast(self.family, self.net.as_ptr(), self.group, skb, hdr) }
+    }
+}
+
+/// A new message (`GFP_ATOMIC`: never sleeps) of command `cmd` of `family`, with room for
+/// `payload` bytes of attributes, and its generic netlink header; the caller owns it.
+///
+/// # Safety
+///
+/// `family` is registered for the call.
+unsafe fn new_message(
+    family: *mut sys::genl_family,
+    cmd: u8,
+    payload: usize,
+) -> Result<(*mut sys::sk_buff, *mut ffi::c_void)> {
+    // SAFETY: No requirements; may fail.
+    let skb = unsafe { sys::ioam_rs_genlmsg_new(payload, sys::IOAM_RS_GFP_ATOMIC) };
+    if skb.is_null() {
+        return Err(ENOMEM);
+    }
+    // SAFETY: `skb` is a new message we own; `family` is registered (the caller's contract).
+    let hdr = unsafe { sys::genlmsg_put(skb, 0, 0, family, 0, cmd) };
+    if hdr.is_null() {
+        // SAFETY: Ours, never handed over.
+        unsafe { sys::ioam_rs_nlmsg_free(skb) };
+        return Err(EMSGSIZE);
+    }
+    Ok((skb, hdr))
+}
+
+/// Ends message `skb` and multicasts it to group `group` of `family` in `net`. `ESRCH`: nobody
+/// there listens (any more).
+///
+/// # Safety
+///
+/// `skb` is a message the caller owns and hands over, `hdr` its header from [`new_message`];
+/// `family` is registered for the call and `net` is alive.
+unsafe fn multicast(
+    family: *mut sys::genl_family,
+    net: *mut sys::net,
+    group: u32,
+    skb: *mut sys::sk_buff,
+    hdr: *mut ffi::c_void,
+) -> Result {
+    // SAFETY: `hdr` was returned by `genlmsg_put` on `skb`; the multicast takes over `skb`;
+    // `family` and `net` are valid (the caller's contract).
+    let ret = unsafe {
+        sys::ioam_rs_genlmsg_end(skb, hdr);
+        sys::ioam_rs_genlmsg_multicast_netns(family, net, skb, group, sys::IOAM_RS_GFP_ATOMIC)
+    };
+    match ret {
+        0 => Ok(()),
+        r => Err(Error::from_errno(r)),
     }
 }

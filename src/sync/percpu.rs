@@ -57,11 +57,7 @@ impl<const N: usize> PerCpuCounters<N> {
         }
         let counter = self.base.as_ptr().wrapping_add(i);
         let mut total = 0u64;
-        for cpu in 0..kernel::cpu::nr_cpu_ids() {
-            // SAFETY: `cpu` is below `nr_cpu_ids`.
-            if !unsafe { sys::ioam_rs_cpu_possible(cpu) } {
-                continue;
-            }
+        for cpu in possible_cpus() {
             // SAFETY: `counter` is in a live per-CPU allocation (type invariant) and `cpu` is a
             // possible CPU, so its copy exists; that CPU may be adding to it: read once.
             let copy = unsafe { sys::read_once(sys::ioam_rs_per_cpu_ptr(counter.cast(), cpu)) };
@@ -101,6 +97,14 @@ fn this_cpu_add(counter: *mut u64, n: u64) {
 fn this_cpu_add(counter: *mut u64, n: u64) {
     // SAFETY: `counter` is a per-CPU address (the callers' invariant).
     unsafe { sys::ioam_rs_this_cpu_add_u64(counter.cast(), n) };
+}
+
+/// The possible CPUs (each has a copy of every per-CPU allocation).
+fn possible_cpus() -> impl Iterator<Item = u32> {
+    (0..kernel::cpu::nr_cpu_ids()).filter(|&cpu| {
+        // SAFETY: `cpu` is below `nr_cpu_ids`.
+        unsafe { sys::ioam_rs_cpu_possible(cpu) }
+    })
 }
 
 // The per-CPU variables behind `preempt_count()` and `this_cpu_ptr()` on x86-64, read
@@ -286,11 +290,7 @@ impl<T: Zeroable + Sync> PerCpuShared<T> {
 
     /// Calls `f` on every possible CPU's copy.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&T)) {
-        for cpu in 0..kernel::cpu::nr_cpu_ids() {
-            // SAFETY: `cpu` is below `nr_cpu_ids`.
-            if !unsafe { sys::ioam_rs_cpu_possible(cpu) } {
-                continue;
-            }
+        for cpu in possible_cpus() {
             // SAFETY: `base` is a live per-CPU allocation and `cpu` a possible CPU: its copy
             // exists (the helper only adds that CPU's offset, whatever the pointee type).
             let copy = unsafe { sys::ioam_rs_per_cpu_ptr(self.base.as_ptr().cast(), cpu) };

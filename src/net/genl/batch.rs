@@ -14,7 +14,7 @@ use kernel::{
     time::Jiffies,
 };
 
-use super::{EventGroup, EventSender};
+use super::{multicast, new_message, EventGroup, EventSender};
 use crate::{
     net::{netlink::Msg, pernet::Net, sys},
     sync::{
@@ -40,9 +40,9 @@ pub(crate) enum BatchCount {
 const NLA_HDRLEN: usize = 4;
 
 /// Attribute room of a batch message: what an 8 KiB head holds after the headers. One message
-/// amortises its allocation, multicast and the listener's wake-up over more than a hundred
-/// small events (the kernel's own `NLMSG_DEFAULT_SIZE` would take the same 8 KiB bucket for
-/// half of it).
+/// amortises its allocation, multicast and the listener's wake-up over dozens of events (the
+/// kernel's own `NLMSG_DEFAULT_SIZE`, headers added, already takes an 8 KiB head and would use
+/// less than half of it).
 const BATCH_ROOM: usize =
     sys::IOAM_RS_SKB_8K_ROOM - sys::IOAM_RS_NLMSG_HDRLEN - sys::IOAM_RS_GENL_HDRLEN;
 
@@ -160,7 +160,7 @@ impl Batches {
         self.counts.add(what as usize, u64::from(n));
     }
 
-    /// Counts the events of message `skb` by what its multicast returned.
+    /// Counts the `events` of a message by what became of it.
     fn counted(&self, events: u32, result: Result) {
         if result.is_ok() {
             self.add(BatchCount::Sent, events);
@@ -226,16 +226,11 @@ impl Batches {
 
     /// A new batch message with room for `need` bytes of attributes, or an error.
     fn start(&self, family: *mut sys::genl_family, need: usize) -> Result<*mut sys::sk_buff> {
-        // SAFETY: No requirements; may fail.
-        let skb = unsafe { sys::ioam_rs_genlmsg_new(BATCH_ROOM, sys::IOAM_RS_GFP_ATOMIC) };
-        if skb.is_null() {
-            return Err(ENOMEM);
-        }
-        // SAFETY: `skb` is a new message we own; `family` is registered (the caller's sender
-        // holds the RCU read lock that keeps it so).
-        let hdr = unsafe { sys::genlmsg_put(skb, 0, 0, family, 0, self.cmd) };
-        // SAFETY: As above.
-        if hdr.is_null() || (unsafe { sys::ioam_rs_skb_tailroom(skb) } as usize) < need {
+        // SAFETY: `family` is registered (the caller's sender holds the RCU read lock that
+        // keeps it so).
+        let (skb, hdr) = unsafe { new_message(family, self.cmd, BATCH_ROOM) }?;
+        // SAFETY: `skb` is a new message we own.
+        if (unsafe { sys::ioam_rs_skb_tailroom(skb) } as usize) < need {
             // SAFETY: Ours, never handed over.
             unsafe { sys::ioam_rs_nlmsg_free(skb) };
             return Err(EMSGSIZE);
@@ -312,22 +307,9 @@ impl Batches {
     unsafe fn send(&self, family: *mut sys::genl_family, skb: *mut sys::sk_buff) {
         // SAFETY: A batch message: its control buffer is a `BatchCb`.
         let BatchCb { hdr, events } = unsafe { batch_cb(skb).read() };
-        // SAFETY: `hdr` was returned by `genlmsg_put` on `skb`; the multicast takes over `skb`;
-        // `net` is alive (type invariant).
-        let ret = unsafe {
-            sys::ioam_rs_genlmsg_end(skb, hdr);
-            sys::ioam_rs_genlmsg_multicast_netns(
-                family,
-                self.net.as_ptr(),
-                skb,
-                self.group.index,
-                sys::IOAM_RS_GFP_ATOMIC,
-            )
-        };
-        let result = match ret {
-            0 => Ok(()),
-            r => Err(Error::from_errno(r)),
-        };
+        // SAFETY: `skb` is handed over with its header `hdr` (from `new_message`); `family` is
+        // registered for the call (the caller's contract); `net` is alive (type invariant).
+        let result = unsafe { multicast(family, self.net.as_ptr(), self.group.index, skb, hdr) };
         self.counted(events, result);
     }
 }
