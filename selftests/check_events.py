@@ -21,6 +21,8 @@ ioam_rs selftests.
                  addresses, with these node ids, newest first; each --copy matches
                  COUNT / (number of --copy) events
     --flags F    every event has these RFC 9322 flags: L, A, LA, or - for none
+    --src ADDR, --dst ADDR
+                 every event's packet has these addresses, and a flow label (20 bits)
 Prints "ok" or what differs, and exits 0 or 1.
 """
 import argparse
@@ -54,6 +56,8 @@ def main():
     ap.add_argument("--seq-from", type=lambda v: int(v, 0))
     ap.add_argument("--copy", action="append", default=[])
     ap.add_argument("--flags")
+    ap.add_argument("--src")
+    ap.add_argument("--dst")
     args = ap.parse_args()
     copies = {}
     for c in args.copy:
@@ -90,6 +94,12 @@ def main():
         seq = None if args.seq_from is None else args.seq_from + i
         if args.dex and ev.get("seqnum") != seq:
             return "event %d: sequence number %s, expected %s" % (i, ev.get("seqnum"), seq)
+        for key in ("src", "dst"):
+            if getattr(args, key) is not None and ev.get(key) != getattr(args, key):
+                return "event %d: packet %s %s, expected %s" % (i, key, ev.get(key), getattr(args, key))
+        label = ev.get("flowlabel")
+        if (args.src or args.dst) and not (isinstance(label, int) and 0 <= label < 1 << 20):
+            return "event %d: flow label %r" % (i, label)
         nodes = ev.get("nodes", [])
         if args.nodes is not None and len(nodes) != args.nodes:
             return "event %d: %d nodes, expected %d: %s" % (i, len(nodes), args.nodes, ev)

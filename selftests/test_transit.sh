@@ -207,7 +207,9 @@ test_transit_chain_and_events() {
 		local wire=$LAST_TRACE
 		monitor_stop
 		for k in 1 2 3 4; do
-			expect_ok "${EVENTS[@]}" "$dir/mon.$mode.$k" $count --ns "$NS_ID" --nodes $((k + 1)) --node "$(node_spec $k)"
+			# In both modes the header carrying the option goes from A's address to R's.
+			expect_ok "${EVENTS[@]}" "$dir/mon.$mode.$k" $count --ns "$NS_ID" --nodes $((k + 1)) \
+				--node "$(node_spec $k)" --src 2001:db8:1::1 --dst "$DST"
 		done
 		# The last transit node's event carries exactly the bytes R received.
 		expect_ok "${EVENTS[@]}" "$dir/mon.$mode.4" $count --data "$wire"
@@ -849,7 +851,8 @@ test_encap_dex() {
 	expect_ok "${route[@]}" add "$prefix" encap ioam6 dex type 0xc00000 ns "$NS_ID" $next
 	expect_ping 1 --mode inline --ns "$NS_ID" --type 0xc00000 --dex 0
 	monitor_stop
-	expect_ok "${EVENTS[@]}" "$dir/mon.plain" 1 --ns "$NS_ID" --nodes 1 --node "$(node_spec 1)" --dex
+	expect_ok "${EVENTS[@]}" "$dir/mon.plain" 1 --ns "$NS_ID" --nodes 1 --node "$(node_spec 1)" --dex \
+		--src 2001:db8:1::1 --dst "$DST"
 	check_same_events "DEX events, one by one and batched" "$dir/mon.plain" "$dir/export.plain"
 	expect_ok "${route[@]}" del "$prefix"
 	# Each optional field alone, and none: 24, 24 and 16 bytes of Hop-by-Hop header.

@@ -264,6 +264,35 @@ mod tests {
     }
 
     #[test]
+    fn packet_addresses_and_flow_label() {
+        let src: std::net::Ipv6Addr = "2001:db8:1::1".parse().unwrap();
+        let dst: std::net::Ipv6Addr = "2001:db8:3::2".parse().unwrap();
+        let event = TraceEvent::from_attributes(
+            event::TRACE,
+            &attributes(vec![
+                (event_attr::PACKET_SRC, src.octets().to_vec()),
+                (event_attr::PACKET_DST, dst.octets().to_vec()),
+                (
+                    event_attr::PACKET_FLOW_LABEL,
+                    0xbeefu32.to_ne_bytes().to_vec(),
+                ),
+                (event_attr::TRACE_NAMESPACE, 123u16.to_ne_bytes().to_vec()),
+                (event_attr::TRACE_DATA, vec![0x40, 0, 0, 1]),
+            ]),
+        );
+        // The line stays `ip ioam monitor`'s: the packet is in JSON only.
+        assert_eq!(
+            event_line(&event, OutputFormat::Text),
+            "[TRACE] Namespace=123 Data=40000001\n"
+        );
+        assert_eq!(
+            event_line(&event, OutputFormat::Json),
+            "{\"src\":\"2001:db8:1::1\",\"dst\":\"2001:db8:3::2\",\"flowlabel\":48879,\
+             \"namespace\":123,\"data\":\"40000001\",\"nodes\":[],\"trailing\":\"40000001\"}\n"
+        );
+    }
+
+    #[test]
     fn a_batch_prints_as_its_events_one_by_one() {
         let attrs: Vec<(u16, Vec<u8>)> = vec![
             (event_attr::TRACE_NAMESPACE, 5u16.to_ne_bytes().to_vec()),

@@ -36,6 +36,10 @@ pub struct TraceEvent {
     /// A `LOOPBACK` event: a loopback copy came back; `from` sent it.
     pub loopback: bool,
     pub from: Option<Ipv6Addr>,
+    /// The addresses and flow label of the IPv6 header that carried the option (`PACKET_*`).
+    pub src: Option<Ipv6Addr>,
+    pub dst: Option<Ipv6Addr>,
+    pub flow_label: Option<u32>,
     /// The trace's RFC 9322 flags (`TRACE_FLAGS`).
     pub flags: Option<u8>,
     /// The namespace's timestamp format at the sending node (`TRACE_TSFORMAT`; absent: POSIX).
@@ -78,6 +82,9 @@ impl TraceEvent {
             dex: cmd == event::DEX,
             loopback: cmd == event::LOOPBACK,
             from: leading::<16>(payload(event_attr::LOOPBACK_SOURCE)).map(Ipv6Addr::from),
+            src: leading::<16>(payload(event_attr::PACKET_SRC)).map(Ipv6Addr::from),
+            dst: leading::<16>(payload(event_attr::PACKET_DST)).map(Ipv6Addr::from),
+            flow_label: leading(payload(event_attr::PACKET_FLOW_LABEL)).map(u32::from_ne_bytes),
             flags: leading::<1>(payload(event_attr::TRACE_FLAGS)).map(|[byte]| byte),
             tsformat: leading::<1>(payload(event_attr::TRACE_TSFORMAT)).map(|[byte]| byte),
             tai_offset_s: 0,
@@ -135,7 +142,8 @@ pub fn event_text(event: &TraceEvent) -> String {
 }
 
 /// One compact JSON object and a newline:
-/// `{"namespace":N,"nodelen":N,"type":"0xfff002","data":"...","nodes":[{...},...],"trailing":"..."}`.
+/// `{"src":"ADDR","dst":"ADDR","flowlabel":N,"namespace":N,"nodelen":N,"type":"0xfff002",
+/// "data":"...","nodes":[{...},...],"trailing":"..."}`.
 /// `type` is the 24-bit trace type in hex with 6 digits; `data` the raw trace data in hex (as
 /// on the wire); `nodes` are in wire order, most recent node first, decoded by `ioam-wire`;
 /// `trailing` (only when not empty) holds the bytes that do not make up a whole node. Keys of
@@ -172,6 +180,9 @@ pub fn event_json(event: &TraceEvent) -> String {
             _ => None,
         },
         from: event.from.map(|a| a.to_string()),
+        src: event.src.map(|a| a.to_string()),
+        dst: event.dst.map(|a| a.to_string()),
+        flowlabel: event.flow_label,
         tsformat: event.tsformat.map(crate::format::tsformat_name),
         loopback: flags.loopback,
         active: flags.active,
@@ -213,6 +224,13 @@ struct EventJson {
     /// LOOPBACK: the node that sent the copy back.
     #[serde(skip_serializing_if = "Option::is_none")]
     from: Option<String>,
+    /// The packet that carried the option: addresses and flow label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    src: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dst: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flowlabel: Option<u32>,
     /// The timestamp format, unless POSIX.
     #[serde(skip_serializing_if = "Option::is_none")]
     tsformat: Option<String>,

@@ -14,6 +14,7 @@ use crate::{
         genl::{EventGroup, EventSender},
         netlink::Msg,
         pernet::Net,
+        skb::IPV6_HDR_LEN,
     },
     sync::rcu,
     uapi::{event, stat},
@@ -36,9 +37,41 @@ const NLA_OVERHEAD: usize = 8;
 /// Sends the event for `trace` (a trace header and its data) if anyone listens in `net`. The
 /// event carries the nodes' data, newest first, as the kernel's own event does: in a
 /// Pre-allocated Trace what follows the free space, in an incremental one all of it; the
-/// trace's RFC 9322 flags when it has any, and the namespace's timestamp format unless POSIX.
-pub(crate) fn trace(net: &Net, st: &NetState, guard: &rcu::Guard, trace: &[u8], traced: Traced) {
-    send_trace(net, st, guard, event::TRACE, trace, traced, None);
+/// trace's RFC 9322 flags when it has any, the namespace's timestamp format unless POSIX, and
+/// the addresses and flow label of the `packet` that carries it.
+pub(crate) fn trace(
+    net: &Net,
+    st: &NetState,
+    guard: &rcu::Guard,
+    packet: Packet<'_>,
+    trace: &[u8],
+    traced: Traced,
+) {
+    send_trace(net, st, guard, Kind::Trace, packet, trace, traced);
+}
+
+/// The IPv6 header that carries an option (its first 40 bytes, at least): what an event tells
+/// of the packet, its addresses and flow label, for a collector to know the flow.
+#[derive(Clone, Copy)]
+pub(crate) struct Packet<'p>(&'p [u8]);
+
+impl<'p> Packet<'p> {
+    /// The packet whose network header starts `bytes`; `None` when shorter than the header.
+    pub(crate) fn of(bytes: &'p [u8]) -> Option<Self> {
+        bytes.get(..IPV6_HDR_LEN).map(Self)
+    }
+
+    /// Adds the packet's attributes to an event.
+    fn put(self, m: &mut Msg<'_>) -> Result {
+        let &[_, class_label, label_hi, label_lo] = self.0.first_chunk().ok_or(EINVAL)?;
+        let flow_label = u32::from_be_bytes([0, class_label & 0x0f, label_hi, label_lo]);
+        m.put(event::attr::PACKET_SRC, self.0.get(8..24).ok_or(EINVAL)?)?;
+        m.put(event::attr::PACKET_DST, self.0.get(24..40).ok_or(EINVAL)?)?;
+        m.put_u32(event::attr::PACKET_FLOW_LABEL, flow_label)
+    }
+
+    /// Room its attributes take in a message.
+    const PAYLOAD: usize = 3 * NLA_OVERHEAD + 16 + 16 + 4;
 }
 
 /// How a trace is laid out and its timestamps written, for its event.
@@ -56,23 +89,41 @@ pub(crate) fn loopback(
     net: &Net,
     st: &NetState,
     guard: &rcu::Guard,
+    packet: Packet<'_>,
     trace: &[u8],
     traced: Traced,
     source: &[u8; 16],
 ) {
-    let kind = event::LOOPBACK;
-    send_trace(net, st, guard, kind, trace, traced, Some(source));
+    send_trace(
+        net,
+        st,
+        guard,
+        Kind::Loopback(source),
+        packet,
+        trace,
+        traced,
+    );
+}
+
+/// A trace's event: of a trace, or of a loopback copy sent back by the node at this address.
+enum Kind<'a> {
+    Trace,
+    Loopback(&'a [u8; 16]),
 }
 
 fn send_trace(
     net: &Net,
     st: &NetState,
     guard: &rcu::Guard,
-    kind: u8,
+    kind: Kind<'_>,
+    packet: Packet<'_>,
     trace: &[u8],
     traced: Traced,
-    source: Option<&[u8; 16]>,
 ) {
+    let (kind, source) = match kind {
+        Kind::Trace => (event::TRACE, None),
+        Kind::Loopback(source) => (event::LOOPBACK, Some(source)),
+    };
     let Some(sinks) = Sinks::open(net, st, guard) else {
         return;
     };
@@ -91,8 +142,9 @@ fn send_trace(
     };
     let filled_from = TRACE_HDR_LEN.saturating_add(free);
     let data = trace.get(filled_from..).unwrap_or(&[]);
-    let payload = 7 * NLA_OVERHEAD + 16 + data.len();
+    let payload = 7 * NLA_OVERHEAD + 16 + Packet::PAYLOAD + data.len();
     sinks.send(st, kind, payload, |m| {
+        packet.put(m)?;
         m.put_u16(event::attr::TRACE_NAMESPACE, hdr.namespace_id)?;
         m.put_u8(event::attr::TRACE_NODELEN, hdr.node_len)?;
         // As received, reserved octet included, as the kernel's own family sends it.
@@ -166,14 +218,16 @@ fn put_tsformat(m: &mut Msg<'_>, tsformat: TsFormat) -> Result {
 pub(crate) fn dex(
     sinks: &Sinks<'_>,
     st: &NetState,
+    packet: Packet<'_>,
     dex: &Dex,
     entry: &Entry<'_, '_>,
     tsformat: TsFormat,
 ) {
     // At most 25 + 256 words: cannot wrap.
     let len = (entry.words() as usize).wrapping_mul(4);
-    let payload = 7 * NLA_OVERHEAD + len;
+    let payload = 7 * NLA_OVERHEAD + Packet::PAYLOAD + len;
     sinks.send(st, event::DEX, payload, |m| {
+        packet.put(m)?;
         m.put_u16(event::attr::TRACE_NAMESPACE, dex.namespace_id)?;
         // At most 25: fits.
         m.put_u8(event::attr::TRACE_NODELEN, node_len(dex.trace_type) as u8)?;

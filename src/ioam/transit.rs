@@ -16,7 +16,7 @@ use kernel::prelude::*;
 use crate::{
     ioam::{
         egress::Egress,
-        events::{self, Traced},
+        events::{self, Packet, Traced},
         node::{Facts, Stage},
         parked::Parked,
         state::{Namespace, NetState},
@@ -290,8 +290,10 @@ impl<'a> Node<'a> {
                 incremental: found.incremental.is_some(),
                 tsformat: ns.tsformat,
             };
-            if let Some(trace) = pkt.network_bytes(hbh_end).and_then(|b| b.get(trace)) {
-                events::trace(self.net, self.st, self.guard, trace, traced);
+            if let Some(bytes) = pkt.network_bytes(hbh_end) {
+                if let (Some(packet), Some(trace)) = (Packet::of(bytes), bytes.get(trace)) {
+                    events::trace(self.net, self.st, self.guard, packet, trace, traced);
+                }
             }
             if let Some(standing) = standing {
                 if found.flags.loopback {
@@ -357,7 +359,8 @@ impl<'a> Node<'a> {
         let Some(bytes) = pkt.network_bytes(hbh_end) else {
             return;
         };
-        let (Some(trace), Some(source)) = (
+        let (Some(packet), Some(trace), Some(source)) = (
+            Packet::of(bytes),
             bytes.get(found.trace.clone()),
             bytes.get(8..24).and_then(|a| <&[u8; 16]>::try_from(a).ok()),
         ) else {
@@ -367,7 +370,7 @@ impl<'a> Node<'a> {
             incremental: found.incremental.is_some(),
             tsformat: ts,
         };
-        events::loopback(self.net, self.st, self.guard, trace, traced, source);
+        events::loopback(self.net, self.st, self.guard, packet, trace, traced, source);
     }
 
     /// Sends the loopback copy of the packet (RFC 9322 §4: its headers, this node's data in,
@@ -459,10 +462,17 @@ impl<'a> Node<'a> {
             trace_type: dex.trace_type & !trace_bit(7),
             ..*dex
         };
+        let Some(header) = pkt
+            .network_bytes(IPV6_HDR_LEN)
+            .and_then(|b| b.first_chunk::<IPV6_HDR_LEN>())
+            .copied()
+        else {
+            return;
+        };
         let data = self.node_data(pkt, dex.trace_type, ns, facts);
         // Schemas are validated when added: a refusal cannot happen (then: no event).
-        if let Ok(entry) = Entry::new(dex.trace_type, data) {
-            events::dex(&sinks, self.st, &dex, &entry, ns.tsformat);
+        if let (Ok(entry), Some(packet)) = (Entry::new(dex.trace_type, data), Packet::of(&header)) {
+            events::dex(&sinks, self.st, packet, &dex, &entry, ns.tsformat);
         }
     }
 

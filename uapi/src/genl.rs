@@ -138,6 +138,14 @@ pub mod event {
         /// The namespace's timestamp format at the sending node, unless POSIX, `u8`: one of
         /// [`super::super::tsformat`].
         pub const TRACE_TSFORMAT: u16 = 9;
+        /// The source address of the IPv6 header that carries the option (of an ip6ip6
+        /// packet, the outer header: the tunnel's), 16 bytes; of a LOOPBACK event, the
+        /// copy's.
+        pub const PACKET_SRC: u16 = 10;
+        /// The destination address of that header, 16 bytes.
+        pub const PACKET_DST: u16 = 11;
+        /// The flow label of that header (20 bits), `u32`.
+        pub const PACKET_FLOW_LABEL: u16 = 12;
     }
 }
 
