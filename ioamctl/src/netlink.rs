@@ -23,7 +23,7 @@ use neli::{
     socket::synchronous::NlSocketHandle,
     types::{Buffer, GenlBuffer},
     utils::Groups,
-    FromBytesWithInput,
+    FromBytes, FromBytesWithInput,
 };
 
 use crate::args::Command;
@@ -714,6 +714,17 @@ fn messages_of<E>(
             _ => None,
         })
         .collect()
+}
+
+/// The messages of family `family_id` and a command of `cmds` in one received datagram,
+/// parsed as [`Client::receive`] parses what it reads.
+pub fn messages_in(datagram: &[u8], family_id: u16, cmds: &[u8]) -> Vec<(u8, Attributes)> {
+    let mut cursor = io::Cursor::new(datagram);
+    let messages = std::iter::from_fn(|| {
+        let at = usize::try_from(cursor.position()).ok()?;
+        (at < datagram.len()).then(|| Nlmsghdr::<u16, GenlMessage>::from_bytes(&mut cursor))
+    });
+    messages_of(messages, family_id, cmds)
 }
 
 /// The size of `T` as a socket option length.

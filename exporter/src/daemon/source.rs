@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 
 use ioam_uapi::{event, EXPORT_GROUP_NAME};
 use ioamctl::batch::decode_batch;
-use ioamctl::netlink::{Attributes, Client, NetlinkError};
+use ioamctl::netlink::{messages_in, Attributes, Client, NetlinkError};
 use ioamctl::trace::TraceEvent;
 
 /// What a source yields.
@@ -33,6 +33,15 @@ pub fn batch_items(attrs: &Attributes) -> Vec<SourceItem> {
         ));
     }
     items
+}
+
+/// The items of one datagram of the export group (its `BATCH` messages of family
+/// `family_id`), as [`NetlinkSource`] reads them.
+pub fn datagram_items(datagram: &[u8], family_id: u16) -> Vec<SourceItem> {
+    messages_in(datagram, family_id, &[event::BATCH])
+        .iter()
+        .flat_map(|(_, attrs)| batch_items(attrs))
+        .collect()
 }
 
 /// Why a source stopped.
