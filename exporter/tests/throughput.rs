@@ -20,7 +20,7 @@ use ioam_exporter::daemon::exporter::Exporter;
 use ioam_exporter::daemon::hop_metrics::DEFAULT_MAX_HOP_PAIRS;
 use ioam_exporter::daemon::metrics::{Metrics, RecordKind};
 use ioam_exporter::daemon::source::{
-    datagram_items, spawn_reader, EventSource, SourceError, SourceItem,
+    spawn_reader, Datagram, EventSource, Received, SourceError, DATAGRAM_BUFFER,
 };
 use ioam_exporter::daemon::{run, INPUT_QUEUE};
 use ioam_exporter::elements::DOCUMENTATION_PEN;
@@ -106,23 +106,25 @@ fn datagram(first: u32) -> (Vec<u8>, u32) {
 }
 
 /// Yields `count` datagrams (of a few distinct ones), each copied into a receive buffer
-/// as a read would, then read as the daemon's source reads them.
+/// as the daemon's source reads one.
 struct Datagrams {
     datagrams: Vec<Vec<u8>>,
     left: usize,
-    buffer: Vec<u8>,
 }
 
 impl EventSource for Datagrams {
-    fn receive(&mut self) -> Option<Result<Vec<SourceItem>, SourceError>> {
+    fn receive(&mut self) -> Option<Result<Received, SourceError>> {
         if self.left == 0 {
             return None;
         }
         self.left -= 1;
         let datagram = &self.datagrams[self.left % self.datagrams.len()];
-        self.buffer.clear();
-        self.buffer.extend_from_slice(datagram);
-        Some(Ok(datagram_items(&self.buffer, FAMILY_ID)))
+        let mut bytes = Vec::with_capacity(DATAGRAM_BUFFER);
+        bytes.extend_from_slice(datagram);
+        Some(Ok(Received::Datagram(Datagram {
+            bytes,
+            family_id: FAMILY_ID,
+        })))
     }
 }
 
@@ -199,7 +201,6 @@ fn throughput() {
         Datagrams {
             datagrams,
             left: count,
-            buffer: Vec::with_capacity(65536),
         },
         sender,
     )

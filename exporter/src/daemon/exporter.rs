@@ -76,7 +76,7 @@ impl<T: Transport> Exporter<T> {
 
     /// Takes one item of the source.
     pub fn on_item(&mut self, item: SourceItem, now: Now) {
-        let event = match item {
+        match item {
             SourceItem::Overrun => {
                 self.overruns += 1;
                 if self.overruns == 1 {
@@ -85,15 +85,20 @@ impl<T: Transport> Exporter<T> {
                     log::debug!("events lost: receive buffer overrun {}", self.overruns);
                 }
                 self.metrics.events_lost(LossReason::Enobufs, 1);
-                return;
             }
-            SourceItem::Malformed(events) => {
-                log::debug!("{events} malformed events of a batch skipped");
-                self.metrics.events_lost(LossReason::DecodeError, events);
-                return;
-            }
-            SourceItem::Event(event) => event,
-        };
+            SourceItem::Malformed(events) => self.on_malformed(events),
+            SourceItem::Event(event) => self.on_event(&event, now),
+        }
+    }
+
+    /// Counts `events` of a batch that could not be read.
+    pub fn on_malformed(&mut self, events: u64) {
+        log::debug!("{events} malformed events of a batch skipped");
+        self.metrics.events_lost(LossReason::DecodeError, events);
+    }
+
+    /// Takes one event.
+    pub fn on_event(&mut self, event: &TraceEvent, now: Now) {
         self.metrics
             .event_received(match (event.dex, event.loopback) {
                 (true, _) => EventKind::Dex,
@@ -101,15 +106,15 @@ impl<T: Transport> Exporter<T> {
                 _ => EventKind::Trace,
             });
         // The node entries are read once, for the records and the path metrics.
-        let decoded = decode_event(&event, self.pen);
+        let decoded = decode_event(event, self.pen);
         match &decoded {
             Ok(decoded) => self.hops.record_path(
-                &event,
+                event,
                 decoded.namespace(),
                 decoded.trace_type(),
                 decoded.nodes(),
             ),
-            Err(_) => self.hops.record(&event),
+            Err(_) => self.hops.record(event),
         }
         // Encoded straight into a buffer kept across events.
         let mut encoded = std::mem::take(&mut self.encoded);
@@ -120,7 +125,7 @@ impl<T: Transport> Exporter<T> {
             self.encoded = encoded;
             return;
         }
-        match self.new_templates(&event, &encoded) {
+        match self.new_templates(event, &encoded) {
             Ok(templates) => {
                 for (template_id, record) in encoded.iter() {
                     if self.batch.is_full_for(template_id, record.len()) {

@@ -33,7 +33,8 @@ use std::time::Duration;
 use clock::Clock;
 use collector::Transport;
 use exporter::Exporter;
-use source::{Input, SourceError, SourceItem};
+use ioamctl::trace::TraceEvent;
+use source::{Input, ItemRef, SourceError};
 
 /// Depth of the channel between the reading thread and the loop, in reads (each up to a
 /// netlink datagram's events).
@@ -49,11 +50,13 @@ pub fn run<T: Transport>(
     clock: &dyn Clock,
     stop: &AtomicBool,
 ) -> Result<(), SourceError> {
+    // The event each of a datagram's is decoded into, in turn.
+    let mut scratch = TraceEvent::default();
     loop {
         if stop.load(Ordering::SeqCst) {
             // What was read before the signal is still exported.
-            while let Ok(Input::Items(items)) = inputs.try_recv() {
-                take(exporter, items, clock);
+            while let Ok(input @ (Input::Items(_) | Input::Datagram(_))) = inputs.try_recv() {
+                take(exporter, input, clock, &mut scratch);
             }
             exporter.shutdown(clock.now());
             return Ok(());
@@ -64,7 +67,9 @@ pub fn run<T: Transport>(
             .saturating_duration_since(now.monotonic)
             .min(STOP_POLL);
         match inputs.recv_timeout(wait) {
-            Ok(Input::Items(items)) => take(exporter, items, clock),
+            Ok(input @ (Input::Items(_) | Input::Datagram(_))) => {
+                take(exporter, input, clock, &mut scratch);
+            }
             Ok(Input::Failed(error)) => {
                 exporter.shutdown(clock.now());
                 return Err(error);
@@ -84,9 +89,23 @@ pub fn run<T: Transport>(
 
 /// Hands the items of one read to `exporter`, all at the time they were read (one clock
 /// read per read, not per event).
-fn take<T: Transport>(exporter: &mut Exporter<T>, items: Vec<SourceItem>, clock: &dyn Clock) {
+fn take<T: Transport>(
+    exporter: &mut Exporter<T>,
+    input: Input,
+    clock: &dyn Clock,
+    scratch: &mut TraceEvent,
+) {
     let now = clock.now();
-    for item in items {
-        exporter.on_item(item, now);
+    match input {
+        Input::Items(items) => {
+            for item in items {
+                exporter.on_item(item, now);
+            }
+        }
+        Input::Datagram(datagram) => datagram.for_each_item(scratch, |item| match item {
+            ItemRef::Event(event) => exporter.on_event(event, now),
+            ItemRef::Malformed(events) => exporter.on_malformed(events),
+        }),
+        Input::Failed(_) | Input::Ended => {}
     }
 }
