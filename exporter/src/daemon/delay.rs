@@ -31,7 +31,12 @@ pub struct HopDelay {
 impl HopDelay {
     pub fn seconds(&self) -> f64 {
         // Exact below 2^53 ns (104 days); beyond, a bogus delay only loses low digits.
-        self.delay_ns as f64 / 1e9
+        // Through i64 when it fits (it always does but for garbage): the same rounding of
+        // the same integer, without the 128-bit conversion.
+        match i64::try_from(self.delay_ns) {
+            Ok(ns) => ns as f64 / 1e9,
+            Err(_) => self.delay_ns as f64 / 1e9,
+        }
     }
 }
 

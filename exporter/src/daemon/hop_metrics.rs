@@ -133,9 +133,9 @@ pub struct HopRecorder {
     metrics: HopMetrics,
     /// The tracked pairs, with their series once created: a handle shares the family's
     /// value, so that an observation needs no label lookup in the family.
-    tracked: HashMap<HopPairLabels, PairSeries>,
+    tracked: HashMap<HopPairLabels, PairSeries, PairHasher>,
     /// `trace_hops` of each namespace seen, by the same token.
-    hop_counts: HashMap<u16, Histogram>,
+    hop_counts: HashMap<u16, Histogram, PairHasher>,
     max_pairs: usize,
 }
 
@@ -151,8 +151,8 @@ impl HopRecorder {
     pub fn new(metrics: HopMetrics, max_pairs: usize) -> HopRecorder {
         HopRecorder {
             metrics,
-            tracked: HashMap::new(),
-            hop_counts: HashMap::new(),
+            tracked: HashMap::with_hasher(PairHasher::new()),
+            hop_counts: HashMap::with_hasher(PairHasher::new()),
             max_pairs,
         }
     }
@@ -240,10 +240,75 @@ impl HopRecorder {
     }
 }
 
+/// The hasher of the pair maps, looked up once or twice an event: a multiply-and-fold of
+/// the key's integers under a random seed, a few instructions where SipHash (std's
+/// default) takes hundreds. The maps compare keys in full, so a collision costs a probe,
+/// never a wrong series; the seed keeps the collisions unpredictable to whoever sends
+/// node ids, and `max_pairs` bounds how many keys there are at all.
+#[derive(Clone, Copy, Debug)]
+pub struct PairHasher {
+    seed: u64,
+}
+
+impl PairHasher {
+    fn new() -> PairHasher {
+        use std::hash::BuildHasher;
+        PairHasher {
+            seed: std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64) | 1,
+        }
+    }
+}
+
+impl std::hash::BuildHasher for PairHasher {
+    type Hasher = PairHashState;
+
+    fn build_hasher(&self) -> PairHashState {
+        PairHashState(self.seed)
+    }
+}
+
+/// The state of one [`PairHasher`] hash.
+#[derive(Clone, Copy, Debug)]
+pub struct PairHashState(u64);
+
+impl PairHashState {
+    #[inline]
+    fn mix(&mut self, value: u64) {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let product = u128::from(self.0 ^ value) * u128::from(K);
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
+    }
+}
+
+impl std::hash::Hasher for PairHashState {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u16(&mut self, value: u16) {
+        self.mix(u64::from(value));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, value: u64) {
+        self.mix(value);
+    }
+}
+
 /// The series of `labels` in `tracked`, unless it is a new pair beyond `max_pairs`;
 /// `pairs` counts the tracked pairs.
 fn track<'a>(
-    tracked: &'a mut HashMap<HopPairLabels, PairSeries>,
+    tracked: &'a mut HashMap<HopPairLabels, PairSeries, PairHasher>,
     pairs: &Gauge,
     max_pairs: usize,
     labels: &HopPairLabels,

@@ -69,6 +69,9 @@ pub struct Session {
     sequence_number: u32,
     /// Every template used in this session.
     templates: BTreeMap<u16, Template>,
+    /// The ids of `templates`, one bit each: [`Session::knows_template`] is asked for
+    /// every record.
+    known: Box<[u64; 1024]>,
     /// Templates sent since the last (re)start.
     announced: BTreeSet<u16>,
     /// When all templates were last sent (UDP refresh).
@@ -85,6 +88,7 @@ impl Session {
             config,
             sequence_number: 0,
             templates: BTreeMap::new(),
+            known: Box::new([0; 1024]),
             announced: BTreeSet::new(),
             last_refresh: None,
         })
@@ -125,7 +129,8 @@ impl Session {
     /// Whether records of template `template_id` have been encoded in this session (its
     /// template is known).
     pub fn knows_template(&self, template_id: u16) -> bool {
-        self.templates.contains_key(&template_id)
+        let (word, bit) = known_bit(template_id);
+        self.known[word] & bit != 0
     }
 
     /// [`Session::encode`] of records already encoded: `templates` are those of their
@@ -158,7 +163,7 @@ impl Session {
                     return Err(EncodeError::TemplateConflict(template.id()));
                 }
                 None => {
-                    self.templates.insert(template.id(), template.clone());
+                    self.insert_template(template.clone());
                     learned.push(template.id());
                 }
             }
@@ -184,8 +189,20 @@ impl Session {
 
     fn forget_templates(&mut self, ids: Vec<u16>) {
         for id in ids {
-            self.templates.remove(&id);
+            self.remove_template(id);
         }
+    }
+
+    fn insert_template(&mut self, template: Template) {
+        let (word, bit) = known_bit(template.id());
+        self.known[word] |= bit;
+        self.templates.insert(template.id(), template);
+    }
+
+    fn remove_template(&mut self, id: u16) {
+        let (word, bit) = known_bit(id);
+        self.known[word] &= !bit;
+        self.templates.remove(&id);
     }
 
     /// Adds the templates of `records` not yet known, and returns their ids; a record
@@ -202,7 +219,7 @@ impl Session {
                     .template()
                     .and(Err(EncodeError::TemplateConflict(record.template_id))),
                 None => record.template().map(|template| {
-                    self.templates.insert(template.id(), template);
+                    self.insert_template(template);
                     learned.push(record.template_id);
                 }),
             };
@@ -214,7 +231,7 @@ impl Session {
             Ok(()) => Ok(learned),
             Err(error) => {
                 for id in learned {
-                    self.templates.remove(&id);
+                    self.remove_template(id);
                 }
                 Err(error)
             }
@@ -304,6 +321,11 @@ impl Session {
         }
         Ok(messages)
     }
+}
+
+/// The word and bit of template id `id` in [`Session`]'s `known`.
+fn known_bit(id: u16) -> (usize, u64) {
+    (usize::from(id >> 6), 1 << (id & 63))
 }
 
 /// A data record as a session lays it into messages: built, or already encoded.
