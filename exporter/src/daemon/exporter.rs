@@ -12,7 +12,9 @@ use ioamctl::trace::TraceEvent;
 
 use crate::ipfix::session::Session;
 use crate::ipfix::template::{EncodedRecords, Template};
-use crate::records::{decode_event, event_records, RecordError, PATH_TEMPLATE_ID};
+use crate::records::{
+    decode_event, event_records, Layouts, RawTrace, RecordError, PATH_TEMPLATE_ID,
+};
 
 use super::batch::Batch;
 use super::clock::Now;
@@ -38,6 +40,8 @@ pub struct Exporter<T: Transport> {
     overruns: u64,
     /// The records of the event being taken, encoded (kept for its capacity).
     encoded: EncodedRecords,
+    /// The node layout of the last trace type.
+    layouts: Layouts,
 }
 
 impl<T: Transport> Exporter<T> {
@@ -62,6 +66,7 @@ impl<T: Transport> Exporter<T> {
             link: Link::Down,
             overruns: 0,
             encoded: EncodedRecords::default(),
+            layouts: Layouts::default(),
         }
     }
 
@@ -105,21 +110,28 @@ impl<T: Transport> Exporter<T> {
                 (_, true) => EventKind::Loopback,
                 _ => EventKind::Trace,
             });
-        // The node entries are read once, for the records and the path metrics.
-        let decoded = decode_event(event, self.pen);
-        match &decoded {
-            Ok(decoded) => self.hops.record_path(
-                event,
-                decoded.namespace(),
-                decoded.trace_type(),
-                decoded.nodes(),
-            ),
-            Err(_) => self.hops.record(event),
-        }
         // Encoded straight into a buffer kept across events.
         let mut encoded = std::mem::take(&mut self.encoded);
         encoded.truncate(0);
-        if let Err(error) = decoded.and_then(|decoded| decoded.write_records(&mut encoded)) {
+        // The node entries are read once, for the records and the path metrics: as they
+        // are when their fields are of fixed size (the common case), else parsed.
+        let written = if let Some(raw) = RawTrace::new(event, self.pen, &mut self.layouts) {
+            self.hops.record_raw(event, &raw);
+            raw.write_records(&mut encoded)
+        } else {
+            let decoded = decode_event(event, self.pen);
+            match &decoded {
+                Ok(decoded) => self.hops.record_path(
+                    event,
+                    decoded.namespace(),
+                    decoded.trace_type(),
+                    decoded.nodes(),
+                ),
+                Err(_) => self.hops.record(event),
+            }
+            decoded.and_then(|decoded| decoded.write_records(&mut encoded))
+        };
+        if let Err(error) = written {
             log::debug!("an event gives no records: {error}");
             self.metrics.events_lost(LossReason::DecodeError, 1);
             self.encoded = encoded;

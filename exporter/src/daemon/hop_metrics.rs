@@ -26,7 +26,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use super::delay::{path_timing, trace_timing, TraceTiming};
+use super::delay::{fill_timing, path_timing, trace_timing, TraceTiming};
+use crate::records::RawTrace;
 
 /// Default of `--max-hop-pairs`.
 pub const DEFAULT_MAX_HOP_PAIRS: usize = 1024;
@@ -137,6 +138,8 @@ pub struct HopRecorder {
     /// `trace_hops` of each namespace seen, by the same token.
     hop_counts: HashMap<u16, Histogram, PairHasher>,
     max_pairs: usize,
+    /// The timing of the event being recorded (kept for its allocation).
+    scratch: TraceTiming,
 }
 
 /// The series of one tracked pair, each created at its first observation (a series
@@ -154,6 +157,7 @@ impl HopRecorder {
             tracked: HashMap::with_hasher(PairHasher::new()),
             hop_counts: HashMap::with_hasher(PairHasher::new()),
             max_pairs,
+            scratch: TraceTiming::default(),
         }
     }
 
@@ -180,6 +184,21 @@ impl HopRecorder {
             return;
         }
         self.record_timing(event, &path_timing(event, namespace, trace_type, path));
+    }
+
+    /// [`HopRecorder::record`] of an event whose node bytes are read as they are.
+    pub fn record_raw(&mut self, event: &TraceEvent, raw: &RawTrace<'_>) {
+        if event.dex {
+            return;
+        }
+        let mut timing = std::mem::take(&mut self.scratch);
+        let nodes = raw.nodes().map(|node| {
+            let (secs, frac) = raw.timestamp(node);
+            (raw.node_id(node), secs, frac)
+        });
+        fill_timing(&mut timing, event, raw.namespace(), raw.trace_type(), nodes);
+        self.record_timing(event, &timing);
+        self.scratch = timing;
     }
 
     fn record_timing(&mut self, event: &TraceEvent, timing: &TraceTiming) {
