@@ -42,7 +42,16 @@ pub struct Exporter<T: Transport> {
     encoded: EncodedRecords,
     /// The node layout of the last trace type.
     layouts: Layouts,
+    /// Messages encoded and not yet sent ([`Exporter::transmit`]), with the data records
+    /// and path records of each.
+    queued: Vec<Vec<u8>>,
+    queued_counts: Vec<(u64, u64)>,
+    /// The outcome of each message sent (kept for its allocation).
+    results: Vec<std::io::Result<()>>,
 }
+
+/// The most messages that wait for [`Exporter::transmit`].
+const MAX_QUEUED: usize = 64;
 
 impl<T: Transport> Exporter<T> {
     pub fn new(
@@ -67,6 +76,9 @@ impl<T: Transport> Exporter<T> {
             overruns: 0,
             encoded: EncodedRecords::default(),
             layouts: Layouts::default(),
+            queued: Vec::new(),
+            queued_counts: Vec::new(),
+            results: Vec::new(),
         }
     }
 
@@ -94,6 +106,7 @@ impl<T: Transport> Exporter<T> {
             SourceItem::Malformed(events) => self.on_malformed(events),
             SourceItem::Event(event) => self.on_event(&event, now),
         }
+        self.transmit(now);
     }
 
     /// Counts `events` of a batch that could not be read.
@@ -102,7 +115,7 @@ impl<T: Transport> Exporter<T> {
         self.metrics.events_lost(LossReason::DecodeError, events);
     }
 
-    /// Takes one event.
+    /// Takes one event. Messages it fills may wait for [`Exporter::transmit`].
     pub fn on_event(&mut self, event: &TraceEvent, now: Now) {
         self.metrics
             .event_received(match (event.dex, event.loopback) {
@@ -212,11 +225,13 @@ impl<T: Transport> Exporter<T> {
                 self.send(now, &[], &EncodedRecords::default());
             }
         }
+        self.transmit(now);
     }
 
     /// Sends what is pending (the end of the program).
     pub fn shutdown(&mut self, now: Now) {
         self.flush(now);
+        self.transmit(now);
     }
 
     /// Whether messages can be sent; a new session restarts numbering and templates.
@@ -269,12 +284,35 @@ impl<T: Transport> Exporter<T> {
                 .unwrap_or(end);
             let count = usize::try_from(next.wrapping_sub(this)).unwrap_or(usize::MAX);
             let start = offset;
-            let carried = || records.template_ids().skip(start).take(count);
             offset = offset.saturating_add(count);
-            match self.transport.send(message, now.monotonic) {
+            self.queued_counts
+                .push(count_paths(records.template_ids().skip(start).take(count)));
+        }
+        self.queued.extend(messages);
+        if !self.transport.defers_sends() || self.queued.len() >= MAX_QUEUED {
+            self.transmit(now);
+        }
+    }
+
+    /// Sends the messages queued (a transport that [`Transport::defers_sends`] gets them
+    /// all at once: one system call for the messages of a read), counting the data
+    /// records of each as exported or lost. Called at the end of each read of the source
+    /// and of each call that sends ([`Exporter::on_item`], [`Exporter::tick`],
+    /// [`Exporter::shutdown`]).
+    pub fn transmit(&mut self, now: Now) {
+        if self.queued.is_empty() {
+            self.metrics
+                .collector_up
+                .set(i64::from(self.transport.is_up()));
+            return;
+        }
+        let mut results = std::mem::take(&mut self.results);
+        self.transport
+            .send_all(&self.queued, now.monotonic, &mut results);
+        for (result, &(all, paths)) in results.iter().zip(&self.queued_counts) {
+            match result {
                 Ok(()) => {
                     self.metrics.messages_sent.inc();
-                    let (all, paths) = count_paths(carried());
                     self.metrics.records_exported(RecordKind::Path, paths);
                     self.metrics.records_exported(RecordKind::Hop, all - paths);
                 }
@@ -282,10 +320,17 @@ impl<T: Transport> Exporter<T> {
                     if error.kind() != std::io::ErrorKind::NotConnected {
                         self.metrics.send_errors.inc();
                     }
-                    self.lost_of(carried(), LossReason::CollectorUnreachable);
+                    self.metrics
+                        .records_lost(LossReason::CollectorUnreachable, all);
+                    self.metrics
+                        .events_lost(LossReason::CollectorUnreachable, paths);
                 }
             }
         }
+        results.clear();
+        self.results = results;
+        self.queued.clear();
+        self.queued_counts.clear();
         self.metrics
             .collector_up
             .set(i64::from(self.transport.is_up()));

@@ -102,10 +102,14 @@ fn take<T: Transport>(
                 exporter.on_item(item, now);
             }
         }
-        Input::Datagram(datagram) => datagram.for_each_item(scratch, |item| match item {
-            ItemRef::Event(event) => exporter.on_event(event, now),
-            ItemRef::Malformed(events) => exporter.on_malformed(events),
-        }),
+        Input::Datagram(datagram) => {
+            datagram.for_each_item(scratch, |item| match item {
+                ItemRef::Event(event) => exporter.on_event(event, now),
+                ItemRef::Malformed(events) => exporter.on_malformed(events),
+            });
+            // The messages the read filled leave together.
+            exporter.transmit(now);
+        }
         Input::Failed(_) | Input::Ended => {}
     }
 }
