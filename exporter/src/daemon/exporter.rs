@@ -48,6 +48,11 @@ pub struct Exporter<T: Transport> {
     queued_counts: Vec<(u64, u64)>,
     /// The outcome of each message sent (kept for its allocation).
     results: Vec<std::io::Result<()>>,
+    /// Buffers of messages sent, for the batches to come.
+    spare: Vec<Vec<u8>>,
+    /// Whether a batch with no template to send goes as it is laid out (tests compare
+    /// with the session's encoding of its records).
+    batch_is_message: bool,
 }
 
 /// The most messages that wait for [`Exporter::transmit`].
@@ -79,6 +84,8 @@ impl<T: Transport> Exporter<T> {
             queued: Vec::new(),
             queued_counts: Vec::new(),
             results: Vec::new(),
+            spare: Vec::new(),
+            batch_is_message: true,
         }
     }
 
@@ -248,14 +255,35 @@ impl<T: Transport> Exporter<T> {
 
     /// Sends the pending records.
     fn flush(&mut self, now: Now) {
-        let (templates, records) = self.batch.take();
-        if records.is_empty() {
+        if self.batch.is_empty() {
+            self.batch.clear();
             return;
         }
         if !self.poll_link(now) {
-            self.lost(&records, LossReason::CollectorUnreachable);
+            let (all, paths) = count_paths(self.batch.template_ids());
+            self.batch.clear();
+            self.metrics
+                .records_lost(LossReason::CollectorUnreachable, all);
+            self.metrics
+                .events_lost(LossReason::CollectorUnreachable, paths);
             return;
         }
+        // The common case: no template to send, and the batch is the message.
+        if self.batch_is_message && !self.batch.has_templates() && self.batch.fits() {
+            let data_records = u32::try_from(self.batch.len()).unwrap_or(u32::MAX);
+            if let Some(header) = self.session.data_message_header(now.wall, data_records) {
+                self.queued_counts
+                    .push(count_paths(self.batch.template_ids()));
+                let buffer = self.spare.pop().unwrap_or_default();
+                let message = self.batch.take_message(header, buffer);
+                self.queued.push(message);
+                if !self.transport.defers_sends() || self.queued.len() >= MAX_QUEUED {
+                    self.transmit(now);
+                }
+                return;
+            }
+        }
+        let (templates, records) = self.batch.take();
         self.send(now, &templates, &records);
     }
 
@@ -329,7 +357,13 @@ impl<T: Transport> Exporter<T> {
         }
         results.clear();
         self.results = results;
-        self.queued.clear();
+        // Sent messages' buffers take the next batches.
+        for mut message in self.queued.drain(..) {
+            if self.spare.len() < MAX_QUEUED {
+                message.clear();
+                self.spare.push(message);
+            }
+        }
         self.queued_counts.clear();
         self.metrics
             .collector_up
@@ -647,5 +681,67 @@ mod tests {
         assert_eq!(metrics.events_lost_count(LossReason::DecodeError), 4);
         assert_eq!(metrics.events_received_count(EventKind::Dex), 1);
         assert_eq!(metrics.events_received_count(EventKind::Trace), 0);
+    }
+
+    /// A trace of `hops` nodes of trace type `trace_type` (24 bits), values from `seed`.
+    fn typed_event(trace_type: u32, hops: usize, seed: u32) -> TraceEvent {
+        let size = ioam_wire::trace::node_len(trace_type) as usize * 4;
+        TraceEvent {
+            namespace: Some(1 + (seed % 3) as u16),
+            nodelen: u8::try_from(size / 4).ok(),
+            trace_type: Some(trace_type << 8),
+            flags: (seed % 5 == 0).then_some(2),
+            data: Some(
+                (0..hops * size)
+                    .map(|n| (seed as usize * 7 + n * 13) as u8)
+                    .collect(),
+            ),
+            ..TraceEvent::default()
+        }
+    }
+
+    /// Batches sent as laid out are the octets the session makes of their records: the
+    /// same messages, numbered alike, with templates new, refreshed and after a
+    /// reconnect, over UDP and TCP.
+    #[test]
+    fn batches_as_laid_out_are_the_sessions_messages() {
+        for config in [SessionConfig::udp(5), SessionConfig::tcp(5)] {
+            let run = |batch_is_message: bool| {
+                let recorder = Recorder {
+                    new_session: true,
+                    ..Recorder::default()
+                };
+                let (mut exporter, clock) = exporter(config, recorder);
+                exporter.batch_is_message = batch_is_message;
+                let types = [0x80_0000, 0xb0_0000, 0xffc000, 0x8c_0000];
+                let mut ms = 0;
+                for n in 0..3000u32 {
+                    let trace_type = types[(n / 400) as usize % types.len()];
+                    let event = typed_event(trace_type, (n % 7) as usize, n);
+                    exporter.on_item(SourceItem::Event(event), clock.at(ms));
+                    if n % 250 == 0 {
+                        ms += 7_000;
+                        exporter.tick(clock.at(ms));
+                    }
+                    if n == 1500 {
+                        exporter.transport.new_session = true;
+                        exporter.tick(clock.at(ms));
+                    }
+                }
+                exporter.shutdown(clock.at(ms + 1));
+                let metrics = exporter.metrics().clone();
+                let counts = (
+                    metrics.messages_sent.get(),
+                    metrics.records_exported_count(RecordKind::Path),
+                    metrics.records_exported_count(RecordKind::Hop),
+                );
+                (exporter.transport.sent, counts)
+            };
+            let (laid_out, counts) = run(true);
+            let (encoded, expected) = run(false);
+            assert!(laid_out.len() > 10, "{}", laid_out.len());
+            assert_eq!(counts, expected);
+            assert_eq!(laid_out, encoded);
+        }
     }
 }

@@ -133,6 +133,40 @@ impl Session {
         self.known[word] & bit != 0
     }
 
+    /// The header of a message of `data_records` data records of known templates and
+    /// nothing else, when [`Session::encode_encoded`] would make just that of them (no
+    /// template is due, the export time can be written) and they fit in one message (the
+    /// caller's to know): the message is then counted as sent in this session. `None`
+    /// when templates are due: encode the records.
+    pub fn data_message_header(
+        &mut self,
+        now: SystemTime,
+        data_records: u32,
+    ) -> Option<MessageHeader> {
+        if self.templates_due(now) || self.templates.keys().any(|id| !self.announced.contains(id)) {
+            return None;
+        }
+        let header = MessageHeader {
+            export_time: export_time(now).ok()?,
+            sequence_number: self.sequence_number,
+            observation_domain_id: self.config.observation_domain_id,
+        };
+        self.sequence_number = self.sequence_number.wrapping_add(data_records);
+        Some(header)
+    }
+
+    /// Whether all templates are due again (UDP refresh).
+    fn templates_due(&self, now: SystemTime) -> bool {
+        match self.config.transport {
+            Transport::Udp { template_refresh } => self.last_refresh.is_none_or(|last| {
+                // A clock that went back counts as due.
+                now.duration_since(last)
+                    .map_or(true, |since| since >= template_refresh)
+            }),
+            Transport::Tcp => false,
+        }
+    }
+
     /// [`Session::encode`] of records already encoded: `templates` are those of their
     /// template ids that the session does not know yet (see
     /// [`Session::knows_template`]), the others' records must match the known templates.
@@ -246,14 +280,7 @@ impl Session {
         export_time: u32,
         records: impl Iterator<Item = impl DataRecord>,
     ) -> Result<Vec<Vec<u8>>, EncodeError> {
-        let refresh = match self.config.transport {
-            Transport::Udp { template_refresh } => self.last_refresh.is_none_or(|last| {
-                // A clock that went back counts as due.
-                now.duration_since(last)
-                    .map_or(true, |since| since >= template_refresh)
-            }),
-            Transport::Tcp => false,
-        };
+        let refresh = self.templates_due(now);
         let mut template_records = Vec::new();
         for (id, template) in &self.templates {
             if refresh || !self.announced.contains(id) {
