@@ -35,9 +35,16 @@ impl HopDelay {
         // the same integer, without the 128-bit conversion.
         match i64::try_from(self.delay_ns) {
             Ok(ns) => ns as f64 / 1e9,
-            Err(_) => self.delay_ns as f64 / 1e9,
+            Err(_) => wide_seconds(self.delay_ns),
         }
     }
+}
+
+/// [`HopDelay::seconds`] of a delay beyond 2^63 ns (garbage timestamps).
+#[cold]
+#[inline(never)]
+fn wide_seconds(delay_ns: i128) -> f64 {
+    delay_ns as f64 / 1e9
 }
 
 /// What one trace event says about its path.

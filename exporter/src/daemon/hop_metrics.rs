@@ -140,6 +140,10 @@ pub struct HopRecorder {
     max_pairs: usize,
     /// The timing of the event being recorded (kept for its allocation).
     scratch: TraceTiming,
+    /// The last namespace's `trace_hops` and the last pair's delay series, looked up
+    /// without hashing when the next event is of them too (keys compared in full).
+    last_hop_count: Option<(u16, Histogram)>,
+    last_delay: Option<(HopPairLabels, Histogram)>,
 }
 
 /// The series of one tracked pair, each created at its first observation (a series
@@ -158,6 +162,8 @@ impl HopRecorder {
             hop_counts: HashMap::with_hasher(PairHasher::new()),
             max_pairs,
             scratch: TraceTiming::default(),
+            last_hop_count: None,
+            last_delay: None,
         }
     }
 
@@ -203,15 +209,21 @@ impl HopRecorder {
 
     fn record_timing(&mut self, event: &TraceEvent, timing: &TraceTiming) {
         if !event.loopback {
-            let family = &self.metrics.hop_count;
-            self.hop_counts
-                .entry(timing.namespace)
-                .or_insert_with(|| {
-                    family.get_or_create_owned(&NamespaceLabels {
-                        namespace: timing.namespace,
-                    })
-                })
-                .observe(timing.hop_count as f64);
+            match &self.last_hop_count {
+                Some((namespace, series)) if *namespace == timing.namespace => {
+                    series.observe(timing.hop_count as f64);
+                }
+                _ => {
+                    let family = &self.metrics.hop_count;
+                    let series = self.hop_counts.entry(timing.namespace).or_insert_with(|| {
+                        family.get_or_create_owned(&NamespaceLabels {
+                            namespace: timing.namespace,
+                        })
+                    });
+                    series.observe(timing.hop_count as f64);
+                    self.last_hop_count = Some((timing.namespace, series.clone()));
+                }
+            }
         }
         self.record_delays(timing);
     }
@@ -231,6 +243,14 @@ impl HopRecorder {
                 from_node: delay.from_node,
                 to_node: delay.to_node,
             };
+            if delay.delay_ns >= 0 {
+                if let Some((last, series)) = &self.last_delay {
+                    if *last == labels {
+                        series.observe(delay.seconds());
+                        continue;
+                    }
+                }
+            }
             let pairs = &self.metrics.pairs;
             let Some(series) = track(&mut self.tracked, pairs, self.max_pairs, &labels) else {
                 // Once: the cap is reached for good, until a restart.
@@ -250,10 +270,11 @@ impl HopRecorder {
                     .get_or_insert_with(|| self.metrics.negative.get_or_create_owned(&labels))
                     .inc();
             } else {
-                series
+                let histogram = series
                     .delay
-                    .get_or_insert_with(|| self.metrics.delay.get_or_create_owned(&labels))
-                    .observe(delay.seconds());
+                    .get_or_insert_with(|| self.metrics.delay.get_or_create_owned(&labels));
+                histogram.observe(delay.seconds());
+                self.last_delay = Some((labels, histogram.clone()));
             }
         }
     }
