@@ -198,6 +198,8 @@ pub struct Layout {
     trace_type: u32,
     node_size: usize,
     hop_template_id: u16,
+    /// Octets of each per-hop record.
+    hop_record_len: usize,
     /// Offsets of the fields of bits 0, 2, 3 and 8, when the type has them.
     node_id: Option<usize>,
     ts_secs: Option<usize>,
@@ -236,10 +238,20 @@ impl Layout {
             return None;
         }
         let node_size = usize::try_from(node_len(trace_type)).ok()?.checked_mul(4)?;
+        let has = |bit: u32| trace_type & trace_bit(bit) != 0;
+        // The common fields and the hop index, the node fields of bits 0-11 (the ids one
+        // octet wider), and the timestamp format.
+        let hop_record_len = 9
+            + (0..12)
+                .filter(|&bit| has(bit))
+                .map(|bit| field_size(bit) + usize::from(bit == 0 || bit == 8))
+                .sum::<usize>()
+            + usize::from(has(2) || has(3));
         (node_size > 0).then(|| Layout {
             trace_type,
             node_size,
             hop_template_id: hop_template_id(trace_type),
+            hop_record_len,
             node_id: field_offset(trace_type, 0),
             ts_secs: field_offset(trace_type, 2),
             ts_frac: field_offset(trace_type, 3),
@@ -357,47 +369,70 @@ impl<'a> RawTrace<'a> {
 
     /// [`write_event_records`] of the event.
     pub fn write_records(&self, out: &mut EncodedRecords) -> Result<(), RecordError> {
-        let start = out.len();
-        let written = out
-            .push_with(PATH_TEMPLATE_ID, |bytes| self.write_path(bytes))
-            .and_then(|()| {
-                self.nodes().zip(0u8..).try_for_each(|(node, index)| {
-                    out.push_with(self.layout.hop_template_id, |bytes| {
-                        self.write_hop(index, node, bytes);
-                        Ok::<(), EncodeError>(())
-                    })
-                })
-            });
-        if written.is_err() {
-            out.truncate(start);
+        out.push_with(PATH_TEMPLATE_ID, |bytes| {
+            self.write_path(bytes);
+            Ok::<(), RecordError>(())
+        })?;
+        for (node, index) in self.nodes().zip(0u8..) {
+            out.push_with(self.layout.hop_template_id, |bytes| {
+                self.write_hop(index, node, bytes);
+                Ok::<(), RecordError>(())
+            })?;
         }
-        written.map_err(RecordError::from)
+        Ok(())
     }
 
-    fn write_path(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        // Wide ids only when the type has no short ones.
-        let (element, size) = match (self.layout.node_id, self.layout.node_id_wide) {
+    /// The template of the per-hop records.
+    pub fn hop_template_id(&self) -> u16 {
+        self.layout.hop_template_id
+    }
+
+    /// Octets of each per-hop record.
+    pub fn hop_record_len(&self) -> usize {
+        self.layout.hop_record_len
+    }
+
+    /// The element and octets of each node id in the path record's list: wide ids only
+    /// when the type has no short ones.
+    fn list_element(&self) -> (Element, usize) {
+        match (self.layout.node_id, self.layout.node_id_wide) {
             (Some(_), _) => (elements::NODE_ID, 4),
             (None, Some(_)) => (elements::NODE_ID_WIDE, 8),
             (None, None) => (elements::NODE_ID, 0),
-        };
+        }
+    }
+
+    /// Octets of the list's content: semantic, element id, length, enterprise number
+    /// (9), then the ids; at most 9 + 255 x 8.
+    fn list_len(&self) -> usize {
+        9 + usize::from(self.hop_count) * self.list_element().1
+    }
+
+    /// Octets of the path record.
+    pub fn path_record_len(&self) -> usize {
+        let list_len = self.list_len();
+        let prefix = if list_len < 255 { 1 } else { 3 };
+        8 + 1 + prefix + list_len
+    }
+
+    /// Appends the path record.
+    pub fn write_path(&self, out: &mut Vec<u8>) {
+        let (element, size) = self.list_element();
         let spec = element.spec(self.common.pen);
-        let ids = usize::from(self.hop_count) * size;
-        // Semantic, element id, length, enterprise number: 9 octets.
-        let list_len = 9 + ids;
-        out.reserve(8 + 1 + 3 + list_len);
+        let list_len = self.list_len();
+        out.reserve(self.path_record_len());
         out.extend_from_slice(&self.common_bytes);
         out.push(self.hop_count);
+        // A variable-length field (RFC 7011 §7): 255 and a 2-octet length from 255 on.
         match u8::try_from(list_len) {
             Ok(short) if short < 255 => out.push(short),
             _ => {
-                let long =
-                    u16::try_from(list_len).map_err(|_| EncodeError::ValueTooLong(list_len))?;
                 out.push(255);
-                out.extend_from_slice(&long.to_be_bytes());
+                out.extend_from_slice(&u16::try_from(list_len).unwrap_or(u16::MAX).to_be_bytes());
             }
         }
-        let id = spec.id_with_enterprise_bit()?.to_be_bytes();
+        // Enterprise elements (the bit set) of the IOAM elements' lengths.
+        let id = (spec.element_id | 0x8000).to_be_bytes();
         let length = spec.length.to_be_bytes();
         let pen = self.common.pen.to_be_bytes();
         out.extend_from_slice(&[
@@ -412,25 +447,24 @@ impl<'a> RawTrace<'a> {
             pen[3],
         ]);
         for node in self.nodes() {
-            match (self.layout.node_id, self.layout.node_id_wide) {
-                (Some(offset), _) => {
+            match (self.layout.node_id, self.layout.node_id_wide, size) {
+                (Some(offset), _, _) => {
                     let [_, a, b, c] = at::<4>(node, offset);
                     out.extend_from_slice(&[0, a, b, c]);
                 }
-                (None, Some(offset)) => {
+                (None, Some(offset), _) => {
                     let mut id = at::<8>(node, offset);
                     id[0] = 0;
                     out.extend_from_slice(&id);
                 }
-                (None, None) => {}
+                (None, None, _) => {}
             }
         }
-        Ok(())
     }
 
     /// The per-hop record of `node`, the `index`th of the path, as [`Decoded`]'s
     /// `hop_fields` lays it out; built on the stack, appended at once.
-    fn write_hop(&self, index: u8, node: &[u8], out: &mut Vec<u8>) {
+    pub fn write_hop(&self, index: u8, node: &[u8], out: &mut Vec<u8>) {
         let t = self.common.trace_type;
         let mut record = [0u8; MAX_RAW_HOP_RECORD];
         let mut w = 9;
@@ -996,7 +1030,14 @@ mod tests {
                     let mut written = EncodedRecords::default();
                     proptest::prop_assert!(raw.write_records(&mut written).is_ok());
                     proptest::prop_assert!(general_ok);
-                    proptest::prop_assert_eq!(written, general);
+                    proptest::prop_assert_eq!(&written, &general);
+                    let mut records = written.iter();
+                    let path = records.next().map(|(_, r)| r.len());
+                    proptest::prop_assert_eq!(path, Some(raw.path_record_len()));
+                    for (template_id, record) in records {
+                        proptest::prop_assert_eq!(template_id, raw.hop_template_id());
+                        proptest::prop_assert_eq!(record.len(), raw.hop_record_len());
+                    }
                     let decoded = decode_event(&event, PEN).map_err(|e| {
                         proptest::test_runner::TestCaseError::fail(e.to_string())
                     })?;

@@ -70,6 +70,29 @@ impl Batch {
 
     /// Adds a record of template `template_id`, encoded as `record`.
     pub fn push(&mut self, template_id: u16, record: &[u8], now: Instant) {
+        self.push_with(template_id, now, |message| {
+            message.extend_from_slice(record)
+        });
+    }
+
+    /// Whether records of these template ids and lengths, in this order, fit in the
+    /// message as it is (none would make [`Batch::is_full_for`] true).
+    pub fn fits_all(&self, records: impl IntoIterator<Item = (u16, usize)>) -> bool {
+        let mut len = self.message.len();
+        let mut open = self.open_set.map(|(id, _)| id);
+        for (template_id, record_len) in records {
+            if open != Some(template_id) {
+                len += SET_HEADER_LEN;
+                open = Some(template_id);
+            }
+            len += record_len;
+        }
+        len <= self.max_message_size
+    }
+
+    /// Adds a record of template `template_id` that `write` appends to the message.
+    #[inline]
+    pub fn push_with(&mut self, template_id: u16, now: Instant, write: impl FnOnce(&mut Vec<u8>)) {
         match self.open_set {
             Some((id, _)) if id == template_id => {}
             _ => {
@@ -79,7 +102,7 @@ impl Batch {
                 self.message.extend_from_slice(&[0, 0]); // length, written when closed
             }
         }
-        self.message.extend_from_slice(record);
+        write(&mut self.message);
         self.records.push((template_id, self.message.len()));
         self.oldest.get_or_insert(now);
     }

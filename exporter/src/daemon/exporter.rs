@@ -50,9 +50,10 @@ pub struct Exporter<T: Transport> {
     results: Vec<std::io::Result<()>>,
     /// Buffers of messages sent, for the batches to come.
     spare: Vec<Vec<u8>>,
-    /// Whether a batch with no template to send goes as it is laid out (tests compare
-    /// with the session's encoding of its records).
-    batch_is_message: bool,
+    /// Whether the fast paths are taken: records written from the node bytes, straight
+    /// into the batch, and a batch with no template to send going as it is laid out.
+    /// Tests turn them off to compare with the general path.
+    fast: bool,
 }
 
 /// The most messages that wait for [`Exporter::transmit`].
@@ -85,7 +86,7 @@ impl<T: Transport> Exporter<T> {
             queued_counts: Vec::new(),
             results: Vec::new(),
             spare: Vec::new(),
-            batch_is_message: true,
+            fast: true,
         }
     }
 
@@ -135,8 +136,35 @@ impl<T: Transport> Exporter<T> {
         encoded.truncate(0);
         // The node entries are read once, for the records and the path metrics: as they
         // are when their fields are of fixed size (the common case), else parsed.
-        let written = if let Some(raw) = RawTrace::new(event, self.pen, &mut self.layouts) {
+        let raw = if self.fast {
+            RawTrace::new(event, self.pen, &mut self.layouts)
+        } else {
+            None
+        };
+        let written = if let Some(raw) = raw {
             self.hops.record_raw(event, &raw);
+            // Templates known and room for all the event's records: written straight into
+            // the batch, as the records one by one would go (no flush between them).
+            let hop_template_id = raw.hop_template_id();
+            let hops = raw.nodes().len();
+            let lens = std::iter::once((PATH_TEMPLATE_ID, raw.path_record_len())).chain(
+                std::iter::repeat_n((hop_template_id, raw.hop_record_len()), hops),
+            );
+            if self.session.knows_template(PATH_TEMPLATE_ID)
+                && (hops == 0 || self.session.knows_template(hop_template_id))
+                && self.batch.fits_all(lens)
+            {
+                let at = now.monotonic;
+                self.batch
+                    .push_with(PATH_TEMPLATE_ID, at, |out| raw.write_path(out));
+                for (node, index) in raw.nodes().zip(0u8..) {
+                    self.batch.push_with(hop_template_id, at, |out| {
+                        raw.write_hop(index, node, out);
+                    });
+                }
+                self.encoded = encoded;
+                return;
+            }
             raw.write_records(&mut encoded)
         } else {
             let decoded = decode_event(event, self.pen);
@@ -269,7 +297,7 @@ impl<T: Transport> Exporter<T> {
             return;
         }
         // The common case: no template to send, and the batch is the message.
-        if self.batch_is_message && !self.batch.has_templates() && self.batch.fits() {
+        if self.fast && !self.batch.has_templates() && self.batch.fits() {
             let data_records = u32::try_from(self.batch.len()).unwrap_or(u32::MAX);
             if let Some(header) = self.session.data_message_header(now.wall, data_records) {
                 self.queued_counts
@@ -700,19 +728,21 @@ mod tests {
         }
     }
 
-    /// Batches sent as laid out are the octets the session makes of their records: the
-    /// same messages, numbered alike, with templates new, refreshed and after a
-    /// reconnect, over UDP and TCP.
+    /// The fast paths (records from the node bytes, straight into the batch, sent as
+    /// laid out) give the octets of the general path (records parsed, encoded, copied
+    /// into the batch, and laid into messages by the session): the same messages,
+    /// numbered alike, with templates new, refreshed and after a reconnect, over UDP and
+    /// TCP.
     #[test]
     fn batches_as_laid_out_are_the_sessions_messages() {
         for config in [SessionConfig::udp(5), SessionConfig::tcp(5)] {
-            let run = |batch_is_message: bool| {
+            let run = |fast: bool| {
                 let recorder = Recorder {
                     new_session: true,
                     ..Recorder::default()
                 };
                 let (mut exporter, clock) = exporter(config, recorder);
-                exporter.batch_is_message = batch_is_message;
+                exporter.fast = fast;
                 let types = [0x80_0000, 0xb0_0000, 0xffc000, 0x8c_0000];
                 let mut ms = 0;
                 for n in 0..3000u32 {
