@@ -268,6 +268,14 @@ mod tests {
         ]);
         odd.retain(|(kind, _)| *kind != event_attr::TRACE_DATA);
         in_place_agrees(vec![nest(event::TRACE, &odd), nest(event::DEX, &dex())]);
+        // The module's leading attributes, then duplicates of them.
+        let mut again = trace(5);
+        again.extend(trace(6));
+        again.push((event_attr::TRACE_TYPE | 0x8000, vec![1, 2, 3, 4]));
+        in_place_agrees(vec![
+            nest(event::TRACE, &again),
+            nest(event::LOOPBACK, &loopback()),
+        ]);
         in_place_agrees(vec![]);
     }
 

@@ -90,7 +90,29 @@ impl TraceEvent {
         };
         // Attribute types 0-15 already taken: later duplicates are ignored.
         let mut seen = 0u16;
-        for attribute in AttributeIter::new(bytes) {
+        let mut rest = bytes;
+        // The module's events start with these three, as `nla_put_u16`, `nla_put_u8` and
+        // `nla_put_u32` lay them out: read at once, as the loop below would read them.
+        const HEADERS: [(u16, u16); 3] = [
+            (6, event_attr::TRACE_NAMESPACE),
+            (5, event_attr::TRACE_NODELEN),
+            (8, event_attr::TRACE_TYPE),
+        ];
+        if let Some(head) = bytes.get(..24) {
+            let header = |at: usize| {
+                let word = |i: usize| u16::from_ne_bytes([head[at + i], head[at + i + 1]]);
+                (word(0), word(2))
+            };
+            if [header(0), header(8), header(16)] == HEADERS {
+                self.namespace = Some(u16::from_ne_bytes([head[4], head[5]]));
+                self.nodelen = Some(head[12]);
+                self.trace_type =
+                    Some(u32::from_ne_bytes([head[20], head[21], head[22], head[23]]));
+                seen = HEADERS.iter().fold(0, |seen, (_, kind)| seen | 1 << kind);
+                rest = &bytes[24..];
+            }
+        }
+        for attribute in AttributeIter::new(rest) {
             let (kind, payload) = attribute?;
             let bit = 1u16.checked_shl(u32::from(kind)).unwrap_or(0);
             if bit == 0 || seen & bit != 0 {
