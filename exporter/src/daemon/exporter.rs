@@ -2,9 +2,13 @@
 //! events become encoded records (the library's `records`: no record is built, but for a
 //! template the session does not know yet), records wait in a [`Batch`] until a
 //! message is full or `flush_interval` has passed, the IPFIX [`Session`] numbers the
-//! messages and adds templates, and the [`Transport`] carries them. Every record that is
-//! not sent is counted, by reason. Each event's node data also feeds the path metrics
-//! ([`HopRecorder`]).
+//! messages and adds templates, and the [`Transport`] carries them (UDP: the messages of a
+//! read in one system call). Every record that is not sent is counted, by reason. Each
+//! event's node data also feeds the path metrics ([`HopRecorder`]).
+//!
+//! The common case takes fast paths, each held by tests to the octets of the general one:
+//! a trace of fixed-size fields is written from its node bytes ([`RawTrace`]) straight
+//! into the batch, and a batch with no template due is the message as laid out.
 
 use std::time::{Duration, Instant};
 

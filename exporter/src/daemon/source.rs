@@ -1,14 +1,14 @@
 //! Where events come from: the module's `ioam6_export` group in production, many events a
-//! `BATCH` message (through `ioamctl`'s netlink client and batch decoder, as `ioamctl
-//! monitor --export` reads them); in tests, a channel of items, or of `BATCH` messages'
+//! `BATCH` message, each datagram handed to the loop as read and its events decoded there
+//! in place (`ioamctl`'s byte-level batch decoder, which agrees with the neli decoder
+//! `ioamctl monitor --export` uses); in tests, a channel of items, or of `BATCH` messages'
 //! attributes decoded as the module's are.
 
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 use ioam_uapi::{event, EXPORT_GROUP_NAME};
-use ioamctl::batch::decode_batch;
-use ioamctl::batch::for_each_batch_event;
+use ioamctl::batch::{decode_batch, for_each_batch_event};
 use ioamctl::netlink::{genl_messages, Attributes, Client, NetlinkError};
 use ioamctl::trace::TraceEvent;
 
