@@ -62,6 +62,9 @@ pub struct Exporter<T: Transport> {
 
 /// The most messages that wait for [`Exporter::transmit`].
 const MAX_QUEUED: usize = 64;
+/// The most buffers of sent messages kept for the next batches (each up to the maximum
+/// message size: 1 MiB at most over TCP).
+const MAX_SPARE: usize = 16;
 
 impl<T: Transport> Exporter<T> {
     pub fn new(
@@ -389,9 +392,9 @@ impl<T: Transport> Exporter<T> {
         }
         results.clear();
         self.results = results;
-        // Sent messages' buffers take the next batches.
+        // Sent messages' buffers take the next batches (enough for a read's messages).
         for mut message in self.queued.drain(..) {
-            if self.spare.len() < MAX_QUEUED {
+            if self.spare.len() < MAX_SPARE {
                 message.clear();
                 self.spare.push(message);
             }
