@@ -1,14 +1,18 @@
 //! A host throughput harness of the daemon's per-event path (ignored: run it on purpose):
 //! datagrams laid out as the module's export batches (about 8 KiB each, TRACE events of a
 //! 2-node trace of type 0xffc000, 48 octets a node, as the transit benchmark makes them)
-//! go through the daemon's reading thread, loop and exporter, and the IPFIX messages over
-//! UDP to a socket on ::1 that a thread reads and drops.
+//! go through the daemon's loop (reading them itself, as it reads its netlink socket by
+//! default; `IOAM_BENCH_THREAD=1`: through the reading thread it uses with a small receive
+//! buffer) and exporter, and the IPFIX messages over UDP to a socket on ::1 that a thread
+//! reads and drops.
 //!
 //! ```text
 //! cargo test --release -p ioam-exporter --test throughput -- --ignored --nocapture
+//! IOAM_BENCH_THREAD=1 cargo test --release -p ioam-exporter --test throughput -- --ignored --nocapture
 //! IOAM_BENCH_EVENTS=100000 valgrind --tool=callgrind target/release/deps/throughput-* --ignored
 //! ```
 
+use std::cell::RefCell;
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -20,9 +24,9 @@ use ioam_exporter::daemon::exporter::Exporter;
 use ioam_exporter::daemon::hop_metrics::DEFAULT_MAX_HOP_PAIRS;
 use ioam_exporter::daemon::metrics::{Metrics, RecordKind};
 use ioam_exporter::daemon::source::{
-    spawn_reader, Datagram, EventSource, Received, SourceError, DATAGRAM_BUFFER,
+    spawn_reader, Datagram, EventSource, Input, Received, SourceError, DATAGRAM_BUFFER,
 };
-use ioam_exporter::daemon::{run, INPUT_QUEUE};
+use ioam_exporter::daemon::{run, Inputs, INPUT_QUEUE};
 use ioam_exporter::elements::DOCUMENTATION_PEN;
 use ioam_exporter::ipfix::session::{Session, SessionConfig};
 use ioam_uapi::event;
@@ -128,6 +132,24 @@ impl EventSource for Datagrams {
     }
 }
 
+/// The source read by the loop itself, as the daemon reads its netlink socket.
+struct Direct(RefCell<Datagrams>);
+
+impl Inputs for Direct {
+    fn wait(&self, _timeout: Duration) -> Option<Input> {
+        Some(match self.0.borrow_mut().receive() {
+            Some(Ok(Received::Datagram(datagram))) => Input::Datagram(datagram),
+            Some(Ok(Received::Items(items))) => Input::Items(items),
+            Some(Err(error)) => Input::Failed(error),
+            None => Input::Ended,
+        })
+    }
+
+    fn pending(&self) -> Option<Input> {
+        None
+    }
+}
+
 fn cpu_ns() -> (u64, u64) {
     // SAFETY: getrusage writes the struct it is given.
     let usage = unsafe {
@@ -196,19 +218,29 @@ fn throughput() {
     let stop = AtomicBool::new(false);
     let (user0, sys0) = cpu_ns();
     let start = Instant::now();
-    let (sender, inputs) = mpsc::sync_channel(INPUT_QUEUE);
-    let reader = spawn_reader(
-        Datagrams {
-            datagrams,
-            left: count,
-        },
-        sender,
-    )
-    .expect("reader");
-    run(&mut exporter, &inputs, &SystemClock, &stop).expect("source ok");
+    let source = Datagrams {
+        datagrams,
+        left: count,
+    };
+    let threaded = std::env::var_os("IOAM_BENCH_THREAD").is_some();
+    if threaded {
+        // The daemon with a small receive buffer: a reading thread and its channel.
+        let (sender, inputs) = mpsc::sync_channel(INPUT_QUEUE);
+        let reader = spawn_reader(source, sender).expect("reader");
+        run(&mut exporter, &inputs, &SystemClock, &stop).expect("source ok");
+        reader.join().expect("reader");
+    } else {
+        // The daemon's default: the loop reads the source itself.
+        run(
+            &mut exporter,
+            &Direct(RefCell::new(source)),
+            &SystemClock,
+            &stop,
+        )
+        .expect("source ok");
+    }
     let wall = start.elapsed();
     let (user1, sys1) = cpu_ns();
-    reader.join().expect("reader");
     done.store(true, Ordering::Relaxed);
     drain.join().expect("drain");
 

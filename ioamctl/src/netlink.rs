@@ -562,6 +562,30 @@ impl Client {
         Ok(())
     }
 
+    /// Waits at most `timeout` for a datagram to read (`ppoll(2)`): whether one came. A
+    /// signal ends the wait with `EINTR`.
+    pub fn wait_readable(&self, timeout: std::time::Duration) -> io::Result<bool> {
+        use std::os::unix::io::AsRawFd;
+        let mut poll = libc::pollfd {
+            fd: self.socket.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // Below 10^9 nanoseconds: a `c_long` of any width holds them.
+        #[allow(clippy::unnecessary_fallible_conversions)]
+        let timeout = libc::timespec {
+            tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
+            tv_nsec: libc::c_long::try_from(timeout.subsec_nanos()).unwrap_or(0),
+        };
+        // SAFETY: one valid pollfd, a valid timespec, no signal mask.
+        let ready = unsafe { libc::ppoll(&mut poll, 1, &timeout, std::ptr::null()) };
+        match ready {
+            0 => Ok(false),
+            ready if ready > 0 => Ok(true),
+            _ => Err(io::Error::last_os_error()),
+        }
+    }
+
     /// Joins the family's multicast group `name`, with a receive buffer of
     /// `buffer_size` bytes (a hint) so that bursts of events are not lost.
     pub fn join_group(&mut self, name: &CStr, buffer_size: usize) -> Result<(), NetlinkError> {

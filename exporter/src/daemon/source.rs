@@ -6,6 +6,7 @@
 
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use ioam_uapi::{event, EXPORT_GROUP_NAME};
 use ioamctl::batch::{decode_batch, for_each_batch_event};
@@ -143,12 +144,12 @@ impl NetlinkSource {
 /// The most a read takes: neli's receive buffer (the module's messages take 8 KiB).
 pub const DATAGRAM_BUFFER: usize = 32 * 1024;
 
-impl EventSource for NetlinkSource {
-    fn receive(&mut self) -> Option<Result<Received, SourceError>> {
+impl NetlinkSource {
+    /// One read: waits for the next datagram.
+    fn read(&self) -> Result<Received, SourceError> {
         // A buffer a read: the loop owns it with the events it holds.
         let mut bytes = Vec::with_capacity(DATAGRAM_BUFFER);
-        let received = self.client.receive_datagram(&mut bytes);
-        Some(match received {
+        match self.client.receive_datagram(&mut bytes) {
             Ok(()) => Ok(Received::Datagram(Datagram {
                 bytes,
                 family_id: self.client.family_id(),
@@ -158,7 +159,35 @@ impl EventSource for NetlinkSource {
                 Some(libc::ENOBUFS) => Ok(Received::Items(vec![SourceItem::Overrun])),
                 _ => Err(SourceError::Receive(error)),
             },
-        })
+        }
+    }
+}
+
+impl EventSource for NetlinkSource {
+    fn receive(&mut self) -> Option<Result<Received, SourceError>> {
+        Some(self.read())
+    }
+}
+
+/// The loop reads the socket itself: it waits for it to be readable (`ppoll(2)`, with the
+/// loop's timeout), then reads one datagram.
+impl crate::daemon::Inputs for NetlinkSource {
+    fn wait(&self, timeout: Duration) -> Option<Input> {
+        match self.client.wait_readable(timeout) {
+            Ok(false) => None,
+            Ok(true) => Some(match self.read() {
+                Ok(Received::Items(items)) => Input::Items(items),
+                Ok(Received::Datagram(datagram)) => Input::Datagram(datagram),
+                Err(error) => Input::Failed(error),
+            }),
+            // A signal: the loop looks at its stop flag.
+            Err(error) if error.raw_os_error() == Some(libc::EINTR) => None,
+            Err(error) => Some(Input::Failed(SourceError::Receive(error))),
+        }
+    }
+
+    fn pending(&self) -> Option<Input> {
+        None
     }
 }
 
@@ -176,8 +205,9 @@ pub enum Input {
 }
 
 /// Reads `source` on its own thread into `sender`, so that the exporter loop can wait with
-/// a timeout (the netlink read cannot). The channel is bounded: an exporter that falls
-/// behind stops the reader, and the kernel then counts the overrun in the socket.
+/// a timeout (a blocking source cannot). The channel is bounded: an exporter that falls
+/// behind stops the reader. (The daemon's netlink source needs no thread: the loop waits
+/// for its socket itself, see [`crate::daemon::Inputs`].)
 pub fn spawn_reader(
     mut source: impl EventSource + 'static,
     sender: SyncSender<Input>,
