@@ -21,6 +21,10 @@ use ioam_exporter::ipfix::session::Session;
 const EXIT_CONFIG: u8 = 2;
 /// The daemon could not run: the module is not loaded, netlink failed.
 const EXIT_RUNTIME: u8 = 1;
+/// The receive buffer (as the kernel accounts it) from which the loop reads the socket
+/// itself rather than through a reading thread and its channel: twice what that channel
+/// holds (`INPUT_QUEUE` reads of up to 8 KiB). The default buffer, when granted, is 16 MiB.
+const DIRECT_READ_BUFFER: usize = 4 << 20;
 
 /// Why the daemon stopped.
 enum Failure {
@@ -137,9 +141,6 @@ fn export<T: Transport>(
             settings.receive_buffer
         );
     }
-    let (sender, inputs) = mpsc::sync_channel(INPUT_QUEUE);
-    spawn_reader(source, sender)
-        .map_err(|error| Failure::Runtime(format!("cannot start the reader thread: {error}")))?;
     log::info!(
         "exporting to {}, metrics at http://{}/metrics",
         settings.collector,
@@ -155,6 +156,20 @@ fn export<T: Transport>(
         settings.flush_interval,
         settings.max_hop_pairs,
     );
-    run(&mut exporter, &inputs, &SystemClock, stop)
-        .map_err(|error| Failure::Runtime(error.to_string()))
+    if granted >= DIRECT_READ_BUFFER {
+        // The loop reads the socket itself: no reading thread to wake and hand each
+        // datagram over. The socket's buffer holds bursts on its own.
+        log::debug!("reading the socket in the loop ({granted}-byte receive buffer)");
+        run(&mut exporter, &source, &SystemClock, stop)
+            .map_err(|error| Failure::Runtime(error.to_string()))
+    } else {
+        // A small receive buffer: a reading thread drains it into a channel of
+        // INPUT_QUEUE reads, which holds a burst the buffer alone would drop.
+        let (sender, inputs) = mpsc::sync_channel(INPUT_QUEUE);
+        spawn_reader(source, sender).map_err(|error| {
+            Failure::Runtime(format!("cannot start the reader thread: {error}"))
+        })?;
+        run(&mut exporter, &inputs, &SystemClock, stop)
+            .map_err(|error| Failure::Runtime(error.to_string()))
+    }
 }

@@ -170,6 +170,361 @@ impl Decoded<'_> {
     }
 }
 
+/// An event whose records are written straight from its node bytes, with no node parsed
+/// into fields: a trace type of fixed-size fields only (no Opaque State Snapshot, bit 22),
+/// and data that is whole node entries. In those records every field is the node's
+/// big-endian octets at their width, but for the 24- and 56-bit node ids, which take a
+/// leading zero octet, the undefined bits 12-21, which are not exported, and the
+/// timestamp format, which comes before the timestamp fields. The octets are those of
+/// [`write_event_records`] (a property test holds the two to it); any event that is not
+/// such a trace, or that [`decode_event`] refuses, takes that general path instead.
+#[derive(Clone, Copy, Debug)]
+pub struct RawTrace<'a> {
+    common: Common,
+    /// The common fields as encoded.
+    common_bytes: [u8; 8],
+    tsformat: u8,
+    /// The node entries, most recent first (wire order).
+    data: &'a [u8],
+    layout: Layout,
+    hop_count: u8,
+}
+
+/// Where a trace type's fields are in its node entries, and the template of its per-hop
+/// records: computed once for a run of events of one type ([`Layouts`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// The 24-bit trace type.
+    trace_type: u32,
+    node_size: usize,
+    hop_template_id: u16,
+    /// Octets of each per-hop record.
+    hop_record_len: usize,
+    /// Offsets of the fields of bits 0, 2, 3 and 8, when the type has them.
+    node_id: Option<usize>,
+    ts_secs: Option<usize>,
+    ts_frac: Option<usize>,
+    node_id_wide: Option<usize>,
+}
+
+/// The most octets a per-hop record of a [`RawTrace`] takes: the common fields (8), the
+/// hop index (1), and the exported node fields of bits 0-11 (5, 4, 1 for the timestamp
+/// format, 6 x 4, 9, 8, 8, 4).
+const MAX_RAW_HOP_RECORD: usize = 8 + 1 + 5 + 4 + 1 + 24 + 9 + 8 + 8 + 4;
+
+/// Octets of the field of trace-type bit `bit` (0-21) in a node entry.
+const fn field_size(bit: u32) -> usize {
+    match bit {
+        8..=10 => 8,
+        _ => 4,
+    }
+}
+
+/// Where the field of trace-type bit `bit` starts in a node entry of `trace_type`.
+fn field_offset(trace_type: u32, bit: u32) -> Option<usize> {
+    (trace_type & trace_bit(bit) != 0).then(|| {
+        (0..bit)
+            .filter(|&b| trace_type & trace_bit(b) != 0)
+            .map(field_size)
+            .sum()
+    })
+}
+
+impl Layout {
+    /// The layout of the 24-bit `trace_type`, if its nodes are written as they are: no
+    /// snapshot, and some bytes a node.
+    pub fn of(trace_type: u32) -> Option<Layout> {
+        if trace_type & OSS_BIT != 0 {
+            return None;
+        }
+        let node_size = usize::try_from(node_len(trace_type)).ok()?.checked_mul(4)?;
+        let has = |bit: u32| trace_type & trace_bit(bit) != 0;
+        // The common fields and the hop index, the node fields of bits 0-11 (the ids one
+        // octet wider), and the timestamp format.
+        let hop_record_len = 9
+            + (0..12)
+                .filter(|&bit| has(bit))
+                .map(|bit| field_size(bit) + usize::from(bit == 0 || bit == 8))
+                .sum::<usize>()
+            + usize::from(has(2) || has(3));
+        (node_size > 0).then(|| Layout {
+            trace_type,
+            node_size,
+            hop_template_id: hop_template_id(trace_type),
+            hop_record_len,
+            node_id: field_offset(trace_type, 0),
+            ts_secs: field_offset(trace_type, 2),
+            ts_frac: field_offset(trace_type, 3),
+            node_id_wide: field_offset(trace_type, 8),
+        })
+    }
+}
+
+/// The layout of the last trace type seen (a node's traffic is mostly of one type).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Layouts {
+    last: Option<(u32, Option<Layout>)>,
+}
+
+impl Layouts {
+    pub fn get(&mut self, trace_type: u32) -> Option<Layout> {
+        match self.last {
+            Some((cached, layout)) if cached == trace_type => layout,
+            _ => {
+                let layout = Layout::of(trace_type);
+                self.last = Some((trace_type, layout));
+                layout
+            }
+        }
+    }
+}
+
+/// `N` octets of `bytes` at `at`, or zeros (never: offsets are within a node entry).
+#[inline(always)]
+fn at<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    bytes
+        .get(at..at + N)
+        .and_then(|b| b.try_into().ok())
+        .unwrap_or([0; N])
+}
+
+impl<'a> RawTrace<'a> {
+    /// `None` for an event that takes the general path (see the type).
+    pub fn new(event: &'a TraceEvent, pen: u32, layouts: &mut Layouts) -> Option<Self> {
+        let namespace = event.namespace?;
+        let trace_type = event.trace_type? >> 8;
+        let layout = layouts.get(trace_type)?;
+        let words = layout.node_size / 4;
+        if event.nodelen.is_some_and(|n| usize::from(n) != words) {
+            return None;
+        }
+        let data = event.data.as_deref().unwrap_or_default();
+        if data.len() % layout.node_size != 0 {
+            return None;
+        }
+        let hop_count = u8::try_from(data.len() / layout.node_size).ok()?;
+        let common = Common {
+            pen,
+            kind: match (event.dex, event.loopback) {
+                (true, _) => 2,
+                (_, true) => 3,
+                _ => 1,
+            },
+            namespace,
+            trace_type,
+            flags: event.flags.unwrap_or(0),
+        };
+        let t = trace_type.to_be_bytes();
+        let n = namespace.to_be_bytes();
+        Some(RawTrace {
+            common_bytes: [
+                common.kind,
+                n[0],
+                n[1],
+                t[0],
+                t[1],
+                t[2],
+                t[3],
+                common.flags,
+            ],
+            common,
+            tsformat: event.tsformat.unwrap_or(POSIX),
+            data,
+            layout,
+            hop_count,
+        })
+    }
+
+    pub fn namespace(&self) -> u16 {
+        self.common.namespace
+    }
+
+    /// The trace type, 24 bits.
+    pub fn trace_type(&self) -> u32 {
+        self.common.trace_type
+    }
+
+    /// The node entries, in path order (first node first).
+    pub fn nodes(&self) -> impl DoubleEndedIterator<Item = &'a [u8]> + ExactSizeIterator {
+        self.data.chunks_exact(self.layout.node_size).rev()
+    }
+
+    /// The node id of `node`, as the path record names it: the short one (24 bits), else
+    /// the wide one (56 bits).
+    pub fn node_id(&self, node: &[u8]) -> Option<u64> {
+        if let Some(offset) = self.layout.node_id {
+            let [_, a, b, c] = at::<4>(node, offset);
+            return Some(u64::from(u32::from_be_bytes([0, a, b, c])));
+        }
+        self.layout
+            .node_id_wide
+            .map(|offset| u64::from_be_bytes(at::<8>(node, offset)) & 0x00ff_ffff_ffff_ffff)
+    }
+
+    /// The timestamp fields (bits 2 and 3) of `node`.
+    pub fn timestamp(&self, node: &[u8]) -> (Option<u32>, Option<u32>) {
+        let word = |offset: Option<usize>| offset.map(|o| u32::from_be_bytes(at::<4>(node, o)));
+        (word(self.layout.ts_secs), word(self.layout.ts_frac))
+    }
+
+    /// [`write_event_records`] of the event.
+    pub fn write_records(&self, out: &mut EncodedRecords) -> Result<(), RecordError> {
+        out.push_with(PATH_TEMPLATE_ID, |bytes| {
+            self.write_path(bytes);
+            Ok::<(), RecordError>(())
+        })?;
+        for (node, index) in self.nodes().zip(0u8..) {
+            out.push_with(self.layout.hop_template_id, |bytes| {
+                self.write_hop(index, node, bytes);
+                Ok::<(), RecordError>(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The template of the per-hop records.
+    pub fn hop_template_id(&self) -> u16 {
+        self.layout.hop_template_id
+    }
+
+    /// Octets of each per-hop record.
+    pub fn hop_record_len(&self) -> usize {
+        self.layout.hop_record_len
+    }
+
+    /// The element and octets of each node id in the path record's list: wide ids only
+    /// when the type has no short ones.
+    fn list_element(&self) -> (Element, usize) {
+        match (self.layout.node_id, self.layout.node_id_wide) {
+            (Some(_), _) => (elements::NODE_ID, 4),
+            (None, Some(_)) => (elements::NODE_ID_WIDE, 8),
+            (None, None) => (elements::NODE_ID, 0),
+        }
+    }
+
+    /// Octets of the list's content: semantic, element id, length, enterprise number
+    /// (9), then the ids; at most 9 + 255 x 8.
+    fn list_len(&self) -> usize {
+        9 + usize::from(self.hop_count) * self.list_element().1
+    }
+
+    /// Octets of the path record.
+    pub fn path_record_len(&self) -> usize {
+        let list_len = self.list_len();
+        let prefix = if list_len < 255 { 1 } else { 3 };
+        8 + 1 + prefix + list_len
+    }
+
+    /// Appends the path record.
+    pub fn write_path(&self, out: &mut Vec<u8>) {
+        let (element, size) = self.list_element();
+        let spec = element.spec(self.common.pen);
+        let list_len = self.list_len();
+        out.reserve(self.path_record_len());
+        out.extend_from_slice(&self.common_bytes);
+        out.push(self.hop_count);
+        // A variable-length field (RFC 7011 §7): 255 and a 2-octet length from 255 on.
+        match u8::try_from(list_len) {
+            Ok(short) if short < 255 => out.push(short),
+            _ => {
+                out.push(255);
+                out.extend_from_slice(&u16::try_from(list_len).unwrap_or(u16::MAX).to_be_bytes());
+            }
+        }
+        // Enterprise elements (the bit set) of the IOAM elements' lengths.
+        let id = (spec.element_id | 0x8000).to_be_bytes();
+        let length = spec.length.to_be_bytes();
+        let pen = self.common.pen.to_be_bytes();
+        out.extend_from_slice(&[
+            Semantic::Ordered as u8,
+            id[0],
+            id[1],
+            length[0],
+            length[1],
+            pen[0],
+            pen[1],
+            pen[2],
+            pen[3],
+        ]);
+        for node in self.nodes() {
+            match (self.layout.node_id, self.layout.node_id_wide, size) {
+                (Some(offset), _, _) => {
+                    let [_, a, b, c] = at::<4>(node, offset);
+                    out.extend_from_slice(&[0, a, b, c]);
+                }
+                (None, Some(offset), _) => {
+                    let mut id = at::<8>(node, offset);
+                    id[0] = 0;
+                    out.extend_from_slice(&id);
+                }
+                (None, None, _) => {}
+            }
+        }
+    }
+
+    /// The per-hop record of `node`, the `index`th of the path, as [`Decoded`]'s
+    /// `hop_fields` lays it out; built on the stack, appended at once.
+    pub fn write_hop(&self, index: u8, node: &[u8], out: &mut Vec<u8>) {
+        let t = self.common.trace_type;
+        let mut record = [0u8; MAX_RAW_HOP_RECORD];
+        let mut w = 9;
+        let mut r = 0;
+        record[..8].copy_from_slice(&self.common_bytes);
+        record[8] = index;
+        let has = |bit: u32| t & trace_bit(bit) != 0;
+        // Copies the node's next `N` octets as they are.
+        fn copy<const N: usize>(
+            record: &mut [u8; MAX_RAW_HOP_RECORD],
+            w: &mut usize,
+            node: &[u8],
+            r: &mut usize,
+        ) {
+            if let Some(to) = record.get_mut(*w..*w + N) {
+                to.copy_from_slice(&at::<N>(node, *r));
+            }
+            *w += N;
+            *r += N;
+        }
+        if has(0) {
+            let [hop_limit, a, b, c] = at::<4>(node, r);
+            record[w..w + 5].copy_from_slice(&[hop_limit, 0, a, b, c]);
+            w += 5;
+            r += 4;
+        }
+        if has(1) {
+            copy::<4>(&mut record, &mut w, node, &mut r);
+        }
+        if has(2) || has(3) {
+            record[w] = self.tsformat;
+            w += 1;
+        }
+        for bit in 2..8 {
+            if has(bit) {
+                copy::<4>(&mut record, &mut w, node, &mut r);
+            }
+        }
+        if has(8) {
+            let mut wide = at::<8>(node, r);
+            record[w] = wide[0];
+            wide[0] = 0;
+            record[w + 1..w + 9].copy_from_slice(&wide);
+            w += 9;
+            r += 8;
+        }
+        if has(9) {
+            copy::<8>(&mut record, &mut w, node, &mut r);
+        }
+        if has(10) {
+            copy::<8>(&mut record, &mut w, node, &mut r);
+        }
+        if has(11) {
+            copy::<4>(&mut record, &mut w, node, &mut r);
+        }
+        // Bits 12-21 are not exported; nothing follows them.
+        out.extend_from_slice(record.get(..w).unwrap_or_default());
+    }
+}
+
 /// Where a record's fields go: a [`Record`]'s list, or straight into encoded octets.
 trait FieldSink {
     fn add(&mut self, spec: FieldSpecifier, value: Value) -> Result<(), EncodeError>;
@@ -346,6 +701,7 @@ impl<'a> Decoded<'a> {
 }
 
 /// The fields every record of an event starts with.
+#[derive(Clone, Copy, Debug)]
 struct Common {
     pen: u32,
     kind: u8,
@@ -621,5 +977,90 @@ mod tests {
             event_records(&no_type, PEN),
             Err(RecordError::MissingTraceType)
         );
+    }
+
+    /// An event of any trace type (the snapshot bit off or on), attributes, and data of
+    /// whole node entries or not.
+    fn any_event() -> impl proptest::strategy::Strategy<Value = TraceEvent> {
+        use proptest::prelude::*;
+        (
+            0u32..0x0100_0000,
+            0usize..5,
+            0usize..3,
+            any::<(bool, bool, Option<u8>, Option<u8>, bool, u8)>(),
+        )
+            .prop_flat_map(|(trace_type, nodes, extra, attrs)| {
+                let len = node_len(trace_type) as usize * 4 * nodes + extra;
+                (
+                    Just((trace_type, attrs)),
+                    proptest::collection::vec(any::<u8>(), len),
+                )
+            })
+            .prop_map(
+                |((trace_type, (dex, loopback, flags, tsformat, own_nodelen, reserved)), data)| {
+                    TraceEvent {
+                        dex,
+                        loopback,
+                        flags,
+                        tsformat,
+                        namespace: Some(0x1234),
+                        nodelen: if own_nodelen {
+                            u8::try_from(node_len(trace_type)).ok()
+                        } else {
+                            Some(reserved % 3)
+                        },
+                        trace_type: Some((trace_type << 8) | u32::from(reserved)),
+                        data: Some(data),
+                        ..TraceEvent::default()
+                    }
+                },
+            )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// The records written from the node bytes are those of the general path, and
+        /// every trace of fixed-size fields that the general path takes is written so.
+        #[test]
+        fn raw_records_are_the_general_ones(event in any_event()) {
+            let mut general = EncodedRecords::default();
+            let general_ok = write_event_records(&event, PEN, &mut general).is_ok();
+            match RawTrace::new(&event, PEN, &mut Layouts::default()) {
+                Some(raw) => {
+                    let mut written = EncodedRecords::default();
+                    proptest::prop_assert!(raw.write_records(&mut written).is_ok());
+                    proptest::prop_assert!(general_ok);
+                    proptest::prop_assert_eq!(&written, &general);
+                    let mut records = written.iter();
+                    let path = records.next().map(|(_, r)| r.len());
+                    proptest::prop_assert_eq!(path, Some(raw.path_record_len()));
+                    for (template_id, record) in records {
+                        proptest::prop_assert_eq!(template_id, raw.hop_template_id());
+                        proptest::prop_assert_eq!(record.len(), raw.hop_record_len());
+                    }
+                    let decoded = decode_event(&event, PEN).map_err(|e| {
+                        proptest::test_runner::TestCaseError::fail(e.to_string())
+                    })?;
+                    proptest::prop_assert_eq!(raw.nodes().len(), decoded.nodes().len());
+                    for (bytes, node) in raw.nodes().zip(decoded.nodes()) {
+                        let id = node
+                            .hop_limit_node_id
+                            .map(|(_, id)| u64::from(id))
+                            .or(node.hop_limit_node_id_wide.map(|(_, id)| id));
+                        proptest::prop_assert_eq!(raw.node_id(bytes), id);
+                        proptest::prop_assert_eq!(
+                            raw.timestamp(bytes),
+                            (node.ts_secs, node.ts_frac)
+                        );
+                    }
+                }
+                None => {
+                    let trace_type = event.trace_type.unwrap_or(0) >> 8;
+                    proptest::prop_assert!(
+                        !general_ok || trace_type & OSS_BIT != 0 || node_len(trace_type) == 0
+                    );
+                }
+            }
+        }
     }
 }

@@ -246,38 +246,116 @@ pub fn parse_attribute_slices<'a>(
     bytes: &'a [u8],
     out: &mut Vec<AttributeSlice<'a>>,
 ) -> Result<(), NetlinkError> {
-    /// Header octets of an attribute: `nla_len` and `nla_type`.
-    const HEADER: usize = 4;
-    /// `NLA_F_NESTED` and `NLA_F_NET_BYTEORDER`.
-    const FLAGS: u16 = 3 << 14;
     out.clear();
-    let mut rest = bytes;
-    while !rest.is_empty() {
+    for attribute in AttributeIter::new(bytes) {
+        match attribute {
+            Ok(attribute) => out.push(attribute),
+            Err(error) => {
+                out.clear();
+                return Err(error);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The attributes of `bytes` one by one, as [`parse_attribute_slices`] reads them (the
+/// same ones, the same error where they stop being well-formed, after which it ends):
+/// for a caller that looks at each as it comes, with no list.
+#[derive(Clone, Debug)]
+pub struct AttributeIter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> AttributeIter<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        AttributeIter { rest: bytes }
+    }
+}
+
+impl<'a> Iterator for AttributeIter<'a> {
+    type Item = Result<AttributeSlice<'a>, NetlinkError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        /// Header octets of an attribute: `nla_len` and `nla_type`.
+        const HEADER: usize = 4;
+        /// `NLA_F_NESTED` and `NLA_F_NET_BYTEORDER`.
+        const FLAGS: u16 = 3 << 14;
+        let rest = self.rest;
+        if rest.is_empty() {
+            return None;
+        }
         let header = rest
             .get(..HEADER)
             .and_then(|h| <[u8; HEADER]>::try_from(h).ok());
         let Some([len0, len1, type0, type1]) = header else {
-            out.clear();
-            return Err(NetlinkError::Transport(
+            self.rest = &[];
+            return Some(Err(NetlinkError::Transport(
                 "malformed attributes: a truncated attribute header".into(),
-            ));
+            )));
         };
         let len = usize::from(u16::from_ne_bytes([len0, len1]));
         // Like neli: the length covers the header; the padding to 4 octets must be there,
         // after the last attribute too.
         let padded = len.div_ceil(4) * 4;
-        if len < HEADER || padded > rest.len() {
-            out.clear();
-            return Err(NetlinkError::Transport(format!(
-                "malformed attributes: an attribute of {len} octets where {} remain",
-                rest.len()
-            )));
+        let (Some(payload), Some(after)) = (rest.get(HEADER.min(len)..len), rest.get(padded..))
+        else {
+            self.rest = &[];
+            return Some(Err(malformed_length(len, rest.len())));
+        };
+        if len < HEADER {
+            self.rest = &[];
+            return Some(Err(malformed_length(len, rest.len())));
         }
-        let kind = u16::from_ne_bytes([type0, type1]) & !FLAGS;
-        out.push((kind, &rest[HEADER..len]));
-        rest = &rest[padded..];
+        self.rest = after;
+        Some(Ok((u16::from_ne_bytes([type0, type1]) & !FLAGS, payload)))
     }
-    Ok(())
+}
+
+#[cold]
+fn malformed_length(len: usize, remain: usize) -> NetlinkError {
+    NetlinkError::Transport(format!(
+        "malformed attributes: an attribute of {len} octets where {remain} remain"
+    ))
+}
+
+/// Header octets of a netlink message (`struct nlmsghdr`).
+const NLMSG_HDRLEN: usize = 16;
+/// Header octets of a generic netlink message (`struct genlmsghdr`).
+const GENL_HDRLEN: usize = 4;
+
+/// One generic netlink message of a datagram, borrowed from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GenlSlice<'a> {
+    /// `nlmsg_type`: the family's id for its messages.
+    pub nl_type: u16,
+    pub cmd: u8,
+    /// The attributes, as laid out (see [`AttributeIter`]).
+    pub attrs: &'a [u8],
+}
+
+/// The messages of a datagram of generic netlink messages, in order, without copying:
+/// each message's header, the generic header, and the attribute bytes. Ends at the first
+/// message whose length does not fit the datagram or whose payload is too short for a
+/// generic header (where [`Client::receive`] stops too, for a message of the family).
+pub fn genl_messages(datagram: &[u8]) -> impl Iterator<Item = GenlSlice<'_>> {
+    let mut rest = datagram;
+    std::iter::from_fn(move || {
+        let header = rest.get(..NLMSG_HDRLEN)?;
+        let len = usize::try_from(u32::from_ne_bytes(header.get(..4)?.try_into().ok()?)).ok()?;
+        let nl_type = u16::from_ne_bytes(header.get(4..6)?.try_into().ok()?);
+        if len < NLMSG_HDRLEN + GENL_HDRLEN {
+            return None;
+        }
+        let message = rest.get(..len)?;
+        rest = rest.get(len.next_multiple_of(4)..).unwrap_or_default();
+        Some(GenlSlice {
+            nl_type,
+            cmd: *message.get(NLMSG_HDRLEN)?,
+            attrs: message.get(NLMSG_HDRLEN + GENL_HDRLEN..)?,
+        })
+    })
 }
 
 /// The payload of the first attribute of type `kind` among `attrs`, as [`find`] does.
@@ -464,6 +542,48 @@ impl Client {
                     other => io::Error::other(other.to_string()),
                 })?;
         Ok(messages_of(datagram, self.family_id, cmds))
+    }
+
+    /// Waits for the next datagram of the groups joined and reads it into `buffer` (its
+    /// capacity is the most read; a longer datagram is cut, as [`Client::receive`] cuts
+    /// one longer than its buffer): the bytes as the kernel sent them, for a reader that
+    /// parses them in place ([`genl_messages`]). Errors as [`Client::receive`]'s.
+    pub fn receive_datagram(&self, buffer: &mut Vec<u8>) -> io::Result<()> {
+        use std::os::unix::io::AsRawFd;
+        buffer.clear();
+        let room = buffer.capacity();
+        // SAFETY: the kernel writes at most `room` bytes into the vector's spare capacity,
+        // whose first `read` bytes are then initialised.
+        let read =
+            unsafe { libc::recv(self.socket.as_raw_fd(), buffer.as_mut_ptr().cast(), room, 0) };
+        let read = usize::try_from(read).map_err(|_| io::Error::last_os_error())?;
+        // SAFETY: see above; `read` is at most `room` (no MSG_TRUNC).
+        unsafe { buffer.set_len(read.min(room)) };
+        Ok(())
+    }
+
+    /// Waits at most `timeout` for a datagram to read (`ppoll(2)`): whether one came. A
+    /// signal ends the wait with `EINTR`.
+    pub fn wait_readable(&self, timeout: std::time::Duration) -> io::Result<bool> {
+        use std::os::unix::io::AsRawFd;
+        let mut poll = libc::pollfd {
+            fd: self.socket.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // Below 10^9 nanoseconds: a `c_long` of any width holds them.
+        #[allow(clippy::unnecessary_fallible_conversions)]
+        let timeout = libc::timespec {
+            tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
+            tv_nsec: libc::c_long::try_from(timeout.subsec_nanos()).unwrap_or(0),
+        };
+        // SAFETY: one valid pollfd, a valid timespec, no signal mask.
+        let ready = unsafe { libc::ppoll(&mut poll, 1, &timeout, std::ptr::null()) };
+        match ready {
+            0 => Ok(false),
+            ready if ready > 0 => Ok(true),
+            _ => Err(io::Error::last_os_error()),
+        }
     }
 
     /// Joins the family's multicast group `name`, with a receive buffer of

@@ -25,7 +25,7 @@ use ioam_wire::trace::{node_len, SCHEMA_ID_NONE};
 use serde::{Serialize, Serializer};
 
 use crate::format::c_alternate_hex;
-use crate::netlink::{find, find_slice, AttributeSlice, Attributes};
+use crate::netlink::{find, find_slice, AttributeIter, AttributeSlice, Attributes, NetlinkError};
 
 /// One `TRACE`, `DEX` or `LOOPBACK` event. Each attribute is optional, as `ip ioam monitor`
 /// takes them.
@@ -74,6 +74,84 @@ impl TraceEvent {
     /// [`crate::netlink::parse_attribute_slices`].
     pub fn from_attribute_slices(cmd: u8, attrs: &[AttributeSlice<'_>]) -> TraceEvent {
         Self::from_payloads(cmd, |kind| find_slice(attrs, kind))
+    }
+
+    /// Makes this the event of a nest of event type `cmd` whose content is `bytes`, as
+    /// [`crate::netlink::parse_attribute_slices`] then
+    /// [`TraceEvent::from_attribute_slices`] read it (the first attribute of a type
+    /// counts), in one pass and reusing the data's allocation: for a reader of many
+    /// events. On error (malformed attributes) the event's content is unspecified.
+    pub fn assign_from_attribute_bytes(
+        &mut self,
+        cmd: u8,
+        bytes: &[u8],
+    ) -> Result<(), NetlinkError> {
+        let mut spare = self.data.take();
+        *self = TraceEvent {
+            dex: cmd == event::DEX,
+            loopback: cmd == event::LOOPBACK,
+            ..TraceEvent::default()
+        };
+        // Attribute types 0-15 already taken: later duplicates are ignored.
+        let mut seen = 0u16;
+        let mut rest = bytes;
+        // The module's events start with these three, as `nla_put_u16`, `nla_put_u8` and
+        // `nla_put_u32` lay them out: read at once, as the loop below would read them.
+        const HEADERS: [(u16, u16); 3] = [
+            (6, event_attr::TRACE_NAMESPACE),
+            (5, event_attr::TRACE_NODELEN),
+            (8, event_attr::TRACE_TYPE),
+        ];
+        if let Some(head) = bytes.get(..24) {
+            let header = |at: usize| {
+                let word = |i: usize| u16::from_ne_bytes([head[at + i], head[at + i + 1]]);
+                (word(0), word(2))
+            };
+            if [header(0), header(8), header(16)] == HEADERS {
+                self.namespace = Some(u16::from_ne_bytes([head[4], head[5]]));
+                self.nodelen = Some(head[12]);
+                self.trace_type =
+                    Some(u32::from_ne_bytes([head[20], head[21], head[22], head[23]]));
+                seen = HEADERS.iter().fold(0, |seen, (_, kind)| seen | 1 << kind);
+                rest = &bytes[24..];
+            }
+        }
+        for attribute in AttributeIter::new(rest) {
+            let (kind, payload) = attribute?;
+            let bit = 1u16.checked_shl(u32::from(kind)).unwrap_or(0);
+            if bit == 0 || seen & bit != 0 {
+                continue;
+            }
+            seen |= bit;
+            let bytes = payload;
+            let payload = Some(payload);
+            match kind {
+                event_attr::LOOPBACK_SOURCE => {
+                    self.from = leading::<16>(payload).map(Ipv6Addr::from);
+                }
+                event_attr::TRACE_FLAGS => self.flags = leading::<1>(payload).map(|[b]| b),
+                event_attr::TRACE_TSFORMAT => self.tsformat = leading::<1>(payload).map(|[b]| b),
+                event_attr::DEX_FLOW_ID => self.flow_id = leading(payload).map(u32::from_ne_bytes),
+                event_attr::DEX_SEQUENCE => {
+                    self.sequence = leading(payload).map(u32::from_ne_bytes);
+                }
+                event_attr::TRACE_NAMESPACE => {
+                    self.namespace = leading(payload).map(u16::from_ne_bytes);
+                }
+                event_attr::TRACE_NODELEN => self.nodelen = leading::<1>(payload).map(|[b]| b),
+                event_attr::TRACE_TYPE => {
+                    self.trace_type = leading(payload).map(u32::from_ne_bytes)
+                }
+                event_attr::TRACE_DATA => {
+                    let mut data = spare.take().unwrap_or_default();
+                    data.clear();
+                    data.extend_from_slice(bytes);
+                    self.data = Some(data);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// The event whose attribute of each type has the payload `payload(type)`.

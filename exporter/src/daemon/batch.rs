@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::ipfix::message::{MESSAGE_HEADER_LEN, SET_HEADER_LEN};
+use crate::ipfix::message::{MessageHeader, MESSAGE_HEADER_LEN, SET_HEADER_LEN, VERSION};
 use crate::ipfix::template::{EncodedRecords, Record, Template};
 
 /// The octets `record` takes in a data set (RFC 7011 §7 for variable-length fields),
@@ -13,26 +13,33 @@ pub fn record_len(record: &Record) -> usize {
 }
 
 /// The pending records of one message, encoded, with the templates of theirs that the
-/// session does not know yet.
-#[derive(Debug)]
+/// session does not know yet. The records are laid out as the message's data sets, as
+/// `MessageBuilder` lays them out after the header, so that a message with no templates
+/// to send is the batch itself ([`Batch::take_message`]).
+#[derive(Clone, Debug)]
 pub struct Batch {
     max_message_size: usize,
-    records: EncodedRecords,
+    /// The message: room for its header, then the data sets of the pending records.
+    message: Vec<u8>,
+    /// Each record's template id and end in `message`.
+    records: Vec<(u16, usize)>,
     templates: Vec<Template>,
-    /// The message's length with the pending records, as `MessageBuilder` lays it out.
-    message_len: usize,
-    open_set: Option<u16>,
+    /// The set records go into: its id and where it starts in `message`.
+    open_set: Option<(u16, usize)>,
     /// When the oldest pending record came.
     oldest: Option<Instant>,
 }
 
 impl Batch {
     pub fn new(max_message_size: u16) -> Batch {
+        let max_message_size = usize::from(max_message_size);
+        let mut message = Vec::with_capacity(max_message_size.max(MESSAGE_HEADER_LEN));
+        message.resize(MESSAGE_HEADER_LEN, 0);
         Batch {
-            max_message_size: usize::from(max_message_size),
-            records: EncodedRecords::default(),
+            max_message_size,
+            message,
+            records: Vec::new(),
             templates: Vec::new(),
-            message_len: MESSAGE_HEADER_LEN,
             open_set: None,
             oldest: None,
         }
@@ -40,6 +47,11 @@ impl Batch {
 
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
+    }
+
+    /// Records pending.
+    pub fn len(&self) -> usize {
+        self.records.len()
     }
 
     /// Whether a record of template `template_id` and `len` octets would make the message
@@ -50,18 +62,60 @@ impl Batch {
 
     fn len_with(&self, template_id: u16, len: usize) -> usize {
         let set_header = match self.open_set {
-            Some(id) if id == template_id => 0,
+            Some((id, _)) if id == template_id => 0,
             _ => SET_HEADER_LEN,
         };
-        self.message_len + set_header + len
+        self.message.len() + set_header + len
     }
 
     /// Adds a record of template `template_id`, encoded as `record`.
     pub fn push(&mut self, template_id: u16, record: &[u8], now: Instant) {
-        self.message_len = self.len_with(template_id, record.len());
-        self.open_set = Some(template_id);
+        self.push_with(template_id, now, |message| {
+            message.extend_from_slice(record)
+        });
+    }
+
+    /// Whether records of these template ids and lengths, in this order, fit in the
+    /// message as it is (none would make [`Batch::is_full_for`] true).
+    pub fn fits_all(&self, records: impl IntoIterator<Item = (u16, usize)>) -> bool {
+        let mut len = self.message.len();
+        let mut open = self.open_set.map(|(id, _)| id);
+        for (template_id, record_len) in records {
+            if open != Some(template_id) {
+                len += SET_HEADER_LEN;
+                open = Some(template_id);
+            }
+            len += record_len;
+        }
+        len <= self.max_message_size
+    }
+
+    /// Adds a record of template `template_id` that `write` appends to the message.
+    #[inline]
+    pub fn push_with(&mut self, template_id: u16, now: Instant, write: impl FnOnce(&mut Vec<u8>)) {
+        match self.open_set {
+            Some((id, _)) if id == template_id => {}
+            _ => {
+                self.close_set();
+                self.open_set = Some((template_id, self.message.len()));
+                self.message.extend_from_slice(&template_id.to_be_bytes());
+                self.message.extend_from_slice(&[0, 0]); // length, written when closed
+            }
+        }
+        write(&mut self.message);
+        self.records.push((template_id, self.message.len()));
         self.oldest.get_or_insert(now);
-        self.records.push(template_id, record);
+    }
+
+    /// Writes the open set's length (it fits: the message does, or it is one record that
+    /// the session refuses whole).
+    fn close_set(&mut self) {
+        if let Some((_, start)) = self.open_set {
+            let length = u16::try_from(self.message.len() - start).unwrap_or(u16::MAX);
+            if let Some(field) = self.message.get_mut(start + 2..start + 4) {
+                field.copy_from_slice(&length.to_be_bytes());
+            }
+        }
     }
 
     /// Whether the batch carries the template of id `template_id`.
@@ -69,6 +123,11 @@ impl Batch {
         self.templates
             .iter()
             .any(|template| template.id() == template_id)
+    }
+
+    /// Whether the batch carries templates the session does not know.
+    pub fn has_templates(&self) -> bool {
+        !self.templates.is_empty()
     }
 
     /// Adds a template that pending records use and the session does not know.
@@ -81,17 +140,69 @@ impl Batch {
         self.oldest.map(|oldest| oldest + flush_interval)
     }
 
+    /// Each pending record's template id, in order.
+    pub fn template_ids(&self) -> impl Iterator<Item = u16> + '_ {
+        self.records.iter().map(|(template_id, _)| *template_id)
+    }
+
+    /// Whether the pending records make a message within the maximum.
+    pub fn fits(&self) -> bool {
+        self.message.len() <= self.max_message_size
+    }
+
     /// The new templates and the pending records; the batch is empty after.
     pub fn take(&mut self) -> (Vec<Template>, EncodedRecords) {
-        self.message_len = MESSAGE_HEADER_LEN;
+        let mut records = EncodedRecords::with_capacity(
+            self.records.len(),
+            self.message.len().saturating_sub(MESSAGE_HEADER_LEN),
+        );
+        let mut start = MESSAGE_HEADER_LEN;
+        let mut previous = None;
+        for &(template_id, end) in &self.records {
+            if previous != Some(template_id) {
+                start += SET_HEADER_LEN;
+                previous = Some(template_id);
+            }
+            records.push(
+                template_id,
+                self.message.get(start..end).unwrap_or_default(),
+            );
+            start = end;
+        }
+        let templates = std::mem::take(&mut self.templates);
+        self.clear();
+        (templates, records)
+    }
+
+    /// The pending records as a message of header `header` (written here, its length
+    /// with it), with no templates: the octets `MessageBuilder` makes of them. The batch
+    /// is empty after, laid out in `buffer` (a message sent, for its allocation).
+    pub fn take_message(&mut self, header: MessageHeader, buffer: Vec<u8>) -> Vec<u8> {
+        self.close_set();
+        let length = u16::try_from(self.message.len()).unwrap_or(u16::MAX);
+        let mut head = [0u8; MESSAGE_HEADER_LEN];
+        head[..2].copy_from_slice(&VERSION.to_be_bytes());
+        head[2..4].copy_from_slice(&length.to_be_bytes());
+        head[4..8].copy_from_slice(&header.export_time.to_be_bytes());
+        head[8..12].copy_from_slice(&header.sequence_number.to_be_bytes());
+        head[12..].copy_from_slice(&header.observation_domain_id.to_be_bytes());
+        if let Some(room) = self.message.get_mut(..MESSAGE_HEADER_LEN) {
+            room.copy_from_slice(&head);
+        }
+        let message = std::mem::replace(&mut self.message, buffer);
+        self.templates.clear();
+        self.clear();
+        message
+    }
+
+    /// Drops the pending records and templates.
+    pub fn clear(&mut self) {
+        self.message.clear();
+        self.message.resize(MESSAGE_HEADER_LEN, 0);
+        self.records.clear();
+        self.templates.clear();
         self.open_set = None;
         self.oldest = None;
-        // The next batch is about as long: room for it now, not by growing.
-        let room = EncodedRecords::with_capacity(self.records.len(), self.records.bytes_len());
-        (
-            std::mem::take(&mut self.templates),
-            std::mem::replace(&mut self.records, room),
-        )
     }
 }
 

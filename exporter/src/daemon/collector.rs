@@ -139,7 +139,25 @@ pub trait Transport {
     fn send(&mut self, message: &[u8], now: Instant) -> io::Result<()>;
     /// Whether messages can be sent without connecting first.
     fn is_up(&self) -> bool;
+    /// Whether the exporter may hold messages back and give them to
+    /// [`Transport::send_all`] together: for a transport whose sends never change the
+    /// link (UDP), so that waiting changes nothing but when they leave.
+    fn defers_sends(&self) -> bool {
+        false
+    }
+    /// Sends `messages` in order, as [`Transport::send`] each; `results` (cleared) gets
+    /// the outcome of each.
+    fn send_all(&mut self, messages: &[Vec<u8>], now: Instant, results: &mut Vec<io::Result<()>>) {
+        results.clear();
+        for message in messages {
+            let result = self.send(message, now);
+            results.push(result);
+        }
+    }
 }
+
+/// The most messages one `sendmmsg(2)` takes here.
+const SENDMMSG_BATCH: usize = 32;
 
 /// UDP: connected to the collector's address so that ICMP errors come back as send errors.
 #[derive(Debug)]
@@ -175,6 +193,51 @@ impl UdpTransport {
     }
 }
 
+impl UdpTransport {
+    /// Notes the outcome of one message (only the first of a run of errors is logged at
+    /// warning level).
+    fn outcome(&mut self, result: io::Result<()>) -> io::Result<()> {
+        match &result {
+            Ok(()) => self.failing = false,
+            Err(error) => {
+                if !self.failing {
+                    log::warn!("collector: cannot send: {error} (counted; sending goes on)");
+                }
+                self.failing = true;
+            }
+        }
+        result
+    }
+
+    /// `sendmmsg(2)` of `messages` (at most [`SENDMMSG_BATCH`]) from the first: how many
+    /// were sent, or the error of the first.
+    fn sendmmsg(&self, messages: &[Vec<u8>]) -> io::Result<usize> {
+        use std::os::unix::io::AsRawFd;
+        let count = messages.len().min(SENDMMSG_BATCH);
+        // SAFETY: all-zero iovecs and mmsghdrs are valid (null pointers, zero lengths).
+        let mut iovecs: [libc::iovec; SENDMMSG_BATCH] = unsafe { std::mem::zeroed() };
+        let mut headers: [libc::mmsghdr; SENDMMSG_BATCH] = unsafe { std::mem::zeroed() };
+        for ((iovec, header), message) in iovecs.iter_mut().zip(&mut headers).zip(messages) {
+            iovec.iov_base = message.as_ptr().cast_mut().cast();
+            iovec.iov_len = message.len();
+            header.msg_hdr.msg_iov = iovec;
+            header.msg_hdr.msg_iovlen = 1;
+        }
+        // SAFETY: the first `count` headers point to one iovec each, which points to a
+        // message that outlives the call; the kernel only reads them (and writes
+        // `msg_len`). The socket is connected: no address.
+        let sent = unsafe {
+            libc::sendmmsg(
+                self.socket.as_raw_fd(),
+                headers.as_mut_ptr(),
+                libc::c_uint::try_from(count).unwrap_or(0),
+                0,
+            )
+        };
+        usize::try_from(sent).map_err(|_| io::Error::last_os_error())
+    }
+}
+
 impl Transport for UdpTransport {
     fn poll_link(&mut self, _now: Instant) -> Link {
         Link::Up
@@ -185,18 +248,45 @@ impl Transport for UdpTransport {
     }
 
     fn send(&mut self, message: &[u8], _now: Instant) -> io::Result<()> {
-        match self.socket.send(message) {
-            Ok(_) => {
-                self.failing = false;
-                Ok(())
+        let result = self.socket.send(message).map(|_| ());
+        self.outcome(result)
+    }
+
+    fn defers_sends(&self) -> bool {
+        true
+    }
+
+    /// The messages by `sendmmsg(2)`: one system call for up to [`SENDMMSG_BATCH`] of
+    /// them, with the outcome of each as `send(2)` of each in turn would give it. The
+    /// kernel sends them in order and stops at the first that fails: with none sent it
+    /// returns that one's error; with some sent, their number, and the error of the next
+    /// one is lost (it is not sent: counted as failed here, with no cause to tell).
+    fn send_all(&mut self, messages: &[Vec<u8>], _now: Instant, results: &mut Vec<io::Result<()>>) {
+        results.clear();
+        let mut rest = messages;
+        while !rest.is_empty() {
+            let batch = rest.len().min(SENDMMSG_BATCH);
+            let (sent, failed) = match self.sendmmsg(rest) {
+                Ok(sent) if sent >= batch => (batch, None),
+                Ok(sent) => (
+                    sent,
+                    Some(io::Error::other(
+                        "sendmmsg stopped at this message (the kernel does not say why)",
+                    )),
+                ),
+                Err(error) => (0, Some(error)),
+            };
+            for _ in 0..sent {
+                let ok = self.outcome(Ok(()));
+                results.push(ok);
             }
-            Err(error) => {
-                if !self.failing {
-                    log::warn!("collector: cannot send: {error} (counted; sending goes on)");
-                }
-                self.failing = true;
-                Err(error)
+            let mut done = sent;
+            if let Some(error) = failed {
+                let failed = self.outcome(Err(error));
+                results.push(failed);
+                done += 1;
             }
+            rest = rest.get(done..).unwrap_or_default();
         }
     }
 }
@@ -458,6 +548,48 @@ mod tests {
         assert_eq!(transport.failures, 1);
         assert_eq!(transport.poll_link(now + BACKOFF_INITIAL), Link::Down);
         assert_eq!(transport.failures, 2);
+        Ok(())
+    }
+
+    #[test]
+    fn udp_sends_many_in_order_with_the_outcome_of_each() -> io::Result<()> {
+        let collector = UdpSocket::bind("127.0.0.1:0")?;
+        collector.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let address = CollectorAddress {
+            scheme: Scheme::Udp,
+            host: "127.0.0.1".into(),
+            port: collector.local_addr()?.port(),
+        };
+        let mut transport = UdpTransport::connect(&address)?;
+        let messages: Vec<Vec<u8>> = (0..70u8).map(|n| vec![n; 1 + usize::from(n)]).collect();
+        let mut results = Vec::new();
+        transport.send_all(&messages, Instant::now(), &mut results);
+        assert_eq!(results.len(), 70);
+        assert!(results.iter().all(Result::is_ok));
+        let mut buffer = [0u8; 128];
+        for message in &messages {
+            let len = collector.recv(&mut buffer)?;
+            assert_eq!(&buffer[..len], message.as_slice());
+        }
+
+        // Nobody listens any more: the ICMP error of one message fails the next send, as
+        // send(2) of each in turn gives it. Over loopback the error is back before the
+        // next message: of three, the first fails with the error the probe left, the
+        // second is sent, and its error fails the third (whose cause sendmmsg loses).
+        drop(collector);
+        transport.send_all(&messages[..1], Instant::now(), &mut results);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            transport.send_all(&messages[..3], Instant::now(), &mut results);
+            assert_eq!(results.len(), 3);
+            if let Some(Err(error)) = results.first() {
+                assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
+                let sent: Vec<bool> = results.iter().map(Result::is_ok).collect();
+                assert_eq!(sent, [false, true, false], "{results:?}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "no error comes back");
+        }
         Ok(())
     }
 }

@@ -31,8 +31,20 @@ pub struct HopDelay {
 impl HopDelay {
     pub fn seconds(&self) -> f64 {
         // Exact below 2^53 ns (104 days); beyond, a bogus delay only loses low digits.
-        self.delay_ns as f64 / 1e9
+        // Through i64 when it fits (it always does but for garbage): the same rounding of
+        // the same integer, without the 128-bit conversion.
+        match i64::try_from(self.delay_ns) {
+            Ok(ns) => ns as f64 / 1e9,
+            Err(_) => wide_seconds(self.delay_ns),
+        }
     }
+}
+
+/// [`HopDelay::seconds`] of a delay beyond 2^63 ns (garbage timestamps).
+#[cold]
+#[inline(never)]
+fn wide_seconds(delay_ns: i128) -> f64 {
+    delay_ns as f64 / 1e9
 }
 
 /// What one trace event says about its path.
@@ -77,24 +89,47 @@ pub fn path_timing(
     trace_type: u32,
     path: &[ParsedNode<'_>],
 ) -> TraceTiming {
-    let mut timing = TraceTiming {
+    let mut timing = TraceTiming::default();
+    fill_timing(
+        &mut timing,
+        event,
         namespace,
-        hop_count: path.len(),
-        ..TraceTiming::default()
-    };
+        trace_type,
+        path.iter()
+            .map(|node| (node_id(node), node.ts_secs, node.ts_frac)),
+    );
+    timing
+}
+
+/// One node as the timing reads it: its id (the short one, else the wide one) and its
+/// timestamp fields (seconds, fraction).
+pub type NodeTime = (Option<u64>, Option<u32>, Option<u32>);
+
+/// [`path_timing`] of nodes given as their [`NodeTime`]s, in path order, into `timing`
+/// (its delays' allocation reused: a caller keeps one for every event).
+pub fn fill_timing(
+    timing: &mut TraceTiming,
+    event: &TraceEvent,
+    namespace: u16,
+    trace_type: u32,
+    path: impl ExactSizeIterator<Item = NodeTime>,
+) {
+    timing.namespace = namespace;
+    timing.hop_count = path.len();
+    timing.delays.clear();
+    timing.unavailable = 0;
     let has_times = trace_type & trace_bit(2) != 0 && trace_type & trace_bit(3) != 0;
     let has_ids = trace_type & (trace_bit(0) | trace_bit(8)) != 0;
     if !has_times || !has_ids {
-        return timing;
+        return;
     }
     // No attribute: POSIX, as the kernel's own events are.
     let format = event
         .tsformat
         .map_or(Some(TsFormat::Posix), TsFormat::from_u8);
     let mut previous: Option<(u64, i128)> = None;
-    for node in path {
-        let id = node_id(node);
-        let time = format.and_then(|format| receive_time_ns(format, node, event.tai_offset_s));
+    for (id, secs, frac) in path {
+        let time = format.and_then(|format| time_ns(format, secs, frac, event.tai_offset_s));
         match (id, time) {
             (Some(id), Some(time)) => {
                 if let Some((from_node, from_time)) = previous {
@@ -112,7 +147,6 @@ pub fn path_timing(
             }
         }
     }
-    timing
 }
 
 /// The short node id, else the wide one, as the path record names nodes.
@@ -124,7 +158,17 @@ fn node_id(node: &ParsedNode<'_>) -> Option<u64> {
 
 /// The node's receive time in ns since the Unix epoch, or `None` when unavailable.
 pub fn receive_time_ns(format: TsFormat, node: &ParsedNode<'_>, tai_offset_s: i64) -> Option<i128> {
-    let (secs, frac) = node.ts_secs.zip(node.ts_frac)?;
+    time_ns(format, node.ts_secs, node.ts_frac, tai_offset_s)
+}
+
+/// [`receive_time_ns`] of a node's timestamp fields.
+pub fn time_ns(
+    format: TsFormat,
+    secs: Option<u32>,
+    frac: Option<u32>,
+    tai_offset_s: i64,
+) -> Option<i128> {
+    let (secs, frac) = secs.zip(frac)?;
     // Each field is all ones when the node had no time for it (RFC 9197 §4.4.2.3).
     if secs == u32::MAX || frac == u32::MAX {
         return None;

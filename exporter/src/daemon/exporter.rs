@@ -2,9 +2,13 @@
 //! events become encoded records (the library's `records`: no record is built, but for a
 //! template the session does not know yet), records wait in a [`Batch`] until a
 //! message is full or `flush_interval` has passed, the IPFIX [`Session`] numbers the
-//! messages and adds templates, and the [`Transport`] carries them. Every record that is
-//! not sent is counted, by reason. Each event's node data also feeds the path metrics
-//! ([`HopRecorder`]).
+//! messages and adds templates, and the [`Transport`] carries them (UDP: the messages of a
+//! read in one system call). Every record that is not sent is counted, by reason. Each
+//! event's node data also feeds the path metrics ([`HopRecorder`]).
+//!
+//! The common case takes fast paths, each held by tests to the octets of the general one:
+//! a trace of fixed-size fields is written from its node bytes ([`RawTrace`]) straight
+//! into the batch, and a batch with no template due is the message as laid out.
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +16,9 @@ use ioamctl::trace::TraceEvent;
 
 use crate::ipfix::session::Session;
 use crate::ipfix::template::{EncodedRecords, Template};
-use crate::records::{decode_event, event_records, RecordError, PATH_TEMPLATE_ID};
+use crate::records::{
+    decode_event, event_records, Layouts, RawTrace, RecordError, PATH_TEMPLATE_ID,
+};
 
 use super::batch::Batch;
 use super::clock::Now;
@@ -38,7 +44,27 @@ pub struct Exporter<T: Transport> {
     overruns: u64,
     /// The records of the event being taken, encoded (kept for its capacity).
     encoded: EncodedRecords,
+    /// The node layout of the last trace type.
+    layouts: Layouts,
+    /// Messages encoded and not yet sent ([`Exporter::transmit`]), with the data records
+    /// and path records of each.
+    queued: Vec<Vec<u8>>,
+    queued_counts: Vec<(u64, u64)>,
+    /// The outcome of each message sent (kept for its allocation).
+    results: Vec<std::io::Result<()>>,
+    /// Buffers of messages sent, for the batches to come.
+    spare: Vec<Vec<u8>>,
+    /// Whether the fast paths are taken: records written from the node bytes, straight
+    /// into the batch, and a batch with no template to send going as it is laid out.
+    /// Tests turn them off to compare with the general path.
+    fast: bool,
 }
+
+/// The most messages that wait for [`Exporter::transmit`].
+const MAX_QUEUED: usize = 64;
+/// The most buffers of sent messages kept for the next batches (each up to the maximum
+/// message size: 1 MiB at most over TCP).
+const MAX_SPARE: usize = 16;
 
 impl<T: Transport> Exporter<T> {
     pub fn new(
@@ -62,6 +88,12 @@ impl<T: Transport> Exporter<T> {
             link: Link::Down,
             overruns: 0,
             encoded: EncodedRecords::default(),
+            layouts: Layouts::default(),
+            queued: Vec::new(),
+            queued_counts: Vec::new(),
+            results: Vec::new(),
+            spare: Vec::new(),
+            fast: true,
         }
     }
 
@@ -76,7 +108,7 @@ impl<T: Transport> Exporter<T> {
 
     /// Takes one item of the source.
     pub fn on_item(&mut self, item: SourceItem, now: Now) {
-        let event = match item {
+        match item {
             SourceItem::Overrun => {
                 self.overruns += 1;
                 if self.overruns == 1 {
@@ -85,42 +117,82 @@ impl<T: Transport> Exporter<T> {
                     log::debug!("events lost: receive buffer overrun {}", self.overruns);
                 }
                 self.metrics.events_lost(LossReason::Enobufs, 1);
-                return;
             }
-            SourceItem::Malformed(events) => {
-                log::debug!("{events} malformed events of a batch skipped");
-                self.metrics.events_lost(LossReason::DecodeError, events);
-                return;
-            }
-            SourceItem::Event(event) => event,
-        };
+            SourceItem::Malformed(events) => self.on_malformed(events),
+            SourceItem::Event(event) => self.on_event(&event, now),
+        }
+        self.transmit(now);
+    }
+
+    /// Counts `events` of a batch that could not be read.
+    pub fn on_malformed(&mut self, events: u64) {
+        log::debug!("{events} malformed events of a batch skipped");
+        self.metrics.events_lost(LossReason::DecodeError, events);
+    }
+
+    /// Takes one event. Messages it fills may wait for [`Exporter::transmit`].
+    pub fn on_event(&mut self, event: &TraceEvent, now: Now) {
         self.metrics
             .event_received(match (event.dex, event.loopback) {
                 (true, _) => EventKind::Dex,
                 (_, true) => EventKind::Loopback,
                 _ => EventKind::Trace,
             });
-        // The node entries are read once, for the records and the path metrics.
-        let decoded = decode_event(&event, self.pen);
-        match &decoded {
-            Ok(decoded) => self.hops.record_path(
-                &event,
-                decoded.namespace(),
-                decoded.trace_type(),
-                decoded.nodes(),
-            ),
-            Err(_) => self.hops.record(&event),
-        }
         // Encoded straight into a buffer kept across events.
         let mut encoded = std::mem::take(&mut self.encoded);
         encoded.truncate(0);
-        if let Err(error) = decoded.and_then(|decoded| decoded.write_records(&mut encoded)) {
+        // The node entries are read once, for the records and the path metrics: as they
+        // are when their fields are of fixed size (the common case), else parsed.
+        let raw = if self.fast {
+            RawTrace::new(event, self.pen, &mut self.layouts)
+        } else {
+            None
+        };
+        let written = if let Some(raw) = raw {
+            self.hops.record_raw(event, &raw);
+            // Templates known and room for all the event's records: written straight into
+            // the batch, as the records one by one would go (no flush between them).
+            let hop_template_id = raw.hop_template_id();
+            let hops = raw.nodes().len();
+            let lens = std::iter::once((PATH_TEMPLATE_ID, raw.path_record_len())).chain(
+                std::iter::repeat_n((hop_template_id, raw.hop_record_len()), hops),
+            );
+            if self.session.knows_template(PATH_TEMPLATE_ID)
+                && (hops == 0 || self.session.knows_template(hop_template_id))
+                && self.batch.fits_all(lens)
+            {
+                let at = now.monotonic;
+                self.batch
+                    .push_with(PATH_TEMPLATE_ID, at, |out| raw.write_path(out));
+                for (node, index) in raw.nodes().zip(0u8..) {
+                    self.batch.push_with(hop_template_id, at, |out| {
+                        raw.write_hop(index, node, out);
+                    });
+                }
+                self.encoded = encoded;
+                return;
+            }
+            raw.write_records(&mut encoded)
+        } else {
+            let decoded = decode_event(event, self.pen);
+            match &decoded {
+                Ok(decoded) => self.hops.record_path(
+                    event,
+                    decoded.namespace(),
+                    decoded.trace_type(),
+                    decoded.nodes(),
+                ),
+                Err(_) => self.hops.record(event),
+            }
+            decoded.and_then(|decoded| decoded.write_records(&mut encoded))
+        };
+        if let Err(error) = written {
             log::debug!("an event gives no records: {error}");
             self.metrics.events_lost(LossReason::DecodeError, 1);
             self.encoded = encoded;
             return;
         }
-        match self.new_templates(&event, &encoded) {
+        match self.new_templates(event, &encoded) {
             Ok(templates) => {
                 for (template_id, record) in encoded.iter() {
                     if self.batch.is_full_for(template_id, record.len()) {
@@ -195,11 +267,13 @@ impl<T: Transport> Exporter<T> {
                 self.send(now, &[], &EncodedRecords::default());
             }
         }
+        self.transmit(now);
     }
 
     /// Sends what is pending (the end of the program).
     pub fn shutdown(&mut self, now: Now) {
         self.flush(now);
+        self.transmit(now);
     }
 
     /// Whether messages can be sent; a new session restarts numbering and templates.
@@ -216,14 +290,35 @@ impl<T: Transport> Exporter<T> {
 
     /// Sends the pending records.
     fn flush(&mut self, now: Now) {
-        let (templates, records) = self.batch.take();
-        if records.is_empty() {
+        if self.batch.is_empty() {
+            self.batch.clear();
             return;
         }
         if !self.poll_link(now) {
-            self.lost(&records, LossReason::CollectorUnreachable);
+            let (all, paths) = count_paths(self.batch.template_ids());
+            self.batch.clear();
+            self.metrics
+                .records_lost(LossReason::CollectorUnreachable, all);
+            self.metrics
+                .events_lost(LossReason::CollectorUnreachable, paths);
             return;
         }
+        // The common case: no template to send, and the batch is the message.
+        if self.fast && !self.batch.has_templates() && self.batch.fits() {
+            let data_records = u32::try_from(self.batch.len()).unwrap_or(u32::MAX);
+            if let Some(header) = self.session.data_message_header(now.wall, data_records) {
+                self.queued_counts
+                    .push(count_paths(self.batch.template_ids()));
+                let buffer = self.spare.pop().unwrap_or_default();
+                let message = self.batch.take_message(header, buffer);
+                self.queued.push(message);
+                if !self.transport.defers_sends() || self.queued.len() >= MAX_QUEUED {
+                    self.transmit(now);
+                }
+                return;
+            }
+        }
+        let (templates, records) = self.batch.take();
         self.send(now, &templates, &records);
     }
 
@@ -252,12 +347,35 @@ impl<T: Transport> Exporter<T> {
                 .unwrap_or(end);
             let count = usize::try_from(next.wrapping_sub(this)).unwrap_or(usize::MAX);
             let start = offset;
-            let carried = || records.template_ids().skip(start).take(count);
             offset = offset.saturating_add(count);
-            match self.transport.send(message, now.monotonic) {
+            self.queued_counts
+                .push(count_paths(records.template_ids().skip(start).take(count)));
+        }
+        self.queued.extend(messages);
+        if !self.transport.defers_sends() || self.queued.len() >= MAX_QUEUED {
+            self.transmit(now);
+        }
+    }
+
+    /// Sends the messages queued (a transport that [`Transport::defers_sends`] gets them
+    /// all at once: one system call for the messages of a read), counting the data
+    /// records of each as exported or lost. Called at the end of each read of the source
+    /// and of each call that sends ([`Exporter::on_item`], [`Exporter::tick`],
+    /// [`Exporter::shutdown`]).
+    pub fn transmit(&mut self, now: Now) {
+        if self.queued.is_empty() {
+            self.metrics
+                .collector_up
+                .set(i64::from(self.transport.is_up()));
+            return;
+        }
+        let mut results = std::mem::take(&mut self.results);
+        self.transport
+            .send_all(&self.queued, now.monotonic, &mut results);
+        for (result, &(all, paths)) in results.iter().zip(&self.queued_counts) {
+            match result {
                 Ok(()) => {
                     self.metrics.messages_sent.inc();
-                    let (all, paths) = count_paths(carried());
                     self.metrics.records_exported(RecordKind::Path, paths);
                     self.metrics.records_exported(RecordKind::Hop, all - paths);
                 }
@@ -265,10 +383,23 @@ impl<T: Transport> Exporter<T> {
                     if error.kind() != std::io::ErrorKind::NotConnected {
                         self.metrics.send_errors.inc();
                     }
-                    self.lost_of(carried(), LossReason::CollectorUnreachable);
+                    self.metrics
+                        .records_lost(LossReason::CollectorUnreachable, all);
+                    self.metrics
+                        .events_lost(LossReason::CollectorUnreachable, paths);
                 }
             }
         }
+        results.clear();
+        self.results = results;
+        // Sent messages' buffers take the next batches (enough for a read's messages).
+        for mut message in self.queued.drain(..) {
+            if self.spare.len() < MAX_SPARE {
+                message.clear();
+                self.spare.push(message);
+            }
+        }
+        self.queued_counts.clear();
         self.metrics
             .collector_up
             .set(i64::from(self.transport.is_up()));
@@ -585,5 +716,69 @@ mod tests {
         assert_eq!(metrics.events_lost_count(LossReason::DecodeError), 4);
         assert_eq!(metrics.events_received_count(EventKind::Dex), 1);
         assert_eq!(metrics.events_received_count(EventKind::Trace), 0);
+    }
+
+    /// A trace of `hops` nodes of trace type `trace_type` (24 bits), values from `seed`.
+    fn typed_event(trace_type: u32, hops: usize, seed: u32) -> TraceEvent {
+        let size = ioam_wire::trace::node_len(trace_type) as usize * 4;
+        TraceEvent {
+            namespace: Some(1 + (seed % 3) as u16),
+            nodelen: u8::try_from(size / 4).ok(),
+            trace_type: Some(trace_type << 8),
+            flags: (seed % 5 == 0).then_some(2),
+            data: Some(
+                (0..hops * size)
+                    .map(|n| (seed as usize * 7 + n * 13) as u8)
+                    .collect(),
+            ),
+            ..TraceEvent::default()
+        }
+    }
+
+    /// The fast paths (records from the node bytes, straight into the batch, sent as
+    /// laid out) give the octets of the general path (records parsed, encoded, copied
+    /// into the batch, and laid into messages by the session): the same messages,
+    /// numbered alike, with templates new, refreshed and after a reconnect, over UDP and
+    /// TCP.
+    #[test]
+    fn batches_as_laid_out_are_the_sessions_messages() {
+        for config in [SessionConfig::udp(5), SessionConfig::tcp(5)] {
+            let run = |fast: bool| {
+                let recorder = Recorder {
+                    new_session: true,
+                    ..Recorder::default()
+                };
+                let (mut exporter, clock) = exporter(config, recorder);
+                exporter.fast = fast;
+                let types = [0x80_0000, 0xb0_0000, 0xffc000, 0x8c_0000];
+                let mut ms = 0;
+                for n in 0..3000u32 {
+                    let trace_type = types[(n / 400) as usize % types.len()];
+                    let event = typed_event(trace_type, (n % 7) as usize, n);
+                    exporter.on_item(SourceItem::Event(event), clock.at(ms));
+                    if n % 250 == 0 {
+                        ms += 7_000;
+                        exporter.tick(clock.at(ms));
+                    }
+                    if n == 1500 {
+                        exporter.transport.new_session = true;
+                        exporter.tick(clock.at(ms));
+                    }
+                }
+                exporter.shutdown(clock.at(ms + 1));
+                let metrics = exporter.metrics().clone();
+                let counts = (
+                    metrics.messages_sent.get(),
+                    metrics.records_exported_count(RecordKind::Path),
+                    metrics.records_exported_count(RecordKind::Hop),
+                );
+                (exporter.transport.sent, counts)
+            };
+            let (laid_out, counts) = run(true);
+            let (encoded, expected) = run(false);
+            assert!(laid_out.len() > 10, "{}", laid_out.len());
+            assert_eq!(counts, expected);
+            assert_eq!(laid_out, encoded);
+        }
     }
 }

@@ -26,7 +26,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use super::delay::{path_timing, trace_timing, TraceTiming};
+use super::delay::{fill_timing, path_timing, trace_timing, TraceTiming};
+use crate::records::RawTrace;
 
 /// Default of `--max-hop-pairs`.
 pub const DEFAULT_MAX_HOP_PAIRS: usize = 1024;
@@ -133,10 +134,16 @@ pub struct HopRecorder {
     metrics: HopMetrics,
     /// The tracked pairs, with their series once created: a handle shares the family's
     /// value, so that an observation needs no label lookup in the family.
-    tracked: HashMap<HopPairLabels, PairSeries>,
+    tracked: HashMap<HopPairLabels, PairSeries, PairHasher>,
     /// `trace_hops` of each namespace seen, by the same token.
-    hop_counts: HashMap<u16, Histogram>,
+    hop_counts: HashMap<u16, Histogram, PairHasher>,
     max_pairs: usize,
+    /// The timing of the event being recorded (kept for its allocation).
+    scratch: TraceTiming,
+    /// The last namespace's `trace_hops` and the last pair's delay series, looked up
+    /// without hashing when the next event is of them too (keys compared in full).
+    last_hop_count: Option<(u16, Histogram)>,
+    last_delay: Option<(HopPairLabels, Histogram)>,
 }
 
 /// The series of one tracked pair, each created at its first observation (a series
@@ -151,9 +158,12 @@ impl HopRecorder {
     pub fn new(metrics: HopMetrics, max_pairs: usize) -> HopRecorder {
         HopRecorder {
             metrics,
-            tracked: HashMap::new(),
-            hop_counts: HashMap::new(),
+            tracked: HashMap::with_hasher(PairHasher::new()),
+            hop_counts: HashMap::with_hasher(PairHasher::new()),
             max_pairs,
+            scratch: TraceTiming::default(),
+            last_hop_count: None,
+            last_delay: None,
         }
     }
 
@@ -182,17 +192,38 @@ impl HopRecorder {
         self.record_timing(event, &path_timing(event, namespace, trace_type, path));
     }
 
+    /// [`HopRecorder::record`] of an event whose node bytes are read as they are.
+    pub fn record_raw(&mut self, event: &TraceEvent, raw: &RawTrace<'_>) {
+        if event.dex {
+            return;
+        }
+        let mut timing = std::mem::take(&mut self.scratch);
+        let nodes = raw.nodes().map(|node| {
+            let (secs, frac) = raw.timestamp(node);
+            (raw.node_id(node), secs, frac)
+        });
+        fill_timing(&mut timing, event, raw.namespace(), raw.trace_type(), nodes);
+        self.record_timing(event, &timing);
+        self.scratch = timing;
+    }
+
     fn record_timing(&mut self, event: &TraceEvent, timing: &TraceTiming) {
         if !event.loopback {
-            let family = &self.metrics.hop_count;
-            self.hop_counts
-                .entry(timing.namespace)
-                .or_insert_with(|| {
-                    family.get_or_create_owned(&NamespaceLabels {
-                        namespace: timing.namespace,
-                    })
-                })
-                .observe(timing.hop_count as f64);
+            match &self.last_hop_count {
+                Some((namespace, series)) if *namespace == timing.namespace => {
+                    series.observe(timing.hop_count as f64);
+                }
+                _ => {
+                    let family = &self.metrics.hop_count;
+                    let series = self.hop_counts.entry(timing.namespace).or_insert_with(|| {
+                        family.get_or_create_owned(&NamespaceLabels {
+                            namespace: timing.namespace,
+                        })
+                    });
+                    series.observe(timing.hop_count as f64);
+                    self.last_hop_count = Some((timing.namespace, series.clone()));
+                }
+            }
         }
         self.record_delays(timing);
     }
@@ -212,6 +243,14 @@ impl HopRecorder {
                 from_node: delay.from_node,
                 to_node: delay.to_node,
             };
+            if delay.delay_ns >= 0 {
+                if let Some((last, series)) = &self.last_delay {
+                    if *last == labels {
+                        series.observe(delay.seconds());
+                        continue;
+                    }
+                }
+            }
             let pairs = &self.metrics.pairs;
             let Some(series) = track(&mut self.tracked, pairs, self.max_pairs, &labels) else {
                 // Once: the cap is reached for good, until a restart.
@@ -231,19 +270,85 @@ impl HopRecorder {
                     .get_or_insert_with(|| self.metrics.negative.get_or_create_owned(&labels))
                     .inc();
             } else {
-                series
+                let histogram = series
                     .delay
-                    .get_or_insert_with(|| self.metrics.delay.get_or_create_owned(&labels))
-                    .observe(delay.seconds());
+                    .get_or_insert_with(|| self.metrics.delay.get_or_create_owned(&labels));
+                histogram.observe(delay.seconds());
+                self.last_delay = Some((labels, histogram.clone()));
             }
         }
+    }
+}
+
+/// The hasher of the pair maps, looked up once or twice an event: a multiply-and-fold of
+/// the key's integers under a random seed, a few instructions where SipHash (std's
+/// default) takes hundreds. The maps compare keys in full, so a collision costs a probe,
+/// never a wrong series; the seed keeps the collisions unpredictable to whoever sends
+/// node ids, and `max_pairs` bounds how many keys there are at all.
+#[derive(Clone, Copy, Debug)]
+pub struct PairHasher {
+    seed: u64,
+}
+
+impl PairHasher {
+    fn new() -> PairHasher {
+        use std::hash::BuildHasher;
+        PairHasher {
+            seed: std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64) | 1,
+        }
+    }
+}
+
+impl std::hash::BuildHasher for PairHasher {
+    type Hasher = PairHashState;
+
+    fn build_hasher(&self) -> PairHashState {
+        PairHashState(self.seed)
+    }
+}
+
+/// The state of one [`PairHasher`] hash.
+#[derive(Clone, Copy, Debug)]
+pub struct PairHashState(u64);
+
+impl PairHashState {
+    #[inline]
+    fn mix(&mut self, value: u64) {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let product = u128::from(self.0 ^ value) * u128::from(K);
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
+    }
+}
+
+impl std::hash::Hasher for PairHashState {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u16(&mut self, value: u16) {
+        self.mix(u64::from(value));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, value: u64) {
+        self.mix(value);
     }
 }
 
 /// The series of `labels` in `tracked`, unless it is a new pair beyond `max_pairs`;
 /// `pairs` counts the tracked pairs.
 fn track<'a>(
-    tracked: &'a mut HashMap<HopPairLabels, PairSeries>,
+    tracked: &'a mut HashMap<HopPairLabels, PairSeries, PairHasher>,
     pairs: &Gauge,
     max_pairs: usize,
     labels: &HopPairLabels,

@@ -41,6 +41,7 @@ impl EventKind {
 /// The kind of an exported record (`template` label).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordKind {
+    // In `ALL` order: the discriminant indexes `Metrics::records_exported_by_kind`.
     Path,
     Hop,
 }
@@ -113,6 +114,9 @@ pub struct Metrics {
     events_received_by_kind: [Counter; 3],
     events_lost: Family<Label, Counter>,
     records_exported: Family<Label, Counter>,
+    /// The series of `records_exported`, by [`RecordKind`] (in `RecordKind::ALL` order):
+    /// counted per message sent without a label lookup.
+    records_exported_by_kind: [Counter; 2],
     records_lost: Family<Label, Counter>,
     pub messages_sent: Counter,
     pub send_errors: Counter,
@@ -128,11 +132,15 @@ impl Default for Metrics {
         let events_received = Family::<Label, Counter>::default();
         let events_received_by_kind = EventKind::ALL
             .map(|kind| events_received.get_or_create_owned(&[("kind", kind.as_str())]));
+        let records_exported = Family::<Label, Counter>::default();
+        let records_exported_by_kind = RecordKind::ALL
+            .map(|kind| records_exported.get_or_create_owned(&[("template", kind.as_str())]));
         Metrics {
             events_received,
             events_received_by_kind,
             events_lost: Family::default(),
-            records_exported: Family::default(),
+            records_exported,
+            records_exported_by_kind,
             records_lost: Family::default(),
             messages_sent: Counter::default(),
             send_errors: Counter::default(),
@@ -235,9 +243,7 @@ impl Metrics {
     }
 
     pub fn records_exported(&self, kind: RecordKind, count: u64) {
-        self.records_exported
-            .get_or_create(&[("template", kind.as_str())])
-            .inc_by(count);
+        self.records_exported_by_kind[kind as usize].inc_by(count);
     }
 
     pub fn records_lost(&self, reason: LossReason, count: u64) {

@@ -69,6 +69,9 @@ pub struct Session {
     sequence_number: u32,
     /// Every template used in this session.
     templates: BTreeMap<u16, Template>,
+    /// The ids of `templates`, one bit each: [`Session::knows_template`] is asked for
+    /// every record.
+    known: Box<[u64; 1024]>,
     /// Templates sent since the last (re)start.
     announced: BTreeSet<u16>,
     /// When all templates were last sent (UDP refresh).
@@ -85,6 +88,7 @@ impl Session {
             config,
             sequence_number: 0,
             templates: BTreeMap::new(),
+            known: Box::new([0; 1024]),
             announced: BTreeSet::new(),
             last_refresh: None,
         })
@@ -125,7 +129,42 @@ impl Session {
     /// Whether records of template `template_id` have been encoded in this session (its
     /// template is known).
     pub fn knows_template(&self, template_id: u16) -> bool {
-        self.templates.contains_key(&template_id)
+        let (word, bit) = known_bit(template_id);
+        self.known[word] & bit != 0
+    }
+
+    /// The header of a message of `data_records` data records of known templates and
+    /// nothing else, when [`Session::encode_encoded`] would make just that of them (no
+    /// template is due, the export time can be written) and they fit in one message (the
+    /// caller's to know): the message is then counted as sent in this session. `None`
+    /// when templates are due: encode the records.
+    pub fn data_message_header(
+        &mut self,
+        now: SystemTime,
+        data_records: u32,
+    ) -> Option<MessageHeader> {
+        if self.templates_due(now) || self.templates.keys().any(|id| !self.announced.contains(id)) {
+            return None;
+        }
+        let header = MessageHeader {
+            export_time: export_time(now).ok()?,
+            sequence_number: self.sequence_number,
+            observation_domain_id: self.config.observation_domain_id,
+        };
+        self.sequence_number = self.sequence_number.wrapping_add(data_records);
+        Some(header)
+    }
+
+    /// Whether all templates are due again (UDP refresh).
+    fn templates_due(&self, now: SystemTime) -> bool {
+        match self.config.transport {
+            Transport::Udp { template_refresh } => self.last_refresh.is_none_or(|last| {
+                // A clock that went back counts as due.
+                now.duration_since(last)
+                    .map_or(true, |since| since >= template_refresh)
+            }),
+            Transport::Tcp => false,
+        }
     }
 
     /// [`Session::encode`] of records already encoded: `templates` are those of their
@@ -158,7 +197,7 @@ impl Session {
                     return Err(EncodeError::TemplateConflict(template.id()));
                 }
                 None => {
-                    self.templates.insert(template.id(), template.clone());
+                    self.insert_template(template.clone());
                     learned.push(template.id());
                 }
             }
@@ -184,8 +223,20 @@ impl Session {
 
     fn forget_templates(&mut self, ids: Vec<u16>) {
         for id in ids {
-            self.templates.remove(&id);
+            self.remove_template(id);
         }
+    }
+
+    fn insert_template(&mut self, template: Template) {
+        let (word, bit) = known_bit(template.id());
+        self.known[word] |= bit;
+        self.templates.insert(template.id(), template);
+    }
+
+    fn remove_template(&mut self, id: u16) {
+        let (word, bit) = known_bit(id);
+        self.known[word] &= !bit;
+        self.templates.remove(&id);
     }
 
     /// Adds the templates of `records` not yet known, and returns their ids; a record
@@ -202,7 +253,7 @@ impl Session {
                     .template()
                     .and(Err(EncodeError::TemplateConflict(record.template_id))),
                 None => record.template().map(|template| {
-                    self.templates.insert(template.id(), template);
+                    self.insert_template(template);
                     learned.push(record.template_id);
                 }),
             };
@@ -214,7 +265,7 @@ impl Session {
             Ok(()) => Ok(learned),
             Err(error) => {
                 for id in learned {
-                    self.templates.remove(&id);
+                    self.remove_template(id);
                 }
                 Err(error)
             }
@@ -229,14 +280,7 @@ impl Session {
         export_time: u32,
         records: impl Iterator<Item = impl DataRecord>,
     ) -> Result<Vec<Vec<u8>>, EncodeError> {
-        let refresh = match self.config.transport {
-            Transport::Udp { template_refresh } => self.last_refresh.is_none_or(|last| {
-                // A clock that went back counts as due.
-                now.duration_since(last)
-                    .map_or(true, |since| since >= template_refresh)
-            }),
-            Transport::Tcp => false,
-        };
+        let refresh = self.templates_due(now);
         let mut template_records = Vec::new();
         for (id, template) in &self.templates {
             if refresh || !self.announced.contains(id) {
@@ -304,6 +348,11 @@ impl Session {
         }
         Ok(messages)
     }
+}
+
+/// The word and bit of template id `id` in [`Session`]'s `known`.
+fn known_bit(id: u16) -> (usize, u64) {
+    (usize::from(id >> 6), 1 << (id & 63))
 }
 
 /// A data record as a session lays it into messages: built, or already encoded.
