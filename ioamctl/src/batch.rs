@@ -103,6 +103,13 @@ mod tests {
                 event_attr::TRACE_TYPE,
                 0x8000_0000u32.to_ne_bytes().to_vec(),
             ),
+            // As the module sends them, after the type.
+            (event_attr::PACKET_SRC, [0x20, 1, 0xd, 0xb8].repeat(4)),
+            (event_attr::PACKET_DST, [0xfe, 0x80, 0, 1].repeat(4)),
+            (
+                event_attr::PACKET_FLOW_LABEL,
+                0x12345u32.to_ne_bytes().to_vec(),
+            ),
             (event_attr::TRACE_DATA, vec![0x40, 0, 0, 1]),
         ]
     }

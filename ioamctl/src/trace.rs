@@ -129,6 +129,11 @@ impl TraceEvent {
                 event_attr::LOOPBACK_SOURCE => {
                     self.from = leading::<16>(payload).map(Ipv6Addr::from);
                 }
+                event_attr::PACKET_SRC => self.src = leading::<16>(payload).map(Ipv6Addr::from),
+                event_attr::PACKET_DST => self.dst = leading::<16>(payload).map(Ipv6Addr::from),
+                event_attr::PACKET_FLOW_LABEL => {
+                    self.flow_label = leading(payload).map(u32::from_ne_bytes);
+                }
                 event_attr::TRACE_FLAGS => self.flags = leading::<1>(payload).map(|[b]| b),
                 event_attr::TRACE_TSFORMAT => self.tsformat = leading::<1>(payload).map(|[b]| b),
                 event_attr::DEX_FLOW_ID => self.flow_id = leading(payload).map(u32::from_ne_bytes),

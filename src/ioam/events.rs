@@ -144,11 +144,11 @@ fn send_trace(
     let data = trace.get(filled_from..).unwrap_or(&[]);
     let payload = 7 * NLA_OVERHEAD + 16 + Packet::PAYLOAD + data.len();
     sinks.send(st, kind, payload, |m| {
-        packet.put(m)?;
         m.put_u16(event::attr::TRACE_NAMESPACE, hdr.namespace_id)?;
         m.put_u8(event::attr::TRACE_NODELEN, hdr.node_len)?;
         // As received, reserved octet included, as the kernel's own family sends it.
         m.put_u32(event::attr::TRACE_TYPE, type_word)?;
+        packet.put(m)?;
         if flags.any() {
             m.put_u8(event::attr::TRACE_FLAGS, flags.bits())?;
         }
@@ -227,12 +227,12 @@ pub(crate) fn dex(
     let len = (entry.words() as usize).wrapping_mul(4);
     let payload = 7 * NLA_OVERHEAD + Packet::PAYLOAD + len;
     sinks.send(st, event::DEX, payload, |m| {
-        packet.put(m)?;
         m.put_u16(event::attr::TRACE_NAMESPACE, dex.namespace_id)?;
         // At most 25: fits.
         m.put_u8(event::attr::TRACE_NODELEN, node_len(dex.trace_type) as u8)?;
         // As a trace event's: the 24-bit type above the reserved octet.
         m.put_u32(event::attr::TRACE_TYPE, dex.trace_type << 8)?;
+        packet.put(m)?;
         if let Some(id) = dex.flow_id {
             m.put_u32(event::attr::DEX_FLOW_ID, id)?;
         }
