@@ -303,17 +303,7 @@ impl<'a> RawTrace<'a> {
             return None;
         }
         let hop_count = u8::try_from(data.len() / layout.node_size).ok()?;
-        let common = Common {
-            pen,
-            kind: match (event.dex, event.loopback) {
-                (true, _) => 2,
-                (_, true) => 3,
-                _ => 1,
-            },
-            namespace,
-            trace_type,
-            flags: event.flags.unwrap_or(0),
-        };
+        let common = Common::of(event, pen, namespace, trace_type);
         let t = trace_type.to_be_bytes();
         let n = namespace.to_be_bytes();
         Some(RawTrace {
@@ -590,17 +580,7 @@ impl<'a> Decoded<'a> {
         let hop_count =
             u8::try_from(entries.len()).map_err(|_| RecordError::TooManyNodes(entries.len()))?;
         Ok(Decoded {
-            common: Common {
-                pen,
-                kind: match (event.dex, event.loopback) {
-                    (true, _) => 2,
-                    (_, true) => 3,
-                    _ => 1,
-                },
-                namespace,
-                trace_type,
-                flags: event.flags.unwrap_or(0),
-            },
+            common: Common::of(event, pen, namespace, trace_type),
             entries,
             hop_count,
             tsformat: event.tsformat.unwrap_or(POSIX),
@@ -714,6 +694,22 @@ struct Common {
 const MAX_HOP_FIELDS: usize = 24;
 
 impl Common {
+    /// The fields `event` (of namespace `namespace`, trace type `trace_type`) gives every
+    /// record; `kind` numbered as the module's event types.
+    fn of(event: &TraceEvent, pen: u32, namespace: u16, trace_type: u32) -> Self {
+        Common {
+            pen,
+            kind: match (event.dex, event.loopback) {
+                (true, _) => 2,
+                (_, true) => 3,
+                _ => 1,
+            },
+            namespace,
+            trace_type,
+            flags: event.flags.unwrap_or(0),
+        }
+    }
+
     fn add_to(&self, sink: &mut impl FieldSink) -> Result<(), EncodeError> {
         let pen = self.pen;
         sink.add(elements::EVENT_KIND.spec(pen), Value::U8(self.kind))?;
