@@ -551,13 +551,17 @@ impl Client {
     pub fn receive_datagram(&self, buffer: &mut Vec<u8>) -> io::Result<()> {
         use std::os::unix::io::AsRawFd;
         buffer.clear();
-        let room = buffer.capacity();
-        // SAFETY: the kernel writes at most `room` bytes into the vector's spare capacity,
-        // whose first `read` bytes are then initialised.
-        let read =
-            unsafe { libc::recv(self.socket.as_raw_fd(), buffer.as_mut_ptr().cast(), room, 0) };
+        let (fd, room, spare) = (
+            self.socket.as_raw_fd(),
+            buffer.capacity(),
+            buffer.as_mut_ptr(),
+        );
+        // SAFETY: `spare` is the vector's allocation, `room` bytes long; the kernel writes at
+        // most `room` bytes into it, of which the first `read` are then initialised.
+        let read = unsafe { libc::recv(fd, spare.cast(), room, 0) };
         let read = usize::try_from(read).map_err(|_| io::Error::last_os_error())?;
-        // SAFETY: see above; `read` is at most `room` (no MSG_TRUNC).
+        // SAFETY: without MSG_TRUNC, `recv` returns at most `room`, the capacity; those bytes
+        // it wrote, so the new length is within the capacity and initialised.
         unsafe { buffer.set_len(read.min(room)) };
         Ok(())
     }

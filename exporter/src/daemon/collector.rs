@@ -214,8 +214,10 @@ impl UdpTransport {
     fn sendmmsg(&self, messages: &[Vec<u8>]) -> io::Result<usize> {
         use std::os::unix::io::AsRawFd;
         let count = messages.len().min(SENDMMSG_BATCH);
-        // SAFETY: all-zero iovecs and mmsghdrs are valid (null pointers, zero lengths).
+        // SAFETY: an all-zero iovec is valid: a null base of length zero.
         let mut iovecs: [libc::iovec; SENDMMSG_BATCH] = unsafe { std::mem::zeroed() };
+        // SAFETY: an all-zero mmsghdr is valid: no name, no iovecs, no control data, no flags
+        // (its padding, if any, may hold anything).
         let mut headers: [libc::mmsghdr; SENDMMSG_BATCH] = unsafe { std::mem::zeroed() };
         for ((iovec, header), message) in iovecs.iter_mut().zip(&mut headers).zip(messages) {
             iovec.iov_base = message.as_ptr().cast_mut().cast();
