@@ -625,14 +625,15 @@ test_export_ipfix() {
 	status=0
 	wait "$exporter" || status=$?
 	[ "$status" = 0 ] || fail "ioam-exporter exited with $status on SIGTERM: $(cat "$dir/exporter.log")"
-	# The collector's records (printed once a second): the three entries, exact.
-	python3 - "$dir/ioam-records.json" "$(node_id 0)" "$(ns_data 0)" "$(node_id 1)" "$(ns_data 1)" \
-		"$(node_id 2)" "$(ns_data 2)" >"$dir/records.check" 2>&1 <<-'EOF' ||
+	# The collector's records (printed once a second): the three entries of A's pings, exact.
+	python3 - "$dir/ioam-records.json" 2001:db8:1::1 "$DST" "$(node_id 0)" "$(ns_data 0)" \
+		"$(node_id 1)" "$(ns_data 1)" "$(node_id 2)" "$(ns_data 2)" >"$dir/records.check" 2>&1 <<-'EOF' ||
 	import json, sys, time
-	path, *ids = sys.argv[1:]
+	path, src, dst, *ids = sys.argv[1:]
 	want = [
-	    {"ioam_event_kind": 1, "ioam_hop_index": k, "ioam_hop_limit": 64 - k,
-	     "ioam_node_id": int(ids[2 * k], 16), "ioam_namespace_data": int(ids[2 * k + 1], 16)}
+	    {"ip_src": src, "ip_dst": dst, "ioam_event_kind": 1, "ioam_hop_index": k,
+	     "ioam_hop_limit": 64 - k, "ioam_node_id": int(ids[2 * k], 16),
+	     "ioam_namespace_data": int(ids[2 * k + 1], 16)}
 	    for k in range(3)
 	]
 	records = []

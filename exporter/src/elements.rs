@@ -16,10 +16,10 @@
 //! `0x00FFFFFFFFFFFFFF` for a wide one, `0xFFFF` for a short interface id, `0xFFFFFFFF`
 //! for the 4-octet fields, `0xFFFFFFFFFFFFFFFF` for wide namespace data.
 //!
-//! IANA elements where one fits: `basicList` (291, RFC 6313) carries the node ids of a
-//! path. The events carry no packet addresses or flow label today; when they do, the IANA
-//! `sourceIPv6Address` (27), `destinationIPv6Address` (28) and `flowLabelIPv6` (31) are
-//! the elements to add to the templates.
+//! IANA elements where one fits: every record names its packet's flow with
+//! `sourceIPv6Address` (27), `destinationIPv6Address` (28) and `flowLabelIPv6` (31) (of an
+//! ip6ip6 packet, the outer header's), and `basicList` (291, RFC 6313) carries the node ids
+//! of a path.
 
 use crate::ipfix::field::{FieldSpecifier, VARIABLE_LENGTH};
 
@@ -31,6 +31,13 @@ pub const BASIC_LIST: FieldSpecifier = FieldSpecifier::iana(
     crate::ipfix::basic_list::BASIC_LIST_ELEMENT_ID,
     VARIABLE_LENGTH,
 );
+
+/// IANA `sourceIPv6Address`: the source address of the IPv6 header that carries the option.
+pub const SOURCE_IPV6_ADDRESS: FieldSpecifier = FieldSpecifier::iana(27, 16);
+/// IANA `destinationIPv6Address`: the destination address of that header.
+pub const DESTINATION_IPV6_ADDRESS: FieldSpecifier = FieldSpecifier::iana(28, 16);
+/// IANA `flowLabelIPv6`: the flow label of that header (20 bits, in 4 octets).
+pub const FLOW_LABEL_IPV6: FieldSpecifier = FieldSpecifier::iana(31, 4);
 
 /// The abstract data types (RFC 7012 §3.1) the IOAM elements use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,7 +10,11 @@
 
 use std::fmt::Write;
 
-use crate::elements::{DataType, Element, BASIC_LIST, ENTERPRISE_ELEMENTS};
+use crate::elements::{DataType, Element, BASIC_LIST, ENTERPRISE_ELEMENTS, FLOW_LABEL_IPV6};
+
+/// The primitive of the IANA `flowLabelIPv6`, which nfacctd does not name itself (its
+/// `src_host` and `dst_host` are the packet's addresses).
+pub const FLOW_LABEL_PRIMITIVE: &str = "ipv6_flow_label";
 
 /// The primitive name of an element: its IPFIX name in snake case (`ioamNodeId`:
 /// `ioam_node_id`).
@@ -53,6 +57,13 @@ pub fn primitives_file(pen: u32) -> String {
             element.id,
         );
     }
+    let _ = writeln!(
+        file,
+        "! flowLabelIPv6 (IANA): the flow label of the packet's IPv6 header; its addresses are\n\
+         ! nfacctd's own src_host and dst_host.\n\
+         name={FLOW_LABEL_PRIMITIVE}\tfield_type={}\tlen={}\tsemantics=u_int",
+        FLOW_LABEL_IPV6.element_id, FLOW_LABEL_IPV6.length,
+    );
     // nfacctd 1.7.7 (and pmacct's master branch as of this writing) fills a
     // variable-length raw primitive only for enterprise-specific fields: for an IANA field
     // below 384 it copies hex into the fixed-size area, so `field_type=291 len=vlen`
@@ -101,8 +112,9 @@ mod tests {
         assert!(
             file.contains("name=ioam_snapshot_data\tfield_type=99:24\tlen=vlen\tsemantics=raw\n")
         );
+        assert!(file.contains("name=ipv6_flow_label\tfield_type=31\tlen=4\tsemantics=u_int\n"));
         let rules = file.lines().filter(|l| l.starts_with("name=")).count();
-        assert_eq!(rules, ENTERPRISE_ELEMENTS.len());
+        assert_eq!(rules, ENTERPRISE_ELEMENTS.len() + 1);
         assert_eq!(primitive_name(&NODE_ID), "ioam_node_id");
         assert_eq!(primitive_name(&NODE_ID_WIDE), "ioam_node_id_wide");
     }

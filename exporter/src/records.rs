@@ -11,6 +11,8 @@
 //! generic decoders (Wireshark, libfixbuf, ipfixcol2) read element by element, where an
 //! octetArray of ids would need this project's documentation to be split.
 
+use std::net::Ipv6Addr;
+
 use ioam_wire::parse::{Nodes, ParsedNode};
 use ioam_wire::trace::{node_len, trace_bit, OSS_BIT};
 use ioamctl::trace::TraceEvent;
@@ -87,7 +89,7 @@ pub fn hop_template_id(trace_type: u32) -> u16 {
 /// The records of `event`, with enterprise elements under `pen`.
 pub fn event_records(event: &TraceEvent, pen: u32) -> Result<EventRecords, RecordError> {
     let decoded = Decoded::new(event, pen)?;
-    let mut path = Vec::with_capacity(6);
+    let mut path = Vec::with_capacity(9);
     decoded.path_fields(&mut path)?;
     let hops = decoded
         .entries
@@ -182,7 +184,7 @@ impl Decoded<'_> {
 pub struct RawTrace<'a> {
     common: Common,
     /// The common fields as encoded.
-    common_bytes: [u8; 8],
+    common_bytes: [u8; COMMON_LEN],
     tsformat: u8,
     /// The node entries, most recent first (wire order).
     data: &'a [u8],
@@ -207,10 +209,10 @@ pub struct Layout {
     node_id_wide: Option<usize>,
 }
 
-/// The most octets a per-hop record of a [`RawTrace`] takes: the common fields (8), the
-/// hop index (1), and the exported node fields of bits 0-11 (5, 4, 1 for the timestamp
-/// format, 6 x 4, 9, 8, 8, 4).
-const MAX_RAW_HOP_RECORD: usize = 8 + 1 + 5 + 4 + 1 + 24 + 9 + 8 + 8 + 4;
+/// The most octets a per-hop record of a [`RawTrace`] takes: the common fields, the hop
+/// index (1), and the exported node fields of bits 0-11 (5, 4, 1 for the timestamp format,
+/// 6 x 4, 9, 8, 8, 4).
+const MAX_RAW_HOP_RECORD: usize = COMMON_LEN + 1 + 5 + 4 + 1 + 24 + 9 + 8 + 8 + 4;
 
 /// Octets of the field of trace-type bit `bit` (0-21) in a node entry.
 const fn field_size(bit: u32) -> usize {
@@ -241,7 +243,8 @@ impl Layout {
         let has = |bit: u32| trace_type & trace_bit(bit) != 0;
         // The common fields and the hop index, the node fields of bits 0-11 (the ids one
         // octet wider), and the timestamp format.
-        let hop_record_len = 9
+        let hop_record_len = COMMON_LEN
+            + 1
             + (0..12)
                 .filter(|&bit| has(bit))
                 .map(|bit| field_size(bit) + usize::from(bit == 0 || bit == 8))
@@ -304,19 +307,8 @@ impl<'a> RawTrace<'a> {
         }
         let hop_count = u8::try_from(data.len() / layout.node_size).ok()?;
         let common = Common::of(event, pen, namespace, trace_type);
-        let t = trace_type.to_be_bytes();
-        let n = namespace.to_be_bytes();
         Some(RawTrace {
-            common_bytes: [
-                common.kind,
-                n[0],
-                n[1],
-                t[0],
-                t[1],
-                t[2],
-                t[3],
-                common.flags,
-            ],
+            common_bytes: common.encoded(),
             common,
             tsformat: event.tsformat.unwrap_or(POSIX),
             data,
@@ -402,7 +394,7 @@ impl<'a> RawTrace<'a> {
     pub fn path_record_len(&self) -> usize {
         let list_len = self.list_len();
         let prefix = if list_len < 255 { 1 } else { 3 };
-        8 + 1 + prefix + list_len
+        COMMON_LEN + 1 + prefix + list_len
     }
 
     /// Appends the path record.
@@ -457,10 +449,10 @@ impl<'a> RawTrace<'a> {
     pub fn write_hop(&self, index: u8, node: &[u8], out: &mut Vec<u8>) {
         let t = self.common.trace_type;
         let mut record = [0u8; MAX_RAW_HOP_RECORD];
-        let mut w = 9;
+        let mut w = COMMON_LEN + 1;
         let mut r = 0;
-        record[..8].copy_from_slice(&self.common_bytes);
-        record[8] = index;
+        record[..COMMON_LEN].copy_from_slice(&self.common_bytes);
+        record[COMMON_LEN] = index;
         let has = |bit: u32| t & trace_bit(bit) != 0;
         // Copies the node's next `N` octets as they are.
         fn copy<const N: usize>(
@@ -680,7 +672,7 @@ impl<'a> Decoded<'a> {
     }
 }
 
-/// The fields every record of an event starts with.
+/// The fields every record of an event starts with: the event's, then its packet's flow.
 #[derive(Clone, Copy, Debug)]
 struct Common {
     pen: u32,
@@ -688,10 +680,18 @@ struct Common {
     namespace: u16,
     trace_type: u32,
     flags: u8,
+    /// The packet's addresses (unspecified when the event has none) and flow label.
+    src: [u8; 16],
+    dst: [u8; 16],
+    flow_label: u32,
 }
 
+/// Octets of the common fields: kind (1), namespace (2), trace type (4), flags (1), the
+/// addresses (2 x 16) and the flow label (4).
+const COMMON_LEN: usize = 8 + 16 + 16 + 4;
+
 /// Fields of a per-hop record with every node field: its vector is allocated once.
-const MAX_HOP_FIELDS: usize = 24;
+const MAX_HOP_FIELDS: usize = 27;
 
 impl Common {
     /// The fields `event` (of namespace `namespace`, trace type `trace_type`) gives every
@@ -707,7 +707,22 @@ impl Common {
             namespace,
             trace_type,
             flags: event.flags.unwrap_or(0),
+            src: event.src.unwrap_or(Ipv6Addr::UNSPECIFIED).octets(),
+            dst: event.dst.unwrap_or(Ipv6Addr::UNSPECIFIED).octets(),
+            flow_label: event.flow_label.unwrap_or(0),
         }
+    }
+
+    /// The fields as [`Common::add_to`] encodes them.
+    fn encoded(&self) -> [u8; COMMON_LEN] {
+        let mut bytes = [0; COMMON_LEN];
+        let [n0, n1] = self.namespace.to_be_bytes();
+        let [t0, t1, t2, t3] = self.trace_type.to_be_bytes();
+        bytes[..8].copy_from_slice(&[self.kind, n0, n1, t0, t1, t2, t3, self.flags]);
+        bytes[8..24].copy_from_slice(&self.src);
+        bytes[24..40].copy_from_slice(&self.dst);
+        bytes[40..].copy_from_slice(&self.flow_label.to_be_bytes());
+        bytes
     }
 
     fn add_to(&self, sink: &mut impl FieldSink) -> Result<(), EncodeError> {
@@ -715,7 +730,10 @@ impl Common {
         sink.add(elements::EVENT_KIND.spec(pen), Value::U8(self.kind))?;
         sink.add(elements::NAMESPACE_ID.spec(pen), Value::U16(self.namespace))?;
         sink.add(elements::TRACE_TYPE.spec(pen), Value::U32(self.trace_type))?;
-        sink.add(elements::TRACE_FLAGS.spec(pen), Value::U8(self.flags))
+        sink.add(elements::TRACE_FLAGS.spec(pen), Value::U8(self.flags))?;
+        sink.add_octets(elements::SOURCE_IPV6_ADDRESS, &self.src)?;
+        sink.add_octets(elements::DESTINATION_IPV6_ADDRESS, &self.dst)?;
+        sink.add(elements::FLOW_LABEL_IPV6, Value::U32(self.flow_label))
     }
 }
 
@@ -752,6 +770,9 @@ mod tests {
             nodelen: u8::try_from(node_len(trace_type)).ok(),
             trace_type: Some(trace_type << 8),
             data: Some(data),
+            src: Some(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
+            dst: Some(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2)),
+            flow_label: Some(0xabcde),
             ..TraceEvent::default()
         }
     }
@@ -799,9 +820,26 @@ mod tests {
             (elements::SNAPSHOT_SCHEMA_ID, Value::U32(777)),
             (elements::SNAPSHOT_DATA, Value::Octets(b"some".to_vec())),
         ];
-        let fields: Vec<(FieldSpecifier, Value)> = expected
+        let address = |last: u8| {
+            let mut octets = [0; 16];
+            octets[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+            octets[15] = last;
+            Value::Octets(octets.to_vec())
+        };
+        let flow = [
+            (elements::SOURCE_IPV6_ADDRESS, address(1)),
+            (elements::DESTINATION_IPV6_ADDRESS, address(2)),
+            (elements::FLOW_LABEL_IPV6, Value::U32(0xabcde)),
+        ];
+        let specs = expected
             .iter()
-            .map(|(element, value)| (element.spec(PEN), value.clone()))
+            .map(|(element, value)| (element.spec(PEN), value.clone()));
+        // The flow's IANA fields follow the event's four.
+        let fields: Vec<(FieldSpecifier, Value)> = specs
+            .clone()
+            .take(4)
+            .chain(flow.clone())
+            .chain(specs.skip(4))
             .collect();
         assert_eq!(first.fields, fields, "all fields, in this order");
         assert_eq!(
@@ -814,7 +852,7 @@ mod tests {
         );
         // Multi-byte values in network byte order.
         let bytes = first.encode()?;
-        let node_id_at = 1 + 2 + 4 + 1 + 1 + 1;
+        let node_id_at = COMMON_LEN + 1 + 1;
         assert_eq!(&bytes[node_id_at..node_id_at + 4], &[0, 0, 0, 1]);
         Ok(())
     }
@@ -868,6 +906,20 @@ mod tests {
             0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3,
         ];
         assert_eq!(path.value(&BASIC_LIST), Some(&Value::Octets(list)));
+        assert_eq!(
+            path.value(&elements::FLOW_LABEL_IPV6),
+            Some(&Value::U32(0xabcde))
+        );
+        // An event without the packet's addresses: the unspecified address.
+        let bare = TraceEvent {
+            src: None,
+            ..event(trace_type, vec![64, 0, 0, 1])
+        };
+        let path = event_records(&bare, PEN)?.path;
+        assert_eq!(
+            path.value(&elements::SOURCE_IPV6_ADDRESS),
+            Some(&Value::Octets(vec![0; 16]))
+        );
         Ok(())
     }
 
@@ -975,8 +1027,8 @@ mod tests {
         );
     }
 
-    /// An event of any trace type (the snapshot bit off or on), attributes, and data of
-    /// whole node entries or not.
+    /// An event of any trace type (the snapshot bit off or on), attributes, packet flow,
+    /// and data of whole node entries or not.
     fn any_event() -> impl proptest::strategy::Strategy<Value = TraceEvent> {
         use proptest::prelude::*;
         (
@@ -984,17 +1036,28 @@ mod tests {
             0usize..5,
             0usize..3,
             any::<(bool, bool, Option<u8>, Option<u8>, bool, u8)>(),
+            any::<(Option<u128>, Option<u128>, Option<u32>)>(),
         )
-            .prop_flat_map(|(trace_type, nodes, extra, attrs)| {
+            .prop_flat_map(|(trace_type, nodes, extra, attrs, flow)| {
                 let len = node_len(trace_type) as usize * 4 * nodes + extra;
                 (
-                    Just((trace_type, attrs)),
+                    Just((trace_type, attrs, flow)),
                     proptest::collection::vec(any::<u8>(), len),
                 )
             })
             .prop_map(
-                |((trace_type, (dex, loopback, flags, tsformat, own_nodelen, reserved)), data)| {
+                |(
+                    (
+                        trace_type,
+                        (dex, loopback, flags, tsformat, own_nodelen, reserved),
+                        (src, dst, flow_label),
+                    ),
+                    data,
+                )| {
                     TraceEvent {
+                        src: src.map(Ipv6Addr::from),
+                        dst: dst.map(Ipv6Addr::from),
+                        flow_label,
                         dex,
                         loopback,
                         flags,

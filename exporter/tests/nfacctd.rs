@@ -54,6 +54,9 @@ fn nfacctd_stores_the_node_data_of_a_known_trace() {
         let index = (n - 1).to_string();
         let hop = find(&records, &[TRACE, HOP_RECORD, ("ioam_hop_index", &index)]);
         let expected = [
+            ("ip_src", SRC.to_string()),
+            ("ip_dst", DST.to_string()),
+            ("ipv6_flow_label", FLOW_LABEL.to_string()),
             ("ioam_namespace_id", NAMESPACE.to_string()),
             ("ioam_trace_type", format!("{TRACE_TYPE:x}")),
             ("ioam_hop_limit", node.hop_limit.to_string()),
@@ -80,6 +83,8 @@ fn nfacctd_stores_the_node_data_of_a_known_trace() {
         path["ioam_node_id"], "0",
         "a path record has no per-node field"
     );
+    assert_eq!(path["ip_src"], SRC.to_string().as_str(), "{path}");
+    assert_eq!(path["ip_dst"], DST.to_string().as_str(), "{path}");
 
     // Unavailable fields arrive as all ones at their IOAM widths.
     let dex = find(&records, &[DEX, HOP_RECORD]);

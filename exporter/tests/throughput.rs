@@ -76,6 +76,22 @@ fn event_nest(out: &mut Vec<u8>, n: u32) {
         event::attr::TRACE_TYPE,
         &(TRACE_TYPE << 8).to_ne_bytes(),
     );
+    // The packet's addresses and flow label, as the module adds them to every event.
+    put(
+        &mut attrs,
+        event::attr::PACKET_SRC,
+        &[0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+    );
+    put(
+        &mut attrs,
+        event::attr::PACKET_DST,
+        &[0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+    );
+    put(
+        &mut attrs,
+        event::attr::PACKET_FLOW_LABEL,
+        &(n & 0xf_ffff).to_ne_bytes(),
+    );
     // Newest first: this node (2), then the encapsulating node (1).
     let sent = n % 900_000;
     let mut data = node(2, 63, sent + 40 + n % 13, n);

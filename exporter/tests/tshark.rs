@@ -120,6 +120,10 @@ fn tshark_decodes_the_stream_cleanly() {
     // The first node's id and namespace data, as tshark shows unknown elements.
     assert!(decoded.contains("Type 8: Value (hex bytes): 00 ab cd 01"));
     assert!(decoded.contains("Type 14: Value (hex bytes): de ad 00 03"));
+    // The packet's flow, in the IANA elements tshark names.
+    assert!(decoded.contains(&format!("SrcAddr: {SRC}")));
+    assert!(decoded.contains(&format!("DstAddr: {DST}")));
+    assert!(decoded.contains(&format!("ipv6FlowLabel: {FLOW_LABEL}\n")));
 }
 
 #[test]

@@ -38,7 +38,8 @@ pub const MAX_HOP_PAIRS_LIMIT: usize = 65536;
     long_about = "Exports the IOAM trace events of the ioam_rs kernel module (its ioam6_export \
 generic-netlink group, many events a message within `ioamctl export limit`, as `ioamctl monitor \
 --export` shows them) as IPFIX (RFC 7011) records to one \
-collector, over UDP or TCP: a path record per event and a record per hop, with the element \
+collector, over UDP or TCP: a path record per event and a record per hop, each with the \
+packet's addresses and flow label (IANA elements 27, 28, 31), with the element \
 file in exporter/elements/ for the collector. Records are batched into full messages, sent at \
 the latest after --flush-ms. Every event not exported is counted in \
 ioam_exporter_events_lost_total{reason}: enobufs counts the socket overruns the exporter saw \

@@ -6,6 +6,7 @@
 pub mod nfacctd;
 pub mod tcp_collector;
 
+use std::net::Ipv6Addr;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -23,6 +24,10 @@ pub const TRACE_TYPE: u32 = 0xfff002;
 pub const NAMESPACE: u16 = 123;
 pub const DOMAIN: u32 = 42;
 pub const EXPORT_TIME: u64 = 1_795_788_000;
+/// The addresses and flow label of the known trace's packet.
+pub const SRC: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xa);
+pub const DST: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xb);
+pub const FLOW_LABEL: u32 = 0xbeef5;
 
 /// The known values of node `n` (1 is the first node of the path).
 pub struct Node {
@@ -80,6 +85,9 @@ pub fn trace_event(hops: u8) -> TraceEvent {
         nodelen: u8::try_from(node_len(TRACE_TYPE)).ok(),
         trace_type: Some(TRACE_TYPE << 8),
         data: Some(data),
+        src: Some(SRC),
+        dst: Some(DST),
+        flow_label: Some(FLOW_LABEL),
         ..TraceEvent::default()
     }
 }

@@ -14,6 +14,9 @@ pub const PRIMITIVES: &str = concat!(
 
 /// The primitives the print plugin aggregates by (and so prints).
 pub const AGGREGATE: &[&str] = &[
+    "src_host",
+    "dst_host",
+    "ipv6_flow_label",
     "ioam_event_kind",
     "ioam_namespace_id",
     "ioam_trace_type",
