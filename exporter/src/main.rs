@@ -156,6 +156,7 @@ fn export<T: Transport>(
         settings.flush_interval,
         settings.max_hop_pairs,
     );
+    exporter.set_hop_pair_idle(settings.hop_pair_idle);
     if granted >= DIRECT_READ_BUFFER {
         // The loop reads the socket itself: no reading thread to wake and hand each
         // datagram over. The socket's buffer holds bursts on its own.

@@ -17,7 +17,7 @@ use crate::ipfix::session::{
 };
 
 use super::collector::{CollectorAddress, Scheme};
-use super::hop_metrics::DEFAULT_MAX_HOP_PAIRS;
+use super::hop_metrics::{DEFAULT_HOP_PAIR_IDLE, DEFAULT_MAX_HOP_PAIRS};
 use super::module_stats::DEFAULT_MODULE_STATS_INTERVAL;
 
 pub const DEFAULT_FLUSH: Duration = Duration::from_millis(100);
@@ -28,6 +28,8 @@ const UDP_MAX_PAYLOAD: u16 = 65507;
 /// The most hop pairs with delay series: each holds some twenty buckets in memory and in
 /// every scrape.
 pub const MAX_HOP_PAIRS_LIMIT: usize = 65536;
+/// The longest `--hop-pair-idle`, in seconds: a year (longer is as good as never: 0).
+pub const HOP_PAIR_IDLE_LIMIT: u64 = 365 * 24 * 3600;
 
 /// Exports the IOAM trace events of the ioam_rs kernel module as IPFIX to one collector
 /// and serves Prometheus metrics.
@@ -85,6 +87,10 @@ pub struct Flags {
     /// pairs are counted in ioam_exporter_hop_pairs_overflow_total [default: 1024, at most 65536]
     #[arg(long, value_name = "N")]
     pub max_hop_pairs: Option<usize>,
+    /// Seconds after which a pair with no delay loses its series and its place among
+    /// --max-hop-pairs (0: never) [default: 3600]
+    #[arg(long, value_name = "SECS")]
+    pub hop_pair_idle: Option<u64>,
     /// The module's counters are read when scraped, at most once in this many seconds
     /// (0: every scrape) [default: 5]
     #[arg(long, value_name = "SECS")]
@@ -107,6 +113,7 @@ struct FileSettings {
     metrics_listen: Option<String>,
     enterprise_number: Option<u32>,
     max_hop_pairs: Option<usize>,
+    hop_pair_idle: Option<u64>,
     module_stats_interval: Option<u64>,
     verbose: Option<u8>,
 }
@@ -121,6 +128,8 @@ pub struct Settings {
     pub metrics_listen: SocketAddr,
     pub enterprise_number: u32,
     pub max_hop_pairs: usize,
+    /// `None`: pairs never expire.
+    pub hop_pair_idle: Option<Duration>,
     pub module_stats_interval: Duration,
     pub verbose: u8,
 }
@@ -286,6 +295,17 @@ fn settings(flags: Flags, file: FileSettings) -> Result<Settings, ConfigError> {
             format!("{max_hop_pairs} pairs: 1 to {MAX_HOP_PAIRS_LIMIT} expected"),
         ));
     }
+    let hop_pair_idle = match flags.hop_pair_idle.or(file.hop_pair_idle) {
+        None => Some(DEFAULT_HOP_PAIR_IDLE),
+        Some(0) => None,
+        Some(seconds) if seconds <= HOP_PAIR_IDLE_LIMIT => Some(Duration::from_secs(seconds)),
+        Some(seconds) => {
+            return Err(bad(
+                "hop-pair-idle",
+                format!("{seconds} s: 0 (never) to {HOP_PAIR_IDLE_LIMIT} expected"),
+            ))
+        }
+    };
     let module_stats_interval = flags
         .module_stats_interval
         .or(file.module_stats_interval)
@@ -301,6 +321,7 @@ fn settings(flags: Flags, file: FileSettings) -> Result<Settings, ConfigError> {
             .or(file.enterprise_number)
             .unwrap_or(DOCUMENTATION_PEN),
         max_hop_pairs,
+        hop_pair_idle,
         module_stats_interval,
         verbose: flags.verbose.max(file.verbose.unwrap_or(0)),
     })
@@ -325,6 +346,7 @@ mod tests {
         assert_eq!(udp.flush_interval, DEFAULT_FLUSH);
         assert_eq!(udp.max_hop_pairs, 1024);
         assert_eq!(udp.module_stats_interval, Duration::from_secs(5));
+        assert_eq!(udp.hop_pair_idle, Some(Duration::from_secs(3600)));
         assert_eq!(
             udp.metrics_listen,
             "[::1]:9464"
@@ -348,7 +370,7 @@ mod tests {
         let file = dir.join("exporter.toml");
         std::fs::write(
             &file,
-            "collector = \"tcp://[::1]:9995\"\nflush-ms = 250\nobservation-domain = 3\nmax-hop-pairs = 10\nmodule-stats-interval = 0\n",
+            "collector = \"tcp://[::1]:9995\"\nflush-ms = 250\nobservation-domain = 3\nmax-hop-pairs = 10\nhop-pair-idle = 0\nmodule-stats-interval = 0\n",
         )
         .map_err(|e| ConfigError::Usage(e.to_string()))?;
         let path = file.to_string_lossy().to_string();
@@ -357,6 +379,7 @@ mod tests {
         assert_eq!(settings.flush_interval, Duration::from_millis(250));
         assert_eq!(settings.session.observation_domain_id, 4);
         assert_eq!(settings.max_hop_pairs, 10);
+        assert_eq!(settings.hop_pair_idle, None, "0: never");
         assert_eq!(settings.module_stats_interval, Duration::ZERO);
         let settings = load_args(&["--config", &path, "--max-hop-pairs", "20"])?;
         assert_eq!(settings.max_hop_pairs, 20);
@@ -433,6 +456,10 @@ mod tests {
             (
                 &["--collector", "udp://x", "--max-hop-pairs", "65537"],
                 "bad setting max-hop-pairs: 65537 pairs",
+            ),
+            (
+                &["--collector", "udp://x", "--hop-pair-idle", "31536001"],
+                "bad setting hop-pair-idle: 31536001 s",
             ),
             (
                 &["--collector", "udp://x", "--module-stats-interval", "5s"],

@@ -97,6 +97,11 @@ impl<T: Transport> Exporter<T> {
         }
     }
 
+    /// See [`HopRecorder::set_idle`].
+    pub fn set_hop_pair_idle(&mut self, idle: Option<Duration>) {
+        self.hops.set_idle(idle);
+    }
+
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
     }
@@ -263,6 +268,7 @@ impl<T: Transport> Exporter<T> {
         }
         if self.next_tick.is_none_or(|at| now.monotonic >= at) {
             self.next_tick = Some(now.monotonic + self.flush_interval);
+            self.hops.expire(now.monotonic);
             if self.poll_link(now) {
                 self.send(now, &[], &EncodedRecords::default());
             }

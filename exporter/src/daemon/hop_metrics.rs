@@ -11,11 +11,13 @@
 //!
 //! Label cardinality is bounded: at most `max_hop_pairs` distinct (namespace, from, to)
 //! pairs get series (for the delay histogram and the negative counter); a delay of any
-//! other pair is counted in `hop_pairs_overflow` and dropped. Pairs, once tracked, stay
-//! until the daemon restarts. Namespace labels are bounded by the module: it sends events
-//! only for the IOAM namespaces configured on this node.
+//! other pair is counted in `hop_pairs_overflow` and dropped. A pair with no delay for
+//! `--hop-pair-idle` (a path that changed, a node replaced) loses its series and its place,
+//! so that the bound holds the pairs of the current paths. Namespace labels are bounded by
+//! the module: it sends events only for the IOAM namespaces configured on this node.
 
 use std::collections::hash_map::{Entry, HashMap};
+use std::time::{Duration, Instant};
 
 use ioam_wire::parse::ParsedNode;
 use ioamctl::trace::TraceEvent;
@@ -31,6 +33,12 @@ use crate::records::RawTrace;
 
 /// Default of `--max-hop-pairs`.
 pub const DEFAULT_MAX_HOP_PAIRS: usize = 1024;
+/// Default of `--hop-pair-idle`: an hour, so that the pairs of sparsely sampled traffic
+/// keep their series.
+pub const DEFAULT_HOP_PAIR_IDLE: Duration = Duration::from_secs(3600);
+/// Sweeps for idle pairs in an idle time: a pair goes between one and 1.25 idle times after
+/// its last delay.
+const SWEEPS_PER_IDLE: u32 = 4;
 
 /// Upper bounds of the delay buckets in seconds: 10 µs to 10 s in a 1-2-5 sequence (about
 /// a factor 2.15 a bucket), from a LAN hop to a congested intercontinental path, with
@@ -144,6 +152,11 @@ pub struct HopRecorder {
     /// without hashing when the next event is of them too (keys compared in full).
     last_hop_count: Option<(u16, Histogram)>,
     last_delay: Option<(HopPairLabels, Histogram)>,
+    /// How long a pair may go without a delay before its series go (`None`: forever).
+    idle: Option<Duration>,
+    /// Sweeps for idle pairs so far, and when the next is due.
+    sweeps: u32,
+    next_sweep: Option<Instant>,
 }
 
 /// The series of one tracked pair, each created at its first observation (a series
@@ -152,6 +165,9 @@ pub struct HopRecorder {
 struct PairSeries {
     delay: Option<Histogram>,
     negative: Option<Counter>,
+    /// [`HopRecorder::sweeps`] at its last delay looked up in the map (after each sweep, the
+    /// first delay of every pair is: the sweep clears the last pair's shortcut).
+    seen: u32,
 }
 
 impl HopRecorder {
@@ -164,6 +180,62 @@ impl HopRecorder {
             scratch: TraceTiming::default(),
             last_hop_count: None,
             last_delay: None,
+            idle: None,
+            sweeps: 0,
+            next_sweep: None,
+        }
+    }
+
+    /// Pairs without a delay for `idle` lose their series ([`HopRecorder::expire`]); `None`:
+    /// pairs stay until the daemon restarts.
+    pub fn set_idle(&mut self, idle: Option<Duration>) {
+        self.idle = idle.filter(|idle| !idle.is_zero());
+        self.next_sweep = None;
+    }
+
+    /// Removes the series of the pairs idle for long enough, when a sweep is due at `now`
+    /// (called on the exporter's timer).
+    pub fn expire(&mut self, now: Instant) {
+        let Some(idle) = self.idle else {
+            return;
+        };
+        let period = idle / SWEEPS_PER_IDLE;
+        // Far beyond the clock's range: never.
+        let next = now.checked_add(period);
+        match self.next_sweep {
+            Some(due) if now < due => return,
+            None => {
+                self.next_sweep = next;
+                if next.is_none() {
+                    self.idle = None;
+                }
+                return;
+            }
+            Some(_) => self.next_sweep = next,
+        }
+        // Pairs seen in none of the last SWEEPS_PER_IDLE periods go.
+        let this = self.sweeps;
+        let metrics = &self.metrics;
+        let before = self.tracked.len();
+        self.tracked.retain(|labels, series| {
+            let keep = this.wrapping_sub(series.seen) < SWEEPS_PER_IDLE;
+            if !keep {
+                metrics.delay.remove(labels);
+                metrics.negative.remove(labels);
+            }
+            keep
+        });
+        self.sweeps = this.wrapping_add(1);
+        self.last_delay = None;
+        let removed = before - self.tracked.len();
+        if removed > 0 {
+            log::debug!(
+                "{removed} hop pairs idle for {} s: series removed",
+                idle.as_secs()
+            );
+            metrics
+                .pairs
+                .set(i64::try_from(self.tracked.len()).unwrap_or(i64::MAX));
         }
     }
 
@@ -252,8 +324,14 @@ impl HopRecorder {
                 }
             }
             let pairs = &self.metrics.pairs;
-            let Some(series) = track(&mut self.tracked, pairs, self.max_pairs, &labels) else {
-                // Once: the cap is reached for good, until a restart.
+            let Some(series) = track(
+                &mut self.tracked,
+                pairs,
+                self.max_pairs,
+                &labels,
+                self.sweeps,
+            ) else {
+                // Once: idle pairs may make room again, but a full bound is worth one line.
                 if self.metrics.overflow.inc() == 0 {
                     log::warn!(
                         "{} hop pairs have delay series (--max-hop-pairs): delays of new pairs are only counted in ioam_exporter_hop_pairs_overflow_total",
@@ -346,22 +424,25 @@ impl std::hash::Hasher for PairHashState {
 }
 
 /// The series of `labels` in `tracked`, unless it is a new pair beyond `max_pairs`;
-/// `pairs` counts the tracked pairs.
+/// `pairs` counts the tracked pairs. The pair is marked seen at sweep count `sweeps`.
 fn track<'a>(
     tracked: &'a mut HashMap<HopPairLabels, PairSeries, PairHasher>,
     pairs: &Gauge,
     max_pairs: usize,
     labels: &HopPairLabels,
+    sweeps: u32,
 ) -> Option<&'a mut PairSeries> {
     let count = tracked.len();
-    match tracked.entry(labels.clone()) {
-        Entry::Occupied(entry) => Some(entry.into_mut()),
-        Entry::Vacant(_) if count >= max_pairs => None,
+    let series = match tracked.entry(labels.clone()) {
+        Entry::Occupied(entry) => entry.into_mut(),
+        Entry::Vacant(_) if count >= max_pairs => return None,
         Entry::Vacant(entry) => {
             pairs.set(i64::try_from(count + 1).unwrap_or(i64::MAX));
-            Some(entry.insert(PairSeries::default()))
+            entry.insert(PairSeries::default())
         }
-    }
+    };
+    series.seen = sweeps;
+    Some(series)
 }
 
 #[cfg(test)]
@@ -432,6 +513,42 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("to_node=\"4\""), "{text}");
+    }
+
+    #[test]
+    fn idle_pairs_lose_their_series_and_make_room() {
+        let metrics = HopMetrics::default();
+        let mut recorder = HopRecorder::new(metrics.clone(), 2);
+        let idle = Duration::from_secs(400);
+        recorder.set_idle(Some(idle));
+        let start = Instant::now();
+        let at = |seconds: u64| start + Duration::from_secs(seconds);
+        recorder.expire(at(0));
+        // (1,2) and (2,3) fill the bound; (5,6) is turned away.
+        recorder.record(&event(1, &[(1, Some(0)), (2, Some(10)), (3, Some(30))]));
+        recorder.record(&event(1, &[(5, Some(0)), (6, Some(10))]));
+        assert_eq!(metrics.overflow.get(), 1);
+        // (1,2) keeps getting delays, the last pair seen (its shortcut); (2,3) no more.
+        for seconds in (50..=500).step_by(50) {
+            recorder.record(&event(1, &[(1, Some(0)), (2, Some(10))]));
+            recorder.expire(at(seconds));
+        }
+        let text = exposition(&metrics);
+        assert!(text.contains("from_node=\"1\",to_node=\"2\"} 11"), "{text}");
+        assert!(
+            !text.contains("from_node=\"2\""),
+            "(2,3) idle 500 s: {text}"
+        );
+        assert_eq!(metrics.pairs.get(), 1);
+        // Its place is free again.
+        recorder.record(&event(1, &[(5, Some(0)), (6, Some(10))]));
+        assert_eq!(metrics.overflow.get(), 1);
+        assert_eq!(series(&metrics, "hop_delay_seconds_count{"), 2);
+        // Without an idle time, nothing goes.
+        recorder.set_idle(None);
+        recorder.expire(at(10_000));
+        recorder.expire(at(20_000));
+        assert_eq!(metrics.pairs.get(), 2);
     }
 
     #[test]
