@@ -42,6 +42,8 @@ pub mod wire {
     pub mod hbh;
     #[path = "src/incremental.rs"]
     pub mod incremental;
+    #[path = "src/nla.rs"]
+    pub mod nla;
     #[path = "src/option.rs"]
     pub mod option;
     #[path = "src/route.rs"]

@@ -23,7 +23,7 @@ const EXIT_CONFIG: u8 = 2;
 const EXIT_RUNTIME: u8 = 1;
 /// The receive buffer (as the kernel accounts it) from which the loop reads the socket
 /// itself rather than through a reading thread and its channel: twice what that channel
-/// holds (`INPUT_QUEUE` reads of up to 8 KiB). The default buffer, when granted, is 16 MiB.
+/// holds (`INPUT_QUEUE` reads of up to 32 KiB). The default buffer, when granted, is 16 MiB.
 const DIRECT_READ_BUFFER: usize = 4 << 20;
 
 /// Why the daemon stopped.

@@ -12,7 +12,6 @@ use crate::{
     ioam::{export::EXPORT, state::NetState},
     net::{
         genl::{EventGroup, EventSender},
-        netlink::Msg,
         pernet::Net,
         skb::IPV6_HDR_LEN,
     },
@@ -22,6 +21,7 @@ use crate::{
         dex::Dex,
         fill::Entry,
         flags::Flags,
+        nla::{self, Full},
         option::{trace_type_word, TraceHeader, TRACE_HDR_LEN},
         timestamp::TsFormat,
         trace::node_len,
@@ -62,12 +62,13 @@ impl<'p> Packet<'p> {
     }
 
     /// Adds the packet's attributes to an event.
-    fn put(self, m: &mut Msg<'_>) -> Result {
-        let &[_, class_label, label_hi, label_lo] = self.0.first_chunk().ok_or(EINVAL)?;
+    fn put(self, w: &mut nla::Writer<'_>) -> Result<(), Full> {
+        // `of` checked the length: the errors cannot happen.
+        let &[_, class_label, label_hi, label_lo] = self.0.first_chunk().ok_or(Full)?;
         let flow_label = u32::from_be_bytes([0, class_label & 0x0f, label_hi, label_lo]);
-        m.put(event::attr::PACKET_SRC, self.0.get(8..24).ok_or(EINVAL)?)?;
-        m.put(event::attr::PACKET_DST, self.0.get(24..40).ok_or(EINVAL)?)?;
-        m.put_u32(event::attr::PACKET_FLOW_LABEL, flow_label)
+        w.put(event::attr::PACKET_SRC, self.0.get(8..24).ok_or(Full)?)?;
+        w.put(event::attr::PACKET_DST, self.0.get(24..40).ok_or(Full)?)?;
+        w.put_u32(event::attr::PACKET_FLOW_LABEL, flow_label)
     }
 
     /// Room its attributes take in a message.
@@ -143,20 +144,20 @@ fn send_trace(
     let filled_from = TRACE_HDR_LEN.saturating_add(free);
     let data = trace.get(filled_from..).unwrap_or(&[]);
     let payload = 7 * NLA_OVERHEAD + 16 + Packet::PAYLOAD + data.len();
-    sinks.send(st, kind, payload, |m| {
-        m.put_u16(event::attr::TRACE_NAMESPACE, hdr.namespace_id)?;
-        m.put_u8(event::attr::TRACE_NODELEN, hdr.node_len)?;
+    sinks.send(st, kind, payload, |w| {
+        w.put_u16(event::attr::TRACE_NAMESPACE, hdr.namespace_id)?;
+        w.put_u8(event::attr::TRACE_NODELEN, hdr.node_len)?;
         // As received, reserved octet included, as the kernel's own family sends it.
-        m.put_u32(event::attr::TRACE_TYPE, type_word)?;
-        packet.put(m)?;
+        w.put_u32(event::attr::TRACE_TYPE, type_word)?;
+        packet.put(w)?;
         if flags.any() {
-            m.put_u8(event::attr::TRACE_FLAGS, flags.bits())?;
+            w.put_u8(event::attr::TRACE_FLAGS, flags.bits())?;
         }
         if let Some(source) = source {
-            m.put(event::attr::LOOPBACK_SOURCE, source)?;
+            w.put(event::attr::LOOPBACK_SOURCE, source)?;
         }
-        put_tsformat(m, traced.tsformat)?;
-        m.put(event::attr::TRACE_DATA, data)
+        put_tsformat(w, traced.tsformat)?;
+        w.put(event::attr::TRACE_DATA, data)
     });
 }
 
@@ -185,9 +186,15 @@ impl<'g> Sinks<'g> {
 
     /// Sends an event of type `kind` with at most `payload` bytes of attributes, which `fill`
     /// writes, to each sink.
-    fn send(&self, st: &NetState, kind: u8, payload: usize, fill: impl Fn(&mut Msg<'_>) -> Result) {
+    fn send(
+        &self,
+        st: &NetState,
+        kind: u8,
+        payload: usize,
+        fill: impl Fn(&mut nla::Writer<'_>) -> Result<(), Full>,
+    ) {
         if let Some(sender) = &self.event {
-            count(st, sender.send(kind, payload, &fill));
+            count(st, sender.send(kind, payload, |m| m.append(payload, &fill)));
         }
         if let Some(export) = &self.export {
             export.append(kind, payload, &fill);
@@ -206,11 +213,11 @@ fn count(st: &NetState, sent: Result) {
 }
 
 /// The namespace's timestamp format, unless POSIX (the kernel's events have none).
-fn put_tsformat(m: &mut Msg<'_>, tsformat: TsFormat) -> Result {
+fn put_tsformat(w: &mut nla::Writer<'_>, tsformat: TsFormat) -> Result<(), Full> {
     if tsformat == TsFormat::Posix {
         return Ok(());
     }
-    m.put_u8(event::attr::TRACE_TSFORMAT, tsformat as u8)
+    w.put_u8(event::attr::TRACE_TSFORMAT, tsformat as u8)
 }
 
 /// Sends the DEX event for option `dex`: this node's `entry` (a trace entry of the option's
@@ -226,21 +233,21 @@ pub(crate) fn dex(
     // At most 25 + 256 words: cannot wrap.
     let len = (entry.words() as usize).wrapping_mul(4);
     let payload = 7 * NLA_OVERHEAD + Packet::PAYLOAD + len;
-    sinks.send(st, event::DEX, payload, |m| {
-        m.put_u16(event::attr::TRACE_NAMESPACE, dex.namespace_id)?;
+    sinks.send(st, event::DEX, payload, |w| {
+        w.put_u16(event::attr::TRACE_NAMESPACE, dex.namespace_id)?;
         // At most 25: fits.
-        m.put_u8(event::attr::TRACE_NODELEN, node_len(dex.trace_type) as u8)?;
+        w.put_u8(event::attr::TRACE_NODELEN, node_len(dex.trace_type) as u8)?;
         // As a trace event's: the 24-bit type above the reserved octet.
-        m.put_u32(event::attr::TRACE_TYPE, dex.trace_type << 8)?;
-        packet.put(m)?;
+        w.put_u32(event::attr::TRACE_TYPE, dex.trace_type << 8)?;
+        packet.put(w)?;
         if let Some(id) = dex.flow_id {
-            m.put_u32(event::attr::DEX_FLOW_ID, id)?;
+            w.put_u32(event::attr::DEX_FLOW_ID, id)?;
         }
         if let Some(number) = dex.sequence {
-            m.put_u32(event::attr::DEX_SEQUENCE, number)?;
+            w.put_u32(event::attr::DEX_SEQUENCE, number)?;
         }
-        put_tsformat(m, tsformat)?;
-        m.put_with(event::attr::TRACE_DATA, len, |buf| entry.write(buf))
+        put_tsformat(w, tsformat)?;
+        w.put_with(event::attr::TRACE_DATA, len, |buf| entry.write(buf))
     });
 }
 
@@ -264,7 +271,12 @@ impl<'g> ExportSink<'g> {
 
     /// Appends an event of type `kind` with at most `payload` bytes of attributes, which `fill`
     /// writes, to this CPU's batch.
-    fn append(&self, kind: u8, payload: usize, fill: impl FnOnce(&mut Msg<'_>) -> Result) {
+    fn append(
+        &self,
+        kind: u8,
+        payload: usize,
+        fill: impl FnOnce(&mut nla::Writer<'_>) -> Result<(), Full>,
+    ) {
         self.st
             .export
             .append(&self.sender, kind.into(), payload, fill);

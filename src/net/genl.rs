@@ -534,8 +534,23 @@ unsafe fn new_message(
     cmd: u8,
     payload: usize,
 ) -> Result<(*mut sys::sk_buff, *mut ffi::c_void)> {
-    // SAFETY: No requirements; may fail.
-    let skb = unsafe { sys::ioam_rs_genlmsg_new(payload, sys::IOAM_RS_GFP_ATOMIC) };
+    // SAFETY: The caller's contract.
+    unsafe { new_message_gfp(family, cmd, payload, sys::IOAM_RS_GFP_ATOMIC) }
+}
+
+/// [`new_message`] allocated with `gfp`, flags that never sleep.
+///
+/// # Safety
+///
+/// `family` is registered for the call; `gfp` does not allow sleeping.
+unsafe fn new_message_gfp(
+    family: *mut sys::genl_family,
+    cmd: u8,
+    payload: usize,
+    gfp: sys::gfp_t,
+) -> Result<(*mut sys::sk_buff, *mut ffi::c_void)> {
+    // SAFETY: No requirements but a context that `gfp` allows (the caller's); may fail.
+    let skb = unsafe { sys::ioam_rs_genlmsg_new(payload, gfp) };
     if skb.is_null() {
         return Err(ENOMEM);
     }

@@ -213,14 +213,14 @@ void ioam_rs_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
 	nla_nest_end(skb, start);
 }
 
-void ioam_rs_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start)
-{
-	nla_nest_cancel(skb, start);
-}
-
 unsigned int ioam_rs_skb_tailroom(const struct sk_buff *skb)
 {
 	return skb_tailroom(skb);
+}
+
+unsigned char *ioam_rs_skb_tail_pointer(const struct sk_buff *skb)
+{
+	return skb_tail_pointer(skb);
 }
 
 struct sk_buff *ioam_rs_alloc_skb_atomic(unsigned int size)

@@ -80,6 +80,6 @@ int ioam_rs_genlmsg_multicast_netns(const struct genl_family *family, struct net
 void ioam_rs_nlmsg_free(struct sk_buff *skb);
 struct nlattr *ioam_rs_nla_nest_start(struct sk_buff *skb, int type);
 void ioam_rs_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
-void ioam_rs_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);
 unsigned int ioam_rs_skb_tailroom(const struct sk_buff *skb);
+unsigned char *ioam_rs_skb_tail_pointer(const struct sk_buff *skb);
 #endif

@@ -7,7 +7,7 @@
 use core::{fmt, marker::PhantomData, mem::size_of};
 use kernel::{ffi, prelude::*};
 
-use crate::net::sys;
+use crate::{net::sys, wire::nla};
 
 /// An attribute validation policy, indexed by attribute type.
 #[repr(transparent)]
@@ -204,29 +204,32 @@ impl<'a> Msg<'a> {
             sys::nla_put(self.skb, i32::from(kind), len, data.as_ptr().cast())
         })
     }
-    /// Appends attribute `kind` with `len` bytes of payload, zeroed, then written by `write`
-    /// in place (no copy through a buffer of the caller's).
-    pub(crate) fn put_with(
+    /// Appends the attributes `write` lays out, at most `max` octets of them, in place: one
+    /// reservation for many attributes, where a `put` each is a call into the kernel. On error
+    /// the message is left as it was.
+    pub(crate) fn append(
         &mut self,
-        kind: u16,
-        len: usize,
-        write: impl FnOnce(&mut [u8]),
+        max: usize,
+        write: impl FnOnce(&mut nla::Writer<'_>) -> Result<(), nla::Full>,
     ) -> Result {
-        let attr_len = i32::try_from(len).map_err(|_| EMSGSIZE)?;
         // SAFETY: By the type invariant `skb` is the message being built.
-        let attr = unsafe { sys::nla_reserve(self.skb, i32::from(kind), attr_len) };
-        if attr.is_null() {
-            return Err(EMSGSIZE);
-        }
-        // SAFETY: `nla_reserve` put the attribute's header (`struct nlattr`, 4 bytes, already
-        // aligned) and room for `len` bytes of payload right behind it, in the message's
-        // linear data, which only `self` writes; zeroed before the slice is made.
-        let payload = unsafe {
-            let data = attr.cast::<u8>().add(size_of::<sys::nlattr>());
-            core::ptr::write_bytes(data, 0, len);
-            core::slice::from_raw_parts_mut(data, len)
+        let room = unsafe { sys::ioam_rs_skb_tailroom(self.skb) } as usize;
+        let len = max.min(room);
+        // SAFETY: The `room` bytes from the tail pointer are the message's tail room, inside
+        // its linear buffer; only `self` writes them (type invariant) and nothing reads them
+        // before they are put. Zeroed before the slice is made.
+        let tail = unsafe {
+            let tail = sys::ioam_rs_skb_tail_pointer(self.skb);
+            core::ptr::write_bytes(tail, 0, len);
+            core::slice::from_raw_parts_mut(tail, len)
         };
-        write(payload);
+        let mut writer = nla::Writer::new(tail);
+        write(&mut writer).map_err(|nla::Full| EMSGSIZE)?;
+        // At most `len`, the tail room: fits in a `u32`.
+        let used = writer.len() as u32;
+        // SAFETY: As above; `used` bytes of the tail room are written, so `skb_put` stays
+        // within the buffer.
+        unsafe { sys::skb_put(self.skb, used) };
         Ok(())
     }
 

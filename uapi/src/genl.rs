@@ -19,6 +19,9 @@ pub const EVENTS_GROUP_NAME: &CStr = c"ioam6_events";
 pub const EXPORT_GROUP_NAME: &CStr = c"ioam6_export";
 /// How long an event waits at most in a batch that is not full, in milliseconds.
 pub const EXPORT_FLUSH_MS: u32 = 10;
+/// The longest a message of the export group is, headers included: a reader whose buffer
+/// takes this many bytes reads every message whole.
+pub const EXPORT_MESSAGE_MAX: usize = 32 * 1024;
 
 /// Commands (`genlmsghdr.cmd`).
 pub mod cmd {

@@ -36,9 +36,9 @@ use exporter::Exporter;
 use ioamctl::trace::TraceEvent;
 use source::{Input, ItemRef, SourceError};
 
-/// Depth of the channel between the reading thread and the loop, in reads (each up to a
-/// netlink datagram's events).
-pub const INPUT_QUEUE: usize = 256;
+/// Depth of the channel between the reading thread and the loop, in reads (each a netlink
+/// datagram's events, up to 32 KiB of messages: 2 MiB in all).
+pub const INPUT_QUEUE: usize = 64;
 /// The longest the loop waits before it looks at the stop flag.
 const STOP_POLL: Duration = Duration::from_millis(100);
 

@@ -141,8 +141,9 @@ impl NetlinkSource {
     }
 }
 
-/// The most a read takes: neli's receive buffer (the module's messages take 8 KiB).
-pub const DATAGRAM_BUFFER: usize = 32 * 1024;
+/// The most a read takes: the longest message of the export group (neli's receive buffer is
+/// as long).
+pub const DATAGRAM_BUFFER: usize = ioam_uapi::EXPORT_MESSAGE_MAX;
 
 impl NetlinkSource {
     /// One read: waits for the next datagram.

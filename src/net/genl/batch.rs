@@ -14,9 +14,10 @@ use kernel::{
     time::Jiffies,
 };
 
-use super::{multicast, new_message, EventGroup, EventSender};
+use super::{multicast, new_message, new_message_gfp, EventGroup, EventSender};
 use crate::{
     net::{netlink::Msg, pernet::Net, sys},
+    wire::nla,
     sync::{
         percpu::{BhOff, PerCpuCounters, PerCpuShared},
         rcu, relaxed,
@@ -39,12 +40,19 @@ pub(crate) enum BatchCount {
 /// Netlink attribute header, as `NLA_HDRLEN`.
 const NLA_HDRLEN: usize = 4;
 
-/// Attribute room of a batch message: what an 8 KiB head holds after the headers. One message
-/// amortises its allocation, multicast and the listener's wake-up over dozens of events (the
-/// kernel's own `NLMSG_DEFAULT_SIZE`, headers added, already takes an 8 KiB head and would use
-/// less than half of it).
+/// Attribute room of a batch message: what a 32 KiB head holds after the headers. One message
+/// amortises its allocation, multicast and the listener's wake-up and read over a hundred events
+/// and more. Such a head is an order-3 allocation: tried without dipping into reserves and
+/// without a warning, and when it fails the message takes an 8 KiB head (a slab object), as
+/// the kernel's own netlink dumps fall back.
 const BATCH_ROOM: usize =
+    sys::IOAM_RS_SKB_32K_ROOM - sys::IOAM_RS_NLMSG_HDRLEN - sys::IOAM_RS_GENL_HDRLEN;
+/// Attribute room of a batch message with an 8 KiB head.
+const BATCH_ROOM_FALLBACK: usize =
     sys::IOAM_RS_SKB_8K_ROOM - sys::IOAM_RS_NLMSG_HDRLEN - sys::IOAM_RS_GENL_HDRLEN;
+
+// Readers size their buffers by the contract's maximum.
+const _: () = assert!(sys::IOAM_RS_SKB_32K_ROOM <= crate::uapi::EXPORT_MESSAGE_MAX);
 
 /// What a batch message keeps in its `skb->cb` while it is built (netlink uses the control
 /// buffer only once the message is sent).
@@ -179,7 +187,7 @@ impl Batches {
         sender: &EventSender<'_>,
         kind: u16,
         payload: usize,
-        fill: impl FnOnce(&mut Msg<'_>) -> Result,
+        fill: impl FnOnce(&mut nla::Writer<'_>) -> Result<(), nla::Full>,
     ) {
         let appended = BhOff::with(|bh| self.append_local(bh, sender, kind, payload, fill));
         if !matches!(appended, Some(Ok(()))) {
@@ -197,7 +205,7 @@ impl Batches {
         sender: &EventSender<'_>,
         kind: u16,
         payload: usize,
-        fill: impl FnOnce(&mut Msg<'_>) -> Result,
+        fill: impl FnOnce(&mut nla::Writer<'_>) -> Result<(), nla::Full>,
     ) -> Result {
         let need = payload.checked_add(NLA_HDRLEN).ok_or(EMSGSIZE)?;
         let slot = self.slots.local(bh);
@@ -212,7 +220,7 @@ impl Batches {
             skb = self.start(sender.family, need)?;
         }
         // SAFETY: `skb` is a batch message that only this call uses until it is put back.
-        let appended = unsafe { Self::append_to(skb, kind, fill) };
+        let appended = unsafe { Self::append_to(skb, kind, payload, fill) };
         // INVARIANT: `skb` is a batch message, handed to the slot.
         let displaced = slot.skb.xchg(skb, Full);
         if !displaced.is_null() {
@@ -227,8 +235,18 @@ impl Batches {
     /// A new batch message with room for `need` bytes of attributes, or an error.
     fn start(&self, family: *mut sys::genl_family, need: usize) -> Result<*mut sys::sk_buff> {
         // SAFETY: `family` is registered (the caller's sender holds the RCU read lock that
-        // keeps it so).
-        let (skb, hdr) = unsafe { new_message(family, self.cmd, BATCH_ROOM) }?;
+        // keeps it so); `GFP_NOWAIT` never sleeps.
+        let big = unsafe {
+            new_message_gfp(
+                family,
+                self.cmd,
+                BATCH_ROOM,
+                sys::IOAM_RS_GFP_NOWAIT_NOWARN,
+            )
+        };
+        // SAFETY: As above.
+        let (skb, hdr) =
+            big.or_else(|_| unsafe { new_message(family, self.cmd, BATCH_ROOM_FALLBACK) })?;
         // SAFETY: `skb` is a new message we own.
         if (unsafe { sys::ioam_rs_skb_tailroom(skb) } as usize) < need {
             // SAFETY: Ours, never handed over.
@@ -240,8 +258,9 @@ impl Batches {
         Ok(skb)
     }
 
-    /// Appends one event, a nest of kind `kind` that `fill` fills, to batch message `skb`; on
-    /// error the message is left as it was.
+    /// Appends one event, a nest of kind `kind` holding the at most `payload` bytes of
+    /// attributes that `fill` writes, to batch message `skb`; on error the message is left as
+    /// it was.
     ///
     /// # Safety
     ///
@@ -249,22 +268,14 @@ impl Batches {
     unsafe fn append_to(
         skb: *mut sys::sk_buff,
         kind: u16,
-        fill: impl FnOnce(&mut Msg<'_>) -> Result,
+        payload: usize,
+        fill: impl FnOnce(&mut nla::Writer<'_>) -> Result<(), nla::Full>,
     ) -> Result {
-        // SAFETY: `skb` is a message being built, the caller's alone.
-        let start = unsafe { sys::ioam_rs_nla_nest_start(skb, i32::from(kind)) };
-        if start.is_null() {
-            return Err(EMSGSIZE);
-        }
-        // SAFETY: As above: its header is put, and only this `Msg` writes it meanwhile.
-        if let Err(e) = fill(&mut unsafe { Msg::from_raw(skb) }) {
-            // SAFETY: `start` was returned by `nla_nest_start` on `skb`.
-            unsafe { sys::ioam_rs_nla_nest_cancel(skb, start) };
-            return Err(e);
-        }
+        // SAFETY: `skb` is a message being built (its header put), the caller's alone.
+        let mut msg = unsafe { Msg::from_raw(skb) };
+        msg.append(payload.saturating_add(NLA_HDRLEN), |w| w.nest(kind, fill))?;
         // SAFETY: As above; the control buffer is a `BatchCb` (slot invariant).
         unsafe {
-            sys::ioam_rs_nla_nest_end(skb, start);
             let cb = batch_cb(skb);
             (*cb).events = (*cb).events.wrapping_add(1);
         }

@@ -16,6 +16,7 @@ pub mod flags;
 pub mod freq;
 pub mod hbh;
 pub mod incremental;
+pub mod nla;
 pub mod option;
 pub mod parse;
 pub mod route;
