@@ -1,6 +1,7 @@
 //! The collector: its address (`udp://HOST:PORT`, `tcp://HOST:PORT`) and the transports
-//! that carry messages to it. UDP sends are never fatal; TCP connects when due, and after a
-//! write error drops the connection and reconnects with exponential backoff.
+//! that carry messages to it. UDP sends are never fatal; TCP connects when due, without
+//! blocking the loop, and after a write error drops the connection and reconnects with
+//! exponential backoff.
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -8,13 +9,11 @@ use std::net::{Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use socket2::{Domain, Socket, Type};
+
 /// IANA's port for IPFIX (RFC 7011 §10.3.2 / §10.2.3).
 pub const IPFIX_PORT: u16 = 4739;
 
-/// How long one TCP connection attempt may take: the exporter loop waits for it.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-/// A collector that stops reading blocks writes this long before it counts as gone.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Reconnect delays: the first retry after this, doubling up to the maximum.
 pub const BACKOFF_INITIAL: Duration = Duration::from_millis(100);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
@@ -316,15 +315,36 @@ impl Backoff {
     }
 }
 
-/// TCP: one connection at a time; a lost one is dropped and made again.
+/// TCP: one connection at a time; a lost one is dropped and made again. The socket never
+/// blocks the exporter's loop: a connection is made without waiting for it (but a moment
+/// right after the attempt starts, enough for a collector nearby), and what a slow collector
+/// has not taken waits in a bounded buffer.
 #[derive(Debug)]
 pub struct TcpTransport {
     address: CollectorAddress,
-    stream: Option<TcpStream>,
+    state: TcpState,
     backoff: Backoff,
     retry_at: Option<Instant>,
     /// Failed attempts since the last connection (only the first is logged as an error).
     failures: u32,
+}
+
+#[derive(Debug)]
+enum TcpState {
+    Down,
+    /// A non-blocking connect under way since `started`.
+    Connecting {
+        stream: TcpStream,
+        started: Instant,
+    },
+    /// Connected; `pending` is what the socket did not take yet (the tail of a message at
+    /// least: messages go whole or not at all), `progress` when it last took something or had
+    /// nothing to take.
+    Up {
+        stream: TcpStream,
+        pending: Vec<u8>,
+        progress: Instant,
+    },
 }
 
 impl TcpTransport {
@@ -332,20 +352,23 @@ impl TcpTransport {
     pub fn new(address: CollectorAddress) -> TcpTransport {
         TcpTransport {
             address,
-            stream: None,
+            state: TcpState::Down,
             backoff: Backoff::default(),
             retry_at: None,
             failures: 0,
         }
     }
 
-    fn connect(&self) -> io::Result<TcpStream> {
+    /// Starts a non-blocking connection to the first address that takes one.
+    fn start_connect(&self) -> io::Result<TcpStream> {
         let mut last_error = None;
         for target in self.address.resolve()? {
-            match TcpStream::connect_timeout(&target, CONNECT_TIMEOUT) {
-                Ok(stream) => {
-                    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
-                    return Ok(stream);
+            let socket = Socket::new(Domain::for_address(target), Type::STREAM, None)?;
+            socket.set_nonblocking(true)?;
+            match socket.connect(&target.into()) {
+                Ok(()) => return Ok(socket.into()),
+                Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {
+                    return Ok(socket.into())
                 }
                 Err(error) => last_error = Some(error),
             }
@@ -353,11 +376,180 @@ impl TcpTransport {
         Err(last_error.unwrap_or_else(|| io::Error::from(io::ErrorKind::NotFound)))
     }
 
-    fn drop_connection(&mut self, now: Instant) {
-        self.stream = None;
+    /// Where an attempt stands: `None` while under way.
+    fn connect_outcome(stream: &TcpStream) -> Option<io::Result<()>> {
+        match stream.take_error() {
+            Ok(Some(error)) | Err(error) => Some(Err(error)),
+            Ok(None) => match stream.peer_addr() {
+                Ok(_) => Some(Ok(())),
+                Err(error) if error.kind() == io::ErrorKind::NotConnected => None,
+                Err(error) => Some(Err(error)),
+            },
+        }
+    }
+
+    /// Checks the attempt under way (if any) and moves on: connected, failed (backing off),
+    /// or still under way.
+    fn advance_connect(&mut self, now: Instant, wait: Duration) -> Link {
+        let TcpState::Connecting { stream, started } = &self.state else {
+            return Link::Down;
+        };
+        let started = *started;
+        let outcome = match wait_writable(stream, wait) {
+            Ok(_) => Self::connect_outcome(stream),
+            Err(error) => Some(Err(error)),
+        };
+        match outcome {
+            Some(Ok(())) => {
+                log::info!("collector {}: connected", self.address);
+                let TcpState::Connecting { stream, .. } =
+                    std::mem::replace(&mut self.state, TcpState::Down)
+                else {
+                    return Link::Down;
+                };
+                self.state = TcpState::Up {
+                    stream,
+                    pending: Vec::new(),
+                    progress: now,
+                };
+                self.backoff = Backoff::default();
+                self.retry_at = None;
+                self.failures = 0;
+                Link::NewSession
+            }
+            Some(Err(error)) => self.failed(now, &error),
+            None if now.saturating_duration_since(started) >= CONNECT_TIMEOUT => {
+                let error = io::Error::new(io::ErrorKind::TimedOut, "no answer");
+                self.failed(now, &error)
+            }
+            None => Link::Down,
+        }
+    }
+
+    /// A failed attempt: logged (the first of a run as an error), retried after a backoff.
+    fn failed(&mut self, now: Instant, error: &io::Error) -> Link {
+        self.state = TcpState::Down;
+        let delay = self.backoff.next_delay();
+        if self.failures == 0 {
+            log::error!(
+                "collector {} unreachable: {error}; retrying (every {} ms, backing off to {} s)",
+                self.address,
+                BACKOFF_INITIAL.as_millis(),
+                BACKOFF_MAX.as_secs()
+            );
+        } else {
+            log::debug!("collector {}: still unreachable: {error}", self.address);
+        }
+        self.failures = self.failures.saturating_add(1);
+        self.retry_at = Some(now + delay);
+        Link::Down
+    }
+
+    fn drop_connection(&mut self, now: Instant, why: &dyn fmt::Display) {
+        log::warn!(
+            "collector {}: connection lost: {why}; reconnecting",
+            self.address
+        );
+        self.state = TcpState::Down;
         self.backoff = Backoff::default();
         // The collector may be back at once (a restart): try right away.
         self.retry_at = Some(now);
+    }
+
+    /// Gives the socket what waits, as much as it takes; an error, or a collector that has
+    /// taken nothing for [`STALL_TIMEOUT`], ends the connection.
+    fn drain(&mut self, now: Instant) -> io::Result<()> {
+        let TcpState::Up {
+            stream,
+            pending,
+            progress,
+        } = &mut self.state
+        else {
+            return Err(io::Error::from(io::ErrorKind::NotConnected));
+        };
+        let result = write_some(stream, pending, progress, now).and_then(|()| {
+            if !pending.is_empty() && now.saturating_duration_since(*progress) >= STALL_TIMEOUT {
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "the collector took nothing for {} s",
+                        STALL_TIMEOUT.as_secs()
+                    ),
+                ))
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(error) = &result {
+            self.drop_connection(now, error);
+        }
+        result
+    }
+}
+
+/// How long a connection attempt may take (checked when the link is polled).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the loop waits for an attempt just started: a collector on the same network
+/// answers within it, and a new session's first records are not lost to the wait.
+const CONNECT_WAIT: Duration = Duration::from_millis(20);
+/// A collector that takes nothing for this long while data waits is gone.
+const STALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most octets that wait for a slow collector beyond the socket's own buffer: a
+/// message that would exceed it is not sent (and counted lost).
+pub const MAX_PENDING: usize = 4 << 20;
+
+/// Writes as much of `bytes` as the non-blocking `stream` takes: how much that is, and the
+/// error that stopped it, if any.
+fn write_from(stream: &TcpStream, bytes: &[u8]) -> (usize, io::Result<()>) {
+    let mut written = 0;
+    loop {
+        let Some(rest) = bytes.get(written..).filter(|rest| !rest.is_empty()) else {
+            return (written, Ok(()));
+        };
+        match (&*stream).write(rest) {
+            Ok(0) => return (written, Err(io::Error::from(io::ErrorKind::WriteZero))),
+            Ok(n) => written += n,
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return (written, Ok(())),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return (written, Err(error)),
+        }
+    }
+}
+
+/// Writes as much of `pending` as `stream` takes, and drops it from the buffer; `progress`
+/// becomes `now` when something went or nothing waits.
+fn write_some(
+    stream: &TcpStream,
+    pending: &mut Vec<u8>,
+    progress: &mut Instant,
+    now: Instant,
+) -> io::Result<()> {
+    let (written, result) = write_from(stream, pending);
+    if written > 0 || pending.is_empty() {
+        *progress = now;
+    }
+    pending.drain(..written.min(pending.len()));
+    result
+}
+
+/// Waits at most `timeout` for `stream` to be writable (a connection made or refused);
+/// whether it is.
+fn wait_writable(stream: &TcpStream, timeout: Duration) -> io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    let mut poll = libc::pollfd {
+        fd: stream.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // At most CONNECT_WAIT: fits a `c_int` of milliseconds.
+    let millis = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `poll` is one valid `pollfd` for the call, as its count says; `fd` is the
+    // stream's open socket.
+    let ready = unsafe { libc::poll(&mut poll, 1, millis) };
+    match ready {
+        -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => Ok(false),
+        -1 => Err(io::Error::last_os_error()),
+        ready => Ok(ready > 0),
     }
 }
 
@@ -365,78 +557,88 @@ impl TcpTransport {
 /// readable end of stream (or an error) means it is gone. Checked before each write, since
 /// a write into a closed connection still succeeds once and its data is lost.
 fn peer_closed(stream: &TcpStream) -> bool {
-    if stream.set_nonblocking(true).is_err() {
-        return true;
-    }
     let mut byte = [0u8; 1];
-    let closed = match (&*stream).read(&mut byte) {
+    match (&*stream).read(&mut byte) {
         Ok(0) => true,
         Ok(_) => false,
         Err(error) => error.kind() != io::ErrorKind::WouldBlock,
-    };
-    stream.set_nonblocking(false).is_err() || closed
+    }
 }
 
 impl Transport for TcpTransport {
     fn is_up(&self) -> bool {
-        self.stream.is_some()
+        matches!(self.state, TcpState::Up { .. })
     }
 
     fn poll_link(&mut self, now: Instant) -> Link {
-        if self.stream.is_some() {
-            return Link::Up;
+        match self.state {
+            TcpState::Up { .. } => {
+                return match self.drain(now) {
+                    Ok(()) => Link::Up,
+                    Err(_) => Link::Down,
+                };
+            }
+            TcpState::Connecting { .. } => return self.advance_connect(now, Duration::ZERO),
+            TcpState::Down => {}
         }
         if self.retry_at.is_some_and(|at| now < at) {
             return Link::Down;
         }
-        match self.connect() {
+        match self.start_connect() {
             Ok(stream) => {
-                log::info!("collector {}: connected", self.address);
-                self.stream = Some(stream);
-                self.backoff = Backoff::default();
-                self.retry_at = None;
-                self.failures = 0;
-                Link::NewSession
+                self.state = TcpState::Connecting {
+                    stream,
+                    started: now,
+                };
+                self.advance_connect(now, CONNECT_WAIT)
             }
-            Err(error) => {
-                let delay = self.backoff.next_delay();
-                if self.failures == 0 {
-                    log::error!(
-                        "collector {} unreachable: {error}; retrying (every {} ms, backing off to {} s)",
-                        self.address,
-                        BACKOFF_INITIAL.as_millis(),
-                        BACKOFF_MAX.as_secs()
-                    );
-                } else {
-                    log::debug!("collector {}: still unreachable: {error}", self.address);
-                }
-                self.failures = self.failures.saturating_add(1);
-                self.retry_at = Some(now + delay);
-                Link::Down
-            }
+            Err(error) => self.failed(now, &error),
         }
     }
 
     fn send(&mut self, message: &[u8], now: Instant) -> io::Result<()> {
-        let Some(stream) = self.stream.as_mut() else {
+        let TcpState::Up {
+            stream,
+            pending,
+            progress,
+        } = &mut self.state
+        else {
             return Err(io::Error::from(io::ErrorKind::NotConnected));
         };
-        let result = if peer_closed(stream) {
-            Err(io::Error::new(
+        if peer_closed(stream) {
+            let error = io::Error::new(
                 io::ErrorKind::ConnectionReset,
                 "the collector closed the connection",
-            ))
-        } else {
-            stream.write_all(message)
-        };
-        if let Err(error) = &result {
-            log::warn!(
-                "collector {}: connection lost: {error}; reconnecting",
-                self.address
             );
-            self.drop_connection(now);
+            self.drop_connection(now, &error);
+            return Err(error);
         }
-        result
+        if pending.is_empty() {
+            // The common case: the socket takes the whole message, with no copy.
+            let (written, result) = write_from(stream, message);
+            if let Err(error) = result {
+                self.drop_connection(now, &error);
+                return Err(error);
+            }
+            *progress = now;
+            pending.extend_from_slice(message.get(written..).unwrap_or_default());
+            return Ok(());
+        }
+        if pending.len().saturating_add(message.len()) > MAX_PENDING {
+            // Room first, if the collector took some meanwhile.
+            self.drain(now)?;
+        }
+        let TcpState::Up { pending, .. } = &mut self.state else {
+            return Err(io::Error::from(io::ErrorKind::NotConnected));
+        };
+        if pending.len().saturating_add(message.len()) > MAX_PENDING {
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!("the collector is slow: {} octets wait", pending.len()),
+            ));
+        }
+        pending.extend_from_slice(message);
+        self.drain(now)
     }
 }
 
@@ -527,6 +729,80 @@ mod tests {
         );
         assert_eq!(transport.poll_link(now), Link::NewSession);
         drop(listener);
+        Ok(())
+    }
+
+    #[test]
+    fn a_collector_that_never_answers_does_not_hold_the_loop() -> io::Result<()> {
+        // A listener whose accept queue is full drops further SYNs: connecting hangs.
+        let listener = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+        listener.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+        listener.listen(0)?;
+        let port = listener
+            .local_addr()?
+            .as_socket()
+            .map_or(0, |address| address.port());
+        let _queued = TcpStream::connect(("127.0.0.1", port))?;
+        let mut transport = TcpTransport::new(CollectorAddress {
+            scheme: Scheme::Tcp,
+            host: "127.0.0.1".into(),
+            port,
+        });
+        let start = Instant::now();
+        assert_eq!(transport.poll_link(start), Link::Down);
+        assert_eq!(transport.poll_link(start), Link::Down);
+        assert!(
+            start.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(matches!(transport.state, TcpState::Connecting { .. }));
+        assert_eq!(transport.failures, 0, "under way, not failed");
+        // Given up after the connect timeout, then retried after a backoff.
+        assert_eq!(transport.poll_link(start + CONNECT_TIMEOUT), Link::Down);
+        assert_eq!(transport.failures, 1);
+        assert!(matches!(transport.state, TcpState::Down));
+        Ok(())
+    }
+
+    #[test]
+    fn a_collector_that_stops_reading_costs_messages_not_time() -> io::Result<()> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let mut transport = TcpTransport::new(CollectorAddress {
+            scheme: Scheme::Tcp,
+            host: "127.0.0.1".into(),
+            port,
+        });
+        let now = Instant::now();
+        assert_eq!(transport.poll_link(now), Link::NewSession);
+        // Accepted, never read.
+        let (_accepted, _) = listener.accept()?;
+        let message = vec![7u8; 65_000];
+        let start = Instant::now();
+        let (mut sent, mut refused) = (0usize, 0usize);
+        for _ in 0..200 {
+            match transport.send(&message, now) {
+                Ok(()) => sent += 1,
+                Err(error) => {
+                    assert_eq!(error.kind(), io::ErrorKind::WouldBlock, "{error}");
+                    refused += 1;
+                }
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(refused > 0 && sent > 0, "{sent} sent, {refused} refused");
+        let TcpState::Up { pending, .. } = &transport.state else {
+            panic!("still connected");
+        };
+        assert!(pending.len() <= MAX_PENDING);
+        // Nothing taken for the stall timeout: the connection goes.
+        assert_eq!(transport.poll_link(now + STALL_TIMEOUT), Link::Down);
+        assert!(!transport.is_up());
         Ok(())
     }
 
