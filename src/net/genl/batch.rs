@@ -17,12 +17,12 @@ use kernel::{
 use super::{multicast, new_message, new_message_gfp, EventGroup, EventSender};
 use crate::{
     net::{netlink::Msg, pernet::Net, sys},
-    wire::nla,
     sync::{
         percpu::{BhOff, PerCpuCounters, PerCpuShared},
         rcu, relaxed,
         timer::{HasTimer, Timer, TimerCallback},
     },
+    wire::nla,
 };
 
 /// What [`Batches`] counts, indexes of its counters.
@@ -237,12 +237,7 @@ impl Batches {
         // SAFETY: `family` is registered (the caller's sender holds the RCU read lock that
         // keeps it so); `GFP_NOWAIT` never sleeps.
         let big = unsafe {
-            new_message_gfp(
-                family,
-                self.cmd,
-                BATCH_ROOM,
-                sys::IOAM_RS_GFP_NOWAIT_NOWARN,
-            )
+            new_message_gfp(family, self.cmd, BATCH_ROOM, sys::IOAM_RS_GFP_NOWAIT_NOWARN)
         };
         // SAFETY: As above.
         let (skb, hdr) =
