@@ -692,6 +692,15 @@ mod tests {
         }
     }
 
+    /// A transport to a collector on 127.0.0.1:`port`.
+    fn tcp_to(port: u16) -> TcpTransport {
+        TcpTransport::new(CollectorAddress {
+            scheme: Scheme::Tcp,
+            host: "127.0.0.1".into(),
+            port,
+        })
+    }
+
     #[test]
     fn backoff_doubles_up_to_its_maximum() {
         let mut backoff = Backoff::default();
@@ -703,11 +712,7 @@ mod tests {
     fn tcp_reconnects_after_the_collector_closes() -> io::Result<()> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
-        let mut transport = TcpTransport::new(CollectorAddress {
-            scheme: Scheme::Tcp,
-            host: "127.0.0.1".into(),
-            port,
-        });
+        let mut transport = tcp_to(port);
         let now = Instant::now();
         assert_eq!(transport.poll_link(now), Link::NewSession);
         assert_eq!(transport.poll_link(now), Link::Up);
@@ -743,11 +748,7 @@ mod tests {
             .as_socket()
             .map_or(0, |address| address.port());
         let _queued = TcpStream::connect(("127.0.0.1", port))?;
-        let mut transport = TcpTransport::new(CollectorAddress {
-            scheme: Scheme::Tcp,
-            host: "127.0.0.1".into(),
-            port,
-        });
+        let mut transport = tcp_to(port);
         let start = Instant::now();
         assert_eq!(transport.poll_link(start), Link::Down);
         assert_eq!(transport.poll_link(start), Link::Down);
@@ -769,11 +770,7 @@ mod tests {
     fn a_collector_that_stops_reading_costs_messages_not_time() -> io::Result<()> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
-        let mut transport = TcpTransport::new(CollectorAddress {
-            scheme: Scheme::Tcp,
-            host: "127.0.0.1".into(),
-            port,
-        });
+        let mut transport = tcp_to(port);
         let now = Instant::now();
         assert_eq!(transport.poll_link(now), Link::NewSession);
         // Accepted, never read.
@@ -811,11 +808,7 @@ mod tests {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let mut transport = TcpTransport::new(CollectorAddress {
-            scheme: Scheme::Tcp,
-            host: "127.0.0.1".into(),
-            port,
-        });
+        let mut transport = tcp_to(port);
         let now = Instant::now();
         assert_eq!(transport.poll_link(now), Link::Down);
         // Not retried before the first delay.
