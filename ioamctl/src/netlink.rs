@@ -877,17 +877,21 @@ pub(crate) fn kernel_error(error: i32, ext_ack: &GenlBuffer<NlmsgerrAttr, Buffer
 #[cfg(test)]
 pub(crate) mod fixtures {
     use super::{parse_attributes, Attributes};
+    use ioam_wire::nla;
 
-    /// Attributes laid out as `nla_put` writes them (types may carry `NLA_F_*` flags).
+    /// Attributes laid out by the module's own writer, as its events are (types may carry
+    /// `NLA_F_*` flags): what this crate parses is what the module writes.
     pub fn attribute_bytes(attrs: &[(u16, &[u8])]) -> Vec<u8> {
-        let mut bytes = Vec::new();
+        let size = attrs
+            .iter()
+            .map(|(_, payload)| nla::attr_size(payload.len()).expect("small"))
+            .sum();
+        let mut bytes = vec![0xee; size];
+        let mut writer = nla::Writer::new(&mut bytes);
         for (kind, payload) in attrs {
-            let length = u16::try_from(4 + payload.len()).expect("small");
-            bytes.extend(length.to_ne_bytes());
-            bytes.extend(kind.to_ne_bytes());
-            bytes.extend(*payload);
-            bytes.resize(bytes.len().next_multiple_of(4), 0);
+            writer.put(*kind, payload).expect("room for each");
         }
+        assert_eq!(writer.len(), size);
         bytes
     }
 
