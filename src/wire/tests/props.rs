@@ -5,6 +5,7 @@
 
 use ioam_wire::fill::{fill_node, FillOutcome, NodeData};
 use ioam_wire::hbh::{check_trace, IoamOptions};
+use ioam_wire::nla;
 use ioam_wire::option::{
     hbh_len, validate_encap, write_hbh, TraceHeader, HBH_LEN_MAX, IOAM_TYPE_PREALLOC,
     TRACE_DATA_MAX,
@@ -670,6 +671,60 @@ proptest! {
                 buf.extend(&hbh[..len]);
                 let _ = insert_entry(&mut buf, 40, &opt, &g, &entry);
             }
+        }
+    }
+}
+
+/// `(nla_type, payload)` of each attribute of `bytes`, walked as a netlink reader walks them.
+fn walk_attributes(mut bytes: &[u8]) -> Vec<(u16, Vec<u8>)> {
+    let mut out = Vec::new();
+    while let [l0, l1, k0, k1, ..] = *bytes {
+        let len = usize::from(u16::from_ne_bytes([l0, l1]));
+        out.push((
+            u16::from_ne_bytes([k0, k1]),
+            bytes[nla::HDRLEN..len].to_vec(),
+        ));
+        bytes = &bytes[nla::attr_size(len - nla::HDRLEN).unwrap()..];
+    }
+    out
+}
+
+proptest! {
+    /// Whatever is put into whatever room: the attributes that fit are written whole and
+    /// read back as they were put, nothing is written beyond them, and a nest holds them.
+    #[test]
+    fn attributes_read_back_as_put(
+        attrs in prop::collection::vec((0u16..0x8000, prop::collection::vec(any::<u8>(), 0..300)), 0..12),
+        room in 0usize..1500,
+        nested in any::<bool>(),
+    ) {
+        let mut buf = vec![0xee; room];
+        let mut writer = nla::Writer::new(&mut buf);
+        let mut put = Vec::new();
+        let fill = |w: &mut nla::Writer<'_>, put: &mut Vec<(u16, Vec<u8>)>| {
+            for (kind, payload) in &attrs {
+                if w.put(*kind, payload).is_err() {
+                    break;
+                }
+                put.push((*kind, payload.clone()));
+            }
+            Ok::<(), nla::Full>(())
+        };
+        let written = if nested {
+            writer.nest(1, |w| fill(w, &mut put)).ok().map(|()| writer.len())
+        } else {
+            fill(&mut writer, &mut put).ok().map(|()| writer.len())
+        };
+        let len = written.unwrap_or(0);
+        prop_assert!(len <= room);
+        prop_assert!(buf[len..].iter().all(|&b| b == 0xee), "nothing beyond");
+        if nested && len > 0 {
+            let outer = walk_attributes(&buf[..len]);
+            prop_assert_eq!(outer.len(), 1);
+            prop_assert_eq!(outer[0].0, 1 | nla::F_NESTED);
+            prop_assert_eq!(walk_attributes(&outer[0].1), put);
+        } else if !nested {
+            prop_assert_eq!(walk_attributes(&buf[..len]), put);
         }
     }
 }
