@@ -59,24 +59,36 @@ impl<'b> Writer<'b> {
         len: usize,
         write: impl FnOnce(&mut [u8]),
     ) -> Result<(), Full> {
-        let size = attr_size(len).ok_or(Full)?;
-        let nla_len = HDRLEN
-            .checked_add(len)
-            .and_then(|n| u16::try_from(n).ok())
-            .ok_or(Full)?;
-        let end = self.len.checked_add(size).ok_or(Full)?;
-        let attr = self.buf.get_mut(self.len..end).ok_or(Full)?;
-        let (header, rest) = attr.split_first_chunk_mut::<HDRLEN>().ok_or(Full)?;
-        *header = header_bytes(nla_len, kind);
-        rest.fill(0);
-        write(rest.get_mut(..len).ok_or(Full)?);
-        self.len = end;
+        let payload = self.reserve(kind, len)?;
+        payload.fill(0);
+        write(payload);
         Ok(())
     }
 
     /// Appends attribute `kind` with payload `data`.
     pub fn put(&mut self, kind: u16, data: &[u8]) -> Result<(), Full> {
-        self.put_with(kind, data.len(), |payload| payload.copy_from_slice(data))
+        self.reserve(kind, data.len())?.copy_from_slice(data);
+        Ok(())
+    }
+
+    /// Appends the header and padding of attribute `kind` with `len` octets of payload, and
+    /// returns the payload's place, to be written by the caller (it holds what the buffer
+    /// held).
+    fn reserve(&mut self, kind: u16, len: usize) -> Result<&mut [u8], Full> {
+        let size = attr_size(len).ok_or(Full)?;
+        let nla_len = HDRLEN
+            .checked_add(len)
+            .and_then(|n| u16::try_from(n).ok())
+            .ok_or(Full)?;
+        let start = self.len;
+        let end = start.checked_add(size).ok_or(Full)?;
+        let attr = self.buf.get_mut(start..end).ok_or(Full)?;
+        let (header, rest) = attr.split_first_chunk_mut::<HDRLEN>().ok_or(Full)?;
+        *header = header_bytes(nla_len, kind);
+        let (payload, padding) = rest.split_at_mut_checked(len).ok_or(Full)?;
+        padding.fill(0);
+        self.len = end;
+        Ok(payload)
     }
 
     /// Appends a `u8` attribute.
