@@ -8,10 +8,12 @@ set -euo pipefail
 kdir=${1:?usage: build-module.sh KDIR}
 out="$CACHE_DIR/modules/$(basename "$kdir")"
 mkdir -p "$out"
-# Only what Kbuild reads; rsync keeps timestamps, so unchanged sources are not rebuilt.
-rsync -a --delete --exclude '*.o' --exclude '*.cmd' --exclude 'bindings_generated.rs' \
-	"$REPO_ROOT/src" "$REPO_ROOT/uapi" "$out/"
-cp -p "$REPO_ROOT/Kbuild" "$REPO_ROOT/Cargo.toml" "$out/"
+# Only what Kbuild reads. Files are compared by content and a changed one is written with the
+# time of the copy: unchanged sources are not rebuilt, and a change is, even when the copy's
+# objects are newer than the source (built from another checkout).
+rsync -r --links --perms --checksum --delete --exclude '*.o' --exclude '*.cmd' \
+	--exclude 'bindings_generated.rs' "$REPO_ROOT/src" "$REPO_ROOT/uapi" "$out/"
+rsync --perms --checksum "$REPO_ROOT/Kbuild" "$REPO_ROOT/Cargo.toml" "$out/"
 log "building ioam_rs.ko against $kdir"
 make -C "$REPO_ROOT" -s KDIR="$kdir" MODDIR="$out" modules >&2
 echo "$out/ioam_rs.ko"
