@@ -5,8 +5,9 @@
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::str::FromStr;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Socket, Type};
@@ -322,6 +323,10 @@ impl Backoff {
 #[derive(Debug)]
 pub struct TcpTransport {
     address: CollectorAddress,
+    /// How a host name is looked up (a test gives a slow one).
+    resolve: fn(&CollectorAddress) -> io::Result<Vec<SocketAddr>>,
+    /// A host name's lookup under way on a thread of its own: it can take seconds.
+    lookup: Option<mpsc::Receiver<io::Result<Vec<SocketAddr>>>>,
     state: TcpState,
     backoff: Backoff,
     retry_at: Option<Instant>,
@@ -352,6 +357,8 @@ impl TcpTransport {
     pub fn new(address: CollectorAddress) -> TcpTransport {
         TcpTransport {
             address,
+            resolve: CollectorAddress::resolve,
+            lookup: None,
             state: TcpState::Down,
             backoff: Backoff::default(),
             retry_at: None,
@@ -359,10 +366,45 @@ impl TcpTransport {
         }
     }
 
-    /// Starts a non-blocking connection to the first address that takes one.
-    fn start_connect(&self) -> io::Result<TcpStream> {
+    /// The collector's addresses: at once for an address, else from a lookup on a thread of
+    /// its own, waited for [`CONNECT_WAIT`] at most (`None`: still under way).
+    fn addresses(&mut self) -> Option<io::Result<Vec<SocketAddr>>> {
+        if self.address.host.parse::<IpAddr>().is_ok() {
+            return Some((self.resolve)(&self.address));
+        }
+        let lookup = self.lookup.get_or_insert_with(|| {
+            let (sender, receiver) = mpsc::channel();
+            let (address, resolve) = (self.address.clone(), self.resolve);
+            let spawned = std::thread::Builder::new()
+                .name("resolve".into())
+                .spawn(move || {
+                    // The receiver may be gone (the daemon stopping): nothing to tell.
+                    let _ = sender.send(resolve(&address));
+                });
+            if let Err(error) = spawned {
+                // Refused threads are rare: looked up here, then.
+                log::debug!("no thread for the lookup ({error}): looked up in the loop");
+                let (sender, receiver) = mpsc::channel();
+                let _ = sender.send(resolve(&self.address));
+                return receiver;
+            }
+            receiver
+        });
+        let found = match lookup.recv_timeout(CONNECT_WAIT) {
+            Ok(found) => found,
+            Err(mpsc::RecvTimeoutError::Timeout) => return None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(io::Error::other("the lookup ended without an answer"))
+            }
+        };
+        self.lookup = None;
+        Some(found)
+    }
+
+    /// Starts a non-blocking connection to the first of `targets` that takes one.
+    fn start_connect(targets: Vec<SocketAddr>) -> io::Result<TcpStream> {
         let mut last_error = None;
-        for target in self.address.resolve()? {
+        for target in targets {
             let socket = Socket::new(Domain::for_address(target), Type::STREAM, None)?;
             socket.set_nonblocking(true)?;
             match socket.connect(&target.into()) {
@@ -584,7 +626,12 @@ impl Transport for TcpTransport {
         if self.retry_at.is_some_and(|at| now < at) {
             return Link::Down;
         }
-        match self.start_connect() {
+        let targets = match self.addresses() {
+            None => return Link::Down,
+            Some(Ok(targets)) => targets,
+            Some(Err(error)) => return self.failed(now, &error),
+        };
+        match Self::start_connect(targets) {
             Ok(stream) => {
                 self.state = TcpState::Connecting {
                     stream,
@@ -763,6 +810,39 @@ mod tests {
         assert_eq!(transport.poll_link(start + CONNECT_TIMEOUT), Link::Down);
         assert_eq!(transport.failures, 1);
         assert!(matches!(transport.state, TcpState::Down));
+        Ok(())
+    }
+
+    #[test]
+    fn a_slow_name_lookup_does_not_hold_the_loop() -> io::Result<()> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let mut transport = TcpTransport::new(CollectorAddress {
+            scheme: Scheme::Tcp,
+            host: "collector.example".into(),
+            port: listener.local_addr()?.port(),
+        });
+        // A resolver that takes half a second to find 127.0.0.1.
+        transport.resolve = |address| {
+            std::thread::sleep(Duration::from_millis(500));
+            Ok(vec![SocketAddr::from(([127, 0, 0, 1], address.port))])
+        };
+        let start = Instant::now();
+        assert_eq!(transport.poll_link(start), Link::Down);
+        assert_eq!(transport.poll_link(start), Link::Down);
+        assert!(
+            start.elapsed() < Duration::from_millis(300),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(transport.failures, 0, "under way, not failed");
+        let deadline = start + Duration::from_secs(10);
+        loop {
+            match transport.poll_link(Instant::now()) {
+                Link::NewSession => break,
+                link => assert!(Instant::now() < deadline, "{link:?}"),
+            }
+        }
+        assert!(start.elapsed() >= Duration::from_millis(500));
         Ok(())
     }
 
