@@ -423,6 +423,14 @@ impl TcpTransport {
         match stream.take_error() {
             Ok(Some(error)) | Err(error) => Some(Err(error)),
             Ok(None) => match stream.peer_addr() {
+                // TCP's simultaneous open lets a connection to a port nothing listens on
+                // take that very port as its own and connect to itself.
+                Ok(peer) if stream.local_addr().is_ok_and(|local| local == peer) => {
+                    Some(Err(io::Error::new(
+                        io::ErrorKind::ConnectionRefused,
+                        "connected to itself: nothing listens there",
+                    )))
+                }
                 Ok(_) => Some(Ok(())),
                 Err(error) if error.kind() == io::ErrorKind::NotConnected => None,
                 Err(error) => Some(Err(error)),
