@@ -1,5 +1,5 @@
 //! A host throughput harness of the daemon's per-event path (ignored: run it on purpose):
-//! datagrams laid out as the module's export batches (about 8 KiB each, TRACE events of a
+//! datagrams laid out as the module's export batches (about 32 KiB each, TRACE events of a
 //! 2-node trace of type 0xffc000, 48 octets a node, as the transit benchmark makes them)
 //! go through the daemon's loop (reading them itself, as it reads its netlink socket by
 //! default; `IOAM_BENCH_THREAD=1`: through the reading thread it uses with a small receive
@@ -30,20 +30,23 @@ use ioam_exporter::daemon::{run, Inputs, INPUT_QUEUE};
 use ioam_exporter::elements::DOCUMENTATION_PEN;
 use ioam_exporter::ipfix::session::{Session, SessionConfig};
 use ioam_uapi::event;
+use ioam_wire::nla;
 
 const FAMILY_ID: u16 = 0x1f;
-/// Attribute room of a batch message (the module's: an 8 KiB head less its overhead).
-const BATCH_ROOM: usize = 7_800;
+/// Attribute room of a batch message (the module's: a 32 KiB head less its overhead).
+const BATCH_ROOM: usize = 32_400;
 /// Bits 0-9: 48 octets a node.
 const TRACE_TYPE: u32 = 0xffc000;
 const NLA_F_NESTED: u16 = 1 << 15;
 
 fn put(out: &mut Vec<u8>, kind: u16, payload: &[u8]) {
-    let len = u16::try_from(4 + payload.len()).expect("small attribute");
-    out.extend(len.to_ne_bytes());
-    out.extend(kind.to_ne_bytes());
-    out.extend(payload);
-    out.resize(out.len().next_multiple_of(4), 0);
+    // Laid out by the module's own writer, as its events are.
+    let start = out.len();
+    let size = nla::attr_size(payload.len()).expect("small attribute");
+    out.resize(start + size, 0);
+    nla::Writer::new(&mut out[start..])
+        .put(kind, payload)
+        .expect("room for the attribute");
 }
 
 /// A node entry of `TRACE_TYPE`: node `id`, received `micros` into a fixed second.

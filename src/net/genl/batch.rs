@@ -239,9 +239,10 @@ impl Batches {
         let big = unsafe {
             new_message_gfp(family, self.cmd, BATCH_ROOM, sys::IOAM_RS_GFP_NOWAIT_NOWARN)
         };
-        // SAFETY: As above.
-        let (skb, hdr) =
-            big.or_else(|_| unsafe { new_message(family, self.cmd, BATCH_ROOM_FALLBACK) })?;
+        let (skb, hdr) = big.or_else(|_| {
+            // SAFETY: As above; `new_message` allocates with `GFP_ATOMIC`.
+            unsafe { new_message(family, self.cmd, BATCH_ROOM_FALLBACK) }
+        })?;
         // SAFETY: `skb` is a new message we own.
         if (unsafe { sys::ioam_rs_skb_tailroom(skb) } as usize) < need {
             // SAFETY: Ours, never handed over.
