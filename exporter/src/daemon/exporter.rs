@@ -52,8 +52,9 @@ pub struct Exporter<T: Transport> {
     queued_counts: Vec<(u64, u64)>,
     /// The outcome of each message sent (kept for its allocation).
     results: Vec<std::io::Result<()>>,
-    /// Buffers of messages sent, for the batches to come.
+    /// Buffers of messages sent, for the batches to come, at most `max_spare`.
     spare: Vec<Vec<u8>>,
+    max_spare: usize,
     /// Whether the fast paths are taken: records written from the node bytes, straight
     /// into the batch, and a batch with no template to send going as it is laid out.
     /// Tests turn them off to compare with the general path.
@@ -62,9 +63,10 @@ pub struct Exporter<T: Transport> {
 
 /// The most messages that wait for [`Exporter::transmit`].
 const MAX_QUEUED: usize = 64;
-/// The most buffers of sent messages kept for the next batches (each up to the maximum
-/// message size: 1 MiB at most over TCP).
-const MAX_SPARE: usize = 16;
+/// The octets of sent messages' buffers kept for the next batches: enough for the messages
+/// of one read of the source at the usual message sizes (a 32 KiB read makes about 40
+/// messages of 1,400 octets), so that no batch grows a new buffer by doubling.
+const SPARE_OCTETS: usize = 1 << 20;
 
 impl<T: Transport> Exporter<T> {
     pub fn new(
@@ -75,6 +77,7 @@ impl<T: Transport> Exporter<T> {
         flush_interval: Duration,
         max_hop_pairs: usize,
     ) -> Exporter<T> {
+        let max_message_size = usize::from(session.config().max_message_size);
         let batch = Batch::new(session.config().max_message_size);
         Exporter {
             session,
@@ -93,6 +96,7 @@ impl<T: Transport> Exporter<T> {
             queued_counts: Vec::new(),
             results: Vec::new(),
             spare: Vec::new(),
+            max_spare: (SPARE_OCTETS / max_message_size.max(1)).clamp(1, MAX_QUEUED),
             fast: true,
         }
     }
@@ -315,7 +319,9 @@ impl<T: Transport> Exporter<T> {
             if let Some(header) = self.session.data_message_header(now.wall, data_records) {
                 self.queued_counts
                     .push(count_paths(self.batch.template_ids()));
-                let buffer = self.spare.pop().unwrap_or_default();
+                let buffer = self.spare.pop().unwrap_or_else(|| {
+                    Vec::with_capacity(usize::from(self.session.config().max_message_size))
+                });
                 let message = self.batch.take_message(header, buffer);
                 self.queued.push(message);
                 if !self.transport.defers_sends() || self.queued.len() >= MAX_QUEUED {
@@ -400,7 +406,7 @@ impl<T: Transport> Exporter<T> {
         self.results = results;
         // Sent messages' buffers take the next batches (enough for a read's messages).
         for mut message in self.queued.drain(..) {
-            if self.spare.len() < MAX_SPARE {
+            if self.spare.len() < self.max_spare {
                 message.clear();
                 self.spare.push(message);
             }
