@@ -60,25 +60,25 @@ impl EgressSlots {
     }
 
     /// Parks `parked`, the entries of `pkt` received at `received_ns` if known, in this CPU's
-    /// ring, over its oldest packet; whether there was anything to park. Every packet the
+    /// ring, over its oldest packet; whether there was anything to park (`None` or none). Every packet the
     /// receive hook processes comes here, parked or not: an entry left at its address by a
     /// packet that never left (dropped, delivered elsewhere, or gone before the egress hook was
     /// registered) is forgotten, so that the egress cannot take it for this one. Nothing when
     /// bottom halves are on (the receive hook always runs with them off).
     pub(crate) fn park(
         &self,
-        mut parked: Parked,
+        parked: Option<Parked>,
         pkt: &RxPacket<'_>,
         received_ns: Option<i64>,
     ) -> bool {
         let skb = pkt.skb().raw() as usize;
-        if parked.is_empty() {
+        let Some(mut parked) = parked.filter(|p| !p.is_empty()) else {
             // Until the first entry is parked the rings are empty: nothing to forget.
             if relaxed::load(&self.used) {
                 BhOff::with(|bh| self.rings.with_local(bh, |ring| ring.forget(skb)));
             }
             return false;
-        }
+        };
         if !relaxed::load(&self.used) {
             self.used.store(true, Relaxed);
         }

@@ -174,8 +174,9 @@ impl<'a> Node<'a> {
         let mut position = None;
         // None until the first option that needs them: no default facts to copy over.
         let mut facts: Option<Facts<'_>> = None;
-        // This node's entries whose transit delay and queue depth wait for the egress.
-        let mut parked = Parked::new();
+        // This node's entries whose transit delay and queue depth wait for the egress (`None`
+        // until the first: most trace types have neither field).
+        let mut parked: Option<Parked> = None;
         // An active packet addressed here ends here, once all its options are processed.
         let mut terminate = false;
         loop {
@@ -196,11 +197,7 @@ impl<'a> Node<'a> {
                         // any stale entry at its address goes.
                         let leaving = facts.as_ref().filter(|f| f.leaves());
                         let received = leaving.and_then(Facts::received_ns);
-                        let parked = if leaving.is_some() {
-                            parked
-                        } else {
-                            Parked::new()
-                        };
+                        let parked = parked.filter(|_| leaving.is_some());
                         if self.st.egress.park(parked, pkt, received) {
                             // The egress hook, registered the first time it has work here.
                             if let Some(hook) =
@@ -315,7 +312,7 @@ impl<'a> Node<'a> {
         trace: &core::ops::Range<usize>,
         trace_type: u32,
         entry: Option<usize>,
-        parked: &mut Parked,
+        parked: &mut Option<Parked>,
     ) {
         if trace_type & EGRESS_BITS == 0 {
             return;
@@ -332,7 +329,11 @@ impl<'a> Node<'a> {
         ) else {
             return;
         };
-        parked.add(trace.start, *first, EgressFields::of(trace_type, entry));
+        parked.get_or_insert_with(Parked::new).add(
+            trace.start,
+            *first,
+            EgressFields::of(trace_type, entry),
+        );
     }
 
     /// Where the packet stands, for a trace with RFC 9322 flags (`hbh_end`: the end of its

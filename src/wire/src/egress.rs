@@ -6,7 +6,7 @@
 
 use super::{
     option::{remaining_len, TRACE_HDR_LEN},
-    trace::trace_bit,
+    trace::{node_len, trace_bit},
 };
 
 /// Transit delay: nanoseconds the packet spent in the node.
@@ -56,8 +56,8 @@ pub const fn short_field_offset(trace_type: u32, bit: u32) -> Option<usize> {
     }
     // The bits numbered below `bit` are the more significant ones of the 24.
     let before = trace_type & 0x00ff_ffff & !(trace_bit(bit) << 1).wrapping_sub(1);
-    // At most 7 fields of 4 octets.
-    Some((before.count_ones() as usize).wrapping_mul(4))
+    // At most 7 fields of 4 octets, all among bits 0-7: NodeLen counts them (by table).
+    Some((node_len(before) as usize).wrapping_mul(4))
 }
 
 /// Where the entry a node has just written into a Pre-allocated Trace lies, from the trace

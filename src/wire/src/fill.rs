@@ -226,8 +226,11 @@ impl<'n, 'a> Entry<'n, 'a> {
         if t & trace_bit(11) != 0 {
             w.put_u32(node.buffer_occupancy);
         }
-        for _ in 0..(t & UNDEFINED_BITS).count_ones() {
-            w.put_u32(u32::MAX);
+        // Rare: no bit count (a dozen instructions without `popcnt`) when none is set.
+        if t & UNDEFINED_BITS != 0 {
+            for _ in 0..(t & UNDEFINED_BITS).count_ones() {
+                w.put_u32(u32::MAX);
+            }
         }
         if let Some((h, sc_data)) = self.oss {
             w.put_array(h.to_bytes());
