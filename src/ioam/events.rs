@@ -11,7 +11,7 @@ use kernel::prelude::*;
 use crate::{
     ioam::{export::EXPORT, state::NetState},
     net::{
-        genl::{EventGroup, EventSender},
+        genl::{self, EventGroup, EventSender},
         pernet::Net,
         skb::IPV6_HDR_LEN,
     },
@@ -39,6 +39,7 @@ const NLA_OVERHEAD: usize = 8;
 /// Pre-allocated Trace what follows the free space, in an incremental one all of it; the
 /// trace's RFC 9322 flags when it has any, the namespace's timestamp format unless POSIX, and
 /// the addresses and flow label of the `packet` that carries it.
+#[inline]
 pub(crate) fn trace(
     net: &Net,
     st: &NetState,
@@ -47,7 +48,16 @@ pub(crate) fn trace(
     trace: &[u8],
     traced: Traced,
 ) {
-    send_trace(net, st, guard, Kind::Trace, packet, trace, traced);
+    if may_have_listeners() {
+        send_trace(net, st, guard, Kind::Trace, packet, trace, traced);
+    }
+}
+
+/// Whether an event could have listeners: not before a socket has ever joined one of the
+/// module's groups. Checked inline, so that a node nobody ever listened to pays no call.
+#[inline]
+pub(crate) fn may_have_listeners() -> bool {
+    genl::any_group_joined()
 }
 
 /// The IPv6 header that carries an option (its first 40 bytes, at least): what an event tells

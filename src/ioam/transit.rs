@@ -287,7 +287,8 @@ impl<'a> Node<'a> {
                 incremental: found.incremental.is_some(),
                 tsformat: ns.tsformat,
             };
-            if let Some(bytes) = pkt.network_bytes(hbh_end) {
+            let listened = events::may_have_listeners();
+            if let Some(bytes) = listened.then(|| pkt.network_bytes(hbh_end)).flatten() {
                 if let (Some(packet), Some(trace)) = (Packet::of(bytes), bytes.get(trace)) {
                     events::trace(self.net, self.st, self.guard, packet, trace, traced);
                 }

@@ -92,6 +92,13 @@ unsafe impl<const OPS: usize, const ATTRS: usize> Sync for FamilySpec<OPS, ATTRS
 /// listens (`netlink_has_listeners()`, a call and an RCU section per message not built).
 static GROUP_JOINED: Atomic<bool> = Atomic::new(false);
 
+/// Whether a socket has ever joined a group of a family this module registered: until then no
+/// event can have a listener, and the packet path prepares none.
+#[inline]
+pub(crate) fn any_group_joined() -> bool {
+    relaxed::load(&GROUP_JOINED)
+}
+
 /// # Safety
 ///
 /// Called by the kernel (`genl_bind()`) when a socket joins one of our families' groups,
@@ -471,7 +478,7 @@ impl EventGroup {
     ) -> Option<EventSender<'g>> {
         // A socket that joins is a member only after this is set: an event sent meanwhile
         // would not have reached it either.
-        if !relaxed::load(&GROUP_JOINED) {
+        if !any_group_joined() {
             return None;
         }
         // Read as `rcu_dereference()` reads: inline, ordered by the address dependency.
