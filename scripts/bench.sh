@@ -49,10 +49,13 @@ run() { # run KERNEL PACKETS [audit]
 if [ $profile = 1 ]; then
 	run ioam-rs "$packets" profile
 	run upstream "$packets" profile
+	twin=$(scripts/build-module.sh "$kdir" debuginfo)
 	for f in "$out"/offsets-ioam-rs-*.txt; do
 		python3 scripts/bench-annotate.py "$f" ioam_rs.ko >"${f/offsets-/annotate-}"
+		python3 scripts/bench-inline.py --packets "$packets" "$f" ioam_rs.ko "$twin" \
+			>"${f/offsets-/inline-}"
 	done
-	log "profiles: $out/profile-*.txt; the module's hottest functions by instruction: $out/annotate-*.txt"
+	log "profiles: $out/profile-*.txt; the module's hottest functions by instruction: $out/annotate-*.txt; by source function, inlined ones included: $out/inline-*.txt"
 	exit 0
 fi
 for r in $(seq "$rounds"); do
