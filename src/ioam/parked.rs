@@ -60,11 +60,11 @@ impl EgressSlots {
     }
 
     /// Parks `parked`, the entries of `pkt` received at `received_ns` if known, in this CPU's
-    /// ring, over its oldest packet; whether there was anything to park (`None` or none). Every packet the
-    /// receive hook processes comes here, parked or not: an entry left at its address by a
-    /// packet that never left (dropped, delivered elsewhere, or gone before the egress hook was
-    /// registered) is forgotten, so that the egress cannot take it for this one. Nothing when
-    /// bottom halves are on (the receive hook always runs with them off).
+    /// ring, over its oldest packet; whether there was anything to park. Every packet the
+    /// receive hook processes comes here, parked or not (`None`: no entry): an entry left at
+    /// its address by a packet that never left (dropped, delivered elsewhere, or gone before
+    /// the egress hook was registered) is forgotten, so that the egress cannot take it for
+    /// this one. Nothing when bottom halves are on (the receive hook always runs with them off).
     pub(crate) fn park(
         &self,
         parked: Option<Parked>,
