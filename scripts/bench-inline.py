@@ -2,13 +2,14 @@
 """Which source functions, inlined ones included, a profile's module samples fall into.
 
     scripts/bench-inline.py OFFSETS MODULE DEBUG_MODULE [--function NAME] [--top N]
+                            [--packets N]
 
 OFFSETS is a profile's offsets-ioam-rs-SCENARIO.txt (written by scripts/bench-guest.sh in
 profile mode); MODULE the ioam_rs.ko that was profiled; DEBUG_MODULE the same sources built
 with debug information (`scripts/build-module.sh KDIR debuginfo`), whose code is the same
 (checked: every function's address and size must match). For the module's samples, or those
-of the functions whose symbol contains NAME, prints instructions per packet-round (samples
-divide by the packets of the run / 10,000 instructions a sample) by the innermost source
+of the functions whose symbol contains NAME, prints instructions per packet (a sample stands
+for 10,000 instructions; the run sent --packets, default 100,000) by the innermost source
 function and line, and by the chain of the two outermost inlined callers. The module is built
 without debug information (the kernel's configuration has none), so perf in the guest cannot
 tell inlined code apart; addr2line on the twin can.

@@ -287,10 +287,11 @@ impl<'a> Node<'a> {
                 incremental: found.incremental.is_some(),
                 tsformat: ns.tsformat,
             };
-            let listened = events::may_have_listeners();
-            if let Some(bytes) = listened.then(|| pkt.network_bytes(hbh_end)).flatten() {
-                if let (Some(packet), Some(trace)) = (Packet::of(bytes), bytes.get(trace)) {
-                    events::trace(self.net, self.st, self.guard, packet, trace, traced);
+            if events::may_have_listeners() {
+                if let Some(bytes) = pkt.network_bytes(hbh_end) {
+                    if let (Some(packet), Some(trace)) = (Packet::of(bytes), bytes.get(trace)) {
+                        events::trace(self.net, self.st, self.guard, packet, trace, traced);
+                    }
                 }
             }
             if let Some(standing) = standing {

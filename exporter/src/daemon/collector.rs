@@ -756,6 +756,13 @@ mod tests {
         })
     }
 
+    /// Polls the link twice at `start`: down both times, and back within `limit`.
+    fn polls_down_within(transport: &mut TcpTransport, start: Instant, limit: Duration) {
+        assert_eq!(transport.poll_link(start), Link::Down);
+        assert_eq!(transport.poll_link(start), Link::Down);
+        assert!(start.elapsed() < limit, "{:?}", start.elapsed());
+    }
+
     #[test]
     fn backoff_doubles_up_to_its_maximum() {
         let mut backoff = Backoff::default();
@@ -805,13 +812,7 @@ mod tests {
         let _queued = TcpStream::connect(("127.0.0.1", port))?;
         let mut transport = tcp_to(port);
         let start = Instant::now();
-        assert_eq!(transport.poll_link(start), Link::Down);
-        assert_eq!(transport.poll_link(start), Link::Down);
-        assert!(
-            start.elapsed() < Duration::from_millis(500),
-            "{:?}",
-            start.elapsed()
-        );
+        polls_down_within(&mut transport, start, Duration::from_millis(500));
         assert!(matches!(transport.state, TcpState::Connecting { .. }));
         assert_eq!(transport.failures, 0, "under way, not failed");
         // Given up after the connect timeout, then retried after a backoff.
@@ -835,13 +836,7 @@ mod tests {
             Ok(vec![SocketAddr::from(([127, 0, 0, 1], address.port))])
         };
         let start = Instant::now();
-        assert_eq!(transport.poll_link(start), Link::Down);
-        assert_eq!(transport.poll_link(start), Link::Down);
-        assert!(
-            start.elapsed() < Duration::from_millis(300),
-            "{:?}",
-            start.elapsed()
-        );
+        polls_down_within(&mut transport, start, Duration::from_millis(300));
         assert_eq!(transport.failures, 0, "under way, not failed");
         let deadline = start + Duration::from_secs(10);
         loop {
