@@ -531,7 +531,7 @@ impl<'a> Node<'a> {
             return self.overflow(pkt, opt).map(|()| unchanged);
         };
         // Everything up to the end of the trace header moves; the entries behind it stay.
-        let at = IPV6_HDR_LEN + opt.offset + IOAM_HDR_LEN + TRACE_HDR_LEN;
+        let at = from_ipv6(opt.offset.wrapping_add(IOAM_HDR_LEN + TRACE_HDR_LEN));
         let (inserted, reallocated) = pkt
             .grow_front(added, at, |buf| {
                 insert_entry(buf, IPV6_HDR_LEN, opt, &growth, &entry)?;
@@ -562,8 +562,8 @@ impl<'a> Node<'a> {
 
     /// Sets the Overflow flag of the trace option `opt`: this node adds nothing.
     fn overflow(&self, pkt: &mut RxPacket<'_>, opt: &IoamOption) -> Result<(), u16> {
-        let hdr = IPV6_HDR_LEN + opt.offset + IOAM_HDR_LEN;
-        pkt.edit(hdr..hdr + TRACE_HDR_LEN, set_overflow_flag)
+        let hdr = from_ipv6(opt.offset.wrapping_add(IOAM_HDR_LEN));
+        pkt.edit(hdr..hdr.wrapping_add(TRACE_HDR_LEN), set_overflow_flag)
             .map_err(|_| stat::DROP_NOT_WRITABLE)?
             .map_err(|_| stat::DROP_TRUNCATED)?;
         self.st.stats.bump(stat::TRACE_OVERFLOW);
@@ -574,8 +574,8 @@ impl<'a> Node<'a> {
     fn check(&self, hbh: &[u8], opt: crate::wire::hbh::IoamOption) -> Result<Option<Found>, u16> {
         let bytes = hbh.get(opt.range()).ok_or(stat::DROP_TRUNCATED)?;
         let r = opt.trace_range();
-        let trace = IPV6_HDR_LEN + r.start..IPV6_HDR_LEN + r.end;
-        match check_trace(bytes, IPV6_HDR_LEN + opt.offset) {
+        let trace = from_ipv6(r.start)..from_ipv6(r.end);
+        match check_trace(bytes, from_ipv6(opt.offset)) {
             Ok(hdr) => Ok(Some(Found {
                 namespace_id: hdr.namespace_id,
                 trace_type: hdr.trace_type,
@@ -612,7 +612,7 @@ fn check_incremental_option(
     opt: IoamOption,
     trace: core::ops::Range<usize>,
 ) -> Result<Found, u16> {
-    let hdr = check_incremental(bytes, IPV6_HDR_LEN + opt.offset).map_err(incremental_counter)?;
+    let hdr = check_incremental(bytes, from_ipv6(opt.offset)).map_err(incremental_counter)?;
     Ok(Found {
         namespace_id: hdr.namespace_id,
         trace_type: hdr.trace_type,
@@ -639,6 +639,13 @@ fn check_dex_option(bytes: &[u8]) -> Result<Found, u16> {
         incremental: None,
         dex: Some(dex),
     })
+}
+
+/// An offset in the Hop-by-Hop header (of an option found there) as an offset from the
+/// IPv6 header: options lie within the header's 2 KiB, so this cannot wrap (and no overflow
+/// check, with its panic, is compiled into the packet path).
+const fn from_ipv6(hbh_offset: usize) -> usize {
+    IPV6_HDR_LEN.wrapping_add(hbh_offset)
 }
 
 /// The RFC 9322 flags of the trace option `bytes` (checked: at least its header long).

@@ -58,7 +58,8 @@ impl EncapRoute {
         self.set_flags(st, hbh, from_here);
         hdr[6] = NEXTHDR_HOP;
         hdr[4..6].copy_from_slice(&payload_len.to_be_bytes());
-        pkt.finish_push(IPV6_HDR_LEN + len);
+        // A Hop-by-Hop header is at most 2 KiB: cannot wrap.
+        pkt.finish_push(IPV6_HDR_LEN.wrapping_add(len));
         Ok(pkt)
     }
 
@@ -79,7 +80,8 @@ impl EncapRoute {
         let header = self.header(data, entry.as_ref());
         let hbh_len = self.header_len(&header);
         let extra = pkt.route_dev(guard).map_or(0, |d| d.ll_reserved_space());
-        let len = IPV6_HDR_LEN + hbh_len;
+        // A Hop-by-Hop header is at most 2 KiB: cannot wrap.
+        let len = IPV6_HDR_LEN.wrapping_add(hbh_len);
         let payload_len = pkt.payload_len_after(len).ok_or(EMSGSIZE)?;
         pkt.prepare_ip6ip6()?;
         let buf = pkt.push(len, extra, false)?;
@@ -163,7 +165,8 @@ impl EncapRoute {
                 self.copy_template(hbh, next_header)?;
                 if let Some(at) = self.sequence_at {
                     let number = self.sequence.fetch_add(1, Relaxed);
-                    hbh.get_mut(at..at + 4)
+                    // Inside the template (checked when the route was built): cannot wrap.
+                    hbh.get_mut(at..at.wrapping_add(4))
                         .ok_or(EINVAL)?
                         .copy_from_slice(&number.to_be_bytes());
                 }
@@ -204,9 +207,10 @@ impl EncapRoute {
     }
 
     fn fill_trace(&self, hbh: &mut [u8], data: &NodeData<'_>) {
-        let Some(option) = hbh.get_mut(
-            TRACE_OFFSET..TRACE_OFFSET + TRACE_HDR_LEN + usize::from(self.trace.remaining_len) * 4,
-        ) else {
+        // RemainingLen is at most 127 words: cannot wrap.
+        let data_len = usize::from(self.trace.remaining_len).wrapping_mul(4);
+        let end = (TRACE_OFFSET + TRACE_HDR_LEN).wrapping_add(data_len);
+        let Some(option) = hbh.get_mut(TRACE_OFFSET..end) else {
             return;
         };
         if let FillOutcome::Malformed(_) = fill_node(option, data) {
