@@ -225,26 +225,24 @@ impl Encap for EncapRoute {
             return ctx.orig_output(net, pkt);
         }
         let st = pernet::get::<NetState>(net, guard);
+        // Decided first: a packet not to trace leaves as it came, whatever (and wherever) the
+        // route to `tundst`.
+        if !self.sampled() {
+            count(st, stat::ENCAP_NOT_SAMPLED);
+            return ctx.orig_output(net, pkt);
+        }
+        let mut pkt = pkt;
         let (path, route) = match self.tunnel_path(net, &pkt, |dst| ctx.is_state_of(dst)) {
             Ok(found) => found,
-            // No route to `tundst`: only the packets to trace are lost.
             Err(e) => {
-                if !self.sampled() {
-                    count(st, stat::ENCAP_NOT_SAMPLED);
-                    return ctx.orig_output(net, pkt);
-                }
                 count(st, stat::ENCAP_DROPPED);
                 return e.to_errno(); // `pkt` is dropped
             }
         };
         if let TunnelPath::Looped(_) = path {
-            // The outer packet takes this very route: decided and encapsulated at `xmit`,
-            // after the MTU check.
-            return ctx.orig_output(net, pkt);
-        }
-        // Decided before the route to `tundst` is taken: a packet not to trace leaves as it came.
-        if !self.sampled() {
-            count(st, stat::ENCAP_NOT_SAMPLED);
+            // The outer packet takes this very route: encapsulated at `xmit`, after the MTU
+            // check. The packet carries the decision there.
+            pkt.leave_note(self.picked_note());
             return ctx.orig_output(net, pkt);
         }
         let (dst, saddr) = match route.map_or_else(|| self.tunnel_route(net, &pkt), Ok) {
@@ -257,13 +255,13 @@ impl Encap for EncapRoute {
         if ctx.is_state_of(&dst) {
             // A finding of another route outlives that route's deletion (which leaves the
             // routing generation as it was): `tundst` is reached through this very route
-            // again. `xmit` decides for this packet, once more.
+            // again. Encapsulated at `xmit`, as above.
             drop(dst);
             self.tunnel
                 .found(net.ipv6_routing_generation(), TunnelPath::Looped(saddr));
+            pkt.leave_note(self.picked_note());
             return ctx.orig_output(net, pkt);
         }
-        let mut pkt = pkt;
         let mut facts = self.facts(net, &pkt, guard);
         let encapsulated = self.encapsulate(st, &mut pkt, &saddr, &mut facts, guard);
         match encapsulated {
@@ -280,19 +278,23 @@ impl Encap for EncapRoute {
 
     fn xmit(&self, net: &Net, pkt: OutputPacket, guard: &rcu::Guard) -> ffi::c_int {
         let st = pernet::get::<NetState>(net, guard);
+        let mut pkt = pkt;
         let inline = self.inline_for(pkt.was_received());
         let mut looped_source = None;
         if !inline {
+            // Decided at `output`: only a packet picked there to be encapsulated here (its
+            // outer packet takes this very route) has anything to do.
+            if !pkt.take_note(self.picked_note()) {
+                return pkt.continue_xmit();
+            }
             // At `xmit` the packet's route is this very route.
             match self.tunnel_path(net, &pkt, |dst| pkt.routed_like(dst)) {
                 Ok((TunnelPath::Looped(saddr), _)) => looped_source = Some(saddr),
-                // `output` encapsulated it, or decided it is not to be traced (or found no
-                // route to `tundst`): it is the outer packet's (or the untraced inner one's)
-                // turn now.
+                // The routes changed since `output`: the packet leaves untraced, as one sent
+                // before the change would have.
                 Ok((TunnelPath::Elsewhere, _)) | Err(_) => return pkt.continue_xmit(),
             }
-        }
-        if !self.sampled() {
+        } else if !self.sampled() {
             count(st, stat::ENCAP_NOT_SAMPLED);
             return pkt.continue_xmit();
         }
@@ -406,6 +408,14 @@ impl EncapRoute {
                 Err(current) => pos = current,
             }
         }
+    }
+
+    /// The note `output` leaves in a packet it picked for `xmit` to encapsulate: this route's
+    /// address, tied to a constant so that what else a control block may hold there never
+    /// passes for it.
+    fn picked_note(&self) -> u64 {
+        const PICKED: u64 = 0x10a3_5e1e_c7ed_0001;
+        (core::ptr::from_ref(self) as usize as u64) ^ PICKED
     }
 
     /// What this node records about `pkt`, gathered only for packets that get a trace: the

@@ -15,6 +15,13 @@ use crate::{
 /// Length of the fixed IPv6 header.
 pub(crate) const IPV6_HDR_LEN: usize = 40;
 
+/// The offset in an `sk_buff` of the note an output stage leaves its transmit stage
+/// ([`OutputPacket::leave_note`]): the control block's last word, behind the IPv6 one.
+const NOTE_OFFSET: usize =
+    sys::IOAM_RS_OFFSET_SKB_CB + sys::IOAM_RS_SKB_CB_SIZE - core::mem::size_of::<u64>();
+const _: () =
+    assert!(sys::IOAM_RS_SKB_CB_SIZE >= sys::IOAM_RS_IP6CB_SIZE + core::mem::size_of::<u64>());
+
 /// A socket buffer, borrowed: what both the output and the receive path read of a packet.
 ///
 /// # Invariants
@@ -335,6 +342,37 @@ impl OutputPacket {
             sys::ioam_rs_skb_dst_set(skb, dst.into_raw());
             sys::ioam_rs_dst_output(net.as_ptr(), sk, skb)
         }
+    }
+
+    /// Where a lightweight tunnel's output stage leaves a note for its transmit stage: the
+    /// last word of the control block. From the route's output to its transmit handler the
+    /// IPv6 output path uses only the `inet6_skb_parm` at the start (what lies behind it is
+    /// left over from the packet's sender or receive path, garbage to IPv6); segments of a
+    /// GSO packet inherit the whole block.
+    fn note_ptr(&self) -> *mut u64 {
+        // SAFETY: The offset lies within the `sk_buff` (checked by the const assertions
+        // below), which is valid (type invariant).
+        unsafe { self.raw().cast::<u8>().add(NOTE_OFFSET).cast::<u64>() }
+    }
+
+    /// Leaves `note` for this route's transmit stage ([`Self::take_note`]).
+    pub(crate) fn leave_note(&mut self, note: u64) {
+        // SAFETY: `note_ptr` points into the control block of the packet we own, a word that
+        // nothing reads until the transmit stage (above); unaligned access is always sound.
+        unsafe { self.note_ptr().write_unaligned(note) }
+    }
+
+    /// Whether the packet carries `note` from this route's output stage; if so it is wiped,
+    /// so that it counts once. Any other value is left alone.
+    pub(crate) fn take_note(&mut self, note: u64) -> bool {
+        let p = self.note_ptr();
+        // SAFETY: As in `leave_note`.
+        let found = unsafe { p.read_unaligned() } == note;
+        if found {
+            // SAFETY: As in `leave_note`.
+            unsafe { p.write_unaligned(0) };
+        }
+        found
     }
 
     /// Gives the packet back to the kernel, to continue where it was (`LWTUNNEL_XMIT_CONTINUE`).
