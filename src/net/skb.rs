@@ -350,15 +350,16 @@ impl OutputPacket {
     /// left over from the packet's sender or receive path, garbage to IPv6); segments of a
     /// GSO packet inherit the whole block.
     fn note_ptr(&self) -> *mut u64 {
-        // SAFETY: The offset lies within the `sk_buff` (checked by the const assertions
-        // below), which is valid (type invariant).
+        // SAFETY: `NOTE_OFFSET` lies within the `sk_buff`'s control block (asserted where it
+        // is defined), and the `sk_buff` is valid (type invariant).
         unsafe { self.raw().cast::<u8>().add(NOTE_OFFSET).cast::<u64>() }
     }
 
     /// Leaves `note` for this route's transmit stage ([`Self::take_note`]).
     pub(crate) fn leave_note(&mut self, note: u64) {
-        // SAFETY: `note_ptr` points into the control block of the packet we own, a word that
-        // nothing reads until the transmit stage (above); unaligned access is always sound.
+        // SAFETY: `note_ptr` points into the control block of the packet we own (type
+        // invariant), at a word the IPv6 output path does not use (above); any alignment is
+        // sound with an unaligned write.
         unsafe { self.note_ptr().write_unaligned(note) }
     }
 
