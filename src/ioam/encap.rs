@@ -290,8 +290,8 @@ impl Encap for EncapRoute {
             // At `xmit` the packet's route is this very route.
             match self.tunnel_path(net, &pkt, |dst| pkt.routed_like(dst)) {
                 Ok((TunnelPath::Looped(saddr), _)) => looped_source = Some(saddr),
-                // The routes changed since `output`: the packet leaves untraced, as one sent
-                // before the change would have.
+                // The routes changed between the two stages: too late to take another route,
+                // the packet leaves untraced.
                 Ok((TunnelPath::Elsewhere, _)) | Err(_) => return pkt.continue_xmit(),
             }
         } else if !self.sampled() {
