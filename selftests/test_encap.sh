@@ -298,6 +298,19 @@ test_tcp_transfer() {
 		tcp_transfer "$A" "$C" "$DST" $port 10
 		port=$((port + 1))
 	done
+	# freq 1/2 through the route itself: the output stage decides for each (GSO) packet once,
+	# the transmit stage encapsulates exactly the picked ones (the decision travels in the
+	# packet, to its segments too): traced and not sampled alternate.
+	local traced not_sampled
+	traced=$(stat "$A" encap_traced) not_sampled=$(stat "$A" encap_not_sampled)
+	encap_route freq 1/2 mode encap tundst $DST trace prealloc type 0xfff002 ns 123 size 72
+	tcp_transfer "$A" "$C" "$DST" $port 2
+	traced=$(($(stat "$A" encap_traced) - traced))
+	not_sampled=$(($(stat "$A" encap_not_sampled) - not_sampled))
+	local gap=$((traced > not_sampled ? traced - not_sampled : not_sampled - traced))
+	if [ "$traced" -eq 0 ] || [ "$gap" -gt 1 ]; then
+		fail "freq 1/2 over TCP: $traced traced, $not_sampled not sampled"
+	fi
 }
 
 test_mtu_edge() {
@@ -458,7 +471,7 @@ run_test "encap: full trace with schema, every mode" test_full_trace_and_schema
 run_test "encap: unknown namespace, no room, no room for schema" test_unknown_namespace_and_overflow
 run_test "encap: freq K/N counted exactly" test_freq
 run_test "encap: every size 4..244, every mode" test_every_size
-run_test "encap: 10 MB TCP through inline and encap" test_tcp_transfer
+run_test "encap: 10 MB TCP through inline and encap, 2 MB at freq 1/2" test_tcp_transfer
 run_test "encap: packet at the route MTU" test_mtu_edge
 run_test "encap: auto mode on a router: forwarded encap, local inline" test_auto_mode_forwarding
 run_test "encap: auto mode, a local tunnel's packets are local: inline" test_auto_mode_local_tunnel
