@@ -13,7 +13,7 @@ use crate::{
     sync::rcu,
     uapi::stat,
     wire::{
-        fill::{fill_node, Entry, FillOutcome, NodeData},
+        fill::{fill_own_trace, Entry, FillOutcome, NodeData},
         flags::Flags,
         incremental::{Start, EMPTY_HBH_LEN},
         option::TRACE_HDR_LEN,
@@ -213,7 +213,8 @@ impl EncapRoute {
         let Some(option) = hbh.get_mut(TRACE_OFFSET..end) else {
             return;
         };
-        if let FillOutcome::Malformed(_) = fill_node(option, data) {
+        let (trace_type, remaining_len) = (self.trace.trace_type, self.trace.remaining_len);
+        if let FillOutcome::Malformed(_) = fill_own_trace(option, trace_type, remaining_len, data) {
             // Cannot happen with our own template; nothing was written.
         }
     }

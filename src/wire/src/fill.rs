@@ -117,8 +117,7 @@ pub fn fill_node(option: &mut [u8], node: &NodeData<'_>) -> FillOutcome {
     if u32::from(hdr.node_len) != nodelen {
         return FillOutcome::Malformed(Malformed::NodeLenMismatch);
     }
-    let remlen = u32::from(hdr.remaining_len);
-    // remlen <= 127: cannot wrap.
+    // RemainingLen <= 127: cannot wrap.
     let room = usize::from(hdr.remaining_len).wrapping_mul(4);
     if room > data.len() {
         return FillOutcome::Malformed(Malformed::RemainingLenTooBig);
@@ -126,10 +125,42 @@ pub fn fill_node(option: &mut [u8], node: &NodeData<'_>) -> FillOutcome {
     if hdr.overflow {
         return FillOutcome::AlreadyOverflowed;
     }
+    place_entry(hdr_bytes, data, t, hdr.remaining_len, node)
+}
+
+/// [`fill_node`] for a trace the caller built itself and has not handed on (an encapsulating
+/// node's own template): its header as [`write_hbh`](super::option::write_hbh) wrote it for
+/// `trace_type`, with `remaining_len` (at most 127) free words of data and no Overflow flag.
+/// The header is not read back and checked again, as `fill_node` must for a trace from the
+/// wire: the same outcome and bytes for a fraction of the instructions. Writes stay within the
+/// free part of the data all the same (a `remaining_len` beyond the data writes nothing).
+pub fn fill_own_trace(
+    option: &mut [u8],
+    trace_type: u32,
+    remaining_len: u8,
+    node: &NodeData<'_>,
+) -> FillOutcome {
+    let Some((hdr_bytes, data)) = option.split_first_chunk_mut::<TRACE_HDR_LEN>() else {
+        return FillOutcome::Malformed(Malformed::Truncated);
+    };
+    place_entry(hdr_bytes, data, trace_type, remaining_len, node)
+}
+
+/// Writes `node`'s entry for trace type `t` into the trace with header `hdr_bytes` and data
+/// `data`, whose first `remaining_len` words are free: in front of the earlier nodes' data,
+/// RemainingLen decremented; or sets the Overflow flag when there is no room.
+fn place_entry(
+    hdr_bytes: &mut [u8; TRACE_HDR_LEN],
+    data: &mut [u8],
+    t: u32,
+    remaining_len: u8,
+    node: &NodeData<'_>,
+) -> FillOutcome {
     let entry = match Entry::new(t, node) {
         Ok(e) => e,
         Err(m) => return FillOutcome::Malformed(m),
     };
+    let remlen = u32::from(remaining_len);
     let need = entry.words();
     if remlen == 0 || remlen < need {
         // The header is 8 bytes: the constant index is in bounds.
@@ -138,13 +169,14 @@ pub fn fill_node(option: &mut [u8], node: &NodeData<'_>) -> FillOutcome {
     }
     let left = remlen.wrapping_sub(need);
     let start = (left as usize).wrapping_mul(4);
+    let room = usize::from(remaining_len).wrapping_mul(4);
     let Some(region) = data.get_mut(start..room) else {
         return FillOutcome::Malformed(Malformed::RemainingLenTooBig);
     };
 
     entry.write(region);
-    // left < remlen <= 127.
-    hdr_bytes[3] = (hdr_bytes[3] & 0x80) | (left as u8);
+    // left < remlen <= 255: the low 7 bits are RemainingLen's.
+    hdr_bytes[3] = (hdr_bytes[3] & 0x80) | (left as u8 & 0x7f);
     FillOutcome::Filled
 }
 

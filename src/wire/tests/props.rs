@@ -3,7 +3,7 @@
 //! filling never writes outside its trace, whatever the input, and parsing what the filler
 //! wrote gives back the same fields.
 
-use ioam_wire::fill::{fill_node, FillOutcome, NodeData};
+use ioam_wire::fill::{fill_node, fill_own_trace, FillOutcome, NodeData};
 use ioam_wire::hbh::{check_trace, IoamOptions};
 use ioam_wire::nla;
 use ioam_wire::option::{
@@ -254,6 +254,26 @@ proptest! {
         fill_node(&mut filled[opt.trace_range()], &node);
         let h = check_trace(&filled[opt.range()], 44).unwrap();
         prop_assert_eq!(h.overflow, outcome == FillOutcome::Overflow);
+    }
+
+    #[test]
+    fn fill_own_trace_as_fill_node(
+        t in valid_type(),
+        size in valid_size(),
+        v in node_values(),
+        schema in schema_data(),
+    ) {
+        // On an encapsulating node's fresh template, the unchecked fill writes exactly what
+        // the checked one does.
+        let mut checked = [0u8; HBH_LEN_MAX];
+        let n = write_hbh(&mut checked, 41, 1, t, size).unwrap();
+        let opt = IoamOptions::new(&checked[..n]).unwrap().next().unwrap().unwrap();
+        let mut own = checked;
+        let node = node(&v, &schema);
+        let want = fill_node(&mut checked[opt.trace_range()], &node);
+        let got = fill_own_trace(&mut own[opt.trace_range()], t, (size / 4) as u8, &node);
+        prop_assert_eq!(got, want);
+        prop_assert_eq!(own, checked);
     }
 
     #[test]
