@@ -4,7 +4,7 @@
 //! wrote gives back the same fields.
 
 use ioam_wire::fill::{fill_node, fill_own_trace, FillOutcome, NodeData};
-use ioam_wire::hbh::{check_trace, IoamOptions};
+use ioam_wire::hbh::{check_trace, IoamOption, IoamOptions};
 use ioam_wire::nla;
 use ioam_wire::option::{
     hbh_len, validate_encap, write_hbh, TraceHeader, HBH_LEN_MAX, IOAM_TYPE_PREALLOC,
@@ -108,6 +108,19 @@ fn node<'a>(
         buffer_occupancy,
         schema: schema.as_ref().map(|(id, d)| (*id, d.as_slice())),
     }
+}
+
+/// An encapsulating node's Hop-by-Hop template for trace type `t` with `size` bytes of data,
+/// and its trace option.
+fn template(t: u32, size: usize) -> ([u8; HBH_LEN_MAX], IoamOption) {
+    let mut buf = [0u8; HBH_LEN_MAX];
+    let n = write_hbh(&mut buf, 41, 1, t, size).unwrap();
+    let opt = IoamOptions::new(&buf[..n])
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    (buf, opt)
 }
 
 /// Fills `option` (placed between guard bytes) and checks that nothing outside the free part of
@@ -228,9 +241,7 @@ proptest! {
         v in node_values(),
         schema in schema_data(),
     ) {
-        let mut buf = [0u8; HBH_LEN_MAX];
-        let n = write_hbh(&mut buf, 41, 1, t, size).unwrap();
-        let opt = IoamOptions::new(&buf[..n]).unwrap().next().unwrap().unwrap();
+        let (buf, opt) = template(t, size);
         let node = node(&v, &schema);
         let outcome = fill_and_check(&buf[opt.trace_range()], &node)?;
         let fits = node_len(t) as usize * 4
@@ -265,9 +276,7 @@ proptest! {
     ) {
         // On an encapsulating node's fresh template, the unchecked fill writes exactly what
         // the checked one does.
-        let mut checked = [0u8; HBH_LEN_MAX];
-        let n = write_hbh(&mut checked, 41, 1, t, size).unwrap();
-        let opt = IoamOptions::new(&checked[..n]).unwrap().next().unwrap().unwrap();
+        let (mut checked, opt) = template(t, size);
         let mut own = checked;
         let node = node(&v, &schema);
         let want = fill_node(&mut checked[opt.trace_range()], &node);
