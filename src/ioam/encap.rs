@@ -30,6 +30,7 @@ use crate::{
     uapi::stat,
     wire::{
         dex::{sequence_offset, write_dex_hbh, Dex, DEX_HBH_LEN_MAX, DEX_HDR_LEN, EXT_SEQUENCE},
+        fill::OwnTrace,
         flags::Flags,
         freq::Freq,
         incremental::{write_empty_hbh, EMPTY_HBH_LEN},
@@ -81,6 +82,8 @@ pub(crate) struct EncapRoute {
     option: TraceOption,
     /// The trace header as configured (NodeLen recomputed), for `ip route show`.
     trace: TraceHeader,
+    /// How this node fills its own Pre-allocated Trace, planned for the route's type.
+    own_trace: OwnTrace,
     /// RFC 9322 flags: Active set on every packet traced, Loopback on those the namespace's
     /// loopback limit lets through. Not in the template: set per packet.
     flags: Flags,
@@ -187,6 +190,7 @@ impl Encap for EncapRoute {
             tunsrc: config.tunsrc,
             option: config.option,
             trace,
+            own_trace: OwnTrace::new(trace.trace_type, trace.remaining_len),
             flags: config.flags,
             hbh,
             hbh_len,

@@ -13,7 +13,7 @@ use crate::{
     sync::rcu,
     uapi::stat,
     wire::{
-        fill::{fill_own_trace, Entry, FillOutcome, NodeData},
+        fill::{Entry, FillOutcome, NodeData},
         flags::Flags,
         incremental::{Start, EMPTY_HBH_LEN},
         option::TRACE_HDR_LEN,
@@ -213,8 +213,7 @@ impl EncapRoute {
         let Some(option) = hbh.get_mut(TRACE_OFFSET..end) else {
             return;
         };
-        let (trace_type, remaining_len) = (self.trace.trace_type, self.trace.remaining_len);
-        if let FillOutcome::Malformed(_) = fill_own_trace(option, trace_type, remaining_len, data) {
+        if let FillOutcome::Malformed(_) = self.own_trace.fill(option, data) {
             // Cannot happen with our own template; nothing was written.
         }
     }

@@ -129,21 +129,76 @@ pub fn fill_node(option: &mut [u8], node: &NodeData<'_>) -> FillOutcome {
 }
 
 /// [`fill_node`] for a trace the caller built itself and has not handed on (an encapsulating
-/// node's own template): its header as [`write_hbh`](super::option::write_hbh) wrote it for
-/// `trace_type`, with `remaining_len` (at most 127) free words of data and no Overflow flag.
-/// The header is not read back and checked again, as `fill_node` must for a trace from the
-/// wire: the same outcome and bytes for a fraction of the instructions. Writes stay within the
-/// free part of the data all the same (a `remaining_len` beyond the data writes nothing).
-pub fn fill_own_trace(
-    option: &mut [u8],
+/// node's own template), planned once for the trace's type and RemainingLen: its header as
+/// [`write_hbh`](super::option::write_hbh) wrote it, with `remaining_len` (at most 127) free
+/// words of data and no Overflow flag. The header is not read back and checked again, as
+/// `fill_node` must for a trace from the wire, and where the entry goes is worked out once:
+/// the same outcome and bytes for a fraction of the instructions. Writes stay within the free
+/// part of the data all the same (a `remaining_len` beyond the data writes nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnTrace {
     trace_type: u32,
     remaining_len: u8,
-    node: &NodeData<'_>,
-) -> FillOutcome {
-    let Some((hdr_bytes, data)) = option.split_first_chunk_mut::<TRACE_HDR_LEN>() else {
-        return FillOutcome::Malformed(Malformed::Truncated);
-    };
-    place_entry(hdr_bytes, data, trace_type, remaining_len, node)
+    /// Where the entry goes, when its length is the type's alone (no Opaque State Snapshot,
+    /// whose length is the schema's) and it fits.
+    fixed: Option<FixedEntry>,
+}
+
+/// An entry of a fixed length in a trace of known RemainingLen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FixedEntry {
+    /// The entry's bytes in the trace data.
+    start: usize,
+    end: usize,
+    /// RemainingLen once it is written.
+    remaining_after: u8,
+}
+
+impl OwnTrace {
+    /// The plan for a trace of type `trace_type` with `remaining_len` free words.
+    pub const fn new(trace_type: u32, remaining_len: u8) -> Self {
+        let need = node_len(trace_type);
+        let free = remaining_len as u32;
+        let fixed = if trace_type & OSS_BIT == 0 && free != 0 && need <= free {
+            // need <= free <= 255: no wrap; the entry ends where the free words do.
+            let left = free.wrapping_sub(need);
+            Some(FixedEntry {
+                start: (left as usize).wrapping_mul(4),
+                end: (free as usize).wrapping_mul(4),
+                remaining_after: left as u8,
+            })
+        } else {
+            None
+        };
+        Self {
+            trace_type,
+            remaining_len,
+            fixed,
+        }
+    }
+
+    /// Writes `node`'s entry into `option`: the 8-byte trace header followed by the trace
+    /// data, as [`fill_node`] would.
+    pub fn fill(&self, option: &mut [u8], node: &NodeData<'_>) -> FillOutcome {
+        let Some((hdr_bytes, data)) = option.split_first_chunk_mut::<TRACE_HDR_LEN>() else {
+            return FillOutcome::Malformed(Malformed::Truncated);
+        };
+        let Some(fixed) = self.fixed else {
+            return place_entry(hdr_bytes, data, self.trace_type, self.remaining_len, node);
+        };
+        let Some(region) = data.get_mut(fixed.start..fixed.end) else {
+            return FillOutcome::Malformed(Malformed::RemainingLenTooBig);
+        };
+        let entry = Entry {
+            t: self.trace_type,
+            node,
+            oss: None,
+        };
+        entry.write(region);
+        // remaining_after < 128: the low 7 bits are RemainingLen's.
+        hdr_bytes[3] = (hdr_bytes[3] & 0x80) | (fixed.remaining_after & 0x7f);
+        FillOutcome::Filled
+    }
 }
 
 /// Writes `node`'s entry for trace type `t` into the trace with header `hdr_bytes` and data

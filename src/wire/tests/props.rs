@@ -3,7 +3,7 @@
 //! filling never writes outside its trace, whatever the input, and parsing what the filler
 //! wrote gives back the same fields.
 
-use ioam_wire::fill::{fill_node, fill_own_trace, FillOutcome, NodeData};
+use ioam_wire::fill::{fill_node, FillOutcome, NodeData, OwnTrace};
 use ioam_wire::hbh::{check_trace, IoamOption, IoamOptions};
 use ioam_wire::nla;
 use ioam_wire::option::{
@@ -268,19 +268,20 @@ proptest! {
     }
 
     #[test]
-    fn fill_own_trace_as_fill_node(
+    fn own_trace_fills_as_fill_node(
         t in valid_type(),
         size in valid_size(),
         v in node_values(),
         schema in schema_data(),
     ) {
-        // On an encapsulating node's fresh template, the unchecked fill writes exactly what
-        // the checked one does.
+        // On an encapsulating node's fresh template, the planned fill writes exactly what the
+        // checked one does.
         let (mut checked, opt) = template(t, size);
         let mut own = checked;
         let node = node(&v, &schema);
         let want = fill_node(&mut checked[opt.trace_range()], &node);
-        let got = fill_own_trace(&mut own[opt.trace_range()], t, (size / 4) as u8, &node);
+        let plan = OwnTrace::new(t, (size / 4) as u8);
+        let got = plan.fill(&mut own[opt.trace_range()], &node);
         prop_assert_eq!(got, want);
         prop_assert_eq!(own, checked);
     }
