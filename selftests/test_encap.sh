@@ -332,7 +332,8 @@ test_mtu_edge() {
 }
 
 # Auto mode on the router B: packets B forwards are encapsulated, B's own are inline, and
-# forwarded packets carry B's receive timestamp and ingress interface.
+# forwarded packets carry B's receive timestamp and ingress interface (the timestamp also
+# with a trace type without interface ids).
 test_auto_mode_forwarding() {
 	encap_topology
 	ip netns exec "$B" sysctl -qw net.ipv6.ioam6_id=0xb1 net.ipv6.ioam6_id_wide=0xb1b1 \
@@ -346,6 +347,13 @@ test_auto_mode_forwarding() {
 	# Forwarded by B (hop limit 63 after forwarding), encapsulated with B's source address.
 	expect_trace 2 --mode encap --outer-src 2001:db8:2::2 --outer-dst $DST --ns 5 --type 0xf40000 \
 		--size 20 --node "hop=63,$b_node"
+	# Without interface ids (no ingress device looked up), still B's receive timestamp.
+	ip -n "$B" -6 route replace 2001:db8:2::1/128 encap ioam6 mode auto tundst $DST \
+		trace prealloc type 0xb40000 ns 5 size 16 dev b1
+	expect_trace 2 --mode encap --outer-src 2001:db8:2::2 --outer-dst $DST --ns 5 --type 0xb40000 \
+		--size 16 --node "hop=63,id=0xb1,ts=any,nsd=0x55"
+	ip -n "$B" -6 route replace 2001:db8:2::1/128 encap ioam6 mode auto tundst $DST \
+		trace prealloc type 0xf40000 ns 5 size 20 dev b1
 	# B's own packets go inline, with no ingress interface and no timestamp.
 	local line
 	echo "2 --mode inline --ns 5 --type 0xf40000 --size 20 --node hop=64,id=0xb1,in=0xffff,out=0xb2,ts=unavail,nsd=0x55,qd=0" >&"${CHECKER[1]}"

@@ -17,7 +17,10 @@ use kernel::{
 
 use self::tunnel::{TunnelFinding, TunnelPath};
 use crate::{
-    ioam::{node, state::NetState},
+    ioam::{
+        node::{self, Arrival},
+        state::NetState,
+    },
     net::{
         dst::DstCache,
         lwt::{Encap, EncapAttrs, EncapType, OutputContext},
@@ -423,16 +426,21 @@ impl EncapRoute {
     }
 
     /// What this node records about `pkt`, gathered only for packets that get a trace: the
-    /// ingress device costs a lookup by index.
+    /// ingress device costs a lookup by index, made only for a type with interface ids.
     fn facts<'g>(&self, net: &Net, pkt: &OutputPacket, guard: &'g rcu::Guard) -> node::Facts<'g> {
         // A DEX packet carries no node data: nothing to look up.
-        let (bits, ingress) = match self.option {
-            TraceOption::Dex { .. } => (0, None),
-            TraceOption::Prealloc | TraceOption::Incremental => {
-                (self.trace.trace_type, pkt.received_on(net, guard))
-            }
+        let bits = match self.option {
+            TraceOption::Dex { .. } => 0,
+            TraceOption::Prealloc | TraceOption::Incremental => self.trace.trace_type,
         };
-        node::Facts::of(pkt, net, ingress, bits, node::Stage::Transmit, guard)
+        let arrival = if !pkt.was_received() {
+            Arrival::Local
+        } else if node::wants_ingress_ids(bits) {
+            Arrival::Received(pkt.received_on(net, guard))
+        } else {
+            Arrival::Received(None)
+        };
+        node::Facts::of(pkt, net, arrival, bits, node::Stage::Transmit, guard)
     }
 
     /// Whether a packet (forwarded or locally generated) gets the trace inline. Both stages

@@ -29,6 +29,22 @@ pub(crate) enum Stage {
     Transmit,
 }
 
+/// How a packet came to the node, as far as its facts go.
+#[derive(Clone, Copy)]
+pub(crate) enum Arrival<'d> {
+    /// Generated here: no receive time, no ingress interface.
+    Local,
+    /// Received, on this device (`None`: not looked up, as [`wants_ingress_ids`] allows, or
+    /// gone since).
+    Received(Option<&'d NetDevice>),
+}
+
+/// Whether trace type `trace_type` records the ingress interface's ids: only then is the
+/// device worth looking up where the packet does not bring it along.
+pub(crate) const fn wants_ingress_ids(trace_type: u32) -> bool {
+    trace_type & IF_IDS != 0
+}
+
 /// RFC 9197's "field unavailable" values.
 const U16_UNAVAILABLE: u16 = u16::MAX;
 const U32_UNAVAILABLE: u32 = u32::MAX;
@@ -78,13 +94,12 @@ impl Facts<'static> {
 }
 
 impl<'a> Facts<'a> {
-    /// Gathers the facts that trace type `trace_type` records for `pkt`, received on
-    /// `ingress_dev` (`None`: locally generated), in `net` (under RCU, on the packet path),
-    /// once it has its route, at `stage`.
+    /// Gathers the facts that trace type `trace_type` records for `pkt`, which came by
+    /// `arrival`, in `net` (under RCU, on the packet path), once it has its route, at `stage`.
     pub(crate) fn of(
         pkt: &Skb,
         net: &Net,
-        ingress_dev: Option<&NetDevice>,
+        arrival: Arrival<'_>,
         trace_type: u32,
         stage: Stage,
         guard: &rcu::Guard,
@@ -97,10 +112,12 @@ impl<'a> Facts<'a> {
         } else {
             None
         };
+        let (received, ingress_dev) = match arrival {
+            Arrival::Local => (false, None),
+            Arrival::Received(dev) => (true, dev),
+        };
         // A locally generated packet was never received: it has no timestamp (as upstream).
-        let received_ns = ingress_dev
-            .filter(|_| wants(RECEIVE_TIME))
-            .map(|_| pkt.timestamp_ns());
+        let received_ns = (received && wants(RECEIVE_TIME)).then(|| pkt.timestamp_ns());
         let (ts_secs, ts_frac) = split(received_ns, TsFormat::Posix);
         let queue_depth = egress_dev
             .filter(|_| wants(QUEUE_DEPTH) && stage == Stage::Transmit)

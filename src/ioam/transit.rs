@@ -17,7 +17,7 @@ use crate::{
     ioam::{
         egress::Egress,
         events::{self, Packet, Traced},
-        node::{Facts, Stage},
+        node::{Arrival, Facts, Stage},
         parked::Parked,
         state::{Namespace, NetState},
     },
@@ -429,7 +429,7 @@ impl<'a> Node<'a> {
             Facts::of(
                 pkt.skb(),
                 self.net,
-                Some(self.ingress),
+                Arrival::Received(Some(self.ingress)),
                 trace_type | gathered,
                 Stage::Receive,
                 self.guard,
