@@ -34,14 +34,14 @@ use crate::{
     wire::{
         dex::{parse_dex, Dex, IOAM_TYPE_DEX},
         egress::{prealloc_entry_offset, EgressFields, EGRESS_BITS, INCREMENTAL_ENTRY_OFFSET},
-        fill::{fill_node, Entry, FillOutcome, Malformed, NodeData},
+        fill::{fill_checked, Entry, FillOutcome, Malformed, NodeData},
         flags::{loopback_allowed, write_loopback_copy, Flags, NoLoopback, NEXTHDR_NONE},
         hbh::{check_trace, IoamOption, IoamOptions, TraceError},
         incremental::{
             check_incremental, insert_entry, plan_insert, IncrementalError, NoInsert,
             IOAM_TYPE_INCREMENTAL,
         },
-        option::{set_overflow_flag, IOAM_HDR_LEN, TRACE_HDR_LEN},
+        option::{set_overflow_flag, TraceHeader, IOAM_HDR_LEN, TRACE_HDR_LEN},
         timestamp::TsFormat,
         trace::trace_bit,
     },
@@ -138,12 +138,26 @@ struct Found {
     trace_type: u32,
     /// The trace header and data, as offsets from the IPv6 header.
     trace: core::ops::Range<usize>,
-    /// The Incremental Trace option, for an insertion; `None` for a Pre-allocated Trace.
-    incremental: Option<IoamOption>,
-    /// A Direct Export option: nothing to write, this node's data to export.
-    dex: Option<Dex>,
+    /// Which option it is.
+    kind: Kind,
     /// The trace's RFC 9322 flags.
     flags: Flags,
+}
+
+/// What a found option is, with what acting on it takes.
+enum Kind {
+    /// A Pre-allocated Trace, its header as checked: filled without checking it again.
+    Prealloc(TraceHeader),
+    /// An Incremental Trace option, for an insertion.
+    Incremental(IoamOption),
+    /// A Direct Export option: nothing to write, this node's data to export.
+    Dex(Dex),
+}
+
+impl Found {
+    fn is_incremental(&self) -> bool {
+        matches!(self.kind, Kind::Incremental(_))
+    }
 }
 
 /// Where a packet with a flagged trace stands (RFC 9322).
@@ -219,7 +233,7 @@ impl<'a> Node<'a> {
                 self.st.stats.bump(stat::TRACE_UNKNOWN_NAMESPACE);
                 continue;
             };
-            if let Some(dex) = &found.dex {
+            if let Kind::Dex(dex) = &found.kind {
                 self.export(pkt, dex, ns, &mut facts);
                 continue;
             }
@@ -236,55 +250,60 @@ impl<'a> Node<'a> {
                 }
             }
             let data = self.node_data(pkt, found.trace_type, ns, &mut facts);
-            let trace = if let Some(opt) = found.incremental {
-                let Some(grown) = self.insert(pkt, hbh_end, &found, &opt, data)? else {
-                    continue;
-                };
-                if grown.added != 0 {
-                    let entry = INCREMENTAL_ENTRY_OFFSET;
-                    self.park_later(
-                        pkt,
-                        hbh_end,
-                        &grown.trace,
-                        found.trace_type,
-                        Some(entry),
-                        &mut parked,
-                    );
-                }
-                // What lies behind the option stayed in place while the header's start moved.
-                hbh_end = hbh_end
-                    .checked_add(grown.added)
-                    .ok_or(stat::DROP_TRUNCATED)?;
-                position = position.and_then(|p| p.checked_add(grown.added));
-                grown.trace
-            } else {
-                let outcome = pkt
-                    .edit(found.trace.clone(), |trace| fill_node(trace, data))
-                    .map_err(|_| stat::DROP_NOT_WRITABLE)?;
-                if outcome == FillOutcome::Filled {
-                    self.park_later(
-                        pkt,
-                        hbh_end,
-                        &found.trace,
-                        found.trace_type,
-                        None,
-                        &mut parked,
-                    );
-                }
-                self.st.stats.bump(match outcome {
-                    FillOutcome::Filled => stat::TRACE_FILLED,
-                    FillOutcome::Overflow => stat::TRACE_OVERFLOW,
-                    FillOutcome::AlreadyOverflowed => stat::TRACE_ALREADY_OVERFLOWED,
-                    FillOutcome::Malformed(Malformed::InvalidSchema) => {
-                        // Schemas are validated when added: cannot happen. Nothing was written.
+            let trace = match &found.kind {
+                Kind::Incremental(opt) => {
+                    let Some(grown) = self.insert(pkt, hbh_end, &found, opt, data)? else {
                         continue;
+                    };
+                    if grown.added != 0 {
+                        let entry = INCREMENTAL_ENTRY_OFFSET;
+                        self.park_later(
+                            pkt,
+                            hbh_end,
+                            &grown.trace,
+                            found.trace_type,
+                            Some(entry),
+                            &mut parked,
+                        );
                     }
-                    FillOutcome::Malformed(m) => return Err(malformed_counter(m)),
-                });
-                found.trace
+                    // What lies behind the option stayed in place while the header's start moved.
+                    hbh_end = hbh_end
+                        .checked_add(grown.added)
+                        .ok_or(stat::DROP_TRUNCATED)?;
+                    position = position.and_then(|p| p.checked_add(grown.added));
+                    grown.trace
+                }
+                Kind::Prealloc(hdr) => {
+                    let outcome = pkt
+                        .edit(found.trace.clone(), |trace| fill_checked(trace, hdr, data))
+                        .map_err(|_| stat::DROP_NOT_WRITABLE)?;
+                    if outcome == FillOutcome::Filled {
+                        self.park_later(
+                            pkt,
+                            hbh_end,
+                            &found.trace,
+                            found.trace_type,
+                            None,
+                            &mut parked,
+                        );
+                    }
+                    self.st.stats.bump(match outcome {
+                        FillOutcome::Filled => stat::TRACE_FILLED,
+                        FillOutcome::Overflow => stat::TRACE_OVERFLOW,
+                        FillOutcome::AlreadyOverflowed => stat::TRACE_ALREADY_OVERFLOWED,
+                        FillOutcome::Malformed(Malformed::InvalidSchema) => {
+                            // Schemas are validated when added: cannot happen. Nothing was written.
+                            continue;
+                        }
+                        FillOutcome::Malformed(m) => return Err(malformed_counter(m)),
+                    });
+                    found.trace.clone()
+                }
+                // Exported above.
+                Kind::Dex(_) => continue,
             };
             let traced = Traced {
-                incremental: found.incremental.is_some(),
+                incremental: found.is_incremental(),
                 tsformat: ns.tsformat,
             };
             if events::may_have_listeners() {
@@ -370,7 +389,7 @@ impl<'a> Node<'a> {
             return;
         };
         let traced = Traced {
-            incremental: found.incremental.is_some(),
+            incremental: found.is_incremental(),
             tsformat: ts,
         };
         events::loopback(self.net, self.st, self.guard, packet, trace, traced, source);
@@ -581,8 +600,7 @@ impl<'a> Node<'a> {
                 trace_type: hdr.trace_type,
                 flags: trace_flags(bytes),
                 trace,
-                incremental: None,
-                dex: None,
+                kind: Kind::Prealloc(hdr),
             })),
             Err(TraceError::NotPrealloc) if opt.ioam_type == IOAM_TYPE_INCREMENTAL => {
                 check_incremental_option(bytes, opt, trace).map(Some)
@@ -618,8 +636,7 @@ fn check_incremental_option(
         trace_type: hdr.trace_type,
         flags: trace_flags(bytes),
         trace,
-        incremental: Some(opt),
-        dex: None,
+        kind: Kind::Incremental(opt),
     })
 }
 
@@ -636,8 +653,7 @@ fn check_dex_option(bytes: &[u8]) -> Result<Found, u16> {
         trace_type: dex.trace_type,
         flags: Flags::default(),
         trace: 0..0,
-        incremental: None,
-        dex: Some(dex),
+        kind: Kind::Dex(dex),
     })
 }
 

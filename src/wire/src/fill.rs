@@ -128,6 +128,20 @@ pub fn fill_node(option: &mut [u8], node: &NodeData<'_>) -> FillOutcome {
     place_entry(hdr_bytes, data, t, hdr.remaining_len, node)
 }
 
+/// [`fill_node`] for a trace from the wire whose header `hdr` the caller has just read from
+/// `option` and checked as [`check_trace`](super::hbh::check_trace) does (NodeLen from the
+/// trace type, RemainingLen within the data): not read and checked again. Writes stay within
+/// the free part of the data all the same (a RemainingLen beyond the data writes nothing).
+pub fn fill_checked(option: &mut [u8], hdr: &TraceHeader, node: &NodeData<'_>) -> FillOutcome {
+    let Some((hdr_bytes, data)) = option.split_first_chunk_mut::<TRACE_HDR_LEN>() else {
+        return FillOutcome::Malformed(Malformed::Truncated);
+    };
+    if hdr.overflow {
+        return FillOutcome::AlreadyOverflowed;
+    }
+    place_entry(hdr_bytes, data, hdr.trace_type, hdr.remaining_len, node)
+}
+
 /// [`fill_node`] for a trace the caller built itself and has not handed on (an encapsulating
 /// node's own template), planned once for the trace's type and RemainingLen: its header as
 /// [`write_hbh`](super::option::write_hbh) wrote it, with `remaining_len` (at most 127) free

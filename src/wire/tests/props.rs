@@ -3,12 +3,12 @@
 //! filling never writes outside its trace, whatever the input, and parsing what the filler
 //! wrote gives back the same fields.
 
-use ioam_wire::fill::{fill_node, FillOutcome, NodeData, OwnTrace};
+use ioam_wire::fill::{fill_checked, fill_node, FillOutcome, NodeData, OwnTrace};
 use ioam_wire::hbh::{check_trace, IoamOption, IoamOptions};
 use ioam_wire::nla;
 use ioam_wire::option::{
     hbh_len, validate_encap, write_hbh, TraceHeader, HBH_LEN_MAX, IOAM_TYPE_PREALLOC,
-    TRACE_DATA_MAX,
+    IPV6_TLV_IOAM, TRACE_DATA_MAX,
 };
 use ioam_wire::parse::{check_filled, parse_node, Nodes, ParsedNode};
 use ioam_wire::trace::{node_len, OssHeader, OSS_BIT, RESERVED_BIT, UNDEFINED_BITS};
@@ -323,6 +323,39 @@ proptest! {
         } else if overflow {
             prop_assert_eq!(outcome, FillOutcome::AlreadyOverflowed);
         }
+    }
+
+    #[test]
+    fn fill_checked_as_fill_node(
+        t in 0u32..=0x00ff_ffff,
+        node_len_off in prop::sample::select(vec![0i32, 0, 0, 1, -1]),
+        overflow in prop::bool::weighted(0.1),
+        remlen in 0u8..=127,
+        data_words in 0usize..=127,
+        pad in 0usize..=3,
+        v in node_values(),
+        schema in schema_data(),
+    ) {
+        // Wherever the transit checks pass, the fill that trusts them writes exactly what the
+        // one that checks again does.
+        let node_len = (node_len(t) as i32 + node_len_off).clamp(0, 31) as u8;
+        let mut option = vec![0x2a; 2 + 2 + 8 + data_words * 4 + pad];
+        option[0] = IPV6_TLV_IOAM;
+        option[1] = (option.len() - 2).min(255) as u8;
+        option[3] = IOAM_TYPE_PREALLOC;
+        TraceHeader { namespace_id: 1, node_len, overflow, remaining_len: remlen, trace_type: t }
+            .write(&mut option[4..])
+            .unwrap();
+        let Ok(hdr) = check_trace(&option, 8) else {
+            return Ok(());
+        };
+        let node = node(&v, &schema);
+        let end = (option[1] as usize + 2).min(option.len());
+        let mut checked = option.clone();
+        let want = fill_node(&mut checked[4..end], &node);
+        let got = fill_checked(&mut option[4..end], &hdr, &node);
+        prop_assert_eq!(got, want);
+        prop_assert_eq!(option, checked);
     }
 
     #[test]
