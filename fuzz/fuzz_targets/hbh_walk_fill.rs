@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! A transit node on arbitrary packets: walk the Hop-by-Hop header's IOAM options, check each
-//! with `check_trace`, and fill the accepted ones (up to three times each) on a copy. Asserts
-//! that a fill writes only inside its option's trace, only sets the Overflow flag, only lowers
+//! with `check_trace`, and fill the accepted ones with the header it read, as the module does
+//! (`fill_checked`, up to three times each, checked before each) on a copy. Asserts that a fill
+//! writes only inside its option's trace, only sets the Overflow flag, only lowers
 //! RemainingLen, by NodeLen + snapshot words and writing exactly those words, that what it
 //! wrote parses back to the node given, and that the header still walks to the same options.
 //! Incremental Trace options accepted by `check_incremental` are grown (up to three times) on
@@ -14,7 +15,7 @@
 use std::ops::Range;
 
 use ioam_wire::fill::Entry;
-use ioam_wire::fill::{fill_node, FillOutcome, Malformed, NodeData};
+use ioam_wire::fill::{fill_checked, FillOutcome, Malformed, NodeData};
 use ioam_wire::flags::{loopback_allowed, write_loopback_copy, NoLoopback, NEXTHDR_NONE};
 use ioam_wire::hbh::{check_trace, IoamOption, IoamOptions};
 use ioam_wire::incremental::{
@@ -28,13 +29,16 @@ use libfuzzer_sys::fuzz_target;
 /// Byte 2 of the trace header: NodeLen and the Overflow flag.
 const OVERFLOW: u8 = 0x04;
 
-fn fill_checked(buf: &mut [u8], r: Range<usize>, node: &NodeData<'_>) {
+fn fill_verified(buf: &mut [u8], opt: &IoamOption, hbh_offset: usize, node: &NodeData<'_>) {
+    let r = opt.trace_range();
     let t = TraceHeader::parse(&buf[r.clone()]).unwrap().trace_type;
     let need = words_needed(t, node.schema);
     let mut filled = 0;
     for _ in 0..3 {
         let before = buf.to_vec();
-        let outcome = fill_node(&mut buf[r.clone()], node);
+        let hdr =
+            check_trace(&buf[opt.range()], hbh_offset + opt.offset).expect("refused before a fill");
+        let outcome = fill_checked(&mut buf[r.clone()], &hdr, node);
         assert_eq!(
             &before[..r.start],
             &buf[..r.start],
@@ -213,7 +217,7 @@ fuzz_target!(|data: &[u8]| {
             continue;
         }
         traces.push(opt.trace_range());
-        fill_checked(&mut buf, opt.trace_range(), &input.node);
+        fill_verified(&mut buf, &opt, input.hbh_offset, &input.node);
         // Still accepted by a transit node after the fill.
         check_trace(&buf[opt.range()], input.hbh_offset + opt.offset).expect("refused after fill");
     }

@@ -108,24 +108,19 @@ pub enum FillOutcome {
 /// RemainingLen is decremented by NodeLen + sclen. Bit 23 is neither counted nor filled; bits
 /// 12-21 are filled with `0xFFFFFFFF`.
 pub fn fill_node(option: &mut [u8], node: &NodeData<'_>) -> FillOutcome {
-    let Some((hdr_bytes, data)) = option.split_first_chunk_mut::<TRACE_HDR_LEN>() else {
+    let Some(hdr_bytes) = option.first_chunk::<TRACE_HDR_LEN>() else {
         return FillOutcome::Malformed(Malformed::Truncated);
     };
     let hdr = TraceHeader::from_bytes(*hdr_bytes);
-    let t = hdr.trace_type;
-    let nodelen = node_len(t);
-    if u32::from(hdr.node_len) != nodelen {
+    if u32::from(hdr.node_len) != node_len(hdr.trace_type) {
         return FillOutcome::Malformed(Malformed::NodeLenMismatch);
     }
     // RemainingLen <= 127: cannot wrap.
     let room = usize::from(hdr.remaining_len).wrapping_mul(4);
-    if room > data.len() {
+    if room > option.len().wrapping_sub(TRACE_HDR_LEN) {
         return FillOutcome::Malformed(Malformed::RemainingLenTooBig);
     }
-    if hdr.overflow {
-        return FillOutcome::AlreadyOverflowed;
-    }
-    place_entry(hdr_bytes, data, t, hdr.remaining_len, node)
+    fill_checked(option, &hdr, node)
 }
 
 /// [`fill_node`] for a trace from the wire whose header `hdr` the caller has just read from
@@ -209,7 +204,7 @@ impl OwnTrace {
             oss: None,
         };
         entry.write(region);
-        // remaining_after < 128: the low 7 bits are RemainingLen's.
+        // remaining_after <= remaining_len (at most 127, or masked): RemainingLen's 7 bits.
         hdr_bytes[3] = (hdr_bytes[3] & 0x80) | (fixed.remaining_after & 0x7f);
         FillOutcome::Filled
     }
