@@ -337,17 +337,14 @@ impl<'n, 'a> Entry<'n, 'a> {
     }
 }
 
-/// Writes forward into a region sized for exactly the node's data; writes past its end are
-/// dropped (they cannot happen, as the region is computed from the same trace type).
+/// Writes forward into a region sized for exactly the node's data; a field past its end is
+/// not written (it cannot happen, as the region is computed from the same trace type).
 struct Cursor<'b>(&'b mut [u8]);
 
 impl Cursor<'_> {
-    /// A field: one store of a fixed size on the common path (a loop over the bytes would
-    /// become a `memcpy` call per field).
+    /// A field: one store of a fixed size, nothing kept for a field that does not fit (a
+    /// partial write would keep the value on the stack for a `memcpy` call, for every field).
     fn put_array<const N: usize>(&mut self, bytes: [u8; N]) {
-        if self.0.len() < N {
-            return self.put(&bytes);
-        }
         let rest = core::mem::take(&mut self.0);
         if let Some((head, tail)) = rest.split_first_chunk_mut::<N>() {
             *head = bytes;
@@ -363,7 +360,7 @@ impl Cursor<'_> {
         self.put_array(v.to_be_bytes());
     }
 
-    /// Schema data, or what fits of a field at the end of a too short region.
+    /// Schema data, as much as fits.
     fn put(&mut self, bytes: &[u8]) {
         let rest = core::mem::take(&mut self.0);
         let n = bytes.len().min(rest.len());
