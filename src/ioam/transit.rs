@@ -71,8 +71,9 @@ impl RxHook for Transit {
     #[inline]
     fn hook(net: &Net, ingress: &NetDevice, pkt: &mut RxPacket<'_>, guard: &rcu::Guard) -> Verdict {
         // Every IPv6 packet comes here; most have no Hop-by-Hop header and leave at once,
-        // without paying for the frame of the rest.
-        match pkt.network_bytes(IPV6_HDR_LEN).and_then(|h| h.get(6..8)) {
+        // without paying for the frame of the rest. The IPv6 header is linear by now
+        // (`ip6_rcv_core()` pulled it).
+        match pkt.linear_network_bytes().get(6..8) {
             Some(&[NEXTHDR_HOP, hop_limit]) => {
                 Self::hop_by_hop(net, ingress, pkt, hop_limit, guard)
             }

@@ -59,6 +59,16 @@ impl<'a> RxPacket<'a> {
         u32::try_from(offset.checked_add(len)?).ok()
     }
 
+    /// The bytes from the network header to the end of the linear area, as they are (nothing
+    /// pulled): a hook's first look at every packet, without a call on its way.
+    pub(crate) fn linear_network_bytes(&self) -> &[u8] {
+        // SAFETY: `skb` is valid with its network header set (type invariant).
+        let (nh, linear) = unsafe { skb::linear_network_header(self.raw()) };
+        // SAFETY: `linear` bytes from the network header are in the linear area, borrowed
+        // through `self`.
+        unsafe { slice::from_raw_parts(nh, linear) }
+    }
+
     /// The first `len` bytes from the network header, made linear; `None` when the packet is
     /// shorter. The borrow ends before any other change to the packet.
     pub(crate) fn network_bytes(&mut self, len: usize) -> Option<&[u8]> {
