@@ -18,8 +18,10 @@
 //!
 //! IANA elements where one fits: every record names its packet's flow with
 //! `sourceIPv6Address` (27), `destinationIPv6Address` (28) and `flowLabelIPv6` (31) (of an
-//! ip6ip6 packet, the outer header's), and `basicList` (291, RFC 6313) carries the node ids
-//! of a path.
+//! ip6ip6 packet, the outer header's), `basicList` (291, RFC 6313) carries the node ids
+//! of a path, and a path whose first and last nodes recorded their receive times gives its
+//! delay in RFC 9951's `pathDelayMeanDeltaMicroseconds`, `pathDelayMinDeltaMicroseconds`
+//! and `pathDelayMaxDeltaMicroseconds` (530-532).
 
 use crate::ipfix::field::{FieldSpecifier, VARIABLE_LENGTH};
 
@@ -38,6 +40,15 @@ pub const SOURCE_IPV6_ADDRESS: FieldSpecifier = FieldSpecifier::iana(27, 16);
 pub const DESTINATION_IPV6_ADDRESS: FieldSpecifier = FieldSpecifier::iana(28, 16);
 /// IANA `flowLabelIPv6`: the flow label of that header (20 bits, in 4 octets).
 pub const FLOW_LABEL_IPV6: FieldSpecifier = FieldSpecifier::iana(31, 4);
+
+/// IANA `pathDelayMeanDeltaMicroseconds` (RFC 9951): of a path record, the delay from the
+/// first node's receive time to the last recorded node's, in microseconds. A record stands
+/// for one packet, so the mean, the minimum and the maximum are that delay.
+pub const PATH_DELAY_MEAN: FieldSpecifier = FieldSpecifier::iana(530, 4);
+/// IANA `pathDelayMinDeltaMicroseconds` (RFC 9951).
+pub const PATH_DELAY_MIN: FieldSpecifier = FieldSpecifier::iana(531, 4);
+/// IANA `pathDelayMaxDeltaMicroseconds` (RFC 9951).
+pub const PATH_DELAY_MAX: FieldSpecifier = FieldSpecifier::iana(532, 4);
 
 /// The abstract data types (RFC 7012 §3.1) the IOAM elements use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,11 +10,34 @@
 
 use std::fmt::Write;
 
-use crate::elements::{DataType, Element, BASIC_LIST, ENTERPRISE_ELEMENTS, FLOW_LABEL_IPV6};
+use crate::elements::{
+    DataType, Element, BASIC_LIST, ENTERPRISE_ELEMENTS, FLOW_LABEL_IPV6, PATH_DELAY_MAX,
+    PATH_DELAY_MEAN, PATH_DELAY_MIN,
+};
 
 /// The primitive of the IANA `flowLabelIPv6`, which nfacctd does not name itself (its
 /// `src_host` and `dst_host` are the packet's addresses).
 pub const FLOW_LABEL_PRIMITIVE: &str = "ipv6_flow_label";
+
+/// The primitives of RFC 9951's path delay elements, which nfacctd 1.7 does not name, with
+/// their IANA names.
+pub const PATH_DELAY_PRIMITIVES: [(&str, &str, crate::ipfix::field::FieldSpecifier); 3] = [
+    (
+        "path_delay_mean_delta_microseconds",
+        "pathDelayMeanDeltaMicroseconds",
+        PATH_DELAY_MEAN,
+    ),
+    (
+        "path_delay_min_delta_microseconds",
+        "pathDelayMinDeltaMicroseconds",
+        PATH_DELAY_MIN,
+    ),
+    (
+        "path_delay_max_delta_microseconds",
+        "pathDelayMaxDeltaMicroseconds",
+        PATH_DELAY_MAX,
+    ),
+];
 
 /// The primitive name of an element: its IPFIX name in snake case (`ioamNodeId`:
 /// `ioam_node_id`).
@@ -64,6 +87,15 @@ pub fn primitives_file(pen: u32) -> String {
          name={FLOW_LABEL_PRIMITIVE}\tfield_type={}\tlen={}\tsemantics=u_int",
         FLOW_LABEL_IPV6.element_id, FLOW_LABEL_IPV6.length,
     );
+    for (primitive, name, spec) in PATH_DELAY_PRIMITIVES {
+        let _ = writeln!(
+            file,
+            "! {name} (IANA, RFC 9951): of a path record, microseconds from the first node's\n\
+             ! receive time to the last recorded node's (0: the path gives none)\n\
+             name={primitive}\tfield_type={}\tlen={}\tsemantics=u_int",
+            spec.element_id, spec.length,
+        );
+    }
     // nfacctd 1.7.7 (and pmacct's master branch as of this writing) fills a
     // variable-length raw primitive only for enterprise-specific fields: for an IANA field
     // below 384 it copies hex into the fixed-size area, so `field_type=291 len=vlen`
@@ -113,8 +145,14 @@ mod tests {
             file.contains("name=ioam_snapshot_data\tfield_type=99:24\tlen=vlen\tsemantics=raw\n")
         );
         assert!(file.contains("name=ipv6_flow_label\tfield_type=31\tlen=4\tsemantics=u_int\n"));
+        assert!(file.contains(
+            "name=path_delay_mean_delta_microseconds\tfield_type=530\tlen=4\tsemantics=u_int\n"
+        ));
         let rules = file.lines().filter(|l| l.starts_with("name=")).count();
-        assert_eq!(rules, ENTERPRISE_ELEMENTS.len() + 1);
+        assert_eq!(
+            rules,
+            ENTERPRISE_ELEMENTS.len() + 1 + PATH_DELAY_PRIMITIVES.len()
+        );
         assert_eq!(primitive_name(&NODE_ID), "ioam_node_id");
         assert_eq!(primitive_name(&NODE_ID_WIDE), "ioam_node_id_wide");
     }

@@ -1,5 +1,6 @@
 //! A trace event as IPFIX records: one path record for the event (template
-//! [`PATH_TEMPLATE_ID`]) and one per-hop record for each node entry of its trace data.
+//! [`PATH_TEMPLATE_ID`], or [`PATH_DELAY_TEMPLATE_ID`] with the path's delay) and one
+//! per-hop record for each node entry of its trace data.
 //!
 //! Per-hop records carry exactly the fields the trace type holds, so their template
 //! depends on the trace type: [`hop_template_id`] numbers each set of node fields, the
@@ -14,6 +15,7 @@
 use std::net::Ipv6Addr;
 
 use ioam_wire::parse::{Nodes, ParsedNode};
+use ioam_wire::timestamp::TsFormat;
 use ioam_wire::trace::{node_len, trace_bit, OSS_BIT};
 use ioamctl::trace::TraceEvent;
 
@@ -28,6 +30,55 @@ pub const PATH_TEMPLATE_ID: u16 = 256;
 /// Template of the per-hop records of a trace type with no node field; other types add
 /// their field set (see [`hop_template_id`]).
 pub const FIRST_HOP_TEMPLATE_ID: u16 = 257;
+/// Template of the path records of a trace event whose path gives its delay (RFC 9951's
+/// elements, see [`path_delay_us`]): just above the per-hop templates' range.
+pub const PATH_DELAY_TEMPLATE_ID: u16 = FIRST_HOP_TEMPLATE_ID + (1 << 13);
+
+/// Whether records of `template_id` are path records (one per event).
+pub fn is_path_template(template_id: u16) -> bool {
+    template_id == PATH_TEMPLATE_ID || template_id == PATH_DELAY_TEMPLATE_ID
+}
+
+/// The path delay of a trace event (RFC 9951: from the encapsulating node to the node that
+/// reports it) whose first and last nodes in path order wrote the timestamp fields `first`
+/// and `last` (seconds, fraction), in microseconds: from the first node's receive time to
+/// the last recorded node's. `None` for a Direct Export or loopback event, a path of fewer
+/// than two nodes, a time either node marked unavailable, a later time before the earlier
+/// (the nodes' clocks disagree), or a delay beyond the element's 32 bits.
+pub fn path_delay_us(
+    event: &TraceEvent,
+    hop_count: u8,
+    first: (Option<u32>, Option<u32>),
+    last: (Option<u32>, Option<u32>),
+) -> Option<u32> {
+    if event.dex || event.loopback || hop_count < 2 {
+        return None;
+    }
+    let format = TsFormat::from_u8(event.tsformat.unwrap_or(POSIX))?;
+    let from = time_ns(format, first.0, first.1, event.tai_offset_s)?;
+    let to = time_ns(format, last.0, last.1, event.tai_offset_s)?;
+    let delay_ns = to.checked_sub(from).filter(|&d| d >= 0)?;
+    u32::try_from(delay_ns / 1000).ok()
+}
+
+const NS_PER_SEC: i128 = 1_000_000_000;
+
+/// A node's receive time from its timestamp fields (seconds, fraction) in `format`, in ns
+/// since the Unix epoch; `None` when either field is missing or unavailable.
+pub fn time_ns(
+    format: TsFormat,
+    secs: Option<u32>,
+    frac: Option<u32>,
+    tai_offset_s: i64,
+) -> Option<i128> {
+    let (secs, frac) = secs.zip(frac)?;
+    // Each field is all ones when the node had no time for it (RFC 9197 §4.4.2.3).
+    if secs == u32::MAX || frac == u32::MAX {
+        return None;
+    }
+    let (unix_secs, nanos) = format.join(secs, frac, tai_offset_s)?;
+    Some(i128::from(unix_secs) * NS_PER_SEC + i128::from(nanos))
+}
 
 /// `ioamTimestampFormat` of an event without the attribute: POSIX.
 const POSIX: u8 = ioam_uapi::tsformat::POSIX;
@@ -107,7 +158,7 @@ pub fn event_records(event: &TraceEvent, pen: u32) -> Result<EventRecords, Recor
         .collect::<Result<_, _>>()?;
     Ok(EventRecords {
         path: Record {
-            template_id: PATH_TEMPLATE_ID,
+            template_id: decoded.path_template_id(),
             fields: path,
         },
         hops,
@@ -151,7 +202,7 @@ impl Decoded<'_> {
         let decoded = self;
         let start = out.len();
         let written = out
-            .push_with(PATH_TEMPLATE_ID, |bytes| {
+            .push_with(decoded.path_template_id(), |bytes| {
                 decoded.path_fields(&mut ValueWriter(bytes))
             })
             .and_then(|()| {
@@ -190,6 +241,8 @@ pub struct RawTrace<'a> {
     data: &'a [u8],
     layout: Layout,
     hop_count: u8,
+    /// The path's delay in microseconds, if it gives one ([`path_delay_us`]).
+    path_delay_us: Option<u32>,
 }
 
 /// Where a trace type's fields are in its node entries, and the template of its per-hop
@@ -307,14 +360,25 @@ impl<'a> RawTrace<'a> {
         }
         let hop_count = u8::try_from(data.len() / layout.node_size).ok()?;
         let common = Common::of(event, pen, namespace, trace_type);
-        Some(RawTrace {
+        let mut raw = RawTrace {
             common_bytes: common.encoded(),
             common,
             tsformat: event.tsformat.unwrap_or(POSIX),
             data,
             layout,
             hop_count,
-        })
+            path_delay_us: None,
+        };
+        if let (Some(first), Some(last)) = (raw.nodes().next(), raw.nodes().next_back()) {
+            raw.path_delay_us =
+                path_delay_us(event, hop_count, raw.timestamp(first), raw.timestamp(last));
+        }
+        Some(raw)
+    }
+
+    /// The template of the path record.
+    pub fn path_template_id(&self) -> u16 {
+        path_template_id(self.path_delay_us)
     }
 
     pub fn namespace(&self) -> u16 {
@@ -351,7 +415,7 @@ impl<'a> RawTrace<'a> {
 
     /// [`write_event_records`] of the event.
     pub fn write_records(&self, out: &mut EncodedRecords) -> Result<(), RecordError> {
-        out.push_with(PATH_TEMPLATE_ID, |bytes| {
+        out.push_with(self.path_template_id(), |bytes| {
             self.write_path(bytes);
             Ok::<(), RecordError>(())
         })?;
@@ -394,7 +458,12 @@ impl<'a> RawTrace<'a> {
     pub fn path_record_len(&self) -> usize {
         let list_len = self.list_len();
         let prefix = if list_len < 255 { 1 } else { 3 };
-        COMMON_LEN + 1 + prefix + list_len
+        let delay = if self.path_delay_us.is_some() {
+            PATH_DELAY_LEN
+        } else {
+            0
+        };
+        COMMON_LEN + 1 + delay + prefix + list_len
     }
 
     /// Appends the path record.
@@ -405,6 +474,11 @@ impl<'a> RawTrace<'a> {
         out.reserve(self.path_record_len());
         out.extend_from_slice(&self.common_bytes);
         out.push(self.hop_count);
+        if let Some(delay) = self.path_delay_us {
+            // Mean, minimum and maximum of a one-packet flow.
+            let d = delay.to_be_bytes();
+            out.extend_from_slice(&[d, d, d].concat());
+        }
         // A variable-length field (RFC 7011 §7): 255 and a 2-octet length from 255 on.
         match u8::try_from(list_len) {
             Ok(short) if short < 255 => out.push(short),
@@ -547,6 +621,8 @@ pub struct Decoded<'a> {
     hop_count: u8,
     tsformat: u8,
     hop_template_id: u16,
+    /// The path's delay in microseconds, if it gives one ([`path_delay_us`]).
+    path_delay_us: Option<u32>,
 }
 
 impl<'a> Decoded<'a> {
@@ -571,13 +647,27 @@ impl<'a> Decoded<'a> {
         entries.reverse();
         let hop_count =
             u8::try_from(entries.len()).map_err(|_| RecordError::TooManyNodes(entries.len()))?;
+        let time =
+            |node: Option<&ParsedNode<'_>>| node.map_or((None, None), |n| (n.ts_secs, n.ts_frac));
+        let path_delay_us = path_delay_us(
+            event,
+            hop_count,
+            time(entries.first()),
+            time(entries.last()),
+        );
         Ok(Decoded {
             common: Common::of(event, pen, namespace, trace_type),
             entries,
             hop_count,
             tsformat: event.tsformat.unwrap_or(POSIX),
             hop_template_id: hop_template_id(trace_type),
+            path_delay_us,
         })
+    }
+
+    /// The template of the path record.
+    pub fn path_template_id(&self) -> u16 {
+        path_template_id(self.path_delay_us)
     }
 
     fn path_fields(&self, sink: &mut impl FieldSink) -> Result<(), EncodeError> {
@@ -613,6 +703,16 @@ impl<'a> Decoded<'a> {
             elements::HOP_COUNT.spec(common.pen),
             Value::U8(self.hop_count),
         )?;
+        if let Some(delay) = self.path_delay_us {
+            // Mean, minimum and maximum of a one-packet flow.
+            for spec in [
+                elements::PATH_DELAY_MEAN,
+                elements::PATH_DELAY_MIN,
+                elements::PATH_DELAY_MAX,
+            ] {
+                sink.add(spec, Value::U32(delay))?;
+            }
+        }
         sink.add(BASIC_LIST, list)
     }
 
@@ -689,6 +789,17 @@ struct Common {
 /// Octets of the common fields: kind (1), namespace (2), trace type (4), flags (1), the
 /// addresses (2 x 16) and the flow label (4).
 const COMMON_LEN: usize = 8 + 16 + 16 + 4;
+
+/// Octets of a path record's delay: the three RFC 9951 elements of 4 octets.
+const PATH_DELAY_LEN: usize = 3 * 4;
+
+/// The template of a path record whose path gives the delay `path_delay_us`, or none.
+fn path_template_id(path_delay_us: Option<u32>) -> u16 {
+    match path_delay_us {
+        Some(_) => PATH_DELAY_TEMPLATE_ID,
+        None => PATH_TEMPLATE_ID,
+    }
+}
 
 /// Fields of a per-hop record with every node field: its vector is allocated once.
 const MAX_HOP_FIELDS: usize = 27;
@@ -921,6 +1032,105 @@ mod tests {
             Some(&Value::Octets(vec![0; 16]))
         );
         Ok(())
+    }
+
+    /// An event of trace type node id + timestamps (bits 0, 2, 3) whose nodes, in path
+    /// order, received the packet at `(secs, frac)`.
+    fn timed(nodes: &[(u32, u32)]) -> TraceEvent {
+        let data = nodes
+            .iter()
+            .enumerate()
+            .rev()
+            .flat_map(|(i, &(secs, frac))| {
+                let id = u8::try_from(i + 1).unwrap_or(u8::MAX);
+                let mut entry = vec![64 - id, 0, 0, id];
+                entry.extend(secs.to_be_bytes());
+                entry.extend(frac.to_be_bytes());
+                entry
+            })
+            .collect();
+        event(trace_bit(0) | trace_bit(2) | trace_bit(3), data)
+    }
+
+    #[test]
+    fn path_delay_from_the_first_node_to_the_last() -> Result<(), RecordError> {
+        const S: u32 = 1_796_392_800;
+        // POSIX: microseconds; across a second; the middle node's time plays no part.
+        let trace = timed(&[(S, 999_990), (S + 5, 0), (S + 1, 40)]);
+        let path = event_records(&trace, PEN)?.path;
+        assert_eq!(path.template_id, PATH_DELAY_TEMPLATE_ID);
+        for spec in [
+            elements::PATH_DELAY_MEAN,
+            elements::PATH_DELAY_MIN,
+            elements::PATH_DELAY_MAX,
+        ] {
+            assert_eq!(path.value(&spec), Some(&Value::U32(50)));
+        }
+        // The delay comes before the list, which stays last.
+        assert_eq!(path.fields.last().map(|(spec, _)| *spec), Some(BASIC_LIST));
+        // PTP (nanoseconds): truncated to whole microseconds.
+        let ptp = TraceEvent {
+            tsformat: Some(1),
+            tai_offset_s: 37,
+            ..timed(&[(S, 999_999_000), (S + 1, 1_500)])
+        };
+        assert_eq!(path_delay_of(&ptp), Some(2));
+        // No delay: the path template, without the elements.
+        let none = [
+            // One node.
+            timed(&[(S, 10)]),
+            // A time marked unavailable.
+            timed(&[(S, 10), (u32::MAX, u32::MAX)]),
+            timed(&[(S, u32::MAX), (S, 20)]),
+            // The last node's clock behind the first's (by less than a microsecond too).
+            timed(&[(S, 20), (S, 19)]),
+            TraceEvent {
+                tsformat: Some(1),
+                ..timed(&[(S, 1_000), (S, 500)])
+            },
+            // More than 32 bits of microseconds (71 minutes).
+            timed(&[(S, 0), (S + 4295, 0)]),
+            // A fraction out of range for POSIX.
+            timed(&[(S, 0), (S, 1_000_000)]),
+            // Not a trace's path to this node.
+            TraceEvent {
+                dex: true,
+                ..timed(&[(S, 0), (S, 1)])
+            },
+            TraceEvent {
+                loopback: true,
+                ..timed(&[(S, 0), (S, 1)])
+            },
+            // A timestamp format this version does not know.
+            TraceEvent {
+                tsformat: Some(3),
+                ..timed(&[(S, 0), (S, 1)])
+            },
+        ];
+        for trace in &none {
+            let path = event_records(trace, PEN)?.path;
+            assert_eq!(path.template_id, PATH_TEMPLATE_ID, "{trace:?}");
+            assert_eq!(path.value(&elements::PATH_DELAY_MEAN), None);
+        }
+        // Seconds alone (no fraction): none either.
+        let coarse = event(
+            trace_bit(0) | trace_bit(2),
+            vec![63, 0, 0, 2, 0, 0, 0, 9, 64, 0, 0, 1, 0, 0, 0, 1],
+        );
+        assert_eq!(path_delay_of(&coarse), None);
+        Ok(())
+    }
+
+    /// The path record's mean delay of `event`.
+    fn path_delay_of(event: &TraceEvent) -> Option<u32> {
+        match event_records(event, PEN)
+            .ok()?
+            .path
+            .value(&elements::PATH_DELAY_MEAN)
+        {
+            Some(Value::U32(delay)) => Some(*delay),
+            _ => None,
+        }
     }
 
     #[test]

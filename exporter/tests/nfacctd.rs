@@ -85,6 +85,14 @@ fn nfacctd_stores_the_node_data_of_a_known_trace() {
     );
     assert_eq!(path["ip_src"], SRC.to_string().as_str(), "{path}");
     assert_eq!(path["ip_dst"], DST.to_string().as_str(), "{path}");
+    // RFC 9951's path delay: the third node received the packet 2 µs after the first.
+    for key in [
+        "path_delay_mean_delta_microseconds",
+        "path_delay_min_delta_microseconds",
+        "path_delay_max_delta_microseconds",
+    ] {
+        assert_eq!(path[key], "2", "{key}: {path}");
+    }
 
     // Unavailable fields arrive as all ones at their IOAM widths.
     let dex = find(&records, &[DEX, HOP_RECORD]);

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use common::*;
 use ioam_exporter::ipfix::session::SessionConfig;
-use ioam_exporter::records::{hop_template_id, PATH_TEMPLATE_ID};
+use ioam_exporter::records::{hop_template_id, PATH_DELAY_TEMPLATE_ID};
 
 const EVENTS: usize = 30;
 const HOPS: u8 = 3;
@@ -97,11 +97,11 @@ fn tshark_decodes_the_stream_cleanly() {
         ],
     );
     let first = fields.lines().next().unwrap_or_default();
-    let hop_template = hop_template_id(TRACE_TYPE);
-    assert_eq!(
-        first,
-        format!("{DOMAIN}\t{PATH_TEMPLATE_ID},{hop_template}")
-    );
+    // In the order of their ids (the session keeps templates so).
+    let mut templates = [PATH_DELAY_TEMPLATE_ID, hop_template_id(TRACE_TYPE)];
+    templates.sort();
+    let [a, b] = templates;
+    assert_eq!(first, format!("{DOMAIN}\t{a},{b}"));
     assert!(fields
         .lines()
         .skip(1)
@@ -120,6 +120,11 @@ fn tshark_decodes_the_stream_cleanly() {
     // The first node's id and namespace data, as tshark shows unknown elements.
     assert!(decoded.contains("Type 8: Value (hex bytes): 00 ab cd 01"));
     assert!(decoded.contains("Type 14: Value (hex bytes): de ad 00 03"));
+    // The path's delay (RFC 9951's elements, which this tshark does not name yet): the
+    // last node received the packet 2 µs after the first.
+    for element in 530..=532 {
+        assert!(decoded.contains(&format!("Type {element}: Value (hex bytes): 00 00 00 02")));
+    }
     // The packet's flow, in the IANA elements tshark names.
     assert!(decoded.contains(&format!("SrcAddr: {SRC}")));
     assert!(decoded.contains(&format!("DstAddr: {DST}")));

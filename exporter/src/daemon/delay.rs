@@ -17,7 +17,7 @@ use ioam_wire::timestamp::TsFormat;
 use ioam_wire::trace::{node_len, trace_bit};
 use ioamctl::trace::TraceEvent;
 
-const NS_PER_SEC: i128 = 1_000_000_000;
+use crate::records::time_ns;
 
 /// The delay of one pair of consecutive nodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,22 +159,6 @@ fn node_id(node: &ParsedNode<'_>) -> Option<u64> {
 /// The node's receive time in ns since the Unix epoch, or `None` when unavailable.
 pub fn receive_time_ns(format: TsFormat, node: &ParsedNode<'_>, tai_offset_s: i64) -> Option<i128> {
     time_ns(format, node.ts_secs, node.ts_frac, tai_offset_s)
-}
-
-/// [`receive_time_ns`] of a node's timestamp fields.
-pub fn time_ns(
-    format: TsFormat,
-    secs: Option<u32>,
-    frac: Option<u32>,
-    tai_offset_s: i64,
-) -> Option<i128> {
-    let (secs, frac) = secs.zip(frac)?;
-    // Each field is all ones when the node had no time for it (RFC 9197 §4.4.2.3).
-    if secs == u32::MAX || frac == u32::MAX {
-        return None;
-    }
-    let (unix_secs, nanos) = format.join(secs, frac, tai_offset_s)?;
-    Some(i128::from(unix_secs) * NS_PER_SEC + i128::from(nanos))
 }
 
 #[cfg(test)]

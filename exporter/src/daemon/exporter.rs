@@ -17,7 +17,7 @@ use ioamctl::trace::TraceEvent;
 use crate::ipfix::session::Session;
 use crate::ipfix::template::{EncodedRecords, Template};
 use crate::records::{
-    decode_event, event_records, Layouts, RawTrace, RecordError, PATH_TEMPLATE_ID,
+    decode_event, event_records, is_path_template, Layouts, RawTrace, RecordError,
 };
 
 use super::batch::Batch;
@@ -163,16 +163,17 @@ impl<T: Transport> Exporter<T> {
             // the batch, as the records one by one would go (no flush between them).
             let hop_template_id = raw.hop_template_id();
             let hops = raw.nodes().len();
-            let lens = std::iter::once((PATH_TEMPLATE_ID, raw.path_record_len())).chain(
+            let path_template_id = raw.path_template_id();
+            let lens = std::iter::once((path_template_id, raw.path_record_len())).chain(
                 std::iter::repeat_n((hop_template_id, raw.hop_record_len()), hops),
             );
-            if self.session.knows_template(PATH_TEMPLATE_ID)
+            if self.session.knows_template(path_template_id)
                 && (hops == 0 || self.session.knows_template(hop_template_id))
                 && self.batch.fits_all(lens)
             {
                 let at = now.monotonic;
                 self.batch
-                    .push_with(PATH_TEMPLATE_ID, at, |out| raw.write_path(out));
+                    .push_with(path_template_id, at, |out| raw.write_path(out));
                 for (node, index) in raw.nodes().zip(0u8..) {
                     self.batch.push_with(hop_template_id, at, |out| {
                         raw.write_hop(index, node, out);
@@ -434,7 +435,7 @@ impl<T: Transport> Exporter<T> {
 /// Records of these template ids, and path records among them.
 fn count_paths(template_ids: impl Iterator<Item = u16>) -> (u64, u64) {
     template_ids.fold((0, 0), |(all, paths), template_id| {
-        (all + 1, paths + u64::from(template_id == PATH_TEMPLATE_ID))
+        (all + 1, paths + u64::from(is_path_template(template_id)))
     })
 }
 

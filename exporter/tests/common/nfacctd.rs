@@ -32,6 +32,9 @@ pub const AGGREGATE: &[&str] = &[
     "ioam_namespace_data_wide",
     "ioam_snapshot_schema_id",
     "ioam_snapshot_data",
+    "path_delay_mean_delta_microseconds",
+    "path_delay_min_delta_microseconds",
+    "path_delay_max_delta_microseconds",
 ];
 
 /// nfacctd, stopped (with its plugin) when dropped.
