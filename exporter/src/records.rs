@@ -55,29 +55,42 @@ pub fn path_delay_us(
         return None;
     }
     let format = TsFormat::from_u8(event.tsformat.unwrap_or(POSIX))?;
-    let from = time_ns(format, first.0, first.1, event.tai_offset_s)?;
-    let to = time_ns(format, last.0, last.1, event.tai_offset_s)?;
-    let delay_ns = to.checked_sub(from).filter(|&d| d >= 0)?;
+    let (from_s, from_ns) = node_time(format, first.0, first.1, event.tai_offset_s)?;
+    let (to_s, to_ns) = node_time(format, last.0, last.1, event.tai_offset_s)?;
+    // In 64 bits (a 128-bit division is a library call): seconds from 32-bit fields.
+    let delay_ns = to_s
+        .checked_sub(from_s)?
+        .checked_mul(1_000_000_000)?
+        .checked_add(i64::from(to_ns) - i64::from(from_ns))
+        .filter(|&d| d >= 0)?;
     u32::try_from(delay_ns / 1000).ok()
 }
 
-const NS_PER_SEC: i128 = 1_000_000_000;
+/// A node's receive time from its timestamp fields (seconds, fraction) in `format`: seconds
+/// since the Unix epoch and nanoseconds; `None` when either field is missing or unavailable.
+fn node_time(
+    format: TsFormat,
+    secs: Option<u32>,
+    frac: Option<u32>,
+    tai_offset_s: i64,
+) -> Option<(i64, u32)> {
+    let (secs, frac) = secs.zip(frac)?;
+    // Each field is all ones when the node had no time for it (RFC 9197 §4.4.2.3).
+    if secs == u32::MAX || frac == u32::MAX {
+        return None;
+    }
+    format.join(secs, frac, tai_offset_s)
+}
 
-/// A node's receive time from its timestamp fields (seconds, fraction) in `format`, in ns
-/// since the Unix epoch; `None` when either field is missing or unavailable.
+/// [`node_time`] in ns since the Unix epoch.
 pub fn time_ns(
     format: TsFormat,
     secs: Option<u32>,
     frac: Option<u32>,
     tai_offset_s: i64,
 ) -> Option<i128> {
-    let (secs, frac) = secs.zip(frac)?;
-    // Each field is all ones when the node had no time for it (RFC 9197 §4.4.2.3).
-    if secs == u32::MAX || frac == u32::MAX {
-        return None;
-    }
-    let (unix_secs, nanos) = format.join(secs, frac, tai_offset_s)?;
-    Some(i128::from(unix_secs) * NS_PER_SEC + i128::from(nanos))
+    let (unix_secs, nanos) = node_time(format, secs, frac, tai_offset_s)?;
+    Some(i128::from(unix_secs) * 1_000_000_000 + i128::from(nanos))
 }
 
 /// `ioamTimestampFormat` of an event without the attribute: POSIX.
@@ -286,6 +299,12 @@ fn field_offset(trace_type: u32, bit: u32) -> Option<usize> {
 }
 
 impl Layout {
+    /// The timestamp fields (bits 2 and 3) of the node entry at the start of `node`.
+    fn timestamp(&self, node: &[u8]) -> (Option<u32>, Option<u32>) {
+        let word = |offset: Option<usize>| offset.map(|o| u32::from_be_bytes(at::<4>(node, o)));
+        (word(self.ts_secs), word(self.ts_frac))
+    }
+
     /// The layout of the 24-bit `trace_type`, if its nodes are written as they are: no
     /// snapshot, and some bytes a node.
     pub fn of(trace_type: u32) -> Option<Layout> {
@@ -360,20 +379,25 @@ impl<'a> RawTrace<'a> {
         }
         let hop_count = u8::try_from(data.len() / layout.node_size).ok()?;
         let common = Common::of(event, pen, namespace, trace_type);
-        let mut raw = RawTrace {
+        // Only a type with both timestamp fields gives a delay: the first node in path order
+        // is the last entry of the data, the last node the first.
+        let path_delay_us = match (layout.ts_secs, layout.ts_frac) {
+            (Some(_), Some(_)) => {
+                let first = data.len().saturating_sub(layout.node_size);
+                let time = |at: usize| layout.timestamp(data.get(at..).unwrap_or_default());
+                path_delay_us(event, hop_count, time(first), time(0))
+            }
+            _ => None,
+        };
+        Some(RawTrace {
             common_bytes: common.encoded(),
             common,
             tsformat: event.tsformat.unwrap_or(POSIX),
             data,
             layout,
             hop_count,
-            path_delay_us: None,
-        };
-        if let (Some(first), Some(last)) = (raw.nodes().next(), raw.nodes().next_back()) {
-            raw.path_delay_us =
-                path_delay_us(event, hop_count, raw.timestamp(first), raw.timestamp(last));
-        }
-        Some(raw)
+            path_delay_us,
+        })
     }
 
     /// The template of the path record.
@@ -409,8 +433,7 @@ impl<'a> RawTrace<'a> {
 
     /// The timestamp fields (bits 2 and 3) of `node`.
     pub fn timestamp(&self, node: &[u8]) -> (Option<u32>, Option<u32>) {
-        let word = |offset: Option<usize>| offset.map(|o| u32::from_be_bytes(at::<4>(node, o)));
-        (word(self.layout.ts_secs), word(self.layout.ts_frac))
+        self.layout.timestamp(node)
     }
 
     /// [`write_event_records`] of the event.
@@ -476,8 +499,8 @@ impl<'a> RawTrace<'a> {
         out.push(self.hop_count);
         if let Some(delay) = self.path_delay_us {
             // Mean, minimum and maximum of a one-packet flow.
-            let d = delay.to_be_bytes();
-            out.extend_from_slice(&[d, d, d].concat());
+            let [a, b, c, d] = delay.to_be_bytes();
+            out.extend_from_slice(&[a, b, c, d, a, b, c, d, a, b, c, d]);
         }
         // A variable-length field (RFC 7011 §7): 255 and a 2-octet length from 255 on.
         match u8::try_from(list_len) {
