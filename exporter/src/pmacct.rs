@@ -14,6 +14,7 @@ use crate::elements::{
     DataType, Element, BASIC_LIST, ENTERPRISE_ELEMENTS, FLOW_LABEL_IPV6, PATH_DELAY_MAX,
     PATH_DELAY_MEAN, PATH_DELAY_MIN,
 };
+use crate::ipfix::field::FieldSpecifier;
 
 /// The primitive of the IANA `flowLabelIPv6`, which nfacctd does not name itself (its
 /// `src_host` and `dst_host` are the packet's addresses).
@@ -21,7 +22,7 @@ pub const FLOW_LABEL_PRIMITIVE: &str = "ipv6_flow_label";
 
 /// The primitives of RFC 9951's path delay elements, which nfacctd 1.7 does not name, with
 /// their IANA names.
-pub const PATH_DELAY_PRIMITIVES: [(&str, &str, crate::ipfix::field::FieldSpecifier); 3] = [
+pub const PATH_DELAY_PRIMITIVES: [(&str, &str, FieldSpecifier); 3] = [
     (
         "path_delay_mean_delta_microseconds",
         "pathDelayMeanDeltaMicroseconds",
