@@ -4,8 +4,9 @@
 //! taken by the egress hook when the same packet leaves. A forwarded packet goes from one hook
 //! to the other on one CPU, in one softirq; with list receive (GRO, `gro_normal_batch`
 //! packets at a time) a batch passes the receive hook before the first of it is forwarded,
-//! hence a ring. A packet that never leaves is overwritten in time, and its entry forgotten as
-//! soon as the receive hook sees another packet at its address.
+//! hence a ring. A packet that never leaves is overwritten in time; its entry is forgotten as
+//! soon as the receive hook sees another packet at its address, or shadowed by that packet's
+//! newer entry: the egress looks from the newest entry back.
 
 use kernel::{
     prelude::*,
@@ -35,6 +36,16 @@ pub(crate) struct Ring {
 }
 
 impl Ring {
+    /// The slot of the newest entry at address `skb`. The newest first: a packet is most
+    /// often taken right after it was parked, and an entry at its address left by an older
+    /// packet that never left is shadowed by its own.
+    fn newest(&self, skb: usize) -> Option<usize> {
+        let newest = usize::from(self.next).wrapping_add(RING_LEN - 1);
+        (0..RING_LEN)
+            .map(|age| newest.wrapping_sub(age) % RING_LEN)
+            .find(|&i| self.skbs.get(i) == Some(&skb))
+    }
+
     /// Forgets the entries at address `skb`.
     fn forget(&mut self, skb: usize) {
         for addr in self.skbs.iter_mut().filter(|a| **a == skb) {
@@ -63,8 +74,10 @@ impl EgressSlots {
     /// ring, over its oldest packet; whether there was anything to park. Every packet the
     /// receive hook processes comes here, parked or not (`None`: no entry): an entry left at
     /// its address by a packet that never left (dropped, delivered elsewhere, or gone before
-    /// the egress hook was registered) is forgotten, so that the egress cannot take it for
-    /// this one. Nothing when bottom halves are on (the receive hook always runs with them off).
+    /// the egress hook was registered) is forgotten, or shadowed by this one's, so that the
+    /// egress cannot take it for this one. (A packet the receive hook never saw, generated
+    /// here, can meet such an entry: `complete` checks its length and trace header first.)
+    /// Nothing when bottom halves are on (the receive hook always runs with them off).
     pub(crate) fn park(
         &self,
         parked: Option<Parked>,
@@ -87,7 +100,7 @@ impl EgressSlots {
         parked.has_received = received_ns.is_some();
         BhOff::with(|bh| {
             self.rings.with_local(bh, |ring| {
-                ring.forget(skb);
+                // No need to forget an older entry at this address: this one shadows it.
                 let i = usize::from(ring.next) % RING_LEN;
                 if let (Some(addr), Some(slot)) = (ring.skbs.get_mut(i), ring.packets.get_mut(i)) {
                     *addr = skb;
@@ -107,8 +120,7 @@ impl EgressSlots {
         let skb = pkt.skb().raw() as usize;
         BhOff::with(|bh| {
             self.rings.with_local(bh, |ring| {
-                // One entry at most per address (`park` forgets older ones).
-                let i = ring.skbs.iter().position(|&a| a == skb)?;
+                let i = ring.newest(skb)?;
                 if let Some(addr) = ring.skbs.get_mut(i) {
                     *addr = 0;
                 }
