@@ -619,6 +619,16 @@ test_export_ipfix() {
 	sys.exit(f"wanted {want}, got {got}")
 	EOF
 		fail "prometheus: $(cat "$dir/prometheus.check") $(tail -3 "$dir/prometheus.log")"
+	# Packets A forwards: A records when it received them, T2's path records carry the delay
+	# from there (RFC 9951). From S behind A; R does not route the replies back.
+	setup_ns S
+	ip link add s0 netns "$S" type veth peer name back netns "$A"
+	ip -n "$S" addr add 2001:db8:99::2/64 dev s0 nodad
+	ip -n "$A" addr add 2001:db8:99::1/64 dev back nodad
+	ip -n "$S" link set s0 up
+	ip -n "$A" link set back up
+	ip -n "$S" -6 route add default via 2001:db8:99::1
+	ip netns exec "$S" ping -6 -q -c 3 -i 0.05 -W 1 "$DST" >/dev/null 2>&1 || true
 	kill "$prometheus"
 	wait "$prometheus" 2>/dev/null || true
 	kill -TERM "$exporter"
@@ -643,10 +653,19 @@ test_export_ipfix() {
 	    except FileNotFoundError:
 	        pass
 	    # nfacctd 1.7.7 prints its custom primitives as strings.
-	    if all(any(all(r.get(k) == str(v) for k, v in w.items()) for r in records) for w in want):
+	    # S's packets: path records with the delay from A to T2 (one packet each: the three
+	    # equal), at least a microsecond (records of equal delays are aggregated).
+	    delays = [
+	        {k: r.get("path_delay_%s_delta_microseconds" % k) for k in ("mean", "min", "max")}
+	        for r in records
+	        if r.get("ip_src") == "2001:db8:99::2" and r.get("ioam_hop_count") == "3"
+	    ]
+	    if (all(any(all(r.get(k) == str(v) for k, v in w.items()) for r in records) for w in want)
+	            and delays
+	            and all(d["mean"] == d["min"] == d["max"] and int(d["mean"] or 0) >= 1 for d in delays)):
 	        sys.exit(0)
 	    time.sleep(0.1)
-	sys.exit(f"wanted {want} among {records}")
+	sys.exit(f"wanted {want} and the path delays of the forwarded packets among {records}")
 	EOF
 		fail "collector: $(cat "$dir/records.check")"
 	kill -KILL -- -"$nfacctd"
