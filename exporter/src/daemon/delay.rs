@@ -156,11 +156,6 @@ fn node_id(node: &ParsedNode<'_>) -> Option<u64> {
         .or(node.hop_limit_node_id_wide.map(|(_, id)| id))
 }
 
-/// The node's receive time in ns since the Unix epoch, or `None` when unavailable.
-pub fn receive_time_ns(format: TsFormat, node: &ParsedNode<'_>, tai_offset_s: i64) -> Option<i128> {
-    time_ns(format, node.ts_secs, node.ts_frac, tai_offset_s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
