@@ -331,8 +331,11 @@ impl<'n, 'a> Entry<'n, 'a> {
         if let Some((h, sc_data)) = self.oss {
             w.put_array(h.to_bytes());
             w.put(sc_data);
-            // Zero-pad the data to whole words: what is left of the region.
-            w.0.fill(0);
+            // Zero-pad the data to whole words: what is left of the region (mostly nothing:
+            // no call then).
+            if !w.0.is_empty() {
+                w.0.fill(0);
+            }
         }
     }
 }
