@@ -71,6 +71,20 @@ chain_topology() {
 }
 
 # ns_of K: the network namespace of node K.
+# stub_network VAR NODE: a new namespace (its name in VAR) on 2001:db8:99::/64 behind the
+# namespace NODE, through which it is routed: NODE's device `stub` has ::1, its `left` ::2.
+stub_network() {
+	local ns
+	setup_ns "$1"
+	ns=${!1}
+	ip link add stub netns "$2" type veth peer name left netns "$ns"
+	ip -n "$2" addr add 2001:db8:99::1/64 dev stub nodad
+	ip -n "$ns" addr add 2001:db8:99::2/64 dev left nodad
+	ip -n "$2" link set stub up
+	ip -n "$ns" link set left up
+	ip -n "$ns" -6 route add default via 2001:db8:99::1
+}
+
 ns_of() { local v=${NODES[$1]}; echo "${!v}"; }
 
 # genl_in NS ARGS...: the raw generic netlink client in NS.

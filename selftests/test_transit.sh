@@ -343,13 +343,7 @@ test_interface_switch() {
 # the domain to D, without IOAM. An inline trace to R is filled by R as the destination.
 test_decap_and_domain_edge() {
 	chain_topology 1
-	setup_ns D
-	ip link add right netns "$R" type veth peer name left netns "$D"
-	ip -n "$R" addr add 2001:db8:99::1/64 dev right nodad
-	ip -n "$D" addr add 2001:db8:99::2/64 dev left nodad
-	ip -n "$R" link set right up
-	ip -n "$D" link set left up
-	ip -n "$D" -6 route add default via 2001:db8:99::1
+	stub_network D "$R"
 	ip -n "$T1" -6 route add 2001:db8:99::/64 via 2001:db8:2::2
 	ip netns exec "$R" sysctl -qw net.ipv6.conf.left.ioam6_enabled=1
 	ip -n "$A" -6 route add 2001:db8:99::/64 encap ioam6 mode encap tundst "$DST" \
@@ -621,13 +615,7 @@ test_export_ipfix() {
 		fail "prometheus: $(cat "$dir/prometheus.check") $(tail -3 "$dir/prometheus.log")"
 	# Packets A forwards: A records when it received them, T2's path records carry the delay
 	# from there (RFC 9951). From S behind A; R does not route the replies back.
-	setup_ns S
-	ip link add s0 netns "$S" type veth peer name back netns "$A"
-	ip -n "$S" addr add 2001:db8:99::2/64 dev s0 nodad
-	ip -n "$A" addr add 2001:db8:99::1/64 dev back nodad
-	ip -n "$S" link set s0 up
-	ip -n "$A" link set back up
-	ip -n "$S" -6 route add default via 2001:db8:99::1
+	stub_network S "$A"
 	ip netns exec "$S" ping -6 -q -c 3 -i 0.05 -W 1 "$DST" >/dev/null 2>&1 || true
 	kill "$prometheus"
 	wait "$prometheus" 2>/dev/null || true
