@@ -269,8 +269,8 @@ test_freq() {
 	count_traced 7 7 50
 	count_traced 1 1000000 20
 	count_traced 2 5 23
-	# Encapsulation at the output stage (tundst routed elsewhere) and at xmit (through the
-	# route itself): each packet counted once in the window either way.
+	# The outer packet going on along the route itself, and rerouted to tundst: each packet
+	# counted once in the window either way.
 	count_traced 3 7 70 mode encap tundst $DST
 	count_traced 2 5 23 mode auto tundst $DST
 	# tundst routed elsewhere (a plain host route): traffic to C's other address.
@@ -298,9 +298,8 @@ test_tcp_transfer() {
 		tcp_transfer "$A" "$C" "$DST" $port 10
 		port=$((port + 1))
 	done
-	# freq 1/2 through the route itself: the output stage decides for each (GSO) packet once,
-	# the transmit stage encapsulates exactly the picked ones (the decision travels in the
-	# packet, to its segments too): traced and not sampled alternate.
+	# freq 1/2 through the route itself: each (GSO) packet is decided once and the picked ones
+	# encapsulated: traced and not sampled alternate.
 	local traced not_sampled
 	traced=$(stat "$A" encap_traced) not_sampled=$(stat "$A" encap_not_sampled)
 	encap_route freq 1/2 mode encap tundst $DST trace prealloc type 0xfff002 ns 123 size 72
@@ -410,12 +409,12 @@ hbh_counts() {
 		sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | paste -sd' '
 }
 
-# Which netfilter hooks see the Hop-by-Hop header the node adds. Encap to a tundst routed
-# elsewhere happens at the output stage and sends the outer packet through dst_output(), so
-# POSTROUTING sees it with the header (OUTPUT saw the inner one); inline insertion, and encap to
-# a tundst reached through the route itself, happen at the transmit stage, after POSTROUTING,
-# so neither hook sees the header. (The kernel's own lightweight tunnels behave alike: what
-# one adds at its xmit stage passes no hook.)
+# Which netfilter hooks see the Hop-by-Hop header the node adds. Every packet gets it at the
+# route's transmit stage, after POSTROUTING; an outer packet to a tundst routed elsewhere is
+# then sent there through dst_output(), so POSTROUTING sees it with the header (OUTPUT and
+# POSTROUTING saw the inner one without); inline insertion, and an outer packet going on along
+# the route itself, pass neither hook with it. (The kernel's own lightweight tunnels behave
+# alike: what one adds at its xmit stage passes no hook.)
 test_netfilter_hooks() {
 	command -v nft >/dev/null || fail "nft not found (scripts/provision.sh installs nftables)"
 	encap_topology
@@ -430,14 +429,14 @@ test_netfilter_hooks() {
 	encap_route mode inline trace prealloc type 0x800000 ns 123 size 4
 	expect_trace 3 --mode inline --ns 123 --type 0x800000 --size 4 --node "$A_NODE"
 	check_eq "inline: packets with the header seen in OUTPUT, POSTROUTING" "0 0" "$(hbh_counts "$A")"
-	# tundst routed elsewhere: encapsulated at the output stage.
+	# tundst routed elsewhere: the outer packet is rerouted there.
 	ip -n "$A" -6 route add "$DST/128" via 2001:db8:1::2 dev a0
 	encap_route mode encap tundst "$DST" trace prealloc type 0x800000 ns 123 size 4
 	local enc=(--mode encap --outer-src 2001:db8:1::1 --outer-dst "$DST" --ns 123 --type 0x800000
 		--size 4 --node "$A_NODE")
 	PING_TO=2001:db8:2::5 expect_trace 3 "${enc[@]}"
 	check_eq "encap: packets with the header seen in OUTPUT, POSTROUTING" "0 3" "$(hbh_counts "$A")"
-	# tundst reached through the route itself: encapsulated at the transmit stage.
+	# tundst reached through the route itself: the outer packet goes on along it.
 	ip -n "$A" -6 route del "$DST/128"
 	PING_TO=2001:db8:2::5 expect_trace 3 "${enc[@]}"
 	check_eq "encap at the transmit stage: no more seen" "0 3" "$(hbh_counts "$A")"

@@ -15,7 +15,7 @@ use kernel::{
     sync::atomic::{Atomic, Relaxed},
 };
 
-use self::tunnel::{TunnelFinding, TunnelPath};
+use self::tunnel::TunnelFinding;
 use crate::{
     ioam::{
         node::{self, Arrival},
@@ -23,7 +23,7 @@ use crate::{
     },
     net::{
         dst::DstCache,
-        lwt::{Encap, EncapAttrs, EncapType, OutputContext},
+        lwt::{Encap, EncapAttrs, EncapType},
         netlink::{fail, Extack, Msg, PolicyEntry},
         pernet::{self, Net},
         skb::{OutputPacket, IPV6_HDR_LEN},
@@ -214,115 +214,33 @@ impl Encap for EncapRoute {
         u16::try_from(self.hbh_len_max + outer).unwrap_or(u16::MAX)
     }
 
-    fn redirects_output(&self) -> bool {
-        // Inline insertion is all done at `xmit`.
-        self.mode != Mode::Inline
-    }
-
-    fn output(
-        &self,
-        net: &Net,
-        ctx: &OutputContext<'_>,
-        pkt: OutputPacket,
-        guard: &rcu::Guard,
-    ) -> ffi::c_int {
-        if self.inline_for(pkt.was_received()) {
-            // Inline insertion waits for `xmit`, after the MTU check: the route's MTU already
-            // counts the inserted bytes, the packet must not yet.
-            return ctx.orig_output(net, pkt);
-        }
+    fn xmit(&self, net: &Net, pkt: OutputPacket, guard: &rcu::Guard) -> ffi::c_int {
         let st = pernet::get::<NetState>(net, guard);
         // Decided first: a packet not to trace leaves as it came, whatever (and wherever) the
         // route to `tundst`.
         if !self.sampled() {
             count(st, stat::ENCAP_NOT_SAMPLED);
-            return ctx.orig_output(net, pkt);
+            return pkt.continue_xmit();
         }
-        let mut pkt = pkt;
-        let (path, route) = match self.tunnel_path(net, &pkt, |dst| ctx.is_state_of(dst)) {
-            Ok(found) => found,
-            Err(e) => {
-                count(st, stat::ENCAP_DROPPED);
-                return e.to_errno(); // `pkt` is dropped
-            }
-        };
-        if let TunnelPath::Looped(_) = path {
-            // The outer packet takes this very route: encapsulated at `xmit`, after the MTU
-            // check. The packet carries the decision there.
-            pkt.leave_note(self.picked_note());
-            return ctx.orig_output(net, pkt);
-        }
-        let (dst, saddr) = match route.map_or_else(|| self.tunnel_route(net, &pkt), Ok) {
-            Ok(found) => found,
-            Err(e) => {
-                count(st, stat::ENCAP_DROPPED);
-                return e.to_errno(); // `pkt` is dropped
-            }
-        };
-        if ctx.is_state_of(&dst) {
-            // A finding of another route outlives that route's deletion (which leaves the
-            // routing generation as it was): `tundst` is reached through this very route
-            // again. Encapsulated at `xmit`, as above.
-            drop(dst);
-            self.tunnel
-                .found(net.ipv6_routing_generation(), TunnelPath::Looped(saddr));
-            pkt.leave_note(self.picked_note());
-            return ctx.orig_output(net, pkt);
-        }
-        let mut facts = self.facts(net, &pkt, guard);
-        let encapsulated = self.encapsulate(st, &mut pkt, &saddr, &mut facts, guard);
-        match encapsulated {
-            Ok(()) => {
-                count(st, stat::ENCAP_TRACED);
-                ctx.output(net, pkt, dst)
-            }
-            Err(e) => {
-                count(st, stat::ENCAP_DROPPED);
-                e.to_errno() // `pkt` is dropped
-            }
-        }
-    }
-
-    fn xmit(&self, net: &Net, pkt: OutputPacket, guard: &rcu::Guard) -> ffi::c_int {
-        let st = pernet::get::<NetState>(net, guard);
-        let mut pkt = pkt;
-        let inline = self.inline_for(pkt.was_received());
-        let mut looped_source = None;
-        if !inline {
-            // Decided at `output`: only a packet picked there to be encapsulated here (its
-            // outer packet takes this very route) has anything to do.
-            if !pkt.take_note(self.picked_note()) {
+        let traced = if self.inline_for(pkt.was_received()) {
+            if pkt.ipv6_header()[6] == NEXTHDR_HOP {
+                // One Hop-by-Hop header per packet: leave packets that have one alone.
+                count(st, stat::ENCAP_SKIPPED_HBH);
                 return pkt.continue_xmit();
             }
-            // At `xmit` the packet's route is this very route.
-            match self.tunnel_path(net, &pkt, |dst| pkt.routed_like(dst)) {
-                Ok((TunnelPath::Looped(saddr), _)) => looped_source = Some(saddr),
-                // The routes changed between the two stages: too late to take another route,
-                // the packet leaves untraced.
-                Ok((TunnelPath::Elsewhere, _)) | Err(_) => return pkt.continue_xmit(),
-            }
-        } else if !self.sampled() {
-            count(st, stat::ENCAP_NOT_SAMPLED);
-            return pkt.continue_xmit();
-        }
-        if inline && pkt.ipv6_header()[6] == NEXTHDR_HOP {
-            // One Hop-by-Hop header per packet: leave packets that have one alone.
-            count(st, stat::ENCAP_SKIPPED_HBH);
-            return pkt.continue_xmit();
-        }
-        let mut facts = self.facts(net, &pkt, guard);
-        let result = match looped_source {
-            None => self.insert_inline(st, pkt, &mut facts, guard),
-            Some(saddr) => {
-                let mut pkt = pkt;
-                self.encapsulate(st, &mut pkt, &saddr, &mut facts, guard)
-                    .map(|()| pkt)
-            }
+            let mut facts = self.facts(net, &pkt, guard);
+            self.insert_inline(st, pkt, &mut facts, guard)
+                .map(|pkt| (pkt, None))
+        } else {
+            self.encapsulate_for_tundst(net, st, pkt, guard)
         };
-        match result {
-            Ok(pkt) => {
+        match traced {
+            Ok((pkt, via)) => {
                 count(st, stat::ENCAP_TRACED);
-                pkt.continue_xmit()
+                match via {
+                    None => pkt.continue_xmit(),
+                    Some(dst) => pkt.reroute(net, dst),
+                }
             }
             Err(e) => {
                 count(st, stat::ENCAP_DROPPED);
@@ -417,14 +335,6 @@ impl EncapRoute {
         }
     }
 
-    /// The note `output` leaves in a packet it picked for `xmit` to encapsulate: this route's
-    /// address, tied to a constant so that what else a control block may hold there never
-    /// passes for it.
-    fn picked_note(&self) -> u64 {
-        const PICKED: u64 = 0x10a3_5e1e_c7ed_0001;
-        (core::ptr::from_ref(self) as usize as u64) ^ PICKED
-    }
-
     /// What this node records about `pkt`, gathered only for packets that get a trace: the
     /// ingress device costs a lookup by index, made only for a type with interface ids.
     fn facts<'g>(&self, net: &Net, pkt: &OutputPacket, guard: &'g rcu::Guard) -> node::Facts<'g> {
@@ -443,10 +353,9 @@ impl EncapRoute {
         node::Facts::of(pkt, net, arrival, bits, node::Stage::Transmit, guard)
     }
 
-    /// Whether a packet (forwarded or locally generated) gets the trace inline. Both stages
-    /// tell the two apart the same way, by the interface the packet was received on
-    /// (`skb_iif`): a packet a local tunnel device sends is locally generated, though its
-    /// `skb->dev` is the tunnel at the output stage.
+    /// Whether a packet (forwarded or locally generated) gets the trace inline. The two are
+    /// told apart by the interface the packet was received on (`skb_iif`): a packet a local
+    /// tunnel device sends is locally generated, though it went out through the tunnel.
     fn inline_for(&self, forwarded: bool) -> bool {
         match self.mode {
             Mode::Inline => true,

@@ -24,7 +24,6 @@
 
 /* Macros bindgen cannot evaluate, as constants it can (like rust/bindings' RUST_CONST_HELPER_). */
 const u8 IOAM_RS_GENL_MCAST_CAP_NET_ADMIN = GENL_MCAST_CAP_NET_ADMIN;
-const u16 IOAM_RS_LWTUNNEL_STATE_OUTPUT_REDIRECT = LWTUNNEL_STATE_OUTPUT_REDIRECT;
 const unsigned int IOAM_RS_NL_VALIDATE_STRICT = NL_VALIDATE_STRICT;
 const u16 IOAM_RS_ETH_P_IPV6_BE = htons(ETH_P_IPV6);
 const u16 IOAM_RS_LWTUNNEL_ENCAP_IOAM6 = LWTUNNEL_ENCAP_IOAM6;
@@ -34,6 +33,8 @@ const gfp_t IOAM_RS_GFP_NOWAIT_NOWARN = GFP_NOWAIT | __GFP_NOWARN;
 const int IOAM_RS_SKB_GSO_IPXIP6 = SKB_GSO_IPXIP6;
 const u16 IOAM_RS_LWTUNNEL_STATE_XMIT_REDIRECT = LWTUNNEL_STATE_XMIT_REDIRECT;
 const int IOAM_RS_LWTUNNEL_XMIT_CONTINUE = LWTUNNEL_XMIT_CONTINUE;
+const int IOAM_RS_LWTUNNEL_XMIT_DONE = LWTUNNEL_XMIT_DONE;
+const int IOAM_RS_NET_XMIT_CN = NET_XMIT_CN;
 const unsigned int IOAM_RS_SOFTIRQ_MASK = SOFTIRQ_MASK;
 const unsigned int IOAM_RS_HARDIRQ_NMI_MASK = HARDIRQ_MASK | NMI_MASK;
 const u8 IOAM_RS_NFPROTO_IPV6 = NFPROTO_IPV6;
@@ -52,7 +53,6 @@ const size_t IOAM_RS_SKB_32K_ROOM = SKB_WITH_OVERHEAD(32768);
 const size_t IOAM_RS_NLMSG_HDRLEN = NLMSG_HDRLEN;
 const size_t IOAM_RS_GENL_HDRLEN = GENL_HDRLEN;
 const size_t IOAM_RS_SKB_CB_SIZE = sizeof_field(struct sk_buff, cb);
-const size_t IOAM_RS_IP6CB_SIZE = sizeof(struct inet6_skb_parm);
 
 /*
  * Where the C compiler puts the fields that Rust reads directly; src/layout.rs checks
@@ -60,6 +60,7 @@ const size_t IOAM_RS_IP6CB_SIZE = sizeof(struct inet6_skb_parm);
  * its `struct net` is wrong, so that one is read by the offsets below).
  */
 #define IOAM_RS_OFFSET(name, type, field) const size_t IOAM_RS_OFFSET_##name = offsetof(type, field)
+IOAM_RS_OFFSET(SKB_SK, struct sk_buff, sk);
 IOAM_RS_OFFSET(SKB_LEN, struct sk_buff, len);
 IOAM_RS_OFFSET(SKB_DATA_LEN, struct sk_buff, data_len);
 IOAM_RS_OFFSET(SKB_HEAD, struct sk_buff, head);
@@ -93,7 +94,6 @@ IOAM_RS_OFFSET(NF_STATE_OUT, struct nf_hook_state, out);
 IOAM_RS_OFFSET(LWT_TYPE, struct lwtunnel_state, type);
 IOAM_RS_OFFSET(LWT_FLAGS, struct lwtunnel_state, flags);
 IOAM_RS_OFFSET(LWT_HEADROOM, struct lwtunnel_state, headroom);
-IOAM_RS_OFFSET(LWT_ORIG_OUTPUT, struct lwtunnel_state, orig_output);
 IOAM_RS_OFFSET(LWT_DATA, struct lwtunnel_state, data);
 IOAM_RS_OFFSET(GENL_INFO_ATTRS, struct genl_info, attrs);
 IOAM_RS_OFFSET(GENL_INFO_EXTACK, struct genl_info, extack);

@@ -19,6 +19,7 @@ macro_rules! same_offset {
 }
 
 same_offset! {
+    IOAM_RS_OFFSET_SKB_SK == offset_of!(sys::sk_buff, sk);
     IOAM_RS_OFFSET_SKB_LEN == offset_of!(sys::sk_buff, len);
     IOAM_RS_OFFSET_SKB_DATA_LEN == offset_of!(sys::sk_buff, data_len);
     IOAM_RS_OFFSET_SKB_HEAD == offset_of!(sys::sk_buff, head);
@@ -49,7 +50,6 @@ same_offset! {
     IOAM_RS_OFFSET_LWT_TYPE == offset_of!(sys::lwtunnel_state, type_);
     IOAM_RS_OFFSET_LWT_FLAGS == offset_of!(sys::lwtunnel_state, flags);
     IOAM_RS_OFFSET_LWT_HEADROOM == offset_of!(sys::lwtunnel_state, headroom);
-    IOAM_RS_OFFSET_LWT_ORIG_OUTPUT == offset_of!(sys::lwtunnel_state, orig_output);
     IOAM_RS_OFFSET_LWT_DATA == offset_of!(sys::lwtunnel_state, data);
     IOAM_RS_OFFSET_GENL_INFO_ATTRS == offset_of!(sys::genl_info, attrs);
     IOAM_RS_OFFSET_GENL_INFO_EXTACK == offset_of!(sys::genl_info, extack);

@@ -10,7 +10,6 @@ use kernel::{error::from_result, ffi, prelude::*, types::Opaque, ThisModule};
 use crate::{
     compat,
     net::{
-        dst::DstRef,
         netlink::{Attr, Extack, Msg, PolicyEntry},
         pernet::Net,
         skb::OutputPacket,
@@ -32,49 +31,6 @@ impl EncapType {
     pub(crate) const IOAM6: Self = Self(sys::IOAM_RS_LWTUNNEL_ENCAP_IOAM6);
 }
 
-/// What the kernel's output path passed along with a packet handed to [`Encap::output`]: the
-/// sending socket and the state of the packet's route, which sending it on needs.
-///
-/// # Invariants
-///
-/// `sk` is what the kernel passed to the output callback (maybe null); `lwt` is the state whose
-/// output callback is running, valid for `'a` (the callback's duration): `lwtunnel_output()`
-/// calls it under the RCU read lock, and states are freed only after a grace period.
-pub(crate) struct OutputContext<'a> {
-    sk: *mut sys::sock,
-    lwt: *mut sys::lwtunnel_state,
-    _p: PhantomData<&'a sys::lwtunnel_state>,
-}
-
-impl OutputContext<'_> {
-    /// Whether `dst` goes through this very route state (a packet sent there comes back here).
-    pub(crate) fn is_state_of(&self, dst: &DstRef) -> bool {
-        ptr::eq(dst.lwtstate(), self.lwt)
-    }
-
-    /// Sends `pkt` on with the route's original output function.
-    pub(crate) fn orig_output(&self, net: &Net, pkt: OutputPacket) -> ffi::c_int {
-        let skb = pkt.into_raw();
-        // SAFETY: By the type invariant `lwt` is alive; `orig_output` takes over the packet
-        // with the socket the kernel gave us.
-        unsafe {
-            match (*self.lwt).orig_output {
-                Some(f) => f(net.as_ptr(), self.sk, skb),
-                None => {
-                    sys::ioam_rs_kfree_skb(skb);
-                    EINVAL.to_errno()
-                }
-            }
-        }
-    }
-
-    /// Sends `pkt` along `dst` instead of its own route (`dst_output`).
-    pub(crate) fn output(&self, net: &Net, pkt: OutputPacket, dst: DstRef) -> ffi::c_int {
-        // SAFETY: `sk` is what the kernel passed with the packet (type invariant).
-        unsafe { pkt.output_via(net, self.sk, dst) }
-    }
-}
-
 /// The nested attributes of a route's encapsulation, parsed against the policy.
 pub(crate) struct EncapAttrs<'a, const N: usize> {
     tb: [*mut sys::nlattr; N],
@@ -91,7 +47,7 @@ impl<'a, const N: usize> EncapAttrs<'a, N> {
     }
 }
 
-/// A lightweight-tunnel encapsulation: per-route state and the output path.
+/// A lightweight-tunnel encapsulation: per-route state and the transmit stage.
 pub(crate) trait Encap: Sized + Send + Sync + 'static {
     /// The encapsulation type served.
     const TYPE: EncapType;
@@ -107,21 +63,12 @@ pub(crate) trait Encap: Sized + Send + Sync + 'static {
     ) -> Result<impl PinInit<Self, Error>>;
     /// Bytes the encapsulation adds in front of a packet (reduces the route's MTU).
     fn headroom(&self) -> u16;
-    /// Whether packets go through [`Encap::output`] (else only through [`Encap::xmit`]): each
-    /// redirect costs a lightweight-tunnel dispatch per packet.
-    fn redirects_output(&self) -> bool;
-    /// Handles a packet routed through this state (`lwt`), before `ip6_output`. Called inside
-    /// an RCU read-side critical section, `guard`, that the handler may use.
-    fn output(
-        &self,
-        net: &Net,
-        ctx: &OutputContext<'_>,
-        pkt: OutputPacket,
-        guard: &rcu::Guard,
-    ) -> ffi::c_int;
     /// Handles a packet about to be transmitted on the route's device, after the MTU check
-    /// (which counted the state's headroom): return `pkt.continue_xmit()` to let it go on.
-    /// Called inside an RCU read-side critical section, `guard`, that the handler may use.
+    /// (which counted the state's headroom) and the POST_ROUTING hook: return
+    /// `pkt.continue_xmit()` to let it go on, or send it elsewhere (`pkt.reroute()`). The
+    /// only stage the state takes packets at: each stage redirected costs a lightweight-tunnel
+    /// dispatch per packet. Called inside an RCU read-side critical section, `guard`, that
+    /// the handler may use.
     fn xmit(&self, net: &Net, pkt: OutputPacket, guard: &rcu::Guard) -> ffi::c_int;
     /// Writes the attributes that describe the state (`ip route show`).
     fn fill(&self, msg: &mut Msg<'_>) -> Result;
@@ -163,7 +110,6 @@ impl<T: Encap> Registration<T> {
                 let o = unsafe { &mut *ops };
                 o.build_state = Some(build_state_callback::<T>);
                 o.destroy_state = Some(destroy_state_callback::<T>);
-                o.output = Some(output_callback::<T>);
                 o.xmit = Some(xmit_callback::<T>);
                 o.fill_encap = Some(fill_encap_callback::<T>);
                 o.get_encap_size = Some(get_encap_size_callback::<T>);
@@ -269,9 +215,6 @@ unsafe extern "C" fn build_state_callback<T: Encap>(
         unsafe {
             (*lws).type_ = T::TYPE.0;
             (*lws).flags |= sys::IOAM_RS_LWTUNNEL_STATE_XMIT_REDIRECT;
-            if state::<T>(lws).redirects_output() {
-                (*lws).flags |= sys::IOAM_RS_LWTUNNEL_STATE_OUTPUT_REDIRECT;
-            }
             (*lws).headroom = state::<T>(lws).headroom();
             *ts = lws;
         }
@@ -285,38 +228,6 @@ unsafe extern "C" fn build_state_callback<T: Encap>(
 unsafe extern "C" fn destroy_state_callback<T: Encap>(lws: *mut sys::lwtunnel_state) {
     // SAFETY: The state holds an initialised `T`; the kernel frees the memory afterwards.
     unsafe { ptr::drop_in_place((*lws).data.as_mut_ptr().cast::<T>()) };
-}
-
-/// # Safety
-///
-/// Called by the kernel (`lwtunnel_output`) for a packet whose route has our state, under RCU.
-unsafe extern "C" fn output_callback<T: Encap>(
-    net: *mut sys::net,
-    sk: *mut sys::sock,
-    skb: *mut sys::sk_buff,
-) -> ffi::c_int {
-    // SAFETY: The kernel hands the packet over to us.
-    let Some(pkt) = (unsafe { OutputPacket::from_raw(skb) }) else {
-        return EINVAL.to_errno();
-    };
-    let lwt = pkt.route_lwtstate();
-    if lwt.is_null() {
-        return EINVAL.to_errno(); // `pkt` is dropped
-    }
-    // SAFETY: The packet's route has our state (we are its output function) and holds it
-    // alive; `net` is alive while the packet is processed.
-    let (st, net) = unsafe { (state::<T>(lwt), Net::from_raw(net)) };
-    // INVARIANT: `sk` is the kernel's; `lwt` is the state whose callback this is, and `ctx`
-    // does not outlive the callback.
-    let ctx = OutputContext {
-        sk,
-        lwt,
-        _p: PhantomData,
-    };
-    // SAFETY: `lwtunnel_output()` calls us inside its RCU read-side critical section, which
-    // outlasts this call.
-    let guard = unsafe { rcu::Guard::held() };
-    st.output(net, &ctx, pkt, &guard)
 }
 
 /// # Safety

@@ -15,13 +15,6 @@ use crate::{
 /// Length of the fixed IPv6 header.
 pub(crate) const IPV6_HDR_LEN: usize = 40;
 
-/// The offset in an `sk_buff` of the note an output stage leaves its transmit stage
-/// ([`OutputPacket::leave_note`]): the control block's last word, behind the IPv6 one.
-const NOTE_OFFSET: usize =
-    sys::IOAM_RS_OFFSET_SKB_CB + sys::IOAM_RS_SKB_CB_SIZE - core::mem::size_of::<u64>();
-const _: () =
-    assert!(sys::IOAM_RS_SKB_CB_SIZE >= sys::IOAM_RS_IP6CB_SIZE + core::mem::size_of::<u64>());
-
 /// A socket buffer, borrowed: what both the output and the receive path read of a packet.
 ///
 /// # Invariants
@@ -207,8 +200,8 @@ impl Skb {
 
 /// An IPv6 packet on the output path, owned by the code handling it.
 ///
-/// It must be passed on (`output`, `orig_output`) or dropped (`drop_packet`): dropping the
-/// value without that frees the packet.
+/// It must be passed on (`continue_xmit`, `reroute`) or dropped: dropping the value frees
+/// the packet.
 ///
 /// # Invariants
 ///
@@ -322,58 +315,25 @@ impl OutputPacket {
         unsafe { postpush_rcsum(self.raw(), nh, len_u32) };
     }
 
-    /// Sends the packet along `dst` (which replaces its current route).
-    ///
-    /// # Safety
-    ///
-    /// `sk` is null or the socket the kernel passed along with the packet (see
-    /// `lwt::OutputContext`).
-    pub(crate) unsafe fn output_via(
-        self,
-        net: &Net,
-        sk: *mut sys::sock,
-        dst: DstRef,
-    ) -> ffi::c_int {
+    /// Sends the packet along `dst` instead of its route, from the route's transmit stage, as
+    /// the kernel's output path would (`dst_output()` with the sending socket, null for a
+    /// forwarded packet). The result is what `lwtunnel_xmit()` expects of a handler that took
+    /// the packet: `LWTUNNEL_XMIT_DONE`, or a negative errno (`net_xmit_errno()`).
+    pub(crate) fn reroute(self, net: &Net, dst: DstRef) -> ffi::c_int {
         let skb = self.into_raw();
-        // SAFETY: We own `skb`; `skb_dst_set` takes over the route reference, and
-        // `dst_output` takes over the packet, with the caller's `sk`.
-        unsafe {
+        // SAFETY: We own `skb` (valid, type invariant); `skb_dst_set` takes over the route
+        // reference, and `dst_output` the packet, with the socket the packet holds (or null).
+        let sent = unsafe {
+            let sk = (*skb).sk;
             sys::ioam_rs_skb_dst_drop(skb);
             sys::ioam_rs_skb_dst_set(skb, dst.into_raw());
             sys::ioam_rs_dst_output(net.as_ptr(), sk, skb)
+        };
+        match sent {
+            // Congestion notified is no error.
+            0 | sys::IOAM_RS_NET_XMIT_CN => sys::IOAM_RS_LWTUNNEL_XMIT_DONE,
+            _ => -(sys::ENOBUFS as ffi::c_int),
         }
-    }
-
-    /// Where a lightweight tunnel's output stage leaves a note for its transmit stage: the
-    /// last word of the control block. From the route's output to its transmit handler the
-    /// IPv6 output path uses only the `inet6_skb_parm` at the start (what lies behind it is
-    /// left over from the packet's sender or receive path, garbage to IPv6); segments of a
-    /// GSO packet inherit the whole block.
-    fn note_ptr(&self) -> *mut u64 {
-        // SAFETY: `NOTE_OFFSET` lies within the `sk_buff`'s control block (asserted where it
-        // is defined), and the `sk_buff` is valid (type invariant).
-        unsafe { self.raw().cast::<u8>().add(NOTE_OFFSET).cast::<u64>() }
-    }
-
-    /// Leaves `note` for this route's transmit stage ([`Self::take_note`]).
-    pub(crate) fn leave_note(&mut self, note: u64) {
-        // SAFETY: `note_ptr` points into the control block of the packet we own (type
-        // invariant), at a word the IPv6 output path does not use (above); any alignment is
-        // sound with an unaligned write.
-        unsafe { self.note_ptr().write_unaligned(note) }
-    }
-
-    /// Whether the packet carries `note` from this route's output stage; if so it is wiped,
-    /// so that it counts once. Any other value is left alone.
-    pub(crate) fn take_note(&mut self, note: u64) -> bool {
-        let p = self.note_ptr();
-        // SAFETY: As in `leave_note`.
-        let found = unsafe { p.read_unaligned() } == note;
-        if found {
-            // SAFETY: As in `leave_note`.
-            unsafe { p.write_unaligned(0) };
-        }
-        found
     }
 
     /// Gives the packet back to the kernel, to continue where it was (`LWTUNNEL_XMIT_CONTINUE`).

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Where an encap route's outer packets go: the route to `tundst` and its source address, and
-//! whether that route is the encap route itself, kept per routing generation.
+//! whether that route is the encap route itself, kept per routing generation; and the packet
+//! encapsulated and sent there.
 
 use kernel::prelude::*;
 
 use super::EncapRoute;
 use crate::{
-    ioam::node,
+    ioam::{node, state::NetState},
     net::{
         dst::{self, DstRef},
         pernet::Net,
@@ -73,12 +74,44 @@ impl TunnelFinding {
 }
 
 impl EncapRoute {
+    /// Encapsulates `pkt` for `tundst`, at the transmit stage. The outer packet either goes
+    /// on along this very route (returned without a route) or along the route to `tundst`,
+    /// returned for the caller to send it there.
+    pub(super) fn encapsulate_for_tundst<'g>(
+        &self,
+        net: &Net,
+        st: Option<&'g NetState>,
+        mut pkt: OutputPacket,
+        guard: &'g rcu::Guard,
+    ) -> Result<(OutputPacket, Option<DstRef>)> {
+        let (path, route) = self.tunnel_path(net, &pkt, |dst| pkt.routed_like(dst))?;
+        let (saddr, via) = match path {
+            TunnelPath::Looped(saddr) => (saddr, None),
+            TunnelPath::Elsewhere => {
+                let (dst, saddr) = route.map_or_else(|| self.tunnel_route(net, &pkt), Ok)?;
+                if pkt.routed_like(&dst) {
+                    // A finding of another route outlives that route's deletion (which leaves
+                    // the routing generation as it was): `tundst` is reached through this
+                    // very route again.
+                    drop(dst);
+                    self.tunnel
+                        .found(net.ipv6_routing_generation(), TunnelPath::Looped(saddr));
+                    (saddr, None)
+                } else {
+                    (saddr, Some(dst))
+                }
+            }
+        };
+        let mut facts = self.facts(net, &pkt, guard);
+        self.encapsulate(st, &mut pkt, &saddr, &mut facts, guard)?;
+        Ok((pkt, via))
+    }
+
     /// Where `tundst` is routed, from the last finding or a new lookup, which is recorded;
-    /// `looped` tells whether a route found is this very route (each stage knows it its own
-    /// way). A route found elsewhere is returned for the packet at hand. No route is an error,
+    /// `looped` tells whether a route found is this very route. A route found elsewhere is returned for the packet at hand. No route is an error,
     /// and is not recorded: deleting a route (an `unreachable` one, say) leaves the routing
     /// generation as it was.
-    pub(super) fn tunnel_path(
+    fn tunnel_path(
         &self,
         net: &Net,
         pkt: &OutputPacket,
@@ -101,7 +134,7 @@ impl EncapRoute {
 
     /// The route to `tundst` and the outer source address, from the cache or a lookup. A
     /// route back through this very state is returned but never cached: it would hold itself.
-    pub(super) fn tunnel_route(&self, net: &Net, pkt: &OutputPacket) -> Result<TunnelRoute> {
+    fn tunnel_route(&self, net: &Net, pkt: &OutputPacket) -> Result<TunnelRoute> {
         if let Some((dst, cached_src)) = self.routes.get() {
             return Ok((dst, self.tunsrc.unwrap_or(cached_src)));
         }
