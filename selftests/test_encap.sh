@@ -310,6 +310,18 @@ test_tcp_transfer() {
 	if [ "$traced" -eq 0 ] || [ "$gap" -gt 1 ]; then
 		fail "freq 1/2 over TCP: $traced traced, $not_sampled not sampled"
 	fi
+	# tundst routed elsewhere (a plain host route; traffic to C's other address): each (GSO)
+	# packet is encapsulated at the transmit stage and sent on along the route to tundst, where
+	# it is segmented; none is lost.
+	local dropped
+	ip -n "$A" -6 route add $DST/128 via 2001:db8:1::2 dev a0
+	encap_route mode encap tundst $DST trace prealloc type 0xfff002 ns 123 size 72
+	traced=$(stat "$A" encap_traced) dropped=$(stat "$A" encap_dropped)
+	tcp_transfer "$A" "$C" 2001:db8:2::5 $((port + 1)) 2
+	[ "$(stat "$A" encap_traced)" -gt "$traced" ] ||
+		fail "nothing encapsulated over TCP with tundst routed elsewhere"
+	check_stat "$A" encap_dropped "$dropped"
+	ip -n "$A" -6 route del $DST/128
 }
 
 test_mtu_edge() {
@@ -478,7 +490,7 @@ run_test "encap: full trace with schema, every mode" test_full_trace_and_schema
 run_test "encap: unknown namespace, no room, no room for schema" test_unknown_namespace_and_overflow
 run_test "encap: freq K/N counted exactly" test_freq
 run_test "encap: every size 4..244, every mode" test_every_size
-run_test "encap: 10 MB TCP through inline and encap, 2 MB at freq 1/2" test_tcp_transfer
+run_test "encap: 10 MB TCP through inline and encap, 2 MB at freq 1/2 and rerouted to tundst" test_tcp_transfer
 run_test "encap: packet at the route MTU" test_mtu_edge
 run_test "encap: auto mode on a router: forwarded encap, local inline" test_auto_mode_forwarding
 run_test "encap: auto mode, a local tunnel's packets are local: inline" test_auto_mode_local_tunnel
