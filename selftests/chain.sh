@@ -70,9 +70,9 @@ chain_topology() {
 	checker_ready
 }
 
-# ns_of K: the network namespace of node K.
 # stub_network VAR NODE: a new namespace (its name in VAR) on 2001:db8:99::/64 behind the
-# namespace NODE, through which it is routed: NODE's device `stub` has ::1, its `left` ::2.
+# namespace NODE, through which it is routed: NODE's device `stub` has ::1, the new
+# namespace's `left` ::2.
 stub_network() {
 	local ns
 	setup_ns "$1"
@@ -85,6 +85,7 @@ stub_network() {
 	ip -n "$ns" -6 route add default via 2001:db8:99::1
 }
 
+# ns_of K: the network namespace of node K.
 ns_of() { local v=${NODES[$1]}; echo "${!v}"; }
 
 # genl_in NS ARGS...: the raw generic netlink client in NS.

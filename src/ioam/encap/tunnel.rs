@@ -84,7 +84,7 @@ impl EncapRoute {
         mut pkt: OutputPacket,
         guard: &'g rcu::Guard,
     ) -> Result<(OutputPacket, Option<DstRef>)> {
-        let (path, route) = self.tunnel_path(net, &pkt, |dst| pkt.routed_like(dst))?;
+        let (path, route) = self.tunnel_path(net, &pkt)?;
         let (saddr, via) = match path {
             TunnelPath::Looped(saddr) => (saddr, None),
             TunnelPath::Elsewhere => {
@@ -107,15 +107,14 @@ impl EncapRoute {
         Ok((pkt, via))
     }
 
-    /// Where `tundst` is routed, from the last finding or a new lookup, which is recorded;
-    /// `looped` tells whether a route found is this very route. A route found elsewhere is returned for the packet at hand. No route is an error,
-    /// and is not recorded: deleting a route (an `unreachable` one, say) leaves the routing
+    /// Where `tundst` is routed, from the last finding or a new lookup, which is recorded. A
+    /// route found elsewhere is returned for the packet at hand. No route is an error, and is
+    /// not recorded: deleting a route (an `unreachable` one, say) leaves the routing
     /// generation as it was.
     fn tunnel_path(
         &self,
         net: &Net,
         pkt: &OutputPacket,
-        looped: impl FnOnce(&DstRef) -> bool,
     ) -> Result<(TunnelPath, Option<TunnelRoute>)> {
         if let Some(path) = self.tunnel.get(net) {
             return Ok((path, None));
@@ -123,7 +122,7 @@ impl EncapRoute {
         // Read before the lookup: a change during it makes the finding stale at once.
         let generation = net.ipv6_routing_generation();
         let (dst, saddr) = self.tunnel_route(net, pkt)?;
-        let (path, route) = if looped(&dst) {
+        let (path, route) = if pkt.routed_like(&dst) {
             (TunnelPath::Looped(saddr), None)
         } else {
             (TunnelPath::Elsewhere, Some((dst, saddr)))
