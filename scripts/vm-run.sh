@@ -47,15 +47,30 @@ guest_cmd="echo '$marker' >/dev/kmsg; (cat /dev/kmsg >$(printf %q "$live_log") 2
 # its environment; the initramfs of a modular kernel needs the usual directories after it).
 guest_path="$REPO_ROOT/scripts/guest:/usr/sbin:/usr/bin:/sbin:/bin"
 [[ "$guest_path" != *[[:space:]]* ]] || die "vm-run.sh: the repository's path must not contain white space"
-rc=0
 # vng needs a standard input (CI has none) and TCG: this machine's KVM cannot boot a guest.
 # Its output goes through a pipe: given a regular file, it is reopened and truncated.
 # IOAM_RS_GUEST_CPUS: the guest's vCPUs (2). IOAM_RS_VNG_ARGS: more vng options (the
 # benchmarks' QEMU instruction counting).
 # The kernel log is read once, at the end: log_buf_len keeps a long run's log from wrapping.
-# shellcheck disable=SC2086
-timeout --kill-after=30 "$vm_timeout" vng --run "$image" --disable-kvm --user root --cpus "${IOAM_RS_GUEST_CPUS:-2}" --memory 2G \
-	--append log_buf_len=4M --append "PATH=$guest_path" --rwdir "$logdir" ${IOAM_RS_VNG_ARGS:-} --exec "$guest_cmd" </dev/null 2>&1 | cat || rc=$?
+run_guest() {
+	# shellcheck disable=SC2086
+	timeout --kill-after=30 "$vm_timeout" vng --run "$image" --disable-kvm --user root --cpus "${IOAM_RS_GUEST_CPUS:-2}" --memory 2G \
+		--append log_buf_len=4M --append "PATH=$guest_path" --rwdir "$logdir" ${IOAM_RS_VNG_ARGS:-} --exec "$guest_cmd" </dev/null 2>&1 | cat
+}
+# A guest that ends within a minute, failing, before the command started (it creates the live
+# log first) never booted: vng itself failed to start it (seen once, with status 255 and no
+# output, as another guest started beside it). Nothing of the module ran: it is started again,
+# once; a kernel that cannot boot fails both times.
+for attempt in 1 2; do
+	rc=0 started=$SECONDS
+	run_guest || rc=$?
+	if [ "$rc" = 0 ] || [ "$rc" = 124 ] || [ -e "$live_log" ] || [ -s "$dmesg_log" ] ||
+		[ $((SECONDS - started)) -ge 60 ] || [ $attempt = 2 ]; then
+		break
+	fi
+	log "the guest did not start (vng exit status $rc after $((SECONDS - started)) s): starting it again"
+	sleep 2
+done
 
 [ "$rc" -ne 124 ] || log "the guest did not finish within ${vm_timeout} s (IOAM_RS_VM_TIMEOUT)"
 if [ ! -s "$dmesg_log" ]; then
