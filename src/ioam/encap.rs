@@ -214,14 +214,18 @@ impl Encap for EncapRoute {
         u16::try_from(self.hbh_len_max + outer).unwrap_or(u16::MAX)
     }
 
+    fn passes(&self, net: &Net, guard: &rcu::Guard) -> bool {
+        // A packet not to trace leaves as it came, whatever (and wherever) the route to
+        // `tundst`: beyond the window step, only counted (`ioamctl stats`).
+        if self.sampled() {
+            return false;
+        }
+        count(pernet::get::<NetState>(net, guard), stat::ENCAP_NOT_SAMPLED);
+        true
+    }
+
     fn xmit(&self, net: &Net, pkt: OutputPacket, guard: &rcu::Guard) -> ffi::c_int {
         let st = pernet::get::<NetState>(net, guard);
-        // Decided first: a packet not to trace leaves as it came, whatever (and wherever) the
-        // route to `tundst`.
-        if !self.sampled() {
-            count(st, stat::ENCAP_NOT_SAMPLED);
-            return pkt.continue_xmit();
-        }
         let traced = if self.inline_for(pkt.was_received()) {
             if pkt.ipv6_header()[6] == NEXTHDR_HOP {
                 // One Hop-by-Hop header per packet: leave packets that have one alone.

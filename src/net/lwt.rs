@@ -12,7 +12,7 @@ use crate::{
     net::{
         netlink::{Attr, Extack, Msg, PolicyEntry},
         pernet::Net,
-        skb::OutputPacket,
+        skb::{OutputPacket, Skb},
         sys,
     },
     sync::rcu,
@@ -63,12 +63,16 @@ pub(crate) trait Encap: Sized + Send + Sync + 'static {
     ) -> Result<impl PinInit<Self, Error>>;
     /// Bytes the encapsulation adds in front of a packet (reduces the route's MTU).
     fn headroom(&self) -> u16;
+    /// Whether the next packet about to be transmitted on the route passes untouched (`xmit`
+    /// is not called for it): decided first, before the packet is read or taken over. Called
+    /// inside an RCU read-side critical section, `guard`.
+    fn passes(&self, net: &Net, guard: &rcu::Guard) -> bool;
     /// Handles a packet about to be transmitted on the route's device, after the MTU check
-    /// (which counted the state's headroom) and the POST_ROUTING hook: return
-    /// `pkt.continue_xmit()` to let it go on, or send it elsewhere (`pkt.reroute()`). The
-    /// only stage the state takes packets at: each stage redirected costs a lightweight-tunnel
-    /// dispatch per packet. Called inside an RCU read-side critical section, `guard`, that
-    /// the handler may use.
+    /// (which counted the state's headroom) and the POST_ROUTING hook, unless it `passes`:
+    /// return `pkt.continue_xmit()` to let it go on, or send it elsewhere (`pkt.reroute()`).
+    /// The only stage the state takes packets at: each stage redirected costs a
+    /// lightweight-tunnel dispatch per packet. Called inside an RCU read-side critical
+    /// section, `guard`, that the handler may use.
     fn xmit(&self, net: &Net, pkt: OutputPacket, guard: &rcu::Guard) -> ffi::c_int;
     /// Writes the attributes that describe the state (`ip route show`).
     fn fill(&self, msg: &mut Msg<'_>) -> Result;
@@ -235,25 +239,33 @@ unsafe extern "C" fn destroy_state_callback<T: Encap>(lws: *mut sys::lwtunnel_st
 /// Called by the kernel (`lwtunnel_xmit`) for a packet whose route has our state, under RCU
 /// with bottom halves off; a return other than `LWTUNNEL_XMIT_CONTINUE` means we consumed it.
 unsafe extern "C" fn xmit_callback<T: Encap>(skb: *mut sys::sk_buff) -> ffi::c_int {
-    // SAFETY: The kernel hands the packet over to us (we give it back with CONTINUE).
-    let Some(pkt) = (unsafe { OutputPacket::from_raw(skb) }) else {
-        return EINVAL.to_errno();
-    };
-    let lwt = pkt.route_lwtstate();
-    if lwt.is_null() {
-        return EINVAL.to_errno();
-    }
     // SAFETY: `lwtunnel_xmit()` calls us inside its RCU read-side critical section, which
     // outlasts this call: the device's namespace is read in it, and the handler reads its
     // configuration in it.
     let guard = unsafe { rcu::Guard::held() };
-    let Some(net) = pkt.route_dev(&guard).map(|d| d.net().as_ptr()) else {
-        return EINVAL.to_errno();
-    };
-    // SAFETY: The packet's route has our state and holds it alive; the route's device holds
-    // its namespace alive for longer than this call.
-    let (st, net) = unsafe { (state::<T>(lwt), Net::from_raw(net)) };
-    st.xmit(net, pkt, &guard)
+    // The route's state and namespace, read through the packet before it is taken over: a
+    // packet that passes is given back as it came.
+    let route = (!skb.is_null()).then(|| {
+        // SAFETY: The kernel lends us a valid packet, under RCU, for the call.
+        let view = unsafe { Skb::from_raw(skb) };
+        let lwt = view.route_lwtstate();
+        let dev = view.route_dev(&guard).filter(|_| !lwt.is_null())?;
+        // SAFETY: The packet's route has our state and holds it alive; the route's device
+        // holds its namespace alive for longer than this call.
+        Some(unsafe { (state::<T>(lwt), Net::from_raw(dev.net().as_ptr())) })
+    });
+    if let Some(Some((st, net))) = route {
+        if st.passes(net, &guard) {
+            return sys::IOAM_RS_LWTUNNEL_XMIT_CONTINUE;
+        }
+    }
+    // SAFETY: The kernel hands the packet over to us (we give it back with CONTINUE).
+    let pkt = unsafe { OutputPacket::from_raw(skb) };
+    match (pkt, route) {
+        (Some(pkt), Some(Some((st, net)))) => st.xmit(net, pkt, &guard),
+        // Malformed, or without our route: dropped (freed) with `pkt`.
+        _ => EINVAL.to_errno(),
+    }
 }
 
 /// # Safety
