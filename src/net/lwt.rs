@@ -245,16 +245,18 @@ unsafe extern "C" fn xmit_callback<T: Encap>(skb: *mut sys::sk_buff) -> ffi::c_i
     let guard = unsafe { rcu::Guard::held() };
     // The route's state and namespace, read through the packet before it is taken over: a
     // packet that passes is given back as it came.
-    let route = (!skb.is_null()).then(|| {
-        // SAFETY: The kernel lends us a valid packet, under RCU, for the call.
-        let view = unsafe { Skb::from_raw(skb) };
-        let lwt = view.route_lwtstate();
-        let dev = view.route_dev(&guard).filter(|_| !lwt.is_null())?;
-        // SAFETY: The packet's route has our state and holds it alive; the route's device
-        // holds its namespace alive for longer than this call.
-        Some(unsafe { (state::<T>(lwt), Net::from_raw(dev.net().as_ptr())) })
-    });
-    if let Some(Some((st, net))) = route {
+    let route = (!skb.is_null())
+        .then(|| {
+            // SAFETY: The kernel lends us a valid packet, under RCU, for the call.
+            let view = unsafe { Skb::from_raw(skb) };
+            let lwt = view.route_lwtstate();
+            let dev = view.route_dev(&guard).filter(|_| !lwt.is_null())?;
+            // SAFETY: The packet's route has our state and holds it alive; the route's device
+            // holds its namespace alive for longer than this call.
+            Some(unsafe { (state::<T>(lwt), Net::from_raw(dev.net().as_ptr())) })
+        })
+        .flatten();
+    if let Some((st, net)) = route {
         if st.passes(net, &guard) {
             return sys::IOAM_RS_LWTUNNEL_XMIT_CONTINUE;
         }
@@ -262,7 +264,7 @@ unsafe extern "C" fn xmit_callback<T: Encap>(skb: *mut sys::sk_buff) -> ffi::c_i
     // SAFETY: The kernel hands the packet over to us (we give it back with CONTINUE).
     let pkt = unsafe { OutputPacket::from_raw(skb) };
     match (pkt, route) {
-        (Some(pkt), Some(Some((st, net)))) => st.xmit(net, pkt, &guard),
+        (Some(pkt), Some((st, net))) => st.xmit(net, pkt, &guard),
         // Malformed, or without our route: dropped (freed) with `pkt`.
         _ => EINVAL.to_errno(),
     }
