@@ -251,9 +251,8 @@ unsafe extern "C" fn xmit_callback<T: Encap>(skb: *mut sys::sk_buff) -> ffi::c_i
             let view = unsafe { Skb::from_raw(skb) };
             let lwt = view.route_lwtstate();
             let dev = view.route_dev(&guard).filter(|_| !lwt.is_null())?;
-            // SAFETY: The packet's route has our state and holds it alive; the route's device
-            // holds its namespace alive for longer than this call.
-            Some(unsafe { (state::<T>(lwt), Net::from_raw(dev.net().as_ptr())) })
+            // SAFETY: The packet's route has our state and holds it alive for the call.
+            Some((unsafe { state::<T>(lwt) }, dev.net()))
         })
         .flatten();
     if let Some((st, net)) = route {
