@@ -13,7 +13,7 @@ use kernel::{
         atomic::{Atomic, Relaxed},
         Arc, Mutex,
     },
-    workqueue::{self, Work, WorkItem},
+    workqueue::{Work, WorkItem},
 };
 
 use crate::{
@@ -23,7 +23,7 @@ use crate::{
         rx::RxPacket,
         sys,
     },
-    sync::{rcu, relaxed},
+    sync::{rcu, relaxed, workqueue},
 };
 
 /// What becomes of a packet after a hook.
@@ -279,7 +279,7 @@ impl<H: NetHooks> LazyNetHook<H> {
         }
         self.inner.requested.store(true, Relaxed);
         // Already queued: that run registers it.
-        let _ = workqueue::system().enqueue(self.inner.clone());
+        let _ = workqueue::system_dfl().enqueue(self.inner.clone());
     }
 
     /// Takes `H` down in this namespace (waiting for its running calls to end: may sleep); a
