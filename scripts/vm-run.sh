@@ -54,8 +54,9 @@ guest_path="$REPO_ROOT/scripts/guest:/usr/sbin:/usr/bin:/sbin:/bin"
 # The kernel log is read once, at the end: log_buf_len keeps a long run's log from wrapping.
 # The serial console is shown (--verbose) at loglevel 1: only an oops or a panic, which raise
 # the console's level themselves, reach it, so a guest that dies leaves why in the output
-# (a panic ends QEMU at once: no kernel log is saved, vng's status is 255). The boot lines it
-# prints before the kernel reads its loglevel, and its power-down line, are left out.
+# (a panic ends QEMU at once: no kernel log is saved, vng's status is 255). What it prints
+# before the kernel reads its loglevel (the early console's replay of the boot so far), and its
+# power-down line, are left out (console_filter).
 # The vCPUs take turns on one host thread (thread=single): Debian 12's QEMU 7.2, when vCPUs run
 # on threads of their own, can run stale code after the kernel patches itself (seen: an oops on
 # the int3 of a netfilter static key flipped as a hook was registered under traffic: the fault
@@ -66,8 +67,15 @@ run_guest() {
 	timeout --kill-after=30 "$vm_timeout" vng --run "$image" --disable-kvm --user root --cpus "${IOAM_RS_GUEST_CPUS:-2}" --memory 2G \
 		--qemu-opts=-accel --qemu-opts=tcg,thread=single \
 		--verbose --append loglevel=1 --append log_buf_len=4M --append "PATH=$guest_path" --rwdir "$logdir" \
-		${IOAM_RS_VNG_ARGS:-} --exec "$guest_cmd" </dev/null 2>&1 |
-		sed -u -E '/^\[ *0\.000000\] |^(Probing EDD|Memory KASLR|Poking KASLR)|^\[ *[0-9.]+\] reboot: Power down$/d'
+		${IOAM_RS_VNG_ARGS:-} --exec "$guest_cmd" </dev/null 2>&1 | console_filter
+}
+# Holds the output back until the early console's line (the boot before it is dropped); without
+# that line, nothing is dropped.
+console_filter() {
+	awk '!booted { held = held $0 "\n"; if (/bootconsole \[earlyser0\] enabled/) { booted = 1; held = "" }; next }
+		/reboot: Power down\r?$/ { next }
+		{ print; fflush() }
+		END { printf "%s", held }'
 }
 # A guest that ends within a minute, failing, before the command started (it creates the live
 # log first) never booted: vng itself failed to start it (seen once, with status 255 and no
@@ -95,8 +103,9 @@ if [ ! -s "$dmesg_log" ]; then
 fi
 rm -f "$live_log"
 # Any of these in the guest's log fails the run, whatever the tests said.
-# (kmemleak reports, not its start-up lines, which debug kernels print.)
-splat='WARNING:|BUG:|Oops|KASAN|UBSAN|kmemleak: [0-9]+ new suspected|possible recursive locking|circular locking dependency|suspicious RCU usage|INFO: task .* blocked|rcu_.*detected stall|Kernel panic|general protection fault|Call Trace:'
+# (kmemleak reports, not its start-up lines, which debug kernels print; work the module queued
+# where the kernel says it must not any more.)
+splat='WARNING:|BUG:|Oops|KASAN|UBSAN|kmemleak: [0-9]+ new suspected|possible recursive locking|circular locking dependency|suspicious RCU usage|INFO: task .* blocked|rcu_.*detected stall|Kernel panic|general protection fault|Call Trace:|\[ioam_rs\] enqueued on deprecated workqueue'
 # A report during boot, before the command ran, cannot involve the module (not loaded yet): it
 # is shown, not counted. (The one seen, KASAN's false wild access under 5-level paging, is
 # avoided by scripts/check-debug.sh's no5lvl; this keeps another such upstream report from
