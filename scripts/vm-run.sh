@@ -55,8 +55,8 @@ guest_path="$REPO_ROOT/scripts/guest:/usr/sbin:/usr/bin:/sbin:/bin"
 # The serial console is shown (--verbose) at loglevel 1: only an oops or a panic, which raise
 # the console's level themselves, reach it, so a guest that dies leaves why in the output
 # (a panic ends QEMU at once: no kernel log is saved, vng's status is 255). What it prints
-# before the kernel reads its loglevel (the early console's replay of the boot so far), and its
-# power-down line, are left out (console_filter).
+# before the kernel reads its loglevel (the early console's replay of the boot so far), the
+# lines its KASLR writes there directly, and its power-down line, are left out (console_filter).
 # The vCPUs take turns on one host thread (thread=single): Debian 12's QEMU 7.2, when vCPUs run
 # on threads of their own, can run stale code after the kernel patches itself (seen: an oops on
 # the int3 of a netfilter static key flipped as a hook was registered under traffic: the fault
@@ -73,7 +73,7 @@ run_guest() {
 # that line, nothing is dropped.
 console_filter() {
 	awk '!booted { held = held $0 "\n"; if (/bootconsole \[earlyser0\] enabled/) { booted = 1; held = "" }; next }
-		/reboot: Power down\r?$/ { next }
+		/reboot: Power down\r?$|^(Memory|Poking) KASLR using / { next }
 		{ print; fflush() }
 		END { printf "%s", held }'
 }
