@@ -426,7 +426,8 @@ test_export_faults() {
 	local dir t1=(ip netns exec "$T1") collector exporter traffic before
 	dir=$(mktemp -d)
 	route_trace inline 0x800000 8
-	# A collector that reads and drops (the exporter's records are checked in export_ipfix).
+	# A collector that reads and drops (the exporter's records are checked in export_ipfix),
+	# listening when this returns.
 	collector_start() {
 		"${t1[@]}" python3 -c 'import socket
 s = socket.create_server(("127.0.0.1", 4739), reuse_port=True)
@@ -435,6 +436,11 @@ while True:
     while c.recv(65536):
         pass' &
 		collector=$!
+		for _ in $(seq "$(wait_s 300)"); do
+			[ -z "$("${t1[@]}" ss -Hltn 'sport = :4739')" ] || return 0
+			sleep 0.1
+		done
+		fail "the collector did not listen"
 	}
 	exporter_start() {
 		before=$(listening_sockets "$T1")
@@ -470,6 +476,8 @@ while True:
 	}
 	collector_start
 	exporter_start
+	# Connected before the traffic, so that the restart below is its second connection.
+	metrics_check "g('ioam_exporter_collector_up') == 1"
 	ip netns exec "$A" ping -6 -q -c 150 -i 0.02 -W 1 "$DST" >/dev/null 2>&1 &
 	traffic=$!
 	sleep 1
