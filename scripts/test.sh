@@ -19,8 +19,9 @@ stock_image=$(sed -n 1p <<<"$stock") stock_ko=$(sed -n 2p <<<"$stock")
 # A hung guest must not hang CI (90 minutes): each guest is bounded well below it.
 export IOAM_RS_VM_TIMEOUT=${IOAM_RS_VM_TIMEOUT:-4800}
 # One vCPU per guest, two guests at a time: on two cores, two guests of two vCPUs each ran 3 to
-# 4 times slower than one alone (a vCPU spins on IPIs and stop_machine() while its sibling's
-# thread waits for the host CPU), two of one vCPU each 1.1 to 1.4 times.
+# 4 times slower than one alone when each vCPU had a QEMU thread of its own (a vCPU spins on
+# IPIs and stop_machine() while its sibling's thread waits for the host CPU; vm-run.sh now runs
+# a guest's vCPUs on one thread), two of one vCPU each 1.1 to 1.4 times.
 export IOAM_RS_GUEST_CPUS=${IOAM_RS_GUEST_CPUS:-1}
 
 # on_stock LOGNAME [SELFTEST_FILE...]: selftests in Debian's stock kernel.
