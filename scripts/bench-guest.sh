@@ -335,22 +335,28 @@ SCENARIOS=(baseline encap_inline_8 encap_inline_40 encap_inline_72 encap_inline_
 rx_packets() { in_ns R cat /sys/class/net/left/statistics/rx_packets; }
 # CPU time spent not idle, in ns (/proc/stat counts in USER_HZ ticks of 10 ms).
 busy_ns() { awk '$1 == "cpu" { printf "%.0f\n", ($2 + $3 + $4 + $7 + $8 + $9) * 10000000; exit }' /proc/stat; }
-# CPU time of the tasks that do the scenario's work, in ns (the kernel's own clocks, exact):
-# pktgen's threads, in whose context the packets cross every node as softirqs, the softirq
-# threads (softirqs deferred under load), and the listener's processes (EXPORTER_PIDS).
+# CPU time of the tasks that do the scenario's work, in ns (the kernel's own clocks, exact),
+# printed as "WORK PACKET_PATH": the packet path's is that of pktgen's threads, in whose
+# context the packets cross every node as softirqs, and of the softirq threads (softirqs
+# deferred under load); the work's adds the listener's processes (EXPORTER_PIDS). Apart, the
+# packet path's is what the node's forwarding pays with a listener on a CPU of its own.
 work_ns() {
 	python3 - "${EXPORTER_PIDS[@]}" <<'PY'
 import os, sys, time
-pids = [int(p) for p in sys.argv[1:] if p != "0"]
+listener = [int(p) for p in sys.argv[1:] if p != "0"]
+path = []
 for p in os.listdir("/proc"):
     try:
         comm = open(f"/proc/{p}/comm").read()
     except (OSError, ValueError):
         continue
     if comm.startswith(("kpktgend_", "ksoftirqd/")):
-        pids.append(int(p))
+        path.append(int(p))
 # A process's CPU-time clock (clock_getcpuclockid(3)): CPUCLOCK_SCHED of PID.
-print(sum(time.clock_gettime_ns((~pid << 3) | 2) for pid in pids))
+def cpu(pids):
+    return sum(time.clock_gettime_ns((~pid << 3) | 2) for pid in pids)
+packet_path = cpu(path)
+print(packet_path + cpu(listener), packet_path)
 PY
 }
 
@@ -398,7 +404,7 @@ for name in "${SCENARIOS[@]}"; do
 	[ "$mode" != audit ] || audit_start
 	rx0=$(rx_packets)
 	b0=$(busy_ns)
-	w0=$(work_ns)
+	read -r w0 p0 < <(work_ns)
 	t0=$(date +%s%N)
 	if [ "$mode" = profile ]; then
 		perf record -q -a -e cpu-clock -c 10000 -o "/tmp/perf-$name.data" -- \
@@ -409,8 +415,9 @@ for name in "${SCENARIOS[@]}"; do
 	# With a listener, until it has caught up (idle time is not counted).
 	[ ${#EXPORTER_PIDS[@]} = 0 ] || exporter_drain
 	t1=$(date +%s%N)
-	w1=$(work_ns)
+	read -r w1 p1 < <(work_ns)
 	b1=$(busy_ns)
+	listened=${#EXPORTER_PIDS[@]}
 	sleep 0.2
 	rx1=$(rx_packets)
 	case $name in
@@ -425,6 +432,9 @@ for name in "${SCENARIOS[@]}"; do
 		hot_offsets "$name" >"$out/offsets-$kernel-$name.txt"
 	else
 		echo "$kernel,$name,$packets,$((rx1 - rx0)),$((t1 - t0)),$((b1 - b0)),$((w1 - w0))" >>"$out/speed.csv"
+		# With a listener, the packet path alone too: as if the listener had a CPU of its own.
+		[ "$listened" = 0 ] ||
+			echo "$kernel,${name}_packet_path,$packets,$((rx1 - rx0)),$((t1 - t0)),$((b1 - b0)),$((p1 - p0))" >>"$out/speed.csv"
 	fi
 	echo "$kernel $name: $((rx1 - rx0)) of $packets packets in $(((t1 - t0) / 1000000)) ms, busy $(((b1 - b0) / 1000000)) ms, work $(((w1 - w0) / 1000)) us" >&2
 done

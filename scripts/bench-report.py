@@ -141,7 +141,9 @@ def markdown(scenarios, by, args):
         "allocation audit over the audit run. The guest runs under QEMU TCG with instruction "
         "counting (`-icount shift=0`): throughput is packets per 10^9 guest instructions executed "
         "by the tasks doing the work (pktgen's and the softirq threads, and a listener's; "
-        "per-task CPU clocks, to the nanosecond), not per real second, so only ratios are meaningful. Allocations: kmem tracepoints counted per call "
+        "per-task CPU clocks, to the nanosecond), not per real second, so only ratios are meaningful; "
+        "a `_packet_path` row is its scenario's runs without the listener's time (the listener on a "
+        "CPU of its own). Allocations: kmem tracepoints counted per call "
         "site; \"IOAM code's\" are those whose call site is in ioam_rs.ko or the kernel's ioam6 "
         "code; head reallocations are pskb_expand_head's, wherever called from (the plain "
         "forwarding path has its own)." % (args.date, args.rounds, args.packets),
@@ -182,30 +184,41 @@ def markdown(scenarios, by, args):
     return "\n".join(lines) + "\n"
 
 
-# A transit node exporting every trace keeps this share of its throughput without export.
+# A transit node exporting every trace keeps this share of its throughput without export: the
+# throughput of its packet path, with the listener on a CPU of its own (a scenario's
+# "_packet_path" row: the same run without the listener's CPU time).
 EXPORT_TARGET = 0.90
 
 
 def export_cost(by):
     """What taking every trace's event costs T, against transit_48_module: the module's part
-    (a listener that drops the messages: one message per event, or batched) and the whole node
-    (ioam-exporter exporting every trace)."""
+    (a listener that drops the messages: one message per event, or batched) and ioam-exporter
+    exporting every trace; each for the packet path alone (the listener on a CPU of its own,
+    the target's measure) and for the whole node on one CPU (the listener's time included)."""
     without = by.get(("ioam-rs", "transit_48_module"))
     if not without or not without["pps_median"]:
         return []
+
+    def against(s):
+        r = by.get(("ioam-rs", s))
+        if not r or not r["pps_median"]:
+            return None
+        return r["pps_median"] / without["pps_median"], 1e6 / r["pps_median"] - 1e6 / without["pps_median"]
     lines = []
     for s, what in (("transit_48_events", "one message per event"),
                     ("transit_48_batches", "batched for exporters"),
                     ("transit_48_export", "batched and exported by ioam-exporter")):
-        r = by.get(("ioam-rs", s))
-        if not r or not r["pps_median"]:
+        path, node = against(s + "_packet_path"), against(s)
+        if node is None:
             continue
-        ratio = r["pps_median"] / without["pps_median"]
-        extra = 1e6 / r["pps_median"] - 1e6 / without["pps_median"]
-        verdict = "" if s == "transit_48_events" else " — %s" % ("met" if ratio >= EXPORT_TARGET else "NOT met")
-        lines.append("- %s (%s) against transit_48_module: %.3f %s %.2f, %.2f k insns/packet more%s"
-                     % (s, what, ratio, "≥" if ratio >= EXPORT_TARGET else "<", EXPORT_TARGET, extra,
-                        verdict))
+        text = "- %s (%s) against transit_48_module:" % (s, what)
+        if path is not None:
+            text += " packet path %.3f %s %.2f, %.2f k insns/packet more;" % (
+                path[0], "≥" if path[0] >= EXPORT_TARGET else "<", EXPORT_TARGET, path[1])
+        text += " whole node on one CPU %.3f, %.2f k more" % node
+        if s != "transit_48_events" and path is not None:
+            text += " — %s" % ("met" if path[0] >= EXPORT_TARGET else "NOT met")
+        lines.append(text)
     return lines
 
 
