@@ -29,6 +29,7 @@ else
 	audit_packets=${IOAM_RS_BENCH_AUDIT_PACKETS:-1000000}
 fi
 
+hold_cargo_cache
 kdir=$(scripts/build-all.sh)
 refkdir=$(scripts/build-kernel.sh reference)
 out="$REPO_ROOT/bench/results/$(date -u +%Y%m%d-%H%M%S)$([ $smoke = 0 ] || echo -smoke)$([ $profile = 0 ] || echo -profile)"

@@ -19,6 +19,7 @@ if [ "${1:-}" = --quick ]; then
 	# after the full run.
 	env_args+=(IOAM_RS_FUZZ_COUNT=500 IOAM_RS_TEST_FILTER="$CROSS_SECTION")
 fi
+hold_cargo_cache
 "$REPO_ROOT/scripts/build-all.sh" >/dev/null
 kdir=$(scripts/build-kernel.sh debug)
 # KASAN reports only its first finding unless told otherwise: one report must not silence the

@@ -19,6 +19,22 @@ export PATH="$HOME/.cargo/bin:$PATH"
 log() { printf '[ioam-rs] %s\n' "$*" >&2; }
 die() { printf '[ioam-rs] error: %s\n' "$*" >&2; exit 1; }
 
+# Cargo's build products are shared by every checkout whose target/ links to the cache
+# (scripts/build-all.sh makes the links), and a build in one checkout replaces the binaries
+# that another's guests are running (they fail with "Stale file handle"). So one run at a
+# time: the lock is taken before building and held until the calling script and everything it
+# started end; the runs it starts inherit it (IOAM_RS_CARGO_LOCK).
+hold_cargo_cache() {
+	[ -z "${IOAM_RS_CARGO_LOCK:-}" ] || return 0
+	if [ -e "$REPO_ROOT/target" ] && [ ! -L "$REPO_ROOT/target" ]; then return 0; fi
+	mkdir -p "$CACHE_DIR/cargo"
+	local fd
+	exec {fd}>"$CACHE_DIR/cargo/lock"
+	flock -n "$fd" || die "another checkout's run holds the shared cargo cache ($CACHE_DIR/cargo; \
+'fuser $CACHE_DIR/cargo/lock' names it): wait for it to end"
+	export IOAM_RS_CARGO_LOCK=1
+}
+
 # The rustc the kernel and the module are built with (rustup's, on PATH).
 rustc_version() { rustc --version | awk '{print $2}'; }
 

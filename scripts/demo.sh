@@ -4,6 +4,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$REPO_ROOT"
 
+hold_cargo_cache
 kdir=$(scripts/build-all.sh)
 log "booting the test kernel (QEMU TCG) for the demo"
 scripts/vm-run.sh -k "$kdir" -- scripts/demo-guest.sh

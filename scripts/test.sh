@@ -10,6 +10,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$REPO_ROOT"
 
+hold_cargo_cache
 kdir=$(scripts/build-all.sh)
 # The guests below run side by side and must not rebuild what is built here.
 export IOAM_RS_PREBUILT=$kdir
