@@ -11,7 +11,8 @@ before work_ns have six fields) and DIR/alloc.csv ("kernel,scenario,sent,kind,ca
 Throughput is received packets per second of CPU time of the tasks doing the scenario's work
 (work_ns: pktgen's and the softirq threads, and the listener's, from the kernel's per-task
 clocks, to the nanosecond), or of CPU time not idle (busy_ns, 10-ms ticks) for older runs; with
-QEMU counting instructions (scripts/bench.sh), a guest second is 10^9 instructions.
+QEMU counting instructions (scripts/bench.sh), a guest second is 10^9 instructions. A scenario
+with a listener also has a SCENARIO_packet_path row per run: its work_ns without the listener's.
 """
 import argparse
 import csv
