@@ -60,6 +60,10 @@ def frames(debug_module, addresses):
     return result
 
 
+# Instructions between samples: bench-guest.sh's `perf record -c` under icount (1 ns each).
+SAMPLE_PERIOD = 10007
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("offsets")
@@ -76,7 +80,7 @@ def main():
     samples = [s for s in read_samples(args.offsets, args.function) if s[1] in profiled]
     if not samples:
         sys.exit(f"{args.offsets}: no samples in the module's functions")
-    per_packet = 10000 / args.packets
+    per_packet = SAMPLE_PERIOD / args.packets
     stacks = frames(args.debug_module, [profiled[sym][0] + off for _, sym, off in samples])
     by = {"innermost function and line": collections.Counter(),
           "outermost inlined callers": collections.Counter()}
