@@ -224,6 +224,9 @@ impl Encap for EncapRoute {
         true
     }
 
+    // Inlined into the hook or transmit handler that calls it, as the other steps of the packet
+    // path: a call per packet cost more than most of them (README, Benchmarks).
+    #[inline(always)]
     fn xmit(&self, net: &Net, pkt: OutputPacket, guard: &rcu::Guard) -> ffi::c_int {
         let st = pernet::get::<NetState>(net, guard);
         let traced = if self.inline_for(pkt.was_received()) {
@@ -341,6 +344,7 @@ impl EncapRoute {
 
     /// What this node records about `pkt`, gathered only for packets that get a trace: the
     /// ingress device costs a lookup by index, made only for a type with interface ids.
+    #[inline(always)]
     fn facts<'g>(&self, net: &Net, pkt: &OutputPacket, guard: &'g rcu::Guard) -> node::Facts<'g> {
         // A DEX packet carries no node data: nothing to look up.
         let bits = match self.option {

@@ -96,6 +96,9 @@ impl Facts<'static> {
 impl<'a> Facts<'a> {
     /// Gathers the facts that trace type `trace_type` records for `pkt`, which came by
     /// `arrival`, in `net` (under RCU, on the packet path), once it has its route, at `stage`.
+    // Inlined into the hook or transmit handler that calls it, as the other steps of the packet
+    // path: a call per packet cost more than most of them (README, Benchmarks).
+    #[inline(always)]
     pub(crate) fn of(
         pkt: &Skb,
         net: &Net,
@@ -179,6 +182,7 @@ impl<'a> Facts<'a> {
     /// The node data to write with hop limit `hop_limit`, for a namespace whose data and wide
     /// data are `namespace_data`, whose schema is `schema` and whose timestamps are written
     /// in `tsformat`.
+    #[inline(always)]
     pub(crate) fn for_namespace(
         &mut self,
         hop_limit: u8,

@@ -39,6 +39,7 @@ impl Ring {
     /// The slot of the newest entry at address `skb`. The newest first: a packet is most
     /// often taken right after it was parked, and an entry at its address left by an older
     /// packet that never left is shadowed by its own.
+    #[inline]
     fn newest(&self, skb: usize) -> Option<usize> {
         let newest = usize::from(self.next).wrapping_add(RING_LEN - 1);
         (0..RING_LEN)

@@ -431,6 +431,9 @@ impl<'a> Node<'a> {
 
     /// This node's data for an option of `trace_type` in namespace `ns`, with the facts about
     /// the packet gathered once for all its options (again only for a type that asks for more).
+    // Inlined into the hook or transmit handler that calls it, as the other steps of the packet
+    // path: a call per packet cost more than most of them (README, Benchmarks).
+    #[inline(always)]
     fn node_data<'f>(
         &self,
         pkt: &mut RxPacket<'_>,

@@ -276,6 +276,9 @@ impl OutputPacket {
     /// `keep_header` (insertion after it), or leaving it in place (an outer header goes in
     /// front). Returns the new network header area: the first `len + IPV6_HDR_LEN` bytes of
     /// the packet. The caller writes it and then calls [`Self::finish_push`].
+    // Inlined into the hook or transmit handler that calls it, as the other steps of the packet
+    // path: a call per packet cost more than most of them (README, Benchmarks).
+    #[inline]
     pub(crate) fn push(&mut self, len: usize, extra: u32, keep_header: bool) -> Result<&mut [u8]> {
         let len_u32 = u32::try_from(len).map_err(|_| EINVAL)?;
         let room = len_u32.checked_add(extra).ok_or(EINVAL)?;
@@ -307,6 +310,7 @@ impl OutputPacket {
     /// Accounts in the packet's checksum (for `CHECKSUM_COMPLETE`) for the `len` bytes
     /// written at the front after [`Self::push`]: the pushed bytes, plus the moved IPv6
     /// header when it was kept.
+    #[inline]
     pub(crate) fn finish_push(&mut self, len: usize) {
         // SAFETY: `skb` is valid with its network header set (type invariant).
         let nh = unsafe { network_header(self.raw()) };

@@ -34,6 +34,9 @@ enum Header<'e, 'n, 'a> {
 impl EncapRoute {
     /// Inserts the Hop-by-Hop header after the IPv6 header (which has none yet), with this
     /// node's data.
+    // Inlined into the hook or transmit handler that calls it, as the other steps of the packet
+    // path: a call per packet cost more than most of them (README, Benchmarks).
+    #[inline(always)]
     pub(super) fn insert_inline<'g>(
         &self,
         st: Option<&'g NetState>,
@@ -103,6 +106,7 @@ impl EncapRoute {
     /// This node's data for a packet that leaves with `hop_limit`; `None` when the namespace
     /// is unknown here (the trace then goes out as configured, without this node's data), and
     /// for DEX, whose packets carry none.
+    #[inline(always)]
     fn node_data<'f, 'g>(
         &self,
         st: Option<&'g NetState>,
@@ -152,6 +156,7 @@ impl EncapRoute {
     }
 
     /// Writes `header` into `hbh`, [`Self::header_len`] bytes long.
+    #[inline(always)]
     fn write_header(&self, hbh: &mut [u8], next_header: u8, header: &Header<'_, '_, '_>) -> Result {
         match header {
             Header::Prealloc(data) => {
@@ -180,6 +185,7 @@ impl EncapRoute {
 
     /// Sets the route's RFC 9322 flags in the trace of `hbh`: Loopback only on a packet whose
     /// source address is this node's (`from_here`), within the namespace's loopback limit.
+    #[inline]
     fn set_flags(&self, st: Option<&NetState>, hbh: &mut [u8], from_here: bool) {
         if !self.flags.any() {
             return;
@@ -206,6 +212,7 @@ impl EncapRoute {
         Ok(())
     }
 
+    #[inline(always)]
     fn fill_trace(&self, hbh: &mut [u8], data: &NodeData<'_>) {
         // RemainingLen is at most 127 words: cannot wrap.
         let data_len = usize::from(self.trace.remaining_len).wrapping_mul(4);

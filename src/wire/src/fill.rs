@@ -127,6 +127,9 @@ pub fn fill_node(option: &mut [u8], node: &NodeData<'_>) -> FillOutcome {
 /// `option` and checked as [`check_trace`](super::hbh::check_trace) does (NodeLen from the
 /// trace type, RemainingLen within the data): not read and checked again. Writes stay within
 /// the free part of the data all the same (a RemainingLen beyond the data writes nothing).
+// Inlined into the module's packet path, which calls it once per packet: the call cost more
+// than most of what it does (README, Benchmarks).
+#[inline(always)]
 pub fn fill_checked(option: &mut [u8], hdr: &TraceHeader, node: &NodeData<'_>) -> FillOutcome {
     let Some((hdr_bytes, data)) = option.split_first_chunk_mut::<TRACE_HDR_LEN>() else {
         return FillOutcome::Malformed(Malformed::Truncated);
@@ -188,6 +191,7 @@ impl OwnTrace {
 
     /// Writes `node`'s entry into `option`: the 8-byte trace header followed by the trace
     /// data, as [`fill_node`] would.
+    #[inline(always)]
     pub fn fill(&self, option: &mut [u8], node: &NodeData<'_>) -> FillOutcome {
         let Some((hdr_bytes, data)) = option.split_first_chunk_mut::<TRACE_HDR_LEN>() else {
             return FillOutcome::Malformed(Malformed::Truncated);
@@ -213,6 +217,7 @@ impl OwnTrace {
 /// Writes `node`'s entry for trace type `t` into the trace with header `hdr_bytes` and data
 /// `data`, whose first `remaining_len` words are free: in front of the earlier nodes' data,
 /// RemainingLen decremented; or sets the Overflow flag when there is no room.
+#[inline(always)]
 fn place_entry(
     hdr_bytes: &mut [u8; TRACE_HDR_LEN],
     data: &mut [u8],
@@ -280,6 +285,7 @@ impl<'n, 'a> Entry<'n, 'a> {
     }
 
     /// Writes the entry into `region`, sized `words() * 4` (what does not fit is dropped).
+    #[inline(always)]
     pub fn write(&self, region: &mut [u8]) {
         let (t, node) = (self.t, self.node);
         let mut w = Cursor(region);
