@@ -53,6 +53,8 @@ const size_t IOAM_RS_SKB_32K_ROOM = SKB_WITH_OVERHEAD(32768);
 const size_t IOAM_RS_NLMSG_HDRLEN = NLMSG_HDRLEN;
 const size_t IOAM_RS_GENL_HDRLEN = GENL_HDRLEN;
 const size_t IOAM_RS_SKB_CB_SIZE = sizeof_field(struct sk_buff, cb);
+const size_t IOAM_RS_SKB_CLONED_OFFSET = CLONED_OFFSET;
+const u8 IOAM_RS_SKB_CLONED_MASK = CLONED_MASK;
 
 /*
  * Where the C compiler puts the fields that Rust reads directly; src/layout.rs checks

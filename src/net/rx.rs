@@ -88,6 +88,24 @@ impl<'a> RxPacket<'a> {
         Some(unsafe { slice::from_raw_parts(skb::network_header(self.raw()), len) })
     }
 
+    /// Makes the first `len` bytes from `data` linear and private to this packet
+    /// (`skb_ensure_writable()`), without a call when they already are: linear, in a head no
+    /// clone shares (that function's own first tests).
+    fn ensure_writable(&mut self, len: u32) -> Result {
+        let skb = self.raw();
+        // SAFETY: `skb` is valid (type invariant).
+        let in_place = unsafe { len <= (*skb).len.wrapping_sub((*skb).data_len) }
+            // SAFETY: As above.
+            && !unsafe { skb::maybe_cloned(skb) };
+        if in_place {
+            return Ok(());
+        }
+        // SAFETY: `skb` is ours for the hook (type invariant); pulling or copying may move the
+        // head, which no live borrow can point into (they all borrow `self`). On success the
+        // first `len` bytes from `data` are linear and private.
+        kernel::error::to_result(unsafe { sys::skb_ensure_writable(skb, len) })
+    }
+
     /// Makes `range` (network-header offsets) writable, runs `edit` on it, and keeps a
     /// `CHECKSUM_COMPLETE` checksum right for what `edit` changed.
     pub(crate) fn edit<R>(
@@ -96,9 +114,7 @@ impl<'a> RxPacket<'a> {
         edit: impl FnOnce(&mut [u8]) -> R,
     ) -> Result<R> {
         let need = self.data_offset(range.end).ok_or(EINVAL)?;
-        // SAFETY: As in `network_bytes`; on success the first `need` bytes from `data` are
-        // linear and private to this packet.
-        kernel::error::to_result(unsafe { sys::skb_ensure_writable(self.raw(), need) })?;
+        self.ensure_writable(need)?;
         // SAFETY: `range.end` bytes from the network header are linear and writable (above),
         // and borrowed only through `&mut self`.
         let head = unsafe { slice::from_raw_parts_mut(skb::network_header(self.raw()), range.end) };
@@ -138,9 +154,7 @@ impl<'a> RxPacket<'a> {
             return Err(EINVAL);
         }
         let skb = self.raw();
-        // SAFETY: `skb` is ours for the hook (type invariant); on success its first `at` bytes
-        // are linear and private.
-        kernel::error::to_result(unsafe { sys::skb_ensure_writable(skb, at_u32) })?;
+        self.ensure_writable(at_u32)?;
         // SAFETY: `skb` is valid (type invariant).
         let (head_before, mac_len) = unsafe { ((*skb).head, u32::from((*skb).mac_len)) };
         let room = added_u32.checked_add(mac_len).ok_or(EINVAL)?;

@@ -282,9 +282,7 @@ impl OutputPacket {
     pub(crate) fn push(&mut self, len: usize, extra: u32, keep_header: bool) -> Result<&mut [u8]> {
         let len_u32 = u32::try_from(len).map_err(|_| EINVAL)?;
         let room = len_u32.checked_add(extra).ok_or(EINVAL)?;
-        // SAFETY: `skb` is owned by us; on success the head is private and has `room` bytes
-        // of headroom, so the push below cannot underflow.
-        kernel::error::to_result(unsafe { sys::ioam_rs_skb_cow_head(self.raw(), room) })?;
+        self.cow_head(room)?;
         // SAFETY: `skb` is valid with its network header set (type invariant).
         let old = unsafe { network_header(self.raw()) };
         // SAFETY: The head is private and has `len` bytes of headroom (above), so `skb_push`
@@ -305,6 +303,23 @@ impl OutputPacket {
             }
             Ok(slice::from_raw_parts_mut(new, len + IPV6_HDR_LEN))
         }
+    }
+
+    /// Makes the head private with `room` bytes of headroom (`skb_cow_head()`), without a
+    /// call when it already is: no clone shares it and the room is there (that function's own
+    /// first tests).
+    fn cow_head(&mut self, room: u32) -> Result {
+        let skb = self.raw();
+        // SAFETY: `skb` is valid (type invariant); `data` and `head` point into its buffer,
+        // `data` not in front of `head`.
+        let headroom = unsafe { (*skb).data.offset_from((*skb).head) };
+        // SAFETY: As above.
+        if u32::try_from(headroom).is_ok_and(|h| h >= room) && !unsafe { maybe_cloned(skb) } {
+            return Ok(());
+        }
+        // SAFETY: `skb` is owned by us; on success the head is private and has `room` bytes
+        // of headroom.
+        kernel::error::to_result(unsafe { sys::ioam_rs_skb_cow_head(skb, room) })
     }
 
     /// Accounts in the packet's checksum (for `CHECKSUM_COMPLETE`) for the `len` bytes
@@ -433,6 +448,19 @@ pub(crate) unsafe fn postpush_rcsum(skb: *mut sys::sk_buff, start: *const u8, le
             sys::ioam_rs_skb_postpush_rcsum(skb, start.cast(), len);
         }
     }
+}
+
+/// Whether a clone may share the packet's head (`skb->cloned`, read at the kernel's own
+/// `CLONED_OFFSET` and `CLONED_MASK`): only then can writing into the head need a copy.
+///
+/// # Safety
+///
+/// `skb` is valid.
+pub(crate) unsafe fn maybe_cloned(skb: *const sys::sk_buff) -> bool {
+    // SAFETY: `CLONED_OFFSET` is the offset of the byte holding the flag within the valid
+    // `sk_buff` (the function's requirement).
+    let flags = unsafe { skb.cast::<u8>().add(sys::IOAM_RS_SKB_CLONED_OFFSET).read() };
+    flags & sys::IOAM_RS_SKB_CLONED_MASK != 0
 }
 
 /// `skb_network_header()`.
