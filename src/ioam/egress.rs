@@ -18,7 +18,7 @@ use crate::{
     },
     sync::rcu,
     uapi::stat,
-    wire::egress::transit_delay_field,
+    wire::{egress::transit_delay_field, option::TRACE_HDR_LEN},
 };
 
 /// The RFC 9197 "field unavailable" value.
@@ -48,9 +48,8 @@ impl EgressHook for Egress {
         let Some(st) = pernet::get::<NetState>(net, guard) else {
             return Verdict::Accept;
         };
-        if let Some(parked) = st.egress.take(pkt) {
-            complete(st, egress, pkt, &parked);
-        }
+        st.egress
+            .take(pkt, |pkt, parked| complete(st, egress, pkt, parked));
         Verdict::Accept
     }
 }
@@ -80,7 +79,7 @@ fn complete(st: &NetState, egress: &NetDevice, pkt: &mut RxPacket<'_>, parked: &
         // One writable range from the trace header to the last field: the header is checked
         // in it, then the fields written.
         let wrote = pkt.edit(start..end, |bytes| {
-            if bytes.get(..e.header.len()) != Some(&e.header[..]) {
+            if bytes.first_chunk::<TRACE_HDR_LEN>() != Some(&e.header) {
                 return false;
             }
             let mut put = |at: u16, value: u32| {

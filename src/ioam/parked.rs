@@ -114,21 +114,31 @@ impl EgressSlots {
         true
     }
 
-    /// What this CPU's ring holds for `pkt`, taken out of it: the packet has come to its
-    /// egress. `None` when it holds nothing for it (or bottom halves are on).
+    /// Takes what this CPU's ring holds for `pkt` out of it and hands it to `complete`: the
+    /// packet has come to its egress. Nothing when it holds nothing for it (or bottom halves
+    /// are on).
     #[inline]
-    pub(crate) fn take(&self, pkt: &RxPacket<'_>) -> Option<Parked> {
+    pub(crate) fn take(
+        &self,
+        pkt: &mut RxPacket<'_>,
+        complete: impl FnOnce(&mut RxPacket<'_>, &Parked),
+    ) {
         let skb = pkt.skb().raw() as usize;
         BhOff::with(|bh| {
             self.rings.with_local(bh, |ring| {
-                let i = ring.newest(skb)?;
+                let Some(i) = ring.newest(skb) else {
+                    return;
+                };
                 if let Some(addr) = ring.skbs.get_mut(i) {
                     *addr = 0;
                 }
-                ring.packets.get(i).copied()
+                // In place: the slot is only written again by the receive hook, which cannot
+                // run on this CPU until this returns.
+                if let Some(parked) = ring.packets.get(i) {
+                    complete(pkt, parked);
+                }
             })
-        })
-        .flatten()
+        });
     }
 }
 

@@ -256,16 +256,20 @@ impl<'a> Node<'a> {
                     let Some(grown) = self.insert(pkt, hbh_end, &found, opt, data)? else {
                         continue;
                     };
-                    if grown.added != 0 {
-                        let entry = INCREMENTAL_ENTRY_OFFSET;
-                        self.park_later(
-                            pkt,
-                            hbh_end,
-                            &grown.trace,
-                            found.trace_type,
-                            Some(entry),
-                            &mut parked,
-                        );
+                    if grown.added != 0 && found.trace_type & EGRESS_BITS != 0 {
+                        let header = pkt
+                            .network_bytes(hbh_end)
+                            .and_then(|b| b.get(grown.trace.start..))
+                            .and_then(|t| t.first_chunk::<TRACE_HDR_LEN>());
+                        if let Some(header) = header {
+                            park_later(
+                                grown.trace.start,
+                                *header,
+                                found.trace_type,
+                                INCREMENTAL_ENTRY_OFFSET,
+                                &mut parked,
+                            );
+                        }
                     }
                     // What lies behind the option stayed in place while the header's start moved.
                     hbh_end = hbh_end
@@ -275,18 +279,23 @@ impl<'a> Node<'a> {
                     grown.trace
                 }
                 Kind::Prealloc(hdr) => {
-                    let outcome = pkt
-                        .edit(found.trace.clone(), |trace| fill_checked(trace, hdr, data))
+                    // The header as written, for the egress to recognise the trace by.
+                    let (outcome, header) = pkt
+                        .edit(found.trace.clone(), |trace| {
+                            let outcome = fill_checked(trace, hdr, data);
+                            (outcome, trace.first_chunk::<TRACE_HDR_LEN>().copied())
+                        })
                         .map_err(|_| stat::DROP_NOT_WRITABLE)?;
-                    if outcome == FillOutcome::Filled {
-                        self.park_later(
-                            pkt,
-                            hbh_end,
-                            &found.trace,
-                            found.trace_type,
-                            None,
-                            &mut parked,
-                        );
+                    if let (FillOutcome::Filled, Some(header)) = (outcome, header) {
+                        if found.trace_type & EGRESS_BITS != 0 {
+                            park_later(
+                                found.trace.start,
+                                header,
+                                found.trace_type,
+                                prealloc_entry_offset(&header),
+                                &mut parked,
+                            );
+                        }
                     }
                     self.st.stats.bump(match outcome {
                         FillOutcome::Filled => stat::TRACE_FILLED,
@@ -321,41 +330,6 @@ impl<'a> Node<'a> {
                 terminate |= found.flags.active && standing.for_us && !standing.is_copy();
             }
         }
-    }
-
-    /// Notes where the transit delay and queue depth of the entry this node has just written
-    /// into the trace at `trace` (from the IPv6 header; `hbh_end`: the end of the Hop-by-Hop
-    /// header) lie, if its type has them, for the egress to complete; `entry`: the entry's
-    /// offset from the trace header, `None` to read it from a Pre-allocated Trace's header.
-    fn park_later(
-        &self,
-        pkt: &mut RxPacket<'_>,
-        hbh_end: usize,
-        trace: &core::ops::Range<usize>,
-        trace_type: u32,
-        entry: Option<usize>,
-        parked: &mut Option<Parked>,
-    ) {
-        if trace_type & EGRESS_BITS == 0 {
-            return;
-        }
-        let Some(hdr) = pkt
-            .network_bytes(hbh_end)
-            .and_then(|b| b.get(trace.start..trace.start.wrapping_add(TRACE_HDR_LEN)))
-        else {
-            return;
-        };
-        let (Some(entry), Some(first)) = (
-            entry.or_else(|| prealloc_entry_offset(hdr)),
-            hdr.first_chunk::<TRACE_HDR_LEN>(),
-        ) else {
-            return;
-        };
-        parked.get_or_insert_with(Parked::new).add(
-            trace.start,
-            *first,
-            EgressFields::of(trace_type, entry),
-        );
     }
 
     /// Where the packet stands, for a trace with RFC 9322 flags (`hbh_end`: the end of its
@@ -623,6 +597,24 @@ impl<'a> Node<'a> {
             Err(TraceError::NodeLenMismatch) => Err(stat::DROP_NODE_LEN),
         }
     }
+}
+
+/// Notes where the transit delay and queue depth of the entry this node has just written lie,
+/// for the egress to complete: the trace whose header is at `trace_start` from the IPv6
+/// header and reads `header` after the write, of type `trace_type` (which has one of the two
+/// fields), with the entry at `entry` bytes from its header.
+fn park_later(
+    trace_start: usize,
+    header: [u8; TRACE_HDR_LEN],
+    trace_type: u32,
+    entry: usize,
+    parked: &mut Option<Parked>,
+) {
+    parked.get_or_insert_with(Parked::new).add(
+        trace_start,
+        header,
+        EgressFields::of(trace_type, entry),
+    );
 }
 
 /// Checks the Incremental Trace option `opt` (its `bytes`; `trace`: its trace header and data

@@ -5,7 +5,7 @@
 //! completes them at its egress, at the offsets found here.
 
 use super::{
-    option::{remaining_len, TRACE_HDR_LEN},
+    option::{TraceHeader, TRACE_HDR_LEN},
     trace::{node_len, trace_bit},
 };
 
@@ -62,10 +62,10 @@ pub const fn short_field_offset(trace_type: u32, bit: u32) -> Option<usize> {
 
 /// Where the entry a node has just written into a Pre-allocated Trace lies, from the trace
 /// header `trace_hdr` after the write: in front of the earlier nodes' data, at RemainingLen.
-pub fn prealloc_entry_offset(trace_hdr: &[u8]) -> Option<usize> {
-    let words = remaining_len(trace_hdr)?;
+pub fn prealloc_entry_offset(trace_hdr: &[u8; TRACE_HDR_LEN]) -> usize {
+    let words = TraceHeader::from_bytes(*trace_hdr).remaining_len;
     // RemainingLen is at most 127.
-    Some(TRACE_HDR_LEN.wrapping_add(usize::from(words).wrapping_mul(4)))
+    TRACE_HDR_LEN.wrapping_add(usize::from(words).wrapping_mul(4))
 }
 
 /// Where the entry a node has just inserted into an Incremental Trace lies: right behind the
@@ -112,7 +112,7 @@ mod tests {
         opt[3] = 6;
         opt[4..8].copy_from_slice(&(t << 8).to_be_bytes());
         assert_eq!(fill_node(&mut opt, &NODE), FillOutcome::Filled);
-        let entry = prealloc_entry_offset(&opt).unwrap();
+        let entry = prealloc_entry_offset(opt.first_chunk().unwrap());
         assert_eq!(entry, TRACE_HDR_LEN + 12);
         let fields = EgressFields::of(t, entry);
         let delay = fields.transit_delay.unwrap();
