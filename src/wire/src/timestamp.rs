@@ -3,6 +3,7 @@
 //! fraction field (bit 3), and back.
 
 const NS_PER_SEC: i64 = 1_000_000_000;
+const NS_PER_SEC_U64: u64 = NS_PER_SEC as u64;
 /// Seconds from the NTP epoch (1900-01-01) to the Unix epoch (1970-01-01).
 const NTP_UNIX_OFFSET: i64 = 2_208_988_800;
 
@@ -49,9 +50,20 @@ impl TsFormat {
     /// The (seconds, fraction) fields of the time `unix_ns` (ns since the Unix epoch, UTC);
     /// `tai_offset_s` is TAI - UTC, for PTP. Seconds are cut to 32 bits, as on the wire.
     pub fn split(self, unix_ns: i64, tai_offset_s: i64) -> (u32, u32) {
-        let secs = unix_ns.div_euclid(NS_PER_SEC);
-        // In 0..1e9: fits 32 bits.
-        let ns = unix_ns.rem_euclid(NS_PER_SEC) as u32;
+        // Unsigned division by a constant is a multiply and a shift, signed needs fixing up:
+        // times after 1970 (all but a clock set wrong) go the unsigned way.
+        let (secs, ns) = match u64::try_from(unix_ns) {
+            // t / 1e9 < 2^34 and t % 1e9 < 1e9: both fit.
+            Ok(t) => (
+                t.wrapping_div(NS_PER_SEC_U64) as i64,
+                t.wrapping_rem(NS_PER_SEC_U64) as u32,
+            ),
+            // In 0..1e9: fits 32 bits.
+            Err(_) => (
+                unix_ns.div_euclid(NS_PER_SEC),
+                unix_ns.rem_euclid(NS_PER_SEC) as u32,
+            ),
+        };
         match self {
             Self::Posix => (secs as u32, ns / 1000),
             Self::Ptp => (secs.wrapping_add(tai_offset_s) as u32, ns),
