@@ -29,6 +29,9 @@ const RING_LEN: usize = 16;
 #[derive(Clone, Copy, Zeroable)]
 pub(crate) struct Ring {
     next: u8,
+    /// How many of `skbs` are not 0: with none, a packet is known not to be here without
+    /// looking (most packets, once the egress has taken each as it left).
+    live: u8,
     /// The packets' addresses, compared and never dereferenced (0: none); apart from the
     /// entries, so that the egress looks through two cache lines, not twelve.
     skbs: [usize; RING_LEN],
@@ -41,16 +44,47 @@ impl Ring {
     /// packet that never left is shadowed by its own.
     #[inline]
     fn newest(&self, skb: usize) -> Option<usize> {
+        if self.live == 0 {
+            return None;
+        }
         let newest = usize::from(self.next).wrapping_add(RING_LEN - 1);
         (0..RING_LEN)
             .map(|age| newest.wrapping_sub(age) % RING_LEN)
             .find(|&i| self.skbs.get(i) == Some(&skb))
     }
 
-    /// Forgets the entries at address `skb`.
-    fn forget(&mut self, skb: usize) {
-        for addr in self.skbs.iter_mut().filter(|a| **a == skb) {
+    /// Puts `skb` in slot `i`, over what was there.
+    fn occupy(&mut self, i: usize, skb: usize) {
+        if let Some(addr) = self.skbs.get_mut(i) {
+            if *addr == 0 {
+                // At most RING_LEN: cannot wrap.
+                self.live = self.live.wrapping_add(1);
+            }
+            *addr = skb;
+        }
+    }
+
+    /// Empties slot `i`.
+    fn vacate(&mut self, i: usize) {
+        if let Some(addr) = self.skbs.get_mut(i) {
+            if *addr != 0 {
+                // Counted when occupied: cannot wrap.
+                self.live = self.live.wrapping_sub(1);
+            }
             *addr = 0;
+        }
+    }
+
+    /// Forgets the entries at address `skb`.
+    #[inline]
+    fn forget(&mut self, skb: usize) {
+        if self.live == 0 {
+            return;
+        }
+        for i in 0..RING_LEN {
+            if self.skbs.get(i) == Some(&skb) {
+                self.vacate(i);
+            }
         }
     }
 }
@@ -103,9 +137,9 @@ impl EgressSlots {
             self.rings.with_local(bh, |ring| {
                 // No need to forget an older entry at this address: this one shadows it.
                 let i = usize::from(ring.next) % RING_LEN;
-                if let (Some(addr), Some(slot)) = (ring.skbs.get_mut(i), ring.packets.get_mut(i)) {
-                    *addr = skb;
+                if let Some(slot) = ring.packets.get_mut(i) {
                     *slot = parked;
+                    ring.occupy(i, skb);
                 }
                 // i < RING_LEN <= u8::MAX.
                 ring.next = ((i + 1) % RING_LEN) as u8;
@@ -129,9 +163,7 @@ impl EgressSlots {
                 let Some(i) = ring.newest(skb) else {
                     return;
                 };
-                if let Some(addr) = ring.skbs.get_mut(i) {
-                    *addr = 0;
-                }
+                ring.vacate(i);
                 // In place: the slot is only written again by the receive hook, which cannot
                 // run on this CPU until this returns.
                 if let Some(parked) = ring.packets.get(i) {
