@@ -9,11 +9,7 @@
 mod insert;
 mod tunnel;
 
-use kernel::{
-    ffi,
-    prelude::*,
-    sync::atomic::{Atomic, Relaxed},
-};
+use kernel::{ffi, prelude::*, sync::atomic::Atomic};
 
 use self::tunnel::TunnelFinding;
 use crate::{
@@ -335,7 +331,7 @@ impl EncapRoute {
         let mut pos = relaxed::load(&self.window);
         loop {
             let (traced, next) = self.freq.step(pos);
-            match self.window.cmpxchg(pos, next, Relaxed) {
+            match relaxed::cmpxchg_u32(&self.window, pos, next) {
                 Ok(_) => return traced,
                 Err(current) => pos = current,
             }
