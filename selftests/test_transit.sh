@@ -156,6 +156,16 @@ test_egress_fields() {
 	expect_ping 3 --mode inline --ns "$NS_ID" --type $type --size 24 --node "$(node_spec 0)" \
 		--node "$strict"
 	check_stat "$T1" egress_completed $((first + 3))
+	# Packets that die at T1 (hop limit 1: filled on receive, never forwarded) leave their
+	# entries parked: none is completed, and they do not hide the entries of those that follow.
+	local filled
+	filled=$(stat "$T1" trace_filled)
+	ip netns exec "$A" ping -6 -q -c 3 -t 1 -i 0.05 -W 1 "$DST" >/dev/null 2>&1
+	check_stat "$T1" trace_filled $((filled + 3))
+	check_stat "$T1" egress_completed $((first + 3))
+	expect_ping 3 --mode inline --ns "$NS_ID" --type $type --size 24 --node "$(node_spec 0)" \
+		--node "$strict"
+	check_stat "$T1" egress_completed $((first + 6))
 	ip netns exec "$R" "$IOAMCTL" interface enable left || fail "interface enable on R"
 	route_trace inline $type 36
 	# The project's kernel has no rate-limiting qdisc (Debian's has, where CI runs this file).
@@ -186,7 +196,7 @@ test_egress_fields() {
 		assert max(depths) >= 2 * 1048 if sys.argv[3] == "yes" else max(depths) == 0, depths
 		print("# T1's queue depths", depths)
 	PY
-	check_stat "$T1" egress_completed $((first + 3 + n))
+	check_stat "$T1" egress_completed $((first + 6 + n))
 	rm -rf "$dir"
 }
 
