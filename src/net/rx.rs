@@ -94,7 +94,7 @@ impl<'a> RxPacket<'a> {
     fn ensure_writable(&mut self, len: u32) -> Result {
         let skb = self.raw();
         // SAFETY: `skb` is valid (type invariant).
-        let in_place = unsafe { len <= (*skb).len.wrapping_sub((*skb).data_len) }
+        let in_place = unsafe { len <= skb::headlen(skb) }
             // SAFETY: As above.
             && !unsafe { skb::maybe_cloned(skb) };
         if in_place {

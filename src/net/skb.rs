@@ -484,14 +484,23 @@ pub(crate) unsafe fn network_header(skb: *const sys::sk_buff) -> *mut u8 {
 ///
 /// `skb` is valid and its network header set.
 pub(crate) unsafe fn linear_network_header(skb: *const sys::sk_buff) -> (*mut u8, usize) {
-    // SAFETY: Per the requirements; the linear area is `len - data_len` bytes from `data`,
-    // and both ends lie in the head buffer, as the network header does.
+    // SAFETY: Per the requirements; the linear area is `headlen` bytes from `data`, and both
+    // ends lie in the head buffer, as the network header does.
     unsafe {
         let nh = network_header(skb);
-        let headlen = (*skb).len.wrapping_sub((*skb).data_len) as usize;
-        let end = (*skb).data.wrapping_add(headlen);
+        let end = (*skb).data.wrapping_add(headlen(skb) as usize);
         (nh, usize::try_from(end.offset_from(nh)).unwrap_or(0))
     }
+}
+
+/// `skb_headlen()`: the bytes from `data` in the linear area (`len - data_len`).
+///
+/// # Safety
+///
+/// `skb` is valid.
+pub(crate) unsafe fn headlen(skb: *const sys::sk_buff) -> u32 {
+    // SAFETY: `skb` is valid (the function's requirement); `data_len <= len` in a valid skb.
+    unsafe { (*skb).len.wrapping_sub((*skb).data_len) }
 }
 
 impl core::ops::Deref for OutputPacket {
