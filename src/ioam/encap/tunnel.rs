@@ -84,11 +84,35 @@ impl EncapRoute {
         mut pkt: OutputPacket,
         guard: &'g rcu::Guard,
     ) -> Result<(OutputPacket, Option<DstRef>)> {
-        let (path, route) = self.tunnel_path(net, &pkt)?;
-        let (saddr, via) = match path {
-            TunnelPath::Looped(saddr) => (saddr, None),
+        // The usual set-up, found before in this routing generation: nothing to look up.
+        let (saddr, via) = match self.tunnel.get(net) {
+            Some(TunnelPath::Looped(saddr)) => (saddr, None),
+            found => self.outer_route(net, &pkt, found)?,
+        };
+        let mut facts = self.facts(net, &pkt, guard);
+        self.encapsulate(st, &mut pkt, &saddr, &mut facts, guard)?;
+        Ok((pkt, via))
+    }
+
+    /// The outer source address and, unless the outer packet goes on along this very route,
+    /// the route to send it along: for a `tundst` routed elsewhere or not looked up in this
+    /// routing generation yet (`found`: the last finding, if it holds).
+    // Out of line: the usual looped tunnel never needs it.
+    #[inline(never)]
+    fn outer_route(
+        &self,
+        net: &Net,
+        pkt: &OutputPacket,
+        found: Option<TunnelPath>,
+    ) -> Result<([u8; 16], Option<DstRef>)> {
+        let (path, route) = match found {
+            Some(path) => (path, None),
+            None => self.look_up_path(net, pkt)?,
+        };
+        match path {
+            TunnelPath::Looped(saddr) => Ok((saddr, None)),
             TunnelPath::Elsewhere => {
-                let (dst, saddr) = route.map_or_else(|| self.tunnel_route(net, &pkt), Ok)?;
+                let (dst, saddr) = route.map_or_else(|| self.tunnel_route(net, pkt), Ok)?;
                 if pkt.routed_like(&dst) {
                     // A finding of another route outlives that route's deletion (which leaves
                     // the routing generation as it was): `tundst` is reached through this
@@ -96,29 +120,22 @@ impl EncapRoute {
                     drop(dst);
                     self.tunnel
                         .found(net.ipv6_routing_generation(), TunnelPath::Looped(saddr));
-                    (saddr, None)
+                    Ok((saddr, None))
                 } else {
-                    (saddr, Some(dst))
+                    Ok((saddr, Some(dst)))
                 }
             }
-        };
-        let mut facts = self.facts(net, &pkt, guard);
-        self.encapsulate(st, &mut pkt, &saddr, &mut facts, guard)?;
-        Ok((pkt, via))
+        }
     }
 
-    /// Where `tundst` is routed, from the last finding or a new lookup, which is recorded. A
-    /// route found elsewhere is returned for the packet at hand. No route is an error, and is
-    /// not recorded: deleting a route (an `unreachable` one, say) leaves the routing
-    /// generation as it was.
-    fn tunnel_path(
+    /// Where `tundst` is routed, by a new lookup, which is recorded. A route found elsewhere
+    /// is returned for the packet at hand. No route is an error, and is not recorded:
+    /// deleting a route (an `unreachable` one, say) leaves the routing generation as it was.
+    fn look_up_path(
         &self,
         net: &Net,
         pkt: &OutputPacket,
     ) -> Result<(TunnelPath, Option<TunnelRoute>)> {
-        if let Some(path) = self.tunnel.get(net) {
-            return Ok((path, None));
-        }
         // Read before the lookup: a change during it makes the finding stale at once.
         let generation = net.ipv6_routing_generation();
         let (dst, saddr) = self.tunnel_route(net, pkt)?;
