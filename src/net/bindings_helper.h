@@ -71,6 +71,7 @@ IOAM_RS_OFFSET(SKB_REFDST, struct sk_buff, _skb_refdst);
 IOAM_RS_OFFSET(SKB_HEADERS, struct sk_buff, headers);
 IOAM_RS_OFFSET(SKB_NETWORK_HEADER, struct sk_buff, network_header);
 IOAM_RS_OFFSET(SKB_TRANSPORT_HEADER, struct sk_buff, transport_header);
+IOAM_RS_OFFSET(SKB_MAC_HEADER, struct sk_buff, mac_header);
 IOAM_RS_OFFSET(SKB_IIF, struct sk_buff, skb_iif);
 IOAM_RS_OFFSET(SKB_PROTOCOL, struct sk_buff, protocol);
 #ifdef CONFIG_XPS

@@ -28,6 +28,7 @@ same_offset! {
     IOAM_RS_OFFSET_SKB_HEADERS == offset_of!(sys::sk_buff, __bindgen_anon_4);
     IOAM_RS_OFFSET_SKB_NETWORK_HEADER == offset_of!(sys::sk_buff, __bindgen_anon_4) + offset_of!(SkbHeaders, network_header);
     IOAM_RS_OFFSET_SKB_TRANSPORT_HEADER == offset_of!(sys::sk_buff, __bindgen_anon_4) + offset_of!(SkbHeaders, transport_header);
+    IOAM_RS_OFFSET_SKB_MAC_HEADER == offset_of!(sys::sk_buff, __bindgen_anon_4) + offset_of!(SkbHeaders, mac_header);
     IOAM_RS_OFFSET_SKB_IIF == offset_of!(sys::sk_buff, __bindgen_anon_4) + offset_of!(SkbHeaders, skb_iif);
     IOAM_RS_OFFSET_SKB_PROTOCOL == offset_of!(sys::sk_buff, __bindgen_anon_4) + offset_of!(SkbHeaders, protocol);
     IOAM_RS_OFFSET_DEV_FLAGS == offset_of!(sys::net_device, flags);

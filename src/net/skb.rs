@@ -287,7 +287,7 @@ impl OutputPacket {
         let old = unsafe { network_header(self.raw()) };
         // SAFETY: The head is private and has `len` bytes of headroom (above), so `skb_push`
         // cannot underflow; 40 bytes are linear at `old` (invariant). On the output path the
-        // network header is at `data`.
+        // network header is at `data`. The packet is ours: so are its header offsets.
         unsafe {
             let skb = self.raw();
             if keep_header {
@@ -296,7 +296,10 @@ impl OutputPacket {
             }
             sys::skb_push(skb, len_u32);
             set_headers_at_data(skb, IPV6_HDR_LEN as u16)?;
-            sys::ioam_rs_skb_mac_header_rebuild(skb);
+            // The link-layer header is yet to be built (neighbour output; `dev_queue_xmit()`
+            // resets it): none, as on a packet sent from here and as `bpf_redirect_neigh()`
+            // leaves it, rather than the received one moved in front of the new headers.
+            headers_mut(skb).mac_header = MAC_HEADER_UNSET;
             let new = network_header(skb);
             if keep_header {
                 core::ptr::copy(old, new, IPV6_HDR_LEN);
@@ -378,6 +381,9 @@ pub(crate) unsafe fn headers<'a>(skb: *const sys::sk_buff) -> &'a crate::net::la
     // SAFETY: Per the function's requirements; `headers` is the named view of the group.
     unsafe { (*skb).__bindgen_anon_4.headers.as_ref() }
 }
+
+/// `skb->mac_header` of a packet without a link-layer header (`skb_unset_mac_header()`).
+const MAC_HEADER_UNSET: u16 = u16::MAX;
 
 /// `skb_reset_network_header()` then `skb_set_transport_header(skb, transport)`: the network
 /// header at `data`, the transport header `transport` bytes after it.
