@@ -8,7 +8,7 @@ use core::{marker::PhantomData, ops::Range, ptr::NonNull, slice};
 use kernel::prelude::*;
 
 use crate::net::{
-    skb::{self, postpull_rcsum, postpush_rcsum, reset_network_header, Skb},
+    skb::{self, postpull_rcsum, postpush_rcsum, push_data, reset_network_header, Skb},
     sys,
 };
 
@@ -170,7 +170,7 @@ impl<'a> RxPacket<'a> {
         // from the new `data` are linear and private. Only `self` borrows the packet.
         let buf = unsafe {
             postpull_rcsum(skb, (*skb).data, at_u32);
-            sys::skb_push(skb, added_u32);
+            push_data(skb, added_u32);
             reset_network_header(skb)?;
             // Before `edit` writes over the old MAC header's bytes.
             sys::ioam_rs_skb_mac_header_rebuild(skb);

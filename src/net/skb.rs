@@ -285,8 +285,8 @@ impl OutputPacket {
         self.cow_head(room)?;
         // SAFETY: `skb` is valid with its network header set (type invariant).
         let old = unsafe { network_header(self.raw()) };
-        // SAFETY: The head is private and has `len` bytes of headroom (above), so `skb_push`
-        // cannot underflow; 40 bytes are linear at `old` (invariant). On the output path the
+        // SAFETY: The head is private and has `len` bytes of headroom (above), so pushing
+        // `len` bytes stays in it; 40 bytes are linear at `old` (invariant). On the output path the
         // network header is at `data`. The packet is ours: so are its header offsets.
         unsafe {
             let skb = self.raw();
@@ -294,7 +294,7 @@ impl OutputPacket {
                 // The old header's bytes leave the checksummed area before being overwritten.
                 postpull_rcsum(skb, old, IPV6_HDR_LEN as u32);
             }
-            sys::skb_push(skb, len_u32);
+            push_data(skb, len_u32);
             set_headers_at_data(skb, IPV6_HDR_LEN as u16)?;
             // The link-layer header is yet to be built (neighbour output; `dev_queue_xmit()`
             // resets it): none, as on a packet sent from here and as `bpf_redirect_neigh()`
@@ -380,6 +380,20 @@ impl OutputPacket {
 pub(crate) unsafe fn headers<'a>(skb: *const sys::sk_buff) -> &'a crate::net::layout::SkbHeaders {
     // SAFETY: Per the function's requirements; `headers` is the named view of the group.
     unsafe { (*skb).__bindgen_anon_4.headers.as_ref() }
+}
+
+/// `__skb_push()`: `len` more bytes at the front of the packet's data.
+///
+/// # Safety
+///
+/// `skb` is valid and owned by the caller, with at least `len` bytes of headroom.
+pub(crate) unsafe fn push_data(skb: *mut sys::sk_buff, len: u32) {
+    // SAFETY: Per the requirements, `data - len` is still in the head buffer; the packet's
+    // length cannot reach 4 GiB.
+    unsafe {
+        (*skb).data = (*skb).data.sub(len as usize);
+        (*skb).len = (*skb).len.wrapping_add(len);
+    }
 }
 
 /// `skb->mac_header` of a packet without a link-layer header (`skb_unset_mac_header()`).
