@@ -56,11 +56,22 @@ rel_bg() {
 	trap rel_exit EXIT
 }
 
+# Stops the background processes, then waits (at most 5 s) until what they sent has stopped
+# arriving at R: under load the guest's softirq backlog holds packets for a while, and a late
+# one would be taken for the next expectation's.
 rel_bg_stop() {
-	local pid
+	local pid before after
 	for pid in "${REL_BG[@]}"; do kill "$pid" 2>/dev/null; done
 	for pid in "${REL_BG[@]}"; do wait "$pid" 2>/dev/null; done
 	REL_BG=()
+	[ -n "${R:-}" ] || return 0
+	after=$(ip netns exec "$R" cat /sys/class/net/left/statistics/rx_packets 2>/dev/null) || return 0
+	for _ in $(seq 25); do
+		before=$after
+		sleep 0.2
+		after=$(ip netns exec "$R" cat /sys/class/net/left/statistics/rx_packets 2>/dev/null) || return 0
+		[ "$after" != "$before" ] || return 0
+	done
 }
 
 rel_exit() {
@@ -523,6 +534,9 @@ test_rel_queue_index() {
 	rel_restart_checker
 	[[ "$(ip -n "$T1" -d link show right)" == *"numtxqueues 4 "* ]] || fail "T1's egress has not 4 queues"
 	[[ "$(ip -n "$A" -d link show right)" == *"numtxqueues 16 "* ]] || fail "A's link has not 16 queues"
+	# A pfifo_fast qdisc per queue (under mq), whose statistics are kept per CPU and summed for
+	# the queue depth; a veth has none by default.
+	tc -n "$T1" qdisc replace dev right root mq || fail "mq on T1's egress"
 	# shellcheck disable=SC2317 # run by rel_expect
 	send_flows() {
 		local mac
