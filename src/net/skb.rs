@@ -285,8 +285,8 @@ impl OutputPacket {
         self.cow_head(room)?;
         // SAFETY: `skb` is valid with its network header set (type invariant).
         let old = unsafe { network_header(self.raw()) };
-        // SAFETY: The head is private and has `len` bytes of headroom (above), so pushing
-        // `len` bytes stays in it; 40 bytes are linear at `old` (invariant). On the output path the
+        // SAFETY: The head is private and has `len` bytes of headroom (above), so pushing `len`
+        // bytes stays in it; 40 bytes are linear at `old` (invariant). On the output path the
         // network header is at `data`. The packet is ours: so are its header offsets.
         unsafe {
             let skb = self.raw();
