@@ -535,8 +535,12 @@ test_rel_queue_index() {
 	[[ "$(ip -n "$T1" -d link show right)" == *"numtxqueues 4 "* ]] || fail "T1's egress has not 4 queues"
 	[[ "$(ip -n "$A" -d link show right)" == *"numtxqueues 16 "* ]] || fail "A's link has not 16 queues"
 	# A pfifo_fast qdisc per queue (under mq), whose statistics are kept per CPU and summed for
-	# the queue depth; a veth has none by default.
-	tc -n "$T1" qdisc replace dev right root mq || fail "mq on T1's egress"
+	# the queue depth; a veth has none by default. Named: Debian's default is fq_codel.
+	tc -n "$T1" qdisc replace dev right root handle 1: mq || fail "mq on T1's egress"
+	local q
+	for q in 1 2 3 4; do
+		tc -n "$T1" qdisc replace dev right parent "1:$q" pfifo_fast || fail "pfifo_fast on queue $q"
+	done
 	# shellcheck disable=SC2317 # run by rel_expect
 	send_flows() {
 		local mac
