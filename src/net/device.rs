@@ -139,10 +139,20 @@ impl NetDevice {
         (err == 0).then_some(src)
     }
 
-    /// Link-layer headroom the device wants (`LL_RESERVED_SPACE`).
+    /// Link-layer headroom the device wants (`LL_RESERVED_SPACE`): its header and extra
+    /// headroom, rounded down to 16 bytes, plus 16.
     pub(crate) fn ll_reserved_space(&self) -> u32 {
-        // SAFETY: The device is alive.
-        unsafe { sys::ioam_rs_ll_reserved_space(self.raw()) }
+        const HH_DATA_MOD: u32 = 16;
+        // SAFETY: The device is alive. `needed_headroom` may grow at any time (a stacked
+        // device's), so it is read once, as the macro does.
+        let (header, extra) = unsafe {
+            (
+                (*self.raw()).hard_header_len,
+                sys::read_once(&raw const (*self.raw()).needed_headroom),
+            )
+        };
+        // Two u16 values: their sum and the rounding fit in u32.
+        ((u32::from(header) + u32::from(extra)) & !(HH_DATA_MOD - 1)) + HH_DATA_MOD
     }
 }
 

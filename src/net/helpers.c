@@ -7,7 +7,6 @@
 #include <net/ip6_route.h>
 #include <net/sch_generic.h>
 #include <linux/netfilter.h>
-#include <net/dst_metadata.h>
 #include <linux/percpu.h>
 #include <linux/cpumask.h>
 
@@ -127,11 +126,6 @@ void ioam_rs_this_cpu_add_u64(u64 __percpu *ptr, u64 n)
 	this_cpu_add(*ptr, n);
 }
 
-unsigned int ioam_rs_ll_reserved_space(const struct net_device *dev)
-{
-	return LL_RESERVED_SPACE(dev);
-}
-
 void ioam_rs_local_bh_disable(void)
 {
 	local_bh_disable();
@@ -152,11 +146,6 @@ bool ioam_rs_skb_is_gso(const struct sk_buff *skb)
 	return skb_is_gso(skb);
 }
 
-void ioam_rs_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol)
-{
-	skb_set_inner_protocol(skb, protocol);
-}
-
 struct user_namespace *ioam_rs_net_user_ns(const struct net *net)
 {
 	return net->user_ns;
@@ -170,11 +159,6 @@ struct net_device *ioam_rs_netdev_notifier_info_to_dev(const void *info)
 bool ioam_rs_pskb_may_pull(struct sk_buff *skb, unsigned int len)
 {
 	return pskb_may_pull(skb, len);
-}
-
-bool ioam_rs_skb_valid_dst(const struct sk_buff *skb)
-{
-	return skb_valid_dst(skb);
 }
 
 unsigned int ioam_rs_dst_mtu(const struct dst_entry *dst)

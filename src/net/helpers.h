@@ -38,13 +38,11 @@ void ioam_rs_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst);
 int ioam_rs_dst_output(struct net *net, struct sock *sk, struct sk_buff *skb);
 struct dst_entry *ioam_rs_ip6_route_output(struct net *net, struct flowi6 *fl6);
 u32 ioam_rs_tx_queue_backlog(const struct net_device *dev, unsigned int queue);
-unsigned int ioam_rs_ll_reserved_space(const struct net_device *dev);
 void ioam_rs_local_bh_disable(void);
 void ioam_rs_local_bh_enable(void);
 /* Fields behind struct_group() unions, whose bindgen names are not stable. */
 u32 ioam_rs_skb_mark(const struct sk_buff *skb);
 bool ioam_rs_skb_is_gso(const struct sk_buff *skb);
-void ioam_rs_skb_set_inner_protocol(struct sk_buff *skb, __be16 protocol);
 /*
  * Fields of large config-dependent structs, read with READ_ONCE where the kernel does:
  * bindgen's layout of these structs is not guaranteed to match the compiler's.
@@ -65,7 +63,6 @@ struct nlattr;
 struct genl_family;
 struct net_device *ioam_rs_netdev_notifier_info_to_dev(const void *info);
 bool ioam_rs_pskb_may_pull(struct sk_buff *skb, unsigned int len);
-bool ioam_rs_skb_valid_dst(const struct sk_buff *skb);
 unsigned int ioam_rs_dst_mtu(const struct dst_entry *dst);
 
 /* Packets made here (RFC 9322 loopback copies). */

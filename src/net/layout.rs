@@ -31,6 +31,7 @@ same_offset! {
     IOAM_RS_OFFSET_SKB_MAC_HEADER == offset_of!(sys::sk_buff, __bindgen_anon_4) + offset_of!(SkbHeaders, mac_header);
     IOAM_RS_OFFSET_SKB_IIF == offset_of!(sys::sk_buff, __bindgen_anon_4) + offset_of!(SkbHeaders, skb_iif);
     IOAM_RS_OFFSET_SKB_PROTOCOL == offset_of!(sys::sk_buff, __bindgen_anon_4) + offset_of!(SkbHeaders, protocol);
+    IOAM_RS_OFFSET_SKB_INNER_PROTOCOL == offset_of!(sys::sk_buff, __bindgen_anon_4) + offset_of!(SkbHeaders, __bindgen_anon_5);
     IOAM_RS_OFFSET_DEV_FLAGS == offset_of!(sys::net_device, flags);
     IOAM_RS_OFFSET_DEV_IFINDEX == offset_of!(sys::net_device, ifindex);
     IOAM_RS_OFFSET_DEV_IP6_PTR == offset_of!(sys::net_device, ip6_ptr);
@@ -38,6 +39,8 @@ same_offset! {
     IOAM_RS_OFFSET_DEV_REAL_NUM_TX_QUEUES == offset_of!(sys::net_device, real_num_tx_queues);
     IOAM_RS_OFFSET_DEV_NETDEV_OPS == offset_of!(sys::net_device, netdev_ops);
     IOAM_RS_OFFSET_DEV_ND_NET == offset_of!(sys::net_device, nd_net);
+    IOAM_RS_OFFSET_DEV_HARD_HEADER_LEN == offset_of!(sys::net_device, hard_header_len);
+    IOAM_RS_OFFSET_DEV_NEEDED_HEADROOM == offset_of!(sys::net_device, needed_headroom);
     IOAM_RS_OFFSET_IDEV_CNF == offset_of!(sys::inet6_dev, cnf);
     IOAM_RS_OFFSET_DEVCONF_IOAM6_ID == offset_of!(sys::ipv6_devconf, ioam6_id);
     IOAM_RS_OFFSET_DEVCONF_IOAM6_ID_WIDE == offset_of!(sys::ipv6_devconf, ioam6_id_wide);
@@ -45,6 +48,7 @@ same_offset! {
     IOAM_RS_OFFSET_DST_DEV == offset_of!(sys::dst_entry, __bindgen_anon_1);
     IOAM_RS_OFFSET_DST_LWTSTATE == offset_of!(sys::dst_entry, lwtstate);
     IOAM_RS_OFFSET_DST_ERROR == offset_of!(sys::dst_entry, error);
+    IOAM_RS_OFFSET_DST_FLAGS == offset_of!(sys::dst_entry, flags);
     IOAM_RS_OFFSET_NF_STATE_IN == offset_of!(sys::nf_hook_state, in_);
     IOAM_RS_OFFSET_NF_STATE_NET == offset_of!(sys::nf_hook_state, net);
     IOAM_RS_OFFSET_NF_STATE_OUT == offset_of!(sys::nf_hook_state, out);

@@ -211,12 +211,11 @@ impl<'a> RxPacket<'a> {
     /// Routes the packet now if it has no route yet, as the kernel's own Hop-by-Hop IOAM
     /// handler does: the egress interface is part of the node data.
     pub(crate) fn route(&mut self) {
+        if self.skb().has_route() {
+            return;
+        }
         // SAFETY: `skb` is ours for the hook, on the receive path before routing, where
         // `ip6_route_input` may be called; the route it sets is then used by the stack.
-        unsafe {
-            if !sys::ioam_rs_skb_valid_dst(self.raw()) {
-                sys::ip6_route_input(self.raw());
-            }
-        }
+        unsafe { sys::ip6_route_input(self.raw()) };
     }
 }

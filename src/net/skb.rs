@@ -129,6 +129,15 @@ impl Skb {
         (refdst & !SKB_DST_NOREF) as *mut sys::dst_entry
     }
 
+    /// Whether the packet has a route (`skb_valid_dst()`): a route, not tunnel metadata
+    /// carried in the route's place.
+    pub(crate) fn has_route(&self) -> bool {
+        let dst = self.dst();
+        // SAFETY: A non-null route is alive while the packet holds it (type invariant); its
+        // flags are set when it is created.
+        !dst.is_null() && unsafe { (*dst).flags } & sys::IOAM_RS_DST_METADATA == 0
+    }
+
     /// The device of the packet's current route.
     pub(crate) fn route_dev<'g>(&self, _guard: &'g rcu::Guard) -> Option<&'g NetDevice> {
         let dst = self.dst();
@@ -266,8 +275,11 @@ impl OutputPacket {
         kernel::error::to_result(unsafe {
             sys::iptunnel_handle_offloads(self.raw(), sys::IOAM_RS_SKB_GSO_IPXIP6)
         })?;
-        // SAFETY: As above.
-        unsafe { sys::ioam_rs_skb_set_inner_protocol(self.raw(), sys::IOAM_RS_ETH_P_IPV6_BE) };
+        // `skb_set_inner_protocol()`. SAFETY: We own the packet, so its header fields are ours
+        // to write; nothing else holds a reference to them.
+        let headers = unsafe { headers_mut(self.raw()) };
+        headers.__bindgen_anon_5.inner_protocol = sys::IOAM_RS_ETH_P_IPV6_BE;
+        headers.set_inner_protocol_type(sys::IOAM_RS_ENCAP_TYPE_ETHER);
         Ok(())
     }
 
