@@ -6,8 +6,6 @@
 //! about to leave by. A packet that never leaves (delivered here, dropped, queued elsewhere)
 //! keeps both unavailable.
 
-use kernel::time::{ClockSource, RealTime};
-
 use crate::{
     ioam::{parked::Parked, state::NetState},
     net::{
@@ -16,7 +14,7 @@ use crate::{
         pernet::{self, Net, PerNetId},
         rx::RxPacket,
     },
-    sync::rcu,
+    sync::{clock, rcu},
     uapi::stat,
     wire::{egress::transit_delay_field, option::TRACE_HDR_LEN},
 };
@@ -62,7 +60,7 @@ fn complete(st: &NetState, egress: &NetDevice, pkt: &mut RxPacket<'_>, parked: &
     }
     let delay = parked
         .received_ns()
-        .map(|ns| transit_delay_field(RealTime::ktime_get().wrapping_sub(ns)));
+        .map(|ns| transit_delay_field(clock::real_ns().wrapping_sub(ns)));
     let mut backlog = None;
     for e in parked.entries() {
         let depth = if e.queue_at != 0 {

@@ -5,6 +5,7 @@
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
 #include <linux/timer.h>
+#include <linux/timekeeping.h>
 #include <linux/ipv6.h>
 #include <net/addrconf.h>
 #include <net/dst_cache.h>
@@ -49,6 +50,7 @@ const int IOAM_RS_NOTIFY_DONE = NOTIFY_DONE;
 const u8 IOAM_RS_CHECKSUM_COMPLETE = CHECKSUM_COMPLETE;
 const u8 IOAM_RS_ENCAP_TYPE_ETHER = ENCAP_TYPE_ETHER;
 const unsigned short IOAM_RS_DST_METADATA = DST_METADATA;
+const unsigned int IOAM_RS_TK_OFFS_REAL = TK_OFFS_REAL;
 const u8 IOAM_RS_CHECKSUM_PARTIAL = CHECKSUM_PARTIAL;
 const size_t IOAM_RS_SKB_8K_ROOM = SKB_WITH_OVERHEAD(8192);
 const size_t IOAM_RS_SKB_32K_ROOM = SKB_WITH_OVERHEAD(32768);
@@ -65,6 +67,7 @@ const u8 IOAM_RS_SKB_CLONED_MASK = CLONED_MASK;
  */
 #define IOAM_RS_OFFSET(name, type, field) const size_t IOAM_RS_OFFSET_##name = offsetof(type, field)
 IOAM_RS_OFFSET(SKB_SK, struct sk_buff, sk);
+IOAM_RS_OFFSET(SKB_TSTAMP, struct sk_buff, tstamp);
 IOAM_RS_OFFSET(SKB_LEN, struct sk_buff, len);
 IOAM_RS_OFFSET(SKB_DATA_LEN, struct sk_buff, data_len);
 IOAM_RS_OFFSET(SKB_HEAD, struct sk_buff, head);

@@ -57,11 +57,6 @@ void ioam_rs_skb_postpush_rcsum(struct sk_buff *skb, const void *start, unsigned
 	skb_postpush_rcsum(skb, start, len);
 }
 
-s64 ioam_rs_skb_tstamp_cond(const struct sk_buff *skb)
-{
-	return skb_tstamp_cond(skb, true);
-}
-
 void ioam_rs_kfree_skb(struct sk_buff *skb)
 {
 	kfree_skb(skb);

@@ -31,7 +31,6 @@ int ioam_rs_skb_cow_head(struct sk_buff *skb, unsigned int headroom);
 void ioam_rs_skb_mac_header_rebuild(struct sk_buff *skb);
 void ioam_rs_skb_postpull_rcsum(struct sk_buff *skb, const void *start, unsigned int len);
 void ioam_rs_skb_postpush_rcsum(struct sk_buff *skb, const void *start, unsigned int len);
-s64 ioam_rs_skb_tstamp_cond(const struct sk_buff *skb);
 void ioam_rs_kfree_skb(struct sk_buff *skb);
 void ioam_rs_skb_dst_drop(struct sk_buff *skb);
 void ioam_rs_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst);

@@ -20,6 +20,7 @@ macro_rules! same_offset {
 
 same_offset! {
     IOAM_RS_OFFSET_SKB_SK == offset_of!(sys::sk_buff, sk);
+    IOAM_RS_OFFSET_SKB_TSTAMP == offset_of!(sys::sk_buff, __bindgen_anon_2);
     IOAM_RS_OFFSET_SKB_LEN == offset_of!(sys::sk_buff, len);
     IOAM_RS_OFFSET_SKB_DATA_LEN == offset_of!(sys::sk_buff, data_len);
     IOAM_RS_OFFSET_SKB_HEAD == offset_of!(sys::sk_buff, head);

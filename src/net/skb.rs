@@ -9,7 +9,7 @@ use kernel::{ffi, prelude::*, types::Opaque};
 
 use crate::{
     net::{device::NetDevice, dst::DstRef, pernet::Net, sys},
-    sync::rcu,
+    sync::{clock, rcu},
 };
 
 /// Length of the fixed IPv6 header.
@@ -200,10 +200,15 @@ impl Skb {
         unsafe { sys::ioam_rs_skb_mark(self.raw()) }
     }
 
-    /// Receive timestamp (or now, when the packet has none), in ns since the epoch.
+    /// Receive timestamp (or now, when the packet has none), in ns since the epoch:
+    /// `skb_tstamp_cond(skb, true)`.
     pub(crate) fn timestamp_ns(&self) -> i64 {
-        // SAFETY: `skb` is valid (type invariant).
-        unsafe { sys::ioam_rs_skb_tstamp_cond(self.raw()) }
+        // SAFETY: `skb` is valid (type invariant); `tstamp` is plain data, read as the C does.
+        let stamp = unsafe { (*self.raw()).__bindgen_anon_2.tstamp };
+        if stamp != 0 {
+            return stamp;
+        }
+        clock::real_ns()
     }
 }
 
