@@ -79,7 +79,6 @@ IOAM_RS_OFFSET(SKB_TRANSPORT_HEADER, struct sk_buff, transport_header);
 IOAM_RS_OFFSET(SKB_MAC_HEADER, struct sk_buff, mac_header);
 IOAM_RS_OFFSET(SKB_IIF, struct sk_buff, skb_iif);
 IOAM_RS_OFFSET(SKB_PROTOCOL, struct sk_buff, protocol);
-IOAM_RS_OFFSET(SKB_INNER_PROTOCOL, struct sk_buff, inner_protocol);
 #ifdef CONFIG_XPS
 IOAM_RS_OFFSET(SKB_SENDER_CPU, struct sk_buff, sender_cpu);
 #endif
@@ -138,3 +137,7 @@ IOAM_RS_OFFSET(NET_GENERIC_PTR, struct net_generic, ptr);
 IOAM_RS_OFFSET(SKB_CB, struct sk_buff, cb);
 IOAM_RS_OFFSET(IP6CB_RA, struct inet6_skb_parm, ra);
 IOAM_RS_SIZE(IP6CB_RA, struct inet6_skb_parm, ra);
+
+/* skb->inner_protocol, in an anonymous union whose bindgen name depends on the configuration. */
+IOAM_RS_OFFSET(SKB_INNER_PROTOCOL, struct sk_buff, inner_protocol);
+IOAM_RS_SIZE(SKB_INNER_PROTOCOL, struct sk_buff, inner_protocol);

@@ -32,7 +32,6 @@ same_offset! {
     IOAM_RS_OFFSET_SKB_MAC_HEADER == offset_of!(sys::sk_buff, __bindgen_anon_4) + offset_of!(SkbHeaders, mac_header);
     IOAM_RS_OFFSET_SKB_IIF == offset_of!(sys::sk_buff, __bindgen_anon_4) + offset_of!(SkbHeaders, skb_iif);
     IOAM_RS_OFFSET_SKB_PROTOCOL == offset_of!(sys::sk_buff, __bindgen_anon_4) + offset_of!(SkbHeaders, protocol);
-    IOAM_RS_OFFSET_SKB_INNER_PROTOCOL == offset_of!(sys::sk_buff, __bindgen_anon_4) + offset_of!(SkbHeaders, __bindgen_anon_5);
     IOAM_RS_OFFSET_DEV_FLAGS == offset_of!(sys::net_device, flags);
     IOAM_RS_OFFSET_DEV_IFINDEX == offset_of!(sys::net_device, ifindex);
     IOAM_RS_OFFSET_DEV_IP6_PTR == offset_of!(sys::net_device, ip6_ptr);

@@ -280,11 +280,20 @@ impl OutputPacket {
         kernel::error::to_result(unsafe {
             sys::iptunnel_handle_offloads(self.raw(), sys::IOAM_RS_SKB_GSO_IPXIP6)
         })?;
-        // `skb_set_inner_protocol()`. SAFETY: We own the packet, so its header fields are ours
-        // to write; nothing else holds a reference to them.
-        let headers = unsafe { headers_mut(self.raw()) };
-        headers.__bindgen_anon_5.inner_protocol = sys::IOAM_RS_ETH_P_IPV6_BE;
-        headers.set_inner_protocol_type(sys::IOAM_RS_ENCAP_TYPE_ETHER);
+        // `skb_set_inner_protocol()`: the protocol written at its offset from C, the type with
+        // bindgen's bitfield setter.
+        const _: () = assert!(sys::IOAM_RS_SIZE_SKB_INNER_PROTOCOL == core::mem::size_of::<u16>());
+        // SAFETY: We own the packet, so its header fields are ours to write, and nothing else
+        // holds a reference to them. A `__be16` lies at that offset (size asserted above),
+        // aligned for it by C.
+        unsafe {
+            let skb = self.raw();
+            skb.cast::<u8>()
+                .add(sys::IOAM_RS_OFFSET_SKB_INNER_PROTOCOL)
+                .cast::<u16>()
+                .write(sys::IOAM_RS_ETH_P_IPV6_BE);
+            headers_mut(skb).set_inner_protocol_type(sys::IOAM_RS_ENCAP_TYPE_ETHER);
+        }
         Ok(())
     }
 
