@@ -77,8 +77,7 @@ impl<T: HasTimer> Timer<T> {
                 .add(T::OFFSET)
                 .cast::<Self>()
         };
-        // SAFETY: `jiffies` is a kernel variable, always readable; read once, as the kernel does.
-        let now = unsafe { core::ptr::read_volatile(&raw const sys::jiffies) };
+        let now = super::clock::jiffies();
         // SAFETY: `raw` is initialised (type invariant) and pinned in `owner`; the callback
         // finds `owner` from it at `T::OFFSET`. Jiffies wrap by design.
         unsafe { sys::mod_timer(timer.raw.get(), now.wrapping_add(delay)) };
