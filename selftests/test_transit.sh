@@ -317,6 +317,63 @@ test_events_rate_limit() {
 		python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["trace_filled"], s["events_sent"], s["events_rate_limited"])')"
 }
 
+# jiffies: the kernel's tick count (as /proc/timer_list shows it).
+jiffies() { awk '$1 == "jiffies:" { print $2; exit }' /proc/timer_list; }
+
+# Once every listener has left, a node stops asking the kernel for listeners at each trace it
+# fills: a burst of traced packets asks at most once a jiffy (a call per group), where a node
+# asked at every trace until the module was unloaded. A socket that joins again has its events.
+test_listeners_gone() {
+	chain_topology 1
+	local dir tr=/sys/kernel/tracing count=100 filled asks=- j0 j1
+	dir=$(mktemp -d)
+	route_trace inline 0x800000 8
+	monitor_start "$T1" "$dir/mon"
+	ip netns exec "$A" ping -6 -q -c 3 -i 0.05 -W 1 "$DST" >/dev/null 2>&1
+	monitor_stop
+	expect_ok "${EVENTS[@]}" "$dir/mon" 3 --nodes 2
+	# More than a second after the join (the time a join has to show), a trace finds nobody.
+	sleep 1
+	ip netns exec "$A" ping -6 -q -c 1 -W 1 "$DST" >/dev/null 2>&1
+	filled=$(stat "$T1" trace_filled)
+	mountpoint -q $tr || mount -t tracefs nodev $tr
+	# The project's kernel has no kprobe events (Debian's has, where CI runs this file).
+	if [ -e $tr/kprobe_events ]; then
+		echo '-:ioamrs/ask' >>$tr/kprobe_events 2>/dev/null || true
+		echo 'p:ioamrs/ask ioam_rs:ioam_rs_genl_has_listeners' >>$tr/kprobe_events ||
+			fail "no kprobe on the module's listener check"
+		echo >$tr/trace
+		echo 1 >$tr/events/ioamrs/ask/enable
+	else
+		echo "# no kprobe events in this kernel: the listener checks are not counted"
+	fi
+	# From one CPU, whose softirq forwards the burst (each CPU may ask once a jiffy).
+	j0=$(jiffies)
+	ip netns exec "$A" taskset -c 0 ping -6 -q -c $count -l $count -i 0.001 -W 2 "$DST" \
+		>/dev/null 2>&1
+	j1=$(jiffies)
+	if [ -e $tr/kprobe_events ]; then
+		echo 0 >$tr/events/ioamrs/ask/enable
+		asks=$(grep -c ' ask:' $tr/trace)
+		echo '-:ioamrs/ask' >>$tr/kprobe_events
+	fi
+	check_stat "$T1" trace_filled $((filled + count))
+	if [ "$asks" != - ]; then
+		{ [ -n "$j0" ] && [ -n "$j1" ]; } || fail "no jiffies in /proc/timer_list"
+		local ticks=$((j1 - j0 + 1))
+		echo "# $asks listener checks for $count traces in $ticks jiffies"
+		[ "$asks" -le $((2 * ticks)) ] ||
+			fail "$asks listener checks for $count traces in $ticks jiffies"
+		# Asking at every trace would pass where every trace had a jiffy of its own.
+		[ "$ticks" -lt "$count" ] || echo "# the burst was too slow to tell"
+	fi
+	monitor_start "$T1" "$dir/mon.again"
+	ip netns exec "$A" ping -6 -q -c 3 -i 0.05 -W 1 "$DST" >/dev/null 2>&1
+	monitor_stop
+	expect_ok "${EVENTS[@]}" "$dir/mon.again" 3 --nodes 2
+	rm -rf "$dir"
+}
+
 # The module's switch: set, shown, refused for what does not exist, forgotten with the interface.
 test_interface_switch() {
 	chain_topology 1 none
@@ -1088,6 +1145,7 @@ run_test namespace_tsformat test_namespace_tsformat
 run_test egress_fields test_egress_fields
 run_test transit_chain_and_events test_transit_chain_and_events
 run_test events_rate_limit test_events_rate_limit
+run_test listeners_gone test_listeners_gone
 run_test export_batches test_export_batches
 run_test transit_interface_switch test_interface_switch
 run_test decap_and_domain_edge test_decap_and_domain_edge

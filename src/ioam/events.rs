@@ -38,8 +38,8 @@ const NLA_OVERHEAD: usize = 8;
 /// event carries the nodes' data, newest first, as the kernel's own event does: in a
 /// Pre-allocated Trace what follows the free space, in an incremental one all of it; the
 /// trace's RFC 9322 flags when it has any, the namespace's timestamp format unless POSIX, and
-/// the addresses and flow label of the `packet` that carries it.
-#[inline]
+/// the addresses and flow label of the `packet` that carries it. The caller gathers them only
+/// when [`may_have_listeners`].
 pub(crate) fn trace(
     net: &Net,
     st: &NetState,
@@ -48,16 +48,14 @@ pub(crate) fn trace(
     trace: &[u8],
     traced: Traced,
 ) {
-    if may_have_listeners() {
-        send_trace(net, st, guard, Kind::Trace, packet, trace, traced);
-    }
+    send_trace(net, st, guard, Kind::Trace, packet, trace, traced);
 }
 
-/// Whether an event could have listeners: not before a socket has ever joined one of the
-/// module's groups. Checked inline, so that a node nobody ever listened to pays no call.
+/// Whether an event could have listeners ([`genl::may_listen`]): checked inline before an
+/// event is prepared, so that a node nobody listens to pays no call.
 #[inline]
 pub(crate) fn may_have_listeners() -> bool {
-    genl::any_group_joined()
+    genl::may_listen()
 }
 
 /// The IPv6 header that carries an option (its first 40 bytes, at least): what an event tells
@@ -183,14 +181,15 @@ impl<'g> Sinks<'g> {
     /// is over the limit of each that has listeners (counted), so that the caller gathers
     /// nothing for an event that does not go out.
     pub(crate) fn open(net: &'g Net, st: &'g NetState, guard: &'g rcu::Guard) -> Option<Self> {
-        let event = EVENTS.listeners(guard, net).filter(|_| {
+        let (event, export) = genl::listeners(&EVENTS, &EXPORT, guard, net);
+        let event = event.filter(|_| {
             let allowed = st.event_limit.allow();
             if !allowed {
                 st.stats.bump(stat::EVENTS_RATE_LIMITED);
             }
             allowed
         });
-        let export = ExportSink::open(net, st, guard);
+        let export = export.and_then(|sender| ExportSink::within_limit(sender, st));
         (event.is_some() || export.is_some()).then_some(Self { event, export })
     }
 
@@ -268,10 +267,9 @@ struct ExportSink<'g> {
 }
 
 impl<'g> ExportSink<'g> {
-    /// Where an event of `net` goes for exporters: `None` when no exporter listens, or over the
-    /// export limit (counted).
-    fn open(net: &'g Net, st: &'g NetState, guard: &'g rcu::Guard) -> Option<Self> {
-        let sender = EXPORT.listeners(guard, net)?;
+    /// Where an event goes for the exporters `sender` reaches: `None` over the export limit
+    /// (counted).
+    fn within_limit(sender: EventSender<'g>, st: &'g NetState) -> Option<Self> {
         if !st.export_limit.allow() {
             st.stats.bump(stat::EXPORT_RATE_LIMITED);
             return None;

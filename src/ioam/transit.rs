@@ -454,6 +454,9 @@ impl<'a> Node<'a> {
         facts: &mut Option<Facts<'a>>,
     ) {
         self.st.stats.bump(stat::DEX_RECEIVED);
+        if !events::may_have_listeners() {
+            return;
+        }
         let Some(sinks) = events::Sinks::open(self.net, self.st, self.guard) else {
             return;
         };

@@ -5,15 +5,17 @@
 //! C header: [`include/net/genetlink.h`](srctree/include/net/genetlink.h)
 
 mod batch;
+mod listening;
 
 pub(crate) use batch::{BatchCount, Batches};
+pub(crate) use listening::may_listen;
 
 use core::{ffi::CStr, marker::PhantomData};
 use kernel::{
     error::from_result,
     ffi,
     prelude::*,
-    sync::atomic::{Atomic, Relaxed, Release},
+    sync::atomic::{Atomic, Release},
     types::Opaque,
     ThisModule,
 };
@@ -87,24 +89,12 @@ pub(crate) const GROUPS: usize = 2;
 // SAFETY: A `FamilySpec` is immutable; its raw pointers are function pointers and null.
 unsafe impl<const OPS: usize, const ATTRS: usize> Sync for FamilySpec<OPS, ATTRS> {}
 
-/// Whether a socket has joined a multicast group of a family this module registered, since the
-/// module was loaded (never cleared). Until one has, no sender asks the kernel whether anyone
-/// listens (`netlink_has_listeners()`, a call and an RCU section per message not built).
-static GROUP_JOINED: Atomic<bool> = Atomic::new(false);
-
-/// Whether a socket has ever joined a group of a family this module registered: until then no
-/// event can have a listener, and the packet path prepares none.
-#[inline]
-pub(crate) fn any_group_joined() -> bool {
-    relaxed::load(&GROUP_JOINED)
-}
-
 /// # Safety
 ///
 /// Called by the kernel (`genl_bind()`) when a socket joins one of our families' groups,
 /// before it is a member.
 unsafe extern "C" fn bind_callback(_group: ffi::c_int) -> ffi::c_int {
-    GROUP_JOINED.store(true, Relaxed);
+    listening::joining();
     0
 }
 
@@ -468,19 +458,10 @@ impl EventGroup {
         }
     }
 
-    /// A sender to the group's listeners in `net`, or `None` when there are none (so that no
-    /// message is built for nobody). The kernel keeps one listener set per protocol, not per
-    /// network namespace: with listeners elsewhere only, [`EventSender::send`] finds out.
-    pub(crate) fn listeners<'g>(
-        &self,
-        _guard: &'g rcu::Guard,
-        net: &'g Net,
-    ) -> Option<EventSender<'g>> {
-        // A socket that joins is a member only after this is set: an event sent meanwhile
-        // would not have reached it either.
-        if !any_group_joined() {
-            return None;
-        }
+    /// A sender to the group's listeners in `net`, or `None` when there are none. The kernel
+    /// keeps one listener set per protocol, not per network namespace: with listeners
+    /// elsewhere only, [`EventSender::send`] finds out.
+    fn sender<'g>(&self, _guard: &'g rcu::Guard, net: &'g Net) -> Option<EventSender<'g>> {
         // Read as `rcu_dereference()` reads: inline, ordered by the address dependency.
         let family = relaxed::load(&self.family);
         if family.is_null() {
@@ -497,6 +478,25 @@ impl EventGroup {
             _guard: core::marker::PhantomData,
         })
     }
+}
+
+/// Senders to the listeners in `net` of the module's two groups, `first` and `second` (as
+/// [`EventGroup`]'s; both [`GROUPS`], so that finding neither with listeners means nobody
+/// listens), `None` for a group without listeners, and for both when no socket may listen
+/// ([`may_listen`]): then nothing is built for nobody, and the kernel is not asked.
+#[inline]
+pub(crate) fn listeners<'g>(
+    first: &EventGroup,
+    second: &EventGroup,
+    guard: &'g rcu::Guard,
+    net: &'g Net,
+) -> (Option<EventSender<'g>>, Option<EventSender<'g>>) {
+    if !may_listen() {
+        return (None, None);
+    }
+    let senders = (first.sender(guard, net), second.sender(guard, net));
+    listening::heard(senders.0.is_some() || senders.1.is_some());
+    senders
 }
 
 /// Sends messages to a group that had listeners, within one RCU read-side section.
@@ -517,7 +517,7 @@ impl EventSender<'_> {
         payload: usize,
         fill: impl FnOnce(&mut Msg<'_>) -> Result,
     ) -> Result {
-        // SAFETY: The family is registered while `self` lives (see `listeners`).
+        // SAFETY: The family is registered while `self` lives (see `EventGroup::sender`).
         let (skb, hdr) = unsafe { new_message(self.family, cmd, payload) }?;
         // SAFETY: `skb` is our new message with its header put, not yet handed over.
         if let Err(e) = fill(&mut unsafe { Msg::from_raw(skb) }) {

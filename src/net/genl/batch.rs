@@ -179,9 +179,9 @@ impl Batches {
     }
 
     /// Appends an event of kind `kind`, with at most `payload` bytes of attributes that `fill`
-    /// writes, to this CPU's message (`sender` from `listeners()` of this value's group); a
-    /// failure is counted. From bottom halves (the receive path); with them on, the event is
-    /// lost and counted.
+    /// writes, to this CPU's message (`sender` from [`super::listeners`], for this value's
+    /// group); a failure is counted. From bottom halves (the receive path); with them on, the
+    /// event is lost and counted.
     pub(crate) fn append(
         &self,
         sender: &EventSender<'_>,
